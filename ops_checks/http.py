@@ -1,0 +1,122 @@
+"""HTTP plumbing shared by every check: timeouts always, exchanges recorded (redacted) as evidence."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ops_checks.redaction import Redactor
+
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+
+@dataclass
+class HttpExchange:
+    method: str
+    url: str
+    request_headers: list[tuple[str, str]]
+    request_body: str
+    status: int | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_body: str = ""
+    elapsed_ms: float | None = None
+    error: str | None = None
+
+    def render(self) -> str:
+        lines = [f"> {self.method} {self.url}"]
+        lines += [f"> {k}: {v}" for k, v in self.request_headers]
+        if self.request_body:
+            lines += [">", f"> {self.request_body}"]
+        if self.error:
+            lines.append(f"! {self.error}")
+        else:
+            elapsed = f" ({self.elapsed_ms:.1f} ms)" if self.elapsed_ms is not None else ""
+            lines.append(f"< HTTP {self.status}{elapsed}")
+            lines += [f"< {k}: {v}" for k, v in self.response_headers]
+            if self.response_body:
+                lines += ["<", f"< {self.response_body[:4000]}"]
+        return "\n".join(lines)
+
+
+class HttpError(Exception):
+    """A request that did not produce a usable answer; ``str()`` is a one-line reason."""
+
+
+class Recorder:
+    """Collects redacted HttpExchange records for the evidence of one check."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.exchanges: list[HttpExchange] = []
+
+    def _body(self, raw: bytes) -> str:
+        text = raw.decode("utf-8", "replace")
+        try:
+            return self.redactor.json(json.loads(text)) if text.strip() else ""
+        except ValueError:
+            return self.redactor.text(text)
+
+    def record(self, request: httpx.Request, response: httpx.Response | None, error: str | None) -> None:
+        ex = HttpExchange(
+            method=request.method,
+            url=self.redactor.text(str(request.url)),
+            request_headers=self.redactor.headers(request.headers.items()),
+            request_body=self._body(request.content) if request.content else "",
+            error=error,
+        )
+        if response is not None:
+            ex.status = response.status_code
+            ex.response_headers = self.redactor.headers(response.headers.items())
+            ex.response_body = self._body(response.content)
+            ex.elapsed_ms = response.elapsed.total_seconds() * 1000 if response.is_closed else None
+        self.exchanges.append(ex)
+
+    def render(self) -> str:
+        return "\n\n".join(ex.render() for ex in self.exchanges)
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    recorder: Recorder,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One HTTP request with a timeout; transport errors become HttpError with a one-line reason."""
+    with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
+        req = client.build_request(method, url, **kwargs)
+        try:
+            resp = client.send(req)
+            resp.read()
+        except httpx.TimeoutException as exc:
+            recorder.record(req, None, f"timeout after {_seconds(timeout)} s")
+            raise HttpError(f"{method} {_host(req)} timed out after {_seconds(timeout)} s") from exc
+        except httpx.HTTPError as exc:
+            reason = recorder.redactor.text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            recorder.record(req, None, reason)
+            raise HttpError(f"{method} {_host(req)} failed: {reason}") from exc
+        recorder.record(req, resp, None)
+        return resp
+
+
+def json_body(resp: httpx.Response) -> Any:
+    """Parse a JSON body or raise HttpError naming the endpoint."""
+    try:
+        return resp.json()
+    except ValueError as exc:
+        raise HttpError(f"{resp.request.method} {resp.request.url.path}: malformed JSON (HTTP {resp.status_code})") from exc
+
+
+def _host(req: httpx.Request) -> str:
+    return f"{req.url.scheme}://{req.url.host}{':' + str(req.url.port) if req.url.port else ''}{req.url.path}"
+
+
+def _seconds(timeout: float | httpx.Timeout) -> float:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout.read or timeout.connect or 0.0
+    return float(timeout)
