@@ -10,7 +10,7 @@ from typing import Any
 from ops_checks.secret import Secret
 
 MASK = "***REDACTED***"
-SENSITIVE_NAME = re.compile(r"(key|secret|signature|password|passwd|token|authorization|code|dsn)", re.I)
+SENSITIVE_NAME = re.compile(r"(key|secret|signature|password|passwd|token|authorization|reset_code|dsn)", re.I)
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@\s]+)@", re.I)
 _ASSIGNMENT = re.compile(
     r"(?P<name>\b[\w-]*(?:key|secret|signature|password|passwd|token|authorization)[\w-]*)"

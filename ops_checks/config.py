@@ -1,0 +1,231 @@
+"""Target configuration: where every endpoint points, which secrets to use, and the thresholds.
+
+Live: everything from env vars, optionally loaded from ``--env-file`` (env vars override the file).
+Sandbox: the sandbox builds the same ``Target`` with its own endpoints and transports.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import httpx
+from dotenv import dotenv_values
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ops_checks.redaction import Redactor
+from ops_checks.secret import Secret
+
+SECRET_VARS = (
+    "VALR_API_KEY", "VALR_API_SECRET", "SOVEREIGN_SECRET", "WEBHOOK_SECRET", "POSTGRES_PASSWORD", "DB_PASSWORD",
+    "GUARDIAN_RESET_CODE", "DISCORD_WEBHOOK_URL", "OPENROUTER_API_KEY", "GRAFANA_TOKEN", "DATABASE_URL",
+)
+
+ENV_VARS: dict[str, str] = {
+    "DB_HOST": "database host (or DATABASE_URL)",
+    "DB_PORT": "database port (default 5432)",
+    "DB_NAME": "database name (default autonomous_alpha)",
+    "DB_USER": "application role (default app_trading)",
+    "DB_PASSWORD": "application role password (secret)",
+    "DATABASE_URL": "libpq URL instead of the DB_* variables (secret)",
+    "POSTGRES_PASSWORD": "superuser password, §2.1 (secret)",
+    "BOT_API_URL": "bot API (default http://localhost:8000)",
+    "BOT_HEALTH_PATH": "default /health",
+    "BOT_GUARDIAN_PATH": "default /api/guardian/kill-switch",
+    "BOT_SIGNAL_PATH": "default /webhook/tradingview",
+    "METRICS_URL": "Prometheus text endpoint (default http://localhost:9090/metrics)",
+    "GRAFANA_URL": "Grafana base URL (default http://localhost:3000)",
+    "GRAFANA_TOKEN": "Grafana API token (secret)",
+    "GRAFANA_DASHBOARDS": "comma-separated dashboard titles or uids that must exist (default: any one)",
+    "LOG_DIR": "bot log directory (default /var/log/autonomous_alpha)",
+    "VALR_BASE_URL": "default https://api.valr.com",
+    "VALR_API_KEY": "exchange key (secret)",
+    "VALR_API_SECRET": "exchange signing secret (secret)",
+    "SOVEREIGN_SECRET": "guardian API secret, >= 32 chars (secret)",
+    "WEBHOOK_SECRET": "signal webhook HMAC secret (secret)",
+    "GUARDIAN_RESET_CODE": "hard-stop reset code (secret)",
+    "DISCORD_WEBHOOK_URL": "alert webhook (secret)",
+    "OPENROUTER_API_KEY": "AI Council key (secret)",
+    "EXECUTION_MODE": "DRY_RUN or LIVE",
+    "LIVE_TRADING_CONFIRMED": "TRUE for LIVE",
+    "KILL_SWITCH_ENABLED": "true",
+    "BUDGETGUARD_STRICT_MODE": "true (recommended)",
+    "MAX_ORDER_ZAR": "per-order limit in ZAR",
+    "MAX_RISK_ZAR": "risk limit in ZAR",
+    "ZAR_FLOOR": "minimum ZAR balance",
+    "EXPECTED_SERVICES": "containers that must run (default autonomous_alpha_bot,postgres)",
+    "EXPECTED_EXECUTION_MODE": "mode this preflight is for (default DRY_RUN)",
+}
+
+
+class ConfigError(Exception):
+    """The configuration itself cannot be read: the run cannot start (exit 2)."""
+
+
+def _dec(value: str | None, default: str) -> Decimal:
+    try:
+        return Decimal(value if value not in (None, "") else default)
+    except InvalidOperation:
+        return Decimal(default)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Tolerances the checks apply; defaults are the runbook's, overridable by env var of the same name."""
+
+    drift_max_ms: Decimal = Decimal("1000")
+    drift_warn_ms: Decimal = Decimal("500")
+    drift_samples: int = 7
+    kill_switch_max_ms: Decimal = Decimal("1000")
+    equity_tolerance_pct: Decimal = Decimal("1.0")
+    balance_cache_tolerance_pct: Decimal = Decimal("0.5")
+    log_window_s: int = 900
+    log_fresh_s: int = 120
+    decisions_fresh_s: int = 60
+    dry_run_period_h: int = 24
+    dry_run_max_gap_s: int = 300
+    settings_reset_max_age_h: int = 26
+    max_order_ceiling_zar: Decimal = Decimal("5000")
+    max_risk_ceiling_zar: Decimal = Decimal("5000")
+    expected_daily_loss_limit_pct: Decimal = Decimal("0.03")
+    expected_max_consecutive_losses: int = 3
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: object) -> Thresholds:
+        base = cls(**overrides)  # type: ignore[arg-type]
+        values: dict[str, object] = {}
+        for name, current in base.__dict__.items():
+            raw = env.get(f"OPSCHECK_{name.upper()}")
+            if raw in (None, ""):
+                continue
+            values[name] = int(raw) if isinstance(current, int) else _dec(raw, str(current))
+        return cls(**{**base.__dict__, **values})
+
+
+@dataclass(frozen=True)
+class DbParams:
+    host: str
+    port: int
+    name: str
+    user: str
+    password: Secret
+    read_only: bool = True
+    admin_user: str = "postgres"
+    admin_password: Secret = field(default_factory=lambda: Secret(""))
+
+    def dsn(self, *, user: str | None = None, password: Secret | None = None) -> str:
+        pw = (password if password is not None else self.password).reveal()
+        return make_conninfo(host=self.host, port=self.port, dbname=self.name, user=user or self.user,
+                             password=pw or None, connect_timeout=3, application_name="opscheck")
+
+    def describe(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One row of the ``docker ps`` stand-in."""
+
+    name: str
+    state: str  # running | exited | restarting
+    health: str  # healthy | unhealthy | starting | none
+
+
+@dataclass
+class Target:
+    """Everything a check needs to know about where it runs. Built once per session."""
+
+    name: str
+    db: DbParams
+    bot_api_url: str
+    metrics_url: str
+    grafana_url: str
+    log_dir: Path
+    valr_base_url: str
+    env: Mapping[str, str]
+    redactor: Redactor
+    thresholds: Thresholds
+    allow_mutations: bool = False
+    bot_health_path: str = "/health"
+    bot_guardian_path: str = "/api/guardian/kill-switch"
+    bot_signal_path: str = "/webhook/tradingview"
+    valr_transport: httpx.BaseTransport | None = None
+    hooks_transport: httpx.BaseTransport | None = None  # Discord and Grafana
+    list_services: Callable[[], list[Service]] | None = None
+    description: str = ""
+
+    def secret(self, name: str) -> Secret:
+        return Secret(self.env.get(name, "") or "")
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.env.get(name, default) or default
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "target": self.name,
+            "database": self.db.describe(),
+            "bot_api": self.bot_api_url,
+            "metrics": self.metrics_url,
+            "grafana": self.grafana_url,
+            "valr": self.valr_base_url,
+            "log_dir": str(self.log_dir),
+            "allow_mutations": str(self.allow_mutations).lower(),
+            "expected_execution_mode": self.value("EXPECTED_EXECUTION_MODE", "DRY_RUN"),
+        }
+
+
+def load_env(env_file: Path | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Merge an env file (dotenv semantics) under the process environment; env vars win."""
+    merged: dict[str, str] = {}
+    if env_file is not None:
+        try:
+            text = env_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read env file {env_file}: {exc.__class__.__name__}") from exc
+        values = dotenv_values(stream=io.StringIO(text))
+        merged.update({k: v or "" for k, v in values.items()})
+    merged.update(dict(os.environ if environ is None else environ))
+    return merged
+
+
+def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
+    """A live target from env vars; never fails on missing values (the checks report them)."""
+    if env.get("DATABASE_URL"):
+        try:
+            p = conninfo_to_dict(env["DATABASE_URL"])
+        except Exception as exc:  # noqa: BLE001 - psycopg raises ProgrammingError for bad URLs
+            raise ConfigError("DATABASE_URL is not a valid libpq URL") from exc
+        db = DbParams(host=str(p.get("host", "localhost")), port=int(p.get("port", 5432) or 5432),
+                      name=str(p.get("dbname", "autonomous_alpha")), user=str(p.get("user", "app_trading")),
+                      password=Secret(str(p.get("password", ""))), read_only=not allow_mutations)
+    else:
+        try:
+            port = int(env.get("DB_PORT") or 5432)
+        except ValueError as exc:
+            raise ConfigError("DB_PORT is not a number") from exc
+        db = DbParams(host=env.get("DB_HOST") or "localhost", port=port, name=env.get("DB_NAME") or "autonomous_alpha",
+                      user=env.get("DB_USER") or "app_trading", password=Secret(env.get("DB_PASSWORD", "")),
+                      read_only=not allow_mutations, admin_password=Secret(env.get("POSTGRES_PASSWORD", "")))
+    redactor = Redactor(Secret(env.get(n, "")) for n in SECRET_VARS)
+    redactor.register(db.password)
+    return Target(
+        name="live",
+        db=db,
+        bot_api_url=(env.get("BOT_API_URL") or "http://localhost:8000").rstrip("/"),
+        metrics_url=env.get("METRICS_URL") or "http://localhost:9090/metrics",
+        grafana_url=(env.get("GRAFANA_URL") or "http://localhost:3000").rstrip("/"),
+        log_dir=Path(env.get("LOG_DIR") or "/var/log/autonomous_alpha"),
+        valr_base_url=(env.get("VALR_BASE_URL") or "https://api.valr.com").rstrip("/"),
+        env=env,
+        redactor=redactor,
+        thresholds=Thresholds.from_env(env),
+        allow_mutations=allow_mutations,
+        bot_health_path=env.get("BOT_HEALTH_PATH") or "/health",
+        bot_guardian_path=env.get("BOT_GUARDIAN_PATH") or "/api/guardian/kill-switch",
+        bot_signal_path=env.get("BOT_SIGNAL_PATH") or "/webhook/tradingview",
+        description="live (endpoints from environment)",
+    )

@@ -1,0 +1,116 @@
+"""Runbook §1.2: exchange connectivity — VALR reachable, API key valid, balance readable and consistent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ops_checks.config import Target
+from ops_checks.db import DbError, connect
+from ops_checks.http import Recorder
+from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.valr.client import ValrClient, ValrError
+
+REQUIRED_PERMISSIONS = ("View access", "Trade")
+
+
+def client(t: Target, rec: Recorder) -> ValrClient:
+    return ValrClient(t.valr_base_url, t.secret("VALR_API_KEY"), t.secret("VALR_API_SECRET"),
+                      transport=t.valr_transport, recorder=rec)
+
+
+def valr_reachable(t: Target) -> CheckResult:
+    """1.2.1: public time answers JSON with ``epochTime`` and the exchange status is ``online``."""
+    rec = Recorder(t.redactor)
+    c = client(t, rec)
+    try:
+        server_time = c.public_time()
+        status = c.status()
+    except ValrError as exc:
+        return failed("unreachable", "epochTime and status online", str(exc), Evidence("HTTP", rec.render()))
+    ev = Evidence("HTTP", rec.render())
+    if server_time.epoch_time is None:
+        return failed("no epochTime", "epochTime", "/v1/public/time answered without epochTime", ev)
+    if status != "online":
+        return failed(status, "online", f"VALR status is {status!r}: orders are not accepted", ev)
+    return passed(f"epochTime={server_time.epoch_time}, status={status}", "epochTime and status online", "", ev)
+
+
+def api_key_valid(t: Target) -> CheckResult:
+    """1.2.2: a signed request authenticates, and the key can read and trade."""
+    if not t.secret("VALR_API_KEY") or not t.secret("VALR_API_SECRET"):
+        return failed("not set", "VALR_API_KEY and VALR_API_SECRET", "VALR_API_KEY or VALR_API_SECRET is not set")
+    rec = Recorder(t.redactor)
+    try:
+        info = client(t, rec).api_key_info()
+    except ValrError as exc:
+        return failed("authentication failed", "authenticated", str(exc), Evidence("HTTP", rec.render()))
+    ev = Evidence("HTTP", rec.render())
+    missing = [p for p in REQUIRED_PERMISSIONS if p not in info.permissions]
+    if missing:
+        return failed(info.permissions, list(REQUIRED_PERMISSIONS),
+                      f"API key authenticates but lacks permission: {', '.join(missing)}", ev)
+    return passed(info.permissions, list(REQUIRED_PERMISSIONS), f"authenticated, permissions {info.permissions}", ev)
+
+
+def pct_diff(a: Decimal, b: Decimal) -> Decimal:
+    if b == 0:
+        return Decimal("Infinity") if a != 0 else Decimal(0)
+    return abs(a - b) / abs(b) * 100
+
+
+def zar_total(t: Target, rec: Recorder) -> Decimal:
+    balances = client(t, rec).balances()
+    for b in balances:
+        if b.currency == "ZAR":
+            return b.total
+    raise ValrError("VALR balances have no ZAR entry")
+
+
+def balance_readable(t: Target) -> CheckResult:
+    """1.2.3: the signed balance read works and matches the bot's cached ``valr_balances`` ZAR row."""
+    rec = Recorder(t.redactor)
+    try:
+        exchange_zar = zar_total(t, rec)
+    except ValrError as exc:
+        return failed("unreadable", "ZAR balance", str(exc), Evidence("HTTP", rec.render()))
+    ev = [Evidence("HTTP", rec.render())]
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT balance, updated_at FROM valr_balances WHERE currency = %s", ("ZAR",))
+            ev.append(db.log.evidence())
+    except DbError as exc:
+        return failed(f"exchange ZAR {exchange_zar}", "bot's cached balance", f"valr_balances unreadable: {exc}", *ev)
+    if row is None:
+        return failed(f"exchange ZAR {exchange_zar}", "cached ZAR row", "valr_balances has no ZAR row", *ev)
+    cached = Decimal(row["balance"])
+    diff = pct_diff(cached, exchange_zar)
+    tol = t.thresholds.balance_cache_tolerance_pct
+    observed = f"exchange R{exchange_zar}, bot's record R{cached} ({diff:.2f}% apart)"
+    if diff > tol:
+        return failed(observed, f"within {tol}%", f"balance mismatch: {observed}, tolerance {tol}%", *ev)
+    return passed(observed, f"within {tol}%", observed, *ev)
+
+
+def starting_equity_recorded(t: Target) -> CheckResult:
+    """1.5.1: ``daily_starting_equity_zar`` is recorded and matches the actual ZAR balance on VALR."""
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT daily_starting_equity_zar FROM system_settings WHERE id = %s", (1,))
+            sql_ev = db.log.evidence()
+    except DbError as exc:
+        return failed("query failed", "starting equity", str(exc))
+    equity = row["daily_starting_equity_zar"] if row else None
+    if equity is None:
+        return failed(None, "recorded", "daily_starting_equity_zar is not recorded", sql_ev)
+    rec = Recorder(t.redactor)
+    try:
+        actual = zar_total(t, rec)
+    except ValrError as exc:
+        return failed(f"recorded R{equity}", "actual balance", f"cannot read VALR balance: {exc}", sql_ev)
+    ev = (sql_ev, Evidence("HTTP", rec.render()))
+    diff = pct_diff(Decimal(equity), actual)
+    tol = t.thresholds.equity_tolerance_pct
+    observed = f"recorded R{equity}, VALR R{actual} ({diff:.2f}% apart)"
+    if diff > tol:
+        return failed(observed, f"within {tol}%", f"starting equity does not match balance: {observed}", *ev)
+    return passed(observed, f"within {tol}%", observed, *ev)

@@ -1,0 +1,429 @@
+"""Render Allure results into one self-contained HTML file, and prove it loads nothing from the network.
+
+Plain library: no pytest or allure imports. The Allure CLI is Allure 2 (npm package ``allure-commandline``,
+a Java program) installed by ``scripts/install-allure.sh`` into ``.tools/allure`` under the repo.
+
+What Allure 2.46.1 ``generate --single-file`` emits (checked on this machine):
+
+* Without ``ALLURE_NO_ANALYTICS``: ``<script async src="https://www.googletagmanager.com/gtag/js?id=G-...">``
+  followed by an inline ``<script>`` that sets ``window.dataLayer``, defines ``gtag()`` and calls
+  ``gtag('config', 'G-...', {allureVersion, reportUuid, single_file: true})`` -- a network load on open.
+* With ``ALLURE_NO_ANALYTICS=true``: neither script is written. Everything else is inline: the app bundle is a
+  ``<script src="data:text/javascript;base64,...">``, the favicon a ``data:image/x-icon`` URI, and every report
+  JSON and attachment a base64 string passed to ``d('data/...', '...')``. The decoded bundle contains
+  ``http(s)://`` strings only as SVG/XML namespace URIs, highlight.js comments, a link to trace.playwright.dev
+  (a user-clicked link for Playwright traces) and ``fetch()`` of ``data:``/``blob:`` URLs: no automatic load.
+
+``render_single_file`` always sets ``ALLURE_NO_ANALYTICS=true``, still runs ``strip_analytics`` (in case a
+future version ignores the variable) and then ``assert_offline``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote
+
+__all__ = [
+    "CATEGORY_PREFIXES",
+    "CONFIGURATION_PREFIX",
+    "CONNECTIVITY_PREFIX",
+    "DATA_INTEGRITY_PREFIX",
+    "NOT_VERIFIED_PREFIX",
+    "SAFETY_GATE_PREFIX",
+    "ReportError",
+    "allure_bin_in",
+    "assert_offline",
+    "categories",
+    "embedded_files",
+    "find_allure",
+    "render_single_file",
+    "strip_analytics",
+    "write_categories",
+    "write_environment",
+    "write_executor",
+]
+
+# One-line reasons start with one of these prefixes; write_categories() sorts results by them.
+SAFETY_GATE_PREFIX = "safety gate failed:"
+CONNECTIVITY_PREFIX = "connectivity:"
+CONFIGURATION_PREFIX = "configuration:"
+DATA_INTEGRITY_PREFIX = "data integrity:"
+NOT_VERIFIED_PREFIX = "not verified:"
+
+# (category name, prefix, matched statuses)
+CATEGORY_PREFIXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Safety gate failed", SAFETY_GATE_PREFIX, ("failed", "broken")),
+    ("Connectivity", CONNECTIVITY_PREFIX, ("failed", "broken")),
+    ("Configuration", CONFIGURATION_PREFIX, ("failed", "broken")),
+    ("Data integrity", DATA_INTEGRITY_PREFIX, ("failed", "broken")),
+    ("Not verified (skipped blocker)", NOT_VERIFIED_PREFIX, ("skipped", "broken")),
+)
+
+# Relative to the repo root: where scripts/install-allure.sh puts the CLI.
+ALLURE_REL_PATH = Path(".tools/allure/node_modules/allure-commandline/dist/bin/allure")
+
+
+class ReportError(RuntimeError):
+    """The report could not be rendered; str() is a one-line reason."""
+
+
+# --------------------------------------------------------------------------- locating and running Allure
+
+
+def allure_bin_in(repo_root: Path) -> Path:
+    """Where install-allure.sh puts the binary (whether or not it exists)."""
+    return Path(repo_root) / ALLURE_REL_PATH
+
+
+def find_allure(repo_root: Path) -> Path | None:
+    """The Allure 2 CLI: ``$ALLURE_BIN`` if set, else ``.tools/allure`` under repo_root, else ``allure`` on PATH."""
+    env = os.environ.get("ALLURE_BIN")
+    if env:
+        p = Path(env)
+        return p if p.is_file() and os.access(p, os.X_OK) else None
+    p = allure_bin_in(repo_root)
+    if p.is_file() and os.access(p, os.X_OK):
+        return p
+    found = shutil.which("allure")
+    return Path(found) if found else None
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _run(cmd: list[str], env: dict[str, str], timeout_s: float) -> subprocess.CompletedProcess[str]:
+    # Own process group, so a timeout also ends the JVM the start script runs.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise ReportError(f"allure generate timed out after {timeout_s:g} s") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def render_single_file(
+    results_dir: Path,
+    out_dir: Path,
+    *,
+    allure_bin: Path,
+    title: str = "ops_checks preflight",
+    timeout_s: float = 120,
+    offline_check: bool = True,
+) -> Path:
+    """Run ``allure generate --single-file --clean`` and return ``out_dir/index.html``.
+
+    ``out_dir`` is deleted and recreated by Allure (``--clean``), so it must not be, or contain, results_dir.
+    Raises ReportError (one-line reason) on a missing binary or results dir, a non-zero exit, a timeout, a
+    missing index.html, or (with offline_check) any external reference left in the HTML.
+    """
+    results_dir = Path(results_dir).resolve()
+    out_dir = Path(out_dir).resolve()
+    allure_bin = Path(allure_bin)
+    if not (allure_bin.is_file() and os.access(allure_bin, os.X_OK)):
+        raise ReportError(f"allure binary not found or not executable: {allure_bin} (run scripts/install-allure.sh)")
+    if not results_dir.is_dir():
+        raise ReportError(f"allure results dir not found: {results_dir}")
+    if out_dir == results_dir or results_dir.is_relative_to(out_dir):
+        raise ReportError(f"refusing to generate into {out_dir}: --clean would delete the results in {results_dir}")
+
+    env = dict(os.environ)
+    env["ALLURE_NO_ANALYTICS"] = "true"
+    base = [str(allure_bin), "generate", "--single-file", "--clean", "-o", str(out_dir)]
+    name_opt = ["--name", title] if title else []
+    try:
+        proc = _run([*base, *name_opt, str(results_dir)], env, timeout_s)
+        if proc.returncode != 0 and name_opt and "--name" in (proc.stderr + proc.stdout):
+            # An older Allure 2 without --name: render without a title rather than not at all.
+            proc = _run([*base, str(results_dir)], env, timeout_s)
+    except OSError as exc:
+        raise ReportError(f"cannot run {allure_bin}: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        why = _last_line(proc.stderr) or _last_line(proc.stdout) or "no output"
+        raise ReportError(f"allure generate exited {proc.returncode}: {why}")
+
+    html = out_dir / "index.html"
+    if not html.is_file():
+        raise ReportError(f"allure generate wrote no {html}")
+    strip_analytics(html)
+    if offline_check:
+        refs = assert_offline(html)
+        if refs:
+            more = f" (+{len(refs) - 1} more)" if len(refs) > 1 else ""
+            raise ReportError(f"report references the network: {refs[0]}{more}")
+    return html
+
+
+# --------------------------------------------------------------------------- offline check
+
+_URL = r"(?:https?:)?//[^\s\"'<>)`\\]+"
+_ABS_URL = r"https?://[^\s\"'<>)`\\]+"
+# A tag that loads what its src/href/... points at.
+_TAG_REF = re.compile(
+    r"<(?P<tag>script|link|img|iframe|frame|source|video|audio|embed|object|track|image|use)\b[^>]*?"
+    r"\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*[\"']?\s*(?P<url>" + _URL + r")",
+    re.IGNORECASE,
+)
+_CSS_URL = re.compile(r"url\(\s*[\"']?\s*(?P<url>" + _ABS_URL + r")", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"@import\s+(?:url\(\s*)?[\"']?\s*(?P<url>" + _URL + r")", re.IGNORECASE)
+_FETCH = re.compile(r"\bfetch\(\s*[\"'`](?P<url>" + _ABS_URL + r")", re.IGNORECASE)
+_XHR = re.compile(r"\.open\(\s*[\"'`][A-Za-z]+[\"'`]\s*,\s*[\"'`](?P<url>" + _ABS_URL + r")", re.IGNORECASE)
+_BEACON = re.compile(r"\b(?:sendBeacon|EventSource|importScripts)\(\s*[\"'`](?P<url>" + _ABS_URL + r")", re.IGNORECASE)
+_SOCKET = re.compile(r"\bWebSocket\(\s*[\"'`](?P<url>wss?://[^\s\"'`]+)", re.IGNORECASE)
+_ANALYTICS_HOSTS = re.compile(r"googletagmanager\.com|google-analytics\.com", re.IGNORECASE)
+_URL_STOP = set(" \t\r\n\"'<>()`\\,;")
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("css url()", _CSS_URL),
+    ("css @import", _CSS_IMPORT),
+    ("fetch()", _FETCH),
+    ("XMLHttpRequest", _XHR),
+    ("beacon/event source", _BEACON),
+    ("websocket", _SOCKET),
+)
+# data: URIs in attributes (the inlined app bundle, styles, frames).
+_DATA_URI = re.compile(
+    r"(?P<q>[\"'(])data:(?P<mime>[\w.+-]+/[\w.+-]+)(?P<params>[^,\"')]*?),(?P<payload>[^\"')]*)(?P=q)?",
+    re.IGNORECASE,
+)
+_TEXTUAL = re.compile(r"javascript|ecmascript|css|html|svg|xml", re.IGNORECASE)
+# Allure single-file payloads: d('data/attachments/x.html', 'base64').
+_ALLURE_DATA = re.compile(r"\bd\(\s*'(?P<name>[^']+)'\s*,\s*'(?P<payload>[A-Za-z0-9+/=]*)'\s*\)")
+_RENDERED_EXT = re.compile(r"\.(?:html?|svg|css|js)$", re.IGNORECASE)
+
+
+def _b64(payload: str) -> str | None:
+    try:
+        return base64.b64decode(payload, validate=False).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _scan(text: str, where: str, found: list[str], depth: int = 0) -> None:
+    suffix = f" (in {where})" if where else ""
+    for m in _TAG_REF.finditer(text):
+        found.append(f"<{m['tag'].lower()} {m['attr'].lower()}> {m['url']}{suffix}")
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            found.append(f"{kind} {m['url']}{suffix}")
+    for m in _ANALYTICS_HOSTS.finditer(text):
+        # Widen the literal host hit to the surrounding URL (a regex anchored on the host would go quadratic
+        # on the long base64 runs of a single-file report).
+        start, end = m.start(), m.end()
+        while start > 0 and m.start() - start < 200 and text[start - 1] not in _URL_STOP:
+            start -= 1
+        while end < len(text) and end - m.end() < 300 and text[end] not in _URL_STOP:
+            end += 1
+        found.append(f"analytics {text[start:end]}{suffix}")
+    if depth >= 2:
+        return
+    for m in _DATA_URI.finditer(text):
+        if not _TEXTUAL.search(m["mime"]):
+            continue
+        payload = m["payload"]
+        if ";base64" in m["params"].lower().replace(" ", ""):
+            decoded = _b64(payload)
+        else:
+            decoded = unquote(payload)
+        if decoded:
+            _scan(decoded, f"data:{m['mime'].lower()}", found, depth + 1)
+    if depth == 0:
+        for m in _ALLURE_DATA.finditer(text):
+            if _RENDERED_EXT.search(m["name"]):
+                decoded = _b64(m["payload"])
+                if decoded:
+                    _scan(decoded, m["name"], found, depth + 1)
+
+
+def assert_offline(html_path: Path) -> list[str]:
+    """Every external reference in the HTML, one line each (empty list: nothing loads from the network).
+
+    Looks for http(s) and protocol-relative src/href in loading tags (script, link, img, iframe, ...), CSS
+    ``url(http...)`` and ``@import``, ``fetch``/``XMLHttpRequest``/beacon/WebSocket calls to absolute URLs,
+    and any googletagmanager.com / google-analytics.com reference. Inline textual ``data:`` URIs (the app bundle)
+    and Allure's inlined HTML/SVG/CSS/JS attachments are decoded and scanned too. Plain ``<a href>`` links and
+    URLs inside test data (e.g. an HTTP exchange shown as text) are not loads and are not reported.
+    """
+    text = Path(html_path).read_text(encoding="utf-8", errors="replace")
+    found: list[str] = []
+    _scan(text, "", found)
+    return list(dict.fromkeys(found))
+
+
+def embedded_files(html_path: Path) -> dict[str, bytes]:
+    """The report files Allure inlined into a single-file report: ``{'data/test-cases/x.json': b'...', ...}``.
+
+    Test names, statuses, messages and attachments live only here (base64), not as plain text in the HTML.
+    """
+    text = Path(html_path).read_text(encoding="utf-8", errors="replace")
+    files: dict[str, bytes] = {}
+    for m in _ALLURE_DATA.finditer(text):
+        try:
+            files[m["name"]] = base64.b64decode(m["payload"])
+        except (binascii.Error, ValueError):
+            continue
+    return files
+
+
+# --------------------------------------------------------------------------- analytics removal
+
+_SCRIPT = re.compile(r"[ \t]*<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script\s*>[ \t]*\n?", re.IGNORECASE | re.DOTALL)
+_LINK = re.compile(r"[ \t]*<link\b[^>]*>[ \t]*\n?", re.IGNORECASE)
+_ANALYTICS_BODY = re.compile(r"googletagmanager\.com|google-analytics\.com|\bgtag\s*\(|\bdataLayer\b", re.IGNORECASE)
+_MAX_ANALYTICS_INLINE = 20_000  # an inline analytics snippet is small; never drop a large (app) script
+
+
+def strip_analytics(html_path: Path) -> int:
+    """Remove analytics scripts (and preconnect links to analytics hosts) in place; return how many were removed.
+
+    Removes ``<script src=...googletagmanager/google-analytics...>`` and small inline scripts that set up
+    ``gtag``/``dataLayer``. Leaves the file untouched when there is nothing to remove.
+    """
+    path = Path(html_path)
+    text = path.read_text(encoding="utf-8")
+    removed = 0
+
+    def drop_script(m: re.Match[str]) -> str:
+        nonlocal removed
+        attrs, body = m["attrs"], m["body"]
+        if _ANALYTICS_HOSTS.search(attrs) or (
+            len(body) <= _MAX_ANALYTICS_INLINE and "data:" not in attrs and _ANALYTICS_BODY.search(body)
+        ):
+            removed += 1
+            return ""
+        return m[0]
+
+    def drop_link(m: re.Match[str]) -> str:
+        nonlocal removed
+        if _ANALYTICS_HOSTS.search(m[0]):
+            removed += 1
+            return ""
+        return m[0]
+
+    new = _LINK.sub(drop_link, _SCRIPT.sub(drop_script, text))
+    if removed:
+        _atomic_write(path, new)
+    return removed
+
+
+# --------------------------------------------------------------------------- results-dir metadata
+
+
+def _atomic_write(path: Path, text: str, encoding: str = "utf-8") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _escape_properties(text: str, *, is_key: bool) -> str:
+    """Escape like java.util.Properties.store(): ASCII-only output, \\uXXXX for the rest."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == " ":
+            out.append("\\ " if (is_key or i == 0) else " ")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch in "=:#!":
+            out.append("\\" + ch)
+        elif code < 0x20 or code > 0x7E:
+            if code > 0xFFFF:  # UTF-16 surrogate pair, as Java holds it
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}")
+            else:
+                out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def write_environment(results_dir: Path, props: Mapping[str, str]) -> Path:
+    """Write ``environment.properties`` (Java properties escaping; ISO-8859-1-safe ASCII). Never pass secrets."""
+    lines = [
+        f"{_escape_properties(str(k), is_key=True)}={_escape_properties('' if v is None else str(v), is_key=False)}"
+        for k, v in props.items()
+    ]
+    path = Path(results_dir) / "environment.properties"
+    _atomic_write(path, "".join(ln + "\n" for ln in lines), encoding="ascii")
+    return path
+
+
+def write_executor(
+    results_dir: Path,
+    name: str,
+    build_name: str,
+    report_name: str,
+    *,
+    executor_type: str = "opscheck",
+    build_order: int | None = None,
+) -> Path:
+    """Write ``executor.json`` (shown in the report's Executors widget). No URLs: the report stays offline."""
+    data: dict[str, object] = {
+        "name": name,
+        "type": executor_type,
+        "buildName": build_name,
+        "reportName": report_name,
+    }
+    if build_order is not None:
+        data["buildOrder"] = build_order
+    path = Path(results_dir) / "executor.json"
+    _atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def _prefix_regex(prefix: str) -> str:
+    # Java regex, matched against the whole message. Allows leading exception names that pytest and
+    # allure-pytest-bdd put before our reason ("AssertionError: ", "Skipped: ", "Failed: ").
+    return r"(?is)[\s('\"]*(?:[\w.]+:\s+)*" + re.escape(prefix).replace("\\ ", " ") + r".*"
+
+
+def categories() -> list[dict[str, object]]:
+    """The category definitions written by write_categories()."""
+    return [
+        {"name": name, "matchedStatuses": list(statuses), "messageRegex": _prefix_regex(prefix)}
+        for name, prefix, statuses in CATEGORY_PREFIXES
+    ]
+
+
+def write_categories(results_dir: Path) -> Path:
+    """Write ``categories.json``: results grouped by the prefix of their one-line reason."""
+    path = Path(results_dir) / "categories.json"
+    _atomic_write(path, json.dumps(categories(), indent=2) + "\n")
+    return path

@@ -1,0 +1,634 @@
+"""Reference trading bot for the sandbox: the bot contract of DESIGN.md §3, with fault knobs.
+
+Serves /health, the guardian kill-switch API, the signed TradingView webhook and /metrics over loopback
+(uvicorn in a daemon thread), runs the policy loop (re-reads system_settings, records every decision in
+policy_decision_audit) and writes the runbook's log lines to ``<log_dir>/bot.log``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+import psycopg
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from psycopg.types.json import Jsonb
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ops_checks import policy
+from ops_checks.redaction import Redactor
+from ops_checks.secret import Secret
+
+VERSION = "1.5.0-sandbox"
+EXECUTION_MODES = ("DRY_RUN", "LIVE")
+DRIFT_TOLERANCE_MS = 1000
+BUDGET_SOURCE = "sandbox-budget.json"
+SIGNAL_PATH = "/webhook/tradingview"
+KILL_SWITCH_PATH = "/api/guardian/kill-switch"
+VALR_MARKET_ORDER_PATH = "/v1/orders/market"
+_DB_CONNECT_TIMEOUT_S = 3
+_STATEMENT_TIMEOUT_MS = 2000
+_CUSTOMER_ORDER_ID = re.compile(r"^[A-Za-z0-9-]{1,50}$")
+_VALR_TIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+@dataclass
+class BotKnobs:
+    """Fault knobs; public and mutable while the bot runs. ``reset()`` restores the healthy defaults."""
+
+    loop_interval_s: float = 0.1
+    loop_paused: bool = False
+    ignore_kill_switch: bool = False
+    kill_switch_delay_s: float = 0.0
+    budget_signal: str = "ALLOW"
+    budget_entries: int = 12
+    health_status: str = "GREEN"
+    risk_assessment: str = "HEALTHY"
+    health_endpoint_ok: bool = True
+    log_writer_stopped: bool = False
+    metrics_broken: bool = False
+    guardian_accept_any_secret: bool = False
+    webhook_accept_any_signature: bool = False
+    order_despite_halt: bool = False
+    reported_execution_mode: str | None = None
+    status_interval_s: float = 1.0
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, f.default)
+
+
+def parse_valr_time(text: str) -> int:
+    """VALR's ``time`` field (ISO-8601, up to 9 fractional digits) → epoch nanoseconds (integer, no float loss)."""
+    m = _VALR_TIME.match(text.strip())
+    if not m:
+        raise ValueError(f"unparseable exchange time: {text[:40]!r}")
+    tz = m["tz"] or "Z"
+    offset_s = 0
+    if tz != "Z":
+        digits = tz[1:].replace(":", "")
+        offset_s = (int(digits[:2]) * 3600 + int(digits[2:]) * 60) * (1 if tz[0] == "+" else -1)
+    whole = datetime.fromisoformat(f"{m['date']}T{m['time']}").replace(tzinfo=UTC)
+    frac_ns = int((m["frac"] or "0").ljust(9, "0"))
+    return (int(whole.timestamp()) - offset_s) * 1_000_000_000 + frac_ns
+
+
+class _BotLog:
+    """Thread-safe line writer: ``<ISO UTC µs>Z <LEVEL> <message>``, flushed per line, redacted."""
+
+    def __init__(self, path: Path, redactor: Redactor, knobs: BotKnobs) -> None:
+        self.path = path
+        self._redactor = redactor
+        self._knobs = knobs
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+
+    def write(self, level: str, message: str) -> None:
+        if self._knobs.log_writer_stopped:
+            return
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        line = f"{stamp}Z {level} {self._redactor.text(message)}".replace("\n", " ")
+        with self._lock:
+            if self._fh.closed:
+                return
+            self._fh.write(line + "\n")
+            self._fh.flush()
+
+    def info(self, message: str) -> None:
+        self.write("INFO", message)
+
+    def warning(self, message: str) -> None:
+        self.write("WARNING", message)
+
+    def error(self, message: str) -> None:
+        self.write("ERROR", message)
+
+    def close(self) -> None:
+        with self._lock:
+            self._fh.close()
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.decisions = Counter("policy_decisions", "Policy decisions by outcome", ["decision"], registry=r)
+        self.last_decision = Gauge(
+            "policy_loop_last_decision_timestamp_seconds", "Unix time of the policy loop's last decision", registry=r
+        )
+        self.kill_switch = Gauge("kill_switch_active", "1 while the bot sees the kill switch active", registry=r)
+        self.up = Gauge("bot_up", "1 while the bot runs", registry=r)
+        self.drift = Gauge("exchange_clock_drift_ms", "Local minus exchange clock, ms", registry=r)
+        self.drift_exceeded = Counter(
+            "exchange_clock_drift_exceeded", "Time syncs with |drift| above tolerance", registry=r
+        )
+        self.sync_failures = Counter("exchange_time_sync_failures", "Failed exchange time syncs", registry=r)
+
+
+class _DbError(Exception):
+    """A database failure with a one-line, secret-free reason."""
+
+
+class ReferenceBot:
+    """The sandbox's trading bot. ``start()`` / ``stop()``; ``url``; ``knobs`` for faults."""
+
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        log_dir: Path,
+        sovereign_secret: str,
+        webhook_secret: str,
+        execution_mode: str = "DRY_RUN",
+        valr_base_url: str = "https://api.valr.com",
+        valr_transport: httpx.BaseTransport | None = None,
+        valr_api_key: str = "",
+        valr_api_secret: str = "",
+    ) -> None:
+        if execution_mode not in EXECUTION_MODES:
+            raise ValueError(f"execution_mode must be one of {EXECUTION_MODES}")
+        self._dsn = Secret(dsn)
+        self._sovereign = Secret(sovereign_secret)
+        self._webhook = Secret(webhook_secret)
+        self._valr_key = Secret(valr_api_key)
+        self._valr_secret = Secret(valr_api_secret)
+        self.execution_mode = execution_mode
+        self.valr_base_url = valr_base_url.rstrip("/")
+        self._valr_transport = valr_transport
+        self.log_dir = Path(log_dir)
+        self.knobs = BotKnobs()
+        self.metrics = _Metrics()
+        self.redactor = Redactor([self._sovereign, self._webhook, self._valr_key, self._valr_secret])
+        with contextlib.suppress(psycopg.Error):
+            self.redactor.register(psycopg.conninfo.conninfo_to_dict(dsn).get("password"))  # type: ignore[arg-type]
+        self._log: _BotLog | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._server: uvicorn.Server | None = None
+        self._port: int | None = None
+        # state shared between threads (simple values; assignments are atomic)
+        self._drift_ms: int | None = None
+        self._drift_exceeded = False
+        self._last_loop_decision_mono: float | None = None
+        self._last_loop_decision: policy.Decision | None = None
+
+    def __repr__(self) -> str:
+        return f"ReferenceBot(url={self._url_or_none()!r}, execution_mode={self.execution_mode!r})"
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("bot not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / "bot.log"
+
+    def _url_or_none(self) -> str | None:
+        return None if self._port is None else self.url
+
+    @property
+    def log(self) -> _BotLog:
+        assert self._log is not None, "bot not started"
+        return self._log
+
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError("bot already started")
+        self._stop.clear()
+        self._log = _BotLog(self.log_path, self.redactor, self.knobs)
+        self.log.info(f"EXECUTION_MODE={self.execution_mode}")
+        self.log.info("TradePermissionPolicy initialized")
+        self.log.info("ExchangeTimeSynchronizer initialized")
+        self.metrics.up.set(1)
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app(),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=1,
+        )
+        self._server = uvicorn.Server(config)
+        server = self._server
+        self._threads = [
+            threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bot-http", daemon=True),
+            threading.Thread(target=self._policy_loop, name="bot-policy-loop", daemon=True),
+            threading.Thread(target=self._status_loop, name="bot-status", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not self._threads[0].is_alive():
+                self.stop()
+                raise RuntimeError("reference bot did not start accepting connections within 10 s")
+            time.sleep(0.01)
+        self.log.info(f"Bot API listening on {self.url}")
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        deadline = time.monotonic() + 1.8
+        for t in self._threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._threads = []
+        self._server = None
+        self.metrics.up.set(0)
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- database
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self._dsn.reveal(), autocommit=True, connect_timeout=_DB_CONNECT_TIMEOUT_S)
+            conn.execute(f"SET statement_timeout = {_STATEMENT_TIMEOUT_MS}")
+            return conn
+        except psycopg.Error as exc:
+            raise _DbError(self._reason(exc)) from exc
+
+    def _reason(self, exc: BaseException) -> str:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return self.redactor.text(f"{type(exc).__name__}: {text}")
+
+    @staticmethod
+    def _read_settings(conn: psycopg.Connection[Any]) -> tuple[bool, str | None] | None:
+        row = conn.execute(
+            "SELECT circuit_breaker_active, circuit_breaker_reason FROM system_settings WHERE id = 1"
+        ).fetchone()
+        return None if row is None else (bool(row[0]), row[1])
+
+    @staticmethod
+    def _insert_audit(
+        conn: psycopg.Connection[Any], correlation_id: str, decision: policy.Decision, snapshot: dict[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, context_snapshot)"
+            " VALUES (%s, %s, %s, %s)",
+            (correlation_id, decision.decision, decision.reason_code, Jsonb(snapshot)),
+        )
+
+    # ---------------------------------------------------------------- policy
+    def _effective_health(self) -> str:
+        if self.knobs.health_status == policy.HEALTH_GREEN and self._drift_exceeded:
+            return "DRIFT"
+        return self.knobs.health_status
+
+    def _decide(self, settings: tuple[bool, str | None] | None, kill_switch_active: bool, source: str) -> tuple[
+        policy.Decision, dict[str, Any]
+    ]:
+        inputs = policy.PolicyInputs(
+            kill_switch_active=kill_switch_active,
+            budget_signal=self.knobs.budget_signal,
+            health_status=self._effective_health(),
+            risk_assessment=self.knobs.risk_assessment,
+        )
+        snapshot = inputs.to_snapshot()
+        snapshot["kill_switch_reason"] = settings[1] if settings else None
+        snapshot["source"] = source
+        if settings is None:
+            snapshot["settings_missing"] = True
+            return policy.Decision(policy.HALT, policy.HALT_NO_SETTINGS), snapshot
+        return policy.evaluate(inputs), snapshot
+
+    def _policy_loop(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
+        last_error: str | None = None
+        seen_ks: bool | None = None  # the kill-switch value the loop acts on
+        pending: tuple[bool, float] | None = None  # a change not yet noticed (kill_switch_delay_s)
+        try:
+            while not self._stop.is_set():
+                interval = max(0.001, float(self.knobs.loop_interval_s))
+                if self.knobs.loop_paused:
+                    self._stop.wait(interval)
+                    continue
+                try:
+                    if conn is None or conn.closed or conn.broken:
+                        if conn is not None:
+                            conn.close()
+                        conn = None
+                        conn = self._connect()
+                    settings = self._read_settings(conn)
+                    raw_ks = bool(settings and settings[0]) and not self.knobs.ignore_kill_switch
+                    now = time.monotonic()
+                    if seen_ks is None:
+                        seen_ks = raw_ks
+                    elif raw_ks != seen_ks:
+                        if pending is None or pending[0] != raw_ks:
+                            pending = (raw_ks, now)
+                        if now - pending[1] >= self.knobs.kill_switch_delay_s:
+                            seen_ks, pending = raw_ks, None
+                    else:
+                        pending = None
+                    decision, snapshot = self._decide(settings, seen_ks, "loop")
+                    self._insert_audit(conn, f"LOOP-{uuid.uuid4().hex}", decision, snapshot)
+                    self._record_loop_decision(decision, seen_ks)
+                    last_error = None
+                except (psycopg.Error, _DbError) as exc:
+                    reason = str(exc) if isinstance(exc, _DbError) else self._reason(exc)
+                    if reason != last_error:
+                        self.log.error(f"[POLICY_ERROR] {reason}")
+                        last_error = reason
+                self._stop.wait(interval)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _record_loop_decision(self, decision: policy.Decision, kill_switch_active: bool) -> None:
+        self.metrics.decisions.labels(decision=decision.decision).inc()
+        self.metrics.last_decision.set(time.time())
+        self.metrics.kill_switch.set(1 if kill_switch_active else 0)
+        self._last_loop_decision_mono = time.monotonic()
+        if decision != self._last_loop_decision:
+            self._last_loop_decision = decision
+            level = "INFO" if decision.decision == policy.ALLOW else "WARNING"
+            self.log.write(level, f"Policy evaluation: {decision.decision}, reason_code={decision.reason_code}")
+
+    def policy_loop_alive(self) -> bool:
+        last = self._last_loop_decision_mono
+        window = max(1.0, 5 * float(self.knobs.loop_interval_s))
+        return last is not None and time.monotonic() - last <= window
+
+    # ---------------------------------------------------------------- status / time sync
+    def _status_loop(self) -> None:
+        with httpx.Client(transport=self._valr_transport, timeout=2.0, follow_redirects=False) as client:
+            while not self._stop.is_set():
+                self._time_sync(client)
+                if self._stop.is_set():
+                    break
+                entries = int(self.knobs.budget_entries)
+                if entries == 0:
+                    self.log.warning(f"[BUDGET_LOADED] entries=0 source={BUDGET_SOURCE} parse_errors=1")
+                else:
+                    self.log.info(f"[BUDGET_LOADED] entries={entries} source={BUDGET_SOURCE}")
+                self.log.info(f"[HEALTH] health_status={self._effective_health()}")
+                self.log.info(f"[RISK] risk_assessment={self.knobs.risk_assessment}")
+                self._stop.wait(max(0.01, float(self.knobs.status_interval_s)))
+
+    def _time_sync(self, client: httpx.Client) -> None:
+        try:
+            t_send = time.time_ns()
+            resp = client.get(f"{self.valr_base_url}/v1/public/time")
+            t_recv = time.time_ns()
+            if resp.status_code != 200:
+                raise ValueError(f"HTTP {resp.status_code}")
+            server_ns = parse_valr_time(str(resp.json()["time"]))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            self.metrics.sync_failures.inc()
+            self.log.error(f"[TIME_SYNC] failure {self._reason(exc)}")
+            return
+        drift_ms = round(((t_send + t_recv) // 2 - server_ns) / 1_000_000)
+        exceeded = abs(drift_ms) > DRIFT_TOLERANCE_MS
+        self._drift_ms, self._drift_exceeded = drift_ms, exceeded
+        self.metrics.drift.set(drift_ms)
+        self.log.info(f"[TIME_SYNC] drift_ms={drift_ms} is_within_tolerance={not exceeded}")
+        if exceeded:
+            self.metrics.drift_exceeded.inc()
+            self.log.warning(f"[EXCHANGE_TIME_DRIFT] drift_ms={drift_ms} NEUTRAL state triggered")
+
+    # ---------------------------------------------------------------- HTTP app
+    def _app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/health", self._health, methods=["GET"]),
+                Route(KILL_SWITCH_PATH, self._kill_switch, methods=["GET", "POST"]),
+                Route(SIGNAL_PATH, self._signal, methods=["POST"]),
+                Route("/metrics", self._metrics, methods=["GET"]),
+            ]
+        )
+
+    async def _health(self, request: Request) -> Response:
+        if not self.knobs.health_endpoint_ok:
+            return JSONResponse({"status": "unhealthy"}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "healthy",
+                "execution_mode": self.knobs.reported_execution_mode or self.execution_mode,
+                "version": VERSION,
+                "policy_loop_alive": self.policy_loop_alive(),
+            }
+        )
+
+    async def _metrics(self, request: Request) -> Response:
+        if self.knobs.metrics_broken:
+            return Response("internal error\n", status_code=500, media_type="text/plain")
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def _guardian_authorized(self, request: Request) -> bool:
+        if self.knobs.guardian_accept_any_secret:
+            return True
+        given = request.headers.get("x-sovereign-secret")
+        if not given or not self._sovereign:
+            return False
+        return hmac.compare_digest(given.encode(), self._sovereign.reveal().encode())
+
+    async def _kill_switch(self, request: Request) -> Response:
+        if not self._guardian_authorized(request):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if request.method == "GET":
+            return await run_in_threadpool(self._kill_switch_state)
+        try:
+            body = json.loads(await request.body())
+            action = body.get("action")
+            reason = body.get("reason", "")
+        except (ValueError, AttributeError):
+            return JSONResponse({"error": "malformed JSON body"}, status_code=400)
+        if action not in ("activate", "deactivate") or not isinstance(reason, str | None):
+            return JSONResponse({"error": "action must be 'activate' or 'deactivate'"}, status_code=400)
+        return await run_in_threadpool(self._kill_switch_set, action == "activate", reason or "")
+
+    def _kill_switch_state(self) -> Response:
+        try:
+            with self._connect() as conn:
+                row = conn.execute(
+                    "SELECT circuit_breaker_active, circuit_breaker_reason, circuit_breaker_triggered_at"
+                    " FROM system_settings WHERE id = 1"
+                ).fetchone()
+        except (psycopg.Error, _DbError) as exc:
+            self.log.error(f"[GUARDIAN] database error: {self._reason(exc)}")
+            return JSONResponse({"error": "database unavailable"}, status_code=503)
+        if row is None:
+            return JSONResponse({"error": "system_settings row missing"}, status_code=503)
+        return JSONResponse(
+            {
+                "kill_switch_active": bool(row[0]),
+                "reason": row[1],
+                "triggered_at": row[2].isoformat() if row[2] else None,
+            }
+        )
+
+    def _kill_switch_set(self, activate: bool, reason: str) -> Response:
+        try:
+            with self._connect() as conn, conn.transaction():
+                if activate:
+                    cur = conn.execute(
+                        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = %s,"
+                        " circuit_breaker_triggered_at = now(), updated_at = now() WHERE id = 1",
+                        (reason,),
+                    )
+                else:
+                    cur = conn.execute(
+                        "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL,"
+                        " circuit_breaker_triggered_at = NULL, circuit_breaker_unlock_at = NULL, updated_at = now()"
+                        " WHERE id = 1"
+                    )
+                if cur.rowcount != 1:
+                    raise _DbError("system_settings row missing")
+                conn.execute(
+                    "INSERT INTO circuit_breaker_events (event_type, trigger_reason, operator) VALUES (%s, %s, %s)",
+                    ("MANUAL_KILL_SWITCH" if activate else "MANUAL_KILL_SWITCH_RELEASED", reason, "guardian-api"),
+                )
+        except (psycopg.Error, _DbError) as exc:
+            self.log.error(f"[GUARDIAN] kill switch update failed: {self._reason(exc)}")
+            return JSONResponse({"error": "database unavailable"}, status_code=503)
+        self.log.warning(f"[GUARDIAN] kill switch {'activated' if activate else 'deactivated'} reason={reason!r}")
+        return JSONResponse({"kill_switch_active": activate, "reason": reason if activate else None})
+
+    def _signature_ok(self, request: Request, raw: bytes) -> bool:
+        if self.knobs.webhook_accept_any_signature:
+            return True
+        given = request.headers.get("x-signature", "").strip().lower()
+        if not given or not self._webhook:
+            return False
+        expected = hmac.new(self._webhook.reveal().encode(), raw, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    async def _signal(self, request: Request) -> Response:
+        raw = await request.body()
+        if not self._signature_ok(request, raw):
+            self.log.warning("Signal rejected: invalid signature")
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        try:
+            body = json.loads(raw)
+            correlation_id = str(body["correlation_id"]).strip()
+            symbol = str(body["symbol"]).strip().upper()
+            side = str(body["side"]).strip().upper()
+            quantity = Decimal(str(body["quantity"]))
+            test = bool(body.get("test", False))
+        except (ValueError, KeyError, TypeError, InvalidOperation):
+            return JSONResponse({"error": "signal needs correlation_id, symbol, side, quantity"}, status_code=400)
+        if not correlation_id or not symbol or side not in ("BUY", "SELL") or not quantity.is_finite() or quantity <= 0:
+            return JSONResponse({"error": "invalid signal fields"}, status_code=400)
+        return await run_in_threadpool(self._handle_signal, correlation_id, symbol, side, quantity, test)
+
+    def _handle_signal(self, correlation_id: str, symbol: str, side: str, quantity: Decimal, test: bool) -> Response:
+        self.log.info(f"Signal received: correlation_id={correlation_id} symbol={symbol} side={side} qty={quantity}")
+        try:
+            with self._connect() as conn:
+                settings = self._read_settings(conn)
+                decision, snapshot = self._decide(settings, bool(settings and settings[0]), "signal")
+                snapshot["test"] = test
+                self._insert_audit(conn, correlation_id, decision, snapshot)
+                self.metrics.decisions.labels(decision=decision.decision).inc()
+                self.log.write(
+                    "INFO" if decision.decision == policy.ALLOW else "WARNING",
+                    f"Policy evaluation: {decision.decision}, reason_code={decision.reason_code}",
+                )
+                order_id: str | None = None
+                submitted = False
+                if decision.decision != policy.ALLOW:
+                    self.log.warning(f"Trade blocked by policy: {decision.reason_code}")
+                if decision.decision == policy.ALLOW and self.execution_mode == "DRY_RUN":
+                    order_id = f"DRY-{uuid.uuid4()}"
+                    self._insert_order(conn, order_id, correlation_id, symbol, side, quantity, "SIMULATED", "DRY_RUN")
+                    self.log.info(f"DRY_RUN order simulated: order_id={order_id} (nothing sent to VALR)")
+                elif decision.decision == policy.ALLOW or self.knobs.order_despite_halt:
+                    order_id = self._place_valr_order(correlation_id, symbol, side, quantity)
+                    if order_id is not None:
+                        submitted = True
+                        self._insert_order(conn, order_id, correlation_id, symbol, side, quantity, "SUBMITTED", "LIVE")
+        except (psycopg.Error, _DbError) as exc:
+            self.log.error(f"[POLICY_ERROR] signal {correlation_id}: {self._reason(exc)}")
+            return JSONResponse({"error": "database unavailable", "correlation_id": correlation_id}, status_code=503)
+        return JSONResponse(
+            {
+                "correlation_id": correlation_id,
+                "decision": decision.decision,
+                "reason_code": decision.reason_code,
+                "order_submitted": submitted,
+                "order_id": order_id,
+                "execution_mode": self.execution_mode,
+            }
+        )
+
+    @staticmethod
+    def _insert_order(
+        conn: psycopg.Connection[Any],
+        order_id: str,
+        correlation_id: str,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        status: str,
+        mode: str,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO trading_orders (order_id, correlation_id, symbol, side, quantity, status, execution_mode)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (order_id, correlation_id, symbol, side, quantity, status, mode),
+        )
+
+    def _place_valr_order(self, correlation_id: str, symbol: str, side: str, quantity: Decimal) -> str | None:
+        """Market order on VALR (signed); returns VALR's order id, or None when it was not accepted."""
+        from ops_checks.valr.signing import signed_headers  # lazy: written by another module owner
+
+        customer_id = correlation_id if _CUSTOMER_ORDER_ID.match(correlation_id) else uuid.uuid4().hex
+        body = json.dumps(
+            {"side": side, "pair": symbol, "baseAmount": str(quantity), "customerOrderId": customer_id},
+            separators=(",", ":"),
+        )
+        headers = signed_headers(self._valr_key, self._valr_secret, "POST", VALR_MARKET_ORDER_PATH, body)
+        headers["Content-Type"] = "application/json"
+        try:
+            with httpx.Client(transport=self._valr_transport, timeout=5.0, follow_redirects=False) as client:
+                resp = client.post(f"{self.valr_base_url}{VALR_MARKET_ORDER_PATH}", content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            self.log.error(f"Order submission to VALR failed: {self._reason(exc)}")
+            return None
+        self.log.info(f"Order submitted to VALR: customerOrderId={customer_id} HTTP {resp.status_code}")
+        if resp.status_code not in (200, 201, 202):
+            self.log.error(f"Order rejected by VALR: HTTP {resp.status_code}")
+            return None
+        try:
+            order_id = str(resp.json().get("id") or customer_id)
+        except (ValueError, AttributeError):
+            order_id = customer_id
+        self.log.info(f"Order confirmation received: id={order_id}")
+        return order_id

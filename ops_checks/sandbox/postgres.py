@@ -1,0 +1,245 @@
+"""Throwaway Postgres for the sandbox target.
+
+Provisioning order (DESIGN.md §3): a server DSN from ``OPSCHECK_SANDBOX_DSN``; testcontainers when a Docker
+engine answers a ping within 2 s; else a throwaway cluster from local server binaries, run as an unprivileged
+user when we are root (initdb and pg_ctl refuse to run as root).
+
+Whatever the server, each sandbox session gets its own database and its own application role, so sessions
+sharing one server (the suite's fault matrix does) never see each other's faults.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+SEED = Path(__file__).with_name("seed.sql")
+DSN_ENV = "OPSCHECK_SANDBOX_DSN"
+UNPRIVILEGED_USERS = ("postgres", "nobody")
+
+
+class ProvisionError(RuntimeError):
+    """The sandbox database could not be provisioned; str() is a one-line reason."""
+
+
+@dataclass
+class Server:
+    """A Postgres server we may create databases and roles on (admin DSN), and how it was obtained."""
+
+    admin_dsn: str
+    kind: str  # "dsn" | "testcontainers" | "local-cluster"
+    _stop: object = None
+
+    def stop(self) -> None:
+        if callable(self._stop):
+            self._stop()
+
+
+@dataclass(frozen=True)
+class Database:
+    """One session's database: its connection parameters for the application role and for the admin."""
+
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str
+    admin_dsn: str
+
+    @property
+    def app_dsn(self) -> str:
+        return make_conninfo(host=self.host, port=self.port, dbname=self.name, user=self.user,
+                             password=self.password, connect_timeout=3)
+
+    @property
+    def admin_db_dsn(self) -> str:
+        params = conninfo_to_dict(self.admin_dsn)
+        params["dbname"] = self.name
+        return make_conninfo(**params)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def find_bindir() -> Path | None:
+    """Server binaries: ``pg_config --bindir``, then PATH, then /usr/lib/postgresql/*/bin (newest first)."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=5, check=True)
+            candidates.append(Path(out.stdout.strip()))
+        except (subprocess.SubprocessError, OSError):
+            pass
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).resolve().parent)
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for c in candidates:
+        if (c / "initdb").exists() and (c / "pg_ctl").exists():
+            return c
+    return None
+
+
+def docker_answers(timeout_s: float = 2.0) -> bool:
+    """A Docker engine ping bounded to ``timeout_s`` (testcontainers alone can hang ~60 s without one)."""
+    try:
+        import docker  # type: ignore[import-untyped]
+    except ImportError:
+        return False
+    try:
+        client = docker.from_env(timeout=timeout_s)
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001 - any failure means "no engine"
+        return False
+
+
+def _start_testcontainer() -> Server:
+    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+
+    container = PostgresContainer("postgres:15-alpine", driver=None)
+    container.start()
+    dsn = make_conninfo(host=container.get_container_host_ip(), port=int(container.get_exposed_port(5432)),
+                        user=container.username, password=container.password, dbname=container.dbname,
+                        connect_timeout=3)
+    return Server(dsn, "testcontainers", container.stop)
+
+
+def _run_as(user: str | None, argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    extra: dict[str, object] = {}
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        extra = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60, **extra, **kw)  # type: ignore[call-overload]
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or ["no output"]
+        raise ProvisionError(f"{Path(argv[0]).name} failed: {last[0]}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ProvisionError(f"{Path(argv[0]).name} timed out") from exc
+
+
+def _unprivileged_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    for name in UNPRIVILEGED_USERS:
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise ProvisionError("running as root and no unprivileged user (postgres, nobody) to run initdb as")
+
+
+def _start_local_cluster() -> Server:
+    bindir = find_bindir()
+    if bindir is None:
+        raise ProvisionError("no Postgres server binaries found (pg_config --bindir, PATH, /usr/lib/postgresql/*/bin)")
+    user = _unprivileged_user()
+    root = Path(tempfile.mkdtemp(prefix="opscheck-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    password = secrets.token_hex(16)
+    pwfile = root / "pw"
+    pwfile.write_text(password)
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        for p in (root, sock, pwfile):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+    root.chmod(0o700)
+    _run_as(user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
+                   "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8",
+                   "--locale=C"], cwd=str(root))
+    pwfile.unlink()
+    port = free_port()
+    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+    _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"),
+                   "-w", "-t", "30", "start"], cwd=str(root))
+
+    def stop() -> None:
+        try:
+            _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], cwd=str(root))
+        except ProvisionError:
+            pass
+        shutil.rmtree(root, ignore_errors=True)
+
+    dsn = make_conninfo(host="127.0.0.1", port=port, user="postgres", password=password, dbname="postgres",
+                        connect_timeout=3)
+    return Server(dsn, "local-cluster", stop)
+
+
+def start_server() -> Server:
+    """Obtain a server in the documented order."""
+    dsn = os.environ.get(DSN_ENV)
+    if dsn:
+        return Server(dsn, "dsn")
+    if docker_answers():
+        return _start_testcontainer()
+    return _start_local_cluster()
+
+
+def create_database(server: Server, *, seed: bool = True) -> Database:
+    """Create this session's database and application role, apply the reference schema and seed data."""
+    tag = secrets.token_hex(4)
+    name, role, password = f"autonomous_alpha_{tag}", f"app_trading_{tag}", secrets.token_urlsafe(24)
+    params = conninfo_to_dict(server.admin_dsn)
+    try:
+        with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role),
+                                                                           sql.Literal(password)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        db = Database(host=str(params.get("host", "127.0.0.1")), port=int(params.get("port", 5432)), name=name,
+                      user=role, password=password, admin_dsn=server.admin_dsn)
+        with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
+            conn.execute(SCHEMA.read_text())  # type: ignore[arg-type]
+            if seed:
+                conn.execute(SEED.read_text())  # type: ignore[arg-type]
+            grants = sql.SQL(
+                "GRANT USAGE ON SCHEMA public TO {r}; "
+                "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {r}; "
+                "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}"
+            ).format(r=sql.Identifier(role))
+            conn.execute(grants)
+    except psycopg.Error as exc:
+        raise ProvisionError(f"could not create the sandbox database: {str(exc).splitlines()[0]}") from exc
+    return db
+
+
+def drop_database(db: Database) -> None:
+    try:
+        with psycopg.connect(db.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(db.user)))
+    except psycopg.Error:
+        pass
+
+
+@contextmanager
+def sandbox_database(seed: bool = True) -> Iterator[tuple[Server, Database]]:
+    server = start_server()
+    try:
+        db = create_database(server, seed=seed)
+        try:
+            yield server, db
+        finally:
+            drop_database(db)
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""VALR exchange: request signing and a small REST client."""

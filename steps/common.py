@@ -1,0 +1,49 @@
+"""Steps shared by every feature: preconditions (a failed one makes the item "not verified") and the verdict step."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+from pytest_bdd import given, parsers, then
+
+from ops_checks import preconditions
+from ops_checks.config import Target
+from ops_checks.result import CheckResult
+
+MIME = {"text/plain": allure.attachment_type.TEXT, "application/json": allure.attachment_type.JSON,
+        "text/csv": allure.attachment_type.CSV}
+
+
+def attach(target: Target, result: CheckResult) -> None:
+    """Every attachment passes the redactor again, whatever the check already did."""
+    allure.attach(target.redactor.text(f"observed: {result.observed}\nexpected: {result.expected}\n"
+                                       f"reason: {result.summary()}"), name="result", attachment_type=MIME["text/plain"])
+    for ev in result.evidence:
+        allure.attach(target.redactor.text(ev.content), name=ev.name,
+                      attachment_type=MIME.get(ev.mime, allure.attachment_type.TEXT))
+
+
+def require(target: Target, problem: str | None) -> None:
+    if problem:
+        pytest.skip(f"not verified: {target.redactor.text(problem)}")
+
+
+@given("the database is reachable")
+def database_reachable(target: Target) -> None:
+    require(target, preconditions.database_unreachable(target))
+
+
+@given(parsers.parse('the table "{table}" is readable'))
+def table_readable(target: Target, table: str) -> None:
+    require(target, preconditions.table_unreadable(target, table))
+
+
+@given("the bot is recording policy decisions")
+def bot_deciding(target: Target) -> None:
+    require(target, preconditions.bot_not_deciding(target))
+
+
+@then(parsers.parse('the runbook expects "{expected}"'))
+def runbook_expects(target: Target, result: CheckResult, expected: str) -> None:
+    attach(target, result)
+    assert result.ok, target.redactor.text(result.summary())

@@ -1,0 +1,47 @@
+"""Session fixtures: the target (resolved once per session) and, on the sandbox, its components."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ops_checks.config import Target, live_target, load_env
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sandbox.faults import apply as apply_faults
+from steps.plugin import TARGET_INFO, target_name
+
+
+@pytest.fixture(scope="session")
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
+    if target_name(request.config) != "sandbox":
+        yield None
+        return
+    sb = Sandbox()
+    try:
+        sb.start()
+        apply_faults(sb, list(request.config.getoption("--sandbox-fault")))
+        yield sb
+    finally:
+        sb.stop()
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Target:
+    config = request.config
+    if sandbox is not None:
+        assert sandbox.target is not None
+        resolved = sandbox.target
+    else:
+        env_file = config.getoption("--env-file")
+        env = load_env(Path(env_file) if env_file else None)
+        resolved = live_target(env, allow_mutations=bool(config.getoption("--allow-mutations")))
+    config.stash[TARGET_INFO] = resolved.describe()
+    return resolved
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,147 @@
+"""pytest plugin: runbook tags → markers and Allure labels, mutation gating, outcomes → verdict.json."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ops_checks import catalogue, report, verdict
+from ops_checks.catalogue import BY_ID, BY_TAG, id_for_tag
+
+SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
+OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
+STARTED = pytest.StashKey[datetime]()
+TARGET_INFO = pytest.StashKey[dict[str, str]]()
+
+
+def target_name(config: pytest.Config) -> str:
+    return config.getoption("--target") or os.environ.get("OPSCHECK_TARGET") or "sandbox"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for item in catalogue.ITEMS:
+        config.addinivalue_line("markers", f"{item.tag}: {item.runbook} {item.id} {item.title}")
+    for section in sorted({i.section.split(" ")[0] for i in catalogue.ITEMS}):
+        config.addinivalue_line("markers", f"section_{section.replace('.', '_')}: runbook section {section}")
+    for name, text in (("blocker", "item blocks GO when not passed"), ("warning", "item reported, never blocks"),
+                       ("mutating", "writes to the target: live needs --allow-mutations"),
+                       ("slow", "slower test (real Allure, headless browser, fault matrix)"),
+                       ("fault_matrix", "runs the preflight against a broken sandbox")):
+        config.addinivalue_line("markers", f"{name}: {text}")
+    config.stash[OUTCOMES] = {}
+    config.stash[STARTED] = datetime.now(UTC)
+    config.stash[TARGET_INFO] = {"target": target_name(config)}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    name = target_name(config)
+    extra = " (throwaway Postgres, VALR simulator, reference bot)" if name == "sandbox" else (
+        f" (env file {config.getoption('--env-file') or 'none'}, "
+        f"{'mutations ALLOWED' if config.getoption('--allow-mutations') else 'read-only'})")
+    return [f"ops_checks target: {name}{extra}"]
+
+
+def runbook_item(item: pytest.Item) -> str | None:
+    for mark in item.iter_markers():
+        found = id_for_tag(mark.name)
+        if found and found in BY_ID:
+            return found
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    live_read_only = target_name(config) == "live" and not config.getoption("--allow-mutations")
+    for item in items:
+        rb = runbook_item(item)
+        if rb is None:
+            continue
+        cat = BY_ID[rb]
+        item.user_properties.append(("runbook_item", rb))
+        for label_type, value in (("epic", cat.runbook), ("feature", cat.section), ("story", f"{rb} {cat.title}"),
+                                  ("severity", SEVERITY_LABEL[cat.severity])):
+            item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
+        if live_read_only and item.get_closest_marker("mutating"):
+            item.add_marker(pytest.mark.skip(reason="not verified: needs --allow-mutations (read-only live run)"))
+
+
+def _reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple):
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(longrepr or "")
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first.removeprefix("AssertionError: ").removeprefix("Failed: ")
+
+
+def _status(report: pytest.TestReport, call: Any = None) -> str:
+    if report.skipped:
+        return verdict.SKIPPED
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message if crash is not None else ""
+        return verdict.FAILED if report.when == "call" and message.startswith("AssertionError") else verdict.BROKEN
+    return verdict.PASSED
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    rep: pytest.TestReport = outcome.get_result()
+    rb = runbook_item(item)
+    if rb is None:
+        return
+    outcomes = item.config.stash[OUTCOMES]
+    current = outcomes.get(rb)
+    if rep.when == "call" or (rep.when == "setup" and not rep.passed) or (rep.when == "teardown" and rep.failed):
+        if current is None or current.status == verdict.PASSED:
+            outcomes[rb] = verdict.outcome(rb, _status(rep), _reason(rep))
+
+
+def current_verdict(config: pytest.Config) -> dict[str, Any]:
+    return verdict.build(list(config.stash[OUTCOMES].values()), target=config.stash[TARGET_INFO]["target"],
+                         started_at=config.stash[STARTED], finished_at=datetime.now(UTC),
+                         operator=config.getoption("--operator"), witness=config.getoption("--witness"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not config.stash[OUTCOMES]:
+        return
+    terminalreporter.section("ops_checks verdict")
+    for line in verdict.render_table(current_verdict(config)).splitlines():
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    alluredir = getattr(config.option, "allure_report_dir", None)
+    if alluredir and Path(alluredir).is_dir():
+        info = dict(config.stash[TARGET_INFO])
+        info.update({"operator": config.getoption("--operator") or "", "witness": config.getoption("--witness") or "",
+                     "ops_checks": _version()})
+        report.write_environment(Path(alluredir), info)
+        report.write_categories(Path(alluredir))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After every sessionfinish (JUnit XML is written by then): verdict.json with the results digest."""
+    run_dir = config.getoption("--run-dir", default=None)
+    if not run_dir or OUTCOMES not in config.stash or not config.stash[OUTCOMES]:
+        return
+    result = current_verdict(config)
+    result["results_sha256"] = verdict.results_digest(Path(run_dir))
+    verdict.write(Path(run_dir), result)
+
+
+def _version() -> str:
+    from ops_checks import __version__
+
+    return __version__
+
+
+__all__ = ["BY_TAG", "runbook_item"]

@@ -1,0 +1,422 @@
+"""Reference bot over real loopback HTTP against a throwaway Postgres cluster."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import hmac
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import types
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ops_checks.sandbox.bot import ReferenceBot, parse_valr_time
+
+SANDBOX = Path(__file__).resolve().parents[1] / "ops_checks" / "sandbox"
+SOVEREIGN = "sovereign-test-secret-0123456789abcdef"
+WEBHOOK = "webhook-test-secret-0123456789abcdef"
+DB_PASSWORD = "db-pw-9f8e7d6c5b4a"
+
+
+# ------------------------------------------------------------------ throwaway Postgres (compact; lead swaps it)
+def _pg_bindir() -> Path | None:
+    candidates = []
+    if shutil.which("pg_config"):
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, timeout=5,
+                             check=False).stdout.strip()
+        candidates.append(out)
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    return next((Path(c) for c in candidates if c and (Path(c) / "initdb").exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_dsn() -> Iterator[str]:
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb/pg_ctl)")
+    tmp = Path(tempfile.mkdtemp(prefix="bot-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = "nobody"
+        try:
+            pw = pwd.getpwnam(user)
+        except KeyError:
+            pytest.skip("running as root and no unprivileged user 'nobody'")
+        os.chown(tmp, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", user, "--"] if shutil.which("runuser") else ["setpriv", f"--reuid={pw.pw_uid}",
+                                                                               f"--regid={pw.pw_gid}", "--clear-groups"]
+    data, port = tmp / "data", _free_port()
+    run = { "capture_output": True, "timeout": 60}
+    try:
+        subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                        "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"], check=True, **run)  # type: ignore[call-overload]
+        opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off -c synchronous_commit=off"
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "pg.log"), "-o", opts,
+                        "-w", "-t", "30", "start"], check=True, **run)  # type: ignore[call-overload]
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        pytest.skip(f"could not start a throwaway cluster: {exc}")
+    try:
+        with psycopg.connect(host=str(tmp), port=port, user="postgres", dbname="postgres", autocommit=True) as c:
+            c.execute(f"CREATE ROLE app_trading LOGIN PASSWORD '{DB_PASSWORD}'")
+            c.execute("CREATE DATABASE autonomous_alpha OWNER app_trading")
+        dsn = f"postgresql://app_trading:{DB_PASSWORD}@127.0.0.1:{port}/autonomous_alpha"
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute((SANDBOX / "schema.sql").read_text())
+            c.execute((SANDBOX / "seed.sql").read_text())
+        yield dsn
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=30, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ VALR stand-in that records every call
+class FakeValr:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.offset_ms = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/v1/public/time":
+            ns = time.time_ns() + self.offset_ms * 1_000_000
+            iso = datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            return httpx.Response(200, json={"epochTime": ns // 1_000_000_000, "time": f"{iso}.{ns % 10**9:09d}Z"})
+        if request.url.path == "/v1/orders/market":
+            return httpx.Response(202, json={"id": f"valr-{uuid.uuid4()}"})
+        return httpx.Response(404, json={"code": -1, "message": "not found"})
+
+    def orders(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path != "/v1/public/time"]
+
+
+@pytest.fixture
+def valr() -> FakeValr:
+    return FakeValr()
+
+
+def _reset_db(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL,"
+                  " circuit_breaker_triggered_at = NULL WHERE id = 1")
+
+
+@pytest.fixture
+def make_bot(pg_dsn: str, tmp_path: Path, valr: FakeValr) -> Iterator[types.FunctionType]:
+    bots: list[ReferenceBot] = []
+    _reset_db(pg_dsn)
+
+    def make(**kwargs: object) -> ReferenceBot:
+        args = {"dsn": pg_dsn, "log_dir": tmp_path / "logs", "sovereign_secret": SOVEREIGN, "webhook_secret": WEBHOOK,
+                "valr_base_url": "https://api.valr.test", "valr_transport": httpx.MockTransport(valr.handler),
+                **kwargs}
+        bot = ReferenceBot(**args)  # type: ignore[arg-type]
+        bots.append(bot)
+        return bot.start()
+
+    yield make  # type: ignore[misc]
+    for b in bots:
+        b.stop()
+    _reset_db(pg_dsn)
+
+
+@pytest.fixture
+def bot(make_bot: types.FunctionType) -> ReferenceBot:
+    return make_bot()
+
+
+def _wait(pred: object, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _log(bot: ReferenceBot) -> str:
+    return bot.log_path.read_text() if bot.log_path.exists() else ""
+
+
+def _signal(bot: ReferenceBot, cid: str, secret: str = WEBHOOK, **over: object) -> httpx.Response:
+    raw = json.dumps({"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True,
+                      **over}).encode()
+    sig = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return httpx.post(f"{bot.url}/webhook/tradingview", content=raw, timeout=5,
+                      headers={"X-Signature": sig, "Content-Type": "application/json"})
+
+
+def _rows(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return c.execute(sql, params).fetchall()
+
+
+# ------------------------------------------------------------------ tests
+def test_parse_valr_time() -> None:
+    assert parse_valr_time("2024-01-02T03:04:05.123456789Z") == 1704164645_123456789
+    assert parse_valr_time("2024-01-02T03:04:05.1Z") == 1704164645_100000000
+    assert parse_valr_time("2024-01-02T05:04:05+02:00") == 1704164645_000000000
+    with pytest.raises(ValueError):
+        parse_valr_time("yesterday")
+
+
+def test_health_and_knobs(bot: ReferenceBot) -> None:
+    r = httpx.get(f"{bot.url}/health", timeout=5)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "healthy" and body["execution_mode"] == "DRY_RUN" and body["version"] == "1.5.0-sandbox"
+    assert _wait(lambda: httpx.get(f"{bot.url}/health", timeout=5).json()["policy_loop_alive"])
+    bot.knobs.reported_execution_mode = "LIVE"
+    assert httpx.get(f"{bot.url}/health", timeout=5).json()["execution_mode"] == "LIVE"
+    bot.knobs.health_endpoint_ok = False
+    r = httpx.get(f"{bot.url}/health", timeout=5)
+    assert r.status_code == 503 and r.json() == {"status": "unhealthy"}
+    bot.knobs.reset()
+    assert httpx.get(f"{bot.url}/health", timeout=5).status_code == 200
+    assert SOVEREIGN not in repr(bot) and DB_PASSWORD not in repr(bot)
+
+
+def test_guardian_requires_secret_and_toggles(bot: ReferenceBot, pg_dsn: str) -> None:
+    url = f"{bot.url}/api/guardian/kill-switch"
+    body = {"action": "activate", "reason": "Manual activation test"}
+    assert httpx.post(url, json=body, timeout=5).status_code == 401
+    r = httpx.post(url, json=body, headers={"X-Sovereign-Secret": "wrong"}, timeout=5)
+    assert r.status_code == 401 and r.json() == {"error": "unauthorized"}
+    assert _rows(pg_dsn, "SELECT circuit_breaker_active FROM system_settings")[0][0] is False
+
+    r = httpx.post(url, json=body, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5)
+    assert r.status_code == 200 and r.json() == {"kill_switch_active": True, "reason": "Manual activation test"}
+    row = _rows(pg_dsn, "SELECT circuit_breaker_active, circuit_breaker_reason, circuit_breaker_triggered_at"
+                        " FROM system_settings")[0]
+    assert row[0] is True and row[1] == "Manual activation test" and row[2] is not None
+    state = httpx.get(url, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5).json()
+    assert state["kill_switch_active"] is True
+    assert httpx.get(url, timeout=5).status_code == 401
+
+    r = httpx.post(url, json={"action": "deactivate", "reason": "done"}, headers={"X-Sovereign-Secret": SOVEREIGN},
+                   timeout=5)
+    assert r.json()["kill_switch_active"] is False
+    events = _rows(pg_dsn, "SELECT event_type, trigger_reason, operator FROM circuit_breaker_events ORDER BY id")
+    assert events[-2:] == [("MANUAL_KILL_SWITCH", "Manual activation test", "guardian-api"),
+                           ("MANUAL_KILL_SWITCH_RELEASED", "done", "guardian-api")]
+    bot.knobs.guardian_accept_any_secret = True
+    assert httpx.get(url, headers={"X-Sovereign-Secret": "wrong"}, timeout=5).status_code == 200
+
+
+def _kill_switch_latency(pg_dsn: str, timeout: float = 2.0) -> float | None:
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        committed = c.execute("UPDATE system_settings SET circuit_breaker_active = TRUE,"
+                              " circuit_breaker_reason = 'VERIFICATION_TEST', circuit_breaker_triggered_at = now()"
+                              " WHERE id = 1 RETURNING clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            row = c.execute("SELECT min(timestamp_utc) FROM policy_decision_audit WHERE reason_code ="
+                            " 'HALT_KILL_SWITCH' AND correlation_id LIKE 'LOOP-%%' AND timestamp_utc >= %s",
+                            (committed,)).fetchone()
+            if row and row[0] is not None:
+                return (row[0] - committed).total_seconds()
+            time.sleep(0.01)
+    return None
+
+
+def test_kill_switch_halt_within_one_second(bot: ReferenceBot, pg_dsn: str) -> None:
+    assert _wait(lambda: "Policy evaluation: ALLOW, reason_code=ALL_GATES_PASSED" in _log(bot))
+    latency = _kill_switch_latency(pg_dsn)
+    assert latency is not None and latency < 1.0
+    assert _wait(lambda: "Policy evaluation: HALT, reason_code=HALT_KILL_SWITCH" in _log(bot))
+    snap = _rows(pg_dsn, "SELECT context_snapshot FROM policy_decision_audit WHERE correlation_id LIKE 'LOOP-%%'"
+                         " ORDER BY id DESC LIMIT 1")[0][0]
+    assert snap["kill_switch_active"] is True and snap["kill_switch_reason"] == "VERIFICATION_TEST"
+    assert snap["source"] == "loop"
+    # the signal is rejected too, with the runbook's log line
+    r = _signal(bot, "KS-TEST-1")
+    assert r.json()["decision"] == "HALT" and r.json()["reason_code"] == "HALT_KILL_SWITCH"
+    assert not r.json()["order_submitted"]
+    assert "Trade blocked by policy: HALT_KILL_SWITCH" in _log(bot)
+    # decision lines are written on change only
+    assert _log(bot).count("Policy evaluation: HALT, reason_code=HALT_KILL_SWITCH") == 2  # loop once + signal
+
+
+def test_ignore_kill_switch_fault(bot: ReferenceBot, pg_dsn: str) -> None:
+    bot.knobs.ignore_kill_switch = True
+    assert _kill_switch_latency(pg_dsn, timeout=0.6) is None
+    last = _rows(pg_dsn, "SELECT policy_decision FROM policy_decision_audit ORDER BY id DESC LIMIT 1")[0][0]
+    assert last == "ALLOW"
+
+
+def test_kill_switch_delay_fault(bot: ReferenceBot, pg_dsn: str) -> None:
+    bot.knobs.kill_switch_delay_s = 1.5
+    assert _wait(bot.policy_loop_alive)  # the first observation at start-up is immediate by design
+    assert _kill_switch_latency(pg_dsn, timeout=1.0) is None
+
+
+def test_loop_paused_and_missing_settings(bot: ReferenceBot, pg_dsn: str) -> None:
+    bot.knobs.loop_paused = True
+    time.sleep(0.3)
+    n = _rows(pg_dsn, "SELECT count(*) FROM policy_decision_audit")[0][0]
+    time.sleep(0.4)
+    assert _rows(pg_dsn, "SELECT count(*) FROM policy_decision_audit")[0][0] == n
+    bot.knobs.loop_paused = False
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        saved = c.execute("SELECT * FROM system_settings").fetchone()
+        assert saved is not None
+        c.execute("DELETE FROM system_settings")
+        try:
+            assert _wait(lambda: "Policy evaluation: HALT, reason_code=HALT_NO_SETTINGS" in _log(bot))
+        finally:
+            c.execute(f"INSERT INTO system_settings VALUES ({', '.join(['%s'] * len(saved))})", saved)
+
+
+def test_policy_error_logged_once_and_loop_survives(bot: ReferenceBot, pg_dsn: str) -> None:
+    with psycopg.connect(pg_dsn, autocommit=True) as c:
+        c.execute("ALTER TABLE policy_decision_audit RENAME TO pda_hidden")
+        try:
+            assert _wait(lambda: "[POLICY_ERROR]" in _log(bot))
+            time.sleep(0.3)
+            assert _log(bot).count("[POLICY_ERROR]") == 1
+        finally:
+            c.execute("ALTER TABLE pda_hidden RENAME TO policy_decision_audit")
+        n = c.execute("SELECT count(*) FROM policy_decision_audit").fetchone()[0]  # type: ignore[index]
+        assert _wait(lambda: c.execute("SELECT count(*) FROM policy_decision_audit").fetchone()[0] > n)  # type: ignore[index]
+    assert DB_PASSWORD not in _log(bot)
+
+
+def test_signed_webhook_dry_run_sends_nothing(bot: ReferenceBot, pg_dsn: str, valr: FakeValr) -> None:
+    r = _signal(bot, "SIG-DRY-1")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["decision"] == "ALLOW" and body["reason_code"] == "ALL_GATES_PASSED"
+    assert body["order_submitted"] is False and body["execution_mode"] == "DRY_RUN"
+    assert body["order_id"].startswith("DRY-")
+    assert valr.orders() == []
+    row = _rows(pg_dsn, "SELECT status, execution_mode FROM trading_orders WHERE correlation_id = 'SIG-DRY-1'")
+    assert row == [("SIMULATED", "DRY_RUN")]
+    audit = _rows(pg_dsn, "SELECT policy_decision, context_snapshot FROM policy_decision_audit"
+                          " WHERE correlation_id = 'SIG-DRY-1'")
+    assert audit[0][0] == "ALLOW" and audit[0][1]["source"] == "signal" and audit[0][1]["test"] is True
+
+    assert _signal(bot, "SIG-BAD", secret="wrong-secret").status_code == 401
+    no_sig = httpx.post(f"{bot.url}/webhook/tradingview", json={"correlation_id": "X"}, timeout=5)
+    assert no_sig.status_code == 401
+    assert _rows(pg_dsn, "SELECT count(*) FROM policy_decision_audit WHERE correlation_id = 'SIG-BAD'")[0][0] == 0
+    bot.knobs.webhook_accept_any_signature = True
+    assert _signal(bot, "SIG-ANY", secret="wrong-secret").status_code == 200
+
+
+def test_order_despite_halt_fault(bot: ReferenceBot, valr: FakeValr, monkeypatch: pytest.MonkeyPatch) -> None:
+    _stub_signing(monkeypatch)
+    bot.knobs.budget_signal = "DENY"
+    r = _signal(bot, "SIG-HALT-1")
+    assert r.json()["decision"] == "HALT" and r.json()["reason_code"] == "HALT_BUDGET"
+    assert valr.orders() == []
+    bot.knobs.order_despite_halt = True
+    _signal(bot, "SIG-HALT-2")
+    assert [o.url.path for o in valr.orders()] == ["/v1/orders/market"]
+
+
+def test_live_mode_places_signed_order(make_bot: types.FunctionType, valr: FakeValr, pg_dsn: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _stub_signing(monkeypatch)
+    live = make_bot(execution_mode="LIVE", valr_api_key="k" * 64, valr_api_secret="s" * 64)
+    r = _signal(live, "SIG-LIVE-1")
+    assert r.json()["order_submitted"] is True and r.json()["order_id"].startswith("valr-")
+    (order,) = valr.orders()
+    assert order.headers["X-VALR-API-KEY"] and json.loads(order.content)["pair"] == "BTCZAR"
+    assert _rows(pg_dsn, "SELECT execution_mode FROM trading_orders WHERE correlation_id = 'SIG-LIVE-1'") == [("LIVE",)]
+    assert "s" * 64 not in _log(live) and "k" * 64 not in _log(live)
+
+
+def _stub_signing(monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        import ops_checks.valr.signing  # noqa: F401
+    except ImportError:
+        mod = types.ModuleType("ops_checks.valr.signing")
+        mod.signed_headers = lambda key, secret, verb, path, body="", timestamp_ms=None, subaccount_id="": {  # type: ignore[attr-defined]
+            "X-VALR-API-KEY": key.reveal(), "X-VALR-SIGNATURE": "00", "X-VALR-TIMESTAMP": "0"}
+        monkeypatch.setitem(sys.modules, "ops_checks.valr.signing", mod)
+
+
+def test_metrics(bot: ReferenceBot) -> None:
+    assert _wait(lambda: "[TIME_SYNC] drift_ms=" in _log(bot))
+    assert _wait(lambda: "policy_decisions_total{decision=\"ALLOW\"}" in httpx.get(f"{bot.url}/metrics").text)
+    r = httpx.get(f"{bot.url}/metrics", timeout=5)
+    families = {f.name: f for f in text_string_to_metric_families(r.text)}
+    for name in ("policy_decisions", "policy_loop_last_decision_timestamp_seconds", "kill_switch_active", "bot_up",
+                 "exchange_clock_drift_ms", "exchange_clock_drift_exceeded", "exchange_time_sync_failures"):
+        assert name in families, name
+    assert families["bot_up"].samples[0].value == 1
+    assert abs(families["policy_loop_last_decision_timestamp_seconds"].samples[0].value - time.time()) < 2
+    bot.knobs.metrics_broken = True
+    assert httpx.get(f"{bot.url}/metrics", timeout=5).status_code == 500
+
+
+def test_log_lines_and_drift(make_bot: types.FunctionType, valr: FakeValr, pg_dsn: str) -> None:
+    valr.offset_ms = -1500  # exchange behind → local − server ≈ +1500
+    bot = make_bot()
+    bot.knobs.status_interval_s = 0.05
+    assert _wait(lambda: "[EXCHANGE_TIME_DRIFT]" in _log(bot))
+    assert _wait(lambda: "Policy evaluation: NEUTRAL, reason_code=NEUTRAL_HEALTH_DEGRADED" in _log(bot))
+    text = _log(bot)
+    for needle in ("EXECUTION_MODE=DRY_RUN", "TradePermissionPolicy initialized",
+                   "ExchangeTimeSynchronizer initialized",
+                   "[BUDGET_LOADED] entries=12 source=sandbox-budget.json", "[HEALTH] health_status=",
+                   "[RISK] risk_assessment=HEALTHY", "is_within_tolerance=False", "NEUTRAL state triggered"):
+        assert needle in text, needle
+    line = next(ln for ln in text.splitlines() if "[TIME_SYNC] drift_ms=" in ln)
+    stamp, level, _ = line.split(" ", 2)
+    assert datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ") and level == "INFO"
+    assert 1300 < int(line.split("drift_ms=")[1].split()[0]) < 1700
+    valr.offset_ms = 0
+    bot.knobs.budget_entries = 0
+    assert _wait(lambda: "[BUDGET_LOADED] entries=0 source=sandbox-budget.json parse_errors=1" in _log(bot))
+    assert _wait(lambda: "Policy evaluation: ALLOW" in _log(bot).split("parse_errors=1")[-1])
+    bot.knobs.log_writer_stopped = True
+    time.sleep(0.05)
+    size = bot.log_path.stat().st_size
+    time.sleep(0.3)
+    assert bot.log_path.stat().st_size == size
+    for secret in (SOVEREIGN, WEBHOOK, DB_PASSWORD):
+        assert secret not in _log(bot)
+
+
+def test_time_sync_failure(make_bot: types.FunctionType) -> None:
+    def boom(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("unreachable", request=request)
+
+    bot = make_bot(valr_transport=httpx.MockTransport(boom))
+    assert _wait(lambda: "[TIME_SYNC] failure" in _log(bot))
+    r = httpx.get(f"{bot.url}/metrics", timeout=5).text
+    assert "exchange_time_sync_failures_total 1.0" in r
+
+
+def test_stop_is_quick(make_bot: types.FunctionType) -> None:
+    bot = make_bot()
+    with httpx.Client(timeout=5) as client:  # an open keep-alive connection must not delay shutdown
+        assert client.get(f"{bot.url}/health").status_code == 200
+        t0 = time.monotonic()
+        bot.stop()
+        assert time.monotonic() - t0 < 2.0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{bot.url}/health", timeout=1)
