@@ -29,3 +29,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-dir", default=None, help="write verdict.json (and the results manifest) here")
     group.addoption("--operator", default=None, help="operator running this preflight")
     group.addoption("--witness", default=None, help="second operator witnessing it")
+    group.addoption("--runbook", default=None,
+                    help="runbook directory for the traceability and SQL tests (default ../shared/runbooks)")

@@ -28,9 +28,15 @@ def require(target: Target, problem: str | None) -> None:
         pytest.skip(f"not verified: {target.redactor.text(problem)}")
 
 
+@pytest.fixture(scope="session")
+def database_problem(target: Target) -> str | None:
+    """Probed once per session: an unreachable host costs one connect timeout, not one per item."""
+    return preconditions.database_unreachable(target)
+
+
 @given("the database is reachable")
-def database_reachable(target: Target) -> None:
-    require(target, preconditions.database_unreachable(target))
+def database_reachable(target: Target, database_problem: str | None) -> None:
+    require(target, database_problem)
 
 
 @given(parsers.parse('the table "{table}" is readable'))

@@ -398,7 +398,7 @@ class ReferenceBot:
                     self.log.warning(f"[BUDGET_LOADED] entries=0 source={BUDGET_SOURCE} parse_errors=1")
                 else:
                     self.log.info(f"[BUDGET_LOADED] entries={entries} source={BUDGET_SOURCE}")
-                self.log.info(f"[HEALTH] health_status={self._effective_health()}")
+                self.log.info(f"[HEALTH] health_status={self.knobs.health_status}")  # drift: [EXCHANGE_TIME_DRIFT]
                 self.log.info(f"[RISK] risk_assessment={self.knobs.risk_assessment}")
                 self._stop.wait(max(0.01, float(self.knobs.status_interval_s)))
 

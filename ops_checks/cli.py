@@ -1,0 +1,124 @@
+"""``opscheck``: the operator's command line.
+
+``opscheck preflight`` runs the runbook scenarios (pytest-bdd) against the chosen target in a subprocess,
+then prints the verdict, leaves ``reports/<run-id>/`` (verdict.json, junit.xml, allure-results, html/) and
+exits 0 GO, 1 NO-GO, 2 when the run itself could not start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ops_checks import report, verdict
+from ops_checks.config import ConfigError, live_target, load_env
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_TIMEOUT_S = 900
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Executable runbook checks for the trading bot.")
+
+
+@app.callback()
+def _root() -> None:
+    """Executable runbook checks for the trading bot."""
+
+
+def _fail_to_start(message: str) -> typer.Exit:
+    typer.echo(f"opscheck: cannot run: {message}", err=True)
+    return typer.Exit(verdict.EXIT_CANNOT_RUN)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def pytest_argv(run_dir: Path, *, target: str, env_file: Path | None, allow_mutations: bool, operator: str | None,
+                witness: str | None, faults: list[str], select: str | None) -> list[str]:
+    argv = [sys.executable, "-m", "pytest", str(REPO / "steps"), "-c", str(REPO / "pytest.ini"),
+            "--rootdir", str(REPO), "-q", "-rN", "--tb=no", "--no-header", "-p", "no:cacheprovider",
+            "--target", target, "--run-dir", str(run_dir), "--junitxml", str(run_dir / "junit.xml"),
+            "--alluredir", str(run_dir / "allure-results")]
+    if env_file is not None:
+        argv += ["--env-file", str(env_file)]
+    if allow_mutations:
+        argv.append("--allow-mutations")
+    for opt, value in (("--operator", operator), ("--witness", witness)):
+        if value:
+            argv += [opt, value]
+    for fault in faults:
+        argv += ["--sandbox-fault", fault]
+    if select:
+        argv += ["-m", select]
+    return argv
+
+
+@app.command()
+def preflight(
+    target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
+    allow_mutations: Annotated[bool, typer.Option("--allow-mutations", help="live: allow the writing checks")] = False,
+    operator: Annotated[str | None, typer.Option(help="operator running the preflight")] = None,
+    witness: Annotated[str | None, typer.Option(help="second operator (four eyes)")] = None,
+    reports: Annotated[Path, typer.Option(help="directory for run reports")] = Path("reports"),
+    sandbox_fault: Annotated[list[str] | None, typer.Option("--sandbox-fault", help="break the sandbox (tests)")] = None,
+    select: Annotated[str | None, typer.Option("-m", help="pytest marker expression, e.g. section_1_3")] = None,
+    html: Annotated[bool, typer.Option(help="render the single-file HTML report")] = True,
+) -> None:
+    """Run the go/no-go checks and print the verdict."""
+    if target not in ("sandbox", "live"):
+        raise _fail_to_start(f"--target must be sandbox or live, not {target!r}")
+    if target == "live":
+        try:
+            live_target(load_env(env_file), allow_mutations=allow_mutations)
+        except ConfigError as exc:
+            raise _fail_to_start(str(exc)) from None
+    elif env_file is not None:
+        raise _fail_to_start("--env-file applies to --target live only")
+    run_dir = (reports / new_run_id()).resolve()
+    run_dir.mkdir(parents=True)
+    argv = pytest_argv(run_dir, target=target, env_file=env_file, allow_mutations=allow_mutations, operator=operator,
+                       witness=witness, faults=sandbox_fault or [], select=select)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    try:
+        subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise _fail_to_start(f"the checks did not finish within {RUN_TIMEOUT_S} s") from None
+    verdict_path = run_dir / "verdict.json"
+    if not verdict_path.exists():
+        raise _fail_to_start(f"the checks produced no verdict (see the output above); run dir {run_dir}")
+    result = json.loads(verdict_path.read_text(encoding="utf-8"))
+    if html:
+        _render_html(run_dir)
+    typer.echo(f"\nreport: {run_dir}")
+    typer.echo(f"VERDICT: {result['verdict']}")
+    raise typer.Exit(verdict.EXIT_GO if result["verdict"] == verdict.GO else verdict.EXIT_NO_GO)
+
+
+def _render_html(run_dir: Path) -> None:
+    allure = report.find_allure(REPO)
+    if allure is None:
+        typer.echo("HTML report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
+        return
+    try:
+        index = report.render_single_file(run_dir / "allure-results", run_dir / "html", allure_bin=allure)
+    except report.ReportError as exc:
+        typer.echo(f"HTML report not rendered: {exc}", err=True)
+        return
+    typer.echo(f"html:   {index}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""The fault matrix (DESIGN.md §6): a healthy sandbox is GO; each fault fails its item and no other in its section.
+
+Each case runs the real ``opscheck preflight`` in a subprocess against a sandbox broken in the way the runbook
+fears, scoped to the runbook section the fault breaks, and reads the verdict from verdict.json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ops_checks.catalogue import ITEMS
+from ops_checks.sandbox.faults import FAULTS
+from tests.preflight_runner import preflight
+
+pytestmark = [pytest.mark.fault_matrix, pytest.mark.slow]
+
+
+def section_selection(item_id: str) -> str:
+    """The marker expression selecting every subsection of the item's top-level runbook section."""
+    top = item_id.split(".")[0]
+    subsections = sorted({i.section.split(" ")[0] for i in ITEMS if i.id.split(".")[0] == top})
+    return " or ".join(f"section_{s.replace('.', '_')}" for s in subsections)
+
+
+def test_healthy_sandbox_is_go(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    run = preflight(tmp_path, "--no-html", env=shared_pg_env)
+    assert run.verdict is not None, run.output[-3000:]
+    assert run.verdict["verdict"] == "GO", run.output[-3000:]
+    assert run.exit_code == 0
+    assert run.verdict["counts"]["failed"] == 0 and run.verdict["counts"]["broken"] == 0
+    assert run.verdict["counts"]["passed"] == run.verdict["counts"]["total"] >= len(ITEMS)
+    assert len(run.verdict["results_sha256"]) == 64
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS, key=lambda f: FAULTS[f].item))
+def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    expected = FAULTS[fault].item
+    section = expected.split(".")[0] + "."
+    run = preflight(tmp_path, "--no-html", "--sandbox-fault", fault, "-m", section_selection(expected),
+                    env=shared_pg_env)
+    assert run.verdict is not None, run.output[-3000:]
+    assert run.verdict["verdict"] == "NO-GO"
+    assert run.exit_code == 1
+    assert run.failed(section) == {expected}, f"{fault}: {run.status_of(section)}\n{run.output[-2000:]}"
+    reason = next(i["reason"] for i in run.verdict["items"] if i["id"] == expected)
+    assert reason and "\n" not in reason and "Traceback" not in reason
