@@ -2,32 +2,47 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-pytest_plugins = [
-    "steps.plugin",
-    "steps.fixtures",
-    "steps.common",
-    "steps.infrastructure",
-    "steps.exchange",
-    "steps.safety",
-    "steps.monitoring",
-    "steps.financial",
-    "steps.dry_run",
-]
+_CORE = ("plugin", "fixtures", "common")
+_STEPS = sorted(
+    p.stem
+    for p in (Path(__file__).parent / "steps").glob("*.py")
+    if not p.stem.startswith(("_", "test_")) and p.stem not in _CORE
+)
+# the verdict plugin, the target fixtures and shared steps first, then every step module in steps/
+pytest_plugins = [f"steps.{name}" for name in (*_CORE, *_STEPS)]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ops_checks")
-    group.addoption("--target", choices=("sandbox", "live"), default=None,
-                    help="where the checks run (default: $OPSCHECK_TARGET or sandbox)")
+    group.addoption(
+        "--target",
+        choices=("sandbox", "live"),
+        default=None,
+        help="where the checks run (default: $OPSCHECK_TARGET or sandbox)",
+    )
     group.addoption("--env-file", default=None, help="env file for the live target (dotenv syntax)")
-    group.addoption("--allow-mutations", action="store_true", default=False,
-                    help="live only: allow the checks that write (kill-switch test, test signal, test alert)")
-    group.addoption("--sandbox-fault", action="append", default=[], metavar="NAME",
-                    help="break the sandbox in a named way before the checks run (repeatable)")
+    group.addoption(
+        "--allow-mutations",
+        action="store_true",
+        default=False,
+        help="live only: allow the checks that write (kill-switch test, test signal, test alert)",
+    )
+    group.addoption(
+        "--sandbox-fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break the sandbox in a named way before the checks run (repeatable)",
+    )
     group.addoption("--run-dir", default=None, help="write verdict.json (and the results manifest) here")
     group.addoption("--operator", default=None, help="operator running this preflight")
     group.addoption("--witness", default=None, help="second operator witnessing it")
-    group.addoption("--runbook", default=None,
-                    help="runbook directory for the traceability and SQL tests (default ../shared/runbooks)")
+    group.addoption(
+        "--runbook",
+        default=None,
+        help="runbook directory for the traceability and SQL tests (default ../shared/runbooks)",
+    )

@@ -41,12 +41,41 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def pytest_argv(run_dir: Path, *, target: str, env_file: Path | None, allow_mutations: bool, operator: str | None,
-                witness: str | None, faults: list[str], select: str | None) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(REPO / "steps"), "-c", str(REPO / "pytest.ini"),
-            "--rootdir", str(REPO), "-q", "-rN", "--tb=no", "--no-header", "-p", "no:cacheprovider",
-            "--target", target, "--run-dir", str(run_dir), "--junitxml", str(run_dir / "junit.xml"),
-            "--alluredir", str(run_dir / "allure-results")]
+def pytest_argv(
+    run_dir: Path,
+    *,
+    target: str,
+    env_file: Path | None,
+    allow_mutations: bool,
+    operator: str | None,
+    witness: str | None,
+    faults: list[str],
+    select: str | None,
+) -> list[str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "steps"),
+        "-c",
+        str(REPO / "pytest.ini"),
+        "--rootdir",
+        str(REPO),
+        "-q",
+        "-rN",
+        "--tb=no",
+        "--no-header",
+        "-p",
+        "no:cacheprovider",
+        "--target",
+        target,
+        "--run-dir",
+        str(run_dir),
+        "--junitxml",
+        str(run_dir / "junit.xml"),
+        "--alluredir",
+        str(run_dir / "allure-results"),
+    ]
     if env_file is not None:
         argv += ["--env-file", str(env_file)]
     if allow_mutations:
@@ -69,7 +98,9 @@ def preflight(
     operator: Annotated[str | None, typer.Option(help="operator running the preflight")] = None,
     witness: Annotated[str | None, typer.Option(help="second operator (four eyes)")] = None,
     reports: Annotated[Path, typer.Option(help="directory for run reports")] = Path("reports"),
-    sandbox_fault: Annotated[list[str] | None, typer.Option("--sandbox-fault", help="break the sandbox (tests)")] = None,
+    sandbox_fault: Annotated[
+        list[str] | None, typer.Option("--sandbox-fault", help="break the sandbox (tests)")
+    ] = None,
     select: Annotated[str | None, typer.Option("-m", help="pytest marker expression, e.g. section_1_3")] = None,
     html: Annotated[bool, typer.Option(help="render the single-file HTML report")] = True,
 ) -> None:
@@ -85,8 +116,16 @@ def preflight(
         raise _fail_to_start("--env-file applies to --target live only")
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
-    argv = pytest_argv(run_dir, target=target, env_file=env_file, allow_mutations=allow_mutations, operator=operator,
-                       witness=witness, faults=sandbox_fault or [], select=select)
+    argv = pytest_argv(
+        run_dir,
+        target=target,
+        env_file=env_file,
+        allow_mutations=allow_mutations,
+        operator=operator,
+        witness=witness,
+        faults=sandbox_fault or [],
+        select=select,
+    )
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)

@@ -53,8 +53,12 @@ class OffsetEstimate:
         return band(abs(self.offset_ms))
 
     def render(self) -> str:
-        lines = [f"estimate: offset {self.offset_ms:+.1f} ms ± {self.bound_ms:.1f} ms (rtt {self.rtt_ms:.1f} ms), "
-                 f"band {self.band}", "", "t_send_ns            rtt_ms     offset_ms   bound_ms"]
+        lines = [
+            f"estimate: offset {self.offset_ms:+.1f} ms ± {self.bound_ms:.1f} ms (rtt {self.rtt_ms:.1f} ms), "
+            f"band {self.band}",
+            "",
+            "t_send_ns            rtt_ms     offset_ms   bound_ms",
+        ]
         lines += [f"{s.t_send_ns:<20d} {s.rtt_ms:>9.3f} {s.offset_ms:>+12.3f} {s.bound_ms:>9.3f}" for s in self.samples]
         return "\n".join(lines)
 
@@ -70,8 +74,13 @@ def band(abs_offset_ms: Decimal) -> str:
     return HEALTHY
 
 
-def estimate_offset(client: ValrClient, samples: int = 7, *, wall_ns: Callable[[], int] = time.time_ns,
-                    mono_ns: Callable[[], int] = time.monotonic_ns) -> OffsetEstimate:
+def estimate_offset(
+    client: ValrClient,
+    samples: int = 7,
+    *,
+    wall_ns: Callable[[], int] = time.time_ns,
+    mono_ns: Callable[[], int] = time.monotonic_ns,
+) -> OffsetEstimate:
     """Take ``samples`` readings of ``GET /v1/public/time``; raises ValrError if any request fails."""
     taken: list[Sample] = []
     for _ in range(max(1, samples)):

@@ -21,8 +21,17 @@ from ops_checks.redaction import Redactor
 from ops_checks.secret import Secret
 
 SECRET_VARS = (
-    "VALR_API_KEY", "VALR_API_SECRET", "SOVEREIGN_SECRET", "WEBHOOK_SECRET", "POSTGRES_PASSWORD", "DB_PASSWORD",
-    "GUARDIAN_RESET_CODE", "DISCORD_WEBHOOK_URL", "OPENROUTER_API_KEY", "GRAFANA_TOKEN", "DATABASE_URL",
+    "VALR_API_KEY",
+    "VALR_API_SECRET",
+    "SOVEREIGN_SECRET",
+    "WEBHOOK_SECRET",
+    "POSTGRES_PASSWORD",
+    "DB_PASSWORD",
+    "GUARDIAN_RESET_CODE",
+    "DISCORD_WEBHOOK_URL",
+    "OPENROUTER_API_KEY",
+    "GRAFANA_TOKEN",
+    "DATABASE_URL",
 )
 
 ENV_VARS: dict[str, str] = {
@@ -119,8 +128,15 @@ class DbParams:
 
     def dsn(self, *, user: str | None = None, password: Secret | None = None) -> str:
         pw = (password if password is not None else self.password).reveal()
-        return make_conninfo(host=self.host, port=self.port, dbname=self.name, user=user or self.user,
-                             password=pw or None, connect_timeout=3, application_name="opscheck")
+        return make_conninfo(
+            host=self.host,
+            port=self.port,
+            dbname=self.name,
+            user=user or self.user,
+            password=pw or None,
+            connect_timeout=3,
+            application_name="opscheck",
+        )
 
     def describe(self) -> str:
         return f"{self.user}@{self.host}:{self.port}/{self.name}"
@@ -199,17 +215,28 @@ def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
             p = conninfo_to_dict(env["DATABASE_URL"])
         except Exception as exc:  # noqa: BLE001 - psycopg raises ProgrammingError for bad URLs
             raise ConfigError("DATABASE_URL is not a valid libpq URL") from exc
-        db = DbParams(host=str(p.get("host", "localhost")), port=int(p.get("port", 5432) or 5432),
-                      name=str(p.get("dbname", "autonomous_alpha")), user=str(p.get("user", "app_trading")),
-                      password=Secret(str(p.get("password", ""))), read_only=not allow_mutations)
+        db = DbParams(
+            host=str(p.get("host", "localhost")),
+            port=int(p.get("port", 5432) or 5432),
+            name=str(p.get("dbname", "autonomous_alpha")),
+            user=str(p.get("user", "app_trading")),
+            password=Secret(str(p.get("password", ""))),
+            read_only=not allow_mutations,
+        )
     else:
         try:
             port = int(env.get("DB_PORT") or 5432)
         except ValueError as exc:
             raise ConfigError("DB_PORT is not a number") from exc
-        db = DbParams(host=env.get("DB_HOST") or "localhost", port=port, name=env.get("DB_NAME") or "autonomous_alpha",
-                      user=env.get("DB_USER") or "app_trading", password=Secret(env.get("DB_PASSWORD", "")),
-                      read_only=not allow_mutations, admin_password=Secret(env.get("POSTGRES_PASSWORD", "")))
+        db = DbParams(
+            host=env.get("DB_HOST") or "localhost",
+            port=port,
+            name=env.get("DB_NAME") or "autonomous_alpha",
+            user=env.get("DB_USER") or "app_trading",
+            password=Secret(env.get("DB_PASSWORD", "")),
+            read_only=not allow_mutations,
+            admin_password=Secret(env.get("POSTGRES_PASSWORD", "")),
+        )
     redactor = Redactor(Secret(env.get(n, "")) for n in SECRET_VARS)
     redactor.register(db.password)
     return Target(

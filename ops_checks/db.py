@@ -78,8 +78,9 @@ class Db:
 
 
 @contextmanager
-def connect(params: DbParams, redactor: Redactor, *, read_only: bool | None = None,
-            log: QueryLog | None = None) -> Iterator[Db]:
+def connect(
+    params: DbParams, redactor: Redactor, *, read_only: bool | None = None, log: QueryLog | None = None
+) -> Iterator[Db]:
     """Connect with a 3 s connect timeout and a 5 s statement timeout; raises DbError with a one-line reason."""
     ro = params.read_only if read_only is None else read_only
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"

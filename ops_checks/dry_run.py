@@ -46,26 +46,41 @@ def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> 
     if not secret:
         return failed("not set", "signed signal", "WEBHOOK_SECRET is not set")
     cid = f"OPSCHECK-{uuid.uuid4().hex[:16]}"
-    body = json.dumps({"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001",
-                       "test": True}).encode()
+    body = json.dumps(
+        {"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True}
+    ).encode()
     rec = Recorder(t.redactor)
     before = exchange_orders() if exchange_orders else None
     try:
-        resp = request("POST", t.bot_api_url + t.bot_signal_path, recorder=rec, content=body,
-                       headers={"Content-Type": "application/json", "X-Signature": sign_signal(secret.reveal(), body)})
+        resp = request(
+            "POST",
+            t.bot_api_url + t.bot_signal_path,
+            recorder=rec,
+            content=body,
+            headers={"Content-Type": "application/json", "X-Signature": sign_signal(secret.reveal(), body)},
+        )
         answer = json_body(resp)
     except HttpError as exc:
         return failed("no answer", "signal decided", str(exc), Evidence("HTTP", rec.render()))
     ev = [Evidence("HTTP", rec.render())]
     if resp.status_code != 200 or not isinstance(answer, dict) or "decision" not in answer:
-        return failed(f"HTTP {resp.status_code}", "HTTP 200 with a decision",
-                      f"bot refused the signed test signal: HTTP {resp.status_code}", *ev)
+        return failed(
+            f"HTTP {resp.status_code}",
+            "HTTP 200 with a decision",
+            f"bot refused the signed test signal: HTTP {resp.status_code}",
+            *ev,
+        )
     try:
         with connect(t.db, t.redactor) as db:
-            logged = db.rows("SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit "
-                             "WHERE correlation_id = %s", (cid,))
-            live = db.rows("SELECT order_id, status FROM trading_orders WHERE correlation_id = %s "
-                           "AND execution_mode = 'LIVE'", (cid,))
+            logged = db.rows(
+                "SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit "
+                "WHERE correlation_id = %s",
+                (cid,),
+            )
+            live = db.rows(
+                "SELECT order_id, status FROM trading_orders WHERE correlation_id = %s AND execution_mode = 'LIVE'",
+                (cid,),
+            )
             ev.append(db.log.evidence())
     except DbError as exc:
         return failed(answer.get("decision"), "logged", f"cannot read the audit trail: {exc}", *ev)
@@ -83,9 +98,11 @@ def decisions_logged(t: Target) -> CheckResult:
     fresh = t.thresholds.decisions_fresh_s
     try:
         with connect(t.db, t.redactor) as db:
-            row = db.one("SELECT correlation_id, policy_decision, reason_code, context_snapshot, timestamp_utc, "
-                         "EXTRACT(EPOCH FROM now() - timestamp_utc) AS age_s FROM policy_decision_audit "
-                         "WHERE correlation_id NOT LIKE 'OPSCHECK-%%' ORDER BY timestamp_utc DESC LIMIT 1")
+            row = db.one(
+                "SELECT correlation_id, policy_decision, reason_code, context_snapshot, timestamp_utc, "
+                "EXTRACT(EPOCH FROM now() - timestamp_utc) AS age_s FROM policy_decision_audit "
+                "WHERE correlation_id NOT LIKE 'OPSCHECK-%%' ORDER BY timestamp_utc DESC LIMIT 1"
+            )
             ev = db.log.evidence()
     except DbError as exc:
         return failed("query failed", f"a decision within {fresh} s", str(exc))
@@ -93,8 +110,12 @@ def decisions_logged(t: Target) -> CheckResult:
         return failed("no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev)
     age = float(row["age_s"])
     if age > fresh:
-        return failed(f"last decision {age:.1f} s ago", f"within {fresh} s",
-                      f"no policy decision logged for {age:.1f} s (limit {fresh} s)", ev)
+        return failed(
+            f"last decision {age:.1f} s ago",
+            f"within {fresh} s",
+            f"no policy decision logged for {age:.1f} s (limit {fresh} s)",
+            ev,
+        )
     snapshot = row["context_snapshot"] or {}
     missing = [k for k in SNAPSHOT_KEYS if k not in snapshot]
     if missing:
@@ -151,12 +172,18 @@ def dry_run_review(t: Target) -> CheckResult:
     gaps = [float(r["max_gap_s"] or 0), float(r["tail_s"])]
     if max(gaps) > max_gap:
         problems.append(f"gap of {max(gaps) / 60:.0f} min in decisions (ending {r['max_gap_end'] or 'now'})")
-    for key, label in (("unexplained_halts", "HALT decisions"), ("errors", "error decisions"),
-                       ("live_orders", "LIVE orders"), ("failed_orders", "failed orders")):
+    for key, label in (
+        ("unexplained_halts", "HALT decisions"),
+        ("errors", "error decisions"),
+        ("live_orders", "LIVE orders"),
+        ("failed_orders", "failed orders"),
+    ):
         if r[key]:
             problems.append(f"{r[key]} {label}")
-    observed = (f"{r['decisions']} decisions, max gap {float(r['max_gap_s'] or 0):.0f} s, "
-                f"{r['neutrals']} NEUTRAL, {r['unexplained_halts']} HALT, {r['live_orders']} LIVE orders")
+    observed = (
+        f"{r['decisions']} decisions, max gap {float(r['max_gap_s'] or 0):.0f} s, "
+        f"{r['neutrals']} NEUTRAL, {r['unexplained_halts']} HALT, {r['live_orders']} LIVE orders"
+    )
     if problems:
         return failed(observed, "no anomalies", f"{hours} h DRY_RUN review: " + "; ".join(problems), ev)
     return passed(observed, "no anomalies", observed, ev)

@@ -14,8 +14,9 @@ REQUIRED_PERMISSIONS = ("View access", "Trade")
 
 
 def client(t: Target, rec: Recorder) -> ValrClient:
-    return ValrClient(t.valr_base_url, t.secret("VALR_API_KEY"), t.secret("VALR_API_SECRET"),
-                      transport=t.valr_transport, recorder=rec)
+    return ValrClient(
+        t.valr_base_url, t.secret("VALR_API_KEY"), t.secret("VALR_API_SECRET"), transport=t.valr_transport, recorder=rec
+    )
 
 
 def valr_reachable(t: Target) -> CheckResult:
@@ -47,8 +48,12 @@ def api_key_valid(t: Target) -> CheckResult:
     ev = Evidence("HTTP", rec.render())
     missing = [p for p in REQUIRED_PERMISSIONS if p not in info.permissions]
     if missing:
-        return failed(info.permissions, list(REQUIRED_PERMISSIONS),
-                      f"API key authenticates but lacks permission: {', '.join(missing)}", ev)
+        return failed(
+            info.permissions,
+            list(REQUIRED_PERMISSIONS),
+            f"API key authenticates but lacks permission: {', '.join(missing)}",
+            ev,
+        )
     return passed(info.permissions, list(REQUIRED_PERMISSIONS), f"authenticated, permissions {info.permissions}", ev)
 
 

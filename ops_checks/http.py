@@ -112,7 +112,9 @@ def json_body(resp: httpx.Response) -> Any:
     try:
         return resp.json()
     except ValueError as exc:
-        raise HttpError(f"{resp.request.method} {resp.request.url.path}: malformed JSON (HTTP {resp.status_code})") from exc
+        raise HttpError(
+            f"{resp.request.method} {resp.request.url.path}: malformed JSON (HTTP {resp.status_code})"
+        ) from exc
 
 
 def _host(req: httpx.Request) -> str:

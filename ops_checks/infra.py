@@ -30,8 +30,15 @@ def database_connectivity(t: Target) -> CheckResult:
     return passed(1, 1, f"connected as {t.db.describe()}", ev)
 
 
-REQUIRED_SETTINGS = ("daily_loss_limit_pct", "max_consecutive_losses", "daily_pnl_zar", "consecutive_losses",
-                     "daily_pnl_reset_at", "daily_starting_equity_zar", "circuit_breaker_active")
+REQUIRED_SETTINGS = (
+    "daily_loss_limit_pct",
+    "max_consecutive_losses",
+    "daily_pnl_zar",
+    "consecutive_losses",
+    "daily_pnl_reset_at",
+    "daily_starting_equity_zar",
+    "circuit_breaker_active",
+)
 
 
 def settings_row_problems(row: dict[str, object], now: datetime, max_reset_age: timedelta) -> list[str]:
@@ -89,8 +96,13 @@ def docker_services(timeout_s: float = 5.0) -> list[Service]:
     if docker is None:
         raise RuntimeError("docker CLI not found on this host")
     try:
-        out = subprocess.run([docker, "ps", "--all", "--format", "{{json .}}"], capture_output=True, text=True,
-                             timeout=timeout_s, check=True)
+        out = subprocess.run(
+            [docker, "ps", "--all", "--format", "{{json .}}"],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=True,
+        )
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"docker ps timed out after {timeout_s} s") from exc
     except subprocess.CalledProcessError as exc:
@@ -100,15 +112,22 @@ def docker_services(timeout_s: float = 5.0) -> list[Service]:
         info = json.loads(line)
         status = str(info.get("Status", ""))
         state = str(info.get("State", "running" if status.startswith("Up") else "exited"))
-        health = "unhealthy" if "(unhealthy)" in status else "healthy" if "(healthy)" in status else (
-            "starting" if "health: starting" in status else "none")
+        health = (
+            "unhealthy"
+            if "(unhealthy)" in status
+            else "healthy"
+            if "(healthy)" in status
+            else ("starting" if "health: starting" in status else "none")
+        )
         services.append(Service(str(info.get("Names", "")), state, health))
     return services
 
 
 def services_healthy(t: Target) -> CheckResult:
     """1.1.5: every expected container runs and none reports unhealthy."""
-    expected = [s.strip() for s in t.value("EXPECTED_SERVICES", "autonomous_alpha_bot,postgres").split(",") if s.strip()]
+    expected = [
+        s.strip() for s in t.value("EXPECTED_SERVICES", "autonomous_alpha_bot,postgres").split(",") if s.strip()
+    ]
     lister = t.list_services or docker_services
     try:
         services = lister()
@@ -140,8 +159,12 @@ def api_health(t: Target) -> CheckResult:
     ev = Evidence("HTTP", rec.render())
     status = body.get("status") if isinstance(body, dict) else None
     if resp.status_code != 200 or status != "healthy":
-        return failed(f"HTTP {resp.status_code} status={status!r}", {"status": "healthy"},
-                      f"{t.bot_health_path} answered HTTP {resp.status_code} with status={status!r}", ev)
+        return failed(
+            f"HTTP {resp.status_code} status={status!r}",
+            {"status": "healthy"},
+            f"{t.bot_health_path} answered HTTP {resp.status_code} with status={status!r}",
+            ev,
+        )
     return passed({"status": status}, {"status": "healthy"}, "", ev)
 
 

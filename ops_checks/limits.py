@@ -48,7 +48,9 @@ def zar_floor(t: Target) -> CheckResult:
         return failed(result.observed, "EXPECTED_ZAR_FLOOR", f"EXPECTED_ZAR_FLOOR {exc}")
     actual = parse_zar(t.value("ZAR_FLOOR"))
     if actual != expected:
-        return failed(f"R{actual}", f"R{expected}", f"ZAR_FLOOR R{actual} does not match the expected floor R{expected}")
+        return failed(
+            f"R{actual}", f"R{expected}", f"ZAR_FLOOR R{actual} does not match the expected floor R{expected}"
+        )
     return passed(f"R{actual}", f"R{expected}", f"ZAR_FLOOR = R{actual} as expected")
 
 

@@ -137,8 +137,10 @@ def logs_being_written(t: Target) -> CheckResult:
     now = datetime.now(UTC)
     mtime = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
     age = (now - mtime).total_seconds()
-    listing = "\n".join(f"{p.name} {p.stat().st_size} bytes, modified "
-                        f"{datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat()}" for p in log_files(t.log_dir))
+    listing = "\n".join(
+        f"{p.name} {p.stat().st_size} bytes, modified {datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat()}"
+        for p in log_files(t.log_dir)
+    )
     ev = Evidence("log files", listing)
     observed = f"{newest.name} last written {age:.1f} s ago"
     if age > fresh:

@@ -25,7 +25,9 @@ def discord_test_message(t: Target, run_id: str) -> CheckResult:
         return failed("not delivered", "2xx", str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     if not 200 <= resp.status_code < 300:
-        return failed(f"HTTP {resp.status_code}", "2xx", f"Discord webhook refused the test message: HTTP {resp.status_code}", ev)
+        return failed(
+            f"HTTP {resp.status_code}", "2xx", f"Discord webhook refused the test message: HTTP {resp.status_code}", ev
+        )
     return passed(f"HTTP {resp.status_code}", "2xx", "test message accepted", ev)
 
 
@@ -61,18 +63,30 @@ def grafana_dashboards(t: Target) -> CheckResult:
     try:
         health = request("GET", f"{t.grafana_url}/api/health", recorder=rec, transport=t.hooks_transport)
         hbody = json_body(health)
-        search = request("GET", f"{t.grafana_url}/api/search", recorder=rec, transport=t.hooks_transport,
-                         params={"type": "dash-db"}, headers=headers)
+        search = request(
+            "GET",
+            f"{t.grafana_url}/api/search",
+            recorder=rec,
+            transport=t.hooks_transport,
+            params={"type": "dash-db"},
+            headers=headers,
+        )
         dashboards = json_body(search) if search.status_code == 200 else None
     except HttpError as exc:
         return failed("unreachable", "Grafana healthy", str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     db_state = hbody.get("database") if isinstance(hbody, dict) else None
     if health.status_code != 200 or db_state != "ok":
-        return failed(f"HTTP {health.status_code} database={db_state}", "database=ok",
-                      f"Grafana unhealthy: HTTP {health.status_code}, database={db_state}", ev)
+        return failed(
+            f"HTTP {health.status_code} database={db_state}",
+            "database=ok",
+            f"Grafana unhealthy: HTTP {health.status_code}, database={db_state}",
+            ev,
+        )
     if not isinstance(dashboards, list):
-        return failed(f"HTTP {search.status_code}", "dashboard list", f"dashboard search failed: HTTP {search.status_code}", ev)
+        return failed(
+            f"HTTP {search.status_code}", "dashboard list", f"dashboard search failed: HTTP {search.status_code}", ev
+        )
     names = {str(d.get(k)) for d in dashboards if isinstance(d, dict) for k in ("title", "uid")}
     missing = [w for w in wanted if w not in names]
     if not dashboards or missing:

@@ -33,8 +33,10 @@ def bot_not_deciding(t: Target) -> str | None:
     fresh = t.thresholds.decisions_fresh_s
     try:
         with connect(t.db, t.redactor) as db:
-            row = db.one("SELECT EXTRACT(EPOCH FROM now() - MAX(timestamp_utc)) AS age FROM policy_decision_audit "
-                         "WHERE correlation_id NOT LIKE 'OPSCHECK-%%'")
+            row = db.one(
+                "SELECT EXTRACT(EPOCH FROM now() - MAX(timestamp_utc)) AS age FROM policy_decision_audit "
+                "WHERE correlation_id NOT LIKE 'OPSCHECK-%%'"
+            )
     except DbError as exc:
         return f"policy decisions unreadable (item 1.1.4): {exc}"
     if row is None or row["age"] is None or float(row["age"]) > fresh:

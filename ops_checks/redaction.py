@@ -42,7 +42,9 @@ class Redactor:
         """Redact a JSON-like structure: sensitive field names are masked whole, strings are scrubbed."""
         if isinstance(data, dict):
             return {
-                k: (MASK if isinstance(k, str) and SENSITIVE_NAME.search(k) and v not in (None, "") else self.mapping(v))
+                k: (
+                    MASK if isinstance(k, str) and SENSITIVE_NAME.search(k) and v not in (None, "") else self.mapping(v)
+                )
                 for k, v in data.items()
             }
         if isinstance(data, list):

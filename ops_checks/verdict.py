@@ -29,8 +29,14 @@ class ItemOutcome:
 
 def outcome(item_id: str, status: str, reason: str = "") -> ItemOutcome:
     item = BY_ID.get(item_id)
-    return ItemOutcome(id=item_id, title=item.title if item else item_id, severity=item.severity if item else BLOCKER,
-                       status=status, reason=reason, section=section_of(item_id))
+    return ItemOutcome(
+        id=item_id,
+        title=item.title if item else item_id,
+        severity=item.severity if item else BLOCKER,
+        status=status,
+        reason=reason,
+        section=section_of(item_id),
+    )
 
 
 def decide(items: list[ItemOutcome]) -> str:
@@ -44,8 +50,15 @@ def sort_key(item_id: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else 10**6 for p in item_id.replace("sop.", "99.").split("."))
 
 
-def build(items: list[ItemOutcome], *, target: str, started_at: datetime, finished_at: datetime,
-          operator: str | None, witness: str | None) -> dict[str, Any]:
+def build(
+    items: list[ItemOutcome],
+    *,
+    target: str,
+    started_at: datetime,
+    finished_at: datetime,
+    operator: str | None,
+    witness: str | None,
+) -> dict[str, Any]:
     items = sorted(items, key=lambda i: sort_key(i.id))
     counts = Counter(i.status for i in items)
     return {
@@ -100,6 +113,9 @@ def render_table(verdict: dict[str, Any]) -> str:
             label = "NOT VERIFIED" if i["status"] in (SKIPPED, BROKEN) else "FAILED"
             out.append(f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}: {i['reason']}")
     c = verdict["counts"]
-    out += ["", f"VERDICT: {verdict['verdict']}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, "
-                f"{c['broken']} broken, {c['skipped']} not run) target={verdict['target']}"]
+    out += [
+        "",
+        f"VERDICT: {verdict['verdict']}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, "
+        f"{c['broken']} broken, {c['skipped']} not run) target={verdict['target']}",
+    ]
     return "\n".join(out)

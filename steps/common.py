@@ -10,17 +10,26 @@ from ops_checks import preconditions
 from ops_checks.config import Target
 from ops_checks.result import CheckResult
 
-MIME = {"text/plain": allure.attachment_type.TEXT, "application/json": allure.attachment_type.JSON,
-        "text/csv": allure.attachment_type.CSV}
+MIME = {
+    "text/plain": allure.attachment_type.TEXT,
+    "application/json": allure.attachment_type.JSON,
+    "text/csv": allure.attachment_type.CSV,
+}
 
 
 def attach(target: Target, result: CheckResult) -> None:
     """Every attachment passes the redactor again, whatever the check already did."""
-    allure.attach(target.redactor.text(f"observed: {result.observed}\nexpected: {result.expected}\n"
-                                       f"reason: {result.summary()}"), name="result", attachment_type=MIME["text/plain"])
+    allure.attach(
+        target.redactor.text(f"observed: {result.observed}\nexpected: {result.expected}\nreason: {result.summary()}"),
+        name="result",
+        attachment_type=MIME["text/plain"],
+    )
     for ev in result.evidence:
-        allure.attach(target.redactor.text(ev.content), name=ev.name,
-                      attachment_type=MIME.get(ev.mime, allure.attachment_type.TEXT))
+        allure.attach(
+            target.redactor.text(ev.content),
+            name=ev.name,
+            attachment_type=MIME.get(ev.mime, allure.attachment_type.TEXT),
+        )
 
 
 def require(target: Target, problem: str | None) -> None:

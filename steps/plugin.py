@@ -27,10 +27,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{item.tag}: {item.runbook} {item.id} {item.title}")
     for section in sorted({i.section.split(" ")[0] for i in catalogue.ITEMS}):
         config.addinivalue_line("markers", f"section_{section.replace('.', '_')}: runbook section {section}")
-    for name, text in (("blocker", "item blocks GO when not passed"), ("warning", "item reported, never blocks"),
-                       ("mutating", "writes to the target: live needs --allow-mutations"),
-                       ("slow", "slower test (real Allure, headless browser, fault matrix)"),
-                       ("fault_matrix", "runs the preflight against a broken sandbox")):
+    for name, text in (
+        ("blocker", "item blocks GO when not passed"),
+        ("warning", "item reported, never blocks"),
+        ("mutating", "writes to the target: live needs --allow-mutations"),
+        ("slow", "slower test (real Allure, headless browser, fault matrix)"),
+        ("fault_matrix", "runs the preflight against a broken sandbox"),
+    ):
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = datetime.now(UTC)
@@ -39,9 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     name = target_name(config)
-    extra = " (throwaway Postgres, VALR simulator, reference bot)" if name == "sandbox" else (
-        f" (env file {config.getoption('--env-file') or 'none'}, "
-        f"{'mutations ALLOWED' if config.getoption('--allow-mutations') else 'read-only'})")
+    extra = (
+        " (throwaway Postgres, VALR simulator, reference bot)"
+        if name == "sandbox"
+        else (
+            f" (env file {config.getoption('--env-file') or 'none'}, "
+            f"{'mutations ALLOWED' if config.getoption('--allow-mutations') else 'read-only'})"
+        )
+    )
     return [f"ops_checks target: {name}{extra}"]
 
 
@@ -61,8 +69,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         cat = BY_ID[rb]
         item.user_properties.append(("runbook_item", rb))
-        for label_type, value in (("epic", cat.runbook), ("feature", cat.section), ("story", f"{rb} {cat.title}"),
-                                  ("severity", SEVERITY_LABEL[cat.severity])):
+        for label_type, value in (
+            ("epic", cat.runbook),
+            ("feature", cat.section),
+            ("story", f"{rb} {cat.title}"),
+            ("severity", SEVERITY_LABEL[cat.severity]),
+        ):
             item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
         if live_read_only and item.get_closest_marker("mutating"):
             item.add_marker(pytest.mark.skip(reason="not verified: needs --allow-mutations (read-only live run)"))
@@ -103,9 +115,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 def current_verdict(config: pytest.Config) -> dict[str, Any]:
-    return verdict.build(list(config.stash[OUTCOMES].values()), target=config.stash[TARGET_INFO]["target"],
-                         started_at=config.stash[STARTED], finished_at=datetime.now(UTC),
-                         operator=config.getoption("--operator"), witness=config.getoption("--witness"))
+    return verdict.build(
+        list(config.stash[OUTCOMES].values()),
+        target=config.stash[TARGET_INFO]["target"],
+        started_at=config.stash[STARTED],
+        finished_at=datetime.now(UTC),
+        operator=config.getoption("--operator"),
+        witness=config.getoption("--witness"),
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -121,8 +138,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     alluredir = getattr(config.option, "allure_report_dir", None)
     if alluredir and Path(alluredir).is_dir():
         info = dict(config.stash[TARGET_INFO])
-        info.update({"operator": config.getoption("--operator") or "", "witness": config.getoption("--witness") or "",
-                     "ops_checks": _version()})
+        info.update(
+            {
+                "operator": config.getoption("--operator") or "",
+                "witness": config.getoption("--witness") or "",
+                "ops_checks": _version(),
+            }
+        )
         report.write_environment(Path(alluredir), info)
         report.write_categories(Path(alluredir))
 

@@ -37,8 +37,9 @@ DB_PASSWORD = "db-pw-9f8e7d6c5b4a"
 def _pg_bindir() -> Path | None:
     candidates = []
     if shutil.which("pg_config"):
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, timeout=5,
-                             check=False).stdout.strip()
+        out = subprocess.run(
+            ["pg_config", "--bindir"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
         candidates.append(out)
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     return next((Path(c) for c in candidates if c and (Path(c) / "initdb").exists()), None)
@@ -64,16 +65,51 @@ def pg_dsn() -> Iterator[str]:
         except KeyError:
             pytest.skip("running as root and no unprivileged user 'nobody'")
         os.chown(tmp, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", user, "--"] if shutil.which("runuser") else ["setpriv", f"--reuid={pw.pw_uid}",
-                                                                               f"--regid={pw.pw_gid}", "--clear-groups"]
+        prefix = (
+            ["runuser", "-u", user, "--"]
+            if shutil.which("runuser")
+            else ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
+        )
     data, port = tmp / "data", _free_port()
-    run = { "capture_output": True, "timeout": 60}
+    run = {"capture_output": True, "timeout": 60}
     try:
-        subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                        "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"], check=True, **run)  # type: ignore[call-overload]
+        subprocess.run(
+            [
+                *prefix,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            **run,
+        )  # type: ignore[call-overload]
         opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off -c synchronous_commit=off"
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "pg.log"), "-o", opts,
-                        "-w", "-t", "30", "start"], check=True, **run)  # type: ignore[call-overload]
+        subprocess.run(
+            [
+                *prefix,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(tmp / "pg.log"),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ],
+            check=True,
+            **run,
+        )  # type: ignore[call-overload]
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         pytest.skip(f"could not start a throwaway cluster: {exc}")
@@ -87,8 +123,12 @@ def pg_dsn() -> Iterator[str]:
             c.execute((SANDBOX / "seed.sql").read_text())
         yield dsn
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=30, check=False)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -119,8 +159,10 @@ def valr() -> FakeValr:
 
 def _reset_db(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL,"
-                  " circuit_breaker_triggered_at = NULL WHERE id = 1")
+        c.execute(
+            "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL,"
+            " circuit_breaker_triggered_at = NULL WHERE id = 1"
+        )
 
 
 @pytest.fixture
@@ -129,9 +171,15 @@ def make_bot(pg_dsn: str, tmp_path: Path, valr: FakeValr) -> Iterator[types.Func
     _reset_db(pg_dsn)
 
     def make(**kwargs: object) -> ReferenceBot:
-        args = {"dsn": pg_dsn, "log_dir": tmp_path / "logs", "sovereign_secret": SOVEREIGN, "webhook_secret": WEBHOOK,
-                "valr_base_url": "https://api.valr.test", "valr_transport": httpx.MockTransport(valr.handler),
-                **kwargs}
+        args = {
+            "dsn": pg_dsn,
+            "log_dir": tmp_path / "logs",
+            "sovereign_secret": SOVEREIGN,
+            "webhook_secret": WEBHOOK,
+            "valr_base_url": "https://api.valr.test",
+            "valr_transport": httpx.MockTransport(valr.handler),
+            **kwargs,
+        }
         bot = ReferenceBot(**args)  # type: ignore[arg-type]
         bots.append(bot)
         return bot.start()
@@ -161,11 +209,16 @@ def _log(bot: ReferenceBot) -> str:
 
 
 def _signal(bot: ReferenceBot, cid: str, secret: str = WEBHOOK, **over: object) -> httpx.Response:
-    raw = json.dumps({"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True,
-                      **over}).encode()
+    raw = json.dumps(
+        {"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True, **over}
+    ).encode()
     sig = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return httpx.post(f"{bot.url}/webhook/tradingview", content=raw, timeout=5,
-                      headers={"X-Signature": sig, "Content-Type": "application/json"})
+    return httpx.post(
+        f"{bot.url}/webhook/tradingview",
+        content=raw,
+        timeout=5,
+        headers={"X-Signature": sig, "Content-Type": "application/json"},
+    )
 
 
 def _rows(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -208,33 +261,42 @@ def test_guardian_requires_secret_and_toggles(bot: ReferenceBot, pg_dsn: str) ->
 
     r = httpx.post(url, json=body, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5)
     assert r.status_code == 200 and r.json() == {"kill_switch_active": True, "reason": "Manual activation test"}
-    row = _rows(pg_dsn, "SELECT circuit_breaker_active, circuit_breaker_reason, circuit_breaker_triggered_at"
-                        " FROM system_settings")[0]
+    row = _rows(
+        pg_dsn,
+        "SELECT circuit_breaker_active, circuit_breaker_reason, circuit_breaker_triggered_at FROM system_settings",
+    )[0]
     assert row[0] is True and row[1] == "Manual activation test" and row[2] is not None
     state = httpx.get(url, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5).json()
     assert state["kill_switch_active"] is True
     assert httpx.get(url, timeout=5).status_code == 401
 
-    r = httpx.post(url, json={"action": "deactivate", "reason": "done"}, headers={"X-Sovereign-Secret": SOVEREIGN},
-                   timeout=5)
+    r = httpx.post(
+        url, json={"action": "deactivate", "reason": "done"}, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5
+    )
     assert r.json()["kill_switch_active"] is False
     events = _rows(pg_dsn, "SELECT event_type, trigger_reason, operator FROM circuit_breaker_events ORDER BY id")
-    assert events[-2:] == [("MANUAL_KILL_SWITCH", "Manual activation test", "guardian-api"),
-                           ("MANUAL_KILL_SWITCH_RELEASED", "done", "guardian-api")]
+    assert events[-2:] == [
+        ("MANUAL_KILL_SWITCH", "Manual activation test", "guardian-api"),
+        ("MANUAL_KILL_SWITCH_RELEASED", "done", "guardian-api"),
+    ]
     bot.knobs.guardian_accept_any_secret = True
     assert httpx.get(url, headers={"X-Sovereign-Secret": "wrong"}, timeout=5).status_code == 200
 
 
 def _kill_switch_latency(pg_dsn: str, timeout: float = 2.0) -> float | None:
     with psycopg.connect(pg_dsn, autocommit=True) as c:
-        committed = c.execute("UPDATE system_settings SET circuit_breaker_active = TRUE,"
-                              " circuit_breaker_reason = 'VERIFICATION_TEST', circuit_breaker_triggered_at = now()"
-                              " WHERE id = 1 RETURNING clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        committed = c.execute(
+            "UPDATE system_settings SET circuit_breaker_active = TRUE,"
+            " circuit_breaker_reason = 'VERIFICATION_TEST', circuit_breaker_triggered_at = now()"
+            " WHERE id = 1 RETURNING clock_timestamp()"
+        ).fetchone()[0]  # type: ignore[index]
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
-            row = c.execute("SELECT min(timestamp_utc) FROM policy_decision_audit WHERE reason_code ="
-                            " 'HALT_KILL_SWITCH' AND correlation_id LIKE 'LOOP-%%' AND timestamp_utc >= %s",
-                            (committed,)).fetchone()
+            row = c.execute(
+                "SELECT min(timestamp_utc) FROM policy_decision_audit WHERE reason_code ="
+                " 'HALT_KILL_SWITCH' AND correlation_id LIKE 'LOOP-%%' AND timestamp_utc >= %s",
+                (committed,),
+            ).fetchone()
             if row and row[0] is not None:
                 return (row[0] - committed).total_seconds()
             time.sleep(0.01)
@@ -246,8 +308,11 @@ def test_kill_switch_halt_within_one_second(bot: ReferenceBot, pg_dsn: str) -> N
     latency = _kill_switch_latency(pg_dsn)
     assert latency is not None and latency < 1.0
     assert _wait(lambda: "Policy evaluation: HALT, reason_code=HALT_KILL_SWITCH" in _log(bot))
-    snap = _rows(pg_dsn, "SELECT context_snapshot FROM policy_decision_audit WHERE correlation_id LIKE 'LOOP-%%'"
-                         " ORDER BY id DESC LIMIT 1")[0][0]
+    snap = _rows(
+        pg_dsn,
+        "SELECT context_snapshot FROM policy_decision_audit WHERE correlation_id LIKE 'LOOP-%%'"
+        " ORDER BY id DESC LIMIT 1",
+    )[0][0]
     assert snap["kill_switch_active"] is True and snap["kill_switch_reason"] == "VERIFICATION_TEST"
     assert snap["source"] == "loop"
     # the signal is rejected too, with the runbook's log line
@@ -313,8 +378,9 @@ def test_signed_webhook_dry_run_sends_nothing(bot: ReferenceBot, pg_dsn: str, va
     assert valr.orders() == []
     row = _rows(pg_dsn, "SELECT status, execution_mode FROM trading_orders WHERE correlation_id = 'SIG-DRY-1'")
     assert row == [("SIMULATED", "DRY_RUN")]
-    audit = _rows(pg_dsn, "SELECT policy_decision, context_snapshot FROM policy_decision_audit"
-                          " WHERE correlation_id = 'SIG-DRY-1'")
+    audit = _rows(
+        pg_dsn, "SELECT policy_decision, context_snapshot FROM policy_decision_audit WHERE correlation_id = 'SIG-DRY-1'"
+    )
     assert audit[0][0] == "ALLOW" and audit[0][1]["source"] == "signal" and audit[0][1]["test"] is True
 
     assert _signal(bot, "SIG-BAD", secret="wrong-secret").status_code == 401
@@ -336,8 +402,9 @@ def test_order_despite_halt_fault(bot: ReferenceBot, valr: FakeValr, monkeypatch
     assert [o.url.path for o in valr.orders()] == ["/v1/orders/market"]
 
 
-def test_live_mode_places_signed_order(make_bot: types.FunctionType, valr: FakeValr, pg_dsn: str,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_mode_places_signed_order(
+    make_bot: types.FunctionType, valr: FakeValr, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _stub_signing(monkeypatch)
     live = make_bot(execution_mode="LIVE", valr_api_key="k" * 64, valr_api_secret="s" * 64)
     r = _signal(live, "SIG-LIVE-1")
@@ -354,17 +421,27 @@ def _stub_signing(monkeypatch: pytest.MonkeyPatch) -> None:
     except ImportError:
         mod = types.ModuleType("ops_checks.valr.signing")
         mod.signed_headers = lambda key, secret, verb, path, body="", timestamp_ms=None, subaccount_id="": {  # type: ignore[attr-defined]
-            "X-VALR-API-KEY": key.reveal(), "X-VALR-SIGNATURE": "00", "X-VALR-TIMESTAMP": "0"}
+            "X-VALR-API-KEY": key.reveal(),
+            "X-VALR-SIGNATURE": "00",
+            "X-VALR-TIMESTAMP": "0",
+        }
         monkeypatch.setitem(sys.modules, "ops_checks.valr.signing", mod)
 
 
 def test_metrics(bot: ReferenceBot) -> None:
     assert _wait(lambda: "[TIME_SYNC] drift_ms=" in _log(bot))
-    assert _wait(lambda: "policy_decisions_total{decision=\"ALLOW\"}" in httpx.get(f"{bot.url}/metrics").text)
+    assert _wait(lambda: 'policy_decisions_total{decision="ALLOW"}' in httpx.get(f"{bot.url}/metrics").text)
     r = httpx.get(f"{bot.url}/metrics", timeout=5)
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
-    for name in ("policy_decisions", "policy_loop_last_decision_timestamp_seconds", "kill_switch_active", "bot_up",
-                 "exchange_clock_drift_ms", "exchange_clock_drift_exceeded", "exchange_time_sync_failures"):
+    for name in (
+        "policy_decisions",
+        "policy_loop_last_decision_timestamp_seconds",
+        "kill_switch_active",
+        "bot_up",
+        "exchange_clock_drift_ms",
+        "exchange_clock_drift_exceeded",
+        "exchange_time_sync_failures",
+    ):
         assert name in families, name
     assert families["bot_up"].samples[0].value == 1
     assert abs(families["policy_loop_last_decision_timestamp_seconds"].samples[0].value - time.time()) < 2
@@ -379,10 +456,16 @@ def test_log_lines_and_drift(make_bot: types.FunctionType, valr: FakeValr, pg_ds
     assert _wait(lambda: "[EXCHANGE_TIME_DRIFT]" in _log(bot))
     assert _wait(lambda: "Policy evaluation: NEUTRAL, reason_code=NEUTRAL_HEALTH_DEGRADED" in _log(bot))
     text = _log(bot)
-    for needle in ("EXECUTION_MODE=DRY_RUN", "TradePermissionPolicy initialized",
-                   "ExchangeTimeSynchronizer initialized",
-                   "[BUDGET_LOADED] entries=12 source=sandbox-budget.json", "[HEALTH] health_status=",
-                   "[RISK] risk_assessment=HEALTHY", "is_within_tolerance=False", "NEUTRAL state triggered"):
+    for needle in (
+        "EXECUTION_MODE=DRY_RUN",
+        "TradePermissionPolicy initialized",
+        "ExchangeTimeSynchronizer initialized",
+        "[BUDGET_LOADED] entries=12 source=sandbox-budget.json",
+        "[HEALTH] health_status=",
+        "[RISK] risk_assessment=HEALTHY",
+        "is_within_tolerance=False",
+        "NEUTRAL state triggered",
+    ):
         assert needle in text, needle
     line = next(ln for ln in text.splitlines() if "[TIME_SYNC] drift_ms=" in ln)
     stamp, level, _ = line.split(" ", 2)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ops_checks.catalogue import ITEMS
-from ops_checks.sandbox.faults import FAULTS
+from ops_checks.sandbox.faults import registry
 from tests.preflight_runner import preflight
 
 pytestmark = [pytest.mark.fault_matrix, pytest.mark.slow]
@@ -34,12 +34,13 @@ def test_healthy_sandbox_is_go(tmp_path: Path, shared_pg_env: dict[str, str]) ->
     assert len(run.verdict["results_sha256"]) == 64
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS, key=lambda f: FAULTS[f].item))
+@pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))
 def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
-    expected = FAULTS[fault].item
+    expected = registry()[fault].item
     section = expected.split(".")[0] + "."
-    run = preflight(tmp_path, "--no-html", "--sandbox-fault", fault, "-m", section_selection(expected),
-                    env=shared_pg_env)
+    run = preflight(
+        tmp_path, "--no-html", "--sandbox-fault", fault, "-m", section_selection(expected), env=shared_pg_env
+    )
     assert run.verdict is not None, run.output[-3000:]
     assert run.verdict["verdict"] == "NO-GO"
     assert run.exit_code == 1

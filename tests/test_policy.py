@@ -69,8 +69,12 @@ def test_only_critical_risk_halts(value: str) -> None:
 def test_snapshot_round_trip_and_extra_keys() -> None:
     inputs = _with(kill_switch_active=True, health_status="DRIFT")
     snap = inputs.to_snapshot()
-    assert snap == {"kill_switch_active": True, "budget_signal": "ALLOW", "health_status": "DRIFT",
-                    "risk_assessment": "HEALTHY"}
+    assert snap == {
+        "kill_switch_active": True,
+        "budget_signal": "ALLOW",
+        "health_status": "DRIFT",
+        "risk_assessment": "HEALTHY",
+    }
     assert PolicyInputs.from_snapshot({**snap, "source": "loop", "kill_switch_reason": "x"}) == inputs
     assert PolicyInputs.from_snapshot({**snap, "kill_switch_active": "true"}).kill_switch_active is True
     with pytest.raises(KeyError):

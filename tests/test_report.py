@@ -157,7 +157,10 @@ def test_strip_analytics_removes_allure_gtag_and_keeps_the_rest(tmp_path):
 
 def test_strip_analytics_removes_preconnect_and_ga_loader(tmp_path):
     head = '    <link rel="preconnect" href="https://www.google-analytics.com">\n'
-    body = "    <script>(function(i,s,o,g,r){})(window,document,'script','//www.google-analytics.com/analytics.js','ga');</script>\n"
+    body = (
+        "    <script>(function(i,s,o,g,r){})(window,document,'script',"
+        "'//www.google-analytics.com/analytics.js','ga');</script>\n"
+    )
     page = write(tmp_path, allure_like_page(extra_head=head, extra_body=body))
     assert report.strip_analytics(page) == 2
     assert report.assert_offline(page) == []

@@ -311,9 +311,9 @@ class ReferenceBot:
             return "DRIFT"
         return self.knobs.health_status
 
-    def _decide(self, settings: tuple[bool, str | None] | None, kill_switch_active: bool, source: str) -> tuple[
-        policy.Decision, dict[str, Any]
-    ]:
+    def _decide(
+        self, settings: tuple[bool, str | None] | None, kill_switch_active: bool, source: str
+    ) -> tuple[policy.Decision, dict[str, Any]]:
         inputs = policy.PolicyInputs(
             kill_switch_active=kill_switch_active,
             budget_signal=self.knobs.budget_signal,

@@ -32,10 +32,13 @@ SANDBOX_THRESHOLDS = {"log_fresh_s": 2, "decisions_fresh_s": 2, "log_window_s": 
 class Sandbox:
     """Throwaway components for one session. Use as a context manager or ``start()``/``stop()``."""
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, server: postgres.Server | None = None) -> None:
+        """``server``: reuse a running Postgres server (a drill's disposable sandbox); this sandbox then only
+        creates and drops its own database, and leaves the server running."""
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="opscheck-sandbox-"))
-        self.server: postgres.Server | None = None
+        self._own_server = server is None
+        self.server: postgres.Server | None = server
         self.db: postgres.Database | None = None
         self.valr: ValrSimulator | None = None
         self.hooks: HookServices | None = None
@@ -52,7 +55,8 @@ class Sandbox:
         self.stop()
 
     def start(self) -> Target:
-        self.server = postgres.start_server()
+        if self.server is None:
+            self.server = postgres.start_server()
         self.db = postgres.create_database(self.server)
         key, secret = secrets.token_hex(32), secrets.token_hex(32)
         self.valr = ValrSimulator(key, secret, base_url=VALR_URL)
@@ -60,10 +64,17 @@ class Sandbox:
         self.env = self._env(key, secret)
         log_dir = self.workdir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.bot = ReferenceBot(dsn=self.db.app_dsn, log_dir=log_dir, sovereign_secret=self.env["SOVEREIGN_SECRET"],
-                                webhook_secret=self.env["WEBHOOK_SECRET"], execution_mode="DRY_RUN",
-                                valr_base_url=VALR_URL, valr_transport=self.valr.transport(),
-                                valr_api_key=key, valr_api_secret=secret)
+        self.bot = ReferenceBot(
+            dsn=self.db.app_dsn,
+            log_dir=log_dir,
+            sovereign_secret=self.env["SOVEREIGN_SECRET"],
+            webhook_secret=self.env["WEBHOOK_SECRET"],
+            execution_mode="DRY_RUN",
+            valr_base_url=VALR_URL,
+            valr_transport=self.valr.transport(),
+            valr_api_key=key,
+            valr_api_secret=secret,
+        )
         self.bot.knobs.status_interval_s = 0.25
         self.bot.start()
         self.env["BOT_API_URL"] = self.bot.url
@@ -76,16 +87,31 @@ class Sandbox:
         assert self.db is not None and self.hooks is not None and self.server is not None
         admin_pw = psycopg.conninfo.conninfo_to_dict(self.server.admin_dsn).get("password") or ""
         return {
-            "DB_HOST": self.db.host, "DB_PORT": str(self.db.port), "DB_NAME": self.db.name, "DB_USER": self.db.user,
-            "DB_PASSWORD": self.db.password, "POSTGRES_PASSWORD": str(admin_pw),
-            "VALR_BASE_URL": VALR_URL, "VALR_API_KEY": key, "VALR_API_SECRET": secret,
-            "SOVEREIGN_SECRET": secrets.token_urlsafe(36), "WEBHOOK_SECRET": secrets.token_urlsafe(32),
-            "GUARDIAN_RESET_CODE": secrets.token_hex(12), "OPENROUTER_API_KEY": "sk-or-" + secrets.token_hex(24),
-            "DISCORD_WEBHOOK_URL": self.hooks.discord_url, "GRAFANA_URL": self.hooks.grafana_url,
+            "DB_HOST": self.db.host,
+            "DB_PORT": str(self.db.port),
+            "DB_NAME": self.db.name,
+            "DB_USER": self.db.user,
+            "DB_PASSWORD": self.db.password,
+            "POSTGRES_PASSWORD": str(admin_pw),
+            "VALR_BASE_URL": VALR_URL,
+            "VALR_API_KEY": key,
+            "VALR_API_SECRET": secret,
+            "SOVEREIGN_SECRET": secrets.token_urlsafe(36),
+            "WEBHOOK_SECRET": secrets.token_urlsafe(32),
+            "GUARDIAN_RESET_CODE": secrets.token_hex(12),
+            "OPENROUTER_API_KEY": "sk-or-" + secrets.token_hex(24),
+            "DISCORD_WEBHOOK_URL": self.hooks.discord_url,
+            "GRAFANA_URL": self.hooks.grafana_url,
             "GRAFANA_TOKEN": self.hooks.grafana_token,
-            "EXECUTION_MODE": "DRY_RUN", "KILL_SWITCH_ENABLED": "true", "BUDGETGUARD_STRICT_MODE": "true",
-            "MAX_ORDER_ZAR": "5000", "MAX_RISK_ZAR": "5000", "ZAR_FLOOR": "20000", "EXPECTED_ZAR_FLOOR": "20000",
-            "EXPECTED_SERVICES": f"{BOT_SERVICE},{DB_SERVICE}", "EXPECTED_EXECUTION_MODE": "DRY_RUN",
+            "EXECUTION_MODE": "DRY_RUN",
+            "KILL_SWITCH_ENABLED": "true",
+            "BUDGETGUARD_STRICT_MODE": "true",
+            "MAX_ORDER_ZAR": "5000",
+            "MAX_RISK_ZAR": "5000",
+            "ZAR_FLOOR": "20000",
+            "EXPECTED_ZAR_FLOOR": "20000",
+            "EXPECTED_SERVICES": f"{BOT_SERVICE},{DB_SERVICE}",
+            "EXPECTED_EXECUTION_MODE": "DRY_RUN",
         }
 
     def _target(self, log_dir: Path) -> Target:
@@ -93,8 +119,14 @@ class Sandbox:
         redactor = Redactor(Secret(self.env[n]) for n in SECRET_VARS if self.env.get(n))
         return Target(
             name="sandbox",
-            db=DbParams(host=self.db.host, port=self.db.port, name=self.db.name, user=self.db.user,
-                        password=Secret(self.db.password), read_only=True),
+            db=DbParams(
+                host=self.db.host,
+                port=self.db.port,
+                name=self.db.name,
+                user=self.db.user,
+                password=Secret(self.db.password),
+                read_only=True,
+            ),
             bot_api_url=self.bot.url,
             metrics_url=self.env["METRICS_URL"],
             grafana_url=self.hooks.grafana_url,
@@ -108,17 +140,20 @@ class Sandbox:
             hooks_transport=self.hooks.transport(),
             list_services=self.services,
             description=f"sandbox (Postgres: {self.server.kind if self.server else '?'}, VALR simulator, "
-                        f"reference bot at {self.bot.url})",
+            f"reference bot at {self.bot.url})",
         )
 
     def services(self) -> list[Service]:
         """The sandbox's ``docker ps``: each component's run state and its runtime health check."""
         rows = []
         db_up = self.db is not None
-        rows.append(Service(DB_SERVICE, "running" if db_up else "exited", self.container_health.get(DB_SERVICE, "healthy")))
+        rows.append(
+            Service(DB_SERVICE, "running" if db_up else "exited", self.container_health.get(DB_SERVICE, "healthy"))
+        )
         bot_up = self.bot is not None and self.bot.policy_loop_alive() is not None and self.bot._server is not None
-        rows.append(Service(BOT_SERVICE, "running" if bot_up else "exited",
-                            self.container_health.get(BOT_SERVICE, "healthy")))
+        rows.append(
+            Service(BOT_SERVICE, "running" if bot_up else "exited", self.container_health.get(BOT_SERVICE, "healthy"))
+        )
         return rows
 
     def admin(self, sql: str, params: Any = None) -> None:
@@ -132,7 +167,7 @@ class Sandbox:
             self.bot.stop()
         if self.db is not None:
             postgres.drop_database(self.db)
-        if self.server is not None:
+        if self.server is not None and self._own_server:
             self.server.stop()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -62,8 +62,9 @@ class Database:
 
     @property
     def app_dsn(self) -> str:
-        return make_conninfo(host=self.host, port=self.port, dbname=self.name, user=self.user,
-                             password=self.password, connect_timeout=3)
+        return make_conninfo(
+            host=self.host, port=self.port, dbname=self.name, user=self.user, password=self.password, connect_timeout=3
+        )
 
     @property
     def admin_db_dsn(self) -> str:
@@ -116,9 +117,14 @@ def _start_testcontainer() -> Server:
 
     container = PostgresContainer("postgres:15-alpine", driver=None)
     container.start()
-    dsn = make_conninfo(host=container.get_container_host_ip(), port=int(container.get_exposed_port(5432)),
-                        user=container.username, password=container.password, dbname=container.dbname,
-                        connect_timeout=3)
+    dsn = make_conninfo(
+        host=container.get_container_host_ip(),
+        port=int(container.get_exposed_port(5432)),
+        user=container.username,
+        password=container.password,
+        dbname=container.dbname,
+        connect_timeout=3,
+    )
     return Server(dsn, "testcontainers", container.stop)
 
 
@@ -164,15 +170,48 @@ def _start_local_cluster() -> Server:
         for p in (root, sock, pwfile):
             os.chown(p, pw.pw_uid, pw.pw_gid)
     root.chmod(0o700)
-    _run_as(user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
-                   "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8",
-                   "--locale=C"], cwd=str(root))
+    _run_as(
+        user,
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--pwfile",
+            str(pwfile),
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        cwd=str(root),
+    )
     pwfile.unlink()
     port = free_port()
-    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"),
-                   "-w", "-t", "30", "start"], cwd=str(root))
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    _run_as(
+        user,
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-t",
+            "30",
+            "start",
+        ],
+        cwd=str(root),
+    )
 
     def stop() -> None:
         try:
@@ -181,8 +220,9 @@ def _start_local_cluster() -> Server:
             pass
         shutil.rmtree(root, ignore_errors=True)
 
-    dsn = make_conninfo(host="127.0.0.1", port=port, user="postgres", password=password, dbname="postgres",
-                        connect_timeout=3)
+    dsn = make_conninfo(
+        host="127.0.0.1", port=port, user="postgres", password=password, dbname="postgres", connect_timeout=3
+    )
     return Server(dsn, "local-cluster", stop)
 
 
@@ -203,11 +243,18 @@ def create_database(server: Server, *, seed: bool = True) -> Database:
     params = conninfo_to_dict(server.admin_dsn)
     try:
         with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role),
-                                                                           sql.Literal(password)))
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
+            )
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        db = Database(host=str(params.get("host", "127.0.0.1")), port=int(params.get("port", 5432)), name=name,
-                      user=role, password=password, admin_dsn=server.admin_dsn)
+        db = Database(
+            host=str(params.get("host", "127.0.0.1")),
+            port=int(params.get("port", 5432)),
+            name=name,
+            user=role,
+            password=password,
+            admin_dsn=server.admin_dsn,
+        )
         with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
             conn.execute(SCHEMA.read_text())  # type: ignore[arg-type]
             if seed:
