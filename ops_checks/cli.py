@@ -155,6 +155,9 @@ def _render_html(run_dir: Path) -> None:
     typer.echo(f"html:   {index}")
 
 
+# Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")
+
+
 def main() -> None:
     app()
 

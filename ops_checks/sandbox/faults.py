@@ -21,6 +21,7 @@ class Fault:
     item: str
     description: str
     apply: Callable[[Sandbox], None]
+    verdict: str = "NO-GO"  # a fault on a warning-severity item leaves the verdict GO (the warning is visible)
 
 
 def bot(sb: Sandbox):  # type: ignore[no-untyped-def]
