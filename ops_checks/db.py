@@ -77,6 +77,9 @@ class Db:
         return rows[0] if rows else None
 
 
+_TIMED_OUT: dict[str, str] = {}  # servers whose connect timed out in this process: later attempts fail at once
+
+
 @contextmanager
 def connect(
     params: DbParams, redactor: Redactor, *, read_only: bool | None = None, log: QueryLog | None = None
@@ -86,10 +89,16 @@ def connect(
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
     if ro:
         options += " -c default_transaction_read_only=on"
+    server = f"{params.host}:{params.port}"
+    if server in _TIMED_OUT:
+        raise DbError(f"cannot connect to {params.describe()}: {_TIMED_OUT[server]}")
     try:
         conn = psycopg.connect(params.dsn(), autocommit=True, row_factory=dict_row, options=options)
     except psycopg.Error as exc:
-        raise DbError(f"cannot connect to {params.describe()}: {redactor.text(one_line(exc))}") from exc
+        reason = redactor.text(one_line(exc))
+        if "timeout expired" in reason:
+            _TIMED_OUT[server] = f"{reason} (earlier in this run; not retried)"
+        raise DbError(f"cannot connect to {params.describe()}: {reason}") from exc
     try:
         yield Db(conn, log or QueryLog(redactor, []))
     finally:

@@ -81,6 +81,13 @@ class Recorder:
         return "\n\n".join(ex.render() for ex in self.exchanges)
 
 
+_TIMED_OUT: dict[str, str] = {}  # real hosts that timed out in this process: later calls fail at once
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
 def request(
     method: str,
     url: str,
@@ -90,14 +97,25 @@ def request(
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
     **kwargs: Any,
 ) -> httpx.Response:
-    """One HTTP request with a timeout; transport errors become HttpError with a one-line reason."""
+    """One HTTP request with a timeout; transport errors become HttpError with a one-line reason.
+
+    A real host (no injected transport) that timed out once is not waited for again in the same run: every
+    later request to it fails at once with the earlier reason, so a hung endpoint costs one timeout, not one
+    per check.
+    """
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
         req = client.build_request(method, url, **kwargs)
+        origin = _origin(req.url)
+        if transport is None and origin in _TIMED_OUT:
+            recorder.record(req, None, _TIMED_OUT[origin])
+            raise HttpError(f"{method} {_host(req)}: {_TIMED_OUT[origin]}")
         try:
             resp = client.send(req)
             resp.read()
         except httpx.TimeoutException as exc:
             recorder.record(req, None, f"timeout after {_seconds(timeout)} s")
+            if transport is None:
+                _TIMED_OUT[origin] = f"timed out after {_seconds(timeout)} s earlier in this run (not retried)"
             raise HttpError(f"{method} {_host(req)} timed out after {_seconds(timeout)} s") from exc
         except httpx.HTTPError as exc:
             reason = recorder.redactor.text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

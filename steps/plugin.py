@@ -147,6 +147,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
         report.write_environment(Path(alluredir), info)
         report.write_categories(Path(alluredir))
+        run_dir = config.getoption("--run-dir", default=None)
+        operator = config.getoption("--operator") or "unnamed operator"
+        report.write_executor(Path(alluredir), name=f"opscheck ({operator})",
+                              build_name=Path(run_dir).name if run_dir else "pytest session",
+                              report_name=f"ops_checks preflight — {info.get('target', '')}")
 
 
 @pytest.hookimpl(trylast=True)

@@ -1,0 +1,59 @@
+"""The verdict rules: GO only when every blocker passed; a skipped or broken blocker is never GO."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ops_checks import verdict
+from ops_checks.verdict import ItemOutcome
+
+
+def item(status: str, severity: str = "blocker", item_id: str = "1.1.1") -> ItemOutcome:
+    return ItemOutcome(item_id, "t", severity, status, "reason" if status != "passed" else "")
+
+
+@pytest.mark.parametrize(("statuses", "expected"), [
+    (["passed", "passed"], "GO"),
+    (["passed", "failed"], "NO-GO"),
+    (["passed", "skipped"], "NO-GO"),
+    (["passed", "broken"], "NO-GO"),
+    ([], "NO-GO"),
+])
+def test_blockers_decide(statuses: list[str], expected: str) -> None:
+    assert verdict.decide([item(s) for s in statuses]) == expected
+
+
+def test_failed_warning_does_not_block_but_failed_blocker_does() -> None:
+    assert verdict.decide([item("passed"), item("failed", "warning")]) == "GO"
+    assert verdict.decide([item("failed"), item("passed", "warning")]) == "NO-GO"
+
+
+def test_verdict_json_shape(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    built = verdict.build([verdict.outcome("1.3.1", "failed", "no HALT"), verdict.outcome("1.1.1", "passed")],
+                          target="sandbox", started_at=now, finished_at=now, operator="a", witness="b")
+    (tmp_path / "junit.xml").write_text("<x/>")
+    built["results_sha256"] = verdict.results_digest(tmp_path)
+    data = json.loads(verdict.write(tmp_path, built).read_text())
+    assert set(data) == {"verdict", "target", "started_at", "finished_at", "operator", "witness", "items", "counts",
+                         "results_sha256"}
+    assert [i["id"] for i in data["items"]] == ["1.1.1", "1.3.1"]
+    assert data["items"][1] == {"id": "1.3.1", "title": "Kill switch functional", "severity": "blocker",
+                                "status": "failed", "reason": "no HALT"}
+    assert data["counts"] == {"passed": 1, "failed": 1, "broken": 0, "skipped": 0, "total": 2}
+    assert data["verdict"] == "NO-GO" and len(data["results_sha256"]) == 64
+    assert "junit.xml" in (tmp_path / "results.sha256").read_text()
+
+
+def test_table_names_every_problem_on_one_line() -> None:
+    now = datetime.now(UTC)
+    built = verdict.build([verdict.outcome("1.2.4", "failed", "drift 1500 ms"), verdict.outcome("1.6.3", "skipped",
+                          "not verified: db down")], target="live", started_at=now, finished_at=now,
+                          operator=None, witness=None)
+    text = verdict.render_table(built)
+    assert "FAILED       1.2.4" in text and "drift 1500 ms" in text
+    assert "NOT VERIFIED 1.6.3" in text and text.rstrip().splitlines()[-1].startswith("VERDICT: NO-GO")
