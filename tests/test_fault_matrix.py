@@ -6,6 +6,7 @@ fears, scoped to the runbook section the fault breaks, and reads the verdict fro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,22 @@ def test_healthy_sandbox_is_go(tmp_path: Path, shared_pg_env: dict[str, str]) ->
     assert run.verdict["counts"]["failed"] == 0 and run.verdict["counts"]["broken"] == 0
     assert run.verdict["counts"]["passed"] == run.verdict["counts"]["total"] >= len(ITEMS)
     assert len(run.verdict["results_sha256"]) == 64
+    assert_evidence(run.run_dir)
+
+
+def assert_evidence(run_dir: Path | None) -> None:
+    """Every item's Allure result carries epic/feature/story/severity labels and at least one attachment."""
+    assert run_dir is not None
+    results = [json.loads(p.read_text()) for p in (run_dir / "allure-results").glob("*-result.json")]
+    assert results
+    for result in results:
+        labels = {label["name"]: label["value"] for label in result["labels"]}
+        assert {"epic", "feature", "story", "severity"} <= set(labels), result["name"]
+        assert labels["story"].split(" ")[0] == result["name"].split(" ")[0]
+        attachments = [a for step in result.get("steps", []) for a in step.get("attachments", [])]
+        assert attachments, f"{result['name']} has no evidence"
+    assert (run_dir / "allure-results" / "environment.properties").read_text().startswith("target=sandbox")
+    assert (run_dir / "junit.xml").exists()
 
 
 @pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))
