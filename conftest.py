@@ -41,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-dir", default=None, help="write verdict.json (and the results manifest) here")
     group.addoption("--operator", default=None, help="operator running this preflight")
     group.addoption("--witness", default=None, help="second operator witnessing it")
+    group.addoption("--waivers", default=None, help="waivers.yml: approved, expiring exceptions for items")
     group.addoption(
         "--runbook",
         default=None,

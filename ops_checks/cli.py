@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from ops_checks import report, verdict
+from ops_checks import report, verdict, waivers
 from ops_checks.config import ConfigError, live_target, load_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,10 +103,18 @@ def preflight(
     ] = None,
     select: Annotated[str | None, typer.Option("-m", help="pytest marker expression, e.g. section_1_3")] = None,
     html: Annotated[bool, typer.Option(help="render the single-file HTML report")] = True,
+    waivers_file: Annotated[Path | None, typer.Option("--waivers", help="waivers.yml (default ./waivers.yml)")] = None,
 ) -> None:
     """Run the go/no-go checks and print the verdict."""
     if target not in ("sandbox", "live"):
         raise _fail_to_start(f"--target must be sandbox or live, not {target!r}")
+    if waivers_file is None and Path("waivers.yml").exists():
+        waivers_file = Path("waivers.yml").resolve()
+    if waivers_file is not None:
+        try:
+            waivers.load(waivers_file)
+        except waivers.WaiverError as exc:
+            raise _fail_to_start(str(exc)) from None
     if target == "live":
         try:
             live_target(load_env(env_file), allow_mutations=allow_mutations)
@@ -126,6 +134,8 @@ def preflight(
         faults=sandbox_fault or [],
         select=select,
     )
+    if waivers_file is not None:
+        argv += ["--waivers", str(waivers_file.resolve())]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ops_checks.catalogue import BLOCKER, BY_ID, section_of
+from ops_checks.waivers import Waiver, never_waivable
 
-PASSED, FAILED, BROKEN, SKIPPED = "passed", "failed", "broken", "skipped"
+PASSED, FAILED, BROKEN, SKIPPED, WAIVED = "passed", "failed", "broken", "skipped", "waived"
 GO, NO_GO = "GO", "NO-GO"
 EXIT_GO, EXIT_NO_GO, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -40,10 +41,24 @@ def outcome(item_id: str, status: str, reason: str = "") -> ItemOutcome:
 
 
 def decide(items: list[ItemOutcome]) -> str:
-    """GO only when there is at least one item and every blocker passed."""
+    """GO only when there is at least one item and every blocker passed (or is under an approved waiver)."""
     if not items:
         return NO_GO
-    return GO if all(i.status == PASSED for i in items if i.severity == BLOCKER) else NO_GO
+    return GO if all(i.status in (PASSED, WAIVED) for i in items if i.severity == BLOCKER) else NO_GO
+
+
+def apply_waivers(items: list[ItemOutcome], active: dict[str, Waiver]) -> list[ItemOutcome]:
+    """A non-passing item under an active waiver becomes ``waived``; its justification leads the reason."""
+    out = []
+    for i in items:
+        w = active.get(i.id)
+        if w is not None and i.status != PASSED and not never_waivable(i.id):
+            reason = (
+                f"waived until {w.expires.isoformat()} by {w.approver}: {w.justification} (was {i.status}: {i.reason})"
+            )
+            i = ItemOutcome(i.id, i.title, i.severity, WAIVED, reason, i.section)
+        out.append(i)
+    return out
 
 
 def sort_key(item_id: str) -> tuple[Any, ...]:
@@ -58,6 +73,7 @@ def build(
     finished_at: datetime,
     operator: str | None,
     witness: str | None,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     items = sorted(items, key=lambda i: sort_key(i.id))
     counts = Counter(i.status for i in items)
@@ -69,7 +85,8 @@ def build(
         "operator": operator,
         "witness": witness,
         "items": [{k: v for k, v in asdict(i).items() if k != "section"} for i in items],
-        "counts": {s: counts.get(s, 0) for s in (PASSED, FAILED, BROKEN, SKIPPED)} | {"total": len(items)},
+        "counts": {s: counts.get(s, 0) for s in (PASSED, FAILED, BROKEN, SKIPPED, WAIVED)} | {"total": len(items)},
+        "warnings": list(warnings or []),
         "results_sha256": None,
     }
 
@@ -102,16 +119,21 @@ def render_table(verdict: dict[str, Any]) -> str:
     for i in verdict["items"]:
         by_section.setdefault(section_of(i["id"]), Counter())[i["status"]] += 1
     width = max([len(s) for s in by_section] + [20])
-    out = [f"{'section':<{width}}  passed  failed  broken  skipped"]
+    out = [f"{'section':<{width}}  passed  failed  broken  skipped  waived"]
     for section in sorted(by_section, key=lambda s: sort_key(s.split(" ")[0])):
         c = by_section[section]
-        out.append(f"{section:<{width}}  {c[PASSED]:>6}  {c[FAILED]:>6}  {c[BROKEN]:>6}  {c[SKIPPED]:>7}")
+        out.append(
+            f"{section:<{width}}  {c[PASSED]:>6}  {c[FAILED]:>6}  {c[BROKEN]:>6}  {c[SKIPPED]:>7}  {c[WAIVED]:>6}"
+        )
     problems = [i for i in verdict["items"] if i["status"] != PASSED]
     if problems:
         out.append("")
+        labels = {SKIPPED: "NOT VERIFIED", BROKEN: "NOT VERIFIED", WAIVED: "WAIVED", FAILED: "FAILED"}
         for i in problems:
-            label = "NOT VERIFIED" if i["status"] in (SKIPPED, BROKEN) else "FAILED"
+            label = "WARNING" if i["status"] == FAILED and i["severity"] != BLOCKER else labels[i["status"]]
             out.append(f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}: {i['reason']}")
+    for warning in verdict.get("warnings", []):
+        out.append(f"{'NOTE':<12} {warning}")
     c = verdict["counts"]
     out += [
         "",

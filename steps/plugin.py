@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from ops_checks import catalogue, report, verdict
+from ops_checks import catalogue, report, verdict, waivers
 from ops_checks.catalogue import BY_ID, BY_TAG, id_for_tag
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
 OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
 STARTED = pytest.StashKey[datetime]()
 TARGET_INFO = pytest.StashKey[dict[str, str]]()
+WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
 
 
 def target_name(config: pytest.Config) -> str:
@@ -37,6 +38,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = datetime.now(UTC)
+    path = config.getoption("--waivers", default=None)
+    try:
+        loaded = waivers.load(Path(path)) if path else []
+    except waivers.WaiverError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
     config.stash[TARGET_INFO] = {"target": target_name(config)}
 
 
@@ -115,13 +122,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 def current_verdict(config: pytest.Config) -> dict[str, Any]:
+    active, warnings = config.stash[WAIVERS]
     return verdict.build(
-        list(config.stash[OUTCOMES].values()),
+        verdict.apply_waivers(list(config.stash[OUTCOMES].values()), active),
         target=config.stash[TARGET_INFO]["target"],
         started_at=config.stash[STARTED],
         finished_at=datetime.now(UTC),
         operator=config.getoption("--operator"),
         witness=config.getoption("--witness"),
+        warnings=warnings,
     )
 
 

@@ -40,11 +40,11 @@ def test_verdict_json_shape(tmp_path: Path) -> None:
     built["results_sha256"] = verdict.results_digest(tmp_path)
     data = json.loads(verdict.write(tmp_path, built).read_text())
     assert set(data) == {"verdict", "target", "started_at", "finished_at", "operator", "witness", "items", "counts",
-                         "results_sha256"}
+                         "warnings", "results_sha256"}
     assert [i["id"] for i in data["items"]] == ["1.1.1", "1.3.1"]
     assert data["items"][1] == {"id": "1.3.1", "title": "Kill switch functional", "severity": "blocker",
                                 "status": "failed", "reason": "no HALT"}
-    assert data["counts"] == {"passed": 1, "failed": 1, "broken": 0, "skipped": 0, "total": 2}
+    assert data["counts"] == {"passed": 1, "failed": 1, "broken": 0, "skipped": 0, "waived": 0, "total": 2}
     assert data["verdict"] == "NO-GO" and len(data["results_sha256"]) == 64
     assert "junit.xml" in (tmp_path / "results.sha256").read_text()
 
@@ -57,3 +57,26 @@ def test_table_names_every_problem_on_one_line() -> None:
     text = verdict.render_table(built)
     assert "FAILED       1.2.4" in text and "drift 1500 ms" in text
     assert "NOT VERIFIED 1.6.3" in text and text.rstrip().splitlines()[-1].startswith("VERDICT: NO-GO")
+
+
+def test_waived_blocker_does_not_block_and_keeps_its_story() -> None:
+    from datetime import date
+
+    from ops_checks.waivers import Waiver
+
+    waiver = Waiver("1.4.3", "Grafana migration", "Head of Ops", date(2099, 1, 1))
+    items = verdict.apply_waivers([item("failed", item_id="1.4.3"), item("passed", item_id="1.1.1")],
+                                  {"1.4.3": waiver})
+    assert [i.status for i in items] == ["waived", "passed"]
+    assert "Grafana migration" in items[0].reason and "was failed" in items[0].reason
+    assert verdict.decide(items) == "GO"
+
+
+def test_kill_switch_item_is_never_waived_even_if_a_waiver_slips_through() -> None:
+    from datetime import date
+
+    from ops_checks.waivers import Waiver
+
+    items = verdict.apply_waivers([item("failed", item_id="1.3.1")],
+                                  {"1.3.1": Waiver("1.3.1", "x", "y", date(2099, 1, 1))})
+    assert items[0].status == "failed" and verdict.decide(items) == "NO-GO"

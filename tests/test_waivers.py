@@ -1,0 +1,79 @@
+"""waivers.yml: well-formed waivers load; kill-switch and §7.5 items are refused; expired waivers are ignored."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ops_checks import waivers
+
+GOOD = """
+- item: "1.4.3"
+  justification: "Grafana migration in progress"
+  approver: "Head of Trading Ops"
+  expires: 2099-12-01
+- item: "1.4.2"
+  justification: "old"
+  approver: "someone"
+  expires: 2020-01-01
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "waivers.yml"
+    p.write_text(text)
+    return p
+
+
+def test_load_and_expiry(tmp_path: Path) -> None:
+    loaded = waivers.load(write(tmp_path, GOOD))
+    active, warnings = waivers.active_for(loaded, date(2026, 11, 22))
+    assert set(active) == {"1.4.3"} and active["1.4.3"].approver == "Head of Trading Ops"
+    assert len(warnings) == 1 and "1.4.2 expired on 2020-01-01" in warnings[0]
+
+
+@pytest.mark.parametrize("item", ["1.3.1", "4.4.3", "4.5.1", "7.5.1"])
+def test_unwaivable_items_refuse_the_file(tmp_path: Path, item: str) -> None:
+    text = f'- item: "{item}"\n  justification: "x"\n  approver: "y"\n  expires: 2099-01-01\n'
+    with pytest.raises(waivers.WaiverError, match="can never be waived"):
+        waivers.load(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("text", ["- item: 1.4.3\n", "{a: [", "just text", "- item: '1.4.3'\n  justification: x\n"
+                                  "  approver: y\n  expires: someday\n"])
+def test_malformed_files_are_refused_with_one_line(tmp_path: Path, text: str) -> None:
+    with pytest.raises(waivers.WaiverError) as err:
+        waivers.load(write(tmp_path, text))
+    assert "\n" not in str(err.value)
+
+
+def _waiver_file(tmp_path: Path, item: str, expires: str) -> Path:
+    return write(tmp_path, f'- item: "{item}"\n  justification: "dashboards being migrated"\n'
+                           f'  approver: "Head of Trading Ops"\n  expires: {expires}\n')
+
+
+@pytest.mark.slow
+def test_waived_failure_is_go_and_expired_waiver_blocks_again(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    from tests.preflight_runner import preflight
+
+    args = ("--no-html", "--sandbox-fault", "grafana_dashboards_missing", "-m", "section_1_4")
+    run = preflight(tmp_path / "a", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2099-01-01")),
+                    env=shared_pg_env)
+    assert run.exit_code == 0 and run.verdict is not None and run.verdict["verdict"] == "GO", run.output[-2000:]
+    item = next(i for i in run.verdict["items"] if i["id"] == "1.4.3")
+    assert item["status"] == "waived" and "dashboards being migrated" in item["reason"]
+    assert "WAIVED" in run.output
+
+    expired = preflight(tmp_path / "b", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2020-01-01")),
+                        env=shared_pg_env)
+    assert expired.exit_code == 1 and expired.verdict is not None and expired.verdict["verdict"] == "NO-GO"
+    assert any("expired" in w for w in expired.verdict["warnings"])
+
+
+def test_kill_switch_waiver_refuses_to_start(tmp_path: Path) -> None:
+    from tests.preflight_runner import preflight
+
+    run = preflight(tmp_path / "r", "--no-html", "--waivers", str(_waiver_file(tmp_path, "1.3.1", "2099-01-01")))
+    assert run.exit_code == 2 and run.verdict is None and "can never be waived" in run.output
