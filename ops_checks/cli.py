@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from ops_checks import report, verdict, waivers
+from ops_checks import cli_env, cli_signoff, report, verdict, waivers
 from ops_checks.config import ConfigError, live_target, load_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,6 +122,8 @@ def preflight(
             raise _fail_to_start(str(exc)) from None
     elif env_file is not None:
         raise _fail_to_start("--env-file applies to --target live only")
+    if bool(operator) != bool(witness) or (operator and operator.strip().lower() == (witness or "").strip().lower()):
+        raise _fail_to_start("a signed run needs both --operator and --witness, and they must be different people")
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
     argv = pytest_argv(
@@ -145,6 +147,11 @@ def preflight(
     if not verdict_path.exists():
         raise _fail_to_start(f"the checks produced no verdict (see the output above); run dir {run_dir}")
     result = json.loads(verdict_path.read_text(encoding="utf-8"))
+    if operator and witness:
+        result, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
+                                                      run_id=run_dir.name, operator=operator, witness=witness)
+        verdict.write(run_dir, result)
+        typer.echo(message)
     if html:
         _render_html(run_dir)
     typer.echo(f"\nreport: {run_dir}")
@@ -166,6 +173,8 @@ def _render_html(run_dir: Path) -> None:
 
 
 # Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")
+app.add_typer(cli_signoff.app, name="signoff")
+app.add_typer(cli_env.app)  # opscheck env verify, opscheck secrets rotated
 
 
 def main() -> None:

@@ -1,0 +1,103 @@
+"""The sign-off ledger: intact chains verify; an edited, re-hashed or deleted row is named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ops_checks import signoff
+from ops_checks.config import DbParams
+from ops_checks.redaction import Redactor
+from ops_checks.sandbox import postgres
+from ops_checks.secret import Secret
+from tests.preflight_runner import REPO, preflight
+
+
+@pytest.fixture
+def ledger_db(shared_pg_env: dict[str, str]) -> Iterator[tuple[DbParams, postgres.Database]]:
+    server = postgres.Server(shared_pg_env[postgres.DSN_ENV], "dsn")
+    db = postgres.create_database(server, seed=False)
+    with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:  # the bot's role may create the ledger
+        conn.execute(f'GRANT CREATE ON SCHEMA public TO "{db.user}"')
+    params = DbParams(db.host, db.port, db.name, db.user, Secret(db.password), read_only=True)
+    yield params, db
+    postgres.drop_database(db)
+
+
+def verdict(n: int) -> dict[str, object]:
+    return {"target": "live", "verdict": "GO" if n % 2 else "NO-GO", "results_sha256": f"{n:064x}",
+            "counts": {"passed": n, "failed": 0, "broken": 0, "skipped": 0, "waived": 0, "total": n}}
+
+
+def three_rows(params: DbParams) -> list[signoff.Signed]:
+    return [signoff.record(params, Redactor(), verdict(n), run_id=f"run-{n}", operator="Ann", witness="Ben")
+            for n in (1, 2, 3)]
+
+
+def admin(db: postgres.Database, sql: str) -> None:
+    with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def test_intact_chain(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    params, _ = ledger_db
+    signed = three_rows(params)
+    chain = signoff.verify(params, Redactor())
+    assert chain.ok and chain.rows == 3 and chain.head == signed[-1].row_hash
+
+
+def test_edited_row_is_named(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    params, db = ledger_db
+    signed = three_rows(params)
+    admin(db, f"UPDATE ops_signoffs SET verdict = 'GO' WHERE id = {signed[1].id}")
+    chain = signoff.verify(params, Redactor())
+    assert not chain.ok and f"row id {signed[1].id} (run run-2" in chain.problem and "altered" in chain.problem
+
+
+def test_edited_and_rehashed_row_breaks_the_next_link(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    params, db = ledger_db
+    signed = three_rows(params)
+    admin(db, f"UPDATE ops_signoffs SET witness = 'Nobody', row_hash = repeat('a', 64) WHERE id = {signed[1].id}")
+    chain = signoff.verify(params, Redactor())
+    assert not chain.ok and f"row id {signed[1].id}" in chain.problem
+
+
+def test_deleted_row_is_named(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    params, db = ledger_db
+    signed = three_rows(params)
+    admin(db, f"DELETE FROM ops_signoffs WHERE id = {signed[1].id}")
+    chain = signoff.verify(params, Redactor())
+    assert not chain.ok and f"chain broken at row id {signed[2].id}" in chain.problem
+    assert f"after row id {signed[0].id} was removed" in chain.problem
+
+
+def test_four_eyes(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    with pytest.raises(signoff.SignoffError, match="two different people"):
+        signoff.record(ledger_db[0], Redactor(), verdict(1), run_id="r", operator="Ann", witness=" ann ")
+
+
+@pytest.mark.slow
+def test_live_preflight_signs_and_verify_names_tampering(tmp_path: Path,
+                                                          ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    params, db = ledger_db
+    closed = postgres.free_port()
+    env = tmp_path / "live.env"
+    env.write_text(f"DB_HOST={db.host}\nDB_PORT={db.port}\nDB_NAME={db.name}\nDB_USER={db.user}\n"
+                   f"DB_PASSWORD={db.password}\nBOT_API_URL=http://127.0.0.1:{closed}\n"
+                   f"VALR_BASE_URL=http://127.0.0.1:{closed}\nMETRICS_URL=http://127.0.0.1:{closed}/m\n"
+                   f"GRAFANA_URL=http://127.0.0.1:{closed}\nLOG_DIR={tmp_path}/none\n")
+    run = preflight(tmp_path / "r", "--target", "live", "--env-file", str(env), "--no-html", "--operator", "Ann",
+                    "--witness", "Ben")
+    assert run.exit_code == 1 and "sign-off recorded: ledger row" in run.output, run.output[-2000:]
+    verify = [sys.executable, "-m", "ops_checks.cli", "signoff", "verify", "--env-file", str(env)]
+    ok = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "ledger intact: 1 sign-offs" in ok.stdout
+    admin(db, "UPDATE ops_signoffs SET verdict = 'GO'")
+    bad = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "was altered" in bad.stdout and run.run_dir is not None
+    assert run.run_dir.name in bad.stdout
