@@ -1,0 +1,53 @@
+"""``opscheck serve``: read-only monitoring between sessions (see ops_checks/serve.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ops_checks import serve, verdict
+from ops_checks.catalogue import ITEMS
+
+MUTATING_IDS_FILE = Path(__file__).resolve().parents[1] / "features"
+
+
+def mutating_ids() -> set[str]:
+    """Item ids whose scenario carries @mutating, read from the feature files."""
+    from ops_checks.catalogue import BY_TAG
+
+    ids: set[str] = set()
+    for feature in MUTATING_IDS_FILE.glob("*.feature"):
+        for line in feature.read_text(encoding="utf-8").splitlines():
+            tags = line.split()
+            if "@mutating" in tags:
+                ids.update(BY_TAG[t[1:]].id for t in tags if t[1:] in BY_TAG)
+    return ids
+
+
+def serve_cmd(
+    target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
+    listen: Annotated[str, typer.Option(help="loopback address:port to serve on")] = "127.0.0.1:9109",
+    interval: Annotated[float, typer.Option(help="seconds between read-only runs")] = 60.0,
+    reports: Annotated[Path, typer.Option(help="where the runs' reports go (last 5 kept)")] = Path("reports/serve"),
+) -> None:
+    """Serve /healthz (200 GO, 503 NO-GO) and /metrics from read-only runs repeated every --interval seconds."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not serve.loopback(host) or not port.isdigit():
+        typer.echo(f"opscheck: cannot run: --listen must be a loopback address:port, not {listen!r}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    if interval < 1:
+        typer.echo("opscheck: cannot run: --interval must be at least 1 s", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    monitor = serve.Monitor(serve.preflight_argv(target, env_file), reports.resolve(), interval, mutating_ids())
+    monitor.start()
+    typer.echo(f"serving http://{listen}/healthz and /metrics; {len(ITEMS)} items known, "
+               f"{len(monitor.mutating_ids)} mutating items never run")
+    try:
+        uvicorn.run(serve.app(monitor.cache), host=host, port=int(port), log_level="warning", access_log=False)
+    finally:
+        monitor.stop()

@@ -1,0 +1,156 @@
+"""``opscheck serve``: re-runs the read-only items on an interval and serves the cached verdict.
+
+``/healthz`` answers 200 for GO and 503 for NO-GO (or before the first run), the body being verdict.json;
+``/metrics`` has a gauge per item and the last run's duration. Requests are answered from the cache, never by
+running checks, so a burst of scrapes costs nothing. Mutating items are never run: the preflight is started
+with ``-m "not mutating"`` and without ``--allow-mutations``; a verdict that contains a mutating item anyway is
+refused (NO-GO with that reason).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+READ_ONLY_SELECTION = "not mutating"
+KEEP_RUNS = 5
+
+
+def loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@dataclass
+class Cache:
+    verdict: dict[str, Any] | None = None
+    duration_s: float | None = None
+    finished_at: float | None = None
+    runs: int = 0
+    error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Monitor:
+    """Runs the read-only preflight every ``interval_s`` in a background thread and caches its verdict."""
+
+    def __init__(self, argv: list[str], reports: Path, interval_s: float, mutating_ids: set[str],
+                 timeout_s: float = 600) -> None:
+        self.argv = argv
+        self.reports = reports
+        self.interval_s = interval_s
+        self.mutating_ids = mutating_ids
+        self.timeout_s = timeout_s
+        self.cache = Cache()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="opscheck-monitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._stop.wait(self.interval_s)
+
+    def run_once(self) -> None:
+        self.reports.mkdir(parents=True, exist_ok=True)
+        before = set(self.reports.iterdir())
+        start = time.monotonic()
+        error = ""
+        result: dict[str, Any] | None = None
+        try:
+            subprocess.run([*self.argv, "--reports", str(self.reports)], capture_output=True, text=True,
+                           timeout=self.timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            error = f"the read-only preflight did not finish within {self.timeout_s:.0f} s"
+        new = sorted(p for p in set(self.reports.iterdir()) - before if (p / "verdict.json").exists())
+        if new:
+            result = json.loads((new[-1] / "verdict.json").read_text(encoding="utf-8"))
+        elif not error:
+            error = "the read-only preflight produced no verdict"
+        if result is not None:
+            ran_mutating = sorted(i["id"] for i in result["items"] if i["id"] in self.mutating_ids)
+            if ran_mutating:
+                error = f"refused: a mutating item ran ({', '.join(ran_mutating)})"
+                result = dict(result, verdict="NO-GO")
+        if result is None:
+            result = {"verdict": "NO-GO", "items": [], "counts": {}, "warnings": [error]}
+        result = dict(result, scope="read-only items", error=error or None)
+        with self.cache.lock:
+            self.cache.verdict = result
+            self.cache.duration_s = time.monotonic() - start
+            self.cache.finished_at = time.time()
+            self.cache.runs += 1
+            self.cache.error = error
+        self._prune()
+
+    def _prune(self) -> None:
+        runs = sorted(p for p in self.reports.iterdir() if p.is_dir())
+        for old in runs[:-KEEP_RUNS]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def metrics_text(cache: Cache) -> str:
+    lines = [
+        "# HELP opscheck_item_passed 1 when the item passed (or is waived) in the last read-only run, else 0",
+        "# TYPE opscheck_item_passed gauge",
+    ]
+    with cache.lock:
+        verdict, duration, finished, runs = cache.verdict, cache.duration_s, cache.finished_at, cache.runs
+    for item in (verdict or {}).get("items", []):
+        ok = 1 if item["status"] in ("passed", "waived") else 0
+        lines.append(f'opscheck_item_passed{{item="{item["id"]}",severity="{item["severity"]}",'
+                     f'status="{item["status"]}"}} {ok}')
+    lines += ["# HELP opscheck_verdict_go 1 when the last verdict was GO", "# TYPE opscheck_verdict_go gauge",
+              f"opscheck_verdict_go {1 if verdict and verdict.get('verdict') == 'GO' else 0}",
+              "# HELP opscheck_last_run_duration_seconds wall time of the last read-only run",
+              "# TYPE opscheck_last_run_duration_seconds gauge",
+              f"opscheck_last_run_duration_seconds {duration if duration is not None else 'NaN'}",
+              "# HELP opscheck_last_run_timestamp_seconds when the last run finished (unix time)",
+              "# TYPE opscheck_last_run_timestamp_seconds gauge",
+              f"opscheck_last_run_timestamp_seconds {finished if finished is not None else 'NaN'}",
+              "# HELP opscheck_runs_total read-only runs since start", "# TYPE opscheck_runs_total counter",
+              f"opscheck_runs_total {runs}"]
+    return "\n".join(lines) + "\n"
+
+
+def app(cache: Cache) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        with cache.lock:
+            verdict = cache.verdict
+        if verdict is None:
+            return JSONResponse({"verdict": "UNKNOWN", "reason": "first read-only run not finished"}, 503)
+        return JSONResponse(verdict, 200 if verdict.get("verdict") == "GO" else 503)
+
+    async def metrics(request: Request) -> Response:
+        return PlainTextResponse(metrics_text(cache), media_type="text/plain; version=0.0.4")
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics)])
+
+
+def preflight_argv(target: str, env_file: Path | None) -> list[str]:
+    argv = [sys.executable, "-m", "ops_checks.cli", "preflight", "--target", target, "--no-html",
+            "-m", READ_ONLY_SELECTION]
+    if env_file is not None:
+        argv += ["--env-file", str(env_file)]
+    return argv
