@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml
 
 tools: $(ALLURE)
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-chromium.sh
 
 $(ALLURE):
 	@scripts/install-allure.sh >/dev/null

@@ -178,6 +178,33 @@ def render_single_file(
     return html
 
 
+def carry_history(results_dir: Path, history_dir: Path, *, allure_bin: Path, timeout_s: float = 120) -> None:
+    """Keep Allure's trend history across runs.
+
+    The single-file report embeds whatever ``history/`` the results hold but writes none back, so the history is
+    carried separately: the kept history is copied into the results (the single-file report rendered next shows
+    the trend up to this run), and a plain (multi-file) generation into a scratch directory produces the updated
+    history, which replaces the kept one for the next run.
+    """
+    results_dir, history_dir = Path(results_dir).resolve(), Path(history_dir).resolve()
+    if history_dir.is_dir():
+        shutil.copytree(history_dir, results_dir / "history", dirs_exist_ok=True)
+    env = dict(os.environ, ALLURE_NO_ANALYTICS="true")
+    with tempfile.TemporaryDirectory(prefix="opscheck-history-") as scratch:
+        out = Path(scratch) / "report"
+        try:
+            proc = _run([str(allure_bin), "generate", "--clean", "-o", str(out), str(results_dir)], env, timeout_s)
+        except OSError as exc:
+            raise ReportError(f"cannot run {allure_bin}: {exc.strerror or exc}") from None
+        if proc.returncode != 0 or not (out / "history").is_dir():
+            raise ReportError(f"allure generate (history) exited {proc.returncode}: {_last_line(proc.stderr)}")
+        tmp = history_dir.with_name(history_dir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(out / "history", tmp)
+        shutil.rmtree(history_dir, ignore_errors=True)
+        tmp.replace(history_dir)
+
+
 # --------------------------------------------------------------------------- offline check
 
 _URL = r"(?:https?:)?//[^\s\"'<>)`\\]+"
@@ -406,6 +433,30 @@ def write_executor(
     path = Path(results_dir) / "executor.json"
     _atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+_CATEGORY_BY_SECTION: tuple[tuple[str, str], ...] = (
+    ("1.1", CONNECTIVITY_PREFIX), ("1.2", CONNECTIVITY_PREFIX), ("1.3", SAFETY_GATE_PREFIX),
+    ("1.4", CONNECTIVITY_PREFIX), ("1.5", CONFIGURATION_PREFIX), ("1.6", CONFIGURATION_PREFIX),
+    ("2.", CONFIGURATION_PREFIX), ("3.", SAFETY_GATE_PREFIX), ("4.", SAFETY_GATE_PREFIX), ("5.", SAFETY_GATE_PREFIX),
+    ("6.", SAFETY_GATE_PREFIX), ("7.", DATA_INTEGRITY_PREFIX), ("8.", CONNECTIVITY_PREFIX),
+    ("sop.1", CONNECTIVITY_PREFIX), ("sop.2", CONNECTIVITY_PREFIX), ("sop.3", CONFIGURATION_PREFIX),
+    ("sop.4", SAFETY_GATE_PREFIX), ("sop.5", CONNECTIVITY_PREFIX), ("sop.6", CONFIGURATION_PREFIX),
+    ("sop.7", SAFETY_GATE_PREFIX), ("sop.8", SAFETY_GATE_PREFIX), ("sop.", CONFIGURATION_PREFIX),
+)
+
+
+def category_prefix(item_id: str) -> str:
+    """The failure-category prefix of an item's failure message (longest matching section prefix)."""
+    matches = [(len(sec), prefix) for sec, prefix in _CATEGORY_BY_SECTION if item_id.startswith(sec)]
+    return max(matches)[1] if matches else CONFIGURATION_PREFIX
+
+
+def strip_category(message: str) -> str:
+    for _, prefix, _statuses in CATEGORY_PREFIXES:
+        if message.startswith(prefix + " ") and prefix != NOT_VERIFIED_PREFIX:
+            return message[len(prefix) + 1:]
+    return message
 
 
 def _prefix_regex(prefix: str) -> str:

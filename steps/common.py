@@ -6,9 +6,10 @@ import allure
 import pytest
 from pytest_bdd import given, parsers, then
 
-from ops_checks import preconditions
+from ops_checks import preconditions, report
 from ops_checks.config import Target
 from ops_checks.result import CheckResult
+from steps.plugin import runbook_item
 
 MIME = {
     "text/plain": allure.attachment_type.TEXT,
@@ -59,6 +60,8 @@ def bot_deciding(target: Target) -> None:
 
 
 @then(parsers.parse('the runbook expects "{expected}"'))
-def runbook_expects(target: Target, result: CheckResult, expected: str) -> None:
+def runbook_expects(target: Target, result: CheckResult, expected: str, request: pytest.FixtureRequest) -> None:
     attach(target, result)
-    assert result.ok, target.redactor.text(result.summary())
+    item_id = runbook_item(request.node) or ""
+    if not result.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
+        raise AssertionError(f"{report.category_prefix(item_id)} {target.redactor.text(result.summary())}")
