@@ -43,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--witness", default=None, help="second operator witnessing it")
     group.addoption("--waivers", default=None, help="waivers.yml: approved, expiring exceptions for items")
     group.addoption(
+        "--cadence",
+        default=None,
+        metavar="weekly,monthly",
+        help="also run the incident SOP's weekly and/or monthly prevention-checklist items",
+    )
+    group.addoption(
         "--runbook",
         default=None,
         help="runbook directory for the traceability and SQL tests (default ../shared/runbooks)",

@@ -22,10 +22,14 @@ class Item:
     section: str
     severity: str = BLOCKER
     runbook: str = LIVE_RUNBOOK
+    live_severity: str | None = None  # when the item weighs differently on the live target
 
     @property
     def tag(self) -> str:
         return tag_for(self.id)
+
+    def severity_on(self, target: str | None) -> str:
+        return self.live_severity if target == "live" and self.live_severity else self.severity
 
 
 def tag_for(item_id: str) -> str:

@@ -18,7 +18,20 @@ from typing import Annotated
 
 import typer
 
-from ops_checks import cli_env, cli_signoff, report, verdict, waivers
+from ops_checks import cadence as cadences
+from ops_checks import (
+    cli_audit,
+    cli_drift,
+    cli_env,
+    cli_incident,
+    cli_killswitch,
+    cli_serve,
+    cli_signoff,
+    cli_transition,
+    report,
+    verdict,
+    waivers,
+)
 from ops_checks.config import ConfigError, live_target, load_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +64,7 @@ def pytest_argv(
     witness: str | None,
     faults: list[str],
     select: str | None,
+    cadence: str | None = None,
 ) -> list[str]:
     argv = [
         sys.executable,
@@ -73,6 +87,8 @@ def pytest_argv(
         str(run_dir),
         "--junitxml",
         str(run_dir / "junit.xml"),
+        "--cucumberjson",
+        str(run_dir / "cucumber.json"),
         "--alluredir",
         str(run_dir / "allure-results"),
     ]
@@ -87,6 +103,8 @@ def pytest_argv(
         argv += ["--sandbox-fault", fault]
     if select:
         argv += ["-m", select]
+    if cadence:
+        argv += ["--cadence", cadence]
     return argv
 
 
@@ -104,10 +122,18 @@ def preflight(
     select: Annotated[str | None, typer.Option("-m", help="pytest marker expression, e.g. section_1_3")] = None,
     html: Annotated[bool, typer.Option(help="render the single-file HTML report")] = True,
     waivers_file: Annotated[Path | None, typer.Option("--waivers", help="waivers.yml (default ./waivers.yml)")] = None,
+    runbook: Annotated[Path | None, typer.Option(help="runbook directory (default ../shared/runbooks)")] = None,
+    cadence: Annotated[
+        str | None, typer.Option(help="also run the SOP prevention items of this cadence: weekly, monthly")
+    ] = None,
 ) -> None:
     """Run the go/no-go checks and print the verdict."""
     if target not in ("sandbox", "live"):
         raise _fail_to_start(f"--target must be sandbox or live, not {target!r}")
+    try:
+        cadences.parse(cadence)
+    except ValueError as exc:
+        raise _fail_to_start(str(exc)) from None
     if waivers_file is None and Path("waivers.yml").exists():
         waivers_file = Path("waivers.yml").resolve()
     if waivers_file is not None:
@@ -135,9 +161,12 @@ def preflight(
         witness=witness,
         faults=sandbox_fault or [],
         select=select,
+        cadence=cadence,
     )
     if waivers_file is not None:
         argv += ["--waivers", str(waivers_file.resolve())]
+    if runbook is not None:
+        argv += ["--runbook", str(runbook.resolve())]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     try:
         subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)
@@ -153,19 +182,24 @@ def preflight(
         verdict.write(run_dir, result)
         typer.echo(message)
     if html:
-        _render_html(run_dir)
+        _render_html(run_dir, target)
     typer.echo(f"\nreport: {run_dir}")
     typer.echo(f"VERDICT: {result['verdict']}")
     raise typer.Exit(verdict.EXIT_GO if result["verdict"] == verdict.GO else verdict.EXIT_NO_GO)
 
 
-def _render_html(run_dir: Path) -> None:
+def _render_html(run_dir: Path, target: str) -> None:
     allure = report.find_allure(REPO)
     if allure is None:
         typer.echo("HTML report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
         return
     try:
-        index = report.render_single_file(run_dir / "allure-results", run_dir / "html", allure_bin=allure)
+        report.carry_history(run_dir / "allure-results", run_dir.parent / f".history-{target}", allure_bin=allure)
+    except report.ReportError as exc:
+        typer.echo(f"report history not kept: {exc}", err=True)
+    try:
+        index = report.render_single_file(run_dir / "allure-results", run_dir / "html", allure_bin=allure,
+                                          title=f"ops_checks preflight ({target})")
     except report.ReportError as exc:
         typer.echo(f"HTML report not rendered: {exc}", err=True)
         return
@@ -174,7 +208,13 @@ def _render_html(run_dir: Path) -> None:
 
 # Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")
 app.add_typer(cli_signoff.app, name="signoff")
+app.command("serve")(cli_serve.serve_cmd)
 app.add_typer(cli_env.app)  # opscheck env verify, opscheck secrets rotated
+app.add_typer(cli_drift.app, name="drift")  # opscheck drift: one offset measurement (runbook §8)
+app.add_typer(cli_killswitch.app, name="kill-switch")  # opscheck kill-switch status|activate|deactivate|verify
+app.add_typer(cli_audit.app, name="audit")  # opscheck audit export|verify|compliance (runbook §7)
+app.command("transition")(cli_transition.transition_cmd)  # opscheck transition --to LIVE|DRY_RUN (§3)
+app.add_typer(cli_incident.app, name="incident")  # opscheck incident capture|document|report|resume (§6)
 
 
 def main() -> None:

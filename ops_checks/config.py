@@ -6,7 +6,6 @@ Sandbox: the sandbox builds the same ``Target`` with its own endpoints and trans
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import httpx
-from dotenv import dotenv_values
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ops_checks.envfile import ConfigError, read_env_file
 from ops_checks.redaction import Redactor
 from ops_checks.secret import Secret
 
@@ -32,6 +31,11 @@ SECRET_VARS = (
     "OPENROUTER_API_KEY",
     "GRAFANA_TOKEN",
     "DATABASE_URL",
+    "COINBASE_CDP_API_KEY",
+    "COINBASE_CDP_STANDBY_KEY",
+    "VALR_STANDBY_API_KEY",
+    "VALR_STANDBY_API_SECRET",
+    "CURRENT_JWT",
 )
 
 ENV_VARS: dict[str, str] = {
@@ -68,11 +72,18 @@ ENV_VARS: dict[str, str] = {
     "ZAR_FLOOR": "minimum ZAR balance",
     "EXPECTED_SERVICES": "containers that must run (default autonomous_alpha_bot,postgres)",
     "EXPECTED_EXECUTION_MODE": "mode this preflight is for (default DRY_RUN)",
+    "AUDIT_INCEPTION_DATE": "§7.6: when the audit trail began (else table ops_audit_inception)",
+    "BOT_DB_USER": "§7.6: the bot's database role, if not DB_USER",
+    "COINBASE_CDP_API_KEY": "incident SOP §1: Coinbase CDP key name (optional; unset = VALR only)",
+    "COINBASE_CDP_PRIVATE_KEY_PATH": "incident SOP §1: the CDP private key file (mode 400/600)",
+    "COINBASE_CDP_STANDBY_KEY": "incident SOP §3: standby CDP key name",
+    "COINBASE_CDP_STANDBY_KEY_PATH": "incident SOP §3: standby CDP private key file",
+    "VALR_STANDBY_API_KEY": "incident SOP §3: standby VALR key (secret)",
+    "VALR_STANDBY_API_SECRET": "incident SOP §3: standby VALR signing secret (secret)",
+    "CURRENT_JWT": "incident SOP §1: the bot's current CDP JWT, checked when set (secret)",
+    "PERPETUAL_PAIRS": "incident SOP §6: comma-separated perpetual pairs for the funding check",
+    "OPSCHECK_BACKOFF_SCALE": "multiplies the SOP §1 backoff delays of the suite's retries (default 1)",
 }
-
-
-class ConfigError(Exception):
-    """The configuration itself cannot be read: the run cannot start (exit 2)."""
 
 
 def _dec(value: str | None, default: str) -> Decimal:
@@ -174,8 +185,15 @@ class Target:
     list_services: Callable[[], list[Service]] | None = None
     description: str = ""
 
+    def __repr__(self) -> str:
+        """Never the env (it holds every secret): reports record fixture values by their repr."""
+        return f"Target({self.name!r}, {self.db.describe()!r}, bot={self.bot_api_url!r})"
+
     def secret(self, name: str) -> Secret:
-        return Secret(self.env.get(name, "") or "")
+        """The value as a Secret, registered with the redactor (env can change after the target was built)."""
+        value = Secret(self.env.get(name, "") or "")
+        self.redactor.register(value)
+        return value
 
     def value(self, name: str, default: str = "") -> str:
         return self.env.get(name, default) or default
@@ -198,12 +216,7 @@ def load_env(env_file: Path | None, environ: Mapping[str, str] | None = None) ->
     """Merge an env file (dotenv semantics) under the process environment; env vars win."""
     merged: dict[str, str] = {}
     if env_file is not None:
-        try:
-            text = env_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read env file {env_file}: {exc.__class__.__name__}") from exc
-        values = dotenv_values(stream=io.StringIO(text))
-        merged.update({k: v or "" for k, v in values.items()})
+        merged.update(read_env_file(env_file))  # strict: ConfigError "<file>:<line>: <problem>"
     merged.update(dict(os.environ if environ is None else environ))
     return merged
 

@@ -1,28 +1,49 @@
-"""Runbook §1.3.1 / §4: the kill switch activates and deactivates, and the bot's policy follows.
+"""Runbook §4.3 / §4.4 / §4.5 (and §1.3.1): the kill-switch verification as one mutating flow.
 
-Safety (DESIGN.md §7): the verification holds a Postgres advisory lock, so two mutating runs never overlap;
-it refuses to touch a kill switch somebody else activated; it deactivates only after HALT was proven; on any
-failure or interruption it leaves the kill switch ACTIVE and says so.
+Six steps (items 4.4.1–4.4.6) and the response time (4.5.1): read the state; activate (direct SQL or the guardian
+API); wait for the bot's first HALT / HALT_KILL_SWITCH decision, timing it from the committed UPDATE; send a signed
+test signal and prove it was rejected and that no order reached the exchange; deactivate; prove ALLOW.
 
-Latency is measured from the committed UPDATE to the first HALT_KILL_SWITCH decision the bot records,
-polling every 10 ms (the runbook's own ``sleep 1`` script can never come in under 1000 ms: DESIGN.md §8.1).
+Safety (DESIGN.md §7): the flow holds a Postgres advisory lock, so two mutating runs never overlap; it refuses to
+touch a kill switch somebody else activated; it deactivates only after HALT was proven in time and the test trade
+was rejected; on any failure or interruption it leaves the kill switch ACTIVE and says so (if the bot does not
+return to ALLOW after deactivation, it activates the switch again).
+
+Latency is measured from the committed UPDATE to the first HALT_KILL_SWITCH decision the bot records, polling every
+10 ms (the runbook's own ``sleep 1`` script can never come in under 1000 ms: DESIGN.md §8.1).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ops_checks import guardian, killswitch_state
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
+from ops_checks.dry_run import sign_signal
+from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.policy import ALLOW, HALT, HALT_KILL_SWITCH
 from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.valr.client import ValrClient, ValrError
 
-LOCK_KEY = 0x0B5C4EC4  # advisory lock id for mutating kill-switch runs
 VERIFICATION_REASON = "VERIFICATION_TEST"
 POLL_S = 0.01
+BASELINE_WAIT_S = 2.0
+GRACE_S = 2.0  # waited beyond the limit before a missing decision counts as "never"
+ORDER_GRACE_S = 0.2  # an order the bot sends asynchronously would reach the exchange within this
+METHODS = ("sql", "api")
+
+STEPS = ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")
+RESPONSE_TIME = "4.5.1"
+FLOW_ORDER = ("4.4.1", "4.4.2", "4.4.3", RESPONSE_TIME, "4.4.4", "4.4.5", "4.4.6")
 
 _LATEST_DECISION = """
 SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit
@@ -31,7 +52,8 @@ ORDER BY timestamp_utc DESC, id DESC LIMIT 1"""
 
 _FIRST_HALT = """
 SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit
-WHERE timestamp_utc >= %s AND reason_code = 'HALT_KILL_SWITCH'
+WHERE timestamp_utc >= %s AND policy_decision = 'HALT' AND reason_code = 'HALT_KILL_SWITCH'
+  AND correlation_id NOT LIKE 'OPSCHECK-%%'
 ORDER BY timestamp_utc, id LIMIT 1"""
 
 _FIRST_AFTER_RELEASE = """
@@ -40,146 +62,396 @@ WHERE timestamp_utc > %s AND reason_code <> 'HALT_KILL_SWITCH' AND correlation_i
 ORDER BY timestamp_utc, id LIMIT 1"""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or another interruption) after activation: the kill switch was left ACTIVE on purpose."""
+
+
 @dataclass
-class KillSwitchRun:
-    steps: list[str]
+class FlowOptions:
+    method: str = "sql"
+    send_test_signal: bool = True
+    require_allow: bool = True  # §4.4 step 6 expects ALLOW; §1.3.1 only needs the pre-test decision back
+    operator: str = "opscheck"
+    exchange_orders: Callable[[], int] | None = None  # the sandbox's own order count at the exchange
+
+    @classmethod
+    def for_target(cls, t: Target, exchange_orders: Callable[[], int] | None = None) -> FlowOptions:
+        """The preflight's §4.3 run: Method 1 (direct SQL, as §4.3 Step 2 prints it) unless
+        ``OPSCHECK_KILL_SWITCH_METHOD=api`` asks for the guardian API (Method 2)."""
+        return cls(method=t.value("OPSCHECK_KILL_SWITCH_METHOD", "sql").lower(), exchange_orders=exchange_orders)
+
+
+@dataclass
+class KillSwitchFlow:
+    """What one run proved: a CheckResult per item reached, and why the flow stopped where it did."""
+
+    method: str
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    stop_reason: str = ""
+    left_active: bool = False
+    latency_ms: Decimal | None = None
+    procedure: list[str] = field(default_factory=list)
 
     def say(self, text: str) -> None:
-        self.steps.append(f"{datetime.now().astimezone().isoformat(timespec='milliseconds')} {text}")
+        self.procedure.append(f"{datetime.now().astimezone().isoformat(timespec='milliseconds')} {text}")
+
+    def outcome(self, item_id: str) -> CheckResult | None:
+        return self.results.get(item_id)
+
+    def not_reached(self, item_id: str) -> str:
+        why = self.stop_reason or "the step was not part of this run"
+        state = "; kill switch LEFT ACTIVE" if self.left_active else ""
+        return f"not verified: the kill-switch flow stopped before {item_id}: {why}{state}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.stop_reason and all(r.ok for r in self.results.values())
 
 
-class LockBusy(Exception):
-    """Another mutating run holds the kill-switch lock."""
+class _Stop(Exception):
+    """A step failed; the flow ends here (its result is already recorded)."""
 
 
-def _poll(db: Db, query: str, since: datetime, timeout_s: float) -> tuple[dict[str, Any] | None, float]:
-    start = time.monotonic()
-    deadline = start + timeout_s
-    while True:
-        row = db.one(query, (since,))
-        if row is not None:
-            return row, (time.monotonic() - start) * 1000
-        if time.monotonic() >= deadline:
-            return None, (time.monotonic() - start) * 1000
-        time.sleep(POLL_S)
+class _Runner:
+    def __init__(self, t: Target, db: Db, opts: FlowOptions, flow: KillSwitchFlow) -> None:
+        self.t, self.db, self.opts, self.flow = t, db, opts, flow
+        self.rec = Recorder(t.redactor)
+        self.active = False  # True from the moment this run may have activated the switch until it deactivated it
+        self.current = STEPS[0]
+        self.limit_ms = t.thresholds.kill_switch_max_ms
+        self.wait_s = float(self.limit_ms) / 1000 + GRACE_S
+
+    # -- bookkeeping ------------------------------------------------------------------------------------------
+    def ok(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> None:
+        self.flow.results[item] = passed(observed, expected, reason, *evidence)
+        self.flow.say(f"{item} passed: {reason}")
+
+    def fail(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> _Stop:
+        if self.active:
+            reason += ": kill switch LEFT ACTIVE"
+            self.flow.left_active = True
+        self.flow.results[item] = failed(observed, expected, reason, *evidence)
+        self.flow.stop_reason = f"{item} failed"
+        self.flow.say(f"{item} FAILED: {reason}")
+        return _Stop()
+
+    def evidence(self) -> list[Evidence]:
+        ev = [Evidence("kill-switch procedure", "\n".join(self.flow.procedure)), self.db.log.evidence()]
+        if self.rec.exchanges:
+            ev.append(Evidence("HTTP", self.rec.render()))
+        return ev
+
+    def poll(self, query: str, since: datetime, timeout_s: float) -> tuple[dict[str, Any] | None, float]:
+        start = time.monotonic()
+        while True:
+            row = self.db.one(query, (since,))
+            waited = (time.monotonic() - start) * 1000
+            if row is not None or waited >= timeout_s * 1000:
+                return row, waited
+            time.sleep(POLL_S)
+
+    # -- the steps ----------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        baseline = self.initial_state()
+        activated_at = self.activate()
+        self.await_halt(activated_at)
+        if self.opts.send_test_signal:
+            self.test_trade()
+        released_at = self.deactivate()
+        self.await_allow(released_at, baseline)
+
+    def initial_state(self) -> dict[str, Any]:
+        self.current = "4.4.1"
+        state = killswitch_state.read_state(self.db)
+        self.flow.say(f"step 1: kill switch {state.describe()}")
+        if state.active:
+            raise self.fail(
+                "4.4.1",
+                state.describe(),
+                "INACTIVE before the test",
+                f"kill switch already {state.describe()}: left untouched, not tested",
+            )
+        baseline, _ = self.poll(_LATEST_DECISION, state.db_now, BASELINE_WAIT_S)
+        if baseline is None:
+            raise self.fail(
+                "4.4.1",
+                "no decisions",
+                "policy loop deciding",
+                f"the bot recorded no policy decision in {BASELINE_WAIT_S:.0f} s: the kill switch cannot be verified",
+            )
+        decided = f"{baseline['policy_decision']}/{baseline['reason_code']}"
+        self.ok(
+            "4.4.1", f"INACTIVE, bot deciding {decided}", "INACTIVE", f"kill switch INACTIVE; bot decides {decided}"
+        )
+        return baseline
+
+    def activate(self) -> datetime:
+        self.current = "4.4.2"
+        problem = guardian.authorisation_problem(self.t, self.rec)
+        if problem:
+            raise self.fail("4.4.2", "guardian API unguarded", "401 without the secret", problem)
+        self.flow.say("guardian API refuses callers without the secret and with a wrong one")
+        self.active = True
+        if self.opts.method == "sql":
+            at = killswitch_state.activate(self.db, VERIFICATION_REASON)
+            note = killswitch_state.record_event(
+                self.db, activated=True, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
+            )
+            if note:
+                self.flow.say(note)
+        else:
+            problem = guardian.set_kill_switch(self.t, self.rec, activate=True, reason=VERIFICATION_REASON)
+            if problem:
+                state = killswitch_state.read_state(self.db)
+                self.active = state.active
+                raise self.fail("4.4.2", state.describe(), "ACTIVE", f"activation failed: {problem}")
+            state = killswitch_state.read_state(self.db)
+            at = state.triggered_at or state.db_now
+        state = killswitch_state.read_state(self.db)
+        self.flow.say(f"step 2: kill switch activated via {self.opts.method}; database says {state.describe()}")
+        if not state.active:
+            self.active = False
+            raise self.fail(
+                "4.4.2",
+                state.describe(),
+                "ACTIVE",
+                f"kill switch still INACTIVE after the {self.opts.method} activation",
+            )
+        self.ok("4.4.2", state.describe(), "ACTIVE", f"kill switch ACTIVE via {self.opts.method}")
+        return at
+
+    def await_halt(self, activated_at: datetime) -> None:
+        self.current = "4.4.3"
+        halt, waited_ms = self.poll(_FIRST_HALT, activated_at, self.wait_s)
+        if halt is None:
+            raise self.fail(
+                "4.4.3",
+                f"no HALT in {waited_ms:.0f} ms",
+                "HALT / HALT_KILL_SWITCH",
+                f"bot recorded no HALT_KILL_SWITCH decision within {waited_ms:.0f} ms of the kill switch",
+            )
+        self.ok(
+            "4.4.3",
+            f"{HALT}/{HALT_KILL_SWITCH}",
+            f"{HALT}/{HALT_KILL_SWITCH}",
+            f"bot decided HALT_KILL_SWITCH at {halt['timestamp_utc'].isoformat()}",
+        )
+        self.current = RESPONSE_TIME
+        db_ms = Decimal((halt["timestamp_utc"] - activated_at).total_seconds() * 1000).quantize(Decimal("0.1"))
+        latency = max(Decimal(str(round(waited_ms, 1))), db_ms)
+        self.flow.latency_ms = latency
+        figure = Evidence(
+            "kill-switch latency",
+            f"latency_ms={latency}\npolled_ms={waited_ms:.1f}\ndb_clock_ms={db_ms}\nlimit_ms={self.limit_ms}\n"
+            f"method={self.opts.method}\npoll_interval_ms={POLL_S * 1000:.0f}",
+        )
+        self.flow.say(f"response time {latency} ms (polled {waited_ms:.1f} ms; database clock {db_ms} ms)")
+        if latency > self.limit_ms:
+            raise self.fail(
+                RESPONSE_TIME,
+                f"{latency} ms",
+                f"< {self.limit_ms} ms",
+                f"kill switch took {latency} ms to HALT the bot (limit {self.limit_ms} ms)",
+                figure,
+            )
+        self.ok(
+            RESPONSE_TIME,
+            f"{latency} ms",
+            f"< {self.limit_ms} ms",
+            f"HALT {latency} ms after the committed UPDATE",
+            figure,
+        )
+
+    def test_trade(self) -> None:
+        self.current = "4.4.4"
+        secret = self.t.secret("WEBHOOK_SECRET")
+        if not secret:
+            raise self.fail("4.4.4", "not sent", "rejected", "WEBHOOK_SECRET is not set: no signed test signal")
+        cid = f"OPSCHECK-KS-{uuid.uuid4().hex[:16]}"
+        body = json.dumps(
+            {"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True}
+        )
+        before = self.opts.exchange_orders() if self.opts.exchange_orders else None
+        problems: list[str] = []
+        try:
+            resp = request(
+                "POST",
+                self.t.bot_api_url + self.t.bot_signal_path,
+                recorder=self.rec,
+                content=body.encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Signature": sign_signal(secret.reveal(), body.encode()),
+                },
+            )
+            answer = json_body(resp)
+        except HttpError as exc:
+            raise self.fail("4.4.4", "no answer", "rejected", f"test signal not answered: {exc}") from None
+        decided = f"{answer.get('decision')}/{answer.get('reason_code')}" if isinstance(answer, dict) else "?"
+        if resp.status_code != 200 or decided != f"{HALT}/{HALT_KILL_SWITCH}":
+            problems.append(f"bot answered HTTP {resp.status_code} {decided}, not HALT/HALT_KILL_SWITCH")
+        if isinstance(answer, dict) and answer.get("order_submitted"):
+            problems.append("bot reports the order as submitted")
+        audit = self.db.rows(
+            "SELECT policy_decision, reason_code FROM policy_decision_audit WHERE correlation_id = %s", (cid,)
+        )
+        if not audit or any(r["policy_decision"] != HALT for r in audit):
+            problems.append(f"audit log holds {[r['policy_decision'] for r in audit] or 'no decision'} for {cid}")
+        time.sleep(ORDER_GRACE_S)
+        orders = self.db.rows(
+            "SELECT order_id, status, execution_mode FROM trading_orders WHERE correlation_id = %s", (cid,)
+        )
+        if orders:
+            problems.append(f"{len(orders)} order(s) recorded in trading_orders")
+        after = self.opts.exchange_orders() if self.opts.exchange_orders else None
+        if before is not None and after != before:
+            problems.append(f"{(after or 0) - before} order(s) reached the exchange")
+        problems += self._exchange_lookup(cid)
+        if problems:
+            raise self.fail(
+                "4.4.4",
+                "; ".join(problems),
+                "rejected, no order",
+                f"test trade {cid} not blocked: " + "; ".join(problems),
+            )
+        self.ok(
+            "4.4.4",
+            f"{decided}, no order",
+            "rejected, no order",
+            f"test trade {cid} rejected ({decided}); no order reached the exchange",
+        )
+
+    def _exchange_lookup(self, cid: str) -> list[str]:
+        key, secret = self.t.secret("VALR_API_KEY"), self.t.secret("VALR_API_SECRET")
+        if not key or not secret:
+            self.flow.say("VALR credentials not configured: exchange order lookup skipped")
+            return []
+        client = ValrClient(
+            self.t.valr_base_url, key, secret, transport=self.t.valr_transport, recorder=self.rec, timeout=3.0
+        )
+        try:
+            client.order_status("BTCZAR", cid)
+        except ValrError as exc:
+            if exc.http_status == 404:
+                self.flow.say(f"VALR has no order with customerOrderId {cid}")
+            else:
+                self.flow.say(f"VALR order lookup inconclusive: {exc}")
+            return []
+        return [f"VALR holds an order with customerOrderId {cid}"]
+
+    def deactivate(self) -> datetime:
+        self.current = "4.4.5"
+        if self.opts.method == "sql":
+            at = killswitch_state.deactivate(self.db)
+            note = killswitch_state.record_event(
+                self.db, activated=False, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
+            )
+            if note:
+                self.flow.say(note)
+        else:
+            problem = guardian.set_kill_switch(self.t, self.rec, activate=False, reason=VERIFICATION_REASON)
+            if problem:
+                raise self.fail("4.4.5", "not deactivated", "INACTIVE", f"deactivation failed: {problem}")
+            at = killswitch_state.read_state(self.db).db_now
+        state = killswitch_state.read_state(self.db)
+        if state.active:
+            raise self.fail("4.4.5", state.describe(), "INACTIVE", "kill switch still ACTIVE after deactivation")
+        self.active = False
+        self.ok("4.4.5", "INACTIVE", "INACTIVE", f"kill switch deactivated via {self.opts.method}")
+        return at
+
+    def await_allow(self, released_at: datetime, baseline: dict[str, Any]) -> None:
+        self.current = "4.4.6"
+        after, waited = self.poll(_FIRST_AFTER_RELEASE, released_at, self.wait_s)
+        want = (ALLOW, None) if self.opts.require_allow else (baseline["policy_decision"], baseline["reason_code"])
+        seen = f"{after['policy_decision']}/{after['reason_code']}" if after else "still HALT_KILL_SWITCH"
+        good = after is not None and after["policy_decision"] == want[0] and want[1] in (None, after["reason_code"])
+        if not good:
+            killswitch_state.activate(self.db, VERIFICATION_REASON)
+            self.active = True
+            killswitch_state.record_event(
+                self.db,
+                activated=True,
+                reason=f"{VERIFICATION_REASON} fail-safe",
+                operator=self.opts.operator,
+                via="opscheck sql",
+            )
+            self.flow.say("bot did not return to its pre-test decision: kill switch ACTIVATED again (fail-safe)")
+            raise self.fail(
+                "4.4.6",
+                seen,
+                want[0] if want[1] is None else f"{want[0]}/{want[1]}",
+                f"{waited:.0f} ms after deactivation the bot decides {seen}, not {want[0]}",
+            )
+        self.ok("4.4.6", seen, want[0], f"bot decides {seen} {waited:.0f} ms after deactivation")
 
 
-def _event(db: Db, event_type: str, reason: str, operator: str) -> None:
-    db.rows(
-        "INSERT INTO circuit_breaker_events (event_type, trigger_reason, operator) VALUES (%s, %s, %s)",
-        (event_type, reason, operator),
-    )
+def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
+    """The whole §4.3 procedure, once. Never raises except to pass on an interruption (after saying so)."""
+    opts = opts or FlowOptions()
+    flow = KillSwitchFlow(opts.method)
+    if opts.method not in METHODS:
+        flow.results["4.4.1"] = failed(opts.method, METHODS, f"unknown activation method {opts.method!r}")
+        flow.stop_reason = "unknown activation method"
+        return flow
+    if not t.allow_mutations:
+        flow.stop_reason = "needs --allow-mutations (read-only run)"
+        return flow
+    try:
+        with connect(t.db, t.redactor, read_only=False) as db:
+            if not killswitch_state.try_lock(db):
+                flow.results["4.4.1"] = failed(
+                    "lock busy",
+                    "exclusive run",
+                    "refused: another mutating kill-switch run holds the advisory lock",
+                    db.log.evidence(),
+                )
+                flow.stop_reason = "another mutating run holds the kill-switch lock"
+                return flow
+            runner = _Runner(t, db, opts, flow)
+            try:
+                runner.run()
+            except _Stop:
+                pass
+            except DbError as exc:
+                runner.fail(runner.current, "database error", "completed", f"database error: {exc}")
+            except BaseException as exc:
+                if runner.active:
+                    flow.left_active = True
+                    flow.say("INTERRUPTED between activation and deactivation: kill switch LEFT ACTIVE")
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise Interrupted(
+                            "kill-switch verification interrupted: the kill switch is LEFT ACTIVE; "
+                            "deactivate it with `opscheck kill-switch deactivate` once it is safe"
+                        ) from exc
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    killswitch_state.unlock(db)
+            for result in flow.results.values():
+                result.evidence.extend(runner.evidence())
+    except DbError as exc:
+        flow.results.setdefault("4.4.1", failed("no connection", "INACTIVE", f"cannot reach the database: {exc}"))
+        flow.stop_reason = flow.stop_reason or "database unreachable"
+    return flow
 
 
 def verify_kill_switch(t: Target, operator: str = "opscheck") -> CheckResult:
-    """Activate → HALT proven within the limit → deactivate → the pre-test decision returns."""
-    limit_ms = t.thresholds.kill_switch_max_ms
-    run = KillSwitchRun([])
-    try:
-        with connect(t.db, t.redactor, read_only=False) as db:
-            got = db.one("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))
-            if not got or not got["ok"]:
-                return failed("lock busy", "exclusive run", "another mutating run holds the kill-switch lock: refused")
-            try:
-                return _verify(t, db, run, limit_ms, operator)
-            finally:
-                db.rows("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-    except DbError as exc:
-        run.say(f"database error: {exc}")
+    """1.3.1: activate → HALT proven within the limit → deactivate → the pre-test decision returns."""
+    flow = run_flow(t, FlowOptions(send_test_signal=False, require_allow=False, operator=operator))
+    for item in FLOW_ORDER:
+        result = flow.outcome(item)
+        if result is not None and not result.ok:
+            return result
+    if not flow.ok or flow.outcome("4.4.6") is None:
         return failed(
-            "error",
-            "activates/deactivates",
-            f"kill switch verification failed: {exc}; switch state "
-            "unknown: check it (opscheck leaves it ACTIVE on failure)",
-            Evidence("procedure", "\n".join(run.steps)),
+            "not completed", "activates/deactivates", flow.not_reached("4.4.6").removeprefix("not verified: ")
         )
-
-
-def _verify(t: Target, db: Db, run: KillSwitchRun, limit_ms: Decimal, operator: str) -> CheckResult:
-    def evidence() -> list[Evidence]:
-        return [Evidence("procedure", "\n".join(run.steps)), db.log.evidence()]
-
-    state = db.one(
-        "SELECT circuit_breaker_active, circuit_breaker_reason, now() AS db_now FROM system_settings WHERE id = %s",
-        (1,),
-    )
-    if state is None:
-        return failed("no settings row", "activates/deactivates", "system_settings id=1 missing", *evidence())
-    run.say(f"step 1: initial state active={state['circuit_breaker_active']} reason={state['circuit_breaker_reason']}")
-    if state["circuit_breaker_active"]:
-        return failed(
-            "already ACTIVE",
-            "inactive before the test",
-            f"kill switch already ACTIVE ({state['circuit_breaker_reason']}): left untouched",
-            *evidence(),
-        )
-    baseline, _ = _poll(db, _LATEST_DECISION, state["db_now"], 2.0)
-    if baseline is None:
-        return failed(
-            "no decisions",
-            "policy loop deciding",
-            "the bot recorded no policy decision in 2 s: cannot verify the kill switch",
-            *evidence(),
-        )
-    run.say(f"baseline decision {baseline['policy_decision']} / {baseline['reason_code']}")
-
-    updated = db.one(
-        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = %s, "
-        "circuit_breaker_triggered_at = NOW() WHERE id = %s RETURNING clock_timestamp() AS at",
-        (VERIFICATION_REASON, 1),
-    )
-    assert updated is not None
-    activated_at = updated["at"]
-    _event(db, VERIFICATION_REASON, "kill switch verification: activate", operator)
-    run.say("step 2: kill switch ACTIVATED (UPDATE committed)")
-
-    halt, waited_ms = _poll(db, _FIRST_HALT, activated_at, float(limit_ms) / 1000 + 1.0)
-    if halt is None:
-        run.say(f"step 3: no HALT_KILL_SWITCH decision within {waited_ms:.0f} ms; kill switch LEFT ACTIVE")
-        return failed(
-            "no HALT",
-            f"HALT within {limit_ms} ms",
-            f"bot did not HALT within {waited_ms:.0f} ms of the kill switch: LEFT ACTIVE",
-            *evidence(),
-        )
-    db_ms = Decimal((halt["timestamp_utc"] - activated_at).total_seconds() * 1000).quantize(Decimal("0.1"))
-    latency = max(Decimal(str(round(waited_ms, 1))), db_ms)
-    run.say(
-        f"step 3: HALT_KILL_SWITCH after {latency} ms (observed by polling {waited_ms:.1f} ms; DB clock {db_ms} ms)"
-    )
-    if latency > limit_ms:
-        return failed(
-            f"{latency} ms",
-            f"< {limit_ms} ms",
-            f"kill switch took {latency} ms to HALT (limit {limit_ms} ms): LEFT ACTIVE",
-            *evidence(),
-        )
-
-    released = db.one(
-        "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
-        "circuit_breaker_triggered_at = NULL WHERE id = %s RETURNING clock_timestamp() AS at",
-        (1,),
-    )
-    assert released is not None
-    _event(db, f"{VERIFICATION_REASON}_RELEASED", "kill switch verification: deactivate", operator)
-    run.say("step 5: kill switch DEACTIVATED")
-    after, waited = _poll(db, _FIRST_AFTER_RELEASE, released["at"], float(limit_ms) / 1000 + 1.0)
-    if after is None or (after["policy_decision"], after["reason_code"]) != (
-        baseline["policy_decision"],
-        baseline["reason_code"],
-    ):
-        seen = f"{after['policy_decision']}/{after['reason_code']}" if after else "no new decision"
-        return failed(
-            seen,
-            f"{baseline['policy_decision']}/{baseline['reason_code']}",
-            f"after deactivation the bot decided {seen}, not the pre-test decision",
-            *evidence(),
-        )
-    run.say(f"step 6: decision back to {after['policy_decision']} after {waited:.1f} ms")
+    restored = flow.results["4.4.6"]
+    evidence = flow.results[RESPONSE_TIME].evidence[:1] + restored.evidence
     return passed(
-        f"HALT in {latency} ms, restored {after['policy_decision']}",
-        f"HALT < {limit_ms} ms",
-        f"kill switch HALT in {latency} ms; {after['policy_decision']} restored",
-        *evidence(),
-        Evidence("kill-switch latency", f"latency_ms={latency}\npolled_ms={waited_ms:.1f}\ndb_clock_ms={db_ms}"),
+        f"HALT in {flow.latency_ms} ms, restored {restored.observed}",
+        f"HALT < {t.thresholds.kill_switch_max_ms} ms",
+        f"kill switch HALT in {flow.latency_ms} ms; {restored.observed} restored",
+        *evidence,
     )

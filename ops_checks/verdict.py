@@ -28,12 +28,12 @@ class ItemOutcome:
     section: str = ""
 
 
-def outcome(item_id: str, status: str, reason: str = "") -> ItemOutcome:
+def outcome(item_id: str, status: str, reason: str = "", target: str | None = None) -> ItemOutcome:
     item = BY_ID.get(item_id)
     return ItemOutcome(
         id=item_id,
         title=item.title if item else item_id,
-        severity=item.severity if item else BLOCKER,
+        severity=item.severity_on(target) if item else BLOCKER,
         status=status,
         reason=reason,
         section=section_of(item_id),

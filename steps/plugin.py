@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ops_checks import catalogue, report, verdict, waivers
+from ops_checks import cadence, catalogue, report, runbook_text, verdict, waivers
 from ops_checks.catalogue import BY_ID, BY_TAG, id_for_tag
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
@@ -34,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
         ("mutating", "writes to the target: live needs --allow-mutations"),
         ("slow", "slower test (real Allure, headless browser, fault matrix)"),
         ("fault_matrix", "runs the preflight against a broken sandbox"),
+        ("cadence_weekly", "weekly prevention-checklist item: runs only with --cadence weekly"),
+        ("cadence_monthly", "monthly prevention-checklist item: runs only with --cadence monthly"),
     ):
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
@@ -45,6 +47,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
     config.stash[TARGET_INFO] = {"target": target_name(config)}
+
+
+def runbook_dir(config: pytest.Config) -> Path:
+    """``--runbook DIR``, default ``../shared/runbooks`` beside the repository."""
+    opt = config.getoption("--runbook", default=None)
+    return Path(opt) if opt else Path(str(config.rootpath)).parent / "shared" / "runbooks"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -68,7 +76,23 @@ def runbook_item(item: pytest.Item) -> str | None:
     return None
 
 
+def _deselect_cadences(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Weekly/monthly prevention items run only when ``--cadence`` names their cadence."""
+    try:
+        chosen = cadence.parse(config.getoption("--cadence", default=None))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    keep, drop = [], []
+    for item in items:
+        tagged = {c for c in cadence.OPTIONAL if item.get_closest_marker(f"cadence_{c}")}
+        (drop if tagged and not tagged & chosen else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _deselect_cadences(config, items)
     live_read_only = target_name(config) == "live" and not config.getoption("--allow-mutations")
     for item in items:
         rb = runbook_item(item)
@@ -76,34 +100,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         cat = BY_ID[rb]
         item.user_properties.append(("runbook_item", rb))
+        item.add_marker(pytest.mark.allure_description(runbook_text.quote(cat, runbook_dir(config))))
         for label_type, value in (
             ("epic", cat.runbook),
             ("feature", cat.section),
             ("story", f"{rb} {cat.title}"),
-            ("severity", SEVERITY_LABEL[cat.severity]),
+            ("severity", SEVERITY_LABEL[cat.severity_on(target_name(config))]),
         ):
             item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
         if live_read_only and item.get_closest_marker("mutating"):
             item.add_marker(pytest.mark.skip(reason="not verified: needs --allow-mutations (read-only live run)"))
 
 
-def _reason(report: pytest.TestReport) -> str:
-    longrepr = report.longrepr
-    if report.skipped and isinstance(longrepr, tuple):
+def _reason(rep: pytest.TestReport) -> str:
+    longrepr = rep.longrepr
+    if rep.skipped and isinstance(longrepr, tuple):
         return str(longrepr[2]).removeprefix("Skipped: ")
     crash = getattr(longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(longrepr or "")
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return first.removeprefix("AssertionError: ").removeprefix("Failed: ")
+    return report.strip_category(first.removeprefix("AssertionError: ").removeprefix("Failed: "))
 
 
-def _status(report: pytest.TestReport, call: Any = None) -> str:
-    if report.skipped:
+def _status(rep: pytest.TestReport) -> str:
+    if rep.skipped:
         return verdict.SKIPPED
-    if report.failed:
-        crash = getattr(report.longrepr, "reprcrash", None)
+    if rep.failed:
+        crash = getattr(rep.longrepr, "reprcrash", None)
         message = crash.message if crash is not None else ""
-        return verdict.FAILED if report.when == "call" and message.startswith("AssertionError") else verdict.BROKEN
+        return verdict.FAILED if rep.when == "call" and message.startswith("AssertionError") else verdict.BROKEN
     return verdict.PASSED
 
 
@@ -118,7 +143,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     current = outcomes.get(rb)
     if rep.when == "call" or (rep.when == "setup" and not rep.passed) or (rep.when == "teardown" and rep.failed):
         if current is None or current.status == verdict.PASSED:
-            outcomes[rb] = verdict.outcome(rb, _status(rep), _reason(rep))
+            outcomes[rb] = verdict.outcome(rb, _status(rep), _reason(rep), target_name(item.config))
 
 
 def current_verdict(config: pytest.Config) -> dict[str, Any]:

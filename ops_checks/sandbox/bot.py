@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from ops_checks import policy
 from ops_checks.redaction import Redactor
+from ops_checks.sandbox.bot_sop import SopState
 from ops_checks.secret import Secret
 
 VERSION = "1.5.0-sandbox"
@@ -70,8 +71,25 @@ class BotKnobs:
     guardian_accept_any_secret: bool = False
     webhook_accept_any_signature: bool = False
     order_despite_halt: bool = False
+    latch_kill_switch: bool = False  # once HALTed by the kill switch, stays HALTed after deactivation
+    orphan_exchange_worker: bool = False  # a worker outlives stop() and keeps calling VALR (until reset)
+    orphan_db_session: bool = False  # stop() leaves a database session of the application role open
     reported_execution_mode: str | None = None
     status_interval_s: float = 1.0
+    clock_offset_ms: float = 0.0  # the bot container's clock minus the host's (runbook §8.4.2)
+    omit_metrics: tuple[str, ...] = ()  # metric families left out of /metrics
+    # incident SOP (bot_sop.py): market-data feed, staleness, loss breach, kill-switch cancellation
+    feed_connected: bool = True
+    feed_stalled: bool = False
+    feed_extra_disconnects: int = 0  # disconnects in the last hour beyond the ones the bot saw itself
+    feed_time_scale: float = 1.0  # multiplies the SOP's durations (5 s, 30 s, 120 s): drills compress time
+    feed_resume_clean_s: float = 120.0  # SOP §2: resume trading only after 2 clean minutes
+    stale_block_entries: bool = True  # SOP §8: > 5 s stale blocks entries
+    stale_kill_switch: bool = True  # SOP §8: > 30 s stale activates the kill switch
+    breach_handler: bool = True  # SOP §4: the daily-loss / consecutive-loss circuit breaker
+    breach_cancel_orders: bool = True
+    kill_switch_cancel_orders: bool = True  # SOP §7: activation cancels every open order
+    live_start_fails: bool = False  # §3.2 Step 7: the bot exits at start-up in LIVE (a LIVE-only config error)
 
     def reset(self) -> None:
         for f in fields(self):
@@ -91,6 +109,14 @@ def parse_valr_time(text: str) -> int:
     whole = datetime.fromisoformat(f"{m['date']}T{m['time']}").replace(tzinfo=UTC)
     frac_ns = int((m["frac"] or "0").ljust(9, "0"))
     return (int(whole.timestamp()) - offset_s) * 1_000_000_000 + frac_ns
+
+
+def _metric_name(line: str) -> str:
+    """The metric a line of Prometheus text is about (``# HELP name …``, ``# TYPE name …`` or a sample)."""
+    parts = line.split()
+    if line.startswith("#"):
+        return parts[2] if len(parts) > 2 else ""
+    return parts[0] if parts else ""
 
 
 class _BotLog:
@@ -192,6 +218,8 @@ class ReferenceBot:
         self._drift_exceeded = False
         self._last_loop_decision_mono: float | None = None
         self._last_loop_decision: policy.Decision | None = None
+        self._orphan_conn: psycopg.Connection[Any] | None = None
+        self.sop = SopState(self)
 
     def __repr__(self) -> str:
         return f"ReferenceBot(url={self._url_or_none()!r}, execution_mode={self.execution_mode!r})"
@@ -221,6 +249,10 @@ class ReferenceBot:
         self._stop.clear()
         self._log = _BotLog(self.log_path, self.redactor, self.knobs)
         self.log.info(f"EXECUTION_MODE={self.execution_mode}")
+        if self.knobs.live_start_fails and self.execution_mode == "LIVE":
+            self.log.error("LIVE configuration invalid: exiting")
+            self._log.close()
+            raise RuntimeError("the bot exited at start-up in LIVE mode")
         self.log.info("TradePermissionPolicy initialized")
         self.log.info("ExchangeTimeSynchronizer initialized")
         self.metrics.up.set(1)
@@ -244,6 +276,7 @@ class ReferenceBot:
             threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bot-http", daemon=True),
             threading.Thread(target=self._policy_loop, name="bot-policy-loop", daemon=True),
             threading.Thread(target=self._status_loop, name="bot-status", daemon=True),
+            threading.Thread(target=self.sop.run, name="bot-sop", daemon=True),
         ]
         for t in self._threads:
             t.start()
@@ -257,6 +290,7 @@ class ReferenceBot:
         return self
 
     def stop(self) -> None:
+        self._leave_orphans()
         self._stop.set()
         if self._server is not None:
             self._server.should_exit = True
@@ -268,6 +302,23 @@ class ReferenceBot:
         self.metrics.up.set(0)
         if self._log is not None:
             self._log.close()
+
+    def _leave_orphans(self) -> None:
+        """Fault knobs: what a botched ``docker stop`` leaves behind (emergency drills must notice)."""
+        if self._server is None:
+            return
+        if self.knobs.orphan_db_session:
+            with contextlib.suppress(_DbError):
+                self._orphan_conn = self._connect()
+        if self.knobs.orphan_exchange_worker:
+            threading.Thread(target=self._orphan_worker, name="bot-orphan", daemon=True).start()
+
+    def _orphan_worker(self) -> None:
+        with httpx.Client(transport=self._valr_transport, timeout=2.0) as client:
+            while self.knobs.orphan_exchange_worker:
+                with contextlib.suppress(httpx.HTTPError):
+                    client.get(f"{self.valr_base_url}/v1/public/time")
+                time.sleep(0.05)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -347,6 +398,7 @@ class ReferenceBot:
                         conn = self._connect()
                     settings = self._read_settings(conn)
                     raw_ks = bool(settings and settings[0]) and not self.knobs.ignore_kill_switch
+                    raw_ks = raw_ks or (self.knobs.latch_kill_switch and bool(seen_ks))
                     now = time.monotonic()
                     if seen_ks is None:
                         seen_ks = raw_ks
@@ -381,6 +433,12 @@ class ReferenceBot:
             level = "INFO" if decision.decision == policy.ALLOW else "WARNING"
             self.log.write(level, f"Policy evaluation: {decision.decision}, reason_code={decision.reason_code}")
 
+    def restart_metrics(self) -> None:
+        """What Prometheus sees when the bot process restarts: every counter starts again from zero."""
+        fresh = _Metrics()
+        fresh.up.set(1)
+        self.metrics = fresh
+
     def policy_loop_alive(self) -> bool:
         last = self._last_loop_decision_mono
         window = max(1.0, 5 * float(self.knobs.loop_interval_s))
@@ -404,9 +462,11 @@ class ReferenceBot:
 
     def _time_sync(self, client: httpx.Client) -> None:
         try:
-            t_send = time.time_ns()
+            skew_ns = round(float(self.knobs.clock_offset_ms) * 1_000_000)
+            t_send = time.time_ns() + skew_ns
             resp = client.get(f"{self.valr_base_url}/v1/public/time")
-            t_recv = time.time_ns()
+            t_recv = time.time_ns() + skew_ns
+            self.sop.observe_latency_ms((t_recv - t_send) / 1_000_000)
             if resp.status_code != 200:
                 raise ValueError(f"HTTP {resp.status_code}")
             server_ns = parse_valr_time(str(resp.json()["time"]))
@@ -449,7 +509,11 @@ class ReferenceBot:
     async def _metrics(self, request: Request) -> Response:
         if self.knobs.metrics_broken:
             return Response("internal error\n", status_code=500, media_type="text/plain")
-        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        text = (generate_latest(self.metrics.registry) + self.sop.exposition()).decode("utf-8")
+        if self.knobs.omit_metrics:
+            omit = tuple(self.knobs.omit_metrics)
+            text = "".join(line for line in text.splitlines(keepends=True) if not _metric_name(line).startswith(omit))
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     def _guardian_authorized(self, request: Request) -> bool:
         if self.knobs.guardian_accept_any_secret:
@@ -546,6 +610,10 @@ class ReferenceBot:
             return JSONResponse({"error": "signal needs correlation_id, symbol, side, quantity"}, status_code=400)
         if not correlation_id or not symbol or side not in ("BUY", "SELL") or not quantity.is_finite() or quantity <= 0:
             return JSONResponse({"error": "invalid signal fields"}, status_code=400)
+        if self.sop.entries_blocked and not body.get("reduce_only"):  # SOP §2/§8: exits only
+            self.log.warning(f"Entry blocked (reduce-only): correlation_id={correlation_id}")
+            return JSONResponse({"correlation_id": correlation_id, "decision": "BLOCKED",
+                                 "reason_code": "REDUCE_ONLY_ENTRY_BLOCKED", "order_submitted": False})
         return await run_in_threadpool(self._handle_signal, correlation_id, symbol, side, quantity, test)
 
     def _handle_signal(self, correlation_id: str, symbol: str, side: str, quantity: Decimal, test: bool) -> Response:

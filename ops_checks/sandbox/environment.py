@@ -6,6 +6,8 @@ transports differ. Components expose fault knobs (see ``faults.py``).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import secrets
 import shutil
 import tempfile
@@ -13,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ops_checks.config import SECRET_VARS, DbParams, Service, Target, Thresholds
 from ops_checks.redaction import Redactor
-from ops_checks.sandbox import postgres
+from ops_checks.sandbox import ntp_host, postgres, sop_env
 from ops_checks.sandbox.bot import ReferenceBot
 from ops_checks.sandbox.hooks import HookServices
 from ops_checks.sandbox.valr_sim import ValrSimulator
@@ -27,6 +30,26 @@ BOT_SERVICE, DB_SERVICE = "autonomous_alpha_bot", "postgres"
 
 # Fast, sandbox-sized windows: the sandbox is minutes old, so freshness limits shrink accordingly.
 SANDBOX_THRESHOLDS = {"log_fresh_s": 2, "decisions_fresh_s": 2, "log_window_s": 300}
+
+# Tests that must know the sandbox's secrets (the leak test) set OPSCHECK_SANDBOX_<NAME>, e.g.
+# OPSCHECK_SANDBOX_SOVEREIGN_SECRET; otherwise every secret is random per session.
+OVERRIDE_PREFIX = "OPSCHECK_SANDBOX_"
+OVERRIDABLE = (
+    "VALR_API_KEY",
+    "VALR_API_SECRET",
+    "SOVEREIGN_SECRET",
+    "WEBHOOK_SECRET",
+    "GUARDIAN_RESET_CODE",
+    "OPENROUTER_API_KEY",
+    "DB_PASSWORD",
+    "DISCORD_WEBHOOK_URL",
+    "GRAFANA_TOKEN",
+)
+
+
+def sandbox_secret(name: str, make: str) -> str:
+    """The sandbox's value for secret ``name``: ``OPSCHECK_SANDBOX_<name>`` when set, else ``make``."""
+    return os.environ.get(OVERRIDE_PREFIX + name) or make
 
 
 class Sandbox:
@@ -58,10 +81,17 @@ class Sandbox:
         if self.server is None:
             self.server = postgres.start_server()
         self.db = postgres.create_database(self.server)
-        key, secret = secrets.token_hex(32), secrets.token_hex(32)
+        self._override_db_password()
+        key = sandbox_secret("VALR_API_KEY", secrets.token_hex(32))
+        secret = sandbox_secret("VALR_API_SECRET", secrets.token_hex(32))
         self.valr = ValrSimulator(key, secret, base_url=VALR_URL)
-        self.hooks = HookServices()
+        self.hooks = HookServices(
+            discord_url=os.environ.get(OVERRIDE_PREFIX + "DISCORD_WEBHOOK_URL") or None,
+            grafana_token=os.environ.get(OVERRIDE_PREFIX + "GRAFANA_TOKEN") or None,
+        )
         self.env = self._env(key, secret)
+        self.env["NTP_TOOLS_PATH"] = str(ntp_host.install(self.workdir))  # the bot host's NTP status (§8.6.3)
+        self.env.update(sop_env.install(self.workdir))  # CDP + standby keys, perpetual pairs (incident SOP)
         log_dir = self.workdir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.bot = ReferenceBot(
@@ -83,9 +113,20 @@ class Sandbox:
         self.target = self._target(log_dir)
         return self.target
 
+    def _override_db_password(self) -> None:
+        password = os.environ.get(OVERRIDE_PREFIX + "DB_PASSWORD")
+        if not password or self.db is None:
+            return
+        with psycopg.connect(self.db.admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(self.db.user), sql.Literal(password))
+            )
+        self.db = dataclasses.replace(self.db, password=password)
+
     def _env(self, key: str, secret: str) -> dict[str, str]:
         assert self.db is not None and self.hooks is not None and self.server is not None
-        admin_pw = psycopg.conninfo.conninfo_to_dict(self.server.admin_dsn).get("password") or ""
+        admin = psycopg.conninfo.conninfo_to_dict(self.server.admin_dsn)
+        admin_pw = admin.get("password") or ""
         return {
             "DB_HOST": self.db.host,
             "DB_PORT": str(self.db.port),
@@ -93,13 +134,14 @@ class Sandbox:
             "DB_USER": self.db.user,
             "DB_PASSWORD": self.db.password,
             "POSTGRES_PASSWORD": str(admin_pw),
+            "POSTGRES_USER": str(admin.get("user") or "postgres"),
             "VALR_BASE_URL": VALR_URL,
             "VALR_API_KEY": key,
             "VALR_API_SECRET": secret,
-            "SOVEREIGN_SECRET": secrets.token_urlsafe(36),
-            "WEBHOOK_SECRET": secrets.token_urlsafe(32),
-            "GUARDIAN_RESET_CODE": secrets.token_hex(12),
-            "OPENROUTER_API_KEY": "sk-or-" + secrets.token_hex(24),
+            "SOVEREIGN_SECRET": sandbox_secret("SOVEREIGN_SECRET", secrets.token_urlsafe(36)),
+            "WEBHOOK_SECRET": sandbox_secret("WEBHOOK_SECRET", secrets.token_urlsafe(32)),
+            "GUARDIAN_RESET_CODE": sandbox_secret("GUARDIAN_RESET_CODE", secrets.token_hex(12)),
+            "OPENROUTER_API_KEY": sandbox_secret("OPENROUTER_API_KEY", "sk-or-" + secrets.token_hex(24)),
             "DISCORD_WEBHOOK_URL": self.hooks.discord_url,
             "GRAFANA_URL": self.hooks.grafana_url,
             "GRAFANA_TOKEN": self.hooks.grafana_token,

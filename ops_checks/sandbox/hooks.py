@@ -28,10 +28,12 @@ class HookKnobs:
 class HookServices:
     """A Discord webhook and a Grafana instance behind one respx router (use ``transport()``)."""
 
-    def __init__(self) -> None:
-        self.discord_url = f"https://discord.com/api/webhooks/{secrets.randbelow(10**18)}/{secrets.token_urlsafe(32)}"
+    def __init__(self, *, discord_url: str | None = None, grafana_token: str | None = None) -> None:
+        self.discord_url = (
+            discord_url or f"https://discord.com/api/webhooks/{secrets.randbelow(10**18)}/{secrets.token_urlsafe(32)}"
+        )
         self.grafana_url = GRAFANA_URL
-        self.grafana_token = "glsa_" + secrets.token_hex(16)
+        self.grafana_token = grafana_token or "glsa_" + secrets.token_hex(16)
         self.knobs = HookKnobs()
         self.messages: list[dict[str, Any]] = []
         self._lock = threading.Lock()

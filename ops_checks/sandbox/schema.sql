@@ -103,3 +103,54 @@ CREATE TABLE IF NOT EXISTS valr_balances (
     reserved     numeric(28, 10) NOT NULL DEFAULT 0,
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
+
+-- Runbook §2.4: when each secret was last rotated and by whom. Never the value (nor any part of it).
+CREATE TABLE IF NOT EXISTS secret_rotations (
+    id            bigserial PRIMARY KEY,
+    secret_name   text NOT NULL CHECK (secret_name ~ '^[A-Z][A-Z0-9_]*$'),
+    rotated_at    timestamptz NOT NULL DEFAULT now(),
+    rotated_by    text NOT NULL CHECK (length(btrim(rotated_by)) > 0),
+    recorded_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS secret_rotations_name_at_idx ON secret_rotations (secret_name, rotated_at DESC);
+
+-- Runbook §7.6 retention evidence: when the audit trail began (the first decision the bot ever recorded), and
+-- every archival of audit rows to cold storage with its two approvals. The bot's role never deletes audit rows.
+CREATE TABLE IF NOT EXISTS ops_audit_inception (
+    id            integer PRIMARY KEY CHECK (id = 1),
+    inception_at  timestamptz NOT NULL,
+    recorded_by   text NOT NULL,
+    recorded_at   timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS ops_audit_retention (
+    id                bigserial PRIMARY KEY,
+    table_name        text NOT NULL,
+    archived_before   timestamptz NOT NULL,
+    row_count         bigint,
+    archive_location  text NOT NULL,
+    archived_by       text NOT NULL,
+    approved_by       text NOT NULL,
+    second_approver   text NOT NULL,
+    archived_at       timestamptz NOT NULL DEFAULT now()
+);
+
+-- Runbook §6: incident records opened by `opscheck incident capture` (INC-YYYYMMDD-NNN): the §6.1 actions with who
+-- and when, the §6.2 capture's location and checksum, the §6.3 root cause and fix, the §6.4 pre-resume checks.
+CREATE TABLE IF NOT EXISTS ops_incidents (
+    incident_id     text PRIMARY KEY CHECK (incident_id ~ '^INC-[0-9]{8}-[0-9]{3}$'),
+    opened_at       timestamptz NOT NULL DEFAULT now(),
+    opened_by       text NOT NULL,
+    trigger         text NOT NULL,
+    detection       text NOT NULL,
+    capture_dir     text,
+    capture_sha256  text,
+    actions         jsonb NOT NULL DEFAULT '{}'::jsonb,
+    root_cause      text,
+    fix             text,
+    documented_by   text,
+    documented_at   timestamptz,
+    resume_checks   jsonb,
+    resumed_by      text,
+    resumed_at      timestamptz
+);

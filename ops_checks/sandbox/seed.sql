@@ -23,3 +23,22 @@ SELECT 'DRY-' || to_char(ts, 'YYYYMMDDHH24MI'), 'SEED-' || to_char(ts, 'YYYYMMDD
        CASE WHEN extract(hour FROM ts)::int % 2 = 0 THEN 'BUY' ELSE 'SELL' END,
        0.0001000000, 1250000.0000000000, 'FILLED', 0.00, 'DRY_RUN', ts
 FROM generate_series(now() - interval '24 hours 5 minutes', now() - interval '30 seconds', interval '1 hour') AS ts;
+
+-- §2.4: every rotated secret was rotated recently (well within its 90/180-day period).
+INSERT INTO secret_rotations (secret_name, rotated_at, rotated_by)
+VALUES ('VALR_API_KEY', now() - interval '20 days', 'sandbox-seed'),
+       ('VALR_API_SECRET', now() - interval '20 days', 'sandbox-seed'),
+       ('SOVEREIGN_SECRET', now() - interval '40 days', 'sandbox-seed'),
+       ('GUARDIAN_RESET_CODE', now() - interval '10 days', 'sandbox-seed'),
+       ('OPENROUTER_API_KEY', now() - interval '30 days', 'sandbox-seed');
+
+-- §7.6: the audit trail's inception is the first decision recorded (nothing archived yet in the sandbox).
+INSERT INTO ops_audit_inception (id, inception_at, recorded_by)
+SELECT 1, MIN(timestamp_utc), 'sandbox seed' FROM policy_decision_audit HAVING MIN(timestamp_utc) IS NOT NULL
+ON CONFLICT (id) DO NOTHING;
+
+-- Incident SOP prevention checklist (daily "Test kill switch"): this morning's kill-switch test, released.
+INSERT INTO circuit_breaker_events (event_type, trigger_reason, operator, created_at)
+VALUES ('MANUAL_KILL_SWITCH', 'daily kill-switch test', 'sandbox-seed', now() - interval '3 hours'),
+       ('MANUAL_KILL_SWITCH_RELEASED', 'daily kill-switch test passed', 'sandbox-seed',
+        now() - interval '3 hours' + interval '5 seconds');

@@ -19,6 +19,9 @@ Knobs (public attributes, restored by ``reset()``):
 - ``malformed``: paths whose successful answers carry a non-JSON body.
 - ``omit_fields``: path -> JSON fields left out of the answer (also in each object of an array answer).
 - ``hang``: paths that time out (``httpx.ReadTimeout`` raised at once: the client's timeout is not knowable).
+- ``funding_rates``: perpetual pair -> funding rate per settlement; ``funding_interval_h`` hours between
+  settlements (VALR settles hourly). ``positions``: the open futures positions ``GET /v1/positions/open`` lists
+  (assumed shape: pair, side, quantity, averageEntryPrice, markPrice — VALR's docs were not at hand).
 """
 
 from __future__ import annotations
@@ -135,6 +138,9 @@ class ValrSimulator:
             self.malformed: set[str] = set()
             self.omit_fields: dict[str, set[str]] = {}
             self.hang: set[str] = set()
+            self.funding_rates: dict[str, Decimal] = {"BTCUSDTPERP": Decimal("0.0000125")}  # 0.01 % per 8 h
+            self.funding_interval_h: int = 1
+            self.positions: list[dict[str, str]] = []
             self.requests.clear()
             self.orders.clear()
             if hasattr(self, "router"):
@@ -160,6 +166,8 @@ class ValrSimulator:
             ("GET", "/v1/orders/open", "open_orders", self._open_orders, _VIEW),
             ("GET", "/v1/orders/{pair}/customerorderid/{cid}", "order_status", self._order_status, _VIEW),
             ("DELETE", "/v1/orders", "cancel_all", self._cancel_all, _TRADE),
+            ("GET", "/v1/public/futures/funding/history", "funding_history", self._funding_history, None),
+            ("GET", "/v1/positions/open", "open_positions", self._open_positions, _VIEW),
         ]
         for method, template, name, handler, permission in table:
             if "{" in template:
@@ -420,6 +428,24 @@ class ValrSimulator:
                 o["status"], o["updatedAt"] = "CANCELLED", _iso_ms(now)
                 cancelled.append({"orderId": o["id"], "customerOrderId": o["customerOrderId"]})
         return 200, cancelled
+
+    def _funding_history(self, request: httpx.Request, now: int) -> Answer:
+        """Newest first: ``[{"currencyPair", "fundingRate", "fundingTime"}]`` at whole settlement hours."""
+        pair = request.url.params.get("currencyPair", "")
+        if pair not in self.funding_rates:
+            return _err(400, CODE_UNSUPPORTED_PAIR, "Unsupported Currency Pair")
+        limit = request.url.params.get("limit", "10")
+        count = min(100, int(limit)) if limit.isdigit() and int(limit) > 0 else 10
+        step = 3600 * max(1, int(self.funding_interval_h))
+        last = now // 1_000_000_000 // step * step
+        rate = _s(self.funding_rates[pair])
+        return 200, [
+            {"currencyPair": pair, "fundingRate": rate, "fundingTime": _iso_ms((last - i * step) * 1_000_000_000)}
+            for i in range(count)
+        ]
+
+    def _open_positions(self, request: httpx.Request, now: int) -> Answer:
+        return 200, [dict(p) for p in self.positions]
 
     # -- balances -------------------------------------------------------------------------------------------
     def _reserved(self, currency: str) -> Decimal:

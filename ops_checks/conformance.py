@@ -1,0 +1,95 @@
+"""Runbook §4.1: the bot's recorded decisions agree with the TradePermissionPolicy evaluation order.
+
+Every recent policy_decision_audit row is replayed through the oracle (``ops_checks.policy``) using the row's own
+context_snapshot; any row whose decision or reason code differs is a disagreement. Rows that are not policy
+decisions (the runbook's TRANSITION / RESUME records) are counted and left out; a policy decision logged without
+the inputs it was taken on cannot be audited and counts as a disagreement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ops_checks import policy
+from ops_checks.config import Target
+from ops_checks.db import DbError, connect
+from ops_checks.result import CheckResult, Evidence, failed, passed
+
+WINDOW_HOURS = 1
+MAX_ROWS = 5000
+SHOWN = 20
+POLICY_DECISIONS = (policy.ALLOW, policy.HALT, policy.NEUTRAL)
+
+_RECENT = """
+SELECT id, correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot
+FROM policy_decision_audit
+WHERE timestamp_utc >= now() - make_interval(hours => %s)
+ORDER BY timestamp_utc DESC, id DESC LIMIT %s"""
+
+
+@dataclass(frozen=True)
+class Replay:
+    row: dict[str, Any]
+    expected: policy.Decision | None  # None: the row's inputs are missing or unreadable
+    problem: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return self.expected is not None and (self.row["policy_decision"], self.row["reason_code"]) == (
+            self.expected.decision,
+            self.expected.reason_code,
+        )
+
+    def describe(self) -> str:
+        r = self.row
+        got = f"{r['policy_decision']}/{r['reason_code']}"
+        want = f"{self.expected.decision}/{self.expected.reason_code}" if self.expected else self.problem
+        return f"id={r['id']} {r['correlation_id']} at {r['timestamp_utc'].isoformat()}: logged {got}, oracle {want}"
+
+
+def oracle(snapshot: Any) -> policy.Decision:
+    """The decision §4.1 prescribes for a context_snapshot; KeyError/TypeError/ValueError when inputs are missing."""
+    if not isinstance(snapshot, dict):
+        raise TypeError("context_snapshot is not a JSON object")
+    if snapshot.get("settings_missing"):
+        return policy.Decision(policy.HALT, policy.HALT_NO_SETTINGS)
+    return policy.evaluate(policy.PolicyInputs.from_snapshot(snapshot))
+
+
+def replay(row: dict[str, Any]) -> Replay:
+    try:
+        return Replay(row, oracle(row["context_snapshot"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        return Replay(row, None, f"inputs missing ({exc.__class__.__name__}: {exc})")
+
+
+def replay_recent(t: Target) -> CheckResult:
+    """4.1.1: recent audit rows agree with the oracle (warning on live, blocker in the sandbox: see the catalogue)."""
+    expected = "every decision matches §4.1"
+    try:
+        with connect(t.db, t.redactor) as db:
+            rows = db.rows(_RECENT, (WINDOW_HOURS, MAX_ROWS))
+            ev_sql = db.log.evidence()
+    except DbError as exc:
+        return failed("query failed", expected, str(exc))
+    decisions = [r for r in rows if r["policy_decision"] in POLICY_DECISIONS]
+    other = len(rows) - len(decisions)
+    replays = [replay(r) for r in decisions]
+    bad = [r for r in replays if not r.agrees]
+    summary = f"{len(decisions)} decisions of the last {WINDOW_HOURS} h replayed, {len(bad)} disagree" + (
+        f", {other} non-policy rows left out" if other else ""
+    )
+    listing = "\n".join(r.describe() for r in bad[:SHOWN]) + (
+        f"\n… {len(bad) - SHOWN} more" if len(bad) > SHOWN else ""
+    )
+    evidence = [Evidence("oracle disagreements", listing or "none"), ev_sql]
+    if not decisions:
+        return failed(
+            "no decisions", expected, f"no policy decisions in the last {WINDOW_HOURS} h to replay", *evidence
+        )
+    if bad:
+        return failed(
+            summary, expected, f"{len(bad)} recorded decision(s) contradict §4.1: {bad[0].describe()}", *evidence
+        )
+    return passed(summary, expected, summary, *evidence)

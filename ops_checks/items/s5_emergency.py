@@ -1,0 +1,17 @@
+"""Live Trading Runbook §5 Emergency Shutdown: levels L1–L4 (5.2.1–5.5.1)."""
+
+from __future__ import annotations
+
+from ops_checks.catalogue import Item
+
+S52 = "5.2 L1: Kill Switch Activation"
+S53 = "5.3 L2: Stop Trading Services"
+S54 = "5.4 L3: Full Service Shutdown"
+S55 = "5.5 L4: Full Shutdown with API Revocation"
+
+ITEMS: tuple[Item, ...] = (
+    Item("5.2.1", "L1 one-liner halts trading", S52),
+    Item("5.3.1", "L2 bot stop leaves no exchange traffic", S53),
+    Item("5.4.1", "L3 full stop", S54),
+    Item("5.5.1", "L4 revocation checklist and audit dump", S55),
+)

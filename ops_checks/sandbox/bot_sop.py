@@ -1,0 +1,203 @@
+"""The reference bot's incident-SOP behaviour: its market-data feed, staleness handling, loss-breach handler,
+kill-switch order cancellation, exchange latency and alerts — with the metrics the SOP checks read.
+
+SOP §2: a feed drop blocks entries (exits allowed) and trading resumes only after ``feed_resume_clean_s`` clean
+seconds (120). §8: data older than 5 s blocks entries; older than 30 s activates the kill switch. §4: a daily
+loss or consecutive-loss breach activates the circuit breaker, marks reduce-only, cancels open orders on the
+exchange and sends an alert. §7: any kill-switch activation cancels every open order. Every duration is
+multiplied by ``knobs.feed_time_scale`` so drills can compress minutes into fractions of a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import psycopg
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+if TYPE_CHECKING:
+    from ops_checks.sandbox.bot import ReferenceBot
+
+TICK_S = 0.05
+STALE_BLOCK_S = 5.0
+STALE_KILL_S = 30.0
+CANCEL_ALL_PATH = "/v1/orders"
+
+
+class SopMetrics:
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry()
+        self.connected = Gauge("websocket_connected", "1 while the market-data websocket is connected", registry=r)
+        self.disconnects = Gauge(
+            "websocket_disconnects_last_hour", "Websocket disconnects in the last hour", registry=r
+        )
+        self.downtime = Gauge("websocket_downtime_seconds", "Seconds the websocket has been down (0: up)", registry=r)
+        self.age = Gauge("market_data_age_seconds", "Age of the newest market-data update", registry=r)
+        self.reduce_only = Gauge("trading_reduce_only", "1 while entries are blocked (exits only)", registry=r)
+        self.latency = Gauge(
+            "exchange_request_latency_ms", "Exchange request latency quantiles", ["quantile"], registry=r
+        )
+        self.alerts = Counter("bot_alerts_sent", "Alerts sent to the team", ["reason"], registry=r)
+        self.cancels = Counter("exchange_cancel_all", "Cancel-all requests sent to the exchange", registry=r)
+
+
+class SopState:
+    """Runs in the bot's ``bot-sop`` thread; faults and drills call ``drop_feed``/``stall_feed``/``reconnect``."""
+
+    def __init__(self, bot: ReferenceBot) -> None:
+        self.bot = bot
+        self.metrics = SopMetrics()
+        now = time.monotonic()
+        self._last_data = now
+        self._was_connected = True
+        self._down_since: float | None = None
+        self._clean_since = float("-inf")
+        self._disconnects: deque[float] = deque()
+        self._latencies: deque[float] = deque(maxlen=200)
+        self._stale_killed = False
+        self._breach_tripped = False
+        self._cb_active: bool | None = None
+        self.entries_blocked = False
+
+    # -- faults and drills ----------------------------------------------------------------------------------
+    def drop_feed(self, ago_s: float = 0.0) -> None:
+        """The websocket closed ``ago_s`` seconds ago and has not come back."""
+        now = time.monotonic()
+        self._disconnects.append(time.time() - ago_s)
+        self._down_since = now - ago_s
+        self._last_data = min(self._last_data, now - ago_s)
+        self._was_connected = False
+        self.bot.knobs.feed_connected = False
+
+    def reconnect(self) -> None:
+        self.bot.knobs.feed_connected = True
+        self.bot.knobs.feed_stalled = False
+
+    def stall_feed(self, age_s: float = 0.0) -> None:
+        """Connected, but no update for ``age_s`` seconds (and none from now on)."""
+        self.bot.knobs.feed_stalled = True
+        self._last_data = time.monotonic() - age_s
+
+    def observe_latency_ms(self, ms: float) -> None:
+        self._latencies.append(ms)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.metrics.registry)
+
+    # -- loop -----------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
+        try:
+            while not self.bot._stop.is_set():
+                self._feed_tick()
+                try:
+                    if conn is None or conn.closed or conn.broken:
+                        conn = psycopg.connect(self.bot._dsn.reveal(), autocommit=True, connect_timeout=3)
+                    self._risk_tick(conn)
+                except psycopg.Error:
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                self.bot._stop.wait(TICK_S)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _feed_tick(self) -> None:
+        k, m, now = self.bot.knobs, self.metrics, time.monotonic()
+        scale = max(0.0, float(k.feed_time_scale))
+        if k.feed_connected and not self._was_connected:
+            self._down_since = None
+            self._clean_since = now  # the clean window starts when the reconnection is seen
+            self.bot.log.info("[WEBSOCKET] reconnected")
+        elif not k.feed_connected and self._was_connected:
+            self._disconnects.append(time.time())
+            self._down_since = now
+            self.bot.log.warning("[WEBSOCKET] closed: entries blocked, exits allowed")
+        self._was_connected = bool(k.feed_connected)
+        if k.feed_connected and not k.feed_stalled:
+            self._last_data = now
+        age = now - self._last_data
+        fresh = k.feed_connected and age <= STALE_BLOCK_S * scale
+        blocking = not k.feed_connected or (not fresh and k.stale_block_entries)
+        if blocking:
+            self._clean_since = now
+        self.entries_blocked = blocking or now - self._clean_since < float(k.feed_resume_clean_s) * scale
+        if age > STALE_KILL_S * scale and k.stale_kill_switch and not self._stale_killed:
+            self._stale_killed = True
+            self.bot.log.warning(f"[STALENESS] market data {age:.1f} s old: activating the kill switch")
+            self.bot._kill_switch_set(True, "STALE_MARKET_DATA")
+        if fresh:
+            self._stale_killed = False
+        cutoff = time.time() - 3600
+        while self._disconnects and self._disconnects[0] < cutoff:
+            self._disconnects.popleft()
+        m.connected.set(1 if k.feed_connected else 0)
+        m.disconnects.set(len(self._disconnects) + int(k.feed_extra_disconnects))
+        m.downtime.set(0 if self._down_since is None else now - self._down_since)
+        m.age.set(age)
+        m.reduce_only.set(1 if self.entries_blocked or self._breach_tripped else 0)
+        if self._latencies:
+            ordered = sorted(self._latencies)
+            for q in ("0.5", "0.95", "0.99"):
+                m.latency.labels(quantile=q).set(ordered[min(len(ordered) - 1, int(float(q) * len(ordered)))])
+
+    def _risk_tick(self, conn: psycopg.Connection[Any]) -> None:
+        row = conn.execute(
+            "SELECT circuit_breaker_active, daily_pnl_pct, daily_loss_limit_pct, consecutive_losses,"
+            " max_consecutive_losses FROM system_settings WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return
+        active, pnl, limit, losses, max_losses = bool(row[0]), Decimal(row[1]), Decimal(row[2]), row[3], row[4]
+        k = self.bot.knobs
+        breached = pnl <= -limit or losses >= max_losses
+        if breached and k.breach_handler and not self._breach_tripped:
+            self._breach_tripped = True
+            reason = "DAILY_LOSS_LIMIT" if pnl <= -limit else "MAX_CONSECUTIVE_LOSSES"
+            with conn.transaction():
+                conn.execute(
+                    "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = %s,"
+                    " circuit_breaker_triggered_at = now(), updated_at = now() WHERE id = 1",
+                    (reason,),
+                )
+                conn.execute(
+                    "INSERT INTO circuit_breaker_events (event_type, trigger_reason, daily_pnl_pct, operator)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (reason, f"daily P&L {pnl} vs limit {limit}, losses {losses}/{max_losses}", pnl, "bot"),
+                )
+            self._cb_active = True  # the breach handler cancels (or not) by itself
+            self.bot.log.warning(f"[CIRCUIT_BREAKER] {reason}: trading halted, reduce-only")
+            if k.breach_cancel_orders:
+                self.cancel_all(reason)
+            self.alert(reason, f"{reason}: daily P&L {pnl}, consecutive losses {losses}")
+            return
+        if not breached:
+            self._breach_tripped = False
+        if active and self._cb_active is False and k.kill_switch_cancel_orders:
+            self.cancel_all("KILL_SWITCH")
+            self.alert("KILL_SWITCH", "kill switch activated: open orders cancelled")
+        self._cb_active = active
+
+    def cancel_all(self, why: str) -> None:
+        from ops_checks.valr.signing import signed_headers
+
+        bot = self.bot
+        headers = signed_headers(bot._valr_key, bot._valr_secret, "DELETE", CANCEL_ALL_PATH)
+        self.metrics.cancels.inc()
+        try:
+            with httpx.Client(transport=bot._valr_transport, timeout=3.0) as client:
+                resp = client.delete(f"{bot.valr_base_url}{CANCEL_ALL_PATH}", headers=headers)
+            bot.log.warning(f"[{why}] cancel-all sent to VALR: HTTP {resp.status_code}")
+        except httpx.HTTPError as exc:
+            bot.log.error(f"[{why}] cancel-all failed: {bot._reason(exc)}")
+
+    def alert(self, reason: str, message: str) -> None:
+        with contextlib.suppress(ValueError):
+            self.metrics.alerts.labels(reason=reason).inc()
+        self.bot.log.warning(f"[ALERT] severity=CRITICAL reason={reason} {message}")

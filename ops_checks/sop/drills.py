@@ -1,0 +1,217 @@
+"""Incident SOP drills on a disposable sandbox (never the session's shared one), time-compressed by the bot's
+``feed_time_scale`` knob: 5 s → 12.5 ms, 30 s → 75 ms, 2 clean minutes → 0.3 s.
+
+- sop.2.4 feed drop: entries blocked, exits allowed, trading resumes only after the clean window.
+- sop.8.3 stalled feed: entries blocked past 5 s, kill switch active past 30 s.
+- sop.7.1 kill switch: after activation the exchange holds no open orders.
+- sop.4.2 loss breach: P&L driven past the limit ⇒ circuit breaker, reduce-only, no open orders, alert.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import httpx
+import psycopg
+
+from ops_checks import guardian
+from ops_checks.db import DbError
+from ops_checks.http import HttpError, Recorder
+from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sop import loss
+from ops_checks.sop.valr_extra import ValrCallError, open_orders
+from ops_checks.valr.client import ValrError
+
+SCALE = 0.0025
+CLEAN_S = 120.0  # SOP §2: resume trading after 2 clean minutes
+POLL_S = 0.01
+DRILL_ITEMS = ("sop.2.4", "sop.8.3", "sop.7.1", "sop.4.2")
+
+
+@dataclass
+class Drill:
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    t0: float = field(default_factory=time.monotonic)
+
+    def say(self, text: str) -> None:
+        self.log.append(f"+{(time.monotonic() - self.t0) * 1000:7.1f} ms  {text}")
+
+
+def _until(cond: Callable[[], bool], timeout: float) -> float | None:
+    """Seconds until ``cond()`` held, or None when it did not within ``timeout``."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if cond():
+            return time.monotonic() - start
+        time.sleep(POLL_S)
+    return None
+
+
+def _signal(sb: Sandbox, reduce_only: bool) -> str:
+    import hashlib
+    import hmac
+    import json
+
+    assert sb.target is not None
+    body = json.dumps({"correlation_id": f"OPSCHECK-SOP-{uuid.uuid4().hex[:12]}", "symbol": "BTCZAR",
+                       "side": "SELL" if reduce_only else "BUY", "quantity": "0.0001", "test": True,
+                       "reduce_only": reduce_only}).encode()
+    sig = hmac.new(sb.env["WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
+    resp = httpx.post(sb.target.bot_api_url + sb.target.bot_signal_path, content=body, timeout=3.0,
+                      headers={"X-Signature": sig, "Content-Type": "application/json"})
+    return str(resp.json().get("reason_code", f"HTTP {resp.status_code}"))
+
+
+def feed_drop(sb: Sandbox, d: Drill) -> CheckResult:
+    bot = sb.bot
+    assert bot is not None
+    window = CLEAN_S * SCALE  # the SOP's 2 minutes, never the bot's own setting
+    kill = bot.knobs.stale_kill_switch
+    bot.knobs.stale_kill_switch = False  # a short drop: keep §8's 30 s kill switch out of §2's drill
+    problems = []
+    try:
+        bot.sop.drop_feed()
+        d.say("feed dropped")
+        if _until(lambda: bot.sop.entries_blocked, 1.0) is None:
+            problems.append("entries not blocked after the drop")
+        entry, exit_ = _signal(sb, reduce_only=False), _signal(sb, reduce_only=True)
+        d.say(f"entry signal → {entry}; exit signal → {exit_}")
+        if entry != "REDUCE_ONLY_ENTRY_BLOCKED":
+            problems.append(f"entry accepted while the feed was down ({entry})")
+        if exit_ == "REDUCE_ONLY_ENTRY_BLOCKED":
+            problems.append("exit blocked while the feed was down")
+        bot.sop.reconnect()
+        back = time.monotonic()
+        d.say(f"feed reconnected; clean window {window:.3f} s (2 min x {SCALE})")
+        resumed = _until(lambda: not bot.sop.entries_blocked, window * 4 + 1)
+        if resumed is None:
+            problems.append("trading never resumed after reconnecting")
+        else:
+            after = time.monotonic() - back
+            d.say(f"trading resumed {after:.3f} s after reconnect")
+            if after < window * 0.9:
+                problems.append(f"resumed {after:.3f} s after reconnect, inside the {window:.3f} s clean window")
+    finally:
+        bot.knobs.stale_kill_switch = kill
+        bot.sop.reconnect()
+    return _result(problems, "blocked entries, allowed exits, resumed after the clean window", d)
+
+
+def stalled_feed(sb: Sandbox, d: Drill) -> CheckResult:
+    bot, t = sb.bot, sb.target
+    assert bot is not None and t is not None
+    problems = []
+    bot.sop.stall_feed()
+    d.say("feed stalled (connected, no updates)")
+    if _until(lambda: bot.sop.entries_blocked, 30 * SCALE + 0.5) is None:
+        problems.append(f"entries not blocked with data older than 5 s (x {SCALE})")
+    if _until(lambda: _kill_switch_on(sb), 30 * SCALE + 1.0) is None:
+        problems.append(f"kill switch not active with data older than 30 s (x {SCALE})")
+    d.say("stall: " + ("; ".join(problems) or "reduce-only, then kill switch active"))
+    bot.sop.reconnect()
+    _release(sb)
+    return _result(problems, "reduce-only past 5 s, kill switch past 30 s", d)
+
+
+def _release(sb: Sandbox) -> None:
+    assert sb.target is not None
+    guardian.set_kill_switch(sb.target, Recorder(sb.target.redactor), activate=False, reason="SOP drill done")
+    assert sb.bot is not None
+    _until(lambda: not sb.bot.sop.entries_blocked and not _kill_switch_on(sb), 3.0)
+
+
+def _kill_switch_on(sb: Sandbox) -> bool:
+    assert sb.target is not None
+    state, _ = loss.read(sb.target)
+    return bool(state and state.active)
+
+
+def _rest_orders(sb: Sandbox, n: int) -> None:
+    from ops_checks.exchange import client
+
+    assert sb.target is not None
+    c = client(sb.target, Recorder(sb.target.redactor))
+    for _ in range(n):
+        c.place_limit_order("BTCZAR", "BUY", Decimal("0.0001"), Decimal("1000000"), f"SOP-{uuid.uuid4().hex[:16]}")
+
+
+def kill_switch_cancels(sb: Sandbox, d: Drill) -> CheckResult:
+    t = sb.target
+    assert t is not None
+    _rest_orders(sb, 2)
+    rec = Recorder(t.redactor)
+    d.say(f"{len(open_orders(t, rec))} resting orders placed; activating the kill switch")
+    problem = guardian.set_kill_switch(t, rec, activate=True, reason="SOP §7 drill")
+    if problem:
+        return failed("not activated", "0 open orders", f"kill switch activation failed: {problem}")
+    left: list[int] = []
+    cleared = _until(lambda: not left.append(len(open_orders(t, rec))) and left[-1] == 0, 2.0)
+    d.say(f"open orders after activation: {left[-1] if left else '?'}")
+    _release(sb)
+    ev = Evidence("HTTP (last)", rec.exchanges[-1].render() if rec.exchanges else "")
+    if cleared is None:
+        return _result([f"{left[-1]} order(s) still open 2 s after the kill switch"], "0 open orders", d, ev)
+    return _result([], f"0 open orders {cleared * 1000:.0f} ms after activation", d, ev)
+
+
+def loss_breach(sb: Sandbox, d: Drill) -> CheckResult:
+    t = sb.target
+    assert t is not None
+    _rest_orders(sb, 1)
+    state, _ = loss.read(t)
+    assert state is not None
+    pnl = -(state.limit + Decimal("0.005"))
+    sb.admin("UPDATE system_settings SET daily_pnl_pct = %s WHERE id = 1", (pnl,))
+    d.say(f"daily P&L set to {pnl * 100:.2f}% (limit -{state.limit * 100:.2f}%), 1 order resting")
+    missing: list[str] = ["not checked"]
+
+    def settled() -> bool:
+        now, _ = loss.read(t)
+        missing[:] = loss.breach_actions(t, now) if now else ["settings row missing"]
+        return not missing
+
+    _until(settled, 2.0)
+    d.say("breach: " + ("; ".join(missing) or "circuit breaker, reduce-only, 0 open orders, alert"))
+    return _result(missing, "circuit breaker, reduce-only, 0 open orders, alert", d)
+
+
+def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence) -> CheckResult:
+    if problems:
+        return failed("; ".join(problems), ok_text, "; ".join(problems), *ev)
+    return passed(ok_text, ok_text, ok_text, *ev)
+
+
+def _guarded(d: Drill, item: str, step: Callable[[], CheckResult]) -> None:
+    try:
+        d.results[item] = step()
+    except (DbError, psycopg.Error, HttpError, ValrError, ValrCallError, httpx.HTTPError, OSError, ValueError) as exc:
+        text = str(exc).strip().splitlines()
+        d.results[item] = failed("error", "drill completed", f"drill error: {text[0] if text else type(exc).__name__}")
+    d.say(f"{item}: {'passed' if d.results[item].ok else 'FAILED'}")
+
+
+def run(sb: Sandbox) -> Drill:
+    """Every SOP drill on ``sb`` (started, its drill faults applied), in an order that leaves each clean."""
+    assert sb.bot is not None
+    sb.bot.knobs.feed_time_scale = SCALE
+    d = Drill()
+    _guarded(d, "sop.2.4", lambda: feed_drop(sb, d))
+    _guarded(d, "sop.8.3", lambda: stalled_feed(sb, d))
+    _guarded(d, "sop.7.1", lambda: kill_switch_cancels(sb, d))
+    _guarded(d, "sop.4.2", lambda: loss_breach(sb, d))
+    for r in d.results.values():
+        r.evidence.append(Evidence("SOP drill", "\n".join(d.log)))
+    return d
+
+
+def outcome(item: str, drill: Drill | None, live: Callable[[], CheckResult]) -> CheckResult:
+    """The drill's result in the sandbox; the read-only check on live."""
+    if drill is None:
+        return live()
+    return drill.results.get(item) or failed("not run", "drill completed", f"the drill did not reach {item}")

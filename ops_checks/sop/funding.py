@@ -1,0 +1,70 @@
+"""Incident SOP §6 (funding rate spike): for each configured perpetual pair (``PERPETUAL_PAIRS``), the latest
+settled funding rate normalised to 8 h; |rate| > 0.1 % is a warning, with the position impact when a
+position exists (quantity × mark price × rate per 8 h; a long pays a positive rate)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ops_checks.config import Target
+from ops_checks.http import Recorder
+from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.sop.valr_extra import ValrCallError, get
+
+LIMIT_8H = Decimal("0.001")
+HISTORY = "/v1/public/futures/funding/history"
+
+
+def pairs(t: Target) -> list[str]:
+    return [p.strip().upper() for p in t.value("PERPETUAL_PAIRS").split(",") if p.strip()]
+
+
+def rate_8h(rows: list[dict[str, Any]]) -> tuple[Decimal, Decimal]:
+    """(latest rate per settlement, normalised to 8 h) from history rows, newest first."""
+    latest = Decimal(str(rows[0]["fundingRate"]))
+    hours = Decimal(1)
+    if len(rows) > 1:
+        t0 = datetime.fromisoformat(str(rows[0]["fundingTime"]).replace("Z", "+00:00"))
+        t1 = datetime.fromisoformat(str(rows[1]["fundingTime"]).replace("Z", "+00:00"))
+        seconds = Decimal(int(abs((t0 - t1).total_seconds())))
+        hours = seconds / 3600 if seconds > 0 else Decimal(1)
+    return latest, latest * 8 / hours
+
+
+def impact(position: dict[str, Any], rate: Decimal) -> Decimal:
+    qty = Decimal(str(position.get("quantity", "0")))
+    price = Decimal(str(position.get("markPrice") or position.get("averageEntryPrice") or "0"))
+    sign = 1 if str(position.get("side", "")).lower() in ("buy", "long") else -1
+    return -sign * qty * price * rate  # negative: the position pays
+
+
+def funding_within_limit(t: Target) -> CheckResult:
+    """sop.6.1 (warning)."""
+    expected = "|funding| <= 0.1 % per 8 h"
+    wanted = pairs(t)
+    if not wanted:
+        return passed("no perpetual pairs", expected, "PERPETUAL_PAIRS not set: no perpetual exposure to check")
+    rec = Recorder(t.redactor)
+    lines, spikes = [], []
+    try:
+        positions = get(t, rec, "/v1/positions/open", signed=True)
+        by_pair = {str(p.get("pair", "")).upper(): p for p in positions if isinstance(p, dict)}
+        for pair in wanted:
+            rows = get(t, rec, HISTORY, {"currencyPair": pair, "limit": "2"})
+            if not isinstance(rows, list) or not rows:
+                raise ValrCallError(f"no funding history for {pair}")
+            per, per8 = rate_8h(rows)
+            line = f"{pair}: {per * 100:+.4f}% per settlement = {per8 * 100:+.4f}% per 8 h"
+            if pair in by_pair:
+                line += f"; position impact {impact(by_pair[pair], per8):+.2f} (quote) per 8 h"
+            lines.append(line)
+            if abs(per8) > LIMIT_8H:
+                spikes.append(line)
+    except (ValrCallError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
+        return failed("unreadable", expected, f"funding rate unreadable: {exc}", Evidence("HTTP", rec.render()))
+    ev = (Evidence("funding", "\n".join(lines)), Evidence("HTTP", rec.render()))
+    if spikes:
+        return failed("; ".join(spikes), expected, f"funding spike: {'; '.join(spikes)}", *ev)
+    return passed("; ".join(lines), expected, "; ".join(lines), *ev)

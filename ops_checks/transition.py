@@ -1,0 +1,653 @@
+"""Runbook §3.2 DRY_RUN → LIVE transition (and back), with the §3.3 checklist as its record and §3.4 rollback.
+
+``run(t, opts)`` walks the ten steps of §3.2 once, in order. Each step is done and then verified; manual steps
+(stopping and starting services on live, the real test order) are confirmed by the operator through
+``opts.confirm``. Every step is recorded with who verified it and when (items 3.3.1–3.3.10). Any failure ends the
+procedure and runs §3.4 automatically: stop, restore the env file byte for byte from the backup, verify DRY_RUN,
+start, prove the bot is back in DRY_RUN, write the ROLLBACK row; if the rollback itself fails, the kill switch is
+activated (the safe direction) and the operator is told.
+
+``--to DRY_RUN`` runs the same ten steps the other way (no preflight needed: it is the safe direction); the P&L
+reset does not apply and the last row is §3.4's ROLLBACK/LIVE_TO_DRY_RUN. If that fails, the kill switch is
+activated rather than anything being restored to LIVE.
+
+The procedure holds a Postgres advisory lock, so two transitions never overlap. Env values are never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from psycopg.types.json import Jsonb
+
+from ops_checks import backup as backup_mod
+from ops_checks import env_edit, killswitch_state, logs, transition_gate
+from ops_checks.config import Target
+from ops_checks.db import Db, DbError, connect
+from ops_checks.dry_run import sign_signal
+from ops_checks.envfile import ConfigError, read_env_file
+from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.valr.client import ValrClient, ValrError
+
+LOCK_KEY = 0x0B5C3302  # no two transitions at once
+MODES = ("LIVE", "DRY_RUN")
+ACTIONS = (
+    "Audit record created",
+    "Services stopped",
+    "Backup created",
+    "Environment updated",
+    "Configuration verified",
+    "Daily P&L reset",
+    "Services started",
+    "LIVE mode verified",
+    "Test signal successful",
+    "Transition complete",
+)
+ITEMS = tuple(f"3.3.{n}" for n in range(1, 11))
+MANUAL = {2, 7}  # docker-compose down / up: done by the operator on live, by the sandbox's service runner in tests
+PASSED, FAILED, NOT_REACHED, NOT_APPLICABLE = "passed", "FAILED", "not reached", "not applicable"
+
+Confirm = Callable[[str], bool]
+
+
+class Services(Protocol):
+    """How the bot's services are stopped and started (docker-compose on live, the sandbox's runner in tests)."""
+
+    manual: bool
+
+    def stop(self) -> list[str]: ...
+
+    def start(self) -> list[str]: ...
+
+
+@dataclass
+class Options:
+    to: str
+    operator: str
+    witness: str
+    env_file: Path
+    backup_root: Path
+    record_dir: Path
+    services: Services
+    confirm: Confirm
+    preflight: transition_gate.Preflight | None = None
+    max_preflight_age_min: float = transition_gate.DEFAULT_MAX_AGE_MIN
+    test_symbol: str = "BTCZAR"
+    test_quantity: Decimal = Decimal("0.0001")
+    start_timeout_s: float = 60.0
+    use_pg_dump: bool = True
+
+
+@dataclass
+class Step:
+    number: int
+    action: str
+    status: str = NOT_REACHED
+    verified_by: str = ""
+    at: str = ""
+    detail: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def item(self) -> str:
+        return f"3.3.{self.number}"
+
+
+@dataclass
+class Transition:
+    id: str
+    to: str
+    operator: str
+    witness: str
+    target: str
+    started_at: str
+    steps: list[Step]
+    gate: dict[str, CheckResult] = field(default_factory=dict)
+    refused: str = ""
+    finished_at: str = ""
+    rollback: list[str] = field(default_factory=list)
+    rollback_ok: bool | None = None
+    backup_dir: str = ""
+    record_files: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and all(s.status in (PASSED, NOT_APPLICABLE) for s in self.steps)
+
+    def step(self, number: int) -> Step:
+        return self.steps[number - 1]
+
+    def result(self, item: str) -> CheckResult:
+        """The §3.3 row as a CheckResult (items 3.3.1–3.3.10), with the whole record attached."""
+        s = self.step(int(item.rsplit(".", 1)[1]))
+        ev = [*s.evidence, Evidence("§3.3 transition checklist", self.markdown(), "text/markdown")]
+        if self.refused:
+            return failed("refused", s.action, f"transition refused before step 1: {self.refused}", *ev)
+        if s.status in (PASSED, NOT_APPLICABLE):
+            return passed(s.status, s.action, f"{s.action}: {s.detail} (verified by {s.verified_by}, {s.at})", *ev)
+        if s.status == NOT_REACHED:
+            return failed(NOT_REACHED, s.action, f"not reached: the transition stopped earlier{self._rb()}", *ev)
+        return failed(s.status, s.action, f"{s.action} failed: {s.detail}{self._rb()}", *ev)
+
+    def _rb(self) -> str:
+        if self.rollback_ok is None:
+            return ""
+        return "; rolled back to DRY_RUN" if self.rollback_ok else "; ROLLBACK INCOMPLETE (kill switch activated)"
+
+    def markdown(self) -> str:
+        lines = [
+            f"# Transition {self.id}: to {self.to} ({self.target})",
+            "",
+            f"Operator: {self.operator}  ",
+            f"Witness: {self.witness}  ",
+            f"Started: {self.started_at}  ",
+            f"Finished: {self.finished_at}  ",
+            f"Outcome: {'COMPLETE' if self.ok else 'REFUSED: ' + self.refused if self.refused else 'FAILED'}",
+            "",
+            "| Step | Action | Verified By | Timestamp | ✓ | Detail |",
+            "|------|--------|-------------|-----------|---|--------|",
+        ]
+        for s in self.steps:
+            mark = "☑" if s.status in (PASSED, NOT_APPLICABLE) else ("☒" if s.status == FAILED else "☐")
+            lines.append(f"| {s.number} | {s.action} | {s.verified_by} | {s.at} | {mark} | {s.status}: {s.detail} |")
+        if self.gate:
+            lines += ["", "## §3.1 pre-transition requirements", ""]
+            lines += [f"- {k}: {'met' if r.ok else 'NOT MET'} — {r.summary()}" for k, r in self.gate.items()]
+        if self.rollback:
+            lines += ["", "## §3.4 rollback", ""] + [f"- {r}" for r in self.rollback]
+        if self.backup_dir:
+            lines += ["", f"Backup: {self.backup_dir}"]
+        return "\n".join(lines) + "\n"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "to": self.to,
+            "target": self.target,
+            "operator": self.operator,
+            "witness": self.witness,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "ok": self.ok,
+            "refused": self.refused,
+            "gate": {k: {"met": r.ok, "reason": r.summary()} for k, r in self.gate.items()},
+            "checklist": [
+                {
+                    "item": s.item,
+                    "step": s.number,
+                    "action": s.action,
+                    "status": s.status,
+                    "verified_by": s.verified_by,
+                    "at": s.at,
+                    "detail": s.detail,
+                }
+                for s in self.steps
+            ],
+            "rollback": self.rollback,
+            "rollback_ok": self.rollback_ok,
+            "backup_dir": self.backup_dir,
+        }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class _Failed(Exception):
+    """A step failed; its record already says why."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:300]
+
+
+class _Run:
+    def __init__(self, t: Target, opts: Options, tr: Transition) -> None:
+        self.t, self.opts, self.tr = t, opts, tr
+        self.backup: backup_mod.Backup | None = None
+        self.original_env: bytes | None = None
+        self.stopped = False
+        self.env_changed = False
+        self.stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
+        self.live = opts.to == "LIVE"
+
+    # ---------------------------------------------------------------- bookkeeping
+    def do(self, number: int, fn: Callable[[Step], str]) -> None:
+        step = self.tr.step(number)
+        manual = number in MANUAL and self.opts.services.manual
+        who = f"{self.opts.operator} (witness {self.opts.witness})"
+        step.verified_by = f"{who}, confirmed" if manual else f"opscheck for {who}"
+        try:
+            step.detail = self.t.redactor.text(_one_line(fn(step)))
+            if step.status == NOT_REACHED:
+                step.status = PASSED
+        except _Failed:
+            step.status = FAILED
+        except (DbError, OSError, HttpError, ValrError, backup_mod.BackupError, env_edit.EnvEditError) as exc:
+            step.status, step.detail = FAILED, self.t.redactor.text(_one_line(f"{type(exc).__name__}: {exc}"))
+        step.at = now_iso()
+        if step.status == FAILED:
+            raise _Failed(step.detail)
+
+    def fail(self, step: Step, detail: str) -> None:
+        step.status, step.detail = FAILED, self.t.redactor.text(_one_line(detail))
+        raise _Failed(detail)
+
+    def confirm(self, step: Step, question: str) -> None:
+        if not self.opts.confirm(question):
+            self.fail(step, "the operator did not confirm")
+
+    def audit(self, db: Db, cid: str, decision: str, reason: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+        db.rows(
+            "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code,"
+            " context_snapshot, is_latched) VALUES (%s, NOW(), %s, %s, %s, false)",
+            (cid, decision, reason, Jsonb(snapshot)),
+        )
+        row = db.one(
+            "SELECT correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot"
+            " FROM policy_decision_audit WHERE correlation_id = %s ORDER BY id DESC LIMIT 1",
+            (cid,),
+        )
+        if row is None or row["policy_decision"] != decision:
+            raise DbError(f"the {decision} row does not read back")
+        return row
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"operator": self.opts.operator, "witness": self.opts.witness, "transition_id": self.tr.id, **extra}
+
+    # ---------------------------------------------------------------- the ten steps
+    def step1_audit(self, step: Step) -> str:
+        prefix = "LIVE_TRANSITION" if self.live else "DRY_RUN_TRANSITION"
+        cid = f"{prefix}_{self.stamp}"
+        reason = "DRY_RUN_TO_LIVE" if self.live else "LIVE_TO_DRY_RUN"
+        gate = {k: ("met" if r.ok else "not met") for k, r in self.tr.gate.items()}
+        pf = self.opts.preflight
+        snap = self.context(preflight=pf.path.parent.name if pf else None, requirements=gate, to=self.opts.to)
+        with connect(self.t.db, self.t.redactor, read_only=False) as db:
+            row = self.audit(db, cid, "TRANSITION", reason, snap)
+            step.evidence.append(db.log.evidence("TRANSITION audit row"))
+        return f"TRANSITION/{reason} row {row['correlation_id']} at {row['timestamp_utc'].isoformat()}"
+
+    def step2_stop(self, step: Step) -> str:
+        if self.opts.services.manual:
+            self.confirm(step, "Stop all services now (docker-compose down). Are they stopped?")
+        problems = self.opts.services.stop()
+        self.stopped = True
+        if problems:
+            self.fail(step, "; ".join(problems))
+        return "services stopped; bot API gone"
+
+    def step3_backup(self, step: Step) -> str:
+        self.original_env = self.opts.env_file.read_bytes()
+        label = "pre_live" if self.live else "pre_dry_run"
+        b = backup_mod.create(self.t, self.opts.env_file, self.opts.backup_root, label, self.opts.use_pg_dump)
+        self.backup = b
+        self.tr.backup_dir = str(b.dir)
+        problems = backup_mod.verify(b)
+        step.evidence.append(Evidence("backup manifest (CHECKSUMS.sha256)", b.manifest()))
+        if problems:
+            self.fail(step, "; ".join(problems))
+        notes = f" ({'; '.join(b.notes)})" if b.notes else ""
+        return f"{b.dir.name}: env copy (600) and database ({b.db_method}), {len(b.files)} files checksummed{notes}"
+
+    def step4_env(self, step: Step) -> str:
+        changes: dict[str, str | None] = (
+            {"EXECUTION_MODE": "LIVE", "LIVE_TRADING_CONFIRMED": "TRUE"}
+            if self.live
+            else {"EXECUTION_MODE": "DRY_RUN", "LIVE_TRADING_CONFIRMED": None}
+        )
+        names = env_edit.edit_file(self.opts.env_file, changes)
+        self.env_changed = True
+        return f"{self.opts.env_file.name}: {', '.join(names) or 'nothing'} changed in place (values not shown)"
+
+    def step5_verify(self, step: Step) -> str:
+        try:
+            env = read_env_file(self.opts.env_file)
+            before = read_env_file(self.backup.env_copy) if self.backup else {}
+        except ConfigError as exc:
+            self.fail(step, str(exc))
+        problems = []
+        if env.get("EXECUTION_MODE") != self.opts.to:
+            problems.append(f"EXECUTION_MODE is not {self.opts.to}")
+        confirmed = env.get("LIVE_TRADING_CONFIRMED")
+        if self.live and confirmed != "TRUE":
+            problems.append("LIVE_TRADING_CONFIRMED is not TRUE")
+        if not self.live and confirmed not in (None, "", "FALSE"):
+            problems.append("LIVE_TRADING_CONFIRMED is still set")
+        if (env.get("KILL_SWITCH_ENABLED") or "").lower() != "true":
+            problems.append("KILL_SWITCH_ENABLED is not true")
+        others = {k for k in set(env) | set(before) if k not in ("EXECUTION_MODE", "LIVE_TRADING_CONFIRMED")}
+        changed = sorted(k for k in others if env.get(k) != before.get(k))
+        if changed:
+            problems.append(f"other variables changed: {', '.join(changed)}")
+        if problems:
+            self.fail(step, "; ".join(problems))
+        return (
+            f"EXECUTION_MODE={self.opts.to}, LIVE_TRADING_CONFIRMED {'TRUE' if self.live else 'unset'}, "
+            "KILL_SWITCH_ENABLED=true; every other variable unchanged"
+        )
+
+    def step6_pnl(self, step: Step) -> str:
+        if not self.live:
+            step.status = NOT_APPLICABLE
+            return "not applicable on the way back to DRY_RUN"
+        with connect(self.t.db, self.t.redactor, read_only=False) as db:
+            try:
+                bal = db.one("SELECT balance FROM valr_balances WHERE currency = 'ZAR' LIMIT 1")
+                if bal is None or bal["balance"] is None:
+                    self.fail(
+                        step, "no ZAR balance in valr_balances: daily_starting_equity_zar would be NULL; not reset"
+                    )
+                row = db.one(
+                    "UPDATE system_settings SET daily_pnl_zar = 0.00, daily_pnl_pct = 0.000000, consecutive_losses = 0,"
+                    " daily_pnl_reset_at = NOW(), daily_starting_equity_zar = %s WHERE id = 1"
+                    " RETURNING daily_pnl_zar, daily_pnl_pct, consecutive_losses, daily_pnl_reset_at,"
+                    " daily_starting_equity_zar, NOW() AS db_now",
+                    (bal["balance"],),
+                )
+            finally:
+                step.evidence.append(db.log.evidence("daily P&L reset"))
+        if row is None:
+            self.fail(step, "system_settings id=1 is missing")
+        if row["daily_pnl_zar"] != 0 or row["consecutive_losses"] != 0 or row["daily_pnl_reset_at"] != row["db_now"]:
+            self.fail(step, "system_settings does not read back as reset")
+        return f"daily P&L 0.00, losses 0, starting equity R {Decimal(row['daily_starting_equity_zar']):,.2f}"
+
+    def step7_start(self, step: Step) -> str:
+        if self.opts.services.manual:
+            self.confirm(step, f"Start the services now (docker-compose up -d) in {self.opts.to}. Started?")
+        self.started_at = datetime.now(UTC)
+        problems = self.opts.services.start()
+        if problems:
+            self.fail(step, "; ".join(problems))
+        self.stopped = False
+        return "services running; bot health answers"
+
+    def step8_mode(self, step: Step) -> str:
+        rec = Recorder(self.t.redactor)
+        try:
+            answer = json_body(request("GET", self.t.bot_api_url + self.t.bot_health_path, recorder=rec, timeout=5))
+        finally:
+            step.evidence.append(Evidence("HTTP", rec.render()))
+        reported = answer.get("execution_mode") if isinstance(answer, dict) else None
+        problems = []
+        if reported != self.opts.to:
+            problems.append(f"the bot reports execution_mode {reported!r}, not {self.opts.to}")
+        try:
+            since = getattr(self, "started_at", datetime.now(UTC))
+            lines = [
+                ln
+                for ln in logs.recent_lines(self.t.log_dir, since)
+                if "execution_mode" in ln.text.lower() or "TradePermissionPolicy" in ln.text
+            ]
+        except logs.LogError as exc:
+            lines, _ = [], problems.append(f"bot log unreadable: {exc}")
+        step.evidence.append(Evidence("bot log since start", "\n".join(f"{x.at.isoformat()} {x.text}" for x in lines)))
+        if not any(f"EXECUTION_MODE={self.opts.to}" in x.text for x in lines):
+            problems.append(f"no EXECUTION_MODE={self.opts.to} in the bot log since the start")
+        if not any("TradePermissionPolicy initialized" in x.text for x in lines):
+            problems.append("no 'TradePermissionPolicy initialized' in the bot log since the start")
+        if problems:
+            self.fail(step, "; ".join(problems))
+        return (
+            f"/health execution_mode={reported}; log: EXECUTION_MODE={self.opts.to}, TradePermissionPolicy initialized"
+        )
+
+    def step9_signal(self, step: Step) -> str:
+        qty, symbol = self.opts.test_quantity, self.opts.test_symbol
+        if self.live and not self.opts.confirm(f"Send the LIVE test signal: a real market BUY of {qty} {symbol}?"):
+            self.fail(step, "the operator did not confirm the test order")
+        secret = self.t.secret("WEBHOOK_SECRET")
+        if not secret:
+            self.fail(step, "WEBHOOK_SECRET is not set")
+        cid = f"OPSCHECK-{'LIVE' if self.live else 'DRY'}-TEST-{uuid.uuid4().hex[:16]}"
+        body = json.dumps(
+            {"correlation_id": cid, "symbol": symbol, "side": "BUY", "quantity": str(qty), "test": True}
+        ).encode()
+        rec = Recorder(self.t.redactor)
+        try:
+            resp = request(
+                "POST",
+                self.t.bot_api_url + self.t.bot_signal_path,
+                recorder=rec,
+                content=body,
+                timeout=10,
+                headers={"Content-Type": "application/json", "X-Signature": sign_signal(secret.reveal(), body)},
+            )
+            answer = json_body(resp)
+        finally:
+            step.evidence.append(Evidence("HTTP (test signal)", rec.render()))
+        if resp.status_code != 200 or not isinstance(answer, dict):
+            self.fail(step, f"the bot answered HTTP {resp.status_code} to the signed test signal")
+        if answer.get("decision") != "ALLOW":
+            self.fail(step, f"policy evaluation {answer.get('decision')} ({answer.get('reason_code')}), not ALLOW")
+        with connect(self.t.db, self.t.redactor) as db:
+            audit = db.one("SELECT policy_decision FROM policy_decision_audit WHERE correlation_id = %s", (cid,))
+            orders = db.rows(
+                "SELECT order_id, status, execution_mode FROM trading_orders WHERE correlation_id = %s", (cid,)
+            )
+            step.evidence.append(db.log.evidence("test signal: audit row and order"))
+        if audit is None or audit["policy_decision"] != "ALLOW":
+            self.fail(step, "no ALLOW decision recorded under the test signal's correlation id")
+        if not self.live:
+            if answer.get("order_submitted") or any(o["execution_mode"] != "DRY_RUN" for o in orders) or not orders:
+                self.fail(step, "in DRY_RUN the test signal must give a simulated order and nothing at the exchange")
+            return f"signal {cid}: ALLOW, simulated order {orders[0]['order_id']}, nothing sent to VALR"
+        if not answer.get("order_submitted") or not orders or orders[0]["execution_mode"] != "LIVE":
+            self.fail(step, "ALLOW, but no order was submitted to VALR (the exchange rejected it or it was not sent)")
+        vrec = Recorder(self.t.redactor)
+        client = ValrClient(
+            self.t.valr_base_url,
+            self.t.secret("VALR_API_KEY"),
+            self.t.secret("VALR_API_SECRET"),
+            transport=self.t.valr_transport,
+            recorder=vrec,
+        )
+        try:
+            status = client.order_status(symbol, cid)
+        finally:
+            step.evidence.append(Evidence("HTTP (VALR order status)", vrec.render()))
+        state = str(status.get("orderStatusType", ""))
+        if state.lower() in ("failed", "cancelled", "") or status.get("failedReason"):
+            self.fail(step, f"VALR reports the test order {state or 'without status'}")
+        self.order_id = str(status.get("orderId") or orders[0]["order_id"])
+        return f"signal {cid}: ALLOW → order submitted → VALR confirms {state} (order {self.order_id})"
+
+    def step10_complete(self, step: Step) -> str:
+        with connect(self.t.db, self.t.redactor, read_only=False) as db:
+            if self.live:
+                checklist = [
+                    {"item": s.item, "status": s.status, "at": s.at, "verified_by": s.verified_by}
+                    for s in self.tr.steps[:9]
+                ]
+                snap = self.context(
+                    first_trade_verified=True, order_id=getattr(self, "order_id", None), checklist=checklist
+                )
+                row = self.audit(
+                    db, f"LIVE_TRANSITION_COMPLETE_{self.stamp}", "TRANSITION_COMPLETE", "LIVE_MODE_ACTIVE", snap
+                )
+            else:
+                snap = self.context(reason="planned return to DRY_RUN")
+                row = self.audit(db, f"LIVE_ROLLBACK_{self.stamp}", "ROLLBACK", "LIVE_TO_DRY_RUN", snap)
+            step.evidence.append(db.log.evidence("completion audit row"))
+        return f"{row['policy_decision']}/{row['reason_code']} row {row['correlation_id']}"
+
+    # ---------------------------------------------------------------- §3.4
+    def rollback(self, reason: str) -> None:
+        rb, ok = self.tr.rollback, True
+        if not self.live:
+            rb.append("the return to DRY_RUN failed: nothing is restored to LIVE")
+            self.fail_safe(reason)
+            self.tr.rollback_ok = False
+            return
+        if self.env_changed or self.stopped or self.tr.step(7).status != NOT_REACHED:
+            problems = self.opts.services.stop()
+            rb.append(f"{now_iso()} 1 services stopped" + (f" (problems: {'; '.join(problems)})" if problems else ""))
+            self.stopped = True
+        if self.backup is not None:
+            problem = backup_mod.restore_env(self.backup, self.opts.env_file)
+            rb.append(f"{now_iso()} 2 env file restored from {self.backup.dir.name}: {problem or 'byte for byte'}")
+            ok = ok and problem is None
+        elif self.original_env is not None and self.opts.env_file.read_bytes() != self.original_env:
+            rb.append(f"{now_iso()} 2 env file changed and no backup to restore")
+            ok = False
+        else:
+            rb.append(f"{now_iso()} 2 env file never changed")
+        try:
+            mode = read_env_file(self.opts.env_file).get("EXECUTION_MODE")
+        except ConfigError as exc:
+            mode = f"unreadable ({exc})"
+        rb.append(f"{now_iso()} 3 EXECUTION_MODE: {'DRY_RUN' if mode == 'DRY_RUN' else 'NOT DRY_RUN'}")
+        ok = ok and mode == "DRY_RUN"
+        if self.stopped:
+            problems = self.opts.services.start() if ok else ["not restarted: the env file is not DRY_RUN"]
+            reported = self._reported_mode()
+            rb.append(
+                f"{now_iso()} 4 services restarted: bot reports {reported}"
+                + (f" (problems: {'; '.join(problems)})" if problems else "")
+            )
+            ok = ok and not problems and reported == "DRY_RUN"
+        try:
+            with connect(self.t.db, self.t.redactor, read_only=False) as db:
+                snap = self.context(
+                    reason=reason, failed_step=next((s.item for s in self.tr.steps if s.status == FAILED), None)
+                )
+                row = self.audit(
+                    db,
+                    f"LIVE_ROLLBACK_{datetime.now(UTC).strftime('%Y%m%d_%H%M%S')}",
+                    "ROLLBACK",
+                    "LIVE_TO_DRY_RUN",
+                    snap,
+                )
+            rb.append(f"{now_iso()} 5 ROLLBACK row {row['correlation_id']}")
+        except DbError as exc:
+            rb.append(f"{now_iso()} 5 ROLLBACK row NOT written: {self.t.redactor.text(str(exc))}")
+            ok = False
+        if not ok:
+            self.fail_safe(reason)
+        self.tr.rollback_ok = ok
+
+    def _reported_mode(self) -> str:
+        try:
+            answer = json_body(
+                request(
+                    "GET", self.t.bot_api_url + self.t.bot_health_path, recorder=Recorder(self.t.redactor), timeout=5
+                )
+            )
+        except HttpError as exc:
+            return f"nothing ({exc})"
+        return str(answer.get("execution_mode")) if isinstance(answer, dict) else "nothing"
+
+    def fail_safe(self, reason: str) -> None:
+        try:
+            with connect(self.t.db, self.t.redactor, read_only=False) as db:
+                killswitch_state.activate(db, "TRANSITION_FAILED")
+                killswitch_state.record_event(
+                    db,
+                    activated=True,
+                    reason=_one_line(reason)[:200],
+                    operator=self.opts.operator,
+                    via="opscheck transition",
+                )
+            self.tr.rollback.append(f"{now_iso()} kill switch ACTIVATED (fail-safe): resolve by hand")
+        except DbError as exc:
+            self.tr.rollback.append(f"{now_iso()} kill switch could NOT be activated: {exc}: STOP TRADING BY HAND")
+
+
+STEP_FUNCS = (
+    "step1_audit",
+    "step2_stop",
+    "step3_backup",
+    "step4_env",
+    "step5_verify",
+    "step6_pnl",
+    "step7_start",
+    "step8_mode",
+    "step9_signal",
+    "step10_complete",
+)
+
+
+def run(t: Target, opts: Options) -> Transition:
+    """The whole procedure once; never raises for a failed step (the record says what happened)."""
+    tr = Transition(
+        id=f"TR-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}",
+        to=opts.to,
+        operator=opts.operator,
+        witness=opts.witness,
+        target=t.name,
+        started_at=now_iso(),
+        steps=[Step(n, a) for n, a in enumerate(ACTIONS, start=1)],
+    )
+    if opts.to == "DRY_RUN":
+        tr.steps[7].action = "DRY_RUN mode verified"
+        tr.steps[9].action = "Return recorded (ROLLBACK row)"
+    tr.refused = _refusal(t, opts, tr)
+    if tr.refused:
+        return _finish(tr, opts)
+    try:
+        with connect(t.db, t.redactor, read_only=False) as lock_db:
+            if not lock_db.one("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))["ok"]:  # type: ignore[index]
+                tr.refused = "another transition holds the advisory lock"
+                return _finish(tr, opts)
+            r = _Run(t, opts, tr)
+            try:
+                for number, name in enumerate(STEP_FUNCS, start=1):
+                    r.do(number, getattr(r, name))
+            except _Failed as exc:
+                r.rollback(str(exc))
+            except BaseException:
+                r.rollback("interrupted")
+                raise
+            finally:
+                lock_db.rows("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    except DbError as exc:
+        tr.refused = tr.refused or f"database unreachable: {exc}"
+    return _finish(tr, opts)
+
+
+def _refusal(t: Target, opts: Options, tr: Transition) -> str:
+    if opts.to not in MODES:
+        return f"--to must be LIVE or DRY_RUN, not {opts.to!r}"
+    if not opts.operator or not opts.witness or transition_gate.same_person(opts.operator, opts.witness):
+        return "operator and witness must be two different people (four eyes)"
+    if not opts.env_file.is_file():
+        return f"env file {opts.env_file} not found"
+    if opts.to == "LIVE":
+        if opts.preflight is None:
+            return "no preflight verdict to check (run opscheck preflight first)"
+        tr.gate = transition_gate.evaluate(
+            opts.preflight,
+            target=t.name,
+            operator=opts.operator,
+            witness=opts.witness,
+            max_age_min=opts.max_preflight_age_min,
+        )
+        refusal = transition_gate.refusal(tr.gate, opts.preflight)
+        if refusal:
+            return refusal
+    if not opts.confirm(f"{opts.witness}: do you witness the transition to {opts.to} run by {opts.operator}?"):
+        return "the witness did not confirm"
+    return ""
+
+
+def _finish(tr: Transition, opts: Options) -> Transition:
+    tr.finished_at = now_iso()
+    try:
+        opts.record_dir.mkdir(parents=True, exist_ok=True)
+        js = opts.record_dir / f"{tr.id}.json"
+        md = opts.record_dir / f"{tr.id}.md"
+        js.write_text(json.dumps(tr.as_json(), indent=2) + "\n", encoding="utf-8")
+        md.write_text(tr.markdown(), encoding="utf-8")
+        tr.record_files = [js, md]
+    except OSError:
+        tr.record_files = []
+    return tr

@@ -1,0 +1,177 @@
+"""Runbook §3.1 Pre-Transition Requirements, evaluated over a preflight's ``verdict.json``.
+
+The transition to LIVE starts only when a GO preflight of the same target, finished less than N minutes ago
+(default 30), shows every requirement met, and operator and witness are two different people:
+
+- 3.1.1 24-hour DRY_RUN period completed: item 1.6.4 passed.
+- 3.1.2 All §1 preconditions verified: every blocker item of §1 present and passed.
+- 3.1.3 All §2 environment variables verified: every blocker item of §2.1–§2.3 present and passed.
+- 3.1.4 Kill switch tested per §4: items 4.4.1–4.4.6 passed (or 1.3.1, the §1 kill-switch drill).
+- 3.1.5 Clock drift verified per §8: items 8.6.1–8.6.5 passed (or 1.2.4, the §1 drift measurement).
+- 3.1.6 Two authorised operators (four eyes): the preflight was signed by two different people, and the
+  transition's operator and witness are two different people.
+
+Each requirement also fails when the verdict is of another target or stale; the transition also needs it GO.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ops_checks.catalogue import BLOCKER, ITEMS
+from ops_checks.result import CheckResult, Evidence, failed, passed
+
+DEFAULT_MAX_AGE_MIN = 30
+KILL_SWITCH_ITEMS = ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")
+DRIFT_ITEMS = ("8.6.1", "8.6.2", "8.6.3", "8.6.4", "8.6.5")
+REQUIREMENTS = ("3.1.1", "3.1.2", "3.1.3", "3.1.4", "3.1.5", "3.1.6")
+
+
+def _blockers(*sections: str) -> tuple[str, ...]:
+    return tuple(i.id for i in ITEMS if i.severity == BLOCKER and i.section.split(" ")[0] in sections)
+
+
+# Each requirement owns its items: 1.6.4 is 3.1.1's, 1.3.1 is 3.1.4's, 1.2.4 is 3.1.5's (a failure shows once).
+S1_BLOCKERS = tuple(
+    i for i in _blockers("1.1", "1.2", "1.3", "1.4", "1.5", "1.6") if i not in ("1.6.4", "1.3.1", "1.2.4")
+)
+S2_BLOCKERS = _blockers("2.1", "2.2", "2.3")
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().casefold() == (b or "").strip().casefold()
+
+
+@dataclass
+class Preflight:
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def status(self) -> dict[str, str]:
+        return {i["id"]: i["status"] for i in self.data.get("items", []) if isinstance(i, dict) and "id" in i}
+
+
+class GateError(Exception):
+    """No usable preflight verdict; ``str()`` is one line."""
+
+
+def load(path: Path) -> Preflight:
+    verdict_path = path / "verdict.json" if path.is_dir() else path
+    try:
+        data = json.loads(verdict_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GateError(f"{verdict_path}: unreadable verdict ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise GateError(f"{verdict_path}: not a verdict object")
+    return Preflight(verdict_path, data)
+
+
+def latest(reports: Path, target: str) -> Preflight:
+    """The most recently finished preflight of ``target`` under ``reports`` (``<run>/verdict.json``)."""
+    found: list[tuple[str, Preflight]] = []
+    for path in reports.glob("*/verdict.json") if reports.is_dir() else []:
+        try:
+            pf = load(path)
+        except GateError:
+            continue
+        if pf.data.get("target") == target:
+            found.append((str(pf.data.get("finished_at", "")), pf))
+    if not found:
+        raise GateError(f"no preflight of target {target!r} under {reports}")
+    return max(found, key=lambda f: f[0])[1]
+
+
+def _common(pf: Preflight, target: str, now: datetime, max_age_min: float) -> str | None:
+    data = pf.data
+    if data.get("target") != target:
+        return f"the preflight is of target {data.get('target')!r}, not {target!r}"
+    try:
+        finished = datetime.fromisoformat(str(data.get("finished_at")))
+    except ValueError:
+        return "the preflight has no valid finished_at"
+    if finished.tzinfo is None:
+        return "the preflight's finished_at has no time zone"
+    age = now - finished.astimezone(UTC)
+    if age < timedelta(0):
+        return "the preflight finished in the future (clock problem)"
+    if age > timedelta(minutes=max_age_min):
+        return f"the preflight is {int(age.total_seconds() // 60)} min old (limit {max_age_min:g} min)"
+    return None
+
+
+def _items_passed(pf: Preflight, ids: Iterable[str]) -> list[str]:
+    status = pf.status
+    return [f"{i} {status.get(i, 'missing')}" for i in ids if status.get(i) != "passed"]
+
+
+def _either(pf: Preflight, first: tuple[str, ...], second: tuple[str, ...]) -> list[str]:
+    a, b = _items_passed(pf, first), _items_passed(pf, second)
+    return [] if not a or not b else a
+
+
+def evaluate(
+    pf: Preflight,
+    *,
+    target: str,
+    operator: str,
+    witness: str,
+    now: datetime | None = None,
+    max_age_min: float = DEFAULT_MAX_AGE_MIN,
+) -> dict[str, CheckResult]:
+    """One result per §3.1 requirement (3.1.1–3.1.6)."""
+    now = now or datetime.now(UTC)
+    common = _common(pf, target, now, max_age_min)
+    where = f"preflight {pf.path.parent.name} (finished {pf.data.get('finished_at')}, verdict {pf.data.get('verdict')})"
+    missing = {
+        "3.1.1": _items_passed(pf, ("1.6.4",)),
+        "3.1.2": _items_passed(pf, S1_BLOCKERS),
+        "3.1.3": _items_passed(pf, S2_BLOCKERS),
+        "3.1.4": _either(pf, KILL_SWITCH_ITEMS, ("1.3.1",)),
+        "3.1.5": _either(pf, DRIFT_ITEMS, ("1.2.4",)),
+    }
+    pf_op, pf_wit = pf.data.get("operator"), pf.data.get("witness")
+    four_eyes: list[str] = []
+    if not operator or not witness:
+        four_eyes.append("the transition needs --operator and --witness")
+    elif same_person(operator, witness):
+        four_eyes.append("operator and witness are the same person")
+    if not pf_op or not pf_wit or same_person(pf_op, pf_wit):
+        four_eyes.append("the preflight was not signed by two different people")
+    missing["3.1.6"] = four_eyes
+    labels = {
+        "3.1.1": "24-hour DRY_RUN period (1.6.4)",
+        "3.1.2": f"the other {len(S1_BLOCKERS)} §1 blocker items",
+        "3.1.3": f"all {len(S2_BLOCKERS)} §2.1–2.3 blocker items",
+        "3.1.4": "kill switch verified (4.4.1–4.4.6 or 1.3.1)",
+        "3.1.5": "clock drift verified (8.6.1–8.6.5 or 1.2.4)",
+        "3.1.6": "operator and witness, two people",
+    }
+    out: dict[str, CheckResult] = {}
+    ev = Evidence("preflight used", f"{where}\nfile: {pf.path}\nitems: {json.dumps(pf.status, sort_keys=True)}")
+    for req in REQUIREMENTS:
+        problems = list(missing[req])
+        if common:
+            problems.insert(0, common)
+        if problems:
+            shown = "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)" if len(problems) > 4 else "")
+            out[req] = failed(shown, labels[req], f"{labels[req]} not met: {shown}", ev)
+        else:
+            out[req] = passed("met", labels[req], f"{labels[req]}: met in {where}", ev)
+    return out
+
+
+def refusal(results: dict[str, CheckResult], pf: Preflight | None = None) -> str | None:
+    """The first unmet requirement as one line, or None when the transition may start (the preflight must also be
+    GO as a whole: an item outside §3.1's requirements that blocked it still blocks the transition)."""
+    if pf is not None and pf.data.get("verdict") != "GO":
+        return f"the preflight's verdict is {pf.data.get('verdict')!r}, not GO"
+    for req in REQUIREMENTS:
+        if not results[req].ok:
+            return f"{req} {results[req].summary()}"
+    return None

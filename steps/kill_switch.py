@@ -1,0 +1,67 @@
+"""Steps for runbook §4 (kill switch): the §4.3 procedure runs once per session; each item reads its step."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import when
+
+from ops_checks import conformance, killswitch
+from ops_checks.config import Target
+from ops_checks.result import CheckResult
+from ops_checks.sandbox.environment import Sandbox
+from steps.common import require
+
+
+@pytest.fixture(scope="session")
+def kill_switch_flow(target: Target, sandbox: Sandbox | None) -> killswitch.KillSwitchFlow:
+    """Runs the whole mutating procedure the first time a §4.3/§4.5 item asks for it."""
+    orders = (lambda: len(sandbox.valr.orders)) if sandbox is not None and sandbox.valr is not None else None
+    return killswitch.run_flow(target, killswitch.FlowOptions.for_target(target, exchange_orders=orders))
+
+
+def _step(target: Target, flow: killswitch.KillSwitchFlow, item: str) -> CheckResult:
+    result = flow.outcome(item)
+    if result is None:
+        require(target, flow.not_reached(item).removeprefix("not verified: "))
+    assert result is not None
+    return result
+
+
+@when("the recent policy decisions are replayed through the evaluation order", target_fixture="result")
+def policy_order(target: Target) -> CheckResult:
+    return conformance.replay_recent(target)
+
+
+@when("the kill switch's current state is checked", target_fixture="result")
+def initial_state(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.4.1")
+
+
+@when("the kill switch is activated", target_fixture="result")
+def activated(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.4.2")
+
+
+@when("the bot's policy decisions are watched for HALT", target_fixture="result")
+def halt(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.4.3")
+
+
+@when("a signed test trade is sent while the kill switch is active", target_fixture="result")
+def test_trade(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.4.4")
+
+
+@when("the kill switch is deactivated", target_fixture="result")
+def deactivated(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.4.5")
+
+
+@when("the bot's policy decisions are watched for ALLOW", target_fixture="result")
+def allow(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.4.6")
+
+
+@when("the time from the committed UPDATE to the first HALT decision is measured", target_fixture="result")
+def response_time(target: Target, kill_switch_flow: killswitch.KillSwitchFlow) -> CheckResult:
+    return _step(target, kill_switch_flow, "4.5.1")

@@ -1,0 +1,57 @@
+"""Steps for runbook §6 (post-incident): a drill on a disposable sandbox; read-only record checks on live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_bdd import given, parsers, when
+
+from ops_checks import incident_audit, incident_drill
+from ops_checks.config import Target
+from ops_checks.result import CheckResult
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sandbox.faults import apply as apply_faults
+from steps.common import require
+from steps.plugin import runbook_item
+
+
+@pytest.fixture(scope="session")
+def incident_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Iterator[incident_drill.Drill | None]:
+    """One disposable sandbox on the session's Postgres server, broken like the session's: incident, capture,
+    report, resume. The session's sandbox is not touched."""
+    if sandbox is None:
+        yield None
+        return
+    drill_sb = Sandbox(server=sandbox.server)
+    try:
+        drill_sb.start()
+        apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
+        drill = incident_drill.run(drill_sb, sandbox.workdir / "incident")
+    finally:
+        if drill_sb.bot is not None:
+            drill_sb.bot.knobs.reset()
+        drill_sb.stop()
+    yield drill
+
+
+@given("the resume reached this check")
+def resume_reached(
+    target: Target, incident_drills: incident_drill.Drill | None, request: pytest.FixtureRequest
+) -> None:
+    if incident_drills is not None:
+        require(target, incident_drills.not_reached(runbook_item(request.node) or ""))
+
+
+@when(parsers.parse("immediate action {item} is read from the incident record"), target_fixture="result")
+def action(target: Target, incident_drills: incident_drill.Drill | None, item: str) -> CheckResult:
+    if incident_drills is None:
+        return incident_audit.check(target, item)
+    return incident_drills.action(item)
+
+
+@when(parsers.parse("pre-resume check {item} is read from the incident record"), target_fixture="result")
+def pre_resume(target: Target, incident_drills: incident_drill.Drill | None, item: str) -> CheckResult:
+    if incident_drills is None:
+        return incident_audit.check(target, item)
+    return incident_drills.check(item)

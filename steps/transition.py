@@ -1,0 +1,70 @@
+"""Steps for runbook §3 (DRY_RUN → LIVE): a drill on a disposable sandbox; read-only audit-trail checks on live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_bdd import given, parsers, when
+
+from ops_checks import transition_audit, transition_drill
+from ops_checks.config import Target
+from ops_checks.result import CheckResult, failed
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sandbox.faults import apply as apply_faults
+from steps.common import require
+from steps.plugin import runbook_item
+
+
+@pytest.fixture(scope="session")
+def transition_drills(
+    request: pytest.FixtureRequest, sandbox: Sandbox | None
+) -> Iterator[transition_drill.Drill | None]:
+    """One disposable sandbox on the session's Postgres server (env file written, broken like the session's):
+    pre-transition preflight, gate, transition to LIVE and back. The session's sandbox stays DRY_RUN."""
+    if sandbox is None:
+        yield None
+        return
+    drill_sb = Sandbox(server=sandbox.server)
+    try:
+        drill_sb.start()
+        transition_drill.write_env_file(drill_sb, drill_sb.workdir / transition_drill.ENV_FILE)
+        apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
+        drill = transition_drill.run(drill_sb, sandbox.workdir / "transition")
+    finally:
+        if drill_sb.bot is not None:
+            drill_sb.bot.knobs.reset()
+        drill_sb.stop()
+    yield drill
+
+
+@given("the pre-transition requirements are met")
+def requirements_met(target: Target, transition_drills: transition_drill.Drill | None) -> None:
+    if transition_drills is not None and transition_drills.to_live is not None:
+        require(
+            target, transition_drills.to_live.refused and f"transition refused: {transition_drills.to_live.refused}"
+        )
+
+
+@given("the transition reached this row")
+def row_reached(
+    target: Target, transition_drills: transition_drill.Drill | None, request: pytest.FixtureRequest
+) -> None:
+    if transition_drills is not None:
+        require(target, transition_drills.not_reached(runbook_item(request.node) or ""))
+
+
+@when(
+    parsers.parse("pre-transition requirement {item} is checked against the latest preflight"), target_fixture="result"
+)
+def requirement(target: Target, transition_drills: transition_drill.Drill | None, item: str) -> CheckResult:
+    if transition_drills is None:
+        return transition_audit.check(target, item)
+    return transition_drills.gate.get(item) or failed("not run", item, "the gate did not evaluate this requirement")
+
+
+@when(parsers.parse("checklist row {item} is read from the transition record"), target_fixture="result")
+def checklist_row(target: Target, transition_drills: transition_drill.Drill | None, item: str) -> CheckResult:
+    if transition_drills is None:
+        return transition_audit.check(target, item)
+    return transition_drills.checklist(item)

@@ -1,0 +1,145 @@
+"""§6 post-incident: capture → report → resume on a real sandbox; refusals; a bounded capture of large tables."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ops_checks import incident, incident_audit, incident_drill, incident_report, incident_resume, killswitch_state
+from ops_checks.cli import app
+from ops_checks.db import connect
+from ops_checks.sandbox import postgres
+from ops_checks.sandbox.environment import Sandbox
+
+CAPTURE_BOUND_S = 20.0  # 200k decisions in the window, on two loaded cores
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[postgres.Server]:
+    srv = postgres.start_server()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture()
+def sb(server: postgres.Server) -> Iterator[Sandbox]:
+    box = Sandbox(server=server)
+    try:
+        box.start()
+        yield box
+    finally:
+        if box.bot is not None:
+            box.bot.knobs.reset()
+        box.stop()
+
+
+def active(sb: Sandbox) -> bool:
+    assert sb.target is not None
+    with connect(sb.target.db, sb.target.redactor) as db:
+        return killswitch_state.read_state(db).active
+
+
+def test_capture_report_resume(sb: Sandbox, tmp_path: Path) -> None:
+    t = sb.target
+    assert t is not None and sb.hooks is not None
+    assert incident_audit.check(t, "6.1.1").ok  # no incident ever, kill switch inactive: nothing to verify
+    assert incident_drill.trigger_incident(sb), "the bot's breach handler did not trip"
+    assert not incident_audit.check(t, "6.1.2").ok  # halted, and nobody has opened an incident yet
+    cap = incident.capture(t, out_root=tmp_path, operator="ann", detection="Discord alert")
+    assert incident.ID.match(cap.incident_id) and cap.incident_id.endswith("-001")
+    assert all(a.ok for a in cap.actions.values()), cap.table()
+    assert "MAX_CONSECUTIVE_LOSSES" in incident.load(t, cap.incident_id)["trigger"]
+    manifest = (cap.dir / "CHECKSUMS.sha256").read_text().splitlines()
+    for line in manifest:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((cap.dir / name).read_bytes()).hexdigest() == digest
+    with (cap.dir / "trading_orders.csv").open(newline="") as fh:
+        orders = list(csv.DictReader(fh))
+    assert len([o for o in orders if o["order_id"].startswith("INCIDENT-DRILL-")]) == 3
+    assert b"\r\n" not in (cap.dir / "trading_orders.csv").read_bytes()
+    assert any(cap.incident_id in m.get("content", "") for m in sb.hooks.messages)
+    assert t.env["SOVEREIGN_SECRET"] not in (cap.dir / "bot_logs.txt").read_text()
+
+    assert incident_audit.check(t, "6.1.3").ok and not incident_audit.check(t, "6.4.1").ok  # open incident
+    refused = incident_resume.resume(t, cap.incident_id, operator="ann")
+    assert not refused.resumed and refused.stopped.startswith("6.4.1") and active(sb)
+    assert refused.not_reached("6.4.3")
+
+    incident.document(t, cap.incident_id, root_cause="three losses in a fast market", fix="none needed", operator="ann")
+    res = incident_resume.resume(t, cap.incident_id, operator="ann")
+    assert res.resumed, res.table()
+    assert list(res.results) == list(incident_resume.ORDER) and all(r.ok for r in res.results.values())
+    assert not active(sb)
+    with connect(t.db, t.redactor) as db:
+        row = db.one("SELECT context_snapshot FROM policy_decision_audit WHERE policy_decision = 'RESUME'")
+        settings = db.one("SELECT consecutive_losses, daily_pnl_zar FROM system_settings WHERE id = 1")
+    assert row is not None and row["context_snapshot"]["incident_id"] == cap.incident_id
+    assert settings == {"consecutive_losses": 0, "daily_pnl_zar": 0}  # a new day: §6.5 Step 2 ran
+
+    assert [i for i in incident_resume.CHECKS if not incident_audit.check(t, i).ok] == []  # the live view
+    report = incident_report.build(t, cap.incident_id)
+    assert f"**Incident ID:** {cap.incident_id}" in report
+    assert "- Financial: -R 1,243.05" in report and "- Trades affected: 3" in report
+    assert "circuit breaker: MAX_CONSECUTIVE_LOSSES" in report and "Trading resumed by ann" in report
+    assert "three losses in a fast market" in report
+    again = incident_resume.resume(t, cap.incident_id, operator="ann")
+    assert not again.resumed and "already resumed" in again.stopped
+
+
+def test_kill_switch_released_before_resume_is_refused(sb: Sandbox, tmp_path: Path) -> None:
+    t = sb.target
+    assert t is not None
+    sb.admin("UPDATE system_settings SET daily_pnl_reset_at = now() - interval '1 day' WHERE id = 1")
+    cap = incident.capture(t, out_root=tmp_path, operator="ann", detection="operator on duty", trigger="manual halt")
+    assert not cap.actions["6.1.1"].ok and active(sb)  # it was not active: activated now, and the row says so
+    incident.document(t, cap.incident_id, root_cause="x", fix="y", operator="ann")
+    with connect(t.db, t.redactor, read_only=False) as db:
+        killswitch_state.deactivate(db)
+        killswitch_state.record_event(db, activated=False, reason="too early", operator="bob", via="test")
+        killswitch_state.activate(db, "again")
+    res = incident_resume.resume(t, cap.incident_id, operator="ann")
+    assert (
+        not res.resumed and not res.results["6.4.3"].ok and "released before the resume" in res.results["6.4.3"].reason
+    )
+    assert active(sb)
+
+
+def test_capture_of_large_tables_is_bounded(sb: Sandbox, tmp_path: Path) -> None:
+    t = sb.target
+    assert t is not None
+    sb.admin(
+        "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code,"
+        " context_snapshot) SELECT 'BULK-' || n, now() - make_interval(secs => n * 0.01), 'ALLOW', 'ALL_GATES_PASSED',"
+        " '{\"kill_switch_active\": false}' FROM generate_series(1, 200000) AS n"
+    )
+    sb.admin("UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'BULK' WHERE id = 1")
+    start = time.monotonic()
+    cap = incident.capture(t, out_root=tmp_path, operator="ann", detection="load test")
+    elapsed = time.monotonic() - start
+    assert cap.rows["policy_decisions"] >= 200000 and cap.actions["6.1.3"].ok
+    assert elapsed < CAPTURE_BOUND_S, f"capture took {elapsed:.1f} s"
+
+
+def test_cli(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sb.target is not None
+    for k, v in sb.env.items():
+        monkeypatch.setenv(k, v)
+    runner = CliRunner()
+    r = runner.invoke(app, ["incident", "resume", "INC-20240101-001", "--operator", "ann"])
+    assert r.exit_code == 2 and "--allow-mutations" in r.output
+    r = runner.invoke(app, ["incident", "report", "not-an-id"])
+    assert r.exit_code == 1 and "not an incident id" in r.output
+    iid = incident.capture(sb.target, out_root=tmp_path, operator="ann", detection="cli").incident_id
+    r = runner.invoke(app, ["incident", "report", iid, "--out", str(tmp_path / "r.md")])
+    assert r.exit_code == 0 and (tmp_path / "r.md").read_text().startswith("# Incident Report")
+    r = runner.invoke(app, ["incident", "resume", iid, "--operator", "ann", "--allow-mutations"])
+    assert r.exit_code == 1 and "REFUSED: 6.4.1" in r.output
+    assert sb.env["SOVEREIGN_SECRET"] not in r.output

@@ -1,0 +1,161 @@
+"""The §4.3 kill-switch flow against a real sandbox: steps, methods, fail-safe, the advisory lock, interruption."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from ops_checks import killswitch, killswitch_state
+from ops_checks.config import Target
+from ops_checks.db import connect
+from ops_checks.sandbox import postgres
+from ops_checks.sandbox.environment import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    server = postgres.start_server()
+    box = Sandbox(server=server)
+    try:
+        box.start()
+        yield box
+    finally:
+        box.stop()
+        server.stop()
+
+
+@pytest.fixture()
+def t(sb: Sandbox) -> Iterator[Target]:
+    assert sb.bot is not None and sb.target is not None
+    sb.bot.knobs.reset()
+    sb.bot.knobs.status_interval_s = 0.25
+    sb.admin("UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL WHERE id = 1")
+    time.sleep(0.25)  # the policy loop sees the reset
+    yield sb.target
+
+
+def state(t: Target) -> killswitch_state.KillSwitchState:
+    with connect(t.db, t.redactor) as db:
+        return killswitch_state.read_state(db)
+
+
+def orders(sb: Sandbox) -> int:
+    assert sb.valr is not None
+    return len(sb.valr.orders)
+
+
+def test_healthy_flow_passes_every_step_and_times_the_halt(sb: Sandbox, t: Target) -> None:
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    assert flow.ok, {k: v.summary() for k, v in flow.results.items()}
+    assert list(flow.results) == list(killswitch.FLOW_ORDER)
+    assert flow.latency_ms is not None and 0 < flow.latency_ms < 1000
+    assert not state(t).active and not flow.left_active
+    figure = flow.results["4.5.1"].evidence[0]
+    assert figure.name == "kill-switch latency" and f"latency_ms={flow.latency_ms}" in figure.content
+    with connect(t.db, t.redactor) as db:
+        events = db.rows("SELECT event_type FROM circuit_breaker_events ORDER BY id DESC LIMIT 2")
+    assert [e["event_type"] for e in events] == ["MANUAL_KILL_SWITCH_RELEASED", "MANUAL_KILL_SWITCH"]
+
+
+def test_guardian_api_method_passes(sb: Sandbox, t: Target) -> None:
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(method="api", exchange_orders=lambda: orders(sb)))
+    assert flow.ok, {k: v.summary() for k, v in flow.results.items()}
+    assert "via api" in flow.results["4.4.2"].reason
+
+
+@pytest.mark.parametrize(
+    ("knob", "value", "failing", "left_active"),
+    [
+        ("guardian_accept_any_secret", True, "4.4.2", False),
+        ("ignore_kill_switch", True, "4.4.3", True),
+        ("kill_switch_delay_s", 1.5, "4.5.1", True),
+        ("order_despite_halt", True, "4.4.4", True),
+        ("latch_kill_switch", True, "4.4.6", True),
+    ],
+)
+def test_each_broken_bot_fails_its_step_and_stops_there(
+    sb: Sandbox, t: Target, knob: str, value: object, failing: str, left_active: bool
+) -> None:
+    assert sb.bot is not None
+    setattr(sb.bot.knobs, knob, value)
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    failed = [k for k, v in flow.results.items() if not v.ok]
+    assert failed == [failing], {k: v.summary() for k, v in flow.results.items()}
+    later = killswitch.FLOW_ORDER[killswitch.FLOW_ORDER.index(failing) + 1 :]
+    assert all(flow.outcome(i) is None for i in later)
+    assert all(flow.not_reached(i).startswith("not verified: ") for i in later)
+    assert state(t).active is left_active
+    assert flow.left_active is left_active
+    if left_active:
+        assert "LEFT ACTIVE" in flow.results[failing].reason
+
+
+def test_switch_already_active_is_left_untouched(t: Target, sb: Sandbox) -> None:
+    sb.admin(
+        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'OPERATOR' WHERE id = 1"
+    )
+    flow = killswitch.run_flow(t)
+    assert not flow.results["4.4.1"].ok and "left untouched" in flow.results["4.4.1"].reason
+    after = state(t)
+    assert after.active and after.reason == "OPERATOR"
+
+
+def test_a_second_mutating_run_is_refused_while_the_lock_is_held(t: Target) -> None:
+    with psycopg.connect(t.db.dsn(), autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (killswitch_state.LOCK_KEY,))
+        flow = killswitch.run_flow(t)
+    assert list(flow.results) == ["4.4.1"]
+    assert not flow.results["4.4.1"].ok and "advisory lock" in flow.results["4.4.1"].reason
+    assert not state(t).active  # the refused run never touched the switch
+    assert killswitch.run_flow(t).ok  # once released, a run proceeds
+
+
+def test_interruption_during_the_halt_wait_leaves_the_switch_active(t: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = killswitch._Runner.poll
+
+    def poll(self: killswitch._Runner, query: str, since: datetime, timeout_s: float):  # type: ignore[no-untyped-def]
+        if query is killswitch._FIRST_HALT:
+            raise KeyboardInterrupt
+        return original(self, query, since, timeout_s)
+
+    monkeypatch.setattr(killswitch._Runner, "poll", poll)
+    with pytest.raises(killswitch.Interrupted, match="LEFT ACTIVE"):
+        killswitch.run_flow(t)
+    after = state(t)
+    assert after.active and after.reason == killswitch.VERIFICATION_REASON
+    with psycopg.connect(t.db.dsn(), autocommit=True) as other:  # the interrupted run released its lock
+        got = other.execute("SELECT pg_try_advisory_lock(%s)", (killswitch_state.LOCK_KEY,)).fetchone()
+        assert got is not None and got[0] is True
+
+
+def test_read_only_target_does_not_run(t: Target) -> None:
+    import dataclasses
+
+    flow = killswitch.run_flow(dataclasses.replace(t, allow_mutations=False))
+    assert flow.results == {} and "allow-mutations" in flow.not_reached("4.4.1")
+
+
+def test_unknown_method_fails_first_step(t: Target) -> None:
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(method="python"))
+    assert not flow.results["4.4.1"].ok and not state(t).active
+
+
+def test_item_1_3_1_still_collapses_the_flow(sb: Sandbox, t: Target) -> None:
+    assert sb.bot is not None
+    ok = killswitch.verify_kill_switch(t)
+    assert ok.ok and "HALT in" in ok.reason and any(e.name == "kill-switch latency" for e in ok.evidence)
+    sb.bot.knobs.ignore_kill_switch = True
+    bad = killswitch.verify_kill_switch(t)
+    assert not bad.ok and "LEFT ACTIVE" in bad.reason and "\n" not in bad.reason
+
+
+def test_unreachable_database_is_a_one_line_failure(t: Target) -> None:
+    import dataclasses
+
+    dead = dataclasses.replace(t, db=dataclasses.replace(t.db, port=postgres.free_port()))
+    flow = killswitch.run_flow(dead)
+    assert not flow.results["4.4.1"].ok and "\n" not in flow.results["4.4.1"].reason

@@ -1,0 +1,101 @@
+"""``opscheck kill-switch``: each command against a real sandbox database and bot, as an operator runs it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from ops_checks.cli import app
+from ops_checks.config import Target
+from ops_checks.db import connect
+from ops_checks.sandbox import postgres
+from ops_checks.sandbox.environment import Sandbox
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    server = postgres.start_server()
+    box = Sandbox(server=server)
+    try:
+        box.start()
+        yield box
+    finally:
+        box.stop()
+        server.stop()
+
+
+@pytest.fixture()
+def env(sb: Sandbox) -> dict[str, str]:
+    sb.admin("UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL WHERE id = 1")
+    time.sleep(0.2)
+    # no VALR credentials: the CLI must never reach the real api.valr.com from a test
+    return {k: v for k, v in sb.env.items() if not k.startswith("VALR_API")}
+
+
+def events(t: Target) -> list[dict[str, object]]:
+    with connect(t.db, t.redactor) as db:
+        return db.rows("SELECT event_type, trigger_reason, operator FROM circuit_breaker_events ORDER BY id")
+
+
+def run(args: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["kill-switch", *args], env=env)
+
+
+def test_status_reads_only(sb: Sandbox, env: dict[str, str]) -> None:
+    assert sb.target is not None
+    before = len(events(sb.target))
+    out = run(["status"], env)
+    assert out.exit_code == 0 and "kill switch: INACTIVE" in out.output
+    assert len(events(sb.target)) == before
+
+
+def test_activate_is_always_allowed_and_recorded(sb: Sandbox, env: dict[str, str]) -> None:
+    assert sb.target is not None
+    out = run(["activate", "--reason", "EMERGENCY_L1", "--operator", "alice"], env)
+    assert out.exit_code == 0, out.output
+    assert "kill switch: ACTIVE (reason EMERGENCY_L1" in out.output
+    last = events(sb.target)[-1]
+    assert last["event_type"] == "MANUAL_KILL_SWITCH" and last["operator"] == "alice"
+    assert "EMERGENCY_L1" in str(last["trigger_reason"])
+
+
+def test_deactivate_needs_allow_mutations(sb: Sandbox, env: dict[str, str]) -> None:
+    assert sb.target is not None
+    run(["activate", "--reason", "TEST"], env)
+    refused = run(["deactivate"], env)
+    assert refused.exit_code == 2 and "--allow-mutations" in refused.output
+    done = run(["deactivate", "--allow-mutations", "--operator", "bob"], env)
+    assert done.exit_code == 0 and "kill switch: INACTIVE" in done.output
+    assert events(sb.target)[-1]["event_type"] == "MANUAL_KILL_SWITCH_RELEASED"
+
+
+def test_guardian_api_channel(sb: Sandbox, env: dict[str, str]) -> None:
+    out = run(["activate", "--reason", "VIA_API", "--via", "api"], env)
+    assert out.exit_code == 0 and "ACTIVE (reason VIA_API" in out.output
+    bad = run(
+        ["activate", "--reason", "X", "--via", "api"], dict(env, SOVEREIGN_SECRET="wrong-secret-0123456789abcdefghijkl")
+    )
+    assert bad.exit_code == 1 and "HTTP 401" in bad.output
+    assert "wrong-secret" not in bad.output
+
+
+def test_verify_runs_the_procedure(sb: Sandbox, env: dict[str, str]) -> None:
+    refused = run(["verify"], env)
+    assert refused.exit_code == 2
+    out = run(["verify", "--allow-mutations"], env)
+    assert out.exit_code == 0, out.output
+    for item in ("4.4.1", "4.4.2", "4.4.3", "4.5.1", "4.4.4", "4.4.5", "4.4.6"):
+        assert f"PASSED       {item}" in out.output
+    assert "response time:" in out.output and "kill switch: INACTIVE" in out.output
+    for name in ("SOVEREIGN_SECRET", "WEBHOOK_SECRET", "DB_PASSWORD"):
+        assert env[name] not in out.output and env[name][:8] not in out.output
+
+
+def test_unreachable_database_is_one_line(env: dict[str, str]) -> None:
+    out = run(["status"], dict(env, DB_PORT=str(postgres.free_port())))
+    assert out.exit_code == 1 and out.output.count("\n") == 1 and "UNKNOWN" in out.output

@@ -1,0 +1,55 @@
+"""Unit tests of the incident-SOP arithmetic: cadence selection, funding normalisation, percentiles, breaches."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from ops_checks import cadence
+from ops_checks.cli import app
+from ops_checks.sop.funding import impact, rate_8h
+from ops_checks.sop.latency import percentile
+from ops_checks.sop.loss import LossState
+
+
+def test_cadence_selection() -> None:
+    assert cadence.parse("weekly, Monthly") == {"weekly", "monthly"} and cadence.parse(None) == set()
+    with pytest.raises(ValueError, match="unknown cadence yearly"):
+        cadence.parse("yearly")
+    assert cadence.of_item("sop.weekly.1") == "weekly" and cadence.of_item("sop.daily.1") is None
+    assert cadence.selected("sop.daily.4", set()) and not cadence.selected("sop.monthly.1", {"weekly"})
+    assert cadence.selected("4.4.3", set())
+
+
+def test_cli_rejects_an_unknown_cadence() -> None:
+    out = CliRunner().invoke(app, ["preflight", "--cadence", "yearly", "--no-html"])
+    assert out.exit_code == 2 and "unknown cadence" in out.output
+
+
+def test_hourly_funding_normalised_to_8h() -> None:
+    rows = [
+        {"fundingRate": "0.0001875", "fundingTime": "2025-01-01T02:00:00.000Z"},
+        {"fundingRate": "0.0001", "fundingTime": "2025-01-01T01:00:00.000Z"},
+    ]
+    per, per8 = rate_8h(rows)
+    assert per == Decimal("0.0001875") and per8 == Decimal("0.0015")
+    eight_hourly = [rows[0] | {"fundingRate": "0.0005"}, rows[1] | {"fundingTime": "2024-12-31T18:00:00.000Z"}]
+    assert rate_8h(eight_hourly)[1] == Decimal("0.0005")
+    long = {"side": "buy", "quantity": "0.01", "markPrice": "65000"}
+    assert impact(long, Decimal("0.0015")) == Decimal("-0.975")  # a long pays a positive rate
+    assert impact(long | {"side": "sell"}, Decimal("0.0015")) == Decimal("0.975")
+
+
+def test_percentile_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50 and percentile(values, 95) == 95 and percentile(values, 99) == 99
+    assert percentile([700.0, 10.0], 95) == 700
+
+
+def test_breach_kinds() -> None:
+    base = LossState(False, None, Decimal("-0.01"), Decimal("0.03"), 0, 3)
+    assert base.breach is None
+    assert LossState(False, None, Decimal("-0.03"), Decimal("0.03"), 0, 3).breach == "DAILY_LOSS_LIMIT"
+    assert LossState(False, None, Decimal("0.01"), Decimal("0.03"), 3, 3).breach == "MAX_CONSECUTIVE_LOSSES"
