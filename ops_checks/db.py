@@ -82,13 +82,20 @@ _TIMED_OUT: dict[str, str] = {}  # servers whose connect timed out in this proce
 
 @contextmanager
 def connect(
-    params: DbParams, redactor: Redactor, *, read_only: bool | None = None, log: QueryLog | None = None
+    params: DbParams,
+    redactor: Redactor,
+    *,
+    read_only: bool | None = None,
+    log: QueryLog | None = None,
+    extra_options: str = "",
 ) -> Iterator[Db]:
     """Connect with a 3 s connect timeout and a 5 s statement timeout; raises DbError with a one-line reason."""
     ro = params.read_only if read_only is None else read_only
     options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
     if ro:
         options += " -c default_transaction_read_only=on"
+    if extra_options:
+        options += " " + extra_options
     server = f"{params.host}:{params.port}"
     if server in _TIMED_OUT:
         raise DbError(f"cannot connect to {params.describe()}: {_TIMED_OUT[server]}")

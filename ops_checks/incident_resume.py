@@ -70,7 +70,7 @@ class Resume:
         return "\n".join(lines) + "\n"
 
 
-def _documented(text: str | None, label: str, item: str) -> CheckResult:
+def _documented(text: str | None, label: str) -> CheckResult:
     if not text or not text.strip():
         return failed(
             "undocumented",
@@ -195,8 +195,8 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
         res.stopped = f"already resumed at {record['resumed_at']}"
         return res
     checks: dict[str, Callable[[], CheckResult]] = {
-        "6.4.1": lambda: _documented(record.get("root_cause"), "root cause", "6.4.1"),
-        "6.4.2": lambda: _documented(record.get("fix"), "fix (or why none applies)", "6.4.2"),
+        "6.4.1": lambda: _documented(record.get("root_cause"), "root cause"),
+        "6.4.2": lambda: _documented(record.get("fix"), "fix (or why none applies)"),
         "6.4.4": lambda: logs.health_green(t),
         "6.4.5": lambda: logs.budget_loaded(t),
         "6.4.6": lambda: drift.drift_within_tolerance(t),

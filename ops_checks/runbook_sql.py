@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from ops_checks.config import DbParams, Target
-from ops_checks.db import STATEMENT_TIMEOUT_MS, DbError, one_line
+from ops_checks.db import DbError, connect, one_line
 from ops_checks.redaction import Redactor
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
@@ -175,15 +174,9 @@ def check_statements(
 ) -> dict[Statement, str]:
     """Each statement → "" when it works, else a one-line problem. Nothing is ever committed."""
     explain = explain_only
-    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout=1000 -c TimeZone=UTC"
-    if explain:
-        options += " -c default_transaction_read_only=on"
-    try:
-        conn = psycopg.connect(params.dsn(), autocommit=True, row_factory=dict_row, options=options)
-    except psycopg.Error as exc:
-        raise DbError(f"cannot connect to {params.describe()}: {redactor.text(one_line(exc))}") from exc
     problems: dict[Statement, str] = {}
-    with conn:
+    with connect(params, redactor, read_only=explain, extra_options="-c lock_timeout=1000") as db:
+        conn = db.conn
         for stmt in statements:
             try:
                 _run(conn, stmt, explain)

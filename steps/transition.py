@@ -54,9 +54,7 @@ def row_reached(
         require(target, transition_drills.not_reached(runbook_item(request.node) or ""))
 
 
-@when(
-    parsers.parse("pre-transition requirement {item} is checked against the latest preflight"), target_fixture="result"
-)
+@when(parsers.parse("pre-transition requirement {item} is checked"), target_fixture="result")
 def requirement(target: Target, transition_drills: transition_drill.Drill | None, item: str) -> CheckResult:
     if transition_drills is None:
         return transition_audit.check(target, item)

@@ -9,7 +9,7 @@ from pathlib import Path
 from psycopg import sql
 
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.sandbox.faults import Fault, chain, knob, run_sql, set_env
+from ops_checks.sandbox.faults import Fault, chain, knob, run_sql, set_env, settle
 
 ENV_FILE = ".env"
 
@@ -95,7 +95,11 @@ FAULTS: tuple[Fault, ...] = (
         "pre_transition_clock_skew",
         "3.1.5",
         "this host's clock is 1.5 s behind the exchange's (the bot's container agrees with the exchange)",
-        chain(knob("valr", clock_offset_ms=1500, timestamp_window_ms=5000), knob("bot", clock_offset_ms=1500)),
+        chain(
+            knob("valr", clock_offset_ms=1500, timestamp_window_ms=5000),
+            knob("bot", clock_offset_ms=1500),
+            settle(0.6),  # the bot re-syncs after the two knobs
+        ),
     ),
     Fault(
         "single_operator",

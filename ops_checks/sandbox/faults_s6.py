@@ -8,7 +8,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.sandbox.faults import Fault, chain, knob, set_env
+from ops_checks.sandbox.faults import Fault, chain, knob, set_env, settle
 from ops_checks.sandbox.faults_s3 import pnl_columns_locked
 
 
@@ -67,15 +67,34 @@ FAULTS: tuple[Fault, ...] = (
         "the bot stays HALTed after the kill switch is deactivated",
         knob("bot", latch_kill_switch=True),
     ),
-    Fault("health_yellow", "6.4.4", "the bot reports health_status=YELLOW", knob("bot", health_status="YELLOW")),
-    Fault("budget_not_loaded", "6.4.5", "the bot's budget file has no entries", knob("bot", budget_entries=0)),
+    Fault(
+        "health_yellow",
+        "6.4.4",
+        "the bot reports health_status=YELLOW",
+        chain(knob("bot", health_status="YELLOW"), settle(0.6)),
+    ),
+    Fault(
+        "budget_not_loaded",
+        "6.4.5",
+        "the bot's budget file has no entries",
+        chain(knob("bot", budget_entries=0), settle(0.6)),
+    ),
     Fault(
         "resume_clock_skew",
         "6.4.6",
         "this host's clock is 1.5 s behind the exchange's (the bot's container agrees with the exchange)",
-        chain(knob("valr", clock_offset_ms=1500, timestamp_window_ms=5000), knob("bot", clock_offset_ms=1500)),
+        chain(
+            knob("valr", clock_offset_ms=1500, timestamp_window_ms=5000),
+            knob("bot", clock_offset_ms=1500),
+            settle(0.6),  # the bot re-syncs after the two knobs
+        ),
     ),
-    Fault("resume_exchange_read_only", "6.4.7", "VALR is in read-only mode at resume time", knob("valr", status="read-only")),
+    Fault(
+        "resume_exchange_read_only",
+        "6.4.7",
+        "VALR is in read-only mode at resume time",
+        knob("valr", status="read-only"),
+    ),
     Fault(
         "pnl_reset_denied",
         "6.4.8",
