@@ -6,3 +6,18 @@ Feature: sop.monthly Prevention Checklist: Monthly
   Scenario: sop.monthly.1 Key rotation
     When the exchange key's last rotation is read
     Then the runbook expects "Keys rotated this month"
+
+  @sop_monthly_2 @warning @cadence_monthly
+  Scenario: sop.monthly.2 Security audit
+    When the bot's database role, audit-table privileges and exchange key permissions are audited
+    Then the runbook expects "Least privilege everywhere"
+
+  @sop_monthly_3 @warning @cadence_monthly
+  Scenario: sop.monthly.3 Disaster recovery drill
+    When the last disaster recovery drill is looked up
+    Then the runbook expects "DR drill passed this month"
+
+  @sop_monthly_4 @warning @cadence_monthly
+  Scenario: sop.monthly.4 Update contact list
+    When the escalation contact list is read
+    Then the runbook expects "Contact list current"

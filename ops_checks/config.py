@@ -82,6 +82,7 @@ ENV_VARS: dict[str, str] = {
     "VALR_STANDBY_API_SECRET": "incident SOP §3: standby VALR signing secret (secret)",
     "CURRENT_JWT": "incident SOP §1: the bot's current CDP JWT, checked when set (secret)",
     "PERPETUAL_PAIRS": "incident SOP §6: comma-separated perpetual pairs for the funding check",
+    "ESCALATION_CONTACTS_FILE": "incident SOP monthly checklist: the escalation contact list (JSON)",
     "OPSCHECK_BACKOFF_SCALE": "multiplies the SOP §1 backoff delays of the suite's retries (default 0.1)",
 }
 

@@ -31,6 +31,14 @@ from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
 POLL_S = 0.01
 QUIET_S = 0.6  # longer than two of the bot's exchange polls: silence over this window means no traffic
 GRACE_S = 2.0
+# The sandbox's compose stand-in: what comes up with the database on "docker start postgres" (comma-separated):
+# "reseed_settings" (an entrypoint re-seeds system_settings, clearing the kill switch), "restart_bot" (a restart
+# policy brings the bot back with its database). Empty on a healthy sandbox; faults set it.
+DB_START_ENV = "SANDBOX_DB_START"
+_RESEED = (
+    "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
+    "circuit_breaker_triggered_at = NULL WHERE id = 1"
+)
 
 _FIRST_HALT = """
 SELECT timestamp_utc FROM policy_decision_audit
@@ -41,8 +49,12 @@ ORDER BY timestamp_utc, id LIMIT 1"""
 
 @dataclass
 class Drill:
+    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
+        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
+
     results: dict[str, CheckResult] = field(default_factory=dict)
     procedure: list[str] = field(default_factory=list)
+    marks: dict[str, datetime] = field(default_factory=dict)  # "L1": the one-liner ran, "L2": the bot stopped
 
     def say(self, text: str) -> None:
         self.procedure.append(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {text}")
@@ -60,6 +72,7 @@ def _database_access(sb: Sandbox, allowed: bool) -> None:
     ids = {"d": sql.Identifier(sb.db.name), "r": sql.Identifier(sb.db.user)}
     if allowed:
         _as_admin(sb, sql.SQL("GRANT CONNECT ON DATABASE {d} TO {r}").format(**ids))
+        _started_with_database(sb)
         return
     _as_admin(sb, sql.SQL("REVOKE CONNECT ON DATABASE {d} FROM PUBLIC, {r}").format(**ids))
     _as_admin(
@@ -70,6 +83,19 @@ def _database_access(sb: Sandbox, allowed: bool) -> None:
     )
 
 
+def start_database(sb: Sandbox) -> None:
+    """Stand-in for "docker start postgres": the application may connect again, and what starts with it does."""
+    _database_access(sb, allowed=True)
+
+
+def _started_with_database(sb: Sandbox) -> None:
+    hooks = {h.strip() for h in sb.env.get(DB_START_ENV, "").split(",") if h.strip()}
+    if "reseed_settings" in hooks:
+        sb.admin(_RESEED)
+    if "restart_bot" in hooks and sb.bot is not None and sb.bot._server is None:
+        sb.bot.start()
+
+
 def l1(sb: Sandbox, stmt_sql: str, drill: Drill) -> CheckResult:
     t = sb.target
     assert t is not None
@@ -77,6 +103,7 @@ def l1(sb: Sandbox, stmt_sql: str, drill: Drill) -> CheckResult:
     with connect(t.db, t.redactor, read_only=False) as db:
         since = db.one("SELECT clock_timestamp() AS at")["at"]  # type: ignore[index]
         db.rows(stmt_sql)
+        drill.marks["L1"] = since
         drill.say("L1: one-liner run as the application role")
         start, halt = time.monotonic(), None
         while halt is None and time.monotonic() - start < float(limit) / 1000 + GRACE_S:
@@ -111,6 +138,7 @@ def l2(sb: Sandbox, drill: Drill) -> CheckResult:
     url = t.bot_api_url
     bot.stop()
     stopped_at = datetime.now(UTC)
+    drill.marks["L2"] = stopped_at
     drill.say("L2: docker stop autonomous_alpha_bot")
     problems: list[str] = []
     state = {s.name: s.state for s in sb.services()}.get(BOT_SERVICE)
@@ -229,6 +257,14 @@ def run(sb: Sandbox, runbook_dir: Path | None, dump_dir: Path) -> Drill:
     for result in drill.results.values():
         result.evidence.append(Evidence("emergency drill", "\n".join(drill.procedure)))
     return drill
+
+
+def level_problem(drill: Drill, item: str) -> str | None:
+    """Why a level's drill cannot be built on (the §5.7 rows resting on it are then not verified), or None."""
+    result = drill.results.get(item)
+    if result is None:
+        return f"the drill did not reach {item}"
+    return None if result.ok else f"{item} ({emergency.LEVELS[item]}) failed: {result.summary()}"
 
 
 def outcome(item: str, drill: Drill | None, live: Callable[[], CheckResult]) -> CheckResult:

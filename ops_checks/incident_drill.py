@@ -36,6 +36,9 @@ FROM generate_series(1, 3) AS n"""
 
 @dataclass
 class Drill:
+    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
+        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
+
     capture: incident.Capture | None = None
     report: str = ""
     refused_without_root_cause: str = ""

@@ -138,6 +138,9 @@ def write_env_file(sb: Sandbox, path: Path) -> Path:
 
 @dataclass
 class Drill:
+    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
+        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
+
     gate: dict[str, CheckResult] = field(default_factory=dict)
     to_live: transition.Transition | None = None
     back: transition.Transition | None = None

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_bdd import when
+from pytest_bdd import given, parsers, when
 
-from ops_checks import emergency, emergency_drill
+from ops_checks import emergency, emergency_checklist, emergency_checklist_drill, emergency_drill
 from ops_checks.config import Target
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
+from steps.common import require
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,6 +38,7 @@ def emergency_drills(
         drill_sb.start()
         apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
         drill = emergency_drill.run(drill_sb, runbook_dir, sandbox.workdir / "emergency_audit")
+        emergency_checklist_drill.run(drill_sb, drill, sandbox.workdir / "emergency_incident")  # §5.7 after L1–L4
     finally:
         if drill_sb.bot is not None:
             drill_sb.bot.knobs.reset()  # ends what a fault left running after the stop
@@ -62,3 +64,17 @@ def l3(target: Target, emergency_drills: emergency_drill.Drill | None) -> CheckR
 @when("a security-breach shutdown is rehearsed", target_fixture="result")
 def l4(target: Target, emergency_drills: emergency_drill.Drill | None, runbook_dir: Path | None) -> CheckResult:
     return emergency_drill.outcome("5.5.1", emergency_drills, lambda: emergency.l4_ready(target, runbook_dir))
+
+
+@given(parsers.parse("emergency level {item} was carried out"))
+def level_carried_out(target: Target, emergency_drills: emergency_drill.Drill | None, item: str) -> None:
+    """A checklist row resting on a level's drill: when the level failed, that item owns the failure (sandbox)."""
+    if emergency_drills is not None:
+        require(target, emergency_drill.level_problem(emergency_drills, item))
+
+
+@when(parsers.parse("emergency checklist row {item} is verified"), target_fixture="result")
+def checklist_row(
+    target: Target, emergency_drills: emergency_drill.Drill | None, runbook_dir: Path | None, item: str
+) -> CheckResult:
+    return emergency_drill.outcome(item, emergency_drills, lambda: emergency_checklist.ready(target, item, runbook_dir))

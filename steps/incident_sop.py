@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytest_bdd import when
@@ -13,7 +14,20 @@ from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 from ops_checks.sandbox.faults import registry
-from ops_checks.sop import auth, drills, feed, funding, latency, loss, orders, prevention
+from ops_checks.sop import (
+    auth,
+    contacts,
+    drills,
+    feed,
+    funding,
+    latency,
+    loss,
+    orders,
+    prevention,
+    restore_drill,
+    reviews,
+    security_audit,
+)
 
 
 @pytest.fixture(scope="session")
@@ -151,3 +165,36 @@ def log_rotation(target: Target) -> CheckResult:
 @when("the exchange key's last rotation is read", target_fixture="result")
 def key_rotation(target: Target) -> CheckResult:
     return prevention.keys_rotated_monthly(target)
+
+
+@when("the runbooks' revisions and their recorded reviews are read", target_fixture="result")
+def runbook_reviews(target: Target, runbook_dir: Path | None) -> CheckResult:
+    return reviews.runbooks_reviewed(target, runbook_dir)
+
+
+@when("every incident past its 48-hour review meeting is looked up", target_fixture="result")
+def incident_reviews(target: Target) -> CheckResult:
+    return reviews.incidents_reviewed(target)
+
+
+@when("the audit tables are backed up and restored into a disposable database", target_fixture="result")
+def backup_restore(target: Target, sandbox: Sandbox | None) -> CheckResult:
+    if sandbox is None:
+        return restore_drill.check(target, None, None)
+    return restore_drill.check(target, sandbox.server, sandbox.workdir / "restore_drill")
+
+
+@when("the bot's database role, audit-table privileges and exchange key permissions are audited",
+      target_fixture="result")
+def security(target: Target) -> CheckResult:
+    return security_audit.audit(target)
+
+
+@when("the last disaster recovery drill is looked up", target_fixture="result")
+def dr_drill(target: Target) -> CheckResult:
+    return restore_drill.dr_drill_recorded(target)
+
+
+@when("the escalation contact list is read", target_fixture="result")
+def contact_list(target: Target) -> CheckResult:
+    return contacts.contacts_current(target)

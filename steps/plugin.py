@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ops_checks import cadence, catalogue, report, runbook_text, verdict, waivers
+from ops_checks import cadence, catalogue, redaction, report, runbook_text, verdict, waivers
 from ops_checks.catalogue import BY_ID, BY_TAG, id_for_tag
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
@@ -190,13 +190,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """After every sessionfinish (JUnit XML is written by then): verdict.json with the results digest."""
+    """After every sessionfinish (JUnit XML is written by then): scrub the result files of every secret value
+    this process has seen, then verdict.json with the results digest."""
+    scrubber = redaction.Redactor.everything_known()
+    for option in ("allure_report_dir", "xmlpath", "cucumber_json_path"):
+        path = getattr(config.option, option, None)
+        if path and Path(path).exists():
+            redaction.scrub_tree(Path(path), scrubber)
     run_dir = config.getoption("--run-dir", default=None)
     if not run_dir or OUTCOMES not in config.stash or not config.stash[OUTCOMES]:
         return
+    redaction.scrub_tree(Path(run_dir), scrubber)
     result = current_verdict(config)
     result["results_sha256"] = verdict.results_digest(Path(run_dir))
-    verdict.write(Path(run_dir), result)
+    redaction.scrub_tree(verdict.write(Path(run_dir), result), scrubber)
 
 
 def _version() -> str:

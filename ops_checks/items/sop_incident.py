@@ -1,7 +1,10 @@
 """Incident Response SOP: sop.1–sop.8 and the prevention checklist (sop.daily/weekly/monthly.N).
 
 Severities: sop.2.1 (3–10 disconnects/h) and sop.6.1 (funding spike) are the SOP's own warnings; the daily
-error-log review and the weekly/monthly hygiene boxes warn; everything the SOP acts on at once blocks.
+error-log review and the weekly/monthly hygiene boxes (records of reviews, rotations and drills) warn; everything
+the SOP acts on at once blocks, and so does sop.weekly.4: a backup that does not restore is no backup. The monthly
+security audit warns because its hard findings (Withdraw permission 2.1.1, audit DELETE 7.6.2) already block in
+every preflight.
 Drill items (sop.2.4, sop.4.2, sop.7.1, sop.8.3) run on a disposable sandbox; on live they are read-only checks.
 """
 
@@ -44,5 +47,13 @@ ITEMS: tuple[Item, ...] = (
     Item("sop.daily.3", "Resting orders within MAX_RISK_ZAR", DAILY, runbook=SOP),
     Item("sop.daily.4", "Kill switch tested within 26 h", DAILY, runbook=SOP),
     Item("sop.weekly.1", "Logs rotated within a week", WEEKLY, WARNING, runbook=SOP),
+    Item("sop.weekly.2", "Runbooks updated or reviewed within a week", WEEKLY, WARNING, runbook=SOP),
+    Item("sop.weekly.3", "Incidents past 48 h have a root cause and a review", WEEKLY, WARNING, runbook=SOP),
+    Item("sop.weekly.4", "Backup restore drill: row counts and checksums match", WEEKLY, runbook=SOP),
     Item("sop.monthly.1", "Exchange key rotated within 31 days", MONTHLY, WARNING, runbook=SOP),
+    Item("sop.monthly.2", "Security audit: least privilege (DB role, audit tables, VALR key)", MONTHLY, WARNING,
+         runbook=SOP),
+    Item("sop.monthly.3", "Disaster recovery drill passed within 31 days", MONTHLY, WARNING, runbook=SOP),
+    Item("sop.monthly.4", "Escalation contact list well formed, reviewed within 31 days", MONTHLY, WARNING,
+         runbook=SOP),
 )

@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from psycopg import sql
+
 from ops_checks import coinbase_jwt
 from ops_checks.exchange import client
 from ops_checks.http import Recorder
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, bot, chain, knob, run_sql, set_env, settle
+from ops_checks.sandbox.sop_env import write_contacts
 
 
 def _chmod_key(sb: Sandbox) -> None:
@@ -70,6 +73,23 @@ def _unrotated_log(sb: Sandbox) -> None:
         fh.seek(0)
         fh.write(f"{old}Z INFO bot started (log never rotated)\n{content}")
 
+
+def _role_createrole(sb: Sandbox) -> None:
+    """Someone gave the bot's database role CREATEROLE "to fix a migration" and never took it back."""
+    assert sb.db is not None
+    sb.admin(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(sb.db.user)).as_string(None))
+
+
+def _stale_contacts(sb: Sandbox) -> None:
+    write_contacts(Path(sb.env["ESCALATION_CONTACTS_FILE"]), reviewed_days_ago=45)
+
+
+_UNREVIEWED_INCIDENT = (
+    "INSERT INTO ops_incidents (incident_id, opened_at, opened_by, trigger, detection, root_cause, fix, "
+    "documented_by, documented_at) SELECT 'INC-' || to_char(now() - interval '3 days', 'YYYYMMDD') || '-001', "
+    "now() - interval '3 days', 'sandbox-fault', 'DAILY_LOSS_LIMIT', 'alert', 'stale settings row', "
+    "'settings reloaded', 'sandbox-fault', now() - interval '2 days'"
+)
 
 FAULTS: tuple[Fault, ...] = (
     Fault("cdp_key_file_644", "sop.1.1", "the CDP private key file is world-readable (644)", _chmod_key),
@@ -135,4 +155,20 @@ FAULTS: tuple[Fault, ...] = (
                 "WHERE secret_name IN ('VALR_API_KEY', 'VALR_API_SECRET')"),
         verdict="GO",
     ),
+    Fault("runbooks_not_reviewed", "sop.weekly.2", "the runbooks were last reviewed 10 days ago (and are older)",
+          run_sql("UPDATE ops_prevention_records SET performed_at = now() - interval '10 days' "
+                  "WHERE activity = 'runbook_review'"), verdict="GO"),
+    Fault("incident_not_reviewed", "sop.weekly.3",
+          "an incident opened 3 days ago has its root cause documented but no review meeting recorded",
+          run_sql(_UNREVIEWED_INCIDENT), verdict="GO"),
+    Fault("backup_restore_schema_drift", "sop.weekly.4",
+          "ai_debate_ledger gained a column on the server that the schema backups are restored into lacks",
+          run_sql("ALTER TABLE ai_debate_ledger ADD COLUMN reviewer_note text DEFAULT 'added by hand'")),
+    Fault("bot_role_createrole", "sop.monthly.2", "the bot's database role was granted CREATEROLE", _role_createrole,
+          verdict="GO"),
+    Fault("dr_drill_overdue", "sop.monthly.3", "the last disaster recovery drill was 40 days ago",
+          run_sql("UPDATE ops_prevention_records SET performed_at = now() - interval '40 days' "
+                  "WHERE activity = 'dr_drill'"), verdict="GO"),
+    Fault("contacts_not_reviewed", "sop.monthly.4", "the escalation contact list was last reviewed 45 days ago",
+          _stale_contacts, verdict="GO"),
 )

@@ -154,3 +154,18 @@ CREATE TABLE IF NOT EXISTS ops_incidents (
     resumed_by      text,
     resumed_at      timestamptz
 );
+
+-- Incident SOP prevention checklist (weekly/monthly): each review and drill done, with who, when and the outcome.
+-- activity: runbook_review (subject: runbook file), incident_review (subject: incident id), restore_drill and
+-- dr_drill (subject: what was restored; details: tables, rows, checksums).
+CREATE TABLE IF NOT EXISTS ops_prevention_records (
+    id            bigserial PRIMARY KEY,
+    activity      text NOT NULL
+                  CHECK (activity IN ('runbook_review', 'incident_review', 'restore_drill', 'dr_drill')),
+    subject       text NOT NULL DEFAULT '',
+    performed_at  timestamptz NOT NULL DEFAULT now(),
+    performed_by  text NOT NULL CHECK (length(btrim(performed_by)) > 0),
+    outcome       text NOT NULL CHECK (outcome IN ('passed', 'failed')),
+    details       jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX IF NOT EXISTS ops_prevention_records_idx ON ops_prevention_records (activity, subject, performed_at DESC);

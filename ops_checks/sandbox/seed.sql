@@ -42,3 +42,11 @@ INSERT INTO circuit_breaker_events (event_type, trigger_reason, operator, create
 VALUES ('MANUAL_KILL_SWITCH', 'daily kill-switch test', 'sandbox-seed', now() - interval '3 hours'),
        ('MANUAL_KILL_SWITCH_RELEASED', 'daily kill-switch test passed', 'sandbox-seed',
         now() - interval '3 hours' + interval '5 seconds');
+
+-- Incident SOP prevention checklist (weekly "Update runbooks", monthly "Disaster recovery drill"): this week's
+-- review of both runbooks and last month's DR drill. The weekly restore drill runs (and records itself) in the suite.
+INSERT INTO ops_prevention_records (activity, subject, performed_at, performed_by, outcome, details)
+VALUES ('runbook_review', 'live-trading-runbook.md', now() - interval '2 days', 'sandbox-seed', 'passed', '{}'),
+       ('runbook_review', 'incident-response-sop.md', now() - interval '2 days', 'sandbox-seed', 'passed', '{}'),
+       ('dr_drill', 'full database restore', now() - interval '10 days', 'sandbox-seed', 'passed',
+        '{"tables": 14, "rows": 1500, "checksums": "matched"}');

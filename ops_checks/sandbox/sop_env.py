@@ -3,8 +3,10 @@ the perpetual pairs the funding check reads, and a time-compressed backoff (SOP 
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ops_checks.coinbase_jwt import generate_ec_pem
@@ -19,11 +21,29 @@ def _key_file(directory: Path, name: str) -> Path:
     return path
 
 
+def write_contacts(path: Path, reviewed_days_ago: float = 5) -> None:
+    """The escalation contact list of runbook §5.6 (fictitious numbers), reviewed ``reviewed_days_ago``."""
+    reviewed = datetime.now(UTC) - timedelta(days=reviewed_days_ago)
+    doc = {
+        "reviewed_at": reviewed.isoformat(timespec="seconds"),
+        "reviewed_by": "sandbox-seed",
+        "contacts": [
+            {"priority": "P1", "role": "Primary Operator", "name": "Sandbox Primary", "phone": "+27215550101"},
+            {"priority": "P2", "role": "Secondary Operator", "name": "Sandbox Secondary", "phone": "+27215550102"},
+            {"priority": "P3", "role": "System Administrator", "name": "Sandbox Admin",
+             "email": "sysadmin@example.invalid", "slack": "#ops-escalation"},
+        ],
+    }
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
 def install(workdir: Path) -> dict[str, str]:
     keys = workdir / "cdp"
     keys.mkdir(parents=True, exist_ok=True)
     keys.chmod(0o700)
     org = uuid.uuid4()
+    contacts = workdir / "escalation_contacts.json"
+    write_contacts(contacts)
     return {
         "COINBASE_CDP_API_KEY": f"organizations/{org}/apiKeys/{uuid.uuid4()}",
         "COINBASE_CDP_PRIVATE_KEY_PATH": str(_key_file(keys, "cdp_api_key.pem")),
@@ -33,4 +53,5 @@ def install(workdir: Path) -> dict[str, str]:
         "VALR_STANDBY_API_SECRET": secrets.token_hex(32),
         "PERPETUAL_PAIRS": PERPETUAL_PAIR,
         "OPSCHECK_BACKOFF_SCALE": "0.001",
+        "ESCALATION_CONTACTS_FILE": str(contacts),
     }

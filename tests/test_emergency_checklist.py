@@ -1,0 +1,165 @@
+"""§5.7 emergency shutdown checklist: the rows verified from evidence (sandbox) and their readiness (live)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from ops_checks import emergency_checklist as ec
+from ops_checks import emergency_checklist_drill, emergency_drill
+from ops_checks.config import Target
+from ops_checks.incident import Action
+from ops_checks.result import failed, passed
+from ops_checks.sandbox import postgres
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sandbox.faults import apply as apply_faults
+
+RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
+AT = "2025-01-02T03:04:05+00:00"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[postgres.Server]:
+    srv = postgres.start_server()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def live_like(server: postgres.Server) -> Iterator[tuple[Sandbox, Target]]:
+    sb = Sandbox(server=server)
+    try:
+        t = sb.start()
+        yield sb, dataclasses.replace(t, name="live", allow_mutations=False)
+    finally:
+        sb.stop()
+
+
+def drill(server: postgres.Server, tmp_path: Path, *faults: str) -> emergency_drill.Drill:
+    sb = Sandbox(server=server)
+    try:
+        sb.start()
+        apply_faults(sb, list(faults))
+        d = emergency_drill.run(sb, RUNBOOKS if RUNBOOKS.is_dir() else None, tmp_path / "dump")
+        emergency_checklist_drill.run(sb, d, tmp_path / "incidents")
+        return d
+    finally:
+        if sb.bot is not None:
+            sb.bot.knobs.reset()
+        sb.stop()
+
+
+def rows(d: emergency_drill.Drill) -> dict[str, bool]:
+    return {k: v.ok for k, v in d.results.items() if k.startswith("5.7.")}
+
+
+# -- pure logic -----------------------------------------------------------------------------------------------------
+def test_table_fills_completed_and_time_from_the_verified_rows() -> None:
+    results = {
+        "5.7.1": passed("x", "y", "Kill switch activated: ok (at 2025-01-02T03:04:05+00:00)"),
+        "5.7.2": failed("x", "y", "Trading services stopped: NOT done: bot running"),
+    }
+    text = ec.table(results)
+    assert "| 1 | Kill switch activated | ☑ | 2025-01-02T03:04:05+00:00 |" in text
+    assert "| 2 | Trading services stopped | ☒ |  |" in text
+    assert "| 6 | Root cause identified | — |  |" in text
+
+
+def test_positions_row_needs_the_review_read_from_the_exchange(tmp_path: Path) -> None:
+    ok = Action("6.1.6", True, "1 open order(s), 2 balance(s)", "op", AT)
+    assert not ec.positions_row(tmp_path, ok).ok  # no review file
+    (tmp_path / ec.POSITIONS_FILE).write_text(json.dumps({"open_orders": [{"id": "1"}], "balances": [{}, {}]}))
+    result = ec.positions_row(tmp_path, ok)
+    assert result.ok and "2 balance(s), 1 open order(s)" in result.reason and AT in result.reason
+    down = Action("6.1.6", False, "open positions not assessed: HTTP 503", "op", AT)
+    assert "HTTP 503" in ec.positions_row(tmp_path, down).reason
+    (tmp_path / ec.POSITIONS_FILE).write_text("{not json")
+    assert "unreadable" in ec.positions_row(tmp_path, ok).reason
+    assert not ec.positions_row(None, None).ok
+
+
+def test_notified_row_needs_a_delivered_alert_naming_the_incident() -> None:
+    sent = Action("6.1.5", True, "alert webhook answered HTTP 204", "op", AT)
+    assert ec.notified_row("INC-20250102-001", [{"content": "INCIDENT INC-20250102-001 opened"}], sent).ok
+    other = ec.notified_row("INC-20250102-002", [{"content": "INCIDENT INC-20250102-001 opened"}], sent)
+    assert not other.ok and "INC-20250102-002" in other.reason
+    assert not ec.notified_row(None, [], None).ok
+
+
+def test_privilege_problems() -> None:
+    good = {
+        "incidents": True,
+        "events": True,
+        "incidents_insert": True,
+        "events_insert": True,
+        "root_cause": True,
+        "incidents_update": True,
+    }
+    assert ec.incident_problem(good) is None and ec.root_cause_problem(good) is None
+    assert "ops_incidents table" in (ec.incident_problem({**good, "incidents": False}) or "")
+    assert "circuit_breaker_events" in (ec.incident_problem({**good, "events_insert": False}) or "")
+    assert "root_cause field" in (ec.root_cause_problem({**good, "root_cause": False}) or "")
+    assert "UPDATE" in (ec.root_cause_problem({**good, "incidents_update": False}) or "")
+
+
+def test_rows_without_their_step_fail() -> None:
+    assert not ec.incident_row(None, None, None, "x").ok  # type: ignore[arg-type]
+    assert "never stopped" in ec.services_row(None, None, "", []).reason  # type: ignore[arg-type]
+    assert "never activated" in ec.kill_switch_row(None, None).reason  # type: ignore[arg-type]
+
+
+# -- sandbox: the drill ---------------------------------------------------------------------------------------------
+def test_healthy_checklist_is_filled_with_times(server: postgres.Server, tmp_path: Path) -> None:
+    d = drill(server, tmp_path)
+    assert rows(d) == dict.fromkeys(ec.ROWS, True), {k: d.results[k].reason for k in ec.ROWS}
+    for item in ec.ROWS:
+        reason = d.results[item].reason
+        assert "(at 20" in reason and "\n" not in reason
+    table = next(e.content for e in d.results["5.7.6"].evidence if e.name.startswith("§5.7"))
+    assert table.count("☑") == 6
+    assert datetime.now(UTC).strftime("%Y%m%d") in d.results["5.7.4"].reason
+
+
+@pytest.mark.parametrize(
+    ("fault", "item"),
+    [("kill_switch_reseeded_on_start", "5.7.1"), ("bot_restarts_with_database", "5.7.2")],
+)
+def test_start_up_faults_fail_only_their_row(server: postgres.Server, tmp_path: Path, fault: str, item: str) -> None:
+    d = drill(server, tmp_path, fault)
+    assert [k for k, ok in rows(d).items() if not ok] == [item]
+    assert all(d.results[k].ok for k in ("5.2.1", "5.3.1", "5.4.1", "5.5.1"))
+
+
+# -- live: readiness --------------------------------------------------------------------------------------------------
+def test_live_readiness_passes_read_only(live_like: tuple[Sandbox, Target]) -> None:
+    _, t = live_like
+    for item in ec.ROWS:
+        result = ec.ready(t, item, RUNBOOKS if RUNBOOKS.is_dir() else None)
+        assert result.ok, (item, result.reason)
+
+
+def test_live_readiness_fails_per_row(live_like: tuple[Sandbox, Target]) -> None:
+    sb, t = live_like
+    assert sb.db is not None and sb.valr is not None
+    role = sql.Identifier(sb.db.user)
+    sb.admin(sql.SQL("REVOKE INSERT ON circuit_breaker_events FROM {}").format(role).as_string(None))
+    assert "circuit_breaker_events" in ec.ready(t, "5.7.4", None).reason
+    sb.admin(sql.SQL("REVOKE UPDATE ON ops_incidents FROM {}").format(role).as_string(None))
+    assert "UPDATE" in ec.ready(t, "5.7.6", None).reason
+    sb.valr.fail["/v1/account/balances"] = 503
+    assert "VALR cannot be read" in ec.ready(t, "5.7.3", None).reason
+    no_hook = dataclasses.replace(t, env={k: v for k, v in t.env.items() if k != "DISCORD_WEBHOOK_URL"})
+    assert "DISCORD_WEBHOOK_URL" in ec.ready(no_hook, "5.7.5", None).reason
+
+    def no_list() -> list:  # type: ignore[type-arg]
+        raise RuntimeError("docker not reachable")
+
+    assert "service list unavailable" in ec.ready(dataclasses.replace(t, list_services=no_list), "5.7.2", None).reason
