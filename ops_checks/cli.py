@@ -126,6 +126,9 @@ def preflight(
     cadence: Annotated[
         str | None, typer.Option(help="also run the SOP prevention items of this cadence: weekly, monthly")
     ] = None,
+    features: Annotated[
+        str | None, typer.Option(help="only these feature files (comma-separated globs, e.g. '1_*.feature')")
+    ] = None,
 ) -> None:
     """Run the go/no-go checks and print the verdict."""
     if target not in ("sandbox", "live"):
@@ -168,6 +171,8 @@ def preflight(
     if runbook is not None:
         argv += ["--runbook", str(runbook.resolve())]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    if features:
+        env["OPSCHECK_FEATURES"] = features
     try:
         subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:

@@ -116,10 +116,15 @@ def l1(sb: Sandbox, stmt_sql: str, drill: Drill) -> CheckResult:
             "no HALT", f"HALT within {limit} ms", "after the L1 one-liner the bot never decided HALT_KILL_SWITCH", *ev
         )
     ms = round((halt["timestamp_utc"] - since).total_seconds() * 1000, 1)
+    log_deadline = time.monotonic() + GRACE_S  # the bot writes its log line just after the decision row
     try:
-        logged = [
-            ln for ln in logs.recent_lines(t.log_dir, since) if "HALT" in ln.text and "HALT_KILL_SWITCH" in ln.text
-        ]
+        while True:
+            logged = [
+                ln for ln in logs.recent_lines(t.log_dir, since) if "HALT" in ln.text and "HALT_KILL_SWITCH" in ln.text
+            ]
+            if logged or time.monotonic() >= log_deadline:
+                break
+            time.sleep(POLL_S * 5)
     except logs.LogError as exc:
         return failed(f"HALT in {ms} ms", "HALT in the bot's log", f"bot log unreadable: {exc}", *ev)
     if not logged:

@@ -60,8 +60,18 @@ def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env:
     section = expected.split(".")[0] + "."
     optional = cadence.of_item(expected)
     extra = ["--cadence", optional] if optional else []
+    top = expected.split(".")[0]
     run = preflight(
-        tmp_path, "--no-html", "--sandbox-fault", fault, "-m", section_selection(expected), *extra, env=shared_pg_env
+        tmp_path,
+        "--no-html",
+        "--sandbox-fault",
+        fault,
+        "-m",
+        section_selection(expected),
+        "--features",
+        f"{top}_*.feature",
+        *extra,
+        env=shared_pg_env,
     )
     assert run.verdict is not None, run.output[-3000:]
     assert run.verdict["verdict"] == expected_verdict
