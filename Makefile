@@ -13,7 +13,7 @@ preflight: install tools
 	$(VENV)/bin/opscheck preflight
 
 test: install tools
-	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	$(PY) -m pytest -n 3 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -19,11 +19,27 @@ from tests.preflight_runner import preflight
 pytestmark = [pytest.mark.fault_matrix, pytest.mark.slow]
 
 
+def top_section(item_id: str) -> str:
+    """The runbook section a fault is scoped to: "1" … "8" for the live runbook; "sop.1" … "sop.8",
+    "sop.daily" … for the incident SOP, whose numbered sections are independent procedures (DESIGN.md §4)."""
+    parts = item_id.split(".")
+    return ".".join(parts[:2]) if parts[0] == "sop" else parts[0]
+
+
 def section_selection(item_id: str) -> str:
     """The marker expression selecting every subsection of the item's top-level runbook section."""
-    top = item_id.split(".")[0]
-    subsections = sorted({i.section.split(" ")[0] for i in ITEMS if i.id.split(".")[0] == top})
+    top = top_section(item_id)
+    subsections = sorted({i.section.split(" ")[0] for i in ITEMS if top_section(i.id) == top})
     return " or ".join(f"section_{s.replace('.', '_')}" for s in subsections)
+
+
+def feature_glob(item_id: str) -> str:
+    """The feature files holding that section (sop.4 → sop_4_*, sop.daily → sop_prevention_daily*)."""
+    top = top_section(item_id)
+    if top.startswith("sop."):
+        tail = top.split(".")[1]
+        return f"sop_{tail}_*.feature" if tail.isdigit() else f"sop_prevention_{tail}*.feature"
+    return f"{top}_*.feature"
 
 
 def test_healthy_sandbox_is_go(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
@@ -57,10 +73,9 @@ def assert_evidence(run_dir: Path | None) -> None:
 def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
     expected = registry()[fault].item
     expected_verdict = registry()[fault].verdict
-    section = expected.split(".")[0] + "."
+    section = top_section(expected) + "."
     optional = cadence.of_item(expected)
     extra = ["--cadence", optional] if optional else []
-    top = expected.split(".")[0]
     run = preflight(
         tmp_path,
         "--no-html",
@@ -69,7 +84,7 @@ def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env:
         "-m",
         section_selection(expected),
         "--features",
-        f"{top}_*.feature",
+        feature_glob(expected),
         *extra,
         env=shared_pg_env,
     )
