@@ -18,3 +18,9 @@ def shared_pg_env() -> Iterator[dict[str, str]]:
         yield dict(os.environ, **{postgres.DSN_ENV: server.admin_dsn})
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def server(shared_pg_env: dict[str, str]) -> postgres.Server:
+    """This worker's shared server, for tests that build disposable sandboxes (``Sandbox(server=server)``)."""
+    return postgres.Server(shared_pg_env[postgres.DSN_ENV], "dsn")

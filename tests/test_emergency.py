@@ -17,15 +17,6 @@ from ops_checks.sandbox.faults import apply as apply_faults
 RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[postgres.Server]:
-    srv = postgres.start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def drill(server: postgres.Server, tmp_path: Path, *faults: str) -> emergency_drill.Drill:
     sb = Sandbox(server=server)
     try:

@@ -24,15 +24,6 @@ RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
 AT = "2025-01-02T03:04:05+00:00"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[postgres.Server]:
-    srv = postgres.start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 @pytest.fixture
 def live_like(server: postgres.Server) -> Iterator[tuple[Sandbox, Target]]:
     sb = Sandbox(server=server)

@@ -20,15 +20,6 @@ from ops_checks.sandbox.environment import Sandbox
 CAPTURE_BOUND_S = 20.0  # 200k decisions in the window, on two loaded cores
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[postgres.Server]:
-    srv = postgres.start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 @pytest.fixture()
 def sb(server: postgres.Server) -> Iterator[Sandbox]:
     box = Sandbox(server=server)

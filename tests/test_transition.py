@@ -119,15 +119,6 @@ def test_gate_requirements(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------------- sandbox
 @pytest.fixture(scope="module")
-def server() -> Iterator[postgres.Server]:
-    srv = postgres.start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
 def preflight_dir(server: postgres.Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real pre-transition preflight (GO) on a sandbox, reused by the procedure tests as 'the last preflight'."""
     with Sandbox(server=server) as sb:
