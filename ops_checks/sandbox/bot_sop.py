@@ -158,14 +158,19 @@ class SopState:
         k = self.bot.knobs
         breached = pnl <= -limit or losses >= max_losses
         if breached and k.breach_handler and not self._breach_tripped:
-            self._breach_tripped = True
             reason = "DAILY_LOSS_LIMIT" if pnl <= -limit else "MAX_CONSECUTIVE_LOSSES"
             with conn.transaction():
-                conn.execute(
+                # the breach is re-checked inside the UPDATE: a P&L reset committed since the read above wins
+                tripped = conn.execute(
                     "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = %s,"
-                    " circuit_breaker_triggered_at = now(), updated_at = now() WHERE id = 1",
+                    " circuit_breaker_triggered_at = now(), updated_at = now() WHERE id = 1"
+                    " AND (daily_pnl_pct <= -daily_loss_limit_pct OR consecutive_losses >= max_consecutive_losses)"
+                    " RETURNING id",
                     (reason,),
-                )
+                ).fetchone()
+                if tripped is None:
+                    return
+                self._breach_tripped = True
                 conn.execute(
                     "INSERT INTO circuit_breaker_events (event_type, trigger_reason, daily_pnl_pct, operator)"
                     " VALUES (%s, %s, %s, %s)",
