@@ -16,19 +16,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from ops_checks import prometheus
 from ops_checks.config import Target
 from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.prometheus import MetricsError
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
 DRIFT_GAUGE = "exchange_clock_drift_ms"
 DRIFT_EXCEEDED = "exchange_clock_drift_exceeded_total"
 SYNC_FAILURES = "exchange_time_sync_failures_total"
-
-
-class MetricsError(Exception):
-    """The metrics could not be read; one-line reason."""
 
 
 @dataclass(frozen=True)
@@ -41,21 +37,9 @@ class Scrape:
 
 
 def scrape(t: Target) -> Scrape:
-    rec = Recorder(t.redactor)
-    try:
-        resp = request("GET", t.metrics_url, recorder=rec)
-    except HttpError as exc:
-        raise MetricsError(str(exc)) from exc
-    if resp.status_code != 200:
-        raise MetricsError(f"metrics endpoint answered HTTP {resp.status_code}")
-    samples: dict[str, list[float]] = {}
-    try:
-        for family in text_string_to_metric_families(resp.text):
-            for s in family.samples:
-                samples.setdefault(s.name, []).append(float(s.value))
-    except (ValueError, TypeError, IndexError) as exc:
-        raise MetricsError(f"metrics are not valid Prometheus text: {str(exc)[:120]}") from exc
-    return Scrape(samples, rec.render())
+    """One scrape (ops_checks.prometheus), label sets folded: §8.5 reads each series by name only."""
+    labelled = prometheus.scrape(t)
+    return Scrape({n: [v for _, v in vals] for n, vals in labelled.samples.items()}, labelled.http)
 
 
 def window_s(t: Target) -> int:

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from ops_checks.config import DbParams
 from ops_checks.sandbox import postgres
+from ops_checks.secret import Secret
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,18 @@ def shared_pg_env() -> Iterator[dict[str, str]]:
 def server(shared_pg_env: dict[str, str]) -> postgres.Server:
     """This worker's shared server, for tests that build disposable sandboxes (``Sandbox(server=server)``)."""
     return postgres.Server(shared_pg_env[postgres.DSN_ENV], "dsn")
+
+
+@pytest.fixture(scope="module")
+def database(server: postgres.Server) -> Iterator[postgres.Database]:
+    """A seeded sandbox database of its own for one test module, on the worker's shared server."""
+    db = postgres.create_database(server)
+    try:
+        yield db
+    finally:
+        postgres.drop_database(db)
+
+
+@pytest.fixture(scope="module")
+def params(database: postgres.Database) -> DbParams:
+    return DbParams(database.host, database.port, database.name, database.user, Secret(database.password))

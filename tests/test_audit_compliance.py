@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,22 +16,6 @@ from ops_checks.audit_settings import AuditSettings
 from ops_checks.config import DbParams
 from ops_checks.redaction import Redactor
 from ops_checks.sandbox import postgres
-from ops_checks.secret import Secret
-
-
-@pytest.fixture(scope="module")
-def database(shared_pg_env: dict[str, str]) -> Iterator[postgres.Database]:
-    server = postgres.Server(shared_pg_env[postgres.DSN_ENV], "dsn")
-    db = postgres.create_database(server)
-    try:
-        yield db
-    finally:
-        postgres.drop_database(db)
-
-
-@pytest.fixture(scope="module")
-def params(database: postgres.Database) -> DbParams:
-    return DbParams(database.host, database.port, database.name, database.user, Secret(database.password))
 
 
 def this_month() -> date:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,21 +21,6 @@ from ops_checks.secret import Secret
 
 REPO = Path(__file__).resolve().parents[1]
 DECISIONS = "policy_decisions.csv"
-
-
-@pytest.fixture(scope="module")
-def database(shared_pg_env: dict[str, str]) -> Iterator[postgres.Database]:
-    server = postgres.Server(shared_pg_env[postgres.DSN_ENV], "dsn")
-    db = postgres.create_database(server)
-    try:
-        yield db
-    finally:
-        postgres.drop_database(db)
-
-
-@pytest.fixture(scope="module")
-def params(database: postgres.Database) -> DbParams:
-    return DbParams(database.host, database.port, database.name, database.user, Secret(database.password))
 
 
 def day_range() -> tuple[datetime, datetime]:

@@ -7,8 +7,8 @@ Metrics: ``websocket_disconnects_last_hour``, ``websocket_downtime_seconds``, ``
 from __future__ import annotations
 
 from ops_checks.config import Target
+from ops_checks.prometheus import Metrics, MetricsError, scrape
 from ops_checks.result import CheckResult, failed, passed
-from ops_checks.sop.metrics import Metrics, MetricsError, scrape
 
 WARN_PER_HOUR = 3
 CRITICAL_PER_HOUR = 10

@@ -8,8 +8,8 @@ import time
 from ops_checks.config import Target
 from ops_checks.exchange import client
 from ops_checks.http import Recorder
+from ops_checks.prometheus import MetricsError, scrape
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.metrics import MetricsError, scrape
 from ops_checks.valr.client import ValrError
 
 P95_LIMIT_MS = 500.0

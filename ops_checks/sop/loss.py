@@ -11,8 +11,8 @@ from decimal import Decimal
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
 from ops_checks.http import Recorder
+from ops_checks.prometheus import MetricsError, scrape
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.metrics import MetricsError, scrape
 from ops_checks.sop.valr_extra import ValrCallError, open_orders
 
 SETTINGS = (

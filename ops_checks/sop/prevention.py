@@ -20,8 +20,8 @@ from ops_checks import logs
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
 from ops_checks.http import Recorder
+from ops_checks.prometheus import MetricsError, scrape
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.metrics import MetricsError, scrape
 from ops_checks.sop.valr_extra import ValrCallError, open_orders
 
 KILL_SWITCH_TEST_MAX_AGE_H = 26

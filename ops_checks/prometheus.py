@@ -1,4 +1,4 @@
-"""The bot's Prometheus metrics, with labels, for the SOP checks (one scrape per check)."""
+"""The bot's Prometheus metrics, labels kept: one scrape parsed with prometheus_client's parser (no regexes)."""
 
 from __future__ import annotations
 
