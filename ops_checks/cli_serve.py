@@ -9,17 +9,15 @@ import typer
 import uvicorn
 
 from ops_checks import serve, verdict
-from ops_checks.catalogue import ITEMS
+from ops_checks.catalogue import BY_TAG, ITEMS
 
-MUTATING_IDS_FILE = Path(__file__).resolve().parents[1] / "features"
+FEATURES = Path(__file__).resolve().parents[1] / "features"
 
 
 def mutating_ids() -> set[str]:
     """Item ids whose scenario carries @mutating, read from the feature files."""
-    from ops_checks.catalogue import BY_TAG
-
     ids: set[str] = set()
-    for feature in MUTATING_IDS_FILE.glob("*.feature"):
+    for feature in FEATURES.glob("*.feature"):
         for line in feature.read_text(encoding="utf-8").splitlines():
             tags = line.split()
             if "@mutating" in tags:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ops_checks import cadence, catalogue, redaction, report, runbook_text, verdict, waivers
-from ops_checks.catalogue import BY_ID, BY_TAG, id_for_tag
+from ops_checks import __version__, cadence, catalogue, redaction, report, runbook_text, verdict, waivers
+from ops_checks.catalogue import BY_ID, id_for_tag
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
 OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
@@ -176,7 +176,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             {
                 "operator": config.getoption("--operator") or "",
                 "witness": config.getoption("--witness") or "",
-                "ops_checks": _version(),
+                "ops_checks": __version__,
             }
         )
         report.write_environment(Path(alluredir), info)
@@ -204,12 +204,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     result = current_verdict(config)
     result["results_sha256"] = verdict.results_digest(Path(run_dir))
     redaction.scrub_tree(verdict.write(Path(run_dir), result), scrubber)
-
-
-def _version() -> str:
-    from ops_checks import __version__
-
-    return __version__
-
-
-__all__ = ["BY_TAG", "runbook_item"]
