@@ -91,7 +91,8 @@ def connect(
 ) -> Iterator[Db]:
     """Connect with a 3 s connect timeout and a 5 s statement timeout; raises DbError with a one-line reason."""
     ro = params.read_only if read_only is None else read_only
-    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
+    # search_path: the bot's tables in public, the suite's own tables in schema opscheck (`opscheck init`).
+    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC -c search_path=public,opscheck"
     if ro:
         options += " -c default_transaction_read_only=on"
     if extra_options:

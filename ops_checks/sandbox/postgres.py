@@ -26,8 +26,10 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-SCHEMA = Path(__file__).with_name("schema.sql")
+SCHEMA_DIR = Path(__file__).with_name("schema")  # the reference model of TRADE_BOT's migrations 001-026
 SEED = Path(__file__).with_name("seed.sql")
+OPSCHECK_SCHEMA = Path(__file__).parents[1] / "install" / "opscheck_schema.sql"
+BOT_ROLE = "app_trading"
 DSN_ENV = "OPSCHECK_SANDBOX_DSN"
 UNPRIVILEGED_USERS = ("postgres", "nobody")
 
@@ -236,16 +238,47 @@ def start_server() -> Server:
     return _start_local_cluster()
 
 
-def create_database(server: Server, *, seed: bool = True) -> Database:
-    """Create this session's database and application role, apply the reference schema and seed data."""
+class MigrationError(ProvisionError):
+    """An operator's migration file failed; str() names the file and the first line of the error."""
+
+
+def migration_files(directory: Path) -> list[Path]:
+    """``DIR/*.sql`` in lexical order, as docker-entrypoint-initdb.d applies them."""
+    if not directory.is_dir():
+        raise MigrationError(f"--migrations {directory}: not a directory")
+    files = sorted(p for p in directory.glob("*.sql") if p.is_file())
+    if not files:
+        raise MigrationError(f"--migrations {directory}: no *.sql files")
+    return files
+
+
+def apply_sql_files(dsn: str, files: list[Path]) -> None:
+    """Apply each file in its own transaction; stop at the first error (psql -v ON_ERROR_STOP=1)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for path in files:
+            try:
+                with conn.transaction():
+                    conn.execute(path.read_text())  # type: ignore[arg-type]
+            except psycopg.Error as exc:
+                raise MigrationError(f"migration {path.name} failed: {str(exc).splitlines()[0]}") from exc
+
+
+def create_database(server: Server, *, seed: bool = True, migrations: Path | None = None) -> Database:
+    """Create this session's database and login role, then the bot's schema (the reference model, or the
+    operator's own migration files), the suite's ``opscheck`` schema and the seed data.
+
+    The session's role is a member of ``app_trading``: it has exactly the privileges the schema grants the
+    bot's role in this database, nothing more.
+    """
     tag = secrets.token_hex(4)
     name, role, password = f"autonomous_alpha_{tag}", f"app_trading_{tag}", secrets.token_urlsafe(24)
     params = conninfo_to_dict(server.admin_dsn)
     try:
         with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
-            )
+            if migrations is not None and not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'autonomous_alpha'"
+            ).fetchone():
+                name = "autonomous_alpha"  # the bot's migrations name their database (GRANT CONNECT ON DATABASE …)
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         db = Database(
             host=str(params.get("host", "127.0.0.1")),
@@ -255,19 +288,45 @@ def create_database(server: Server, *, seed: bool = True) -> Database:
             password=password,
             admin_dsn=server.admin_dsn,
         )
+        bot_schema = migration_files(migrations) if migrations is not None else sorted(SCHEMA_DIR.glob("*.sql"))
+        apply_sql_files(db.admin_db_dsn, bot_schema)
         with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
-            conn.execute(SCHEMA.read_text())  # type: ignore[arg-type]
-            if seed:
-                conn.execute(SEED.read_text())  # type: ignore[arg-type]
-            grants = sql.SQL(
-                "GRANT USAGE ON SCHEMA public TO {r}; "
-                "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {r}; "
-                "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}"
-            ).format(r=sql.Identifier(role))
-            conn.execute(grants)
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BOT_ROLE,)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(BOT_ROLE)))
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                    sql.Identifier(role), sql.Literal(password), sql.Identifier(BOT_ROLE)
+                )
+            )
+        install_opscheck(db.admin_db_dsn, grant_to=BOT_ROLE)
+        if seed:
+            try:
+                apply_sql_files(db.admin_db_dsn, [SEED])
+            except MigrationError as exc:
+                raise MigrationError(f"the sandbox seed does not fit this schema: {exc}") from exc
+    except MigrationError:
+        drop_database_named(server.admin_dsn, name, role)
+        raise
     except psycopg.Error as exc:
+        drop_database_named(server.admin_dsn, name, role)
         raise ProvisionError(f"could not create the sandbox database: {str(exc).splitlines()[0]}") from exc
     return db
+
+
+def install_opscheck(admin_dsn: str, *, grant_to: str) -> None:
+    """Create the suite's own schema (idempotent) and grant the bot's role what the suite's records need."""
+    from ops_checks.install.opscheck import install
+
+    install(admin_dsn, grant_to=grant_to)
+
+
+def drop_database_named(admin_dsn: str, name: str, role: str) -> None:
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    except psycopg.Error:
+        pass
 
 
 def drop_database(db: Database) -> None:
