@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ops_checks import safe_read
+
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXPORT = re.compile(r"export\s+")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
@@ -32,10 +34,9 @@ class _Syntax(Exception):
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse ``path``; raises ConfigError("<path>:<line>: <problem>") for anything but a clean file."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise ConfigError(f"{path}: cannot read env file: {reason}") from None
+        raw = safe_read.read_bytes(path)
+    except safe_read.UnsafeFile as exc:
+        raise ConfigError(f"cannot read env file: {exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -12,12 +12,12 @@ from ops_checks.secret import Secret
 
 MASK = "***REDACTED***"
 SENSITIVE_NAME = re.compile(r"(key|secret|signature|password|passwd|token|authorization|reset_code|dsn)", re.I)
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@\s]+)@", re.I)
-_ASSIGNMENT = re.compile(
-    r"(?P<name>\b[\w-]*(?:key|secret|signature|password|passwd|token|authorization)[\w-]*)"
-    r"(?P<sep>\s*[=:]\s*)(?P<quote>[\"']?)(?P<value>[^\s\"',;&]+)",
-    re.I,
-)
+# Both patterns run in linear time on any input (a hostile 50 MB body must not stall a run): each starts with a
+# literal the regex engine searches for directly, and every repetition after it is bounded.
+_URL_PASSWORD = re.compile(r"://(?P<user>[^:/@\s]{1,256}):(?P<pw>[^@\s]{1,1024})@")
+_SENSITIVE_WORD = re.compile(r"key|secret|signature|password|passwd|token|authorization", re.I)
+_NAME_TAIL = re.compile(r"[\w-]{0,64}")
+_SEP_VALUE = re.compile(r"(?P<sep>\s{0,8}[=:]\s{0,8})(?P<quote>[\"']?)(?P<value>[^\s\"',;&]+)")
 
 
 _KNOWN: set[str] = set()  # every secret value registered with any redactor in this process
@@ -47,8 +47,9 @@ class Redactor:
     def text(self, text: str) -> str:
         for value in sorted(self._values, key=len, reverse=True):
             text = text.replace(value, MASK)
-        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-        return _ASSIGNMENT.sub(lambda m: f"{m['name']}{m['sep']}{m['quote']}{MASK}", text)
+        if "://" in text:
+            text = _URL_PASSWORD.sub(lambda m: f"://{m['user']}:{MASK}@", text)
+        return _mask_assignments(text)
 
     def mapping(self, data: Any) -> Any:
         """Redact a JSON-like structure: sensitive field names are masked whole, strings are scrubbed."""
@@ -72,6 +73,27 @@ class Redactor:
 
     def json(self, data: Any) -> str:
         return json.dumps(self.mapping(data), indent=2, default=str, sort_keys=True)
+
+
+def _mask_assignments(text: str) -> str:
+    """Mask the value of ``<name containing key|secret|…> = value`` (or ``:``); linear in the text's length."""
+    out: list[str] = []
+    last = 0
+    scanned = 0  # the end of the last name examined: later keywords inside it end the same name
+    for word in _SENSITIVE_WORD.finditer(text):
+        if word.start() < max(last, scanned):
+            continue
+        scanned = _NAME_TAIL.match(text, word.end()).end()  # type: ignore[union-attr]
+        m = _SEP_VALUE.match(text, scanned)
+        if m is None:
+            continue
+        out.append(text[last : m.start("value")])
+        out.append(MASK)
+        last = m.end("value")
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 def scrub_values(text: str, redactor: Redactor) -> str:

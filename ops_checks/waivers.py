@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from ops_checks import safe_read
+
 UNWAIVABLE_PREFIXES = ("4.", "7.5.")
 UNWAIVABLE_ITEMS = ("1.3.1",)
 
@@ -43,9 +45,9 @@ def never_waivable(item_id: str) -> bool:
 
 def load(path: Path) -> list[Waiver]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WaiverError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        data = safe_read.load_yaml(safe_read.read_text(path))
+    except safe_read.UnsafeFile as exc:
+        raise WaiverError(f"cannot read waivers: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

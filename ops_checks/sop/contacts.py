@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ops_checks import safe_read
 from ops_checks.config import Target
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
@@ -100,9 +101,9 @@ def contacts_current(t: Target) -> CheckResult:
         return failed("not set", EXPECTED, f"{ENV} is not set: no escalation contact list")
     path = Path(raw)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        return failed("unreadable", EXPECTED, f"contact list {path} unreadable: {exc.strerror or type(exc).__name__}")
+        doc = json.loads(safe_read.read_text(path))
+    except safe_read.UnsafeFile as exc:
+        return failed("unreadable", EXPECTED, f"contact list unreadable: {exc}")
     except ValueError as exc:
         return failed("malformed", EXPECTED, f"contact list {path} is not JSON: {str(exc).splitlines()[0]}")
     ev = Evidence("escalation contacts (masked)", t.redactor.text(_listing(doc)))
