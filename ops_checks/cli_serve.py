@@ -35,7 +35,7 @@ def serve_cmd(
     """Serve /healthz (200 GO, 503 NO-GO) and /metrics from read-only runs repeated every --interval seconds."""
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
-    if not serve.loopback(host) or not port.isdigit():
+    if not serve.loopback(host) or not port.isdigit() or not 0 < int(port) < 65536:
         typer.echo(f"opscheck: cannot run: --listen must be a loopback address:port, not {listen!r}", err=True)
         raise typer.Exit(verdict.EXIT_CANNOT_RUN)
     if interval < 1:
@@ -46,6 +46,10 @@ def serve_cmd(
     typer.echo(f"serving http://{listen}/healthz and /metrics; {len(ITEMS)} items known, "
                f"{len(monitor.mutating_ids)} mutating items never run")
     try:
-        uvicorn.run(serve.app(monitor.cache), host=host, port=int(port), log_level="warning", access_log=False)
+        uvicorn.run(serve.app(monitor.cache, monitor.stale), host=host, port=int(port), log_level="warning",
+                    access_log=False)
+    except (OSError, SystemExit) as exc:
+        typer.echo(f"opscheck: cannot run: cannot listen on {listen}: {exc}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
     finally:
         monitor.stop()

@@ -1,6 +1,9 @@
 """``opscheck serve``: re-runs the read-only items on an interval and serves the cached verdict.
 
-``/healthz`` answers 200 for GO and 503 for NO-GO (or before the first run), the body being verdict.json;
+``/healthz`` answers 200 for GO and 503 for NO-GO (or before the first run), the body being verdict.json; it
+turns 503 with ``"stale": true`` when the last complete verdict is older than two intervals (a monitor that
+cannot run any more must not keep serving an old GO). A run that fails in any way is reported as that run's
+error and the monitor goes on; stopping the monitor ends the in-flight run (its whole process group).
 ``/metrics`` has a gauge per item and the last run's duration. Requests are answered from the cache, never by
 running checks, so a burst of scrapes costs nothing. Mutating items are never run: the preflight is started
 with ``-m "not mutating"`` and without ``--allow-mutations``; a verdict that contains a mutating item anyway is
@@ -11,11 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,7 @@ class Cache:
     verdict: dict[str, Any] | None = None
     duration_s: float | None = None
     finished_at: float | None = None
+    finished_good_at: float | None = None  # when the last run that produced a verdict finished
     runs: int = 0
     error: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,33 +63,92 @@ class Monitor:
         self.interval_s = interval_s
         self.mutating_ids = mutating_ids
         self.timeout_s = timeout_s
+        self._started_at = time.time()
         self.cache = Cache()
         self._stop = threading.Event()
+        self._proc: subprocess.Popen[str] | None = None
+        self._proc_lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="opscheck-monitor", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the loop and end the in-flight run with its whole process group (no orphaned preflight)."""
         self._stop.set()
-        self._thread.join(5)
+        self._kill_inflight()
+        self._thread.join(10)
+
+    def _kill_inflight(self) -> None:
+        with self._proc_lock:
+            proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.run_once()
+            try:
+                self.run_once()
+            except Exception as exc:  # noqa: BLE001 - one failed run must not end monitoring
+                self._record(None, 0.0, f"monitor run failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
             self._stop.wait(self.interval_s)
+
+    def stale(self, now: float | None = None) -> bool:
+        """True when the last complete verdict is older than two intervals (or there has been none for that long)."""
+        with self.cache.lock:
+            finished = self.cache.finished_good_at
+        reference = finished if finished is not None else self._started_at
+        return (now if now is not None else time.time()) - reference > 2 * self.interval_s
+
+    def _record(self, result: dict[str, Any] | None, duration: float, error: str) -> None:
+        with self.cache.lock:
+            if result is not None:
+                self.cache.verdict = result
+                self.cache.finished_good_at = time.time()
+            elif self.cache.verdict is not None:
+                self.cache.verdict = dict(self.cache.verdict, error=error)
+            self.cache.duration_s = duration
+            self.cache.finished_at = time.time()
+            self.cache.runs += 1
+            self.cache.error = error
+
+    def _run_preflight(self) -> str:
+        """Run one read-only preflight in its own process group; return an error text or ''."""
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [*self.argv, "--reports", str(self.reports)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        )
+        with self._proc_lock:
+            self._proc = proc
+        try:
+            proc.wait(self.timeout_s)
+        except subprocess.TimeoutExpired:
+            self._kill_inflight()
+            return f"the read-only preflight did not finish within {self.timeout_s:.0f} s"
+        finally:
+            with self._proc_lock:
+                self._proc = None
+        if self._stop.is_set():
+            return "monitor stopped"
+        return ""
 
     def run_once(self) -> None:
         self.reports.mkdir(parents=True, exist_ok=True)
         before = set(self.reports.iterdir())
         start = time.monotonic()
-        error = ""
         result: dict[str, Any] | None = None
-        try:
-            subprocess.run([*self.argv, "--reports", str(self.reports)], capture_output=True, text=True,
-                           timeout=self.timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            error = f"the read-only preflight did not finish within {self.timeout_s:.0f} s"
+        error = self._run_preflight()
+        self.reports.mkdir(parents=True, exist_ok=True)
         new = sorted(p for p in set(self.reports.iterdir()) - before if (p / "verdict.json").exists())
         if new:
             result = json.loads((new[-1] / "verdict.json").read_text(encoding="utf-8"))
@@ -96,12 +162,7 @@ class Monitor:
         if result is None:
             result = {"verdict": "NO-GO", "items": [], "counts": {}, "warnings": [error]}
         result = dict(result, scope="read-only items", error=error or None)
-        with self.cache.lock:
-            self.cache.verdict = result
-            self.cache.duration_s = time.monotonic() - start
-            self.cache.finished_at = time.time()
-            self.cache.runs += 1
-            self.cache.error = error
+        self._record(result, time.monotonic() - start, error)
         self._prune()
 
     def _prune(self) -> None:
@@ -134,13 +195,18 @@ def metrics_text(cache: Cache) -> str:
     return "\n".join(lines) + "\n"
 
 
-def app(cache: Cache) -> Starlette:
+def app(cache: Cache, stale: Callable[[], bool] = lambda: False) -> Starlette:
     async def healthz(request: Request) -> Response:
         with cache.lock:
-            verdict = cache.verdict
+            verdict, error = cache.verdict, cache.error
+        is_stale = stale()
         if verdict is None:
-            return JSONResponse({"verdict": "UNKNOWN", "reason": "first read-only run not finished"}, 503)
-        return JSONResponse(verdict, 200 if verdict.get("verdict") == "GO" else 503)
+            body = {"verdict": "UNKNOWN", "reason": error or "first read-only run not finished", "stale": is_stale}
+            return JSONResponse(body, 503)
+        body = dict(verdict, stale=is_stale)
+        if is_stale:
+            body["reason"] = f"stale: no complete verdict for over two intervals; last error: {error or 'none'}"
+        return JSONResponse(body, 200 if verdict.get("verdict") == "GO" and not is_stale else 503)
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(metrics_text(cache), media_type="text/plain; version=0.0.4")

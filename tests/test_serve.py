@@ -109,3 +109,68 @@ def test_serve_under_load(tmp_path: Path, shared_pg_env: dict[str, str]) -> None
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_monitor_survives_a_removed_reports_dir_and_goes_stale(tmp_path: Path) -> None:
+    """Issue 13 §7: `make clean` removes the reports dir under a running serve; the monitor reports it and
+    /healthz turns 503 with "stale": true once the last complete verdict is older than two intervals."""
+    items = [{"id": "1.1.1", "status": "passed", "severity": "blocker"}]
+    reports = tmp_path / "r"
+    monitor = serve.Monitor(fake_preflight(tmp_path, items), reports, 1, set())
+    monitor.run_once()
+    assert monitor.cache.verdict is not None and monitor.cache.verdict["verdict"] == "GO"
+    # from now on every run fails: the fake preflight's script is gone, and so is the reports dir
+    (tmp_path / "fake.py").unlink()
+    import shutil
+
+    shutil.rmtree(reports)
+    monitor.start()
+    try:
+        deadline = time.monotonic() + 30
+        while monitor.cache.runs < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert monitor.cache.runs >= 3, "the monitor thread died"
+        assert monitor._thread.is_alive()
+        assert "no verdict" in monitor.cache.error
+        assert monitor.stale(now=time.time() + 3)
+    finally:
+        monitor.stop()
+    from starlette.testclient import TestClient
+
+    with TestClient(serve.app(monitor.cache, lambda: monitor.stale(now=time.time() + 3))) as tc:
+        r = tc.get("/healthz")
+    assert r.status_code == 503 and r.json()["stale"] is True
+
+
+def test_stop_ends_the_inflight_run(tmp_path: Path) -> None:
+    """Ctrl-C on serve must not leave its in-flight preflight running with PPID 1."""
+    pidfile = tmp_path / "pid"
+    script = tmp_path / "slow.py"
+    script.write_text(f"import os, time, pathlib\npathlib.Path({str(pidfile)!r}).write_text(str(os.getpid()))\n"
+                      "time.sleep(120)\n")
+    monitor = serve.Monitor([sys.executable, str(script)], tmp_path / "r", 60, set())
+    monitor.start()
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    monitor.stop()
+    import os
+
+    deadline = time.monotonic() + 10
+    alive = True
+    while alive and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            time.sleep(0.05)
+        except ProcessLookupError:
+            alive = False
+    assert not alive, "the in-flight preflight outlived serve"
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:abc", "0.0.0.0:9109"])
+def test_bad_listen_values_exit_2(listen: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "ops_checks.cli", "serve", "--listen", listen],
+                       capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
