@@ -24,6 +24,7 @@ from ops_checks import (
     cli_drift,
     cli_env,
     cli_incident,
+    cli_init,
     cli_killswitch,
     cli_serve,
     cli_signoff,
@@ -33,6 +34,7 @@ from ops_checks import (
     waivers,
 )
 from ops_checks.config import ConfigError, live_target, load_env
+from ops_checks.sandbox import postgres
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 900
@@ -129,6 +131,10 @@ def preflight(
     features: Annotated[
         str | None, typer.Option(help="only these feature files (comma-separated globs, e.g. '1_*.feature')")
     ] = None,
+    migrations: Annotated[
+        Path | None,
+        typer.Option(help="sandbox: build the bot's schema from DIR/*.sql (lexical order) instead of the model"),
+    ] = None,
 ) -> None:
     """Run the go/no-go checks and print the verdict."""
     if target not in ("sandbox", "live"):
@@ -151,8 +157,14 @@ def preflight(
             raise _fail_to_start(str(exc)) from None
     elif env_file is not None:
         raise _fail_to_start("--env-file applies to --target live only")
+    if migrations is not None and target != "sandbox":
+        raise _fail_to_start("--migrations applies to --target sandbox only")
     if bool(operator) != bool(witness) or (operator and operator.strip().lower() == (witness or "").strip().lower()):
         raise _fail_to_start("a signed run needs both --operator and --witness, and they must be different people")
+    if operator and (features or select):
+        raise _fail_to_start("a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
+                             "drop --operator/--witness or run the whole preflight")
+    server = _migrations_server(migrations) if migrations is not None else None
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
     argv = pytest_argv(
@@ -173,15 +185,21 @@ def preflight(
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if features:
         env["OPSCHECK_FEATURES"] = features
+    if server is not None:
+        env[postgres.DSN_ENV] = server.admin_dsn
+        env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
     try:
         subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise _fail_to_start(f"the checks did not finish within {RUN_TIMEOUT_S} s") from None
+    finally:
+        if server is not None:
+            server.stop()
     verdict_path = run_dir / "verdict.json"
     if not verdict_path.exists():
         raise _fail_to_start(f"the checks produced no verdict (see the output above); run dir {run_dir}")
     result = json.loads(verdict_path.read_text(encoding="utf-8"))
-    if operator and witness:
+    if operator and witness and result["verdict"] != verdict.PARTIAL:
         result, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
                                                       run_id=run_dir.name, operator=operator, witness=witness)
         verdict.write(run_dir, result)
@@ -190,7 +208,23 @@ def preflight(
         _render_html(run_dir, target)
     typer.echo(f"\nreport: {run_dir}")
     typer.echo(f"VERDICT: {result['verdict']}")
-    raise typer.Exit(verdict.EXIT_GO if result["verdict"] == verdict.GO else verdict.EXIT_NO_GO)
+    raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
+
+
+def _migrations_server(directory: Path) -> postgres.Server:
+    """``--migrations DIR``: prove the files apply (stop on error) and the seed fits, on a throwaway database,
+    before any check runs; the pytest run then gets this server and the directory through its environment."""
+    try:
+        server = postgres.start_server()
+    except postgres.ProvisionError as exc:
+        raise _fail_to_start(f"--migrations: no Postgres server: {exc}") from None
+    try:
+        db = postgres.create_database(server, migrations=directory.resolve())
+    except postgres.ProvisionError as exc:
+        server.stop()
+        raise _fail_to_start(f"--migrations {directory}: {exc}") from None
+    postgres.drop_database(db)
+    return server
 
 
 def _render_html(run_dir: Path, target: str) -> None:
@@ -220,6 +254,7 @@ app.add_typer(cli_killswitch.app, name="kill-switch")  # opscheck kill-switch st
 app.add_typer(cli_audit.app, name="audit")  # opscheck audit export|verify|compliance (runbook §7)
 app.command("transition")(cli_transition.transition_cmd)  # opscheck transition --to LIVE|DRY_RUN (§3)
 app.add_typer(cli_incident.app, name="incident")  # opscheck incident capture|document|report|resume (§6)
+app.command("init")(cli_init.init_cmd)  # opscheck init: the suite's own schema and the bot role's grants
 
 
 def main() -> None:

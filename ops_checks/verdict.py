@@ -14,8 +14,9 @@ from ops_checks.catalogue import BLOCKER, BY_ID, section_of
 from ops_checks.waivers import Waiver, never_waivable
 
 PASSED, FAILED, BROKEN, SKIPPED, WAIVED = "passed", "failed", "broken", "skipped", "waived"
-GO, NO_GO = "GO", "NO-GO"
-EXIT_GO, EXIT_NO_GO, EXIT_CANNOT_RUN = 0, 1, 2
+GO, NO_GO, PARTIAL = "GO", "NO-GO", "PARTIAL"
+EXIT_GO, EXIT_NO_GO, EXIT_CANNOT_RUN, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_CODES = {GO: EXIT_GO, NO_GO: EXIT_NO_GO, PARTIAL: EXIT_PARTIAL}
 
 
 @dataclass
@@ -40,19 +41,28 @@ def outcome(item_id: str, status: str, reason: str = "", target: str | None = No
     )
 
 
-def decide(items: list[ItemOutcome]) -> str:
-    """GO only when there is at least one item and every blocker passed (or is under an approved waiver)."""
+def decide(items: list[ItemOutcome], *, partial: bool = False) -> str:
+    """GO only when there is at least one item and every blocker passed (or is under an approved waiver).
+
+    A run that left out items of the default preflight (``partial``) is at best PARTIAL, never GO.
+    """
     if not items:
         return NO_GO
-    return GO if all(i.status in (PASSED, WAIVED) for i in items if i.severity == BLOCKER) else NO_GO
+    if not all(i.status in (PASSED, WAIVED) for i in items if i.severity == BLOCKER):
+        return NO_GO
+    return PARTIAL if partial else GO
 
 
 def apply_waivers(items: list[ItemOutcome], active: dict[str, Waiver]) -> list[ItemOutcome]:
-    """A non-passing item under an active waiver becomes ``waived``; its justification leads the reason."""
+    """A *failed* item under an active waiver becomes ``waived``; its justification leads the reason.
+
+    Only a check that ran and failed can be waived: an item that could not run (broken, or not verified
+    because its target was unreachable or it was skipped) stays as it is, so a waiver never hides an outage.
+    """
     out = []
     for i in items:
         w = active.get(i.id)
-        if w is not None and i.status != PASSED and not never_waivable(i.id):
+        if w is not None and i.status == FAILED and not never_waivable(i.id):
             reason = (
                 f"waived until {w.expires.isoformat()} by {w.approver}: {w.justification} (was {i.status}: {i.reason})"
             )
@@ -74,11 +84,16 @@ def build(
     operator: str | None,
     witness: str | None,
     warnings: list[str] | None = None,
+    selection: dict[str, Any] | None = None,
+    waivers_in_force: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     items = sorted(items, key=lambda i: sort_key(i.id))
     counts = Counter(i.status for i in items)
+    selection = selection or {"complete": True, "left_out": []}
     return {
-        "verdict": decide(items),
+        "verdict": decide(items, partial=not selection.get("complete", True)),
+        "selection": selection,
+        "waivers": list(waivers_in_force or []),
         "target": target,
         "started_at": started_at.isoformat(),
         "finished_at": finished_at.isoformat(),
@@ -134,10 +149,14 @@ def render_table(verdict: dict[str, Any]) -> str:
             out.append(f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}: {i['reason']}")
     for warning in verdict.get("warnings", []):
         out.append(f"{'NOTE':<12} {warning}")
+    left_out = (verdict.get("selection") or {}).get("left_out") or []
+    if left_out:
+        out.append(f"{'PARTIAL':<12} this selection left out {len(left_out)} item(s) of the daily preflight")
     c = verdict["counts"]
     out += [
         "",
         f"VERDICT: {verdict['verdict']}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, "
-        f"{c['broken']} broken, {c['skipped']} not run) target={verdict['target']}",
+        f"{c['broken']} broken, {c['skipped']} not verified, {c.get('waived', 0)} waived) "
+        f"target={verdict['target']}",
     ]
     return "\n".join(out)

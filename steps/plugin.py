@@ -146,8 +146,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
             outcomes[rb] = verdict.outcome(rb, _status(rep), _reason(rep), target_name(item.config))
 
 
+def selection(config: pytest.Config) -> dict[str, Any]:
+    """What this run was asked to check, and which items of the daily preflight it left out (→ PARTIAL)."""
+    try:
+        chosen = cadence.parse(config.getoption("--cadence", default=None))
+    except ValueError:
+        chosen = set()
+    expected = {i.id for i in catalogue.ITEMS if cadence.of_item(i.id) is None or cadence.of_item(i.id) in chosen}
+    left_out = sorted(expected - set(config.stash[OUTCOMES]), key=verdict.sort_key)
+    return {
+        "features": os.environ.get("OPSCHECK_FEATURES") or None,
+        "markers": getattr(config.option, "markexpr", "") or None,
+        "cadence": sorted(chosen) or None,
+        "left_out": left_out,
+        "complete": not left_out,
+    }
+
+
 def current_verdict(config: pytest.Config) -> dict[str, Any]:
     active, warnings = config.stash[WAIVERS]
+    in_force = [
+        {"item": w.item, "justification": w.justification, "approver": w.approver, "expires": w.expires.isoformat()}
+        for w in sorted(active.values(), key=lambda w: verdict.sort_key(w.item))
+    ]
     return verdict.build(
         verdict.apply_waivers(list(config.stash[OUTCOMES].values()), active),
         target=config.stash[TARGET_INFO]["target"],
@@ -156,6 +177,8 @@ def current_verdict(config: pytest.Config) -> dict[str, Any]:
         operator=config.getoption("--operator"),
         witness=config.getoption("--witness"),
         warnings=warnings,
+        selection=selection(config),
+        waivers_in_force=in_force,
     )
 
 

@@ -89,8 +89,11 @@ def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env:
         env=shared_pg_env,
     )
     assert run.verdict is not None, run.output[-3000:]
-    assert run.verdict["verdict"] == expected_verdict
-    assert run.exit_code == (1 if expected_verdict == "NO-GO" else 0)
+    # A section-scoped run leaves out the rest of the preflight, so a warning-only fault is PARTIAL (exit 3), never GO.
+    scoped_verdict = "PARTIAL" if expected_verdict == "GO" else expected_verdict
+    assert run.verdict["verdict"] == scoped_verdict
+    assert run.exit_code == {"NO-GO": 1, "PARTIAL": 3}[scoped_verdict]
+    assert run.verdict["selection"]["complete"] is False and run.verdict["selection"]["left_out"]
     assert run.failed(section) == {expected}, f"{fault}: {run.status_of(section)}\n{run.output[-2000:]}"
     reason = next(i["reason"] for i in run.verdict["items"] if i["id"] == expected)
     assert reason and "\n" not in reason and "Traceback" not in reason

@@ -40,7 +40,7 @@ def test_verdict_json_shape(tmp_path: Path) -> None:
     built["results_sha256"] = verdict.results_digest(tmp_path)
     data = json.loads(verdict.write(tmp_path, built).read_text())
     assert set(data) == {"verdict", "target", "started_at", "finished_at", "operator", "witness", "items", "counts",
-                         "warnings", "results_sha256"}
+                         "warnings", "results_sha256", "selection", "waivers"}
     assert [i["id"] for i in data["items"]] == ["1.1.1", "1.3.1"]
     assert data["items"][1] == {"id": "1.3.1", "title": "Kill switch functional", "severity": "blocker",
                                 "status": "failed", "reason": "no HALT"}
@@ -80,3 +80,31 @@ def test_kill_switch_item_is_never_waived_even_if_a_waiver_slips_through() -> No
     items = verdict.apply_waivers([item("failed", item_id="1.3.1")],
                                   {"1.3.1": Waiver("1.3.1", "x", "y", date(2099, 1, 1))})
     assert items[0].status == "failed" and verdict.decide(items) == "NO-GO"
+
+
+def test_partial_selection_is_never_go() -> None:
+    now = datetime.now(UTC)
+    items = [verdict.outcome("1.1.1", "passed")]
+    whole = {"complete": True, "left_out": []}
+    part = {"complete": False, "left_out": ["1.1.2"]}
+    assert verdict.build(items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None,
+                         selection=whole)["verdict"] == "GO"
+    assert verdict.build(items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None,
+                         selection=part)["verdict"] == "PARTIAL"
+    failing = [verdict.outcome("1.1.1", "failed", "x")]
+    assert verdict.build(failing, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None,
+                         selection=part)["verdict"] == "NO-GO"
+    assert verdict.EXIT_CODES == {"GO": 0, "NO-GO": 1, "PARTIAL": 3}
+
+
+def test_a_waiver_never_turns_an_unverified_item_into_a_pass() -> None:
+    from datetime import date
+
+    from ops_checks.waivers import Waiver
+
+    w = Waiver("1.4.3", "dashboards migrating", "C. Approver", date(2099, 1, 1))
+    for status in ("broken", "skipped"):
+        [out] = verdict.apply_waivers([verdict.outcome("1.4.3", status, "postgres unreachable")], {"1.4.3": w})
+        assert out.status == status
+    [out] = verdict.apply_waivers([verdict.outcome("1.4.3", "failed", "missing")], {"1.4.3": w})
+    assert out.status == "waived" and "dashboards migrating" in out.reason
