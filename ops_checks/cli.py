@@ -30,6 +30,7 @@ from ops_checks import (
     cli_signoff,
     cli_transition,
     report,
+    signoff_page,
     verdict,
     waivers,
 )
@@ -205,7 +206,10 @@ def preflight(
         verdict.write(run_dir, result)
         typer.echo(message)
     if html:
-        _render_html(run_dir, target)
+        _render_html(run_dir, target, result)
+        # the manifest (sha256sum -c) now covers the rendered report too; verdict.json names its digest
+        result["manifest_sha256"] = verdict.results_digest(run_dir, exclude=("verdict.json", "results.sha256"))
+        verdict.write(run_dir, result)
     typer.echo(f"\nreport: {run_dir}")
     typer.echo(f"VERDICT: {result['verdict']}")
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
@@ -227,22 +231,29 @@ def _migrations_server(directory: Path) -> postgres.Server:
     return server
 
 
-def _render_html(run_dir: Path, target: str) -> None:
+def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> None:
+    """``html/index.html`` is the sign-off page (verdict first); ``html/allure.html`` the Allure evidence."""
+    html_dir = run_dir / "html"
     allure = report.find_allure(REPO)
+    allure_href: str | None = None
     if allure is None:
-        typer.echo("HTML report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
-        return
-    try:
-        report.carry_history(run_dir / "allure-results", run_dir.parent / f".history-{target}", allure_bin=allure)
-    except report.ReportError as exc:
-        typer.echo(f"report history not kept: {exc}", err=True)
-    try:
-        index = report.render_single_file(run_dir / "allure-results", run_dir / "html", allure_bin=allure,
-                                          title=f"ops_checks preflight ({target})")
-    except report.ReportError as exc:
-        typer.echo(f"HTML report not rendered: {exc}", err=True)
-        return
-    typer.echo(f"html:   {index}")
+        typer.echo("Allure report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
+    else:
+        try:
+            report.carry_history(run_dir / "allure-results", run_dir.parent / f".history-{target}", allure_bin=allure)
+        except report.ReportError as exc:
+            typer.echo(f"report history not kept: {exc}", err=True)
+        try:
+            index = report.render_single_file(run_dir / "allure-results", html_dir, allure_bin=allure,
+                                              title=f"ops_checks preflight ({target})")
+            index.replace(html_dir / "allure.html")
+            allure_href = "allure.html"
+        except report.ReportError as exc:
+            typer.echo(f"Allure report not rendered: {exc}", err=True)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    page = html_dir / "index.html"
+    page.write_text(signoff_page.render(result, allure_href=allure_href), encoding="utf-8")
+    typer.echo(f"html:   {page}")
 
 
 # Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")

@@ -224,6 +224,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if not run_dir or OUTCOMES not in config.stash or not config.stash[OUTCOMES]:
         return
     redaction.scrub_tree(Path(run_dir), scrubber)
-    result = current_verdict(config)
+    result = current_verdict(config) | {"run_id": Path(run_dir).name}
     result["results_sha256"] = verdict.results_digest(Path(run_dir))
     redaction.scrub_tree(verdict.write(Path(run_dir), result), scrubber)
