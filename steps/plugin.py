@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from ops_checks import __version__, cadence, catalogue, redaction, report, runbook_text, verdict, waivers
+from ops_checks import (
+    __version__,
+    cadence,
+    catalogue,
+    redaction,
+    report,
+    result_files,
+    runbook_text,
+    verdict,
+    waivers,
+)
 from ops_checks.catalogue import BY_ID, id_for_tag
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
@@ -223,7 +233,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run_dir = config.getoption("--run-dir", default=None)
     if not run_dir or OUTCOMES not in config.stash or not config.stash[OUTCOMES]:
         return
-    redaction.scrub_tree(Path(run_dir), scrubber)
     result = current_verdict(config) | {"run_id": Path(run_dir).name}
+    paths = {o: getattr(config.option, o, None) for o in ("xmlpath", "allure_report_dir", "cucumber_json_path")}
+    result_files.rewrite_all(
+        junit=Path(paths["xmlpath"]) if paths["xmlpath"] else None,
+        allure=Path(paths["allure_report_dir"]) if paths["allure_report_dir"] else None,
+        cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
+        verdict_items=result["items"],
+    )
+    redaction.scrub_tree(Path(run_dir), scrubber)
     result["results_sha256"] = verdict.results_digest(Path(run_dir))
     redaction.scrub_tree(verdict.write(Path(run_dir), result), scrubber)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import date
 from pathlib import Path
 
@@ -66,6 +68,17 @@ def test_waived_failure_is_go_and_expired_waiver_blocks_again(tmp_path: Path, sh
     item = next(i for i in run.verdict["items"] if i["id"] == "1.4.3")
     assert item["status"] == "waived" and "dashboards being migrated" in item["reason"]
     assert "WAIVED" in run.output
+    # every output says waived, with the justification: JUnit <skipped>, Allure skipped + tag, Cucumber skipped
+    assert run.run_dir is not None
+    junit = (run.run_dir / "junit.xml").read_text()
+    assert 'name="1.4.3 Grafana dashboards"' in junit and 'type="waived"' in junit
+    assert "dashboards being migrated" in junit
+    allure = [json.loads(p.read_text()) for p in (run.run_dir / "allure-results").glob("*-result.json")]
+    [waived] = [r for r in allure if any(lbl.get("value") == "waived" for lbl in r["labels"])]
+    assert waived["status"] == "skipped" and "dashboards being migrated" in waived["statusDetails"]["message"]
+    cucumber = (run.run_dir / "cucumber.json").read_text()
+    assert '"waived"' in cucumber and "dashboards being migrated" in cucumber
+    assert run.verdict["waivers"][0]["approver"]
 
     expired = preflight(tmp_path / "b", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2020-01-01")),
                         env=shared_pg_env)
