@@ -20,8 +20,10 @@ import yaml
 
 from ops_checks import safe_read
 
-UNWAIVABLE_PREFIXES = ("4.", "7.5.")
-UNWAIVABLE_ITEMS = ("1.3.1",)
+# Never waivable: every item that proves the kill switch works or is armed (§4, 1.3.1, 2.2.3, 3.1.4, 5.2.1, 5.7.1,
+# 6.1.1, the SOP's kill-switch procedure sop.7 and its drills sop.8.2 and sop.daily.4), and audit integrity (§7.5).
+UNWAIVABLE_PREFIXES = ("4.", "7.5.", "sop.7.")
+UNWAIVABLE_ITEMS = ("1.3.1", "2.2.3", "3.1.4", "5.2.1", "5.7.1", "6.1.1", "sop.8.2", "sop.daily.4")
 
 
 class WaiverError(Exception):

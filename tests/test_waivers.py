@@ -90,3 +90,8 @@ def test_kill_switch_waiver_refuses_to_start(tmp_path: Path) -> None:
 
     run = preflight(tmp_path / "r", "--no-html", "--waivers", str(_waiver_file(tmp_path, "1.3.1", "2099-01-01")))
     assert run.exit_code == 2 and run.verdict is None and "can never be waived" in run.output
+
+
+@pytest.mark.parametrize("item", ["sop.7.1", "sop.daily.4", "5.7.1", "1.3.1", "4.4.3", "7.5.1"])
+def test_kill_switch_and_integrity_items_are_never_waivable(item: str) -> None:
+    assert waivers.never_waivable(item)
