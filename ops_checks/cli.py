@@ -26,6 +26,7 @@ from ops_checks import (
     cli_incident,
     cli_init,
     cli_killswitch,
+    cli_runbook,
     cli_serve,
     cli_signoff,
     cli_transition,
@@ -124,7 +125,9 @@ def preflight(
     ] = None,
     select: Annotated[str | None, typer.Option("-m", help="pytest marker expression, e.g. section_1_3")] = None,
     html: Annotated[bool, typer.Option(help="render the single-file HTML report")] = True,
-    waivers_file: Annotated[Path | None, typer.Option("--waivers", help="waivers.yml (default ./waivers.yml)")] = None,
+    waivers_file: Annotated[
+        Path | None, typer.Option("--waivers", help="approved waivers (YAML); or env OPSCHECK_WAIVERS; none by default")
+    ] = None,
     runbook: Annotated[Path | None, typer.Option(help="runbook directory (default ../shared/runbooks)")] = None,
     cadence: Annotated[
         str | None, typer.Option(help="also run the SOP prevention items of this cadence: weekly, monthly")
@@ -144,13 +147,14 @@ def preflight(
         cadences.parse(cadence)
     except ValueError as exc:
         raise _fail_to_start(str(exc)) from None
-    if waivers_file is None and Path("waivers.yml").exists():
-        waivers_file = Path("waivers.yml").resolve()
+    if waivers_file is None and os.environ.get(waivers.ENV):
+        waivers_file = Path(os.environ[waivers.ENV])  # never a file found by chance in the working directory
     if waivers_file is not None:
         try:
-            waivers.load(waivers_file)
+            loaded = waivers.load(waivers_file)
         except waivers.WaiverError as exc:
             raise _fail_to_start(str(exc)) from None
+        typer.echo(waivers.banner(waivers_file, loaded))
     if target == "live":
         try:
             live_target(load_env(env_file), allow_mutations=allow_mutations)
@@ -265,6 +269,7 @@ app.add_typer(cli_killswitch.app, name="kill-switch")  # opscheck kill-switch st
 app.add_typer(cli_audit.app, name="audit")  # opscheck audit export|verify|compliance (runbook §7)
 app.command("transition")(cli_transition.transition_cmd)  # opscheck transition --to LIVE|DRY_RUN (§3)
 app.add_typer(cli_incident.app, name="incident")  # opscheck incident capture|document|report|resume (§6)
+app.add_typer(cli_runbook.app, name="runbook")  # opscheck runbook check: the runbook against the system
 app.command("init")(cli_init.init_cmd)  # opscheck init: the suite's own schema and the bot role's grants
 
 

@@ -26,6 +26,9 @@ UNWAIVABLE_PREFIXES = ("4.", "7.5.", "sop.7.")
 UNWAIVABLE_ITEMS = ("1.3.1", "2.2.3", "3.1.4", "5.2.1", "5.7.1", "6.1.1", "sop.8.2", "sop.daily.4")
 
 
+ENV = "OPSCHECK_WAIVERS"  # the only other place waivers come from besides --waivers FILE
+
+
 class WaiverError(Exception):
     """The waiver file is refused; one-line reason."""
 
@@ -92,3 +95,13 @@ def active_for(waivers: list[Waiver], today: date) -> tuple[dict[str, Waiver], l
                 f"waiver for {w.item} expired on {w.expires.isoformat()} (approved by {w.approver}): ignored"
             )
     return active, warnings
+
+
+def banner(path: Path, loaded: list[Waiver], today: date | None = None) -> str:
+    """The lines printed before a run: which file, and each waiver in force (or expired and ignored)."""
+    today = today or date.today()
+    lines = [f"WAIVERS from {path}: {sum(w.active(today) for w in loaded)} in force"]
+    for w in loaded:
+        state = "in force" if w.active(today) else "EXPIRED, ignored"
+        lines.append(f"  {w.item}: {state} until {w.expires.isoformat()}, approved by {w.approver}: {w.justification}")
+    return "\n".join(lines)

@@ -95,3 +95,23 @@ def test_kill_switch_waiver_refuses_to_start(tmp_path: Path) -> None:
 @pytest.mark.parametrize("item", ["sop.7.1", "sop.daily.4", "5.7.1", "1.3.1", "4.4.3", "7.5.1"])
 def test_kill_switch_and_integrity_items_are_never_waivable(item: str) -> None:
     assert waivers.never_waivable(item)
+
+
+def test_waivers_in_the_working_directory_are_not_loaded(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    """Issue 15: ./waivers.yml once waived an item that broke only because Postgres was unreachable."""
+    import subprocess
+    import sys
+
+    from tests.preflight_runner import REPO
+
+    (tmp_path / "waivers.yml").write_text(
+        '- {item: "1.4.3", justification: "x", approver: "y", expires: 2099-01-01}\n')
+    env = dict(shared_pg_env, PYTHONPATH=str(REPO))
+    env.pop("OPSCHECK_WAIVERS", None)
+    r = subprocess.run([sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--sandbox-fault",
+                        "grafana_dashboards_missing", "-m", "section_1_4", "--reports", str(tmp_path / "r")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert "WAIVERS" not in r.stdout, r.stdout[-2000:]
+    verdict = json.loads(next((tmp_path / "r").glob("*/verdict.json")).read_text())
+    assert next(i for i in verdict["items"] if i["id"] == "1.4.3")["status"] == "failed"
+    assert verdict["waivers"] == []
