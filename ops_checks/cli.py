@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from ops_checks import (
     cli_transition,
     report,
     signoff_page,
+    supervise,
     verdict,
     waivers,
 )
@@ -194,12 +194,17 @@ def preflight(
         env[postgres.DSN_ENV] = server.admin_dsn
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
     try:
-        subprocess.run(argv, cwd=REPO, env=env, timeout=RUN_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise _fail_to_start(f"the checks did not finish within {RUN_TIMEOUT_S} s") from None
+        ran = supervise.run(argv, cwd=REPO, env=env, timeout_s=RUN_TIMEOUT_S)
     finally:
         if server is not None:
             server.stop()
+    if ran.interrupted:
+        typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
+        typer.echo(kill_switch_left(target, env_file), err=True)
+        raise typer.Exit(128 + int(ran.signal or 0))
+    if ran.timed_out:
+        typer.echo(kill_switch_left(target, env_file), err=True)
+        raise _fail_to_start(f"the checks did not finish within {RUN_TIMEOUT_S} s")
     verdict_path = run_dir / "verdict.json"
     if not verdict_path.exists():
         raise _fail_to_start(f"the checks produced no verdict (see the output above); run dir {run_dir}")
@@ -233,6 +238,23 @@ def _migrations_server(directory: Path) -> postgres.Server:
         raise _fail_to_start(f"--migrations {directory}: {exc}") from None
     postgres.drop_database(db)
     return server
+
+
+def kill_switch_left(target: str, env_file: Path | None) -> str:
+    """The kill-switch state a stopped run leaves behind, read back from the database after the fact."""
+    if target != "live":
+        return "kill switch: the sandbox's throwaway database went with the run (nothing live was touched)"
+    from ops_checks.db import DbError, connect
+    from ops_checks.killswitch_state import read_state
+
+    try:
+        t = live_target(load_env(env_file), allow_mutations=False)
+        with connect(t.db, t.redactor, read_only=True) as db:
+            state = read_state(db)
+    except (ConfigError, DbError) as exc:
+        return (f"kill switch: UNKNOWN — cannot read it back ({exc}); check by hand: "
+                "SELECT circuit_breaker_active FROM system_settings WHERE id = 1")
+    return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
 
 
 def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = datetime.now(UTC)
+    _interrupt_on_termination()
     path = config.getoption("--waivers", default=None)
     try:
         loaded = waivers.load(Path(path)) if path else []
@@ -57,6 +60,20 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
     config.stash[TARGET_INFO] = {"target": target_name(config)}
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP end the run as Ctrl-C does (KeyboardInterrupt): the kill-switch flow's fail-safe runs,
+    session fixtures tear the sandbox down, and the verdict is still written. Python's default for SIGTERM is to
+    die on the spot, which would orphan the sandbox's Postgres server and leave the operator no word."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"received {signal.Signals(signum).name}")
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
 
 
 def runbook_dir(config: pytest.Config) -> Path:

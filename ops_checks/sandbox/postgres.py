@@ -31,6 +31,7 @@ SEED = Path(__file__).with_name("seed.sql")
 OPSCHECK_SCHEMA = Path(__file__).parents[1] / "install" / "opscheck_schema.sql"
 BOT_ROLE = "app_trading"
 DSN_ENV = "OPSCHECK_SANDBOX_DSN"
+MIGRATIONS_ENV = "OPSCHECK_SANDBOX_MIGRATIONS"  # set by `opscheck preflight --migrations DIR` for its pytest run
 UNPRIVILEGED_USERS = ("postgres", "nobody")
 
 
@@ -242,6 +243,12 @@ class MigrationError(ProvisionError):
     """An operator's migration file failed; str() names the file and the first line of the error."""
 
 
+def migrations_from_env() -> Path | None:
+    """The operator's migration directory for this sandbox run (``--migrations``), else None (reference schema)."""
+    value = os.environ.get(MIGRATIONS_ENV)
+    return Path(value) if value else None
+
+
 def migration_files(directory: Path) -> list[Path]:
     """``DIR/*.sql`` in lexical order, as docker-entrypoint-initdb.d applies them."""
     if not directory.is_dir():
@@ -261,6 +268,37 @@ def apply_sql_files(dsn: str, files: list[Path]) -> None:
                     conn.execute(path.read_text())  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 raise MigrationError(f"migration {path.name} failed: {str(exc).splitlines()[0]}") from exc
+
+
+# What the bot's role must be able to do for the runbook's commands and the bot's own writes (runbook 1.1.4,
+# 4.3, 7.3 read policy_decision_audit as app_trading; the bot records its decisions, orders and events through it).
+REQUIRED_PRIVILEGES: dict[str, tuple[str, ...]] = {
+    "policy_decision_audit": ("SELECT", "INSERT"),
+    "system_settings": ("SELECT", "UPDATE"),
+    "circuit_breaker_events": ("SELECT", "INSERT"),
+    "signals": ("SELECT", "INSERT"),
+    "trading_orders": ("SELECT", "INSERT"),
+}
+
+
+def privilege_gaps(dsn: str, role: str = BOT_ROLE) -> list[str]:
+    """One phrase per table the bot's role cannot use as the runbook needs ("app_trading lacks SELECT, INSERT on
+    policy_decision_audit"; "table X missing"). Empty when everything fits."""
+    gaps: list[str] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table, privileges in REQUIRED_PRIVILEGES.items():
+            row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()
+            if not row or not row[0]:
+                gaps.append(f"table {table} missing")
+                continue
+            lacking = []
+            for privilege in privileges:
+                has = conn.execute("SELECT has_table_privilege(%s, %s, %s)", (role, f"public.{table}", privilege))
+                if not (has.fetchone() or (False,))[0]:
+                    lacking.append(privilege)
+            if lacking:
+                gaps.append(f"{role} lacks {', '.join(lacking)} on {table}")
+    return gaps
 
 
 def create_database(server: Server, *, seed: bool = True, migrations: Path | None = None) -> Database:
@@ -299,17 +337,24 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
                 )
             )
         install_opscheck(db.admin_db_dsn, grant_to=BOT_ROLE)
+        gaps = privilege_gaps(db.admin_db_dsn) if migrations is not None else []
+        also = f"; also {'; '.join(gaps)}" if gaps else ""
         if seed:
             try:
                 apply_sql_files(db.admin_db_dsn, [SEED])
             except MigrationError as exc:
-                raise MigrationError(f"the sandbox seed does not fit this schema: {exc}") from exc
+                raise MigrationError(f"the sandbox seed does not fit this schema: {exc}{also}") from exc
+        if gaps:
+            raise MigrationError(f"the schema does not fit the runbook: {'; '.join(gaps)}")
     except MigrationError:
         drop_database_named(server.admin_dsn, name, role)
         raise
     except psycopg.Error as exc:
         drop_database_named(server.admin_dsn, name, role)
         raise ProvisionError(f"could not create the sandbox database: {str(exc).splitlines()[0]}") from exc
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM) half-way: leave nothing behind
+        drop_database_named(server.admin_dsn, name, role)
+        raise
     return db
 
 

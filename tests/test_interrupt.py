@@ -1,0 +1,55 @@
+"""Issue 13 §1: a signal to a preflight reaches the whole run; it says what it leaves behind and exits non-zero.
+
+SIGINT (Ctrl-C), SIGTERM (``timeout``) and SIGHUP (a closed terminal) go to the preflight's PID only, as they
+would from a shell or a supervisor. The run must print that it was interrupted and the kill-switch state it
+leaves, exit 128 + signal, and leave no process behind (not the pytest child, not the sandbox's bot or database).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ops_checks.sandbox import postgres
+from tests.preflight_runner import REPO
+
+HANG = 120.0
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-af", text], capture_output=True, text=True, check=False).stdout
+    return [line for line in out.splitlines() if "pgrep" not in line]
+
+
+def _databases(dsn: str) -> set[str]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return {r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'autonomous_alpha_%'")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_signal_to_the_preflight_reaches_the_run(sig: signal.Signals, tmp_path: Path,
+                                                  shared_pg_env: dict[str, str]) -> None:
+    reports = tmp_path / "reports-interrupt"
+    databases_before = _databases(shared_pg_env[postgres.DSN_ENV])
+    proc = subprocess.Popen([sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--reports",
+                             str(reports)], cwd=REPO, env=shared_pg_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline and not (reports.exists() and any(reports.iterdir())):
+        time.sleep(0.1)
+    time.sleep(3)  # well inside the run: the sandbox is up and items are being checked
+    proc.send_signal(sig)
+    output, _ = proc.communicate(timeout=HANG)
+    assert proc.returncode == 128 + sig, output[-2000:]
+    assert f"INTERRUPTED by {sig.name}" in output
+    assert "kill switch:" in output
+    assert "Traceback" not in output.split("INTERRUPTED")[-1]
+    assert _processes_mentioning(str(reports)) == []  # no pytest child, bot or simulator outlived the run
+    assert _databases(shared_pg_env[postgres.DSN_ENV]) <= databases_before  # the sandbox database was dropped
