@@ -63,9 +63,10 @@ def env_file(tmp_path: Path, db_port: int, http_port: int) -> Path:
     return path
 
 
-def check(run_out: str, verdict: dict | None, elapsed: float, limit_s: float = 15) -> None:  # type: ignore[type-arg]
+def check(run_out: str, verdict: dict | None, elapsed: float, limit_s: float = 120) -> None:  # type: ignore[type-arg]
+    """Behaviour only; ``limit_s`` catches a hang (speed is measured in benchmarks/live_unreachable.py)."""
     assert verdict is not None, run_out[-2000:]
-    assert elapsed < limit_s, f"took {elapsed:.1f} s"
+    assert elapsed < limit_s, f"took {elapsed:.1f} s: a hang"
     assert verdict["verdict"] == "NO-GO"
     assert "Traceback" not in run_out
     assert SECRET not in run_out and SECRET[:8] not in run_out
@@ -93,7 +94,7 @@ def test_hung_database_and_bot(tmp_path: Path, hung_port: int) -> None:
                     "--no-html")
     # a hung database (3 s connect timeout) and a hung bot (5 s read timeout) are each waited for once: ~14 s on an
     # idle machine; the bound leaves room for a loaded CI worker while still failing any unbounded wait
-    check(run.output, run.verdict, time.monotonic() - start, limit_s=30)
+    check(run.output, run.verdict, time.monotonic() - start)
     assert run.exit_code == 1
 
 
