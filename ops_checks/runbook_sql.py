@@ -202,3 +202,150 @@ def check(t: Target, statements: list[Statement], label: str) -> CheckResult:
         s, p = bad[0]
         return failed(f"{len(bad)} of {len(statements)} fail", "all valid", f"{label} at {s.where} fails: {p}", ev)
     return passed(f"{len(statements)} valid ({how})", "all valid", f"{len(statements)} {label} statement(s) {how}", ev)
+
+
+# --- what a statement names: tables (with the privilege the statement needs) and columns ------------------------
+_TABLE_REFS = (
+    (re.compile(r"\bINSERT\s+INTO\s+([a-z_][a-z0-9_.]*)", re.I), "INSERT"),
+    (re.compile(r"\bUPDATE\s+([a-z_][a-z0-9_.]*)\s+SET\b", re.I), "UPDATE"),
+    (re.compile(r"\bDELETE\s+FROM\s+([a-z_][a-z0-9_.]*)", re.I), "DELETE"),
+    (re.compile(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_.]*)(?!\s*\()", re.I), "SELECT"),
+)
+_ALIAS = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+([a-z_][a-z0-9_]*)(?:\s+(?:AS\s+)?([a-z_][a-z0-9_]*))?", re.I)
+_QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.I)
+_INSERT_COLS = re.compile(r"\bINSERT\s+INTO\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)", re.I)
+_UPDATE_SET = re.compile(r"\bUPDATE\s+([a-z_][a-z0-9_]*)\s+SET\s+(.*?)(?:\bWHERE\b|\bRETURNING\b|$)", re.I | re.S)
+_CTE = re.compile(r"(?:\bWITH|,)\s*([a-z_][a-z0-9_]*)\s+AS\s*\(", re.I)
+_KEYWORDS = {"select", "where", "on", "set", "group", "order", "limit", "left", "right", "inner", "join", "values",
+             "as", "and", "or", "lateral", "having", "union", "returning", "stdout", "with", "using", "cross"}
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"--[^\n]*", "", text)
+
+
+def _depth0_split(text: str) -> list[str]:
+    parts, depth, buf, quote = [], 0, [], ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch == "'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+            continue
+        buf.append(ch)
+    parts.append("".join(buf))
+    return parts
+
+
+def table_refs(stmt: Statement) -> list[tuple[str, str]]:
+    """(table, privilege) pairs the statement needs, in order of first mention; CTE names left out."""
+    text = re.sub(r"'(?:[^']|'')*'", "''", _strip_comments(stmt.sql))
+    ctes = {m.group(1).lower() for m in _CTE.finditer(text)}
+    found: dict[tuple[str, str], int] = {}
+    for pattern, privilege in _TABLE_REFS:
+        for m in pattern.finditer(text):
+            name = m.group(1).lower()
+            if name in ctes or name in _KEYWORDS or (privilege == "SELECT" and re.match(
+                    r"\s*DELETE\b", text[max(0, m.start() - 7):m.start()], re.I)):
+                continue
+            found.setdefault((name, privilege), m.start())
+    return sorted(found, key=found.__getitem__)
+
+
+def column_refs(stmt: Statement) -> list[tuple[str, str]]:
+    """(table, column) pairs the statement names explicitly: INSERT column lists, UPDATE SET targets and
+    alias-qualified columns (``t.symbol`` with ``FROM trading_orders t``)."""
+    text = re.sub(r"'(?:[^']|'')*'", "''", _strip_comments(stmt.sql))
+    out: list[tuple[str, str]] = []
+    for m in _INSERT_COLS.finditer(text):
+        out += [(m.group(1).lower(), c.strip().lower()) for c in m.group(2).split(",") if c.strip()]
+    for m in _UPDATE_SET.finditer(text):
+        for part in _depth0_split(m.group(2)):
+            if "=" in part:
+                out.append((m.group(1).lower(), part.split("=", 1)[0].strip().lower()))
+    aliases = {}
+    for m in _ALIAS.finditer(text):
+        table, alias = m.group(1).lower(), (m.group(2) or "").lower()
+        aliases[table] = table
+        if alias and alias not in _KEYWORDS:
+            aliases[alias] = table
+    for m in _QUALIFIED.finditer(text):
+        qualifier, column = m.group(1).lower(), m.group(2).lower()
+        if qualifier in aliases and qualifier not in ("public", "opscheck"):
+            out.append((aliases[qualifier], column))
+    seen: set[tuple[str, str]] = set()
+    return [r for r in out if not (r in seen or seen.add(r))]
+
+
+def check_references(params: DbParams, redactor: Redactor, tables: list[tuple[str, str]],
+                     columns: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Each (table, privilege) and (table, column) → "" when the live schema has it (and the role may), else a
+    one-line problem. Read-only session; catalogue queries only."""
+    problems: dict[tuple[str, str], str] = {}
+    with connect(params, redactor, read_only=True) as db:
+        for table, privilege in tables:
+            row = db.one("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
+            if not row or not row["present"]:
+                problems[(table, privilege)] = f"table {table} does not exist"
+                continue
+            may = db.one("SELECT has_table_privilege(current_user, %s, %s) AS may", (table, privilege))
+            problems[(table, privilege)] = "" if may and may["may"] else (
+                f"{params.user} has no {privilege} on {table}")
+        for table, column in columns:
+            if (table, "SELECT") in problems and problems[(table, "SELECT")].startswith("table"):
+                continue
+            row = db.one("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))
+            if not row or not row["present"]:
+                problems[(table, column)] = f"table {table} does not exist"
+                continue
+            col = db.one("SELECT 1 AS one FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+                         "AND attnum > 0 AND NOT attisdropped", (table, column))
+            problems[(table, column)] = "" if col else f"column {table}.{column} does not exist"
+    return problems
+
+
+_INSERT_VALUES = re.compile(r"\bINSERT\s+INTO\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s*VALUES\s*\((.*)\)\s*$", re.I | re.S)
+_IN_LIST_CHECK = re.compile(r"^CHECK \(+\(?([a-z_][a-z0-9_]*)\)?(?:::\w+)? = ANY \(", re.I)
+_CHECK_VALUE = re.compile(r"'((?:[^']|'')*)'::")
+
+
+def literal_violations(params: DbParams, redactor: Redactor, statements: list[Statement]) -> dict[Statement, str]:
+    """What EXPLAIN cannot see: an INSERT's literal values outside the column's CHECK (col IN (...)) list and
+    text where the column is uuid. Statement → one line ("" when none). Catalogue queries only."""
+    found: dict[Statement, str] = {}
+    with connect(params, redactor, read_only=True) as db:
+        for stmt in statements:
+            m = _INSERT_VALUES.search(_strip_comments(stmt.sql))
+            if not m:
+                continue
+            table = m.group(1).lower()
+            columns = [c.strip().lower() for c in m.group(2).split(",")]
+            values = [v.strip() for v in _depth0_split(m.group(3))]
+            checks = db.rows("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint "
+                             "WHERE conrelid = to_regclass(%s) AND contype = 'c'", (table,))
+            types = {r["attname"]: r["t"] for r in db.rows(
+                "SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute "
+                "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped", (table,))}
+            problems = []
+            for column, value in zip(columns, values, strict=False):
+                if not (value.startswith("'") and value.endswith("'")):
+                    continue
+                literal = value[1:-1].replace("''", "'")
+                if types.get(column) == "uuid" and not re.fullmatch(r"[0-9a-fA-F-]{32,36}", literal):
+                    problems.append(f"{column} is uuid, the runbook writes {literal!r}")
+                for c in checks:
+                    cm = _IN_LIST_CHECK.match(c["def"])
+                    if cm and cm.group(1).lower() == column:
+                        allowed = [v.replace("''", "'") for v in _CHECK_VALUE.findall(c["def"])]
+                        if allowed and literal not in allowed:
+                            problems.append(f"{column} {literal!r} is not one of {', '.join(allowed)}")
+            if problems:
+                found[stmt] = "; ".join(problems)
+    return found

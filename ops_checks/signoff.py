@@ -5,7 +5,8 @@ every hash and follows the chain: an edited row no longer matches its own hash; 
 row's ``prev_hash``; a row edited *and* re-hashed breaks the next row's link. Removing the newest rows cannot be
 seen from inside the table, so every sign-off also prints the new head hash for the operator's report to anchor.
 
-On live this write is the one mutation allowed without ``--allow-mutations``.
+On live this write is the one mutation allowed without ``--allow-mutations``. The table is created by
+``opscheck init`` (schema ``opscheck``), never by a signed run: missing, the sign-off fails and names init.
 """
 
 from __future__ import annotations
@@ -25,20 +26,7 @@ from ops_checks.redaction import Redactor
 GENESIS = "0" * 64
 LOCK_KEY = 0x516E0FF  # serialises writers so two sign-offs never share a predecessor
 
-DDL = """
-CREATE TABLE IF NOT EXISTS ops_signoffs (
-    id              bigserial PRIMARY KEY,
-    run_id          text NOT NULL UNIQUE,
-    target          text NOT NULL,
-    verdict         text NOT NULL,
-    counts          jsonb NOT NULL,
-    results_sha256  text NOT NULL,
-    operator        text NOT NULL,
-    witness         text NOT NULL,
-    signed_at       timestamptz NOT NULL,
-    prev_hash       text NOT NULL,
-    row_hash        text NOT NULL
-)"""
+MISSING = "the sign-off ledger opscheck.ops_signoffs is missing: run `opscheck init`"
 
 FIELDS = ("run_id", "target", "verdict", "counts", "results_sha256", "operator", "witness", "signed_at")
 
@@ -74,7 +62,9 @@ def record(params: DbParams, redactor: Redactor, verdict: dict[str, Any], *, run
     try:
         with connect(params, redactor, read_only=False) as db:
             with db.conn.transaction():
-                db.rows(DDL)
+                present = db.one("SELECT to_regclass('ops_signoffs') IS NOT NULL AS present")
+                if not present or not present["present"]:
+                    raise SignoffError(f"sign-off not recorded: {MISSING}")
                 db.rows("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
                 last = db.one("SELECT row_hash FROM ops_signoffs ORDER BY id DESC LIMIT 1")
                 prev = last["row_hash"] if last else GENESIS
@@ -120,7 +110,7 @@ def verify(params: DbParams, redactor: Redactor) -> ChainReport:
         with connect(params, redactor) as db:
             exists = db.one("SELECT to_regclass('ops_signoffs') IS NOT NULL AS present")
             if not exists or not exists["present"]:
-                return ChainReport(False, 0, GENESIS, "no sign-off ledger (table ops_signoffs) in this database")
+                return ChainReport(False, 0, GENESIS, MISSING)
             return _walk(db)
     except DbError as exc:
         raise SignoffError(f"cannot read the sign-off ledger: {exc}") from exc

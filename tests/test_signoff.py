@@ -21,9 +21,7 @@ from tests.preflight_runner import REPO, preflight
 @pytest.fixture
 def ledger_db(shared_pg_env: dict[str, str]) -> Iterator[tuple[DbParams, postgres.Database]]:
     server = postgres.Server(shared_pg_env[postgres.DSN_ENV], "dsn")
-    db = postgres.create_database(server, seed=False)
-    with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:  # the bot's role may create the ledger
-        conn.execute(f'GRANT CREATE ON SCHEMA public TO "{db.user}"')
+    db = postgres.create_database(server, seed=False)  # with the suite's schema, as `opscheck init` leaves it
     params = DbParams(db.host, db.port, db.name, db.user, Secret(db.password), read_only=True)
     yield params, db
     postgres.drop_database(db)
@@ -54,7 +52,7 @@ def test_intact_chain(ledger_db: tuple[DbParams, postgres.Database]) -> None:
 def test_edited_row_is_named(ledger_db: tuple[DbParams, postgres.Database]) -> None:
     params, db = ledger_db
     signed = three_rows(params)
-    admin(db, f"UPDATE ops_signoffs SET verdict = 'GO' WHERE id = {signed[1].id}")
+    admin(db, f"UPDATE opscheck.ops_signoffs SET verdict = 'GO' WHERE id = {signed[1].id}")
     chain = signoff.verify(params, Redactor())
     assert not chain.ok and f"row id {signed[1].id} (run run-2" in chain.problem and "altered" in chain.problem
 
@@ -62,7 +60,8 @@ def test_edited_row_is_named(ledger_db: tuple[DbParams, postgres.Database]) -> N
 def test_edited_and_rehashed_row_breaks_the_next_link(ledger_db: tuple[DbParams, postgres.Database]) -> None:
     params, db = ledger_db
     signed = three_rows(params)
-    admin(db, f"UPDATE ops_signoffs SET witness = 'Nobody', row_hash = repeat('a', 64) WHERE id = {signed[1].id}")
+    admin(db, "UPDATE opscheck.ops_signoffs SET witness = 'Nobody', row_hash = repeat('a', 64) "
+              f"WHERE id = {signed[1].id}")
     chain = signoff.verify(params, Redactor())
     assert not chain.ok and f"row id {signed[1].id}" in chain.problem
 
@@ -70,7 +69,7 @@ def test_edited_and_rehashed_row_breaks_the_next_link(ledger_db: tuple[DbParams,
 def test_deleted_row_is_named(ledger_db: tuple[DbParams, postgres.Database]) -> None:
     params, db = ledger_db
     signed = three_rows(params)
-    admin(db, f"DELETE FROM ops_signoffs WHERE id = {signed[1].id}")
+    admin(db, f"DELETE FROM opscheck.ops_signoffs WHERE id = {signed[1].id}")
     chain = signoff.verify(params, Redactor())
     assert not chain.ok and f"chain broken at row id {signed[2].id}" in chain.problem
     assert f"after row id {signed[0].id} was removed" in chain.problem
@@ -79,6 +78,27 @@ def test_deleted_row_is_named(ledger_db: tuple[DbParams, postgres.Database]) -> 
 def test_four_eyes(ledger_db: tuple[DbParams, postgres.Database]) -> None:
     with pytest.raises(signoff.SignoffError, match="two different people"):
         signoff.record(ledger_db[0], Redactor(), verdict(1), run_id="r", operator="Ann", witness=" ann ")
+
+
+def test_a_signed_run_never_creates_the_ledger(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    """The table belongs to `opscheck init`: without it the sign-off fails and says so; nothing is created."""
+    params, db = ledger_db
+    admin(db, "DROP TABLE opscheck.ops_signoffs")
+    with pytest.raises(signoff.SignoffError) as err:
+        signoff.record(params, Redactor(), verdict(1), run_id="r", operator="Ann", witness="Ben")
+    assert str(err.value) == "sign-off not recorded: " + signoff.MISSING and "opscheck init" in str(err.value)
+    with psycopg.connect(db.admin_db_dsn) as conn:
+        assert conn.execute("SELECT to_regclass('ops_signoffs'), to_regclass('opscheck.ops_signoffs')"
+                            ).fetchone() == (None, None)
+    chain = signoff.verify(params, Redactor())
+    assert not chain.ok and chain.problem == signoff.MISSING
+
+
+def test_the_bot_role_cannot_delete_a_signoff(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    params, db = ledger_db
+    three_rows(params)
+    with psycopg.connect(db.app_dsn, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("DELETE FROM opscheck.ops_signoffs")
 
 
 @pytest.mark.slow
@@ -97,7 +117,7 @@ def test_live_preflight_signs_and_verify_names_tampering(tmp_path: Path,
     verify = [sys.executable, "-m", "ops_checks.cli", "signoff", "verify", "--env-file", str(env)]
     ok = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and "ledger intact: 1 sign-offs" in ok.stdout
-    admin(db, "UPDATE ops_signoffs SET verdict = 'GO'")
+    admin(db, "UPDATE opscheck.ops_signoffs SET verdict = 'GO'")
     bad = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "was altered" in bad.stdout and run.run_dir is not None
     assert run.run_dir.name in bad.stdout

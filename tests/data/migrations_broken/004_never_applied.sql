@@ -1,0 +1,2 @@
+-- Never applied: the run stops at 003.
+CREATE TABLE applied_after_error (id integer);
