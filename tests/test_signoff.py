@@ -121,3 +121,52 @@ def test_live_preflight_signs_and_verify_names_tampering(tmp_path: Path,
     bad = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "was altered" in bad.stdout and run.run_dir is not None
     assert run.run_dir.name in bad.stdout
+
+
+KEY = "k" * 40
+
+
+def test_a_redone_chain_fails_the_mac(ledger_db: tuple[DbParams, postgres.Database]) -> None:
+    """Issue 13 §5: a row changed NO-GO→GO with every later hash recomputed passes the chain, not the MAC."""
+    params, db = ledger_db
+    signed = [signoff.record(params, Redactor(), verdict(n), run_id=f"run-{n}", operator="Ann", witness="Ben",
+                             key=KEY) for n in (1, 2, 3)]
+    assert signoff.verify(params, Redactor(), key=KEY).ok
+    # the tamperer rewrites row 2 and redoes the chain from there, as `signoff verify` without a key cannot see
+    with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
+        rows = conn.execute("SELECT id, run_id, target, verdict, counts, results_sha256, operator, witness, signed_at,"
+                            " prev_hash FROM opscheck.ops_signoffs ORDER BY id").fetchall()
+        cols = ["id", "run_id", "target", "verdict", "counts", "results_sha256", "operator", "witness", "signed_at",
+                "prev_hash"]
+        prev = None
+        for values in rows:
+            row = dict(zip(cols, values, strict=True))
+            if row["id"] == signed[1].id:
+                row["verdict"] = "GO" if row["verdict"] == "NO-GO" else "NO-GO"
+            if prev is not None:
+                row["prev_hash"] = prev
+            digest = signoff.row_hash(row, row["prev_hash"])
+            conn.execute("UPDATE opscheck.ops_signoffs SET verdict = %s, prev_hash = %s, row_hash = %s WHERE id = %s",
+                         (row["verdict"], row["prev_hash"], digest, row["id"]))
+            prev = digest
+    assert signoff.verify(params, Redactor()).ok  # the bare chain is fooled…
+    chain = signoff.verify(params, Redactor(), key=KEY)  # …the MAC is not
+    assert not chain.ok and f"row id {signed[1].id}" in chain.problem and "MAC" in chain.problem
+
+
+def test_removed_newest_row_is_caught_by_the_anchor(ledger_db: tuple[DbParams, postgres.Database],
+                                                    tmp_path: Path) -> None:
+    params, db = ledger_db
+    anchor = tmp_path / "anchor.log"
+    signed = []
+    for n in (1, 2, 3):
+        s = signoff.record(params, Redactor(), verdict(n), run_id=f"run-{n}", operator="Ann", witness="Ben", key=KEY)
+        signoff.append_anchor(anchor, s, f"run-{n}")
+        signed.append(s)
+    assert signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor)).ok
+    admin(db, f"DELETE FROM opscheck.ops_signoffs WHERE id = {signed[-1].id}")
+    assert signoff.verify(params, Redactor(), key=KEY).ok  # nothing inside the table shows it
+    chain = signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor))
+    assert not chain.ok and f"anchored row id {signed[-1].id}" in chain.problem and "missing" in chain.problem
+    by_head = signoff.verify(params, Redactor(), key=KEY, expect_head=signed[-1].row_hash)
+    assert not by_head.ok and "expected head" in by_head.problem

@@ -19,8 +19,10 @@ CREATE TABLE IF NOT EXISTS opscheck.ops_signoffs (
     witness         text NOT NULL,
     signed_at       timestamptz NOT NULL,
     prev_hash       text NOT NULL,
-    row_hash        text NOT NULL
+    row_hash        text NOT NULL,
+    mac             text            -- HMAC-SHA256(operators' key, row_hash); the key never enters the database
 );
+ALTER TABLE opscheck.ops_signoffs ADD COLUMN IF NOT EXISTS mac text;
 
 -- Runbook §2.4: when each secret was last rotated and by whom. Never the value (nor any part of it).
 CREATE TABLE IF NOT EXISTS opscheck.secret_rotations (
