@@ -3,12 +3,13 @@ Feature: 4.4 Kill Switch Verification Checklist
   Live Trading Runbook, §4 Kill Switch Verification, §4.3 Verification Procedure and §4.4 Checklist.
   The kill switch must be tested before every live session. The six steps run once, in order, as one procedure
   holding an advisory lock: a step is only taken when the previous one passed; on any failure or interruption the
-  kill switch is left ACTIVE, and the steps not reached are "not verified".
+  kill switch is left ACTIVE, and the steps not reached are "not verified". The kill switch is
+  system_settings.circuit_breaker_active (§4.2 Method 1); a bot that decides per signal is made to decide by a
+  signed test signal in its own format.
 
   Background:
     Given the database is reachable
     And the table "circuit_breaker_events" is readable
-    And the bot is recording policy decisions
 
   @rb_4_4_1 @blocker @mutating
   Scenario: 4.4.1 Initial state checked

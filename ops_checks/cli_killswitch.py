@@ -7,7 +7,9 @@ Safety choices:
   verification run holds the advisory lock.
 - ``verify`` runs the §4.3 procedure (it activates and deactivates): on live it needs ``--allow-mutations``.
 - ``status`` only reads (it writes no event row: a read must stay possible on a read-only role).
-Every change writes a ``circuit_breaker_events`` row naming the operator, and each command prints the state.
+Every change writes a ``circuit_breaker_events`` row (MANUAL_LOCK / MANUAL_UNLOCK; a deactivation and its row are one
+statement, so an unauditable deactivation does not happen) and records the operator in
+``opscheck.ops_operator_actions``; each command prints the state, including the bot's other switches when set.
 Exit codes: 0 done, 1 failed (or verification NO-GO), 2 could not start, 130 interrupted (switch left ACTIVE).
 """
 
@@ -57,7 +59,7 @@ def _print_state(t: Target) -> int:
     except DbError as exc:
         typer.echo(f"kill switch: UNKNOWN ({t.redactor.text(str(exc))})")
         return 1
-    typer.echo(f"kill switch: {state.describe()}")
+    typer.echo(f"kill switch: {state.full()}")
     return 0
 
 
@@ -73,22 +75,29 @@ def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) 
                 typer.echo("refused: a kill-switch verification is running (advisory lock held); try again shortly")
                 _print_state(t)
                 return 1
-            if via == "sql":
-                if activate:
-                    killswitch_state.activate(db, reason)
-                else:
-                    killswitch_state.deactivate(db)
+            if via == "sql" and activate:
+                killswitch_state.activate(db, reason)
                 note = killswitch_state.record_event(
-                    db, activated=activate, reason=reason, operator=operator, via="opscheck cli"
+                    db, activated=True, reason=reason, operator=operator, via="opscheck cli"
                 )
                 if note:
                     problems.append(note)
+            elif via == "sql":
+                _, note = killswitch_state.deactivate_recorded(db, reason=reason, operator=operator, via="opscheck cli")
+                if note:
+                    problems.append(note)
             else:
-                problem = guardian.set_kill_switch(t, Recorder(t.redactor), activate=activate, reason=reason)
+                rec = Recorder(t.redactor)
+                problem = killswitch.method2_problem(t, rec) or guardian.set_kill_switch(
+                    t, rec, activate=activate, reason=reason
+                )
                 if problem:
-                    problems.append(problem)
+                    problems.append(problem + ("; use --via sql (Method 1)" if activate else ""))
     except DbError as exc:
-        problems.append(f"database: {exc}")
+        unchanged = (
+            "" if activate else " (the deactivation and its MANUAL_UNLOCK event are one statement: nothing changed)"
+        )
+        problems.append(f"database: {exc}{unchanged}")
     for problem in problems:
         typer.echo(f"WARNING: could not {verb} cleanly: {t.redactor.text(problem)}", err=True)
     code = _print_state(t)

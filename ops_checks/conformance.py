@@ -22,7 +22,8 @@ SHOWN = 20
 POLICY_DECISIONS = (policy.ALLOW, policy.HALT, policy.NEUTRAL)
 
 _RECENT = """
-SELECT id, correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot
+SELECT id, correlation_id, timestamp_utc, policy_decision, reason_code, blocking_gate, precedence_rank,
+       is_latched, context_snapshot
 FROM policy_decision_audit
 WHERE timestamp_utc >= now() - make_interval(hours => %s)
 ORDER BY timestamp_utc DESC, id DESC LIMIT %s"""
@@ -35,16 +36,21 @@ class Replay:
     problem: str = ""
 
     @property
+    def logged(self) -> policy.Decision | None:
+        r = self.row
+        gate, rank = r.get("blocking_gate"), r.get("precedence_rank")
+        if r["policy_decision"] != policy.ALLOW and gate is None:
+            return None  # migration 021 forbids it; never let __post_init__ fill it in
+        return policy.Decision(r["policy_decision"], r["reason_code"], gate, rank)
+
+    @property
     def agrees(self) -> bool:
-        return self.expected is not None and (self.row["policy_decision"], self.row["reason_code"]) == (
-            self.expected.decision,
-            self.expected.reason_code,
-        )
+        return self.expected is not None and self.logged == self.expected
 
     def describe(self) -> str:
         r = self.row
-        got = f"{r['policy_decision']}/{r['reason_code']}"
-        want = f"{self.expected.decision}/{self.expected.reason_code}" if self.expected else self.problem
+        got = self.logged.describe() if self.logged else f"{r['policy_decision']}/{r['reason_code']} with no gate"
+        want = self.expected.describe() if self.expected else self.problem
         return f"id={r['id']} {r['correlation_id']} at {r['timestamp_utc'].isoformat()}: logged {got}, oracle {want}"
 
 
@@ -53,11 +59,17 @@ def oracle(snapshot: Any) -> policy.Decision:
     if not isinstance(snapshot, dict):
         raise TypeError("context_snapshot is not a JSON object")
     if snapshot.get("settings_missing"):
-        return policy.Decision(policy.HALT, policy.HALT_NO_SETTINGS)
+        return policy.Decision(policy.HALT, policy.HALT_CONTEXT_INCOMPLETE, policy.GATE_CONTEXT, 1)
     return policy.evaluate(policy.PolicyInputs.from_snapshot(snapshot))
 
 
 def replay(row: dict[str, Any]) -> Replay:
+    if row.get("is_latched") and (row["policy_decision"], row["reason_code"]) == (policy.HALT, policy.HALT_LATCHED):
+        # The bot's latch (not in §4.1): a HALT persists until reset or a green window. Stricter than the order, so
+        # it agrees, provided it names the gate that latched it.
+        gate, rank = row.get("blocking_gate"), row.get("precedence_rank")
+        if gate in (*policy.GATES, policy.GATE_LATCH) and rank == policy.rank(gate):
+            return Replay(row, policy.Decision(policy.HALT, policy.HALT_LATCHED, gate, rank))
     try:
         return Replay(row, oracle(row["context_snapshot"]))
     except (KeyError, TypeError, ValueError) as exc:

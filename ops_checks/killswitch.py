@@ -11,25 +11,30 @@ return to ALLOW after deactivation, it activates the switch again).
 
 Latency is measured from the committed UPDATE to the first HALT_KILL_SWITCH decision the bot records, polling every
 10 ms (the runbook's own ``sleep 1`` script can never come in under 1000 ms: DESIGN.md §8.1).
+
+Two kinds of bot: one that evaluates its policy in a loop (decisions keep arriving, so step 1 sees one within 2 s and
+the HALT is awaited without sending anything) and one that evaluates per signal (step 1 sees none: right after the
+activation a signed test signal in the bot's own format (``ops_checks.signal``) forces the decision). Signals the
+suite sends carry ``signal_id`` ``OPSCHECK-…``; every id the procedure writes is a uuid, like the bot's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
 from ops_checks import guardian, killswitch_state
+from ops_checks import signal as test_signal
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
-from ops_checks.dry_run import sign_signal
-from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.http import HttpError, Recorder, request
 from ops_checks.policy import ALLOW, HALT, HALT_KILL_SWITCH
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.valr.client import ValrClient, ValrError
@@ -45,21 +50,44 @@ STEPS = ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")
 RESPONSE_TIME = "4.5.1"
 FLOW_ORDER = ("4.4.1", "4.4.2", "4.4.3", RESPONSE_TIME, "4.4.4", "4.4.5", "4.4.6")
 
+# correlation_id is a uuid (migration 021): decisions are told apart by time, never by an id prefix.
 _LATEST_DECISION = """
 SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit
-WHERE timestamp_utc >= %s AND correlation_id NOT LIKE 'OPSCHECK-%%'
+WHERE timestamp_utc >= %s
 ORDER BY timestamp_utc DESC, id DESC LIMIT 1"""
 
 _FIRST_HALT = """
-SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit
+SELECT policy_decision, reason_code, timestamp_utc, correlation_id FROM policy_decision_audit
 WHERE timestamp_utc >= %s AND policy_decision = 'HALT' AND reason_code = 'HALT_KILL_SWITCH'
-  AND correlation_id NOT LIKE 'OPSCHECK-%%'
 ORDER BY timestamp_utc, id LIMIT 1"""
 
 _FIRST_AFTER_RELEASE = """
 SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit
-WHERE timestamp_utc > %s AND reason_code <> 'HALT_KILL_SWITCH' AND correlation_id NOT LIKE 'OPSCHECK-%%'
+WHERE timestamp_utc > %s AND reason_code <> 'HALT_KILL_SWITCH'
 ORDER BY timestamp_utc, id LIMIT 1"""
+
+_LOCK_EVENT = """
+SELECT id, event_type, trigger_reason, created_at FROM circuit_breaker_events
+WHERE event_type = %s AND created_at >= %s - interval '5 seconds' ORDER BY id DESC LIMIT 1"""
+
+_METHOD2_MISSING = (404, 405)
+
+
+def method2_problem(t: Target, rec: Recorder) -> str | None:
+    """None when the runbook's §4.2 Method 2 endpoint exists and demands the secret, else a one-line reason that
+    names both sides (the real bot has no such endpoint: 404)."""
+    p = t.profile
+    path = p.runbook_kill_switch_path
+    try:
+        resp = request("POST", t.bot_url(path), recorder=rec, json={"action": guardian.PROBE_ACTION})
+    except HttpError as exc:
+        return f"runbook §4.2 POST {path}: {exc}"
+    if resp.status_code in _METHOD2_MISSING:
+        return (
+            f"runbook §4.2 POST {path} → {resp.status_code}; the bot has {p.guardian_status_path}, "
+            f"{p.guardian_unlock_path}, {p.guardian_reset_path}"
+        )
+    return guardian.authorisation_problem(t, rec)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -78,7 +106,11 @@ class FlowOptions:
     def for_target(cls, t: Target, exchange_orders: Callable[[], int] | None = None) -> FlowOptions:
         """The preflight's §4.3 run: Method 1 (direct SQL, as §4.3 Step 2 prints it) unless
         ``OPSCHECK_KILL_SWITCH_METHOD=api`` asks for the guardian API (Method 2)."""
-        return cls(method=t.value("OPSCHECK_KILL_SWITCH_METHOD", "sql").lower(), exchange_orders=exchange_orders)
+        return cls(
+            method=t.value("OPSCHECK_KILL_SWITCH_METHOD", "sql").lower(),
+            operator=t.value("OPSCHECK_OPERATOR", "opscheck") or "opscheck",
+            exchange_orders=exchange_orders,
+        )
 
 
 @dataclass
@@ -90,6 +122,7 @@ class KillSwitchFlow:
     stop_reason: str = ""
     left_active: bool = False
     latency_ms: Decimal | None = None
+    per_signal: bool = False  # the bot recorded no decision on its own: each decision is forced by a test signal
     procedure: list[str] = field(default_factory=list)
 
     def say(self, text: str) -> None:
@@ -160,46 +193,51 @@ class _Runner:
         released_at = self.deactivate()
         self.await_allow(released_at, baseline)
 
-    def initial_state(self) -> dict[str, Any]:
+    def initial_state(self) -> dict[str, Any] | None:
         self.current = "4.4.1"
         state = killswitch_state.read_state(self.db)
-        self.flow.say(f"step 1: kill switch {state.describe()}")
+        self.flow.say(f"step 1: kill switch (system_settings.circuit_breaker_active) {state.full()}")
         if state.active:
             raise self.fail(
                 "4.4.1",
-                state.describe(),
+                state.full(),
                 "INACTIVE before the test",
                 f"kill switch already {state.describe()}: left untouched, not tested",
             )
         baseline, _ = self.poll(_LATEST_DECISION, state.db_now, BASELINE_WAIT_S)
+        also = f"; also {'; '.join(state.other_halts())}" if state.other_halts() else ""
         if baseline is None:
-            raise self.fail(
-                "4.4.1",
-                "no decisions",
-                "policy loop deciding",
-                f"the bot recorded no policy decision in {BASELINE_WAIT_S:.0f} s: the kill switch cannot be verified",
+            self.flow.per_signal = True
+            self.flow.say(
+                f"the bot recorded no policy decision in {BASELINE_WAIT_S:.0f} s: it decides per signal, so a signed "
+                "test signal will force each decision"
             )
+            self.ok("4.4.1", f"INACTIVE{also}", "INACTIVE", f"kill switch INACTIVE{also}; bot decides per signal")
+            return None
         decided = f"{baseline['policy_decision']}/{baseline['reason_code']}"
         self.ok(
-            "4.4.1", f"INACTIVE, bot deciding {decided}", "INACTIVE", f"kill switch INACTIVE; bot decides {decided}"
+            "4.4.1",
+            f"INACTIVE, bot deciding {decided}{also}",
+            "INACTIVE",
+            f"kill switch INACTIVE; bot decides {decided}{also}",
         )
         return baseline
 
     def activate(self) -> datetime:
         self.current = "4.4.2"
-        problem = guardian.authorisation_problem(self.t, self.rec)
-        if problem:
-            raise self.fail("4.4.2", "guardian API unguarded", "401 without the secret", problem)
-        self.flow.say("guardian API refuses callers without the secret and with a wrong one")
+        if self.opts.method == "api":
+            problem = method2_problem(self.t, self.rec)
+            if problem:
+                raise self.fail("4.4.2", "Method 2 unavailable", "ACTIVE via the guardian API", problem)
+            self.flow.say("guardian API refuses callers without the secret and with a wrong one")
         self.active = True
         if self.opts.method == "sql":
             at = killswitch_state.activate(self.db, VERIFICATION_REASON)
             note = killswitch_state.record_event(
                 self.db, activated=True, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
             )
-            if note:
-                self.flow.say(note)
         else:
+            note = None
             problem = guardian.set_kill_switch(self.t, self.rec, activate=True, reason=VERIFICATION_REASON)
             if problem:
                 state = killswitch_state.read_state(self.db)
@@ -217,24 +255,50 @@ class _Runner:
                 "ACTIVE",
                 f"kill switch still INACTIVE after the {self.opts.method} activation",
             )
-        self.ok("4.4.2", state.describe(), "ACTIVE", f"kill switch ACTIVE via {self.opts.method}")
+        if note and note.startswith("circuit_breaker_events"):
+            raise self.fail("4.4.2", f"{state.describe()}, no audit event", "ACTIVE, MANUAL_LOCK recorded", note)
+        if note:
+            self.flow.say(note)
+        event = self.db.one(_LOCK_EVENT, (killswitch_state.ACTIVATED_EVENT, at))
+        if event is None:
+            raise self.fail(
+                "4.4.2",
+                f"{state.describe()}, no audit event",
+                "ACTIVE, MANUAL_LOCK recorded",
+                f"kill switch ACTIVE but no {killswitch_state.ACTIVATED_EVENT} row in circuit_breaker_events",
+            )
+        self.ok(
+            "4.4.2",
+            state.describe(),
+            "ACTIVE",
+            f"kill switch ACTIVE via {self.opts.method}; circuit_breaker_events {event['event_type']} id={event['id']}",
+        )
         return at
+
+    def _probe(self, why: str) -> test_signal.SignalReply:
+        reply = test_signal.send_signal(self.t, recorder=self.rec, timeout=3.0)
+        self.flow.say(f"{why}: signed test signal {reply.signal_id} → {reply.describe()}")
+        return reply
 
     def await_halt(self, activated_at: datetime) -> None:
         self.current = "4.4.3"
+        probe = self._probe("forcing a decision") if self.flow.per_signal else None
         halt, waited_ms = self.poll(_FIRST_HALT, activated_at, self.wait_s)
         if halt is None:
+            forced = f" (test signal {probe.signal_id}: {probe.describe()})" if probe else ""
             raise self.fail(
                 "4.4.3",
                 f"no HALT in {waited_ms:.0f} ms",
                 "HALT / HALT_KILL_SWITCH",
-                f"bot recorded no HALT_KILL_SWITCH decision within {waited_ms:.0f} ms of the kill switch",
+                f"bot recorded no HALT_KILL_SWITCH decision in policy_decision_audit within {waited_ms:.0f} ms of "
+                f"the kill switch{forced}",
             )
         self.ok(
             "4.4.3",
             f"{HALT}/{HALT_KILL_SWITCH}",
             f"{HALT}/{HALT_KILL_SWITCH}",
-            f"bot decided HALT_KILL_SWITCH at {halt['timestamp_utc'].isoformat()}",
+            f"bot decided HALT_KILL_SWITCH at {halt['timestamp_utc'].isoformat()}"
+            + (" for the test signal" if probe else ""),
         )
         self.current = RESPONSE_TIME
         db_ms = Decimal((halt["timestamp_utc"] - activated_at).total_seconds() * 1000).quantize(Decimal("0.1"))
@@ -243,7 +307,8 @@ class _Runner:
         figure = Evidence(
             "kill-switch latency",
             f"latency_ms={latency}\npolled_ms={waited_ms:.1f}\ndb_clock_ms={db_ms}\nlimit_ms={self.limit_ms}\n"
-            f"method={self.opts.method}\npoll_interval_ms={POLL_S * 1000:.0f}",
+            f"method={self.opts.method}\npoll_interval_ms={POLL_S * 1000:.0f}\n"
+            f"forced_by_signal={'yes' if probe else 'no'}",
         )
         self.flow.say(f"response time {latency} ms (polled {waited_ms:.1f} ms; database clock {db_ms} ms)")
         if latency > self.limit_ms:
@@ -264,43 +329,40 @@ class _Runner:
 
     def test_trade(self) -> None:
         self.current = "4.4.4"
-        secret = self.t.secret("WEBHOOK_SECRET")
-        if not secret:
-            raise self.fail("4.4.4", "not sent", "rejected", "WEBHOOK_SECRET is not set: no signed test signal")
-        cid = f"OPSCHECK-KS-{uuid.uuid4().hex[:16]}"
-        body = json.dumps(
-            {"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True}
-        )
         before = self.opts.exchange_orders() if self.opts.exchange_orders else None
-        problems: list[str] = []
-        try:
-            resp = request(
-                "POST",
-                self.t.bot_api_url + self.t.bot_signal_path,
-                recorder=self.rec,
-                content=body.encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Signature": sign_signal(secret.reveal(), body.encode()),
-                },
+        reply = self._probe("step 4")
+        sid = reply.signal_id
+        if reply.error or reply.status_code is None:
+            raise self.fail("4.4.4", "no answer", "rejected", f"test signal {sid} not answered: {reply.describe()}")
+        cid = reply.correlation_id
+        if reply.status_code != 200 or not cid:
+            raise self.fail(
+                "4.4.4",
+                reply.describe(),
+                "rejected by the policy",
+                f"test signal {sid} refused before the policy ({reply.describe()}): the kill switch was not tested",
             )
-            answer = json_body(resp)
-        except HttpError as exc:
-            raise self.fail("4.4.4", "no answer", "rejected", f"test signal not answered: {exc}") from None
-        decided = f"{answer.get('decision')}/{answer.get('reason_code')}" if isinstance(answer, dict) else "?"
-        if resp.status_code != 200 or decided != f"{HALT}/{HALT_KILL_SWITCH}":
-            problems.append(f"bot answered HTTP {resp.status_code} {decided}, not HALT/HALT_KILL_SWITCH")
-        if isinstance(answer, dict) and answer.get("order_submitted"):
+        problems: list[str] = []
+        if reply.trade_decision == "APPROVED":
+            problems.append("webhook answered trade_decision APPROVED")
+        if reply.policy_decision not in (None, HALT):
+            problems.append(f"webhook answered policy decision {reply.policy_decision}")
+        if reply.answer.get("order_submitted"):
             problems.append("bot reports the order as submitted")
-        audit = self.db.rows(
-            "SELECT policy_decision, reason_code FROM policy_decision_audit WHERE correlation_id = %s", (cid,)
-        )
-        if not audit or any(r["policy_decision"] != HALT for r in audit):
-            problems.append(f"audit log holds {[r['policy_decision'] for r in audit] or 'no decision'} for {cid}")
+        try:
+            audit = self.db.rows(
+                "SELECT policy_decision, reason_code FROM policy_decision_audit WHERE correlation_id = %s::uuid",
+                (cid,),
+            )
+        except DbError as exc:
+            raise self.fail("4.4.4", "unreadable", "rejected", f"test trade {cid}: {exc}") from None
+        if not audit:
+            problems.append(f"no policy decision recorded for correlation_id {cid}")
+        elif any((r["policy_decision"], r["reason_code"]) != (HALT, HALT_KILL_SWITCH) for r in audit):
+            seen = ", ".join(f"{r['policy_decision']}/{r['reason_code']}" for r in audit)
+            problems.append(f"audit log holds {seen} for {cid}")
         time.sleep(ORDER_GRACE_S)
-        orders = self.db.rows(
-            "SELECT order_id, status, execution_mode FROM trading_orders WHERE correlation_id = %s", (cid,)
-        )
+        orders = self.db.rows("SELECT order_id, status FROM trading_orders WHERE correlation_id = %s::uuid", (cid,))
         if orders:
             problems.append(f"{len(orders)} order(s) recorded in trading_orders")
         after = self.opts.exchange_orders() if self.opts.exchange_orders else None
@@ -312,13 +374,14 @@ class _Runner:
                 "4.4.4",
                 "; ".join(problems),
                 "rejected, no order",
-                f"test trade {cid} not blocked: " + "; ".join(problems),
+                f"test trade {sid} not blocked while the kill switch is ACTIVE: " + "; ".join(problems),
             )
         self.ok(
             "4.4.4",
-            f"{decided}, no order",
+            f"{HALT}/{HALT_KILL_SWITCH}, no order",
             "rejected, no order",
-            f"test trade {cid} rejected ({decided}); no order reached the exchange",
+            f"test trade {sid} (correlation_id {cid}) rejected: {HALT}/{HALT_KILL_SWITCH}; no order reached the "
+            "exchange",
         )
 
     def _exchange_lookup(self, cid: str) -> list[str]:
@@ -330,7 +393,7 @@ class _Runner:
             self.t.valr_base_url, key, secret, transport=self.t.valr_transport, recorder=self.rec, timeout=3.0
         )
         try:
-            client.order_status("BTCZAR", cid)
+            client.order_status(test_signal.DEFAULT_SYMBOL, cid)
         except ValrError as exc:
             if exc.http_status == 404:
                 self.flow.say(f"VALR has no order with customerOrderId {cid}")
@@ -342,9 +405,8 @@ class _Runner:
     def deactivate(self) -> datetime:
         self.current = "4.4.5"
         if self.opts.method == "sql":
-            at = killswitch_state.deactivate(self.db)
-            note = killswitch_state.record_event(
-                self.db, activated=False, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
+            at, note = killswitch_state.deactivate_recorded(
+                self.db, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
             )
             if note:
                 self.flow.say(note)
@@ -357,33 +419,71 @@ class _Runner:
         if state.active:
             raise self.fail("4.4.5", state.describe(), "INACTIVE", "kill switch still ACTIVE after deactivation")
         self.active = False
-        self.ok("4.4.5", "INACTIVE", "INACTIVE", f"kill switch deactivated via {self.opts.method}")
+        event = self.db.one(_LOCK_EVENT, (killswitch_state.RELEASED_EVENT, at))
+        recorded = f"; circuit_breaker_events MANUAL_UNLOCK id={event['id']}" if event else ""
+        self.ok("4.4.5", "INACTIVE", "INACTIVE", f"kill switch deactivated via {self.opts.method}{recorded}")
         return at
 
-    def await_allow(self, released_at: datetime, baseline: dict[str, Any]) -> None:
+    def _reactivate(self, why: str) -> None:
+        killswitch_state.activate(self.db, f"{VERIFICATION_REASON} fail-safe")
+        self.active = True
+        note = killswitch_state.record_event(
+            self.db,
+            activated=True,
+            reason=f"{VERIFICATION_REASON} fail-safe",
+            operator=self.opts.operator,
+            via="opscheck sql",
+        )
+        self.flow.say(f"{why}: kill switch ACTIVATED again (fail-safe)" + (f"; {note}" if note else ""))
+
+    def await_allow(self, released_at: datetime, baseline: dict[str, Any] | None) -> None:
         self.current = "4.4.6"
+        if self.flow.per_signal:
+            if self.t.value("EXECUTION_MODE", "").strip().upper() != "DRY_RUN":
+                self._reactivate("per-signal bot not in DRY_RUN")
+                raise self.fail(
+                    "4.4.6",
+                    "not verified",
+                    ALLOW,
+                    "the bot decides per signal only and EXECUTION_MODE is not DRY_RUN: a test signal it ALLOWs "
+                    "would trade, so ALLOW cannot be proven",
+                )
+            self._probe("step 6")
         after, waited = self.poll(_FIRST_AFTER_RELEASE, released_at, self.wait_s)
-        want = (ALLOW, None) if self.opts.require_allow else (baseline["policy_decision"], baseline["reason_code"])
+        if self.opts.require_allow or baseline is None:
+            want: tuple[str, str | None] = (ALLOW, None)
+        else:
+            want = (baseline["policy_decision"], baseline["reason_code"])
         seen = f"{after['policy_decision']}/{after['reason_code']}" if after else "still HALT_KILL_SWITCH"
         good = after is not None and after["policy_decision"] == want[0] and want[1] in (None, after["reason_code"])
         if not good:
-            killswitch_state.activate(self.db, VERIFICATION_REASON)
-            self.active = True
-            killswitch_state.record_event(
-                self.db,
-                activated=True,
-                reason=f"{VERIFICATION_REASON} fail-safe",
-                operator=self.opts.operator,
-                via="opscheck sql",
-            )
-            self.flow.say("bot did not return to its pre-test decision: kill switch ACTIVATED again (fail-safe)")
+            self._reactivate("bot did not return to its pre-test decision")
             raise self.fail(
                 "4.4.6",
                 seen,
                 want[0] if want[1] is None else f"{want[0]}/{want[1]}",
-                f"{waited:.0f} ms after deactivation the bot decides {seen}, not {want[0]}",
+                f"{waited:.0f} ms after deactivation the bot decides {seen}, not {want[0]} (runbook §4.3 Step 6)",
             )
         self.ok("4.4.6", seen, want[0], f"bot decides {seen} {waited:.0f} ms after deactivation")
+
+
+def _record_test(db: Db, flow: KillSwitchFlow, operator: str) -> None:
+    """Who ran the kill-switch test and how it ended (SOP daily prevention: ``kill_switch_test``)."""
+    if "4.4.5" not in flow.results and not flow.left_active:
+        return
+    outcome = "passed" if flow.ok and "4.4.6" in flow.results else "failed"
+    try:
+        db.rows(
+            "INSERT INTO opscheck.ops_prevention_records (activity, subject, performed_by, outcome, details) "
+            "VALUES ('kill_switch_test', 'daily', %s, %s, %s)",
+            (
+                operator or "opscheck",
+                outcome,
+                Jsonb({"method": flow.method, "latency_ms": str(flow.latency_ms), "left_active": flow.left_active}),
+            ),
+        )
+    except DbError as exc:
+        flow.say(f"kill-switch test not recorded in opscheck.ops_prevention_records ({exc}): run `opscheck init`")
 
 
 def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
@@ -426,6 +526,8 @@ def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
                         ) from exc
                 raise
             finally:
+                with contextlib.suppress(Exception):
+                    _record_test(db, flow, opts.operator)
                 with contextlib.suppress(Exception):
                     killswitch_state.unlock(db)
             for result in flow.results.values():

@@ -12,8 +12,13 @@ import pytest
 from ops_checks import killswitch, killswitch_state
 from ops_checks.config import Target
 from ops_checks.db import connect
-from ops_checks.sandbox import postgres
+from ops_checks.sandbox import faults_s4, postgres
 from ops_checks.sandbox.environment import Sandbox
+
+# the fault's function with its refusal switched off: the sandbox's own compute_row_hash again
+RESTORE_ROW_HASH = faults_s4.ROW_HASH_REJECTS_EVENTS.replace(
+    "IF TG_TABLE_NAME NOT IN", "IF FALSE AND TG_TABLE_NAME NOT IN"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,8 @@ def t(sb: Sandbox) -> Iterator[Target]:
     sb.bot.knobs.reset()
     sb.bot.knobs.status_interval_s = 0.25
     sb.admin("UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL WHERE id = 1")
+    sb.admin(RESTORE_ROW_HASH)
+    sb.admin("DROP TRIGGER IF EXISTS opscheck_fault_drop_decision ON policy_decision_audit")
     time.sleep(0.25)  # the policy loop sees the reset
     yield sb.target
 
@@ -56,9 +63,60 @@ def test_healthy_flow_passes_every_step_and_times_the_halt(sb: Sandbox, t: Targe
     assert not state(t).active and not flow.left_active
     figure = flow.results["4.5.1"].evidence[0]
     assert figure.name == "kill-switch latency" and f"latency_ms={flow.latency_ms}" in figure.content
+    assert not flow.per_signal  # the sandbox bot also decides in a loop: no signal was needed to see the HALT
     with connect(t.db, t.redactor) as db:
-        events = db.rows("SELECT event_type FROM circuit_breaker_events ORDER BY id DESC LIMIT 2")
-    assert [e["event_type"] for e in events] == ["MANUAL_KILL_SWITCH_RELEASED", "MANUAL_KILL_SWITCH"]
+        events = db.rows("SELECT event_type, trigger_reason FROM circuit_breaker_events ORDER BY id DESC LIMIT 2")
+        who = db.rows("SELECT action, operator FROM opscheck.ops_operator_actions ORDER BY id DESC LIMIT 2")
+        test = db.one(
+            "SELECT performed_by, outcome FROM opscheck.ops_prevention_records "
+            "WHERE activity = 'kill_switch_test' ORDER BY id DESC LIMIT 1"
+        )
+    assert [e["event_type"] for e in events] == ["MANUAL_UNLOCK", "MANUAL_LOCK"]
+    assert all(len(e["trigger_reason"]) <= 100 for e in events)
+    assert [(w["action"], w["operator"]) for w in who] == [
+        ("kill_switch_deactivate", "opscheck"),
+        ("kill_switch_activate", "opscheck"),
+    ]
+    assert test == {"performed_by": "opscheck", "outcome": "passed"}
+
+
+def test_a_bot_that_decides_per_signal_is_made_to_decide_by_a_signed_test_signal(sb: Sandbox, t: Target) -> None:
+    assert sb.bot is not None
+    sb.bot.knobs.loop_paused = True  # no loop: decisions only when a signal arrives
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    assert flow.ok, {k: v.summary() for k, v in flow.results.items()}
+    assert flow.per_signal and "for the test signal" in flow.results["4.4.3"].reason
+    assert not state(t).active
+
+
+def test_events_refused_by_the_row_hash_trigger_fail_the_activation_and_leave_it_active(sb: Sandbox, t: Target) -> None:
+    sb.admin(faults_s4.ROW_HASH_REJECTS_EVENTS)
+    flow = killswitch.run_flow(t)
+    failed = [k for k, v in flow.results.items() if not v.ok]
+    assert failed == ["4.4.2"]
+    reason = flow.results["4.4.2"].reason
+    assert "compute_row_hash: Unknown table circuit_breaker_events" in reason and "LEFT ACTIVE" in reason
+    assert state(t).active and flow.left_active
+
+
+def test_a_bot_that_records_no_decisions_fails_the_halt_step(sb: Sandbox, t: Target) -> None:
+    sb.admin(faults_s4.NO_DECISIONS)
+    flow = killswitch.run_flow(t)
+    failed = [k for k, v in flow.results.items() if not v.ok]
+    assert failed == ["4.4.3"], {k: v.summary() for k, v in flow.results.items()}
+    assert flow.per_signal and "test signal" in flow.results["4.4.3"].reason
+    assert state(t).active
+
+
+def test_method_2_on_a_bot_without_the_endpoint_names_both_sides(t: Target) -> None:
+    import dataclasses
+
+    real = dataclasses.replace(t, profile=dataclasses.replace(t.profile, runbook_kill_switch_path="/api/nothing"))
+    flow = killswitch.run_flow(real, killswitch.FlowOptions(method="api"))
+    reason = flow.results["4.4.2"].reason
+    assert not flow.results["4.4.2"].ok
+    assert reason.startswith("runbook §4.2 POST /api/nothing → 404; the bot has /guardian/status, /guardian/unlock")
+    assert not state(t).active  # nothing was changed
 
 
 def test_guardian_api_method_passes(sb: Sandbox, t: Target) -> None:
@@ -70,7 +128,7 @@ def test_guardian_api_method_passes(sb: Sandbox, t: Target) -> None:
 @pytest.mark.parametrize(
     ("knob", "value", "failing", "left_active"),
     [
-        ("guardian_accept_any_secret", True, "4.4.2", False),
+        ("webhook_ignores_kill_switch", True, "4.4.4", True),
         ("ignore_kill_switch", True, "4.4.3", True),
         ("kill_switch_delay_s", 1.5, "4.5.1", True),
         ("order_despite_halt", True, "4.4.4", True),

@@ -38,8 +38,13 @@ def env(sb: Sandbox) -> dict[str, str]:
 
 
 def events(t: Target) -> list[dict[str, object]]:
+    """circuit_breaker_events (no operator column in the real schema) with who did it from ops_operator_actions."""
     with connect(t.db, t.redactor) as db:
-        return db.rows("SELECT event_type, trigger_reason, operator FROM circuit_breaker_events ORDER BY id")
+        rows = db.rows("SELECT event_type, trigger_reason FROM circuit_breaker_events ORDER BY id")
+        who = db.one("SELECT operator FROM opscheck.ops_operator_actions ORDER BY id DESC LIMIT 1")
+    if rows:
+        rows[-1]["operator"] = who["operator"] if who else None
+    return rows
 
 
 def run(args: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -60,7 +65,7 @@ def test_activate_is_always_allowed_and_recorded(sb: Sandbox, env: dict[str, str
     assert out.exit_code == 0, out.output
     assert "kill switch: ACTIVE (reason EMERGENCY_L1" in out.output
     last = events(sb.target)[-1]
-    assert last["event_type"] == "MANUAL_KILL_SWITCH" and last["operator"] == "alice"
+    assert last["event_type"] == "MANUAL_LOCK" and last["operator"] == "alice"
     assert "EMERGENCY_L1" in str(last["trigger_reason"])
 
 
@@ -71,7 +76,25 @@ def test_deactivate_needs_allow_mutations(sb: Sandbox, env: dict[str, str]) -> N
     assert refused.exit_code == 2 and "--allow-mutations" in refused.output
     done = run(["deactivate", "--allow-mutations", "--operator", "bob"], env)
     assert done.exit_code == 0 and "kill switch: INACTIVE" in done.output
-    assert events(sb.target)[-1]["event_type"] == "MANUAL_KILL_SWITCH_RELEASED"
+    assert events(sb.target)[-1]["event_type"] == "MANUAL_UNLOCK"
+    assert events(sb.target)[-1]["operator"] == "bob"
+
+
+def test_status_names_the_bots_other_switches(sb: Sandbox, env: dict[str, str]) -> None:
+    sb.admin("UPDATE system_settings SET system_active = FALSE, kill_switch_reason = 'DISPATCH_HALT' WHERE id = 1")
+    try:
+        out = run(["status"], env)
+    finally:
+        sb.admin("UPDATE system_settings SET system_active = TRUE, kill_switch_reason = NULL WHERE id = 1")
+    assert out.exit_code == 0 and "kill switch: INACTIVE; also system_active=FALSE" in out.output
+    assert "DISPATCH_HALT" in out.output
+
+
+def test_method_2_missing_on_the_bot_names_both_sides(sb: Sandbox, env: dict[str, str]) -> None:
+    out = run(["activate", "--reason", "X", "--via", "api"], dict(env, BOT_GUARDIAN_PATH="/api/nothing"))
+    assert out.exit_code == 1
+    assert "runbook §4.2 POST /api/nothing → 404; the bot has /guardian/status" in out.output
+    assert "use --via sql" in out.output
 
 
 def test_guardian_api_channel(sb: Sandbox, env: dict[str, str]) -> None:

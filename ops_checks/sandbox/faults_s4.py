@@ -5,9 +5,40 @@ from __future__ import annotations
 from ops_checks.sandbox.faults import Fault, knob, run_sql
 
 FORGED_DECISION = (
-    "INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, context_snapshot) VALUES "
-    "('LOOP-forged-allow', 'ALLOW', 'ALL_GATES_PASSED', '{\"kill_switch_active\": true, \"budget_signal\": \"ALLOW\", "
-    '"health_status": "GREEN", "risk_assessment": "HEALTHY"}\'::jsonb)'
+    "INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, context_snapshot, row_hash) "
+    "VALUES (gen_random_uuid(), 'ALLOW', 'ALLOW_ALL_GATES_PASSED', '{\"kill_switch_active\": true, "
+    '"budget_signal": "ALLOW", "health_status": "GREEN", "risk_assessment": "HEALTHY"}\'::jsonb, \'\')'
+)
+# The real bot's migration 026 redefines compute_row_hash() with a CASE over its tables that no longer names
+# circuit_breaker_events, so every insert there raises. The sandbox's function is replaced by one that does that.
+ROW_HASH_REJECTS_EVENTS = """
+CREATE OR REPLACE FUNCTION public.compute_row_hash() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    prev_hash text;
+BEGIN
+    IF TG_TABLE_NAME NOT IN ('signals', 'ai_debates', 'trading_orders', 'order_execution', 'order_events',
+                             'risk_assessments', 'policy_decision_audit', 'trade_lifecycle', 'trade_state_transitions',
+                             'hitl_approvals', 'post_trade_snapshots', 'audit_log', 'deep_link_tokens',
+                             'strategy_decisions') THEN
+        RAISE EXCEPTION 'compute_row_hash: Unknown table %', TG_TABLE_NAME;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_NAME));
+    EXECUTE format('SELECT row_hash FROM %I.%I ORDER BY %s LIMIT 1', TG_TABLE_SCHEMA, TG_TABLE_NAME,
+                   public.row_hash_order(TG_TABLE_NAME))
+        INTO prev_hash;
+    prev_hash := COALESCE(prev_hash, public.get_genesis_hash());
+    NEW.row_hash := encode(public.digest(prev_hash || (to_jsonb(NEW) - 'row_hash')::text, 'sha256'), 'hex');
+    RETURN NEW;
+END;
+$$"""
+# Decisions vanish on their way into the audit table: the bot "records" them, nothing is stored (the real bot
+# never writes policy_decision_audit at all). Only rows written from now on; the seeded history stays.
+NO_DECISIONS = (
+    "CREATE FUNCTION opscheck_fault_drop_decision() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; "
+    "CREATE TRIGGER opscheck_fault_drop_decision BEFORE INSERT ON policy_decision_audit "
+    "FOR EACH ROW EXECUTE FUNCTION opscheck_fault_drop_decision()"
 )
 LEFT_ON = (
     "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'LEFT_OVER', "
@@ -31,10 +62,22 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault("kill_switch_left_on", "4.4.1", "a previous session left the kill switch ACTIVE", run_sql(LEFT_ON)),
     Fault(
-        "guardian_accepts_wrong_secret",
+        "row_hash_rejects_circuit_breaker_events",
         "4.4.2",
-        "the guardian API accepts any X-Sovereign-Secret",
-        knob("bot", guardian_accept_any_secret=True),
+        "compute_row_hash rejects circuit_breaker_events (TRADE_BOT migration 026): no MANUAL_LOCK event",
+        run_sql(ROW_HASH_REJECTS_EVENTS),
+    ),
+    Fault(
+        "bot_records_no_decisions",
+        "4.4.3",
+        "the bot records no policy decisions (the real bot never writes policy_decision_audit)",
+        run_sql(NO_DECISIONS),
+    ),
+    Fault(
+        "webhook_accepts_signal_despite_kill_switch",
+        "4.4.4",
+        "the webhook decides signals as if the kill switch were off",
+        knob("bot", webhook_ignores_kill_switch=True),
     ),
     Fault(
         "bot_ignores_kill_switch",

@@ -18,8 +18,8 @@ from decimal import Decimal
 import httpx
 import psycopg
 
-from ops_checks import guardian
-from ops_checks.db import DbError
+from ops_checks import killswitch_state, signal
+from ops_checks.db import DbError, connect
 from ops_checks.http import HttpError, Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import Sandbox
@@ -31,6 +31,7 @@ SCALE = 0.0025
 CLEAN_S = 120.0  # SOP §2: resume trading after 2 clean minutes
 POLL_S = 0.01
 DRILL_ITEMS = ("sop.2.4", "sop.8.3", "sop.7.1", "sop.4.2")
+OPERATOR = "opscheck SOP drill"
 
 
 @dataclass
@@ -57,18 +58,14 @@ def _until(cond: Callable[[], bool], timeout: float) -> float | None:
 
 
 def _signal(sb: Sandbox, reduce_only: bool) -> str:
-    import hashlib
-    import hmac
-    import json
-
-    assert sb.target is not None
-    body = json.dumps({"correlation_id": f"OPSCHECK-SOP-{uuid.uuid4().hex[:12]}", "symbol": "BTCZAR",
-                       "side": "SELL" if reduce_only else "BUY", "quantity": "0.0001", "test": True,
-                       "reduce_only": reduce_only}).encode()
-    sig = hmac.new(sb.env["WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
-    resp = httpx.post(sb.target.bot_api_url + sb.target.bot_signal_path, content=body, timeout=3.0,
-                      headers={"X-Signature": sig, "Content-Type": "application/json"})
-    return str(resp.json().get("reason_code", f"HTTP {resp.status_code}"))
+    """A signed signal to the bot's webhook (an exit when ``reduce_only``); the bot's reason code, or why none."""
+    t = sb.target
+    assert t is not None
+    sid = signal.new_signal_id()
+    body = signal.signal_body(t.profile, signal_id=sid, side="SELL" if reduce_only else "BUY",
+                              extra={"reduce_only": reduce_only})  # the SOP's exit flag (the reference bot's promise)
+    reply = signal.send_signal(t, body=body, signal_id=sid, timeout=3.0)
+    return str(reply.answer.get("reason_code") or reply.describe())
 
 
 def feed_drop(sb: Sandbox, d: Drill) -> CheckResult:
@@ -122,9 +119,27 @@ def stalled_feed(sb: Sandbox, d: Drill) -> CheckResult:
     return _result(problems, "reduce-only past 5 s, kill switch past 30 s", d)
 
 
+def _set_kill_switch(sb: Sandbox, activate: bool, reason: str) -> str | None:
+    """The runbook's kill switch (§4.2 Method 1, system_settings.circuit_breaker_active) with its MANUAL_LOCK /
+    MANUAL_UNLOCK event; None on success, else a one-line problem."""
+    t = sb.target
+    assert t is not None
+    try:
+        with connect(t.db, t.redactor, read_only=False) as db:
+            if activate:
+                killswitch_state.activate(db, reason)
+                note = killswitch_state.record_event(db, activated=True, reason=reason, operator=OPERATOR,
+                                                     via="SOP drill")
+                return note if note and note.startswith("circuit_breaker_events") else None
+            killswitch_state.deactivate_recorded(db, reason=reason, operator=OPERATOR, via="SOP drill")
+    except DbError as exc:
+        return str(exc)
+    return None
+
+
 def _release(sb: Sandbox) -> None:
     assert sb.target is not None
-    guardian.set_kill_switch(sb.target, Recorder(sb.target.redactor), activate=False, reason="SOP drill done")
+    _set_kill_switch(sb, False, "SOP drill done")
     assert sb.bot is not None
     _until(lambda: not sb.bot.sop.entries_blocked and not _kill_switch_on(sb), 3.0)
 
@@ -150,7 +165,7 @@ def kill_switch_cancels(sb: Sandbox, d: Drill) -> CheckResult:
     _rest_orders(sb, 2)
     rec = Recorder(t.redactor)
     d.say(f"{len(open_orders(t, rec))} resting orders placed; activating the kill switch")
-    problem = guardian.set_kill_switch(t, rec, activate=True, reason="SOP §7 drill")
+    problem = _set_kill_switch(sb, True, "SOP §7 drill")
     if problem:
         return failed("not activated", "0 open orders", f"kill switch activation failed: {problem}")
     left: list[int] = []
