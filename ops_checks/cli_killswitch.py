@@ -16,6 +16,7 @@ Exit codes: 0 done, 1 failed (or verification NO-GO), 2 could not start, 130 int
 from __future__ import annotations
 
 import getpass
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -152,12 +153,24 @@ def verify(
         )
         raise typer.Exit(2)
     t = _target(env_file, allow_mutations=True)
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         flow = killswitch.run_flow(t, killswitch.FlowOptions(method=via, operator=_operator(operator)))
-    except killswitch.Interrupted as exc:
-        typer.echo(f"INTERRUPTED: {exc}", err=True)
-        _print_state(t)
-        raise typer.Exit(130) from None
+    except (killswitch.Interrupted, KeyboardInterrupt) as exc:
+        name = signal.Signals(received[0]).name if received else "SIGINT"
+        detail = str(exc) if isinstance(exc, killswitch.Interrupted) else "the kill switch was not touched"
+        typer.echo(f"INTERRUPTED by {name}: {detail}", err=True)
+        _print_state(t)  # read back from the database after the fact
+        raise typer.Exit(128 + (received[0] if received else signal.SIGINT)) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     for item in killswitch.FLOW_ORDER:
         result = flow.outcome(item)
         if result is None:

@@ -145,6 +145,15 @@ class _Stop(Exception):
     """A step failed; the flow ends here (its result is already recorded)."""
 
 
+def reread_state(t: Target) -> killswitch_state.KillSwitchState | None:
+    """The committed kill-switch state, on a fresh read-only connection (the flow's own may be mid-cancel)."""
+    try:
+        with connect(t.db, t.redactor, read_only=True) as db:
+            return killswitch_state.read_state(db)
+    except Exception:  # noqa: BLE001 - any failure means "cannot tell", which the caller reports
+        return None
+
+
 class _Runner:
     def __init__(self, t: Target, db: Db, opts: FlowOptions, flow: KillSwitchFlow) -> None:
         self.t, self.db, self.opts, self.flow = t, db, opts, flow
@@ -160,13 +169,26 @@ class _Runner:
         self.flow.say(f"{item} passed: {reason}")
 
     def fail(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> _Stop:
-        if self.active:
-            reason += ": kill switch LEFT ACTIVE"
-            self.flow.left_active = True
+        reason += self.claim()
         self.flow.results[item] = failed(observed, expected, reason, *evidence)
         self.flow.stop_reason = f"{item} failed"
         self.flow.say(f"{item} FAILED: {reason}")
         return _Stop()
+
+    def claim(self) -> str:
+        """What this run leaves the kill switch as, from the committed state re-read now (never from a flag set
+        before an UPDATE that may not have committed). Empty when this run never tried to activate it."""
+        if not self.active:
+            return ""
+        state = reread_state(self.t)
+        if state is None:
+            self.flow.left_active = True  # fail safe: treat as active, but say we could not see it
+            return ": kill switch state UNKNOWN (cannot re-read it from the database): treat it as ACTIVE"
+        if state.active:
+            self.flow.left_active = True
+            return ": kill switch LEFT ACTIVE"
+        self.active = False
+        return ": kill switch INACTIVE (re-read from the database: the activation never committed)"
 
     def evidence(self) -> list[Evidence]:
         ev = [Evidence("kill-switch procedure", "\n".join(self.flow.procedure)), self.db.log.evidence()]
@@ -517,11 +539,11 @@ def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
                 runner.fail(runner.current, "database error", "completed", f"database error: {exc}")
             except BaseException as exc:
                 if runner.active:
-                    flow.left_active = True
-                    flow.say("INTERRUPTED between activation and deactivation: kill switch LEFT ACTIVE")
-                    if isinstance(exc, KeyboardInterrupt):
+                    claim = runner.claim()
+                    flow.say(f"INTERRUPTED between activation and deactivation{claim}")
+                    if isinstance(exc, KeyboardInterrupt) and flow.left_active:
                         raise Interrupted(
-                            "kill-switch verification interrupted: the kill switch is LEFT ACTIVE; "
+                            f"kill-switch verification interrupted{claim}; "
                             "deactivate it with `opscheck kill-switch deactivate` once it is safe"
                         ) from exc
                 raise

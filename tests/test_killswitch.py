@@ -217,3 +217,19 @@ def test_unreachable_database_is_a_one_line_failure(t: Target) -> None:
     dead = dataclasses.replace(t, db=dataclasses.replace(t.db, port=postgres.free_port()))
     flow = killswitch.run_flow(dead)
     assert not flow.results["4.4.1"].ok and "\n" not in flow.results["4.4.1"].reason
+
+
+def test_a_row_lock_held_elsewhere_is_not_reported_as_left_active(sb: Sandbox, t: Target) -> None:
+    """Issue 13 §2: another session holds SELECT … FOR UPDATE on system_settings, so the activation's UPDATE times
+    out and never commits. The flow must not claim "LEFT ACTIVE": it re-reads the committed state (inactive)."""
+    assert sb.db is not None
+    with psycopg.connect(sb.db.admin_db_dsn) as blocker:
+        blocker.execute("SELECT * FROM system_settings WHERE id = 1 FOR UPDATE")
+        flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+        blocker.rollback()
+    assert not flow.ok
+    failing = next(r for r in flow.results.values() if not r.ok)
+    assert "LEFT ACTIVE" not in failing.reason, failing.reason
+    assert "INACTIVE (re-read from the database" in failing.reason, failing.reason
+    assert not flow.left_active
+    assert not state(t).active

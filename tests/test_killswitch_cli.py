@@ -122,3 +122,41 @@ def test_verify_runs_the_procedure(sb: Sandbox, env: dict[str, str]) -> None:
 def test_unreachable_database_is_one_line(env: dict[str, str]) -> None:
     out = run(["status"], dict(env, DB_PORT=str(postgres.free_port())))
     assert out.exit_code == 1 and out.output.count("\n") == 1 and "UNKNOWN" in out.output
+
+
+@pytest.mark.parametrize("sig_name", ["SIGTERM", "SIGHUP"])
+def test_a_signal_after_activation_says_what_it_leaves(sb: Sandbox, env: dict[str, str], tmp_path,  # type: ignore[no-untyped-def]
+                                                       sig_name: str) -> None:
+    """Issue 13 §1: SIGTERM to `kill-switch verify` after activation used to end it silently (rc -15)."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.preflight_runner import REPO
+
+    assert sb.bot is not None and sb.target is not None
+    sb.bot.knobs.ignore_kill_switch = True  # the HALT never comes: the flow waits, the switch is ACTIVE
+    env_file = tmp_path / "live.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
+    proc = subprocess.Popen([sys.executable, "-m", "ops_checks.cli", "kill-switch", "verify", "--allow-mutations",
+                             "--env-file", str(env_file)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={"PATH": "/usr/bin:/bin"})
+    try:
+        deadline = time.monotonic() + 60
+        active = False
+        while time.monotonic() < deadline and not active and proc.poll() is None:
+            with connect(sb.target.db, sb.target.redactor) as db:
+                row = db.one("SELECT circuit_breaker_active FROM system_settings WHERE id = 1")
+            active = bool(row and row["circuit_breaker_active"])
+            time.sleep(0.05)
+        assert active, "the verification never activated the switch"
+        sig = getattr(signal, sig_name)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        sb.bot.knobs.ignore_kill_switch = False
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, out
+    assert f"INTERRUPTED by {sig_name}" in out and "kill switch: ACTIVE" in out, out
+    assert "Traceback" not in out
