@@ -17,14 +17,15 @@ from typing import Annotated
 
 import typer
 
-from ops_checks import cadence as cadences
 from ops_checks import (
+    __version__,
     cli_audit,
     cli_drift,
     cli_env,
     cli_incident,
     cli_init,
     cli_killswitch,
+    cli_output,
     cli_runbook,
     cli_serve,
     cli_signoff,
@@ -35,6 +36,7 @@ from ops_checks import (
     verdict,
     waivers,
 )
+from ops_checks import cadence as cadences
 from ops_checks.config import ConfigError, live_target, load_env
 from ops_checks.sandbox import postgres
 
@@ -44,8 +46,18 @@ RUN_TIMEOUT_S = 900
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Executable runbook checks for the trading bot.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"opscheck {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
     """Executable runbook checks for the trading bot."""
 
 
@@ -139,8 +151,17 @@ def preflight(
         Path | None,
         typer.Option(help="sandbox: build the bot's schema from DIR/*.sql (lexical order) instead of the model"),
     ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="also print the verdict on stdout: json, junit, tap or nagios")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only the VERDICT line")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="one line per item as it is checked")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="no colour (also: env NO_COLOR)")] = False,
 ) -> None:
     """Run the go/no-go checks and print the verdict."""
+    if output_format is not None and output_format not in cli_output.FORMATS:
+        raise _fail_to_start(f"--format must be one of {', '.join(cli_output.FORMATS)}, not {output_format!r}")
+    console = cli_output.Console(quiet=quiet, verbose=verbose, color=not no_color, fmt=output_format)
     if target not in ("sandbox", "live"):
         raise _fail_to_start(f"--target must be sandbox or live, not {target!r}")
     try:
@@ -154,7 +175,7 @@ def preflight(
             loaded = waivers.load(waivers_file)
         except waivers.WaiverError as exc:
             raise _fail_to_start(str(exc)) from None
-        typer.echo(waivers.banner(waivers_file, loaded))
+        console.say(waivers.banner(waivers_file, loaded))
     if target == "live":
         try:
             live_target(load_env(env_file), allow_mutations=allow_mutations)
@@ -193,8 +214,10 @@ def preflight(
     if server is not None:
         env[postgres.DSN_ENV] = server.admin_dsn
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
+    console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
     try:
-        ran = supervise.run(argv, cwd=REPO, env=env, timeout_s=RUN_TIMEOUT_S)
+        ran = supervise.run(argv, cwd=REPO, env=env, timeout_s=RUN_TIMEOUT_S, on_line=console.child_line,
+                            log_path=run_dir / "pytest.log")
     finally:
         if server is not None:
             server.stop()
@@ -207,20 +230,25 @@ def preflight(
         raise _fail_to_start(f"the checks did not finish within {RUN_TIMEOUT_S} s")
     verdict_path = run_dir / "verdict.json"
     if not verdict_path.exists():
-        raise _fail_to_start(f"the checks produced no verdict (see the output above); run dir {run_dir}")
+        log = run_dir / "pytest.log"
+        tail = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()][-15:] \
+            if log.exists() else []
+        for line in tail:
+            typer.echo(f"  | {line}", err=True)
+        raise _fail_to_start(f"the checks produced no verdict (log: {log})")
     result = json.loads(verdict_path.read_text(encoding="utf-8"))
     if operator and witness and result["verdict"] != verdict.PARTIAL:
         result, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
                                                       run_id=run_dir.name, operator=operator, witness=witness)
         verdict.write(run_dir, result)
-        typer.echo(message)
+        console.say(message)
+    page = None
     if html:
-        _render_html(run_dir, target, result)
+        page = _render_html(run_dir, target, result)
         # the manifest (sha256sum -c) now covers the rendered report too; verdict.json names its digest
         result["manifest_sha256"] = verdict.results_digest(run_dir, exclude=("verdict.json", "results.sha256"))
         verdict.write(run_dir, result)
-    typer.echo(f"\nreport: {run_dir}")
-    typer.echo(f"VERDICT: {result['verdict']}")
+    console.verdict(result, run_dir=run_dir, html=page)
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
 
 
@@ -257,7 +285,7 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
     return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
 
 
-def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> None:
+def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> Path:
     """``html/index.html`` is the sign-off page (verdict first); ``html/allure.html`` the Allure evidence."""
     html_dir = run_dir / "html"
     allure = report.find_allure(REPO)
@@ -279,7 +307,7 @@ def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> None:
     html_dir.mkdir(parents=True, exist_ok=True)
     page = html_dir / "index.html"
     page.write_text(signoff_page.render(result, allure_href=allure_href), encoding="utf-8")
-    typer.echo(f"html:   {page}")
+    return page
 
 
 # Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")

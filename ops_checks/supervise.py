@@ -8,11 +8,13 @@ grace period for the child to finish its verdict before escalating to SIGKILL. N
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -42,8 +44,19 @@ def _killpg(pid: int, sig: int) -> None:
         pass
 
 
-def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: float) -> Outcome:
-    proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), start_new_session=True)  # noqa: S603
+def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: float,
+        on_line: Callable[[str], None] | None = None, log_path: Path | None = None) -> Outcome:
+    """Run ``argv``; with ``on_line``, its output (stdout and stderr) goes line by line to ``on_line`` and, whole,
+    to ``log_path``, instead of to our terminal."""
+    piped = on_line is not None
+    proc = subprocess.Popen(  # noqa: S603
+        list(argv), cwd=cwd, env=dict(env), start_new_session=True,
+        stdout=subprocess.PIPE if piped else None, stderr=subprocess.STDOUT if piped else None,
+        text=True if piped else None, bufsize=1 if piped else -1, errors="replace" if piped else None,
+    )
+    reader = threading.Thread(target=_pump, args=(proc, on_line, log_path), daemon=True) if piped else None
+    if reader is not None:
+        reader.start()
     received: list[int] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
@@ -76,5 +89,22 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: fl
         for s, handler in previous.items():
             signal.signal(s, handler)
         _killpg(proc.pid, signal.SIGKILL)  # anything left in the child's group (it has exited, or is killed)
+    if reader is not None:
+        reader.join(10)
     first = next((s for s in received if s), None)
     return Outcome(proc.returncode, first, timed_out)
+
+
+def _pump(proc: subprocess.Popen[str], on_line: Callable[[str], None] | None, log_path: Path | None) -> None:
+    assert proc.stdout is not None
+    log = log_path.open("w", encoding="utf-8") if log_path is not None else None
+    try:
+        for line in proc.stdout:
+            if log is not None:
+                log.write(line)
+            if on_line is not None:
+                with contextlib.suppress(Exception):
+                    on_line(line.rstrip("\n"))
+    finally:
+        if log is not None:
+            log.close()

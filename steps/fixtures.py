@@ -11,7 +11,7 @@ import pytest
 from ops_checks.config import Target, live_target, load_env
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from steps.plugin import TARGET_INFO, target_name
+from steps.plugin import TARGET_INFO, announce, target_name
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +21,10 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
         return
     sb = Sandbox()
     try:
+        announce(request.config, "phase starting the sandbox: Postgres, VALR simulator, reference bot")
         sb.start()
         apply_faults(sb, list(request.config.getoption("--sandbox-fault")))
+        announce(request.config, "phase sandbox up; checking")
         yield sb
     finally:
         sb.stop()

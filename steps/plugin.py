@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -52,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = datetime.now(UTC)
+    _CONFIG["config"] = config
     _interrupt_on_termination()
     path = config.getoption("--waivers", default=None)
     try:
@@ -74,6 +76,38 @@ def _interrupt_on_termination() -> None:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, interrupt)
+
+
+PROGRESS_PREFIX = "@@opscheck "  # lines the `opscheck` CLI reads from this run's output (the rest goes to a log)
+
+
+def announce(config: pytest.Config, text: str) -> None:
+    """Tell the CLI what is happening (a phase, or an item's outcome), even from inside a fixture."""
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    if reporter is None or not config.getoption("--run-dir", default=None):  # only runs the CLI drives
+        return
+    capman = config.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+        reporter.write_line(PROGRESS_PREFIX + text)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    announce(session.config, f"phase checking {len(session.items)} items against the {target_name(session.config)}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "teardown":
+        return
+    rb = dict(report.user_properties).get("runbook_item")
+    config = _CONFIG.get("config")
+    if rb is None or config is None:
+        return
+    outcome = config.stash[OUTCOMES].get(rb)
+    if outcome is not None:
+        announce(config, f"item {rb} {outcome.status}")
+
+
+_CONFIG: dict[str, pytest.Config] = {}
 
 
 def runbook_dir(config: pytest.Config) -> Path:
