@@ -13,6 +13,7 @@ Feature: 7.2 Full Audit Export
   @rb_7_2_2 @blocker @mutating
   Scenario: 7.2.2 Export verified against checksums and database
     Given the database is reachable
+    And the suite's schema is installed
     And an audit export of the last day in a temporary directory
     When the export is verified against its checksums, its manifest and the database
     Then the runbook expects "Checksums for integrity"

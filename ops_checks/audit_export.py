@@ -38,20 +38,32 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
 
 @dataclass(frozen=True)
 class AuditTable:
-    """One §7.1 audit table: its name, its time column and the file it is exported to."""
+    """One audit table of the bot: its name, its time column, the file it is exported to, and the name the
+    runbook (§7.1/§7.2) gives it when that differs (the runbook's name does not exist in the bot's schema)."""
 
     name: str
     time_column: str
     filename: str
+    runbook_name: str = ""
 
 
+# The bot's append-only audit tables (prevent_update/prevent_delete triggers, row-hash chains; migrations 002, 006,
+# 007, 008, 011, 021-025). §7.1 names `ai_debate_ledger` and `risk_audit`: the bot has `ai_debates` and
+# `risk_assessments`. §7.1's `trade_learning_events` is left out: the bot's role has no grant on it and it is not
+# append-only (no immutability triggers). `opscheck runbook check` reports the runbook's names.
 AUDIT_TABLES: tuple[AuditTable, ...] = (
     AuditTable("policy_decision_audit", "timestamp_utc", "policy_decisions.csv"),
     AuditTable("circuit_breaker_events", "created_at", "circuit_breaker_events.csv"),
     AuditTable("trading_orders", "created_at", "trading_orders.csv"),
-    AuditTable("ai_debate_ledger", "created_at", "ai_debate_ledger.csv"),
-    AuditTable("risk_audit", "created_at", "risk_audit.csv"),
-    AuditTable("trade_learning_events", "created_at", "trade_learning_events.csv"),  # in §7.1, missing from §7.2
+    AuditTable("ai_debates", "created_at", "ai_debates.csv", "ai_debate_ledger"),
+    AuditTable("risk_assessments", "created_at", "risk_assessments.csv", "risk_audit"),
+    AuditTable("signals", "created_at", "signals.csv"),
+    AuditTable("order_execution", "created_at", "order_execution.csv"),
+    AuditTable("order_events", "created_at", "order_events.csv"),
+    AuditTable("audit_log", "created_at", "audit_log.csv"),
+    AuditTable("strategy_decisions", "decided_at", "strategy_decisions.csv"),
+    AuditTable("trade_state_transitions", "transitioned_at", "trade_state_transitions.csv"),
+    AuditTable("post_trade_snapshots", "created_at", "post_trade_snapshots.csv"),
 )
 BY_TABLE = {t.name: t for t in AUDIT_TABLES}
 
@@ -162,7 +174,10 @@ class BlockPipe:
 
 def export_connection(params: DbParams, statement_timeout_ms: int = EXPORT_STATEMENT_TIMEOUT_MS) -> psycopg.Connection:
     """A read-only connection in UTC/ISO with TCP keepalives (a dead server is noticed) and a bounded statement."""
-    options = f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC -c DateStyle=ISO,YMD"
+    options = (
+        f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC -c DateStyle=ISO,YMD"
+        " -c search_path=public,opscheck"
+    )
     conn = psycopg.connect(params.dsn(), options=options, client_encoding="UTF8", **KEEPALIVES)  # type: ignore[arg-type]
     conn.read_only = True
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -256,6 +271,14 @@ def manifest_text(result: ExportResult) -> str:
         lines.append("Note: no rows in this range; every file holds its CSV header only")
     lines += ["", "Files:"]
     lines += [f"{f.name}  table={f.table}  rows={f.rows}  bytes={f.bytes}" for f in result.files]
+    renamed = [
+        f"{BY_TABLE[f.table].runbook_name} -> {f.table}"
+        for f in result.files
+        if f.table in BY_TABLE and BY_TABLE[f.table].runbook_name
+    ]
+    if renamed:
+        lines += ["", "Runbook §7.1/§7.2 names that the bot's schema does not have (exported under the bot's name):"]
+        lines += [f"  {r}" for r in renamed]
     lines += ["", f"Verify: cd <this directory> && sha256sum -c {CHECKSUMS}", ""]
     return "\n".join(lines)
 

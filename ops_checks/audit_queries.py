@@ -5,10 +5,18 @@ must show:
 * 7.3.1: the window holds decisions, and each is one of ALLOW / NEUTRAL / HALT (§7.1);
 * 7.3.2: every kill-switch activation records its trigger reason;
 * 7.3.3: no trade was executed under a decision other than ALLOW (trades with no decision at all are 7.5.3's);
-* 7.3.4: no ALLOW was given on AI confidence below 50 (LOW_CONFIDENCE_ALLOW); overrides are reported.
+* 7.3.4: no ALLOW was given on AI confidence below 50 % (LOW_CONFIDENCE_ALLOW); overrides are reported.
+
+On the bot's schema (the runbook's SQL does not run there; ``opscheck runbook check`` reports it): trades carry
+``pair`` and ``execution_price`` (the runbook says ``symbol``, ``price``); a manual activation is ``MANUAL_LOCK``
+(the runbook's ``MANUAL_KILL_SWITCH`` is not an event type the bot allows); ``ai_confidence`` is a fraction
+0..1 (numeric(5,4)), so the runbook's 90 and 50 are 0.90 and 0.50.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
 
 from ops_checks.audit_rows import csv_evidence
 from ops_checks.audit_settings import AuditSettings
@@ -33,13 +41,14 @@ SELECT event_type, trigger_reason, trigger_value, lockout_duration_hours, unlock
        created_at, COUNT(*) OVER () AS activations,
        COUNT(*) FILTER (WHERE NULLIF(btrim(trigger_reason), '') IS NULL) OVER () AS without_reason
 FROM circuit_breaker_events
-WHERE event_type LIKE '%%TRIGGERED%%' OR event_type = 'MANUAL_KILL_SWITCH'
+WHERE event_type LIKE '%%TRIGGERED%%' OR event_type = 'MANUAL_LOCK'
 ORDER BY (NULLIF(btrim(trigger_reason), '') IS NULL) DESC, created_at DESC
 LIMIT %(limit)s
 """
 
 TRADES = """
-SELECT t.order_id, t.symbol, t.side, t.quantity, t.price, t.status, t.created_at, p.policy_decision, p.reason_code
+SELECT t.order_id, t.pair, t.side, t.quantity, t.execution_price, t.status, t.execution_mode, t.created_at,
+       p.policy_decision, p.reason_code
 FROM trading_orders t
 LEFT JOIN policy_decision_audit p ON t.correlation_id = p.correlation_id
 WHERE t.created_at >= now() - make_interval(days => %(days)s)
@@ -60,8 +69,8 @@ LIMIT %(limit)s
 
 CONFIDENCE_FLAGS = f"""
 SELECT CASE
-         WHEN policy_decision = 'HALT' AND ai_confidence > 90 THEN 'HIGH_CONFIDENCE_OVERRIDE'
-         WHEN policy_decision = 'ALLOW' AND ai_confidence < 50 THEN 'LOW_CONFIDENCE_ALLOW'
+         WHEN policy_decision = 'HALT' AND ai_confidence > %(high)s THEN 'HIGH_CONFIDENCE_OVERRIDE'
+         WHEN policy_decision = 'ALLOW' AND ai_confidence < %(low)s THEN 'LOW_CONFIDENCE_ALLOW'
          ELSE 'NORMAL'
        END AS audit_flag, COUNT(*) AS count
 FROM policy_decision_audit
@@ -71,21 +80,27 @@ GROUP BY 1 ORDER BY 1
 CONFIDENCE_ROWS = f"""
 SELECT correlation_id, timestamp_utc, policy_decision, reason_code, ai_confidence,
        CASE
-         WHEN policy_decision = 'HALT' AND ai_confidence > 90 THEN 'HIGH_CONFIDENCE_OVERRIDE'
-         WHEN policy_decision = 'ALLOW' AND ai_confidence < 50 THEN 'LOW_CONFIDENCE_ALLOW'
+         WHEN policy_decision = 'HALT' AND ai_confidence > %(high)s THEN 'HIGH_CONFIDENCE_OVERRIDE'
+         WHEN policy_decision = 'ALLOW' AND ai_confidence < %(low)s THEN 'LOW_CONFIDENCE_ALLOW'
          ELSE 'NORMAL'
        END AS audit_flag
 FROM policy_decision_audit
 WHERE ai_confidence IS NOT NULL AND {WINDOW}
-  AND ((policy_decision = 'HALT' AND ai_confidence > 90) OR (policy_decision = 'ALLOW' AND ai_confidence < 50))
+  AND ((policy_decision = 'HALT' AND ai_confidence > %(high)s)
+       OR (policy_decision = 'ALLOW' AND ai_confidence < %(low)s))
 ORDER BY timestamp_utc DESC
 LIMIT %(limit)s
 """
 
 
-def _params(t: Target) -> dict[str, int]:
+# §7.3.4's thresholds (90 and 50, per cent) on the bot's scale: ai_confidence is numeric(5,4) in 0..1.
+HIGH_CONFIDENCE = Decimal("0.90")
+LOW_CONFIDENCE = Decimal("0.50")
+
+
+def _params(t: Target) -> dict[str, Any]:
     s = AuditSettings.from_env(t.env)
-    return {"days": s.window_days, "limit": s.max_report_rows}
+    return {"days": s.window_days, "limit": s.max_report_rows, "high": HIGH_CONFIDENCE, "low": LOW_CONFIDENCE}
 
 
 def decision_summary(t: Target) -> CheckResult:
@@ -165,7 +180,7 @@ def trade_execution_audit(t: Target) -> CheckResult:
 
 
 def confidence_vs_decision(t: Target) -> CheckResult:
-    """7.3.4: AI confidence against the policy decision; an ALLOW on confidence below 50 fails (warning)."""
+    """7.3.4: AI confidence against the policy decision; an ALLOW on confidence below 0.50 fails (warning)."""
     p = _params(t)
     expected = "no LOW_CONFIDENCE_ALLOW"
     try:
@@ -178,5 +193,7 @@ def confidence_vs_decision(t: Target) -> CheckResult:
     low, high = flags.get("LOW_CONFIDENCE_ALLOW", 0), flags.get("HIGH_CONFIDENCE_OVERRIDE", 0)
     observed = f"{flags.get('NORMAL', 0)} NORMAL, {high} HIGH_CONFIDENCE_OVERRIDE, {low} LOW_CONFIDENCE_ALLOW"
     if low:
-        return failed(observed, expected, f"{low} ALLOW decision(s) on AI confidence below 50", *ev)
+        return failed(
+            observed, expected, f"{low} ALLOW decision(s) on AI confidence below {LOW_CONFIDENCE} (runbook: 50 %)", *ev
+        )
     return passed(observed, expected, "", *ev)

@@ -19,8 +19,10 @@ from ops_checks.audit_settings import AuditSettings
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
 from ops_checks.result import CheckResult, failed, passed
+from ops_checks.suite_tables import missing, not_installed
 
-RETAINED_TABLES = ("policy_decision_audit", "trading_orders", "circuit_breaker_events", "ai_debate_ledger")
+RETAINED_TABLES = ("policy_decision_audit", "trading_orders", "circuit_breaker_events", "ai_debates")
+_UNKNOWN_TABLE = "unknown table"  # the bot's verify_chain_integrity raises this for tables it was not taught
 
 
 def _inception(t: Target, db: Db) -> tuple[datetime | None, str]:
@@ -31,8 +33,6 @@ def _inception(t: Target, db: Db) -> tuple[datetime | None, str]:
         except ValueError:
             return None, f"AUDIT_INCEPTION_DATE {raw!r} is not an ISO date"
         return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)), "AUDIT_INCEPTION_DATE"
-    if db.one("SELECT to_regclass('ops_audit_inception') AS t")["t"] is None:  # type: ignore[index]
-        return None, "no inception recorded (neither ops_audit_inception nor AUDIT_INCEPTION_DATE)"
     row = db.one("SELECT inception_at, recorded_by FROM ops_audit_inception WHERE id = 1")
     if row is None:
         return None, "ops_audit_inception holds no inception date"
@@ -40,8 +40,6 @@ def _inception(t: Target, db: Db) -> tuple[datetime | None, str]:
 
 
 def _archivals(db: Db) -> list[dict[str, Any]]:
-    if db.one("SELECT to_regclass('ops_audit_retention') AS t")["t"] is None:  # type: ignore[index]
-        return []
     return db.rows(
         "SELECT table_name, archived_before, row_count, archive_location, archived_by, approved_by, second_approver,"
         " archived_at FROM ops_audit_retention ORDER BY archived_at"
@@ -65,15 +63,43 @@ def archival_problems(rows: list[dict[str, Any]], now: datetime, years: int) -> 
     return problems
 
 
+def chain_breaks(db: Db, tables: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
+    """Each table's row-hash chain through the bot's ``verify_chain_integrity``: (verified, broken, not covered)."""
+    ok, broken, uncovered = [], [], []
+    for table in tables:
+        if db.one("SELECT to_regclass(%s) IS NULL AS absent", (table,))["absent"]:  # type: ignore[index]
+            uncovered.append(f"{table} (no such table)")
+            continue
+        try:
+            row = db.one("SELECT public.verify_chain_integrity(%s) AS intact", (table,))
+        except DbError as exc:
+            text = str(exc)
+            if _UNKNOWN_TABLE in text.lower():
+                uncovered.append(f"{table} (the bot's verify_chain_integrity does not know it)")
+            elif "function" in text and "does not exist" in text:
+                uncovered.append(f"{table} (the database has no verify_chain_integrity(text))")
+            elif "permission denied" in text or "statement timeout" in text:
+                uncovered.append(f"{table} ({text})")
+            else:
+                broken.append(f"{table}: {text}")
+            continue
+        (ok if row and row["intact"] is True else broken).append(table)
+    return ok, broken, uncovered
+
+
 def rows_retained(t: Target) -> CheckResult:
-    """7.6.1: no audit row younger than the retention period is gone."""
+    """7.6.1: no audit row younger than the retention period is gone; every hash chain the bot can verify holds."""
     s = AuditSettings.from_env(t.env)
-    expected = "oldest decision = recorded inception, or an approved archival record"
+    expected = "oldest decision = recorded inception, or an approved archival record; row-hash chains intact"
     try:
         with connect(t.db, t.redactor) as db:
+            problem = missing(db, "ops_audit_inception", "ops_audit_retention")
+            if problem:
+                return not_installed(problem, expected, db.log.evidence())
             inception, source = _inception(t, db)
             oldest = db.one("SELECT MIN(timestamp_utc) AS oldest, now() AS now FROM policy_decision_audit")
             archivals = _archivals(db)
+            intact, broken, uncovered = chain_breaks(db, tuple(tb.name for tb in AUDIT_TABLES))
             ev = [db.log.evidence(), csv_evidence("archival records (CSV)", archivals, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
@@ -89,7 +115,12 @@ def rows_retained(t: Target) -> CheckResult:
     ]
     allowed_start = max([inception, *approved])
     slack = timedelta(seconds=s.max_gap_s)
-    observed = f"oldest decision {first}, inception {inception} ({source})"
+    observed = (
+        f"oldest decision {first}, inception {inception} ({source}); chains intact: {', '.join(intact) or 'none'}"
+        + (f"; not covered: {', '.join(uncovered)}" if uncovered else "")
+    )
+    if broken:
+        problems.append(f"row-hash chain broken (rows deleted or altered): {'; '.join(broken)}")
     if first is None:
         problems.insert(0, f"policy_decision_audit is empty although the audit trail began {inception}")
     elif first > allowed_start + slack:
@@ -103,29 +134,56 @@ def rows_retained(t: Target) -> CheckResult:
     return passed(observed, expected, "", *ev)
 
 
+IMMUTABILITY = """
+SELECT c.relname AS audit_table,
+       bool_or(p.proname = 'prevent_update' AND t.tgenabled <> 'D') AS update_blocked,
+       bool_or(p.proname = 'prevent_delete' AND t.tgenabled <> 'D') AS delete_blocked,
+       string_agg(t.tgname || '=' || t.tgenabled::text, ' ' ORDER BY t.tgname)
+         FILTER (WHERE p.proname IN ('prevent_update', 'prevent_delete')) AS triggers,
+       has_table_privilege(%(r)s, c.oid, 'UPDATE') AS can_update,
+       has_table_privilege(%(r)s, c.oid, 'DELETE') AS can_delete,
+       has_table_privilege(%(r)s, c.oid, 'TRUNCATE') AS can_truncate
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+LEFT JOIN pg_proc p ON p.oid = t.tgfoid
+WHERE c.relname = ANY(%(tables)s) AND c.relkind IN ('r', 'p')
+GROUP BY c.oid, c.relname
+ORDER BY c.relname
+"""
+
+
 def bot_cannot_delete(t: Target) -> CheckResult:
-    """7.6.2: the bot's role (``BOT_DB_USER``, else the connecting role) holds no DELETE/TRUNCATE on audit tables."""
-    expected = "no DELETE or TRUNCATE on any audit table"
+    """7.6.2: every audit table is immutable: its prevent_update/prevent_delete triggers are present and enabled,
+    and the bot's role (``BOT_DB_USER``, else the connecting role) holds no UPDATE, DELETE or TRUNCATE on it."""
+    expected = "prevent_update/prevent_delete enabled; no UPDATE, DELETE or TRUNCATE for the bot's role"
+    names = [tb.name for tb in AUDIT_TABLES]
     try:
         with connect(t.db, t.redactor) as db:
             role = t.value("BOT_DB_USER") or db.one("SELECT current_user AS u")["u"]  # type: ignore[index]
-            rows = []
-            for table in AUDIT_TABLES:
-                rows += db.rows(
-                    "SELECT %(t)s AS audit_table, has_table_privilege(%(r)s, %(t)s, 'DELETE') AS can_delete,"
-                    " has_table_privilege(%(r)s, %(t)s, 'TRUNCATE') AS can_truncate"
-                    " WHERE to_regclass(%(t)s) IS NOT NULL",
-                    {"t": table.name, "r": role},  # type: ignore[arg-type]
-                )
-            ev = [db.log.evidence(), csv_evidence("privileges of the bot's role (CSV)", rows, t.redactor)]
+            rows = db.rows(IMMUTABILITY, {"r": role, "tables": names})  # type: ignore[arg-type]
+            ev = [db.log.evidence(), csv_evidence("immutability of the audit tables (CSV)", rows, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
-    bad = [
-        f"{r['audit_table']} ({'DELETE' if r['can_delete'] else 'TRUNCATE'})"
-        for r in rows
-        if r["can_delete"] or r["can_truncate"]
-    ]
-    observed = f"role {role}: " + (", ".join(bad) if bad else "no DELETE/TRUNCATE")
+    if not rows:
+        return failed("no audit tables", expected, f"none of the audit tables exists: {', '.join(names)}", *ev)
+    bad = []
+    for r in rows:
+        what = [
+            w
+            for w, flag in (("UPDATE", r["can_update"]), ("DELETE", r["can_delete"]), ("TRUNCATE", r["can_truncate"]))
+            if flag
+        ]
+        if what:
+            bad.append(f"{r['audit_table']}: role {role} has {'/'.join(what)}")
+        off = [
+            w
+            for w, flag in (("prevent_update", r["update_blocked"]), ("prevent_delete", r["delete_blocked"]))
+            if not flag
+        ]
+        if off:
+            bad.append(f"{r['audit_table']}: no enabled {'/'.join(off)} trigger")
+    observed = f"{len(rows)} audit table(s), role {role}: " + ("; ".join(bad) if bad else "all immutable")
     if bad:
-        return failed(observed, expected, f"the bot's role {role} can delete audit rows: {', '.join(bad)}", *ev)
+        return failed(observed, expected, f"audit rows can be changed or deleted: {'; '.join(bad)}", *ev)
     return passed(observed, expected, "", *ev)

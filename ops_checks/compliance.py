@@ -46,11 +46,11 @@ ORDER BY count DESC
 """
 DAILY_PNL = """
 SELECT DATE(created_at) AS date,
-       SUM(CASE WHEN pnl_zar > 0 THEN pnl_zar ELSE 0 END) AS gross_profit,
-       SUM(CASE WHEN pnl_zar < 0 THEN pnl_zar ELSE 0 END) AS gross_loss,
-       COALESCE(SUM(pnl_zar), 0) AS net_pnl,
+       SUM(CASE WHEN realized_pnl_zar > 0 THEN realized_pnl_zar ELSE 0 END) AS gross_profit,
+       SUM(CASE WHEN realized_pnl_zar < 0 THEN realized_pnl_zar ELSE 0 END) AS gross_loss,
+       COALESCE(SUM(realized_pnl_zar), 0) AS net_pnl,
        COUNT(*) AS trade_count,
-       COUNT(*) FILTER (WHERE pnl_zar IS NULL) AS trades_without_pnl
+       COUNT(*) FILTER (WHERE realized_pnl_zar IS NULL) AS trades_without_pnl
 FROM trading_orders
 WHERE created_at >= %(start)s AND created_at < %(end)s AND status = 'FILLED'
 GROUP BY DATE(created_at)

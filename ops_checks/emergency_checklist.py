@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ops_checks import emergency, killswitch_state, runbook_sql
+from ops_checks import emergency, killswitch_state, runbook_sql, suite_tables
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
 from ops_checks.http import HttpError, Recorder, request
@@ -40,7 +40,6 @@ POSITIONS_FILE = "open_positions.json"
 _FIRST_HALT = """
 SELECT timestamp_utc FROM policy_decision_audit
 WHERE timestamp_utc >= %s AND policy_decision = 'HALT' AND reason_code = 'HALT_KILL_SWITCH'
-  AND correlation_id NOT LIKE 'OPSCHECK-%%'
 ORDER BY timestamp_utc, id LIMIT 1"""
 
 
@@ -204,16 +203,16 @@ def _positions_ready(t: Target, _: Path | None) -> CheckResult:
 
 
 _PRIVILEGES = """
-SELECT to_regclass('ops_incidents') IS NOT NULL AS incidents,
+SELECT to_regclass('opscheck.ops_incidents') IS NOT NULL AS incidents,
        to_regclass('circuit_breaker_events') IS NOT NULL AS events,
-       CASE WHEN to_regclass('ops_incidents') IS NULL THEN false
-            ELSE has_table_privilege(current_user, 'ops_incidents', 'INSERT') END AS incidents_insert,
+       CASE WHEN to_regclass('opscheck.ops_incidents') IS NULL THEN false
+            ELSE has_table_privilege(current_user, 'opscheck.ops_incidents', 'INSERT') END AS incidents_insert,
        CASE WHEN to_regclass('circuit_breaker_events') IS NULL THEN false
             ELSE has_table_privilege(current_user, 'circuit_breaker_events', 'INSERT') END AS events_insert,
        EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'ops_incidents'
-               AND column_name = 'root_cause' AND table_schema = ANY (current_schemas(false))) AS root_cause,
-       CASE WHEN to_regclass('ops_incidents') IS NULL THEN false
-            ELSE has_any_column_privilege(current_user, 'ops_incidents', 'UPDATE') END AS incidents_update"""
+               AND column_name = 'root_cause' AND table_schema = 'opscheck') AS root_cause,
+       CASE WHEN to_regclass('opscheck.ops_incidents') IS NULL THEN false
+            ELSE has_any_column_privilege(current_user, 'opscheck.ops_incidents', 'UPDATE') END AS incidents_update"""
 
 
 def privileges(t: Target) -> tuple[dict[str, Any] | None, str | None, Evidence | None]:
@@ -227,7 +226,7 @@ def privileges(t: Target) -> tuple[dict[str, Any] | None, str | None, Evidence |
 
 def incident_problem(row: dict[str, Any]) -> str | None:
     if not row["incidents"]:
-        return "no ops_incidents table: an incident cannot be recorded"
+        return suite_tables.reason(["ops_incidents"])
     if not row["incidents_insert"]:
         return "the role may not INSERT into ops_incidents"
     if not row["events"] or not row["events_insert"]:
@@ -236,7 +235,9 @@ def incident_problem(row: dict[str, Any]) -> str | None:
 
 
 def root_cause_problem(row: dict[str, Any]) -> str | None:
-    if not row["incidents"] or not row["root_cause"]:
+    if not row["incidents"]:
+        return suite_tables.reason(["ops_incidents"])
+    if not row["root_cause"]:
         return "the incident record has no root_cause field"
     if not row["incidents_update"]:
         return "the role may not UPDATE ops_incidents (root cause cannot be recorded)"
@@ -263,7 +264,8 @@ def _root_cause_ready(t: Target, _: Path | None) -> CheckResult:
 
 def _ready(item: str, problem: str | None, observed: str, *ev: Evidence) -> CheckResult:
     if problem:
-        return failed("not ready", f"{ROWS[item]}: ready", f"not ready: {problem}", *ev)
+        why = problem if problem.startswith("not verified") else f"not ready: {problem}"
+        return failed("not ready", f"{ROWS[item]}: ready", why, *ev)
     return passed(observed, f"{ROWS[item]}: ready", f"ready: {observed}", *ev)
 
 

@@ -26,20 +26,22 @@ from ops_checks.sandbox.environment import Sandbox
 OPERATOR = "sandbox-operator"
 DEFAULT_CAUSE = "emergency shutdown drill: L1–L4 rehearsed on a disposable sandbox (no real anomaly)"
 
-_EVENT = "INSERT INTO circuit_breaker_events (event_type, trigger_reason, operator) VALUES (%s, %s, %s)"
-
-
 def _log_event(sb: Sandbox, incident_id: str) -> dict[str, Any] | str:
     """The emergency's kill-switch activation in the audit trail (§7.3 lists these events): what was committed.
+    The bot's circuit_breaker_events has no operator column: who did it goes to ``opscheck.ops_operator_actions``.
     No RETURNING: it needs SELECT on the table, which logging an event does not."""
     t = sb.target
     assert t is not None
-    reason = f"EMERGENCY_L1 {incident_id} (via runbook §5.2 one-liner)"
+    reason = f"EMERGENCY_L1 {incident_id}"
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            db.rows(_EVENT, (killswitch_state.ACTIVATED_EVENT, reason, OPERATOR))
+            problem = killswitch_state.record_event(
+                db, activated=True, reason=reason, operator=OPERATOR, via="runbook §5.2 one-liner"
+            )
     except DbError as exc:
         return f"not written: {exc}"
+    if problem:
+        return f"not written: {problem}"
     return {"event_type": killswitch_state.ACTIVATED_EVENT, "trigger_reason": reason, "at": datetime.now(UTC)}
 
 

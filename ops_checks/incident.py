@@ -27,7 +27,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ops_checks import backup, killswitch_state, logs
+from ops_checks import backup, killswitch_state, logs, suite_tables
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
 from ops_checks.http import HttpError, Recorder, request
@@ -149,7 +149,8 @@ def capture(
             )
             record_ev = db.log.evidence("incident record")
     except DbError as exc:
-        raise IncidentError(f"cannot open the incident record: {t.redactor.text(str(exc))}") from None
+        why = suite_tables.not_installed_reason(exc)
+        raise IncidentError(why or f"cannot open the incident record: {t.redactor.text(str(exc))}") from None
     out = out_root / f"{incident_id}_{opened.strftime('%Y%m%d_%H%M%S')}"
     out.mkdir(parents=True, exist_ok=False, mode=0o700)
     cap = Capture(incident_id, out)
@@ -316,7 +317,8 @@ def load(t: Target, incident_id: str, *, read_only: bool = True) -> dict[str, An
         with connect(t.db, t.redactor, read_only=read_only) as db:
             row = db.one("SELECT * FROM ops_incidents WHERE incident_id = %s", (incident_id,))
     except DbError as exc:
-        raise IncidentError(f"cannot read the incident record: {exc}") from None
+        why = suite_tables.not_installed_reason(exc)
+        raise IncidentError(why or f"cannot read the incident record: {exc}") from None
     if row is None:
         raise IncidentError(f"no incident {incident_id}")
     return row

@@ -1,8 +1,10 @@
 """Runbook §6 on live: read-only checks of the latest incident record (``ops_incidents``).
 
 What passes:
-- No incident on record (or no ``ops_incidents`` table: opscheck never opened one) and the kill switch is
-  inactive: nothing to verify; the items pass and say so. With the kill switch ACTIVE and no record, every item
+- No ``opscheck.ops_incidents`` table (``opscheck init`` never ran): every item is not verified (failed), never an
+  empty pass.
+- No incident on record and the kill switch inactive: nothing to verify; the items pass and say so.
+  With the kill switch ACTIVE and no record, every item
   fails: trading is halted by something nobody has documented.
 - The latest incident: 6.1.N passes when the capture recorded that action as done; 6.4.N passes when the resume
   recorded that check as passed. An incident not yet resumed fails the 6.4 items (trading must not resume yet).
@@ -10,7 +12,7 @@ What passes:
 
 from __future__ import annotations
 
-from ops_checks import killswitch_state
+from ops_checks import killswitch_state, suite_tables
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
 from ops_checks.result import CheckResult, failed, passed
@@ -19,13 +21,13 @@ from ops_checks.result import CheckResult, failed, passed
 def check(t: Target, item: str) -> CheckResult:
     try:
         with connect(t.db, t.redactor) as db:
-            exists = db.one("SELECT to_regclass('ops_incidents') IS NOT NULL AS ok")
-            row = None
-            if exists and exists["ok"]:
-                row = db.one(
-                    "SELECT incident_id, opened_at, actions, root_cause, fix, resume_checks, resumed_at"
-                    " FROM ops_incidents ORDER BY opened_at DESC LIMIT 1"
-                )
+            problem = suite_tables.missing(db, "ops_incidents")
+            if problem:
+                return suite_tables.not_installed(problem, "incident record", db.log.evidence("suite schema"))
+            row = db.one(
+                "SELECT incident_id, opened_at, actions, root_cause, fix, resume_checks, resumed_at"
+                " FROM opscheck.ops_incidents ORDER BY opened_at DESC LIMIT 1"
+            )
             state = killswitch_state.read_state(db)
             ev = db.log.evidence("latest incident record")
     except DbError as exc:

@@ -27,11 +27,19 @@ DEFAULTS = {
 }
 
 _LOSSES = """
-INSERT INTO trading_orders (order_id, correlation_id, symbol, side, quantity, price, status, pnl_zar, execution_mode,
-                            created_at)
-SELECT 'INCIDENT-DRILL-' || n, 'INCIDENT-DRILL-' || n, 'BTCZAR', 'BUY', 0.0010000000, 1200000, 'FILLED',
-       -412.35 - n, 'LIVE', now() - make_interval(mins => 10 * n)
-FROM generate_series(1, 3) AS n"""
+WITH sig AS (
+    INSERT INTO signals (signal_id, symbol, side, price, quantity, raw_payload, source_ip, hmac_verified, created_at)
+    SELECT 'INCIDENT-DRILL-' || n, 'BTCZAR', 'BUY', 1200000.0000000000, 0.0010000000,
+           jsonb_build_object('symbol', 'BTCZAR', 'source', 'incident drill'), '127.0.0.1', true,
+           now() - make_interval(mins => 10 * n)
+    FROM generate_series(1, 3) AS n
+    RETURNING correlation_id, signal_id, created_at
+)
+INSERT INTO trading_orders (correlation_id, order_id, pair, side, quantity, execution_price, zar_value, status,
+                            is_mock, is_simulated, execution_mode, realized_pnl_zar, created_at)
+SELECT correlation_id, signal_id, 'BTCZAR', 'BUY', 0.0010000000, 1200000.0000000000, 1200.00, 'FILLED',
+       false, false, 'LIVE', -412.35 - right(signal_id, 1)::int, created_at + interval '1 second'
+FROM sig ORDER BY created_at"""
 
 
 @dataclass

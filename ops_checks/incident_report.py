@@ -1,7 +1,8 @@
 """Runbook §6.6 Incident Report, pre-filled from the record, the audit rows and trading_orders.
 
-Timeline: the circuit breaker events, the audit rows that mark the incident (HALT by the kill switch, TRANSITION,
-ROLLBACK, RESUME) and the record's own times. Impact: the realised P&L (``pnl_zar``, Decimal) and the number of
+Timeline: the circuit breaker events, the operator actions recorded by the suite (``opscheck.ops_operator_actions``:
+transition, rollback, kill switch, resume; the bot's policy_decision_audit cannot hold them) and the record's own
+times. Impact: the realised P&L (``trading_orders.realized_pnl_zar``, Decimal) and the number of
 LIVE orders from an hour before the incident opened until it was resumed (or now). Blanks stay for what only people
 can write (summary, resolution, prevention, action items, approvals).
 """
@@ -21,14 +22,13 @@ _TIMELINE = """
 SELECT created_at AS at, 'circuit breaker: ' || event_type || coalesce(' (' || trigger_reason || ')', '') AS event
 FROM circuit_breaker_events WHERE created_at BETWEEN %(start)s AND %(end)s
 UNION ALL
-SELECT timestamp_utc, policy_decision || '/' || reason_code || ' ' || correlation_id
-FROM policy_decision_audit
-WHERE timestamp_utc BETWEEN %(start)s AND %(end)s
-  AND policy_decision IN ('TRANSITION', 'TRANSITION_COMPLETE', 'ROLLBACK', 'RESUME')
+SELECT recorded_at, 'operator action: ' || action || ' by ' || operator || coalesce(' (witness ' || witness || ')', '')
+FROM opscheck.ops_operator_actions
+WHERE recorded_at BETWEEN %(start)s AND %(end)s
 ORDER BY 1 LIMIT 200"""
 
 _IMPACT = """
-SELECT coalesce(sum(pnl_zar), 0) AS pnl, count(*) AS trades
+SELECT coalesce(sum(realized_pnl_zar), 0) AS pnl, count(*) AS trades
 FROM trading_orders WHERE execution_mode = 'LIVE' AND created_at BETWEEN %(start)s AND %(end)s"""
 
 

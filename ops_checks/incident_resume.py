@@ -4,13 +4,15 @@ Order (fail-safe): 6.4.1 root cause documented, 6.4.2 fix documented (or why non
 6.4.5 budget loaded, 6.4.6 clock drift < 1000 ms, 6.4.7 exchange reachable, 6.4.8 daily P&L reset (§6.5 Step 2:
 only when a new UTC day began since the last reset; on the same day the limits must no longer be breached), and
 only then 6.4.3: the kill switch, still active since the capture (never released in between), is deactivated,
-the bot's next decision is ALLOW, and the RESUME row is written (§6.5 Steps 3–4). The first failing check stops
-the resume: the kill switch stays ACTIVE and the checks not reached are "not verified".
+the bot's next decision is ALLOW, and the resume is recorded (§6.5 Steps 3–4; in
+``opscheck.ops_operator_actions``: the bot's policy_decision_audit cannot hold a RESUME row). The first failing
+check stops the resume: the kill switch stays ACTIVE and the checks not reached are "not verified".
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ CHECKS = {
 }
 ORDER = ("6.4.1", "6.4.2", "6.4.4", "6.4.5", "6.4.6", "6.4.7", "6.4.8", "6.4.3")
 ALLOW_WAIT_S = 3.0
+RESUME_ACTION = "incident_resume"  # opscheck.ops_operator_actions.action for §6.5 Step 4
 
 
 @dataclass
@@ -148,16 +151,19 @@ def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult
                 operator=operator,
                 via="opscheck incident resume",
             )
+            # The bot trades again: an ALLOW after the deactivation. A decision the bot was already making while the
+            # UPDATE committed may still say HALT, so wait (briefly) for an ALLOW; else report the latest decision.
             first = None
             deadline = time.monotonic() + ALLOW_WAIT_S
-            while first is None and time.monotonic() < deadline:
+            while time.monotonic() < deadline:
                 first = db.one(
                     "SELECT policy_decision, reason_code FROM policy_decision_audit WHERE timestamp_utc > %s"
-                    " AND correlation_id LIKE 'LOOP-%%' ORDER BY timestamp_utc, id LIMIT 1",
+                    " ORDER BY (policy_decision = 'ALLOW') DESC, timestamp_utc DESC, id DESC LIMIT 1",
                     (at,),
                 )
-                if first is None:
-                    time.sleep(0.02)
+                if first is not None and first["policy_decision"] == "ALLOW":
+                    break
+                time.sleep(0.02)
             after = killswitch_state.read_state(db)
             ev = db.log.evidence("§6.5 Step 3")
         finally:
@@ -221,21 +227,17 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
             if not res.stopped:
-                stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-                db.rows(
-                    "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code,"
-                    " context_snapshot, is_latched) VALUES (%s, NOW(), 'RESUME', 'POST_INCIDENT_RECOVERY', %s, false)",
-                    (
-                        f"POST_INCIDENT_RESUME_{stamp}",
-                        Jsonb(
-                            {
-                                "incident_id": incident_id,
-                                "operator": operator,
-                                "root_cause": (record.get("root_cause") or "")[:200],
-                            }
-                        ),
-                    ),
+                # §6.5 Step 4 writes a 'RESUME' row with a text id into policy_decision_audit; the bot's CHECKs
+                # (ALLOW/NEUTRAL/HALT, uuid ids) reject it, so the resume is recorded as an operator action.
+                problem = killswitch_state.record_operator(
+                    db,
+                    RESUME_ACTION,
+                    operator,
+                    uuid.uuid4(),
+                    {"incident_id": incident_id, "root_cause": (record.get("root_cause") or "")[:200]},
                 )
+                if problem:
+                    raise DbError(problem)
                 res.resumed = True
             db.rows(
                 "UPDATE ops_incidents SET resume_checks = %s, resumed_by = %s, resumed_at = %s WHERE incident_id = %s",
@@ -246,9 +248,9 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
                     incident_id,
                 ),
             )
-            ev = db.log.evidence("§6.5 Step 4 (RESUME row) and the record")
+            ev = db.log.evidence("§6.5 Step 4 (resume recorded) and the record")
     except DbError as exc:
-        res.stopped = res.stopped or f"RESUME row not written: {exc}"
+        res.stopped = res.stopped or f"resume not recorded: {exc}"
         res.resumed = False
         ev = Evidence("error", t.redactor.text(str(exc)))
     for r in res.results.values():

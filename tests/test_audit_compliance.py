@@ -48,15 +48,19 @@ def test_filled_trade_without_pnl_makes_the_report_incomplete(
 ) -> None:
     with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO trading_orders (order_id, symbol, side, quantity, status, created_at) "
-            "VALUES ('NOPNL-1', 'BTCZAR', 'BUY', 0.001, 'FILLED', now())"
+            "WITH s AS (INSERT INTO signals (signal_id, symbol, side, price, quantity, raw_payload, source_ip) "
+            "VALUES ('NOPNL-1', 'BTCZAR', 'BUY', 1250000, 0.001, '{}'::jsonb, '127.0.0.1') RETURNING correlation_id) "
+            "INSERT INTO trading_orders (correlation_id, order_id, pair, side, quantity, status, execution_mode) "
+            "SELECT correlation_id, 'NOPNL-1', 'BTCZAR', 'BUY', 0.001, 'FILLED', 'LIVE' FROM s"
         )
     try:
         r = compliance.generate(params, Redactor(), this_month(), tmp_path / "m", "auditor")
         assert r.problems and "without a recorded P&L" in r.problems[0]
     finally:
-        with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:
+        with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:  # past the bot's prevent_delete
+            conn.execute("SET session_replication_role = replica")
             conn.execute("DELETE FROM trading_orders WHERE order_id = 'NOPNL-1'")
+            conn.execute("DELETE FROM signals WHERE signal_id = 'NOPNL-1'")
 
 
 def test_chart_bars_per_day_and_signs() -> None:

@@ -59,7 +59,7 @@ def test_round_trip_export_verify_and_sha256sum(params: DbParams, exported: Path
     data = (exported / DECISIONS).read_bytes()
     assert b"\r" not in data and data.endswith(b"\n")
     manifest = (exported / MANIFEST).read_text()
-    for field in ("Export Date:", "Date Range:", "Exported By: tester", "Schema Version: 1.0.0", "rows=", "bytes="):
+    for field in ("Export Date:", "Date Range:", "Exported By: tester", "Schema Version: 2.0.0", "rows=", "bytes="):
         assert field in manifest
 
 
@@ -88,9 +88,9 @@ def test_one_byte_changed_fails_naming_the_file(exported: Path) -> None:
 
 
 def test_deleted_file_fails_naming_it(exported: Path) -> None:
-    (exported / "risk_audit.csv").unlink()
+    (exported / "risk_assessments.csv").unlink()
     report = audit_verify.verify(exported)
-    assert problems_about(report) == {"risk_audit.csv"}
+    assert problems_about(report) == {"risk_assessments.csv"}
     assert "missing" in report.reason()
 
 
@@ -111,6 +111,9 @@ def test_extra_file_and_tampered_manifest_are_named(exported: Path) -> None:
     assert problems_about(audit_verify.verify(exported)) == {"notes.txt", MANIFEST}
 
 
+LATE = "00000000-0000-4000-8000-000000001ae1"  # a backdated decision that arrived after the export
+
+
 def test_rows_added_to_the_range_after_export_fail_against_db(
     params: DbParams, database: postgres.Database, tmp_path: Path
 ) -> None:
@@ -119,9 +122,9 @@ def test_rows_added_to_the_range_after_export_fail_against_db(
     backdated = result.end - timedelta(hours=3)
     with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code) "
-            "VALUES ('LATE-1', %s, 'ALLOW', 'ALL_GATES_PASSED')",
-            (backdated,),
+            "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code, "
+            "context_snapshot) VALUES (%s, %s, 'ALLOW', 'ALLOW_ALL_GATES_PASSED', '{}'::jsonb)",
+            (LATE, backdated),
         )
     try:
         report = audit_verify.verify(out, db_params=params)
@@ -130,7 +133,8 @@ def test_rows_added_to_the_range_after_export_fail_against_db(
         assert "in the database" in report.reason()
     finally:
         with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:
-            conn.execute("DELETE FROM policy_decision_audit WHERE correlation_id = 'LATE-1'")
+            conn.execute("SET session_replication_role = replica")  # past the bot's prevent_delete
+            conn.execute("DELETE FROM policy_decision_audit WHERE correlation_id = %s", (LATE,))
 
 
 def test_crlf_export_is_rejected(exported: Path) -> None:
@@ -239,9 +243,9 @@ def test_cli_export_then_verify_against_db(database: postgres.Database, tmp_path
     assert "export complete" in run.stdout and database.password not in run.stdout + run.stderr
     ok = subprocess.run([*cmd, "verify", str(out), "--against-db"], cwd=REPO, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    (out / "ai_debate_ledger.csv").unlink()
+    (out / "ai_debates.csv").unlink()
     bad = subprocess.run([*cmd, "verify", str(out)], cwd=REPO, env=env, capture_output=True, text=True)
-    assert bad.returncode == 1 and "ai_debate_ledger.csv" in bad.stderr
+    assert bad.returncode == 1 and "ai_debates.csv" in bad.stderr
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 64])

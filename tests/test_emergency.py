@@ -106,11 +106,11 @@ def test_live_l1_readiness_fails_on_an_unguarded_api(live_like: tuple[Sandbox, T
 def test_live_l4_readiness_fails_when_an_audit_table_cannot_be_streamed(live_like: tuple[Sandbox, Target]) -> None:
     sb, t = live_like
     assert sb.db is not None
-    sb.admin(f'REVOKE SELECT ON trading_orders FROM "{sb.db.user}"')
+    sb.admin(f'REVOKE SELECT ON trading_orders FROM "{sb.db.user}", app_trading')  # and the role it inherits
     try:
         result = emergency.l4_ready(t, RUNBOOKS)
     finally:
-        sb.admin(f'GRANT SELECT ON trading_orders TO "{sb.db.user}"')
+        sb.admin("GRANT SELECT ON trading_orders TO app_trading")
     assert not result.ok and "trading_orders" in result.reason
 
 

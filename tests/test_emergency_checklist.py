@@ -95,7 +95,8 @@ def test_privilege_problems() -> None:
         "incidents_update": True,
     }
     assert ec.incident_problem(good) is None and ec.root_cause_problem(good) is None
-    assert "ops_incidents table" in (ec.incident_problem({**good, "incidents": False}) or "")
+    missing = ec.incident_problem({**good, "incidents": False}) or ""
+    assert "opscheck.ops_incidents" in missing and "opscheck init" in missing
     assert "circuit_breaker_events" in (ec.incident_problem({**good, "events_insert": False}) or "")
     assert "root_cause field" in (ec.root_cause_problem({**good, "root_cause": False}) or "")
     assert "UPDATE" in (ec.root_cause_problem({**good, "incidents_update": False}) or "")
@@ -140,10 +141,10 @@ def test_live_readiness_passes_read_only(live_like: tuple[Sandbox, Target]) -> N
 def test_live_readiness_fails_per_row(live_like: tuple[Sandbox, Target]) -> None:
     sb, t = live_like
     assert sb.db is not None and sb.valr is not None
-    role = sql.Identifier(sb.db.user)
-    sb.admin(sql.SQL("REVOKE INSERT ON circuit_breaker_events FROM {}").format(role).as_string(None))
+    roles = sql.SQL(", ").join([sql.Identifier(sb.db.user), sql.Identifier(postgres.BOT_ROLE)])  # and inherited
+    sb.admin(sql.SQL("REVOKE INSERT ON circuit_breaker_events FROM {}").format(roles).as_string(None))
     assert "circuit_breaker_events" in ec.ready(t, "5.7.4", None).reason
-    sb.admin(sql.SQL("REVOKE UPDATE ON ops_incidents FROM {}").format(role).as_string(None))
+    sb.admin(sql.SQL("REVOKE UPDATE ON opscheck.ops_incidents FROM {}").format(roles).as_string(None))
     assert "UPDATE" in ec.ready(t, "5.7.6", None).reason
     sb.valr.fail["/v1/account/balances"] = 503
     assert "VALR cannot be read" in ec.ready(t, "5.7.3", None).reason
@@ -154,3 +155,48 @@ def test_live_readiness_fails_per_row(live_like: tuple[Sandbox, Target]) -> None
         raise RuntimeError("docker not reachable")
 
     assert "service list unavailable" in ec.ready(dataclasses.replace(t, list_services=no_list), "5.7.2", None).reason
+
+
+def test_without_the_suite_schema_dependent_items_are_not_verified(live_like: tuple[Sandbox, Target]) -> None:
+    """`opscheck init` never ran: every item resting on the suite's tables says so (never an SQL error, never an
+    empty pass); 7.6.1 owns the failure in §7, 7.2.2 is skipped through its precondition."""
+    from ops_checks import audit_retention, incident_audit, suite_tables
+    from ops_checks.install.opscheck import NOT_INSTALLED
+
+    sb, t = live_like
+    sb.admin("DROP SCHEMA opscheck CASCADE")
+    results = {
+        "5.7.4": ec.ready(t, "5.7.4", None),
+        "5.7.6": ec.ready(t, "5.7.6", None),
+        "6.1.1": incident_audit.check(t, "6.1.1"),
+        "6.4.3": incident_audit.check(t, "6.4.3"),
+        "7.6.1": audit_retention.rows_retained(t),
+    }
+    for item, r in results.items():
+        assert not r.ok, item
+        assert r.reason.startswith(NOT_INSTALLED), (item, r.reason)
+        assert "opscheck.ops_" in r.reason and "\n" not in r.reason
+    why = suite_tables.problem(t, "ops_schema_version")
+    assert why and why.startswith("the suite's schema is missing") and "opscheck init" in why
+    mapped = suite_tables.not_installed_reason('relation "ops_incidents" does not exist')
+    assert mapped and mapped.startswith(NOT_INSTALLED)
+    assert suite_tables.not_installed_reason('relation "trading_orders" does not exist') is None
+
+
+def test_audit_tables_are_immutable_and_chained(live_like: tuple[Sandbox, Target]) -> None:
+    """7.6.2 reads triggers and grants; 7.6.1 walks the chains with the bot's verify_chain_integrity."""
+    from ops_checks import audit_retention
+
+    sb, t = live_like
+    assert audit_retention.bot_cannot_delete(t).ok
+    ok = audit_retention.rows_retained(t)
+    assert ok.ok and "policy_decision_audit" in ok.observed, ok.reason
+    sb.admin("ALTER TABLE signals DISABLE TRIGGER trg_04_prevent_delete_signals")
+    r = audit_retention.bot_cannot_delete(t)
+    assert not r.ok and "signals: no enabled prevent_delete trigger" in r.reason
+    sb.admin(
+        "SET session_replication_role = replica; UPDATE policy_decision_audit SET ai_confidence = 0.1 "
+        "WHERE id = (SELECT min(id) + 5 FROM policy_decision_audit)"
+    )
+    r = audit_retention.rows_retained(t)
+    assert not r.ok and "row-hash chain broken" in r.reason and "policy_decision_audit" in r.reason

@@ -70,7 +70,10 @@ def test_capture_report_resume(sb: Sandbox, tmp_path: Path) -> None:
     assert list(res.results) == list(incident_resume.ORDER) and all(r.ok for r in res.results.values())
     assert not active(sb)
     with connect(t.db, t.redactor) as db:
-        row = db.one("SELECT context_snapshot FROM policy_decision_audit WHERE policy_decision = 'RESUME'")
+        row = db.one(  # §6.5 Step 4: the bot's policy_decision_audit refuses a RESUME row; the suite records it
+            "SELECT detail AS context_snapshot, operator FROM opscheck.ops_operator_actions WHERE action = %s",
+            (incident_resume.RESUME_ACTION,),
+        )
         settings = db.one("SELECT consecutive_losses, daily_pnl_zar FROM system_settings WHERE id = 1")
     assert row is not None and row["context_snapshot"]["incident_id"] == cap.incident_id
     assert settings == {"consecutive_losses": 0, "daily_pnl_zar": 0}  # a new day: §6.5 Step 2 ran
@@ -79,7 +82,8 @@ def test_capture_report_resume(sb: Sandbox, tmp_path: Path) -> None:
     report = incident_report.build(t, cap.incident_id)
     assert f"**Incident ID:** {cap.incident_id}" in report
     assert "- Financial: -R 1,243.05" in report and "- Trades affected: 3" in report
-    assert "circuit breaker: MAX_CONSECUTIVE_LOSSES" in report and "Trading resumed by ann" in report
+    assert "Trading resumed by ann" in report
+    assert "operator action: incident_resume by ann" in report  # the timeline reads opscheck.ops_operator_actions
     assert "three losses in a fast market" in report
     again = incident_resume.resume(t, cap.incident_id, operator="ann")
     assert not again.resumed and "already resumed" in again.stopped
@@ -108,8 +112,8 @@ def test_capture_of_large_tables_is_bounded(sb: Sandbox, tmp_path: Path) -> None
     assert t is not None
     sb.admin(
         "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code,"
-        " context_snapshot) SELECT 'BULK-' || n, now() - make_interval(secs => n * 0.01), 'ALLOW', 'ALL_GATES_PASSED',"
-        " '{\"kill_switch_active\": false}' FROM generate_series(1, 200000) AS n"
+        " context_snapshot) SELECT gen_random_uuid(), now() - make_interval(secs => n * 0.01), 'ALLOW',"
+        " 'ALLOW_ALL_GATES_PASSED', '{\"kill_switch_active\": false}' FROM generate_series(1, 200000) AS n"
     )
     sb.admin("UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'BULK' WHERE id = 1")
     start = time.monotonic()

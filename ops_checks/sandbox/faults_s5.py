@@ -7,13 +7,14 @@ from psycopg import sql
 from ops_checks.emergency_drill import DB_START_ENV
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, knob, set_env
+from ops_checks.sandbox.postgres import BOT_ROLE
 
 
 def audit_table_unreadable(sb: Sandbox) -> None:
     assert sb.db is not None
-    sb.admin(
-        sql.SQL("REVOKE SELECT ON circuit_breaker_events FROM {}").format(sql.Identifier(sb.db.user)).as_string(None)
-    )
+    for role in (sb.db.user, BOT_ROLE):  # the session role inherits the bot role's grants
+        stmt = sql.SQL("REVOKE SELECT ON circuit_breaker_events FROM {}").format(sql.Identifier(role))
+        sb.admin(stmt.as_string(None))
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -46,9 +47,9 @@ FAULTS: tuple[Fault, ...] = (
 
 def emergency_event_not_writable(sb: Sandbox) -> None:
     assert sb.db is not None
-    sb.admin(
-        sql.SQL("REVOKE INSERT ON circuit_breaker_events FROM {}").format(sql.Identifier(sb.db.user)).as_string(None)
-    )
+    for role in (sb.db.user, BOT_ROLE):  # the session role inherits the bot role's grants
+        stmt = sql.SQL("REVOKE INSERT ON circuit_breaker_events FROM {}").format(sql.Identifier(role))
+        sb.admin(stmt.as_string(None))
 
 
 FAULTS += (

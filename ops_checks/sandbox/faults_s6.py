@@ -10,12 +10,14 @@ from psycopg import sql
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, chain, knob, set_env, settle
 from ops_checks.sandbox.faults_s3 import pnl_columns_locked
+from ops_checks.sandbox.postgres import BOT_ROLE
 
 
 def orders_unreadable(sb: Sandbox) -> None:
     assert sb.db is not None
-    role = sql.Identifier(sb.db.user)
-    sb.admin(sql.SQL("REVOKE SELECT ON trading_orders FROM PUBLIC, {}").format(role).as_string(None))
+    for role in (sb.db.user, BOT_ROLE):  # the session role inherits the bot role's grants
+        stmt = sql.SQL("REVOKE SELECT ON trading_orders FROM PUBLIC, {}").format(sql.Identifier(role))
+        sb.admin(stmt.as_string(None))
 
 
 FAULTS: tuple[Fault, ...] = (

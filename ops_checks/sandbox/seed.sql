@@ -6,21 +6,24 @@ UPDATE system_settings
        consecutive_losses = 0, daily_pnl_reset_at = now() - interval '2 hours', daily_starting_equity_zar = 100000.00
  WHERE id = 1;
 
-INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot,
-                                   is_latched, ai_confidence, created_at)
-SELECT gen_random_uuid(), ts, 'ALLOW', 'ALLOW_ALL_GATES_PASSED',
-       '{"kill_switch_active": false, "budget_signal": "ALLOW", "health_status": "GREEN",
-         "risk_assessment": "HEALTHY"}'::jsonb,
-       false, 0.7500, ts
-FROM generate_series(now() - interval '24 hours 5 minutes', now() - interval '30 seconds', interval '1 minute') AS ts
-ORDER BY ts;
-
 INSERT INTO signals (signal_id, symbol, side, price, quantity, raw_payload, source_ip, hmac_verified, created_at)
 SELECT 'SEED-' || to_char(ts, 'YYYYMMDDHH24MI'), 'BTCZAR',
        CASE WHEN extract(hour FROM ts)::int % 2 = 0 THEN 'BUY' ELSE 'SELL' END,
        1250000.0000000000, 0.0001000000,
        jsonb_build_object('symbol', 'BTCZAR', 'source', 'sandbox seed'), '127.0.0.1', true, ts
 FROM generate_series(now() - interval '24 hours 5 minutes', now() - interval '30 seconds', interval '1 hour') AS ts
+ORDER BY ts;
+
+-- Each signal's policy decision carries the signal's correlation_id (migration 021: "UUID linking this decision to
+-- trade signals"); the other minutes are the policy loop's own evaluations.
+INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot,
+                                   is_latched, ai_confidence, created_at)
+SELECT COALESCE(s.correlation_id, gen_random_uuid()), ts, 'ALLOW', 'ALLOW_ALL_GATES_PASSED',
+       '{"kill_switch_active": false, "budget_signal": "ALLOW", "health_status": "GREEN",
+         "risk_assessment": "HEALTHY"}'::jsonb,
+       false, 0.7500, ts
+FROM generate_series(now() - interval '24 hours 5 minutes', now() - interval '30 seconds', interval '1 minute') AS ts
+     LEFT JOIN signals s ON s.created_at = ts
 ORDER BY ts;
 
 INSERT INTO trading_orders (correlation_id, order_id, pair, side, quantity, execution_price, zar_value, status,

@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
 from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.suite_tables import not_installed, not_installed_reason
 
 TABLE = "ops_prevention_records"
 
@@ -48,6 +49,9 @@ def recent(t: Target, activity: str, what: str, max_days: int) -> CheckResult:
             row = latest(db, activity)
             ev = db.log.evidence()
     except DbError as exc:
+        why = not_installed_reason(exc)
+        if why:
+            return not_installed(why, expected)
         return failed("unreadable", expected, f"{TABLE} unreadable: {exc}")
     problem = judge_latest(row, what, max_days)
     if problem:

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from ops_checks.audit_export import AUDIT_TABLES
 from ops_checks.backup import stream_copy
 from ops_checks.config import DbParams, Target
-from ops_checks.db import Db, DbError, connect, one_line
+from ops_checks.db import Db, DbError, QueryLog, connect, one_line
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox import postgres
-from ops_checks.secret import Secret
 from ops_checks.sop import records
 
 DRILL_DAYS = 7
@@ -84,8 +84,11 @@ def restore_file(db: Db, table: str, path: Path) -> int:
     return rows
 
 
-def drill(t: Target, restore: DbParams, workdir: Path) -> list[TableCopy]:
-    """Dump the audit tables of ``t``, restore them into ``restore``, dump them back; raises DbError / OSError."""
+def drill(t: Target, restore: DbParams | str, workdir: Path) -> list[TableCopy]:
+    """Dump the audit tables of ``t``, restore them into ``restore``, dump them back; raises DbError / OSError.
+
+    ``restore`` as an owner's DSN restores as ``pg_restore --disable-triggers`` does (session_replication_role =
+    replica): the bot's tables keep their stored row hashes, and rows load whatever the foreign-key order."""
     (workdir / "source").mkdir(parents=True, exist_ok=True)
     (workdir / "restored").mkdir(parents=True, exist_ok=True)
     dumped: dict[str, tuple[list[str], int, str]] = {}
@@ -97,7 +100,7 @@ def drill(t: Target, restore: DbParams, workdir: Path) -> list[TableCopy]:
             rows, digest = stream_copy(src, canonical_query(table, columns), workdir / "source" / f"{table}.csv")
             dumped[table] = (columns, rows, digest)
     out = []
-    with connect(restore, t.redactor, read_only=False) as dst:
+    with _restore_session(restore, t) as dst:
         for table, (columns, rows, digest) in dumped.items():
             restore_file(dst, table, workdir / "source" / f"{table}.csv")
             back_rows, back = stream_copy(dst, canonical_query(table, columns), workdir / "restored" / f"{table}.csv")
@@ -137,11 +140,28 @@ def run_on_server(t: Target, server: postgres.Server, workdir: Path, by: str) ->
 
 
 @contextmanager
-def _disposable(server: postgres.Server) -> Iterator[DbParams]:
+def _restore_session(restore: DbParams | str, t: Target) -> Iterator[Db]:
+    if isinstance(restore, DbParams):
+        with connect(restore, t.redactor, read_only=False) as db:
+            yield db
+        return
+    try:
+        conn = psycopg.connect(restore, autocommit=True, row_factory=dict_row, options="-c TimeZone=UTC")
+        conn.execute("SET session_replication_role = replica")
+    except psycopg.Error as exc:
+        raise DbError(f"cannot open the restore database: {one_line(exc)}") from exc
+    try:
+        yield Db(conn, QueryLog(t.redactor, []))
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _disposable(server: postgres.Server) -> Iterator[str]:
+    """A database from the reference schema, unseeded; its owner's DSN (a restore runs as the owner)."""
     db = postgres.create_database(server, seed=False)
     try:
-        yield DbParams(host=db.host, port=db.port, name=db.name, user=db.user, password=Secret(db.password),
-                       read_only=False)
+        yield db.admin_db_dsn
     finally:
         postgres.drop_database(db)
 
