@@ -2,7 +2,10 @@
 
 ``[TIME_SYNC] drift_ms=<local − exchange> is_within_tolerance=<bool>`` after each sync (or
 ``[TIME_SYNC] failure …``), and ``[EXCHANGE_TIME_DRIFT] drift_ms=… NEUTRAL state triggered`` when the drift
-exceeds the tolerance (runbook §8.2.2).
+exceeds the tolerance (runbook §8.2.2). The tags come from the bot profile (``log_time_sync_tag``,
+``log_drift_tag``). The real bot (TRADE_BOT v1.9.0) writes neither: its ExchangeTimeSynchronizer would log
+``Exchange time sync: drift_ms=N`` (DEBUG) and ``[TPP-006] Exchange clock drift exceeded threshold``, but nothing
+in ``app/`` creates one; a missing tag fails naming both the runbook's line and the bot's own.
 """
 
 from __future__ import annotations
@@ -17,10 +20,20 @@ from ops_checks.drift import Measurement, agreement_allowance_ms
 from ops_checks.logs import LogError, LogLine, recent_lines
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
-SYNC = re.compile(r"\[TIME_SYNC\]")
-READING = re.compile(r"\[TIME_SYNC\]\s+drift_ms=(-?\d+(?:\.\d+)?)\s+is_within_tolerance=(True|False|true|false)")
-DRIFT = re.compile(r"\[EXCHANGE_TIME_DRIFT\]")
 NEUTRAL_FOLLOWS_S = 5
+READING_TAIL = r"\s+drift_ms=(-?\d+(?:\.\d+)?)\s+is_within_tolerance=(True|False|true|false)"
+
+
+def _sync(t: Target) -> re.Pattern[str]:
+    return re.compile(re.escape(t.profile.log_time_sync_tag))
+
+
+def _drift(t: Target) -> re.Pattern[str]:
+    return re.compile(re.escape(t.profile.log_drift_tag))
+
+
+def _reading_re(t: Target) -> re.Pattern[str]:
+    return re.compile(re.escape(t.profile.log_time_sync_tag) + READING_TAIL)
 
 
 @dataclass(frozen=True)
@@ -32,14 +45,30 @@ class Reading:
 
 def _lines(t: Target) -> tuple[list[LogLine], list[LogLine]]:
     since = datetime.now(UTC) - timedelta(seconds=t.thresholds.log_window_s)
-    lines = [ln for ln in recent_lines(t.log_dir, since) if SYNC.search(ln.text) or DRIFT.search(ln.text)]
+    sync, drift = _sync(t), _drift(t)
+    lines = [ln for ln in recent_lines(t.log_dir, since) if sync.search(ln.text) or drift.search(ln.text)]
     lines.sort(key=lambda ln: ln.at)
-    return [ln for ln in lines if SYNC.search(ln.text)], [ln for ln in lines if DRIFT.search(ln.text)]
+    return [ln for ln in lines if sync.search(ln.text)], [ln for ln in lines if drift.search(ln.text)]
 
 
-def _reading(line: LogLine) -> Reading | None:
-    m = READING.search(line.text)
-    return Reading(line, Decimal(m.group(1)), m.group(2).lower() == "true") if m else None
+def _reading(t: Target, line: LogLine) -> Reading | None:
+    m = _reading_re(t).search(line.text)
+    try:
+        return Reading(line, Decimal(m.group(1)), m.group(2).lower() == "true") if m else None
+    except ArithmeticError:
+        return None
+
+
+def _no_sync_reason(t: Target, window: int) -> str:
+    """No runbook time-sync line: name the runbook's tag and say whether the bot's own line is there instead."""
+    tag, own = t.profile.log_time_sync_tag, t.profile.bot_time_sync_log
+    since = datetime.now(UTC) - timedelta(seconds=window)
+    try:
+        theirs = sum(1 for ln in recent_lines(t.log_dir, since) if own in ln.text)
+    except LogError:
+        theirs = 0
+    bot = f"the bot writes {theirs} '{own}…' line(s) instead" if theirs else f"nor its own '{own}…' line"
+    return f"runbook §8.2 expects {tag} lines; the bot logged no {tag} line in the last {window} s ({bot})"
 
 
 def _excerpt(t: Target, lines: list[LogLine]) -> Evidence:
@@ -68,23 +97,24 @@ def time_sync_logs_ok(t: Target) -> CheckResult:
         return failed(
             f"{len(drifts)} drift lines",
             expected,
-            f"{len(drifts)} [EXCHANGE_TIME_DRIFT] line(s) in the last {window} s, latest at "
+            f"{len(drifts)} {t.profile.log_drift_tag} line(s) in the last {window} s, latest at "
             f"{last.at.isoformat(timespec='seconds')}: {last.text[:120]}",
             ev,
         )
     if not syncs:
-        return failed("no [TIME_SYNC] line", expected, f"the bot logged no [TIME_SYNC] line in the last {window} s", ev)
+        tag = t.profile.log_time_sync_tag
+        return failed(f"no {tag} line", expected, _no_sync_reason(t, window), ev)
     latest = syncs[-1]
     age = (datetime.now(UTC) - latest.at).total_seconds()
     limit = fresh_s(t)
     if age > limit:
         return failed(f"{age:.0f} s old", f"within {limit} s", f"the bot's last time sync was {age:.0f} s ago", ev)
-    reading = _reading(latest)
+    reading = _reading(t, latest)
     if reading is None:
         return failed(latest.text[:120], expected, f"the bot's latest time sync failed: {latest.text[:120]}", ev)
     if not reading.within:
         return failed(latest.text[:120], expected, f"the bot reports drift beyond tolerance: {latest.text[:120]}", ev)
-    observed = f"drift_ms={reading.drift_ms} is_within_tolerance=True {age:.1f} s ago; no [EXCHANGE_TIME_DRIFT]"
+    observed = f"drift_ms={reading.drift_ms} is_within_tolerance=True {age:.1f} s ago; no {t.profile.log_drift_tag}"
     return passed(observed, expected, observed, ev)
 
 
@@ -104,9 +134,13 @@ def neutral_guard(t: Target, m: Measurement) -> CheckResult:
     except LogError as exc:
         return failed("no logs", expected, str(exc), *m.evidence())
     ev = [_excerpt(t, sorted(syncs[-20:] + drifts[-10:], key=lambda ln: ln.at)), *m.evidence()]
-    readings = [r for r in (_reading(ln) for ln in syncs) if r is not None]
+    readings = [r for r in (_reading(t, ln) for ln in syncs) if r is not None]
+    if not readings and not syncs:
+        return failed("no reading", expected, _no_sync_reason(t, t.thresholds.log_window_s), *ev)
     if not readings:
-        return failed("no reading", expected, "the bot logged no [TIME_SYNC] drift reading in the window", *ev)
+        tag = t.profile.log_time_sync_tag
+        return failed("no reading", expected, f"the bot logged no {tag} drift reading in the window "
+                      f"({len(syncs)} {tag} line(s), none with drift_ms=… is_within_tolerance=…)", *ev)
     wrong = [r for r in readings if r.within != (abs(r.drift_ms) <= limit)]
     if wrong:
         r = wrong[-1]

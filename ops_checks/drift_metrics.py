@@ -1,6 +1,9 @@
 """Runbook §8.5: the clock-drift metrics (8.5.1 ``exchange_clock_drift_ms``, 8.5.2
 ``increase(exchange_clock_drift_exceeded_total[1h])``, 8.5.3 ``increase(exchange_time_sync_failures_total[1h])``).
 
+The names are the runbook's and come from the bot profile (``runbook_drift_*``). The real bot (TRADE_BOT v1.9.0)
+exports none of them: on it each item fails naming the runbook's metric and the metrics the bot does export.
+
 The bot's Prometheus text is parsed with prometheus_client's parser. A counter's increase over the window
 (default 3600 s, ``OPSCHECK_METRICS_WINDOW_S``) is known exactly from one scrape when the counter is 0, or when
 it was created (its ``_created`` sample: the process start) inside the window. Otherwise only a time series
@@ -22,15 +25,15 @@ from ops_checks.http import HttpError, Recorder, json_body, request
 from ops_checks.prometheus import MetricsError
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
-DRIFT_GAUGE = "exchange_clock_drift_ms"
-DRIFT_EXCEEDED = "exchange_clock_drift_exceeded_total"
-SYNC_FAILURES = "exchange_time_sync_failures_total"
-
 
 @dataclass(frozen=True)
 class Scrape:
     samples: dict[str, list[float]]  # sample name → values (over all label sets)
     http: str
+    labelled: prometheus.Metrics | None = None
+
+    def absent(self, name: str, need: str) -> str:
+        return self.labelled.absent(name, need) if self.labelled else f"{need}: the bot exports no {name}"
 
     def lines(self, *names: str) -> str:
         return "\n".join(f"{n} {v:g}" for n in names for v in self.samples.get(n, [])) or "(absent)"
@@ -39,7 +42,7 @@ class Scrape:
 def scrape(t: Target) -> Scrape:
     """One scrape (ops_checks.prometheus), label sets folded: §8.5 reads each series by name only."""
     labelled = prometheus.scrape(t)
-    return Scrape({n: [v for _, v in vals] for n, vals in labelled.samples.items()}, labelled.http)
+    return Scrape({n: [v for _, v in vals] for n, vals in labelled.samples.items()}, labelled.http, labelled)
 
 
 def window_s(t: Target) -> int:
@@ -50,19 +53,20 @@ def window_s(t: Target) -> int:
 def drift_gauge_ok(t: Target) -> CheckResult:
     """8.5.1: ``exchange_clock_drift_ms`` is exported and |value| is below the tolerance."""
     limit = t.thresholds.drift_max_ms
-    expected = f"{DRIFT_GAUGE} present, |value| < {limit}"
+    gauge = t.profile.runbook_drift_gauge  # the runbook's name, from the profile
+    expected = f"{gauge} present, |value| < {limit}"
     try:
         sc = scrape(t)
     except MetricsError as exc:
         return failed("unreadable", expected, str(exc))
-    ev = (Evidence("metric samples", sc.lines(DRIFT_GAUGE)), Evidence("HTTP", sc.http))
-    values = sc.samples.get(DRIFT_GAUGE)
+    ev = (Evidence("metric samples", sc.lines(gauge)), Evidence("HTTP", sc.http))
+    values = sc.samples.get(gauge)
     if not values:
-        return failed("absent", expected, f"{DRIFT_GAUGE} is not exported at {t.metrics_url}", *ev)
+        return failed("absent", expected, f"{sc.absent(gauge, 'runbook §8.5.1')} at {t.metrics_url}", *ev)
     if any(math.isnan(v) or math.isinf(v) for v in values):
-        return failed(values, expected, f"{DRIFT_GAUGE} is not a number: {values}", *ev)
+        return failed(values, expected, f"{gauge} is not a number: {values}", *ev)
     worst = max(values, key=abs)
-    observed = f"{DRIFT_GAUGE} {worst:g}"
+    observed = f"{gauge} {worst:g}"
     if Decimal(str(abs(worst))) >= limit:
         return failed(observed, expected, f"{observed} ms: beyond the {limit} ms tolerance", *ev)
     return passed(observed, expected, observed, *ev)
@@ -83,7 +87,7 @@ def _prometheus_increase(t: Target, name: str, window: int, rec: Recorder) -> fl
         raise HttpError(f"Prometheus answered an unexpected shape for {name}") from exc
 
 
-def counter_not_increased(t: Target, name: str) -> CheckResult:
+def counter_not_increased(t: Target, name: str, need: str = "the runbook") -> CheckResult:
     """8.5.2 / 8.5.3: the counter ``name`` did not increase over the window."""
     window = window_s(t)
     expected = f"increase({name}[{window}s]) = 0"
@@ -95,7 +99,7 @@ def counter_not_increased(t: Target, name: str) -> CheckResult:
     ev = [Evidence("metric samples", sc.lines(name, created_name)), Evidence("HTTP", sc.http)]
     values = sc.samples.get(name)
     if not values:
-        return failed("absent", expected, f"{name} is not exported at {t.metrics_url}", *ev)
+        return failed("absent", expected, f"{sc.absent(name, need)} at {t.metrics_url}", *ev)
     total = sum(values)
     created = min(sc.samples.get(created_name, []), default=None)
     since = f"since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(created))}" if created else "since start"
@@ -130,9 +134,9 @@ def counter_not_increased(t: Target, name: str) -> CheckResult:
 
 def drift_exceeded_not_increased(t: Target) -> CheckResult:
     """8.5.2: no drift-exceeded events over the window."""
-    return counter_not_increased(t, DRIFT_EXCEEDED)
+    return counter_not_increased(t, t.profile.runbook_drift_exceeded_counter, "runbook §8.5.2")
 
 
 def sync_failures_not_increased(t: Target) -> CheckResult:
     """8.5.3: no time-sync failures over the window."""
-    return counter_not_increased(t, SYNC_FAILURES)
+    return counter_not_increased(t, t.profile.runbook_sync_failures_counter, "runbook §8.5.3")

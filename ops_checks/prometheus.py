@@ -1,4 +1,8 @@
-"""The bot's Prometheus metrics, labels kept: one scrape parsed with prometheus_client's parser (no regexes)."""
+"""The bot's Prometheus metrics, labels kept: one scrape parsed with prometheus_client's parser (no regexes).
+
+A metric the runbook or the SOP needs and the bot does not export fails naming both sides: the name the check
+looked for (from the bot profile) and the metrics the bot does export (``BotProfile.metric_names``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,13 @@ class MetricsError(Exception):
 class Metrics:
     samples: dict[str, list[tuple[dict[str, str], float]]]
     http: str
+    bot_metrics: tuple[str, ...] = ()  # what this bot is known to export (the profile)
+
+    def absent(self, name: str, need: str = "") -> str:
+        """One line: ``need`` (what the runbook/SOP asks for) is metric ``name``, which the bot does not export."""
+        own = ", ".join(self.bot_metrics) or "nothing else known"
+        head = f"{need}: " if need else ""
+        return f"{head}the bot exports no {name} (it exports {own})"
 
     def value(self, name: str, **labels: str) -> float | None:
         for got, v in self.samples.get(name, []):
@@ -27,11 +38,11 @@ class Metrics:
                 return v
         return None
 
-    def require(self, name: str, **labels: str) -> float:
+    def require(self, name: str, need: str = "", **labels: str) -> float:
         v = self.value(name, **labels)
         if v is None:
             shown = ",".join(f'{k}="{x}"' for k, x in labels.items())
-            raise MetricsError(f"the bot exports no {name}{'{' + shown + '}' if shown else ''}")
+            raise MetricsError(self.absent(f"{name}{'{' + shown + '}' if shown else ''}", need))
         return v
 
     def evidence(self, *names: str) -> Evidence:
@@ -58,4 +69,4 @@ def scrape(t: Target) -> Metrics:
                 samples.setdefault(s.name, []).append((dict(s.labels), float(s.value)))
     except (ValueError, TypeError, IndexError) as exc:
         raise MetricsError(f"metrics are not valid Prometheus text: {str(exc)[:120]}") from exc
-    return Metrics(samples, rec.render())
+    return Metrics(samples, rec.render(), tuple(t.profile.metric_names))

@@ -12,6 +12,15 @@ reset does not apply and the last row is §3.4's ROLLBACK/LIVE_TO_DRY_RUN. If th
 activated rather than anything being restored to LIVE.
 
 The procedure holds a Postgres advisory lock, so two transitions never overlap. Env values are never printed.
+
+Where the runbook and the real bot (TRADE_BOT v1.9.0) disagree, the procedure follows the bot:
+- Steps 1 and 10 and §3.4 Step 5: the runbook's ``policy_decision_audit`` rows (``policy_decision`` TRANSITION /
+  TRANSITION_COMPLETE / ROLLBACK, a text correlation id) are refused by the bot's schema (ALLOW/NEUTRAL/HALT, uuid);
+  they are recorded in ``opscheck.ops_operator_actions`` (action, detail with ``reason_code``, operator, witness).
+- Step 6: ``valr_balances`` does not exist; the ZAR balance is read from the exchange (VALR ``/v1/account/balances``).
+- Step 8: the bot reports no mode over HTTP; the mode is the env file's, cross-checked with any mode the bot
+  reports (``transition_gate.execution_mode``), plus the runbook's log lines.
+- Step 9: the bot's TradingView webhook (``ops_checks.signal``).
 """
 
 from __future__ import annotations
@@ -28,12 +37,12 @@ from typing import Any, Protocol
 from psycopg.types.json import Jsonb
 
 from ops_checks import backup as backup_mod
-from ops_checks import env_edit, killswitch_state, logs, transition_gate
+from ops_checks import env_edit, killswitch_state, logs, suite_tables, transition_gate
+from ops_checks import signal as signal_mod
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
-from ops_checks.dry_run import sign_signal
 from ops_checks.envfile import ConfigError, read_env_file
-from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.http import HttpError, Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.valr.client import ValrClient, ValrError
 
@@ -197,6 +206,30 @@ class Transition:
         }
 
 
+TRAIL_TABLE = "ops_operator_actions"
+
+
+def record_action(db: Db, action: str, detail: dict[str, Any], operator: str, witness: str | None) -> dict[str, Any]:
+    """Append one row of the transition trail to ``opscheck.ops_operator_actions`` and read it back in the shape
+    of the trail (``policy_decision`` = action, ``reason_code`` from the detail). Raises DbError; a missing suite
+    schema raises with the not-installed reason."""
+    try:
+        row = db.one(
+            "INSERT INTO opscheck.ops_operator_actions (action, detail, operator, witness) VALUES (%s, %s, %s, %s)"
+            " RETURNING correlation_id, recorded_at AS timestamp_utc, action AS policy_decision,"
+            " detail->>'reason_code' AS reason_code, detail AS context_snapshot",
+            (action, Jsonb(detail), operator, witness),
+        )
+    except DbError as exc:
+        why = suite_tables.not_installed_reason(exc)
+        if why:
+            raise DbError(why) from exc
+        raise
+    if row is None or row["policy_decision"] != action:
+        raise DbError(f"the {action} row does not read back")
+    return row
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -245,20 +278,11 @@ class _Run:
         if not self.opts.confirm(question):
             self.fail(step, "the operator did not confirm")
 
-    def audit(self, db: Db, cid: str, decision: str, reason: str, snapshot: dict[str, Any]) -> dict[str, Any]:
-        db.rows(
-            "INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code,"
-            " context_snapshot, is_latched) VALUES (%s, NOW(), %s, %s, %s, false)",
-            (cid, decision, reason, Jsonb(snapshot)),
-        )
-        row = db.one(
-            "SELECT correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot"
-            " FROM policy_decision_audit WHERE correlation_id = %s ORDER BY id DESC LIMIT 1",
-            (cid,),
-        )
-        if row is None or row["policy_decision"] != decision:
-            raise DbError(f"the {decision} row does not read back")
-        return row
+    def audit(self, db: Db, label: str, decision: str, reason: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """One row of the transition trail in ``opscheck.ops_operator_actions`` (the runbook's policy_decision_audit
+        row is refused by the bot's schema); ``label`` is the runbook's text id, kept in the detail."""
+        return record_action(db, decision, {**snapshot, "reason_code": reason, "runbook_id": label},
+                             self.opts.operator, self.opts.witness)
 
     def context(self, **extra: Any) -> dict[str, Any]:
         return {"operator": self.opts.operator, "witness": self.opts.witness, "transition_id": self.tr.id, **extra}
@@ -274,7 +298,10 @@ class _Run:
         with connect(self.t.db, self.t.redactor, read_only=False) as db:
             row = self.audit(db, cid, "TRANSITION", reason, snap)
             step.evidence.append(db.log.evidence("TRANSITION audit row"))
-        return f"TRANSITION/{reason} row {row['correlation_id']} at {row['timestamp_utc'].isoformat()}"
+        return (
+            f"TRANSITION/{reason} row {row['correlation_id']} at {row['timestamp_utc'].isoformat()} in "
+            f"opscheck.{TRAIL_TABLE} (runbook: policy_decision_audit 'TRANSITION', refused by the bot's schema)"
+        )
 
     def step2_stop(self, step: Step) -> str:
         if self.opts.services.manual:
@@ -339,19 +366,15 @@ class _Run:
         if not self.live:
             step.status = NOT_APPLICABLE
             return "not applicable on the way back to DRY_RUN"
+        zar = self._zar_balance(step)
         with connect(self.t.db, self.t.redactor, read_only=False) as db:
             try:
-                bal = db.one("SELECT balance FROM valr_balances WHERE currency = 'ZAR' LIMIT 1")
-                if bal is None or bal["balance"] is None:
-                    self.fail(
-                        step, "no ZAR balance in valr_balances: daily_starting_equity_zar would be NULL; not reset"
-                    )
                 row = db.one(
                     "UPDATE system_settings SET daily_pnl_zar = 0.00, daily_pnl_pct = 0.000000, consecutive_losses = 0,"
                     " daily_pnl_reset_at = NOW(), daily_starting_equity_zar = %s WHERE id = 1"
                     " RETURNING daily_pnl_zar, daily_pnl_pct, consecutive_losses, daily_pnl_reset_at,"
                     " daily_starting_equity_zar, NOW() AS db_now",
-                    (bal["balance"],),
+                    (zar,),
                 )
             finally:
                 step.evidence.append(db.log.evidence("daily P&L reset"))
@@ -359,7 +382,34 @@ class _Run:
             self.fail(step, "system_settings id=1 is missing")
         if row["daily_pnl_zar"] != 0 or row["consecutive_losses"] != 0 or row["daily_pnl_reset_at"] != row["db_now"]:
             self.fail(step, "system_settings does not read back as reset")
-        return f"daily P&L 0.00, losses 0, starting equity R {Decimal(row['daily_starting_equity_zar']):,.2f}"
+        return (
+            f"daily P&L 0.00, losses 0, starting equity R {Decimal(row['daily_starting_equity_zar']):,.2f} "
+            "(ZAR balance from VALR: the runbook's valr_balances table does not exist in the bot)"
+        )
+
+    def _valr(self, rec: Recorder) -> ValrClient:
+        return ValrClient(
+            self.t.valr_base_url,
+            self.t.secret("VALR_API_KEY"),
+            self.t.secret("VALR_API_SECRET"),
+            transport=self.t.valr_transport,
+            recorder=rec,
+        )
+
+    def _zar_balance(self, step: Step) -> Decimal:
+        """The account's total ZAR balance at VALR (runbook: ``SELECT balance FROM valr_balances``)."""
+        rec = Recorder(self.t.redactor)
+        try:
+            balances = self._valr(rec).balances()
+        finally:
+            step.evidence.append(Evidence("HTTP (VALR balances)", rec.render()))
+        zar = [b for b in balances if b.currency == "ZAR"]
+        if len(zar) != 1:
+            self.fail(step, f"VALR returned {len(zar)} ZAR balance rows: daily_starting_equity_zar not set; not reset")
+        total = zar[0].total
+        if not total.is_finite() or total < 0:
+            self.fail(step, "VALR's ZAR balance is not a non-negative number: not reset")
+        return total
 
     def step7_start(self, step: Step) -> str:
         if self.opts.services.manual:
@@ -372,15 +422,15 @@ class _Run:
         return "services running; bot health answers"
 
     def step8_mode(self, step: Step) -> str:
-        rec = Recorder(self.t.redactor)
         try:
-            answer = json_body(request("GET", self.t.bot_api_url + self.t.bot_health_path, recorder=rec, timeout=5))
-        finally:
-            step.evidence.append(Evidence("HTTP", rec.render()))
-        reported = answer.get("execution_mode") if isinstance(answer, dict) else None
+            env = read_env_file(self.opts.env_file)
+        except ConfigError as exc:
+            self.fail(step, str(exc))
+        mode = transition_gate.execution_mode(self.t, env)
+        step.evidence.extend(mode.evidence)
         problems = []
-        if reported != self.opts.to:
-            problems.append(f"the bot reports execution_mode {reported!r}, not {self.opts.to}")
+        if mode.value != self.opts.to:
+            problems.append(mode.reason if mode.value is None else f"{mode.reason}: not {self.opts.to}")
         try:
             since = getattr(self, "started_at", datetime.now(UTC))
             lines = [
@@ -392,74 +442,63 @@ class _Run:
             lines, _ = [], problems.append(f"bot log unreadable: {exc}")
         step.evidence.append(Evidence("bot log since start", "\n".join(f"{x.at.isoformat()} {x.text}" for x in lines)))
         if not any(f"EXECUTION_MODE={self.opts.to}" in x.text for x in lines):
-            problems.append(f"no EXECUTION_MODE={self.opts.to} in the bot log since the start")
+            problems.append(
+                f"runbook §3.2 Step 8 expects EXECUTION_MODE={self.opts.to} in the bot log; none since the start "
+                "(TRADE_BOT logs only '[VALR-ORD] OrderManager initialized | mode=…' when an order manager is built)"
+            )
         if not any("TradePermissionPolicy initialized" in x.text for x in lines):
-            problems.append("no 'TradePermissionPolicy initialized' in the bot log since the start")
+            problems.append(
+                "runbook §3.2 Step 8 expects 'TradePermissionPolicy initialized' in the bot log; none since the start "
+                "(TRADE_BOT builds one only in app/logic/policy_integration.py, which nothing in app/ imports)"
+            )
         if problems:
             self.fail(step, "; ".join(problems))
-        return (
-            f"/health execution_mode={reported}; log: EXECUTION_MODE={self.opts.to}, TradePermissionPolicy initialized"
-        )
+        return f"{mode.reason}; log: EXECUTION_MODE={self.opts.to}, TradePermissionPolicy initialized"
 
     def step9_signal(self, step: Step) -> str:
         qty, symbol = self.opts.test_quantity, self.opts.test_symbol
         if self.live and not self.opts.confirm(f"Send the LIVE test signal: a real market BUY of {qty} {symbol}?"):
             self.fail(step, "the operator did not confirm the test order")
-        secret = self.t.secret("WEBHOOK_SECRET")
-        if not secret:
-            self.fail(step, "WEBHOOK_SECRET is not set")
-        cid = f"OPSCHECK-{'LIVE' if self.live else 'DRY'}-TEST-{uuid.uuid4().hex[:16]}"
-        body = json.dumps(
-            {"correlation_id": cid, "symbol": symbol, "side": "BUY", "quantity": str(qty), "test": True}
-        ).encode()
-        rec = Recorder(self.t.redactor)
-        try:
-            resp = request(
-                "POST",
-                self.t.bot_api_url + self.t.bot_signal_path,
-                recorder=rec,
-                content=body,
-                timeout=10,
-                headers={"Content-Type": "application/json", "X-Signature": sign_signal(secret.reveal(), body)},
-            )
-            answer = json_body(resp)
-        finally:
-            step.evidence.append(Evidence("HTTP (test signal)", rec.render()))
-        if resp.status_code != 200 or not isinstance(answer, dict):
-            self.fail(step, f"the bot answered HTTP {resp.status_code} to the signed test signal")
-        if answer.get("decision") != "ALLOW":
-            self.fail(step, f"policy evaluation {answer.get('decision')} ({answer.get('reason_code')}), not ALLOW")
+        reply = signal_mod.send_signal(self.t, symbol=symbol, quantity=qty, timeout=10)
+        step.evidence.extend(reply.evidence)
+        if reply.error:
+            self.fail(step, f"test signal not sent: {reply.error}")
+        if not reply.accepted or not reply.correlation_id:
+            self.fail(step, f"the bot answered {reply.describe()} to the signed test signal")
+        cid = reply.correlation_id
+        if reply.trade_decision not in (None, "APPROVED"):
+            self.fail(step, f"the bot's trade_decision is {reply.trade_decision}, not APPROVED")
         with connect(self.t.db, self.t.redactor) as db:
-            audit = db.one("SELECT policy_decision FROM policy_decision_audit WHERE correlation_id = %s", (cid,))
-            orders = db.rows(
-                "SELECT order_id, status, execution_mode FROM trading_orders WHERE correlation_id = %s", (cid,)
-            )
-            step.evidence.append(db.log.evidence("test signal: audit row and order"))
+            try:
+                audit = db.one(
+                    "SELECT policy_decision, reason_code FROM policy_decision_audit WHERE correlation_id = %s",
+                    (cid,),
+                )
+                orders = db.rows(
+                    "SELECT order_id, status, execution_mode FROM trading_orders WHERE correlation_id = %s", (cid,)
+                )
+            finally:
+                step.evidence.append(db.log.evidence("test signal: audit row and order"))
         if audit is None or audit["policy_decision"] != "ALLOW":
-            self.fail(step, "no ALLOW decision recorded under the test signal's correlation id")
+            shown = f"{audit['policy_decision']} ({audit['reason_code']})" if audit else "no row"
+            self.fail(step, f"policy evaluation under the test signal's correlation id {cid}: {shown}, not ALLOW")
         if not self.live:
-            if answer.get("order_submitted") or any(o["execution_mode"] != "DRY_RUN" for o in orders) or not orders:
+            sent = reply.answer.get("order_submitted")
+            if sent or not orders or any(o["execution_mode"] != "DRY_RUN" for o in orders):
                 self.fail(step, "in DRY_RUN the test signal must give a simulated order and nothing at the exchange")
-            return f"signal {cid}: ALLOW, simulated order {orders[0]['order_id']}, nothing sent to VALR"
-        if not answer.get("order_submitted") or not orders or orders[0]["execution_mode"] != "LIVE":
-            self.fail(step, "ALLOW, but no order was submitted to VALR (the exchange rejected it or it was not sent)")
+            return f"signal {reply.signal_id}: ALLOW, simulated order {orders[0]['order_id']}, nothing sent to VALR"
+        if not orders or orders[0]["execution_mode"] != "LIVE":
+            self.fail(step, "ALLOW, but no LIVE order was recorded (the exchange rejected it or it was not sent)")
         vrec = Recorder(self.t.redactor)
-        client = ValrClient(
-            self.t.valr_base_url,
-            self.t.secret("VALR_API_KEY"),
-            self.t.secret("VALR_API_SECRET"),
-            transport=self.t.valr_transport,
-            recorder=vrec,
-        )
         try:
-            status = client.order_status(symbol, cid)
+            status = self._valr(vrec).order_status(symbol, cid)
         finally:
             step.evidence.append(Evidence("HTTP (VALR order status)", vrec.render()))
         state = str(status.get("orderStatusType", ""))
         if state.lower() in ("failed", "cancelled", "") or status.get("failedReason"):
             self.fail(step, f"VALR reports the test order {state or 'without status'}")
         self.order_id = str(status.get("orderId") or orders[0]["order_id"])
-        return f"signal {cid}: ALLOW → order submitted → VALR confirms {state} (order {self.order_id})"
+        return f"signal {reply.signal_id}: ALLOW → order submitted → VALR confirms {state} (order {self.order_id})"
 
     def step10_complete(self, step: Step) -> str:
         with connect(self.t.db, self.t.redactor, read_only=False) as db:
@@ -536,15 +575,13 @@ class _Run:
         self.tr.rollback_ok = ok
 
     def _reported_mode(self) -> str:
+        """The bot's mode after the restart (env file, cross-checked with what the bot reports), or why unknown."""
         try:
-            answer = json_body(
-                request(
-                    "GET", self.t.bot_api_url + self.t.bot_health_path, recorder=Recorder(self.t.redactor), timeout=5
-                )
-            )
-        except HttpError as exc:
-            return f"nothing ({exc})"
-        return str(answer.get("execution_mode")) if isinstance(answer, dict) else "nothing"
+            env = read_env_file(self.opts.env_file)
+        except ConfigError as exc:
+            return f"unknown ({exc})"
+        mode = transition_gate.execution_mode(self.t, env)
+        return mode.value or f"unknown ({mode.reason})"
 
     def fail_safe(self, reason: str) -> None:
         try:
@@ -595,6 +632,10 @@ def run(t: Target, opts: Options) -> Transition:
         return _finish(tr, opts)
     try:
         with connect(t.db, t.redactor, read_only=False) as lock_db:
+            absent = suite_tables.missing(lock_db, TRAIL_TABLE)  # the trail has nowhere to go: change nothing
+            if absent:
+                tr.refused = absent
+                return _finish(tr, opts)
             if not lock_db.one("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))["ok"]:  # type: ignore[index]
                 tr.refused = "another transition holds the advisory lock"
                 return _finish(tr, opts)

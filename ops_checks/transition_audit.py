@@ -1,6 +1,7 @@
 """Runbook §3 on live: read-only checks of the audit trail of the last DRY_RUN → LIVE transition.
 
-The transition leaves two rows in policy_decision_audit: TRANSITION/DRY_RUN_TO_LIVE (operator, witness, the §3.1
+The transition leaves two rows in ``opscheck.ops_operator_actions`` (action, detail with ``reason_code``,
+operator, witness): TRANSITION/DRY_RUN_TO_LIVE (operator, witness, the §3.1
 requirements as the gate found them) and TRANSITION_COMPLETE/LIVE_MODE_ACTIVE (first_trade_verified, the order,
 the §3.3 checklist of steps 1–9 with who and when). A ROLLBACK row ends a failed one.
 
@@ -11,33 +12,29 @@ What passes:
 - The bot runs DRY_RUN (or there was never a transition): there is no LIVE session to audit; the items pass and
   say what the trail holds (nothing, or a transition that was rolled back / returned to DRY_RUN).
 - The bot's mode cannot be read: the items fail (an unknown mode is not a safe mode).
+
+The runbook writes these rows into ``policy_decision_audit`` (§3.2 Steps 1 and 10, §3.4 Step 5); the real bot's
+schema refuses them (``policy_decision`` is ALLOW/NEUTRAL/HALT, ``correlation_id`` is a uuid), so the suite keeps
+the trail in its own table. The mode comes from ``transition_gate.execution_mode`` (the real /health has none).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ops_checks import suite_tables
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError, Recorder, json_body, request
-from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.transition_gate import same_person
+from ops_checks.result import CheckResult, failed, passed
+from ops_checks.transition_gate import execution_mode, same_person
 
+TABLE = "ops_operator_actions"
 _TRAIL = """
-SELECT correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot
-FROM policy_decision_audit
-WHERE policy_decision IN ('TRANSITION', 'TRANSITION_COMPLETE', 'ROLLBACK')
-ORDER BY timestamp_utc DESC, id DESC LIMIT 50"""
-
-
-def bot_mode(t: Target) -> tuple[str | None, Evidence]:
-    rec = Recorder(t.redactor)
-    try:
-        answer = json_body(request("GET", t.bot_api_url + t.bot_health_path, recorder=rec, timeout=5))
-    except HttpError:
-        return None, Evidence("HTTP", rec.render())
-    mode = answer.get("execution_mode") if isinstance(answer, dict) else None
-    return (str(mode) if mode else None), Evidence("HTTP", rec.render())
+SELECT correlation_id, recorded_at AS timestamp_utc, action AS policy_decision,
+       detail->>'reason_code' AS reason_code, detail AS context_snapshot
+FROM opscheck.ops_operator_actions
+WHERE action IN ('TRANSITION', 'TRANSITION_COMPLETE', 'ROLLBACK')
+ORDER BY recorded_at DESC, id DESC LIMIT 50"""
 
 
 def _snap(row: dict[str, Any]) -> dict[str, Any]:
@@ -49,17 +46,21 @@ def check(t: Target, item: str) -> CheckResult:
     """Item 3.1.N or 3.3.N on live, from the audit trail (read-only)."""
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(_TRAIL)
+            absent = suite_tables.missing(db, TABLE)
+            rows = [] if absent else db.rows(_TRAIL)
             ev = [db.log.evidence("transition audit trail")]
     except DbError as exc:
         return failed("unreadable", "transition audit trail", f"cannot read the audit trail: {exc}")
-    mode, http = bot_mode(t)
-    ev.append(http)
+    if absent:
+        return suite_tables.not_installed(absent, "transition audit trail", *ev)
+    reading = execution_mode(t)
+    ev.extend(reading.evidence)
+    mode = reading.value
     completes = [r for r in rows if r["policy_decision"] == "TRANSITION_COMPLETE"]
     rollbacks = [r for r in rows if r["policy_decision"] == "ROLLBACK"]
     last = rows[0] if rows else None
     if mode is None:
-        return failed("unknown", "bot mode known", "cannot read the bot's execution_mode from /health", *ev)
+        return failed("unknown", "bot mode known", reading.reason, *ev)
     if mode != "LIVE":
         seen = f"last {last['policy_decision']}/{last['reason_code']} at {last['timestamp_utc']}" if last else "none"
         return passed(

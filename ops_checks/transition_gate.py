@@ -12,18 +12,26 @@ The transition to LIVE starts only when a GO preflight of the same target, finis
   transition's operator and witness are two different people.
 
 Each requirement also fails when the verdict is of another target or stale; the transition also needs it GO.
+
+``execution_mode(t)`` says which mode the bot runs in. The real bot (TRADE_BOT v1.9.0) reports it nowhere over
+HTTP (``/health`` is ``{"status", "database"}``, ``/`` ``components`` has no mode): it reads ``EXECUTION_MODE``
+from its env (``docker-compose.prod.yml``), so the operator's env file is the source; a mode the bot does report
+(the runbook's ``execution_mode``, profile ``runbook_health_execution_mode_key``) must agree with it. A value
+that is not exactly ``LIVE`` or ``DRY_RUN`` (``live``, ``NaN``, empty) is unknown, and unknown is never safe.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ops_checks.catalogue import BLOCKER, ITEMS
+from ops_checks.config import Target
+from ops_checks.http import HttpError, Recorder, json_body, request
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
 DEFAULT_MAX_AGE_MIN = 30
@@ -41,6 +49,60 @@ S1_BLOCKERS = tuple(
     i for i in _blockers("1.1", "1.2", "1.3", "1.4", "1.5", "1.6") if i not in ("1.6.4", "1.3.1", "1.2.4")
 )
 S2_BLOCKERS = _blockers("2.1", "2.2", "2.3")
+
+
+MODES = ("LIVE", "DRY_RUN")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """The bot's execution mode: ``value`` is LIVE or DRY_RUN, or None when unknown (``reason`` says why)."""
+
+    value: str | None
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+def _reported(t: Target, path: str, rec: Recorder) -> tuple[object | None, str]:
+    """The runbook's ``execution_mode`` key in the bot's answer at ``path`` (top level or ``components``)."""
+    key = t.profile.runbook_health_execution_mode_key
+    try:
+        answer = json_body(request("GET", t.bot_url(path), recorder=rec, timeout=5))
+    except HttpError as exc:
+        return None, f"GET {path}: {exc}"
+    if not isinstance(answer, dict):
+        return None, f"GET {path}: not a JSON object"
+    comps = answer.get(t.profile.root_components_key)
+    if key in answer:
+        return answer[key], f"GET {path} {key}"
+    if isinstance(comps, dict) and key in comps:
+        return comps[key], f"GET {path} {t.profile.root_components_key}.{key}"
+    return None, f"GET {path}: no {key}"
+
+
+def execution_mode(t: Target, env: Mapping[str, str] | None = None) -> Mode:
+    """The mode the bot runs in: ``EXECUTION_MODE`` of ``env`` (default the target's env), cross-checked with any
+    mode the bot reports on ``/health`` or ``/``. Fails closed: anything but exactly LIVE/DRY_RUN is unknown."""
+    raw = (env if env is not None else t.env).get("EXECUTION_MODE")
+    rec = Recorder(t.redactor)
+    seen: list[str] = []
+    reported: object | None = None
+    for path in (t.profile.health_path, t.profile.root_path):
+        reported, where = _reported(t, path, rec)
+        seen.append(where)
+        if reported is not None:
+            break
+    ev = (Evidence("HTTP (execution mode)", rec.render()),)
+    if raw is None or raw not in MODES:
+        shown = "not set" if raw is None else repr(raw)[:40]
+        return Mode(None, f"EXECUTION_MODE is {shown}, not exactly LIVE or DRY_RUN: the bot's mode is unknown", ev)
+    if reported is None:
+        return Mode(raw, f"EXECUTION_MODE={raw} (env file); the bot reports no mode ({'; '.join(seen)})", ev)
+    if not isinstance(reported, str) or reported not in MODES:
+        return Mode(None, f"{seen[-1]} is {str(reported)[:40]!r}, not exactly LIVE or DRY_RUN", ev)
+    if reported != raw:
+        return Mode(None, f"EXECUTION_MODE={raw} in the env file but the bot reports {reported} ({seen[-1]})", ev)
+    return Mode(raw, f"EXECUTION_MODE={raw}, and the bot reports the same ({seen[-1]})", ev)
 
 
 def same_person(a: str | None, b: str | None) -> bool:

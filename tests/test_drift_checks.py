@@ -254,6 +254,14 @@ def test_time_sync_logs_ok(tmp_path: Path) -> None:
         ([(1, "[TIME_SYNC] failure ConnectError: refused")], "latest time sync failed"),
         ([(40, "[TIME_SYNC] drift_ms=2 is_within_tolerance=True")], "last time sync was"),
         ([(1000, "[TIME_SYNC] drift_ms=2 is_within_tolerance=True")], "no [TIME_SYNC] line"),
+        ([(1, "[TIME_SYNC] drift_ms=NaN is_within_tolerance=True")], "latest time sync failed"),
+        # the real bot's own line (its synchroniser's DEBUG log): named beside the runbook's tag
+        (
+            [(1, "Exchange time sync: drift_ms=12")],
+            "runbook §8.2 expects [TIME_SYNC] lines; the bot logged no [TIME_SYNC] line in the last 300 s "
+            "(the bot writes 1 'Exchange time sync: drift_ms=…' line(s) instead)",
+        ),
+        ([], "nor its own 'Exchange time sync: drift_ms=…' line"),
     ],
 )
 def test_time_sync_logs_fail(tmp_path: Path, lines: list[tuple[float, str]], reason: str) -> None:
@@ -353,7 +361,7 @@ def test_metrics_healthy(tmp_path: Path, served: tuple[str, dict[str, tuple[int,
 @pytest.mark.parametrize(
     ("body", "check", "reason"),
     [
-        (metrics_text(gauge=None), "drift_gauge_ok", "is not exported"),
+        (metrics_text(gauge=None), "drift_gauge_ok", "the bot exports no exchange_clock_drift_ms (it exports"),
         (metrics_text(gauge=-1500), "drift_gauge_ok", "beyond the 1000 ms tolerance"),
         (metrics_text(exceeded=2), "drift_exceeded_not_increased", "increased by 2 in the last 3600 s"),
         (metrics_text(failures=1), "sync_failures_not_increased", "increased by 1"),

@@ -53,3 +53,26 @@ def test_breach_kinds() -> None:
     assert base.breach is None
     assert LossState(False, None, Decimal("-0.03"), Decimal("0.03"), 0, 3).breach == "DAILY_LOSS_LIMIT"
     assert LossState(False, None, Decimal("0.01"), Decimal("0.03"), 3, 3).breach == "MAX_CONSECUTIVE_LOSSES"
+
+
+def test_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real bot exports none of the SOP's observables: the item names the metric and what the bot has."""
+    from types import SimpleNamespace
+
+    from ops_checks.profile import REAL_BOT
+    from ops_checks.prometheus import Metrics
+    from ops_checks.sop import feed, loss
+
+    real = Metrics({"trade_signals_received_total": [({}, 3.0)]}, "", REAL_BOT.metric_names)
+    monkeypatch.setattr(feed, "scrape", lambda t: real)
+    t = SimpleNamespace(profile=REAL_BOT, redactor=None)
+    r = feed.stale_blocks_entries(t)  # type: ignore[arg-type]
+    assert not r.ok and r.reason.startswith(
+        "SOP §8 market-data age: the bot exports no market_data_age_seconds (it exports trade_signals_received_total, "
+    )
+    monkeypatch.setattr(loss, "scrape", lambda t: real)
+    monkeypatch.setattr(loss, "open_orders", lambda t, rec: [])
+    state = LossState(True, "DAILY_LOSS_LIMIT", Decimal("-0.05"), Decimal("0.03"), 0, 3)
+    missing = loss.breach_actions(t, state)  # type: ignore[arg-type]
+    assert [m.split(":")[0] for m in missing] == ["SOP §4 reduce-only state", "SOP §4 alert sent"]
+    assert "bot_alerts_sent_total" in missing[1] and "equity_zar_gauge" in missing[1]

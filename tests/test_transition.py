@@ -15,7 +15,6 @@ from ops_checks import backup, env_edit, transition, transition_audit, transitio
 from ops_checks.cli import app
 from ops_checks.db import connect
 from ops_checks.envfile import read_env_file
-from ops_checks.http import Recorder, json_body, request
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.compose import SandboxServices
 from ops_checks.sandbox.environment import Sandbox
@@ -118,13 +117,6 @@ def test_gate_requirements(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- sandbox
-@pytest.fixture(scope="module")
-def preflight_dir(server: postgres.Server, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real pre-transition preflight (GO) on a sandbox, reused by the procedure tests as 'the last preflight'."""
-    with Sandbox(server=server) as sb:
-        return transition_drill.preflight(sb, tmp_path_factory.mktemp("reports"), "ann", "bob")
-
-
 @pytest.fixture()
 def sb(server: postgres.Server) -> Iterator[Sandbox]:
     box = Sandbox(server=server)
@@ -159,27 +151,33 @@ def _opts(
     return transition.Options(**base)  # type: ignore[arg-type]
 
 
-def _rows(sb: Sandbox, decision: str) -> list[dict[str, object]]:
+def _rows(sb: Sandbox, action: str) -> list[dict[str, object]]:
+    """The transition trail: opscheck.ops_operator_actions (the bot's policy_decision_audit refuses these rows)."""
     assert sb.target is not None
     with connect(sb.target.db, sb.target.redactor) as db:
         return db.rows(
-            "SELECT correlation_id, context_snapshot FROM policy_decision_audit WHERE policy_decision = %s", (decision,)
+            "SELECT correlation_id, detail AS context_snapshot, operator, witness FROM opscheck.ops_operator_actions"
+            " WHERE action = %s",
+            (action,),
         )
 
 
 def _mode(sb: Sandbox) -> str:
+    """The bot's mode: its env file's EXECUTION_MODE, agreeing with what the reference bot reports."""
     assert sb.target is not None
-    body = json_body(request("GET", sb.target.bot_api_url + "/health", recorder=Recorder(sb.target.redactor)))
-    return str(body["execution_mode"])
+    mode = transition_gate.execution_mode(sb.target, read_env_file(sb.workdir / ".env"))
+    return str(mode.value or mode.reason)
 
 
-def test_transition_to_live_and_back(sb: Sandbox, tmp_path: Path, preflight_dir: Path) -> None:
+def test_transition_to_live_and_back(sb: Sandbox, tmp_path: Path) -> None:
     assert sb.target is not None and sb.valr is not None
-    pf = transition_gate.load(preflight_dir)
+    pf = _verdict(tmp_path)
     tr = transition.run(sb.target, _opts(sb, tmp_path, pf))
     assert tr.ok, tr.markdown()
     assert _mode(sb) == "LIVE" and len(sb.valr.orders) == 1
-    assert [r["context_snapshot"]["witness"] for r in _rows(sb, "TRANSITION")] == ["bob"]  # type: ignore[index]
+    assert [r["witness"] for r in _rows(sb, "TRANSITION")] == ["bob"]
+    assert _rows(sb, "TRANSITION")[0]["context_snapshot"]["reason_code"] == "DRY_RUN_TO_LIVE"  # type: ignore[index]
+    assert "ZAR balance from VALR" in tr.step(6).detail
     done = _rows(sb, "TRANSITION_COMPLETE")[0]["context_snapshot"]
     assert done["first_trade_verified"] is True and len(done["checklist"]) == 9  # type: ignore[index]
     record = json.loads(tr.record_files[0].read_text())
@@ -196,7 +194,9 @@ def test_transition_to_live_and_back(sb: Sandbox, tmp_path: Path, preflight_dir:
         == []
     )
     live_items = [f"3.1.{n}" for n in range(1, 7)] + list(transition.ITEMS)
+    sb.env["EXECUTION_MODE"] = "LIVE"  # the live view reads the operator's env (the real bot reports no mode)
     assert [i for i in live_items if not transition_audit.check(sb.target, i).ok] == []  # the live audit-trail view
+    sb.env["EXECUTION_MODE"] = "DRY_RUN"
     back = transition.run(sb.target, _opts(sb, tmp_path, None, to="DRY_RUN"))
     assert back.ok, back.markdown()
     assert _mode(sb) == "DRY_RUN" and len(sb.valr.orders) == 1  # the DRY_RUN test signal never reached VALR
@@ -213,7 +213,7 @@ def test_transition_to_live_and_back(sb: Sandbox, tmp_path: Path, preflight_dir:
     ids=["bot-not-up-in-live", "bot-stays-dry-run", "exchange-rejects-test-order"],
 )
 def test_failure_rolls_back_to_dry_run_byte_for_byte(
-    sb: Sandbox, tmp_path: Path, preflight_dir: Path, knob: dict[str, dict[str, object]], failed_step: int
+    sb: Sandbox, tmp_path: Path, knob: dict[str, dict[str, object]], failed_step: int
 ) -> None:
     assert sb.target is not None and sb.bot is not None
     original = (sb.workdir / ".env").read_bytes()
@@ -221,7 +221,7 @@ def test_failure_rolls_back_to_dry_run_byte_for_byte(
         obj = sb.bot.knobs if component == "bot" else sb.valr
         for k, v in values.items():
             setattr(obj, k, v)
-    tr = transition.run(sb.target, _opts(sb, tmp_path, transition_gate.load(preflight_dir)))
+    tr = transition.run(sb.target, _opts(sb, tmp_path, _verdict(tmp_path)))
     assert not tr.ok and tr.step(failed_step).status == transition.FAILED
     assert all(s.status == transition.NOT_REACHED for s in tr.steps[failed_step:])
     assert tr.rollback_ok is True, tr.rollback
@@ -292,11 +292,33 @@ def test_cli_refuses_yes_on_live_and_one_person(tmp_path: Path) -> None:
 
 
 def test_live_audit_trail_checks(sb: Sandbox) -> None:
-    """On live, §3 items read the audit trail: nothing to audit in DRY_RUN; a LIVE bot without a trail fails."""
+    """On live, §3 items read the audit trail: nothing to audit in DRY_RUN; a LIVE bot without a trail fails; a
+    mode the suite does not understand, or an env and a bot that disagree, fail closed."""
     assert sb.target is not None and sb.bot is not None
     assert transition_audit.check(sb.target, "3.3.1").ok  # DRY_RUN, never transitioned
     sb.bot.knobs.reported_execution_mode = "LIVE"
+    assert "the bot reports LIVE" in transition_audit.check(sb.target, "3.3.9").reason  # env DRY_RUN
+    sb.env["EXECUTION_MODE"] = "LIVE"
     result = transition_audit.check(sb.target, "3.3.9")
     assert not result.ok and "no TRANSITION_COMPLETE" in result.reason
-    sb.bot.knobs.health_endpoint_ok = False
-    assert "execution_mode" in transition_audit.check(sb.target, "3.1.6").reason
+    sb.bot.knobs.health_endpoint_ok = False  # the real bot's case: no mode over HTTP, the env file decides
+    assert "no TRANSITION_COMPLETE" in transition_audit.check(sb.target, "3.3.9").reason
+    for odd in ("live", "NaN", "", " LIVE"):
+        sb.env["EXECUTION_MODE"] = odd
+        result = transition_audit.check(sb.target, "3.1.6")
+        assert not result.ok and "not exactly LIVE or DRY_RUN" in result.reason, odd
+    sb.env["EXECUTION_MODE"] = "DRY_RUN"
+    sb.bot.knobs.health_endpoint_ok = True
+    sb.bot.knobs.reported_execution_mode = "nan"
+    assert "not exactly LIVE or DRY_RUN" in transition_audit.check(sb.target, "3.1.1").reason
+
+
+def test_refused_without_the_suite_schema(sb: Sandbox, tmp_path: Path) -> None:
+    """No opscheck.ops_operator_actions: the trail has nowhere to go, so nothing is touched (never a kill switch)."""
+    assert sb.target is not None
+    original = (sb.workdir / ".env").read_bytes()
+    sb.admin("ALTER TABLE opscheck.ops_operator_actions RENAME TO ops_operator_actions_gone")
+    tr = transition.run(sb.target, _opts(sb, tmp_path, _verdict(tmp_path)))
+    assert tr.refused.startswith("not verified: the suite's schema is missing") and tr.rollback == []
+    assert (sb.workdir / ".env").read_bytes() == original and _mode(sb) == "DRY_RUN"
+    assert "opscheck init" in transition_audit.check(sb.target, "3.3.1").reason

@@ -10,6 +10,7 @@ from psycopg import sql
 
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, chain, knob, run_sql, set_env, settle
+from ops_checks.sandbox.postgres import BOT_ROLE
 
 ENV_FILE = ".env"
 
@@ -28,18 +29,23 @@ def env_file_edit(old: str, new: str) -> Callable[[Sandbox], None]:
     return run
 
 
-def audit_rejects(decision: str) -> Callable[[Sandbox], None]:
-    """The live audit table's CHECK constraint does not know this decision type (NOT VALID: old rows untouched)."""
+def trail_rejects(action: str) -> Callable[[Sandbox], None]:
+    """The transition trail (opscheck.ops_operator_actions) refuses this action (NOT VALID: old rows untouched)."""
     return run_sql(
-        "ALTER TABLE policy_decision_audit ADD CONSTRAINT opscheck_fault_decision "
-        f"CHECK (policy_decision <> '{decision}') NOT VALID"
+        "ALTER TABLE opscheck.ops_operator_actions ADD CONSTRAINT opscheck_fault_action "
+        f"CHECK (action <> '{action}') NOT VALID"
     )
+
+
+def _roles(sb: Sandbox) -> sql.Composable:
+    """PUBLIC, the bot's role and the session role that inherits from it (grants are per database)."""
+    assert sb.db is not None
+    return sql.SQL("PUBLIC, {}, {}").format(sql.Identifier(BOT_ROLE), sql.Identifier(sb.db.user))
 
 
 def revoke_select(table: str) -> Callable[[Sandbox], None]:
     def run(sb: Sandbox) -> None:
-        assert sb.db is not None
-        stmt = sql.SQL("REVOKE SELECT ON {} FROM PUBLIC, {}").format(sql.Identifier(table), sql.Identifier(sb.db.user))
+        stmt = sql.SQL("REVOKE SELECT ON {} FROM {}").format(sql.Identifier(table), _roles(sb))
         sb.admin(stmt.as_string(None))
 
     return run
@@ -48,7 +54,7 @@ def revoke_select(table: str) -> Callable[[Sandbox], None]:
 def pnl_columns_locked(sb: Sandbox) -> None:
     assert sb.db is not None
     role = sql.Identifier(sb.db.user)
-    sb.admin(sql.SQL("REVOKE UPDATE ON system_settings FROM PUBLIC, {}").format(role).as_string(None))
+    sb.admin(sql.SQL("REVOKE UPDATE ON system_settings FROM {}").format(_roles(sb)).as_string(None))
     cols = (
         "circuit_breaker_active",
         "circuit_breaker_reason",
@@ -68,9 +74,10 @@ FAULTS: tuple[Fault, ...] = (
         "dry_run_period_gap",
         "3.1.1",
         "two hours of the 24-hour DRY_RUN period have no decisions",
-        run_sql(
+        run_sql(  # the table is append-only (prevent_delete trigger): the owner bypasses triggers to make the gap
+            "SET session_replication_role = replica; "
             "DELETE FROM policy_decision_audit WHERE timestamp_utc BETWEEN now() - interval '10 hours' "
-            "AND now() - interval '8 hours'"
+            "AND now() - interval '8 hours'; SET session_replication_role = DEFAULT"
         ),
     ),
     Fault(
@@ -110,8 +117,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "audit_rejects_transition",
         "3.3.1",
-        "the audit table's CHECK constraint rejects TRANSITION rows",
-        audit_rejects("TRANSITION"),
+        "the transition trail (opscheck.ops_operator_actions) refuses TRANSITION rows",
+        trail_rejects("TRANSITION"),
     ),
     Fault(
         "bot_worker_survives_stop",
@@ -122,8 +129,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "backup_table_unreadable",
         "3.3.3",
-        "the application role cannot read ai_debate_ledger, so the database backup fails",
-        revoke_select("ai_debate_ledger"),
+        "the application role cannot read ai_debates, so the database backup fails",
+        revoke_select("ai_debates"),
     ),
     Fault(
         "env_mode_defined_twice",
@@ -164,7 +171,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "audit_rejects_transition_complete",
         "3.3.10",
-        "the audit table's CHECK constraint rejects TRANSITION_COMPLETE rows",
-        audit_rejects("TRANSITION_COMPLETE"),
+        "the transition trail (opscheck.ops_operator_actions) refuses TRANSITION_COMPLETE rows",
+        trail_rejects("TRANSITION_COMPLETE"),
     ),
 )

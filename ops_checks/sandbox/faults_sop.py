@@ -85,7 +85,7 @@ def _stale_contacts(sb: Sandbox) -> None:
 
 
 _UNREVIEWED_INCIDENT = (
-    "INSERT INTO ops_incidents (incident_id, opened_at, opened_by, trigger, detection, root_cause, fix, "
+    "INSERT INTO opscheck.ops_incidents (incident_id, opened_at, opened_by, trigger, detection, root_cause, fix, "
     "documented_by, documented_at) SELECT 'INC-' || to_char(now() - interval '3 days', 'YYYYMMDD') || '-001', "
     "now() - interval '3 days', 'sandbox-fault', 'DAILY_LOSS_LIMIT', 'alert', 'stale settings row', "
     "'settings reloaded', 'sandbox-fault', now() - interval '2 days'"
@@ -148,18 +148,19 @@ FAULTS: tuple[Fault, ...] = (
     Fault("resting_order_over_risk", "sop.daily.3", "a R10,000 order rests on VALR (MAX_RISK_ZAR R5,000)",
           _rest_big_order),
     Fault("kill_switch_never_tested", "sop.daily.4", "no kill-switch test recorded",
-          run_sql("DELETE FROM circuit_breaker_events")),
+          run_sql("ALTER TABLE circuit_breaker_events DISABLE TRIGGER USER; DELETE FROM circuit_breaker_events; "
+                  "ALTER TABLE circuit_breaker_events ENABLE TRIGGER USER")),
     Fault("logs_not_rotated", "sop.weekly.1", "the bot's log file starts 10 days ago", _unrotated_log, verdict="GO"),
     Fault(
         "keys_not_rotated",
         "sop.monthly.1",
         "the VALR key was last rotated 40 days ago",
-        run_sql("UPDATE secret_rotations SET rotated_at = now() - interval '40 days' "
+        run_sql("UPDATE opscheck.secret_rotations SET rotated_at = now() - interval '40 days' "
                 "WHERE secret_name IN ('VALR_API_KEY', 'VALR_API_SECRET')"),
         verdict="GO",
     ),
     Fault("runbooks_not_reviewed", "sop.weekly.2", "the runbooks were last reviewed 10 days ago (and are older)",
-          run_sql("UPDATE ops_prevention_records SET performed_at = now() - interval '10 days' "
+          run_sql("UPDATE opscheck.ops_prevention_records SET performed_at = now() - interval '10 days' "
                   "WHERE activity = 'runbook_review'"), verdict="GO"),
     Fault("incident_not_reviewed", "sop.weekly.3",
           "an incident opened 3 days ago has its root cause documented but no review meeting recorded",
@@ -170,7 +171,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("bot_role_createrole", "sop.monthly.2", "the bot's database role was granted CREATEROLE", _role_createrole,
           verdict="GO"),
     Fault("dr_drill_overdue", "sop.monthly.3", "the last disaster recovery drill was 40 days ago",
-          run_sql("UPDATE ops_prevention_records SET performed_at = now() - interval '40 days' "
+          run_sql("UPDATE opscheck.ops_prevention_records SET performed_at = now() - interval '40 days' "
                   "WHERE activity = 'dr_drill'"), verdict="GO"),
     Fault("contacts_not_reviewed", "sop.monthly.4", "the escalation contact list was last reviewed 45 days ago",
           _stale_contacts, verdict="GO"),

@@ -1,5 +1,6 @@
 """Incident SOP §5 (high latency): p50/p95/p99 over N public and signed VALR requests measured by the suite,
-and the bot's own ``exchange_request_latency_ms{quantile="0.95"}``; p95 above 500 ms is a blocker."""
+and the bot's own latency p95 (profile ``sop_metric_exchange_latency``, ``{quantile="0.95"}``); p95 above 500 ms
+is a blocker."""
 
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ def p95_within_limit(t: Target) -> CheckResult:
     if stats[95] > P95_LIMIT_MS:
         problems.append(f"suite p95 {stats[95]:.0f} ms")
     try:
-        bot_p95 = scrape(t).require("exchange_request_latency_ms", quantile="0.95")
-        lines.append(f"bot exchange_request_latency_ms{{quantile=0.95}} {bot_p95:.1f} ms")
+        name = t.profile.sop_metric_exchange_latency
+        bot_p95 = scrape(t).require(name, "SOP §5 bot p95", quantile="0.95")
+        lines.append(f"bot {name}{{quantile=0.95}} {bot_p95:.1f} ms")
         if bot_p95 > P95_LIMIT_MS:
             problems.append(f"bot p95 {bot_p95:.0f} ms")
     except MetricsError as exc:  # whether the bot exports it is sop.daily.2's question

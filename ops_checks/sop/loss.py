@@ -61,9 +61,15 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
         missing.append("circuit breaker not active")
     try:
         m = scrape(t)
-        if m.value("trading_reduce_only") != 1:
+        p = t.profile
+        ro, alerts = p.sop_metric_reduce_only, p.sop_metric_alerts_sent
+        if ro not in m.samples:
+            missing.append(m.absent(ro, "SOP §4 reduce-only state"))
+        elif m.value(ro) != 1:
             missing.append("bot not reduce-only")
-        if not (m.value("bot_alerts_sent_total", reason=state.breach or "") or 0) > 0:
+        if alerts not in m.samples:
+            missing.append(m.absent(alerts, "SOP §4 alert sent"))
+        elif not (m.value(alerts, reason=state.breach or "") or 0) > 0:
             missing.append(f"no {state.breach} alert sent")
     except MetricsError as exc:
         missing.append(f"bot state unreadable ({exc})")

@@ -29,15 +29,23 @@ LOG_ROTATION_DAYS = 7
 KEY_ROTATION_DAYS = 31
 ROTATED_KEYS = ("VALR_API_KEY", "VALR_API_SECRET")
 
+# The real circuit_breaker_events (migration 011): MANUAL_LOCK on activation, MANUAL_UNLOCK on release, no operator
+# column; who ran the test is in the suite's opscheck.ops_prevention_records (activity kill_switch_test).
 _LAST_TEST = """
-SELECT a.created_at AS activated_at, r.created_at AS released_at, a.operator
+SELECT a.created_at AS activated_at, r.created_at AS released_at
 FROM circuit_breaker_events a
 JOIN LATERAL (
     SELECT created_at FROM circuit_breaker_events r
-    WHERE r.created_at >= a.created_at AND r.event_type LIKE %s ORDER BY r.created_at LIMIT 1
+    WHERE r.created_at >= a.created_at AND r.event_type = 'MANUAL_UNLOCK' ORDER BY r.created_at, r.id LIMIT 1
 ) r ON true
-WHERE a.event_type = %s
+WHERE a.event_type = 'MANUAL_LOCK'
 ORDER BY a.created_at DESC LIMIT 1"""
+
+_TEST_RUN_BY = """
+SELECT performed_by, performed_at, outcome FROM opscheck.ops_prevention_records
+WHERE activity = 'kill_switch_test'
+  AND performed_at >= %s - interval '1 hour' AND performed_at <= %s + interval '1 hour'
+ORDER BY performed_at DESC LIMIT 1"""
 
 
 def error_logs_clean(t: Target) -> CheckResult:
@@ -59,14 +67,15 @@ def error_logs_clean(t: Target) -> CheckResult:
 
 def latency_metric_exported(t: Target) -> CheckResult:
     """sop.daily.2: the bot exports its exchange latency quantiles, so latency can be checked."""
-    expected = 'exchange_request_latency_ms{quantile="0.5|0.95|0.99"}'
+    name = t.profile.sop_metric_exchange_latency
+    expected = f'{name}{{quantile="0.5|0.95|0.99"}}'
     try:
         m = scrape(t)
-        values = {q: m.require("exchange_request_latency_ms", quantile=q) for q in ("0.5", "0.95", "0.99")}
+        values = {q: m.require(name, "SOP daily latency metrics", quantile=q) for q in ("0.5", "0.95", "0.99")}
     except MetricsError as exc:
         return failed("absent", expected, str(exc))
     observed = ", ".join(f"p{float(q) * 100:g} {v:.1f} ms" for q, v in values.items())
-    return passed(observed, expected, f"bot latency {observed}", m.evidence("exchange_request_latency_ms"))
+    return passed(observed, expected, f"bot latency {observed}", m.evidence(name))
 
 
 def resting_orders_within_risk(t: Target) -> CheckResult:
@@ -95,20 +104,39 @@ def resting_orders_within_risk(t: Target) -> CheckResult:
 
 
 def kill_switch_tested_recently(t: Target) -> CheckResult:
-    """sop.daily.4: the last kill-switch test (activation, then release) is at most 26 h old."""
-    expected = f"activation + release within {KILL_SWITCH_TEST_MAX_AGE_H} h"
+    """sop.daily.4: the last kill-switch test (a MANUAL_LOCK, then a MANUAL_UNLOCK) is at most 26 h old, and who ran
+    it is recorded (``opscheck.ops_prevention_records``, activity ``kill_switch_test``)."""
+    from ops_checks.install.opscheck import NOT_INSTALLED
+
+    expected = f"MANUAL_LOCK + MANUAL_UNLOCK within {KILL_SWITCH_TEST_MAX_AGE_H} h, operator recorded"
     try:
         with connect(t.db, t.redactor) as db:
-            row = db.one(_LAST_TEST, ("%RELEASED%", "MANUAL_KILL_SWITCH"))
+            row = db.one(_LAST_TEST)
+            who = None
+            if row is not None:
+                try:
+                    who = db.one(_TEST_RUN_BY, (row["activated_at"], row["released_at"]))
+                except DbError as exc:
+                    if "does not exist" not in str(exc):
+                        raise
+                    return failed("not verified", expected, NOT_INSTALLED, db.log.evidence())
             ev = db.log.evidence()
     except DbError as exc:
         return failed("unreadable", expected, f"circuit_breaker_events unreadable: {exc}")
     if row is None:
-        return failed("never", expected, "no kill-switch test (activation and release) recorded", ev)
+        return failed("never", expected, "no kill-switch test (MANUAL_LOCK then MANUAL_UNLOCK) recorded", ev)
     age_h = (datetime.now(UTC) - row["released_at"]).total_seconds() / 3600
     observed = f"last test released {row['released_at']:%Y-%m-%d %H:%M} UTC ({age_h:.1f} h ago)"
     if age_h > KILL_SWITCH_TEST_MAX_AGE_H:
         return failed(observed, expected, f"kill switch not tested today: {observed}", ev)
+    if who is None:
+        return failed(
+            observed,
+            expected,
+            f"{observed}, but nobody is recorded as having run it (opscheck.ops_prevention_records kill_switch_test)",
+            ev,
+        )
+    observed += f" by {who['performed_by']} ({who['outcome']})"
     return passed(observed, expected, observed, ev)
 
 
