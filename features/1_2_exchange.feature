@@ -15,7 +15,7 @@ Feature: 1.2 Exchange Connectivity
 
   @rb_1_2_3 @blocker
   Scenario: 1.2.3 Account balance readable
-    Given the database is reachable
+    Given the bot's metrics are readable
     When the account balances are read with a signed request
     Then the runbook expects "Balance matches expected"
 

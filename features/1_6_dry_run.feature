@@ -5,6 +5,7 @@ Feature: 1.6 DRY_RUN Validation
 
   @rb_1_6_1 @blocker
   Scenario: 1.6.1 DRY_RUN mode active
+    Given the bot's API is healthy
     When EXECUTION_MODE is read from the environment and from the bot
     Then the runbook expects "Returns DRY_RUN"
 

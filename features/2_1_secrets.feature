@@ -23,9 +23,9 @@ Feature: 2.1 Required Secrets Checklist
     When a read signed with VALR_API_SECRET is sent to VALR
     Then the runbook expects "Returns SET"
 
-  @rb_2_1_3 @blocker
-  Scenario: 2.1.3 SOVEREIGN_SECRET accepted by the guardian API
-    When the guardian's kill-switch state is read with SOVEREIGN_SECRET
+  @rb_2_1_3 @blocker @mutating
+  Scenario: 2.1.3 SOVEREIGN_SECRET signs the bot's webhook
+    When a body signed with SOVEREIGN_SECRET is sent to the bot's webhook
     Then the runbook expects "Returns VALID"
 
   @rb_2_1_4 @blocker @mutating

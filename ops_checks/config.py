@@ -16,6 +16,7 @@ import httpx
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ops_checks.envfile import ConfigError, read_env_file
+from ops_checks.profile import REAL_BOT, BotProfile, profile_from_env
 from ops_checks.redaction import Redactor
 from ops_checks.secret import Secret
 
@@ -27,6 +28,7 @@ SECRET_VARS = (
     "POSTGRES_PASSWORD",
     "DB_PASSWORD",
     "GUARDIAN_RESET_CODE",
+    "GUARDIAN_ADMIN_TOKEN",
     "DISCORD_WEBHOOK_URL",
     "OPENROUTER_API_KEY",
     "GRAFANA_TOKEN",
@@ -48,8 +50,10 @@ ENV_VARS: dict[str, str] = {
     "POSTGRES_PASSWORD": "superuser password, §2.1 (secret)",
     "BOT_API_URL": "bot API (default http://localhost:8000)",
     "BOT_HEALTH_PATH": "default /health",
-    "BOT_GUARDIAN_PATH": "default /api/guardian/kill-switch",
+    "BOT_GUARDIAN_PATH": "the runbook's §4.2 Method 2 endpoint (default /api/guardian/kill-switch)",
+    "BOT_GUARDIAN_STATUS_PATH": "default /guardian/status",
     "BOT_SIGNAL_PATH": "default /webhook/tradingview",
+    "GUARDIAN_ADMIN_TOKEN": "the bot's guardian unlock Bearer token (secret)",
     "METRICS_URL": "Prometheus text endpoint (default http://localhost:9090/metrics)",
     "GRAFANA_URL": "Grafana base URL (default http://localhost:3000)",
     "GRAFANA_TOKEN": "Grafana API token (secret)",
@@ -178,9 +182,7 @@ class Target:
     redactor: Redactor
     thresholds: Thresholds
     allow_mutations: bool = False
-    bot_health_path: str = "/health"
-    bot_guardian_path: str = "/api/guardian/kill-switch"
-    bot_signal_path: str = "/webhook/tradingview"
+    profile: BotProfile = REAL_BOT  # how this deployment of the bot speaks (ops_checks/profile.py)
     valr_transport: httpx.BaseTransport | None = None
     hooks_transport: httpx.BaseTransport | None = None  # Discord and Grafana
     list_services: Callable[[], list[Service]] | None = None
@@ -189,6 +191,24 @@ class Target:
     def __repr__(self) -> str:
         """Never the env (it holds every secret): reports record fixture values by their repr."""
         return f"Target({self.name!r}, {self.db.describe()!r}, bot={self.bot_api_url!r})"
+
+    # the profile's paths under their older names (read-only: change the profile instead)
+    @property
+    def bot_health_path(self) -> str:
+        return self.profile.health_path
+
+    @property
+    def bot_signal_path(self) -> str:
+        return self.profile.signal_path
+
+    @property
+    def bot_guardian_path(self) -> str:
+        """The runbook's §4.2 Method 2 endpoint (the real bot has /guardian/status|unlock|reset instead)."""
+        return self.profile.runbook_kill_switch_path
+
+    def bot_url(self, path: str) -> str:
+        """The bot's base URL joined with one of the profile's paths."""
+        return self.bot_api_url + (path if path.startswith("/") else "/" + path)
 
     def secret(self, name: str) -> Secret:
         """The value as a Secret, registered with the redactor (env can change after the target was built)."""
@@ -265,8 +285,6 @@ def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
         redactor=redactor,
         thresholds=Thresholds.from_env(env),
         allow_mutations=allow_mutations,
-        bot_health_path=env.get("BOT_HEALTH_PATH") or "/health",
-        bot_guardian_path=env.get("BOT_GUARDIAN_PATH") or "/api/guardian/kill-switch",
-        bot_signal_path=env.get("BOT_SIGNAL_PATH") or "/webhook/tradingview",
+        profile=profile_from_env(env),
         description="live (endpoints from environment)",
     )

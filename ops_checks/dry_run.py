@@ -2,95 +2,92 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import uuid
 from collections.abc import Callable
 
+from ops_checks import botapi
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError, Recorder, json_body, request
-from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.result import CheckResult, failed, passed
+from ops_checks.signal import TEST_SIGNAL_PREFIX, send_signal, sign
 
 SNAPSHOT_KEYS = ("kill_switch_active", "budget_signal", "health_status", "risk_assessment")
 
 
 def execution_mode(t: Target) -> CheckResult:
-    """1.6.1: EXECUTION_MODE is the mode this preflight is for (DRY_RUN), and the bot reports the same."""
+    """1.6.1: EXECUTION_MODE is the mode this preflight is for (DRY_RUN), and the running bot reports the same.
+
+    Where the bot reports its mode is ``botapi.execution_mode`` (the real bot reports it nowhere: a failure
+    that names both sides)."""
     expected = t.value("EXPECTED_EXECUTION_MODE", "DRY_RUN")
     actual = t.value("EXECUTION_MODE")
     if actual != expected:
         return failed(actual or "not set", expected, f"EXECUTION_MODE is {actual or 'not set'!r}, expected {expected}")
     if expected == "DRY_RUN" and t.value("LIVE_TRADING_CONFIRMED").upper() == "TRUE":
         return failed("LIVE_TRADING_CONFIRMED=TRUE", "unset in DRY_RUN", "LIVE_TRADING_CONFIRMED is TRUE in DRY_RUN")
-    rec = Recorder(t.redactor)
-    try:
-        body = json_body(request("GET", t.bot_api_url + t.bot_health_path, recorder=rec))
-    except HttpError as exc:
-        return failed(actual, expected, f"bot's mode unknown: {exc}", Evidence("HTTP", rec.render()))
-    ev = Evidence("HTTP", rec.render())
-    reported = body.get("execution_mode") if isinstance(body, dict) else None
-    if reported is not None and reported != expected:
-        return failed(f"env {actual}, bot {reported}", expected, f"bot reports execution_mode={reported}", ev)
-    return passed(f"env {actual}, bot {reported or 'not reported'}", expected, "", ev)
+    reported = botapi.execution_mode(t)
+    if isinstance(reported, CheckResult):
+        return reported
+    if reported != expected:
+        return failed(f"env {actual}, bot {reported}", expected, f"bot reports execution_mode={reported}")
+    return passed(f"env {actual}, bot {reported}", expected, "")
 
 
-def sign_signal(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign_signal(secret: str, body: bytes) -> str:  # kept for older callers: ops_checks.signal.sign
+    return sign(secret, body)
+
+
+_TEST_SIGNAL_ROWS = """
+SELECT
+    (SELECT count(*) FROM signals WHERE correlation_id = %(cid)s) AS signals,
+    (SELECT count(*) FROM trading_orders WHERE correlation_id = %(cid)s AND execution_mode = 'LIVE') AS live_orders
+"""
 
 
 def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> CheckResult:
-    """1.6.2: a signed test signal is decided and logged under its correlation id, and no real order is placed."""
-    secret = t.secret("WEBHOOK_SECRET")
-    if not secret:
-        return failed("not set", "signed signal", "WEBHOOK_SECRET is not set")
-    cid = f"OPSCHECK-{uuid.uuid4().hex[:16]}"
-    body = json.dumps(
-        {"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True}
-    ).encode()
-    rec = Recorder(t.redactor)
+    """1.6.2 (mutating): a signed test signal (the real body, signed as the bot verifies it) is accepted, stored in
+    ``signals`` under the correlation id the bot answers with, decided in ``policy_decision_audit`` (the runbook's
+    §4.1 promise), and reaches the exchange as no real order."""
     before = exchange_orders() if exchange_orders else None
+    reply = send_signal(t)
+    ev = list(reply.evidence)
+    expected = "accepted, decided and logged, no real order"
+    if reply.error is not None:
+        return failed("no answer", expected, reply.error, *ev)
+    if not reply.accepted or not reply.correlation_id:
+        return failed(reply.describe(), expected, f"bot refused the signed test signal: {reply.describe()}", *ev)
+    cid = reply.correlation_id
     try:
-        resp = request(
-            "POST",
-            t.bot_api_url + t.bot_signal_path,
-            recorder=rec,
-            content=body,
-            headers={"Content-Type": "application/json", "X-Signature": sign_signal(secret.reveal(), body)},
-        )
-        answer = json_body(resp)
-    except HttpError as exc:
-        return failed("no answer", "signal decided", str(exc), Evidence("HTTP", rec.render()))
-    ev = [Evidence("HTTP", rec.render())]
-    if resp.status_code != 200 or not isinstance(answer, dict) or "decision" not in answer:
-        return failed(
-            f"HTTP {resp.status_code}",
-            "HTTP 200 with a decision",
-            f"bot refused the signed test signal: HTTP {resp.status_code}",
-            *ev,
-        )
+        uuid.UUID(cid)
+    except ValueError:
+        return failed(cid, "a uuid correlation_id", f"bot answered a correlation_id that is not a uuid: {cid!r}", *ev)
     try:
         with connect(t.db, t.redactor) as db:
+            rows = db.one(_TEST_SIGNAL_ROWS, {"cid": cid})  # type: ignore[arg-type]
             logged = db.rows(
                 "SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit "
                 "WHERE correlation_id = %s",
                 (cid,),
             )
-            live = db.rows(
-                "SELECT order_id, status FROM trading_orders WHERE correlation_id = %s AND execution_mode = 'LIVE'",
-                (cid,),
-            )
             ev.append(db.log.evidence())
     except DbError as exc:
-        return failed(answer.get("decision"), "logged", f"cannot read the audit trail: {exc}", *ev)
+        return failed(reply.describe(), expected, f"cannot read the audit trail: {exc}", *ev)
     after = exchange_orders() if exchange_orders else None
-    if not logged:
-        return failed("not logged", "policy_decision_audit row", f"signal {cid} has no policy_decision_audit row", *ev)
-    if live or answer.get("order_submitted") or (before is not None and after != before):
+    if not rows or not rows["signals"]:
+        return failed("not stored", "a signals row", f"signal {reply.signal_id} ({cid}) has no signals row", *ev)
+    if rows["live_orders"] or reply.answer.get("order_submitted") or (before is not None and after != before):
         return failed("real order placed", "no real order", f"test signal {cid} reached the exchange as an order", *ev)
+    if not logged:
+        return failed(
+            f"accepted ({reply.trade_decision or '?'}), no PolicyDecision",
+            "a policy_decision_audit row",
+            f"runbook §1.6/§4.1: every signal gets a PolicyDecision; the bot recorded none for {cid} in "
+            "policy_decision_audit (it answered trade_decision "
+            f"{reply.trade_decision or 'absent'})",
+            *ev,
+        )
     decision = logged[0]["policy_decision"]
-    return passed(f"{decision} logged, no order", "logged, no real order", f"signal {cid}: {decision}", *ev)
+    return passed(f"{decision} logged, no order", expected, f"signal {reply.signal_id} ({cid}): {decision}", *ev)
 
 
 def decisions_logged(t: Target) -> CheckResult:
@@ -101,7 +98,8 @@ def decisions_logged(t: Target) -> CheckResult:
             row = db.one(
                 "SELECT correlation_id, policy_decision, reason_code, context_snapshot, timestamp_utc, "
                 "EXTRACT(EPOCH FROM now() - timestamp_utc) AS age_s FROM policy_decision_audit "
-                "WHERE correlation_id NOT LIKE 'OPSCHECK-%%' ORDER BY timestamp_utc DESC LIMIT 1"
+                "WHERE coalesce(context_snapshot->>'signal_id', '') NOT LIKE %s ORDER BY timestamp_utc DESC LIMIT 1",
+                (TEST_SIGNAL_PREFIX + "%",),
             )
             ev = db.log.evidence()
     except DbError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ops_checks import prometheus
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
 from ops_checks.http import Recorder
@@ -71,26 +72,36 @@ def zar_total(t: Target, rec: Recorder) -> Decimal:
     raise ValrError("VALR balances have no ZAR entry")
 
 
+EQUITY_METRIC = "equity_zar_gauge"  # the real bot: "Current account balance in ZAR from VALR"
+
+
 def balance_readable(t: Target) -> CheckResult:
-    """1.2.3: the signed balance read works and matches the bot's cached ``valr_balances`` ZAR row."""
+    """1.2.3: the signed balance read works, and the balance the bot itself reports (its ``equity_zar_gauge``,
+    app/observability/metrics.py) matches VALR's ZAR total. The real bot has no balance table."""
     rec = Recorder(t.redactor)
     try:
         exchange_zar = zar_total(t, rec)
     except ValrError as exc:
         return failed("unreadable", "ZAR balance", str(exc), Evidence("HTTP", rec.render()))
     ev = [Evidence("HTTP", rec.render())]
+    name = EQUITY_METRIC if EQUITY_METRIC in t.profile.metric_names else ""
+    if not name:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", "the bot profile names no equity metric", *ev)
     try:
-        with connect(t.db, t.redactor) as db:
-            row = db.one("SELECT balance, updated_at FROM valr_balances WHERE currency = %s", ("ZAR",))
-            ev.append(db.log.evidence())
-    except DbError as exc:
-        return failed(f"exchange ZAR {exchange_zar}", "bot's cached balance", f"valr_balances unreadable: {exc}", *ev)
-    if row is None:
-        return failed(f"exchange ZAR {exchange_zar}", "cached ZAR row", "valr_balances has no ZAR row", *ev)
-    cached = Decimal(row["balance"])
-    diff = pct_diff(cached, exchange_zar)
+        metrics = prometheus.scrape(t)
+    except prometheus.MetricsError as exc:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", f"bot's {name} unreadable: {exc}", *ev)
+    ev.append(metrics.evidence(name))
+    value = metrics.value(name)
+    if value is None:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", metrics.absent(name, "runbook §1.2.3"), *ev)
+    bots = Decimal(str(value)).quantize(Decimal("0.01"))
+    diff = pct_diff(bots, exchange_zar)
     tol = t.thresholds.balance_cache_tolerance_pct
-    observed = f"exchange R{exchange_zar}, bot's record R{cached} ({diff:.2f}% apart)"
+    observed = f"exchange R{exchange_zar}, bot's {name} R{bots} ({diff:.2f}% apart)"
+    if bots == 0 and exchange_zar != 0:
+        return failed(observed, f"within {tol}%", f"the bot reports {name}=0 against VALR R{exchange_zar}: "
+                      "it has not read (or not published) the account balance", *ev)
     if diff > tol:
         return failed(observed, f"within {tol}%", f"balance mismatch: {observed}, tolerance {tol}%", *ev)
     return passed(observed, f"within {tol}%", observed, *ev)

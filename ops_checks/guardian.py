@@ -1,4 +1,7 @@
-"""The bot's guardian API (runbook §4.2 Method 2): ``POST /api/guardian/kill-switch`` with ``X-Sovereign-Secret``.
+"""The runbook's guardian API (§4.2 Method 2): ``POST /api/guardian/kill-switch`` with ``X-Sovereign-Secret``.
+
+Path, header and secret come from the bot profile (``runbook_kill_switch_*``). The real bot has no such endpoint
+(it has ``/guardian/status``, ``/guardian/unlock``, ``/guardian/reset``): a 404/405 is reported naming both sides.
 
 The authorisation probe never changes anything: it sends an action no guardian accepts, without the secret and
 with a wrong one. A guardian that authenticates first answers 401/403; one that answers anything else (400 for the
@@ -18,21 +21,33 @@ REFUSED = (401, 403)
 
 
 def _url(t: Target) -> str:
-    return t.bot_api_url + t.bot_guardian_path
+    return t.bot_url(t.profile.runbook_kill_switch_path)
+
+
+def missing_endpoint(t: Target, status: int) -> str:
+    """One line for a 404/405 from the runbook's endpoint: what the runbook promises and what the bot has."""
+    p = t.profile
+    return (
+        f"runbook §4.2 Method 2 POST {p.runbook_kill_switch_path} → HTTP {status}; the bot has GET "
+        f"{p.guardian_status_path}, POST {p.guardian_unlock_path}, POST {p.guardian_reset_path} (unlock only)"
+    )
 
 
 def authorisation_problem(t: Target, rec: Recorder) -> str | None:
     """None when the guardian refuses callers without the secret and with a wrong one, else a one-line reason."""
     body = json.dumps({"action": PROBE_ACTION, "reason": "opscheck authorisation probe"}).encode()
     wrong = "opscheck-wrong-" + secrets.token_urlsafe(24)
+    header = t.profile.runbook_kill_switch_header
     for label, headers in (
-        ("without X-Sovereign-Secret", {"Content-Type": "application/json"}),
-        ("with a wrong X-Sovereign-Secret", {"Content-Type": "application/json", "X-Sovereign-Secret": wrong}),
+        (f"without {header}", {"Content-Type": "application/json"}),
+        (f"with a wrong {header}", {"Content-Type": "application/json", header: wrong}),
     ):
         try:
             resp = request("POST", _url(t), recorder=rec, content=body, headers=headers)
         except HttpError as exc:
             return f"guardian API unreachable, cannot prove it demands the secret: {exc}"
+        if resp.status_code in (404, 405):
+            return missing_endpoint(t, resp.status_code)
         if resp.status_code not in REFUSED:
             return f"guardian API answered HTTP {resp.status_code} to a request {label} (expected 401/403)"
     return None
@@ -40,9 +55,10 @@ def authorisation_problem(t: Target, rec: Recorder) -> str | None:
 
 def set_kill_switch(t: Target, rec: Recorder, *, activate: bool, reason: str) -> str | None:
     """Activate/deactivate through the guardian API with the operator's secret; None on success, else a reason."""
-    secret = t.secret("SOVEREIGN_SECRET")
+    var = t.profile.runbook_kill_switch_secret_var
+    secret = t.secret(var)
     if not secret:
-        return "SOVEREIGN_SECRET is not set: cannot use the guardian API"
+        return f"{var} is not set: cannot use the guardian API"
     body = json.dumps({"action": "activate" if activate else "deactivate", "reason": reason}).encode()
     try:
         resp = request(
@@ -50,8 +66,10 @@ def set_kill_switch(t: Target, rec: Recorder, *, activate: bool, reason: str) ->
             _url(t),
             recorder=rec,
             content=body,
-            headers={"Content-Type": "application/json", "X-Sovereign-Secret": secret.reveal()},
+            headers={"Content-Type": "application/json", t.profile.runbook_kill_switch_header: secret.reveal()},
         )
+        if resp.status_code in (404, 405):
+            return missing_endpoint(t, resp.status_code)
         answer = json_body(resp)
     except HttpError as exc:
         return f"guardian API: {exc}"

@@ -148,24 +148,32 @@ def services_healthy(t: Target) -> CheckResult:
 
 
 def api_health(t: Target) -> CheckResult:
-    """1.1.6: ``GET /health`` answers ``{"status": "healthy"}``."""
+    """1.1.6: ``GET /health`` answers 200 ``{"status": "healthy"}`` (the real bot adds ``"database": "connected"``
+    and answers 503 ``unhealthy``/``disconnected`` when its database ping fails)."""
+    p = t.profile
+    want = {"status": p.health_ok_status}
     rec = Recorder(t.redactor)
-    url = t.bot_api_url + t.bot_health_path
     try:
-        resp = request("GET", url, recorder=rec)
+        resp = request("GET", t.bot_url(p.health_path), recorder=rec)
         body = json_body(resp)
     except HttpError as exc:
-        return failed("no answer", {"status": "healthy"}, str(exc), Evidence("HTTP", rec.render()))
+        return failed("no answer", want, str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     status = body.get("status") if isinstance(body, dict) else None
-    if resp.status_code != 200 or status != "healthy":
+    database = body.get(p.health_db_key) if isinstance(body, dict) else None
+    if resp.status_code != 200 or status != p.health_ok_status:
+        db_part = f", {p.health_db_key}={database!r}" if database is not None else ""
         return failed(
-            f"HTTP {resp.status_code} status={status!r}",
-            {"status": "healthy"},
-            f"{t.bot_health_path} answered HTTP {resp.status_code} with status={status!r}",
+            f"HTTP {resp.status_code} status={status!r}{db_part}",
+            want,
+            f"{p.health_path} answered HTTP {resp.status_code} with status={status!r}{db_part}",
             ev,
         )
-    return passed({"status": status}, {"status": "healthy"}, "", ev)
+    if database is not None and database != p.health_db_ok:
+        return failed({"status": status, p.health_db_key: database}, want,
+                      f"{p.health_path} is healthy but reports {p.health_db_key}={database!r}", ev)
+    shown = {"status": status, **({p.health_db_key: database} if database is not None else {})}
+    return passed(shown, want, "", ev)
 
 
 def utcnow() -> datetime:

@@ -32,8 +32,13 @@ def discord_test_message(t: Target, run_id: str) -> CheckResult:
 
 
 def metrics_respond(t: Target) -> CheckResult:
-    """1.4.2: the metrics endpoint answers Prometheus text that parses and carries the expected metrics."""
-    expected = [m.strip() for m in t.value("EXPECTED_METRICS", "exchange_clock_drift_ms").split(",") if m.strip()]
+    """1.4.2: the metrics endpoint answers Prometheus text that parses and declares the bot's metrics.
+
+    Expected names: ``EXPECTED_METRICS`` if set, else the profile's (the real bot's
+    ``app/observability/metrics.py``). A metric counts as exported when its family is declared (a labelled
+    counter that never fired has HELP/TYPE lines but no samples yet)."""
+    raw = t.value("EXPECTED_METRICS")
+    expected = [m.strip() for m in raw.split(",") if m.strip()] if raw else list(t.profile.metric_names)
     rec = Recorder(t.redactor)
     try:
         resp = request("GET", t.metrics_url, recorder=rec)
@@ -43,15 +48,18 @@ def metrics_respond(t: Target) -> CheckResult:
     if resp.status_code != 200:
         return failed(f"HTTP {resp.status_code}", "HTTP 200", f"metrics endpoint answered HTTP {resp.status_code}", ev)
     try:
-        samples = {s.name for fam in text_string_to_metric_families(resp.text) for s in fam.samples}
+        families = list(text_string_to_metric_families(resp.text))
     except (ValueError, TypeError, IndexError) as exc:
         return failed("unparseable", "Prometheus text", f"metrics are not valid Prometheus text: {exc}", ev)
-    if not samples:
-        return failed("no samples", "metrics", "metrics endpoint returned no samples", ev)
-    missing = [m for m in expected if m not in samples]
+    declared = {f.name for f in families} | {f.name + "_total" for f in families if f.type == "counter"}
+    declared |= {s.name for f in families for s in f.samples}
+    if not families:
+        return failed("no metrics", "metrics", "metrics endpoint returned no metric families", ev)
+    missing = [m for m in expected if m not in declared]
     if missing:
-        return failed(sorted(samples)[:20], expected, f"metrics missing: {', '.join(missing)}", ev)
-    return passed(f"{len(samples)} series", expected, f"{len(samples)} series incl. {', '.join(expected)}", ev)
+        return failed(sorted(declared)[:20], expected, f"metrics missing: {', '.join(missing)}", ev)
+    return passed(f"{len(families)} metric families", expected, f"{len(families)} families incl. {', '.join(expected)}",
+                  ev)
 
 
 def grafana_dashboards(t: Target) -> CheckResult:

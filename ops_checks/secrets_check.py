@@ -10,19 +10,18 @@ import dataclasses
 import json
 import re
 import secrets
-import uuid
 from urllib.parse import urlsplit
 
 from ops_checks import monitoring
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
-from ops_checks.dry_run import sign_signal
-from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.secret import Secret
+from ops_checks.signal import send_signal
 from ops_checks.valr.client import ApiKeyInfo, ValrClient, ValrError
 
-SOVEREIGN_MIN_LENGTH = 32
+SOVEREIGN_MIN_LENGTH = 32  # app/auth/security.py (the profile's signal_secret_min_length)
 CODE_UNAUTHORIZED = -93  # VALR: key unknown, revoked or missing
 CODE_INVALID_SIGNATURE = -11252  # VALR: the signature does not match the key's secret
 _PLACEHOLDER = re.compile(
@@ -139,115 +138,83 @@ def valr_api_secret(t: Target) -> CheckResult:
     return passed("HTTP 200", expected, "GET /v1/account/api-keys/current signed and accepted", ev)
 
 
-# ---------------------------------------------------------------- 2.1.3 guardian
-def _guardian_get(t: Target, secret: str, rec: Recorder) -> int:
-    url = t.bot_api_url + t.bot_guardian_path
-    return request("GET", url, recorder=rec, headers={"X-Sovereign-Secret": secret}).status_code
-
-
+# ---------------------------------------------------------------- 2.1.3 SOVEREIGN_SECRET (webhook HMAC)
 def sovereign_secret(t: Target) -> CheckResult:
-    """2.1.3: SOVEREIGN_SECRET has at least 32 characters, the guardian API accepts it on a read-only GET of the
-    kill-switch state, and refuses a wrong secret (so acceptance means something)."""
-    expected = f">= {SOVEREIGN_MIN_LENGTH} characters, accepted; a wrong secret refused"
-    value = t.secret("SOVEREIGN_SECRET")
+    """2.1.3 (mutating: a POST): SOVEREIGN_SECRET has at least 32 characters and is the key the bot verifies
+    webhook signatures with (app/auth/security.py). Proven without a write: a body signed with it that fails the
+    bot's validation is answered 422 (signature passed, nothing stored); a bad signature would be 401."""
+    p = t.profile
+    expected = f">= {p.signal_secret_min_length} characters; the bot verifies its signature"
+    var = p.signal_secret_var
+    value = t.secret(var)
     if not value:
-        return failed("not set", expected, "SOVEREIGN_SECRET is not set")
-    if len(value) < SOVEREIGN_MIN_LENGTH:
-        return failed(f"{len(value)} characters", expected, f"SOVEREIGN_SECRET has {len(value)} characters, needs 32")
-    rec = Recorder(t.redactor)
-    wrong = secrets.token_urlsafe(SOVEREIGN_MIN_LENGTH)
-    t.redactor.register(wrong)
-    try:
-        resp = request(
-            "GET",
-            t.bot_api_url + t.bot_guardian_path,
-            recorder=rec,
-            headers={"X-Sovereign-Secret": value.reveal()},
-        )
-        state = json_body(resp) if resp.status_code == 200 else None
-        wrong_status = _guardian_get(t, wrong, rec)
-    except HttpError as exc:
-        return failed("no answer", expected, f"guardian API: {exc}", Evidence("HTTP", rec.render()))
-    ev = Evidence("HTTP", rec.render())
-    if resp.status_code == 405:
-        return failed("HTTP 405", expected, "guardian API has no read-only GET of the kill-switch state (HTTP 405)", ev)
-    if resp.status_code != 200:
+        return failed("not set", expected, f"{var} is not set")
+    if len(value) < p.signal_secret_min_length:
         return failed(
-            f"HTTP {resp.status_code}", expected, f"guardian API refused SOVEREIGN_SECRET (HTTP {resp.status_code})", ev
+            f"{len(value)} characters", expected,
+            f"{var} has {len(value)} characters, needs {p.signal_secret_min_length}",
         )
-    if not isinstance(state, dict) or "kill_switch_active" not in state:
-        return failed("no kill-switch state", expected, "guardian API answered 200 without kill_switch_active", ev)
-    if wrong_status not in (401, 403):
+    probe = json.dumps({"opscheck_probe": "signature only: invalid body, never stored"}).encode()
+    reply = send_signal(t, secret=value, body=probe)
+    ev = reply.evidence
+    if reply.error is not None:
+        return failed("no answer", expected, f"{p.signal_path}: {reply.error}", *ev)
+    if reply.status_code == 401:
         return failed(
-            f"wrong secret answered HTTP {wrong_status}",
-            expected,
-            f"guardian API accepts a wrong secret (HTTP {wrong_status}): it does not check SOVEREIGN_SECRET",
-            ev,
+            reply.describe(), expected,
+            f"the bot refused the signature made with {var} ({reply.describe()}): it is not the bot's {var}", *ev,
         )
-    return passed(
-        f"{len(value)} characters; accepted (HTTP 200), wrong secret HTTP {wrong_status}",
-        expected,
-        f"guardian API accepts SOVEREIGN_SECRET and refuses a wrong one (HTTP {wrong_status})",
-        ev,
+    if reply.status_code in (400, 422):
+        return passed(
+            f"{len(value)} characters; signature accepted ({reply.describe()} on the invalid probe body)",
+            expected, f"the bot verifies signatures with this {var}", *ev,
+        )
+    return failed(
+        reply.describe(), expected,
+        f"the bot answered {reply.describe()} to a signed invalid body (expected 422 after the signature check)", *ev,
     )
 
 
-# ---------------------------------------------------------------- 2.1.4 webhook
-def _post_signal(t: Target, secret: str, rec: Recorder) -> tuple[int, object]:
-    body = json.dumps(
-        {
-            "correlation_id": f"OPSCHECK-{uuid.uuid4().hex[:16]}",
-            "symbol": "BTCZAR",
-            "side": "BUY",
-            "quantity": "0.0001",
-            "test": True,
-        }
-    ).encode()
-    resp = request(
-        "POST",
-        t.bot_api_url + t.bot_signal_path,
-        recorder=rec,
-        content=body,
-        headers={"Content-Type": "application/json", "X-Signature": sign_signal(secret, body)},
-    )
-    try:
-        return resp.status_code, resp.json()
-    except ValueError:
-        return resp.status_code, None
-
-
+# ---------------------------------------------------------------- 2.1.4 WEBHOOK_SECRET
 def webhook_secret(t: Target) -> CheckResult:
-    """2.1.4 (mutating): a test signal signed with WEBHOOK_SECRET is accepted; one signed with a wrong secret is
-    refused. Both carry ``"test": true``."""
+    """2.1.4 (mutating): a test signal signed with WEBHOOK_SECRET (the runbook's "TradingView auth") is accepted,
+    and one signed with a wrong secret is refused. The real bot verifies with SOVEREIGN_SECRET only; its
+    docker-compose.prod.yml sets SOVEREIGN_SECRET=${WEBHOOK_SECRET}, so on such a deployment both sign."""
+    p = t.profile
     expected = "signed signal accepted, wrong signature refused"
-    value = t.secret("WEBHOOK_SECRET")
+    var = p.runbook_signal_secret_var
+    value = t.secret(var)
     if not value:
-        return failed("not set", expected, "WEBHOOK_SECRET is not set")
-    rec = Recorder(t.redactor)
-    wrong = secrets.token_urlsafe(32)
+        return failed("not set", expected, f"{var} is not set")
+    wrong = Secret(secrets.token_urlsafe(32))
     t.redactor.register(wrong)
-    try:
-        forged_status, _ = _post_signal(t, wrong, rec)
-        status, answer = _post_signal(t, value.reveal(), rec)
-    except HttpError as exc:
-        return failed("no answer", expected, f"signal webhook: {exc}", Evidence("HTTP", rec.render()))
-    ev = Evidence("HTTP", rec.render())
-    if status != 200 or not isinstance(answer, dict) or "decision" not in answer:
+    forged = send_signal(t, secret=wrong)
+    reply = send_signal(t, secret=value)
+    ev = [*forged.evidence, *reply.evidence]
+    if reply.error is not None:
+        return failed("no answer", expected, f"signal webhook: {reply.error}", *ev)
+    if not reply.accepted:
+        if reply.status_code == 401:
+            return failed(
+                reply.describe(), expected,
+                f"runbook §2.1: {var} is \"TradingView auth\"; the bot verifies {p.signal_signature_header} with "
+                f"{p.signal_secret_var} and refused the signal signed with {var} ({reply.describe()})", *ev,
+            )
+        return failed(reply.describe(), expected, f"bot refused the signal signed with {var} ({reply.describe()})",
+                      *ev)
+    if forged.status_code not in (401, 403):
         return failed(
-            f"HTTP {status}", expected, f"bot refused the signal signed with WEBHOOK_SECRET (HTTP {status})", ev
-        )
-    if forged_status not in (401, 403):
-        return failed(
-            f"wrong signature answered HTTP {forged_status}",
+            f"wrong signature answered {forged.describe()}",
             expected,
-            f"bot accepts a signal signed with a wrong secret (HTTP {forged_status}): signatures are not checked",
-            ev,
+            f"bot accepts a signal signed with a wrong secret ({forged.describe()}): signatures are not checked",
+            *ev,
         )
+    decision = reply.trade_decision or reply.policy_decision or "accepted"
     return passed(
-        f"accepted ({answer['decision']}), wrong signature HTTP {forged_status}",
+        f"accepted ({decision}), wrong signature {forged.describe()}",
         expected,
-        f"signed signal decided {answer['decision']}; wrong signature refused (HTTP {forged_status})",
-        ev,
+        f"signal {reply.signal_id} signed with {var} accepted ({decision}); wrong signature refused",
+        *ev,
     )
 
 

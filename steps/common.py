@@ -54,6 +54,16 @@ def table_readable(target: Target, table: str) -> None:
     require(target, preconditions.table_unreadable(target, table))
 
 
+@given("the bot's API is healthy")
+def bot_healthy(target: Target) -> None:
+    require(target, preconditions.bot_unhealthy(target))
+
+
+@given("the bot's metrics are readable")
+def bot_metrics_readable(target: Target) -> None:
+    require(target, preconditions.metrics_unreadable(target))
+
+
 @given("the bot is recording policy decisions")
 def bot_deciding(target: Target) -> None:
     require(target, preconditions.bot_not_deciding(target))

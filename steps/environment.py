@@ -42,7 +42,7 @@ def valr_secret(target: Target) -> CheckResult:
     return secrets_check.valr_api_secret(target)
 
 
-@when("the guardian's kill-switch state is read with SOVEREIGN_SECRET", target_fixture="result")
+@when("a body signed with SOVEREIGN_SECRET is sent to the bot's webhook", target_fixture="result")
 def sovereign(target: Target) -> CheckResult:
     return secrets_check.sovereign_secret(target)
 

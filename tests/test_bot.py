@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import hmac
 import json
-import os
-import pwd
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import types
 import uuid
@@ -25,111 +18,35 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops_checks.sandbox import postgres
 from ops_checks.sandbox.bot import ReferenceBot, parse_valr_time
 
 SANDBOX = Path(__file__).resolve().parents[1] / "ops_checks" / "sandbox"
 SOVEREIGN = "sovereign-test-secret-0123456789abcdef"
 WEBHOOK = "webhook-test-secret-0123456789abcdef"
-DB_PASSWORD = "db-pw-9f8e7d6c5b4a"
+GUARDIAN_TOKEN = "guardian-admin-token-0123456789abcdef"
+RESET_CODE = "reset-code-0123456789"
 
 
-# ------------------------------------------------------------------ throwaway Postgres (compact; lead swaps it)
-def _pg_bindir() -> Path | None:
-    candidates = []
-    if shutil.which("pg_config"):
-        out = subprocess.run(
-            ["pg_config", "--bindir"], capture_output=True, text=True, timeout=5, check=False
-        ).stdout.strip()
-        candidates.append(out)
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    return next((Path(c) for c in candidates if c and (Path(c) / "initdb").exists()), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# ------------------------------------------------------------------ a session database (OPSCHECK_SANDBOX_DSN or own)
+@pytest.fixture(scope="module")
+def pg_db() -> Iterator[postgres.Database]:
+    try:
+        with postgres.sandbox_database() as (_server, db):
+            yield db
+    except postgres.ProvisionError as exc:
+        pytest.skip(f"no Postgres for the bot tests: {exc}")
 
 
 @pytest.fixture(scope="module")
-def pg_dsn() -> Iterator[str]:
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb/pg_ctl)")
-    tmp = Path(tempfile.mkdtemp(prefix="bot-pg-"))
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        user = "nobody"
-        try:
-            pw = pwd.getpwnam(user)
-        except KeyError:
-            pytest.skip("running as root and no unprivileged user 'nobody'")
-        os.chown(tmp, pw.pw_uid, pw.pw_gid)
-        prefix = (
-            ["runuser", "-u", user, "--"]
-            if shutil.which("runuser")
-            else ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
-        )
-    data, port = tmp / "data", _free_port()
-    run = {"capture_output": True, "timeout": 60}
-    try:
-        subprocess.run(
-            [
-                *prefix,
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--auth-host=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-            check=True,
-            **run,
-        )  # type: ignore[call-overload]
-        opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c fsync=off -c synchronous_commit=off"
-        subprocess.run(
-            [
-                *prefix,
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(tmp / "pg.log"),
-                "-o",
-                opts,
-                "-w",
-                "-t",
-                "30",
-                "start",
-            ],
-            check=True,
-            **run,
-        )  # type: ignore[call-overload]
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        pytest.skip(f"could not start a throwaway cluster: {exc}")
-    try:
-        with psycopg.connect(host=str(tmp), port=port, user="postgres", dbname="postgres", autocommit=True) as c:
-            c.execute(f"CREATE ROLE app_trading LOGIN PASSWORD '{DB_PASSWORD}'")
-            c.execute("CREATE DATABASE autonomous_alpha OWNER app_trading")
-        dsn = f"postgresql://app_trading:{DB_PASSWORD}@127.0.0.1:{port}/autonomous_alpha"
-        with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute((SANDBOX / "schema.sql").read_text())
-            c.execute((SANDBOX / "seed.sql").read_text())
-        yield dsn
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+def pg_dsn(pg_db: postgres.Database) -> str:
+    """The bot's own connection (the application role)."""
+    return pg_db.app_dsn
+
+
+@pytest.fixture(scope="module")
+def admin_dsn(pg_db: postgres.Database) -> str:
+    return pg_db.admin_db_dsn
 
 
 # ------------------------------------------------------------------ VALR stand-in that records every call
@@ -149,7 +66,7 @@ class FakeValr:
         return httpx.Response(404, json={"code": -1, "message": "not found"})
 
     def orders(self) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path != "/v1/public/time"]
+        return [r for r in self.requests if r.url.path.startswith("/v1/orders")]
 
 
 @pytest.fixture
@@ -157,7 +74,7 @@ def valr() -> FakeValr:
     return FakeValr()
 
 
-def _reset_db(dsn: str) -> None:
+def _reset_db(dsn: str) -> None:  # the admin connection: the bot's role may not write settings directly
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(
             "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL,"
@@ -166,9 +83,9 @@ def _reset_db(dsn: str) -> None:
 
 
 @pytest.fixture
-def make_bot(pg_dsn: str, tmp_path: Path, valr: FakeValr) -> Iterator[types.FunctionType]:
+def make_bot(pg_dsn: str, admin_dsn: str, tmp_path: Path, valr: FakeValr) -> Iterator[types.FunctionType]:
     bots: list[ReferenceBot] = []
-    _reset_db(pg_dsn)
+    _reset_db(admin_dsn)
 
     def make(**kwargs: object) -> ReferenceBot:
         args = {
@@ -178,6 +95,8 @@ def make_bot(pg_dsn: str, tmp_path: Path, valr: FakeValr) -> Iterator[types.Func
             "webhook_secret": WEBHOOK,
             "valr_base_url": "https://api.valr.test",
             "valr_transport": httpx.MockTransport(valr.handler),
+            "guardian_admin_token": GUARDIAN_TOKEN,
+            "guardian_reset_code": RESET_CODE,
             **kwargs,
         }
         bot = ReferenceBot(**args)  # type: ignore[arg-type]
@@ -187,7 +106,7 @@ def make_bot(pg_dsn: str, tmp_path: Path, valr: FakeValr) -> Iterator[types.Func
     yield make  # type: ignore[misc]
     for b in bots:
         b.stop()
-    _reset_db(pg_dsn)
+    _reset_db(admin_dsn)
 
 
 @pytest.fixture
@@ -208,22 +127,27 @@ def _log(bot: ReferenceBot) -> str:
     return bot.log_path.read_text() if bot.log_path.exists() else ""
 
 
-def _signal(bot: ReferenceBot, cid: str, secret: str = WEBHOOK, **over: object) -> httpx.Response:
+def _signal(bot: ReferenceBot, sid: str, secret: str = SOVEREIGN, **over: object) -> httpx.Response:
+    """The real bot's body and signing: X-TradingView-Signature = hex HMAC-SHA256(SOVEREIGN_SECRET, raw body)."""
     raw = json.dumps(
-        {"correlation_id": cid, "symbol": "BTCZAR", "side": "BUY", "quantity": "0.0001", "test": True, **over}
+        {"signal_id": sid, "symbol": "BTCZAR", "side": "BUY", "price": "1000000", "quantity": "0.0001", **over}
     ).encode()
     sig = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return httpx.post(
         f"{bot.url}/webhook/tradingview",
         content=raw,
         timeout=5,
-        headers={"X-Signature": sig, "Content-Type": "application/json"},
+        headers={"X-TradingView-Signature": sig, "Content-Type": "application/json"},
     )
 
 
 def _rows(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     with psycopg.connect(dsn, autocommit=True) as c:
         return c.execute(sql, params).fetchall()
+
+
+def _db_password(dsn: str) -> str:
+    return str(psycopg.conninfo.conninfo_to_dict(dsn).get("password") or "no-password-set")
 
 
 # ------------------------------------------------------------------ tests
@@ -235,34 +159,68 @@ def test_parse_valr_time() -> None:
         parse_valr_time("yesterday")
 
 
-def test_health_and_knobs(bot: ReferenceBot) -> None:
+def test_health_root_and_knobs(bot: ReferenceBot, pg_dsn: str) -> None:
     r = httpx.get(f"{bot.url}/health", timeout=5)
     assert r.status_code == 200
     body = r.json()
-    assert body["status"] == "healthy" and body["execution_mode"] == "DRY_RUN" and body["version"] == "1.5.0-sandbox"
+    assert body["status"] == "healthy" and body["database"] == "connected"  # the real shape
+    assert body["execution_mode"] == "DRY_RUN" and body["version"] == "1.5.0-sandbox"  # runbook promises
     assert _wait(lambda: httpx.get(f"{bot.url}/health", timeout=5).json()["policy_loop_alive"])
     bot.knobs.reported_execution_mode = "LIVE"
     assert httpx.get(f"{bot.url}/health", timeout=5).json()["execution_mode"] == "LIVE"
     bot.knobs.health_endpoint_ok = False
     r = httpx.get(f"{bot.url}/health", timeout=5)
-    assert r.status_code == 503 and r.json() == {"status": "unhealthy"}
+    assert r.status_code == 503 and r.json()["status"] == "unhealthy" and r.json()["database"] == "disconnected"
     bot.knobs.reset()
     assert httpx.get(f"{bot.url}/health", timeout=5).status_code == 200
-    assert SOVEREIGN not in repr(bot) and DB_PASSWORD not in repr(bot)
+    root = httpx.get(f"{bot.url}/", timeout=5).json()
+    assert root["status"] == "operational" and root["components"]["database"] == "healthy"
+    assert root["components"]["guardian_locked"] is False
+    assert SOVEREIGN not in repr(bot) and _db_password(pg_dsn) not in repr(bot)
 
 
-def test_guardian_requires_secret_and_toggles(bot: ReferenceBot, pg_dsn: str) -> None:
+def test_guardian_real_endpoints(bot: ReferenceBot, admin_dsn: str) -> None:
+    status = httpx.get(f"{bot.url}/guardian/status", timeout=5)
+    assert status.status_code == 200 and status.json()["system_locked"] is False
+    assert status.json()["daily_pnl_zar"].startswith("R ")
+    unlock = f"{bot.url}/guardian/unlock"
+    body = {"reason": "test", "correlation_id": "c-1"}
+    assert httpx.post(unlock, json=body, timeout=5).status_code == 401
+    assert httpx.post(unlock, json=body, headers={"Authorization": "Bearer wrong"}, timeout=5).status_code == 403
+    auth = {"Authorization": f"Bearer {GUARDIAN_TOKEN}"}
+    r = httpx.post(unlock, json=body, headers=auth, timeout=5)
+    assert r.status_code == 400 and r.json()["detail"]["error_code"] == "GRD-003"  # not locked
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
+        c.execute("UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'X' WHERE id = 1")
+    assert httpx.get(f"{bot.url}/guardian/status", timeout=5).json()["system_locked"] is True
+    reset = httpx.post(f"{bot.url}/guardian/reset", json={"reset_code": "nope"}, timeout=5)
+    assert reset.status_code == 403
+    r = httpx.post(unlock, json=body, headers=auth, timeout=5)
+    assert r.status_code == 200 and r.json()["success"] is True
+    assert _rows(admin_dsn, "SELECT circuit_breaker_active FROM system_settings")[0][0] is False
+    last = _rows(admin_dsn, "SELECT event_type FROM circuit_breaker_events ORDER BY id DESC LIMIT 1")
+    assert last == [("MANUAL_UNLOCK",)]
+
+
+def test_guardian_unlock_unconfigured(make_bot: types.FunctionType) -> None:
+    bot = make_bot(guardian_admin_token="")
+    r = httpx.post(f"{bot.url}/guardian/unlock", json={"reason": "r", "correlation_id": "c"},
+                   headers={"Authorization": "Bearer x"}, timeout=5)
+    assert r.status_code == 503 and r.json()["detail"]["error_code"] == "GRD-001"
+
+
+def test_runbook_kill_switch_endpoint(bot: ReferenceBot, admin_dsn: str) -> None:
     url = f"{bot.url}/api/guardian/kill-switch"
     body = {"action": "activate", "reason": "Manual activation test"}
     assert httpx.post(url, json=body, timeout=5).status_code == 401
     r = httpx.post(url, json=body, headers={"X-Sovereign-Secret": "wrong"}, timeout=5)
     assert r.status_code == 401 and r.json() == {"error": "unauthorized"}
-    assert _rows(pg_dsn, "SELECT circuit_breaker_active FROM system_settings")[0][0] is False
+    assert _rows(admin_dsn, "SELECT circuit_breaker_active FROM system_settings")[0][0] is False
 
     r = httpx.post(url, json=body, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5)
     assert r.status_code == 200 and r.json() == {"kill_switch_active": True, "reason": "Manual activation test"}
     row = _rows(
-        pg_dsn,
+        admin_dsn,
         "SELECT circuit_breaker_active, circuit_breaker_reason, circuit_breaker_triggered_at FROM system_settings",
     )[0]
     assert row[0] is True and row[1] == "Manual activation test" and row[2] is not None
@@ -274,17 +232,14 @@ def test_guardian_requires_secret_and_toggles(bot: ReferenceBot, pg_dsn: str) ->
         url, json={"action": "deactivate", "reason": "done"}, headers={"X-Sovereign-Secret": SOVEREIGN}, timeout=5
     )
     assert r.json()["kill_switch_active"] is False
-    events = _rows(pg_dsn, "SELECT event_type, trigger_reason, operator FROM circuit_breaker_events ORDER BY id")
-    assert events[-2:] == [
-        ("MANUAL_KILL_SWITCH", "Manual activation test", "guardian-api"),
-        ("MANUAL_KILL_SWITCH_RELEASED", "done", "guardian-api"),
-    ]
+    events = _rows(admin_dsn, "SELECT event_type, trigger_reason FROM circuit_breaker_events ORDER BY id")
+    assert events[-2:] == [("MANUAL_LOCK", "Manual activation test"), ("MANUAL_UNLOCK", "done")]
     bot.knobs.guardian_accept_any_secret = True
     assert httpx.get(url, headers={"X-Sovereign-Secret": "wrong"}, timeout=5).status_code == 200
 
 
-def _kill_switch_latency(pg_dsn: str, timeout: float = 2.0) -> float | None:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
+def _kill_switch_latency(admin_dsn: str, timeout: float = 2.0) -> float | None:
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
         committed = c.execute(
             "UPDATE system_settings SET circuit_breaker_active = TRUE,"
             " circuit_breaker_reason = 'VERIFICATION_TEST', circuit_breaker_triggered_at = now()"
@@ -293,8 +248,8 @@ def _kill_switch_latency(pg_dsn: str, timeout: float = 2.0) -> float | None:
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             row = c.execute(
-                "SELECT min(timestamp_utc) FROM policy_decision_audit WHERE reason_code ="
-                " 'HALT_KILL_SWITCH' AND correlation_id LIKE 'LOOP-%%' AND timestamp_utc >= %s",
+                "SELECT min(timestamp_utc) FROM policy_decision_audit WHERE reason_code = 'HALT_KILL_SWITCH'"
+                " AND context_snapshot->>'source' = 'loop' AND timestamp_utc >= %s",
                 (committed,),
             ).fetchone()
             if row and row[0] is not None:
@@ -303,59 +258,64 @@ def _kill_switch_latency(pg_dsn: str, timeout: float = 2.0) -> float | None:
     return None
 
 
-def test_kill_switch_halt_within_one_second(bot: ReferenceBot, pg_dsn: str) -> None:
-    assert _wait(lambda: "Policy evaluation: ALLOW, reason_code=ALL_GATES_PASSED" in _log(bot))
-    latency = _kill_switch_latency(pg_dsn)
+def test_kill_switch_halt_within_one_second(bot: ReferenceBot, admin_dsn: str) -> None:
+    assert _wait(lambda: "Policy evaluation: ALLOW, reason_code=ALLOW_ALL_GATES_PASSED" in _log(bot))
+    latency = _kill_switch_latency(admin_dsn)
     assert latency is not None and latency < 1.0
     assert _wait(lambda: "Policy evaluation: HALT, reason_code=HALT_KILL_SWITCH" in _log(bot))
-    snap = _rows(
-        pg_dsn,
-        "SELECT context_snapshot FROM policy_decision_audit WHERE correlation_id LIKE 'LOOP-%%'"
-        " ORDER BY id DESC LIMIT 1",
-    )[0][0]
+    row = _rows(
+        admin_dsn,
+        "SELECT context_snapshot, blocking_gate, precedence_rank, correlation_id FROM policy_decision_audit"
+        " WHERE context_snapshot->>'source' = 'loop' ORDER BY id DESC LIMIT 1",
+    )[0]
+    snap = row[0]
     assert snap["kill_switch_active"] is True and snap["kill_switch_reason"] == "VERIFICATION_TEST"
-    assert snap["source"] == "loop"
+    assert row[1] == "KILL_SWITCH" and row[2] == 1 and isinstance(row[3], uuid.UUID)
     # the signal is rejected too, with the runbook's log line
     r = _signal(bot, "KS-TEST-1")
-    assert r.json()["decision"] == "HALT" and r.json()["reason_code"] == "HALT_KILL_SWITCH"
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    assert r.json()["trade_decision"] == {"status": "REJECTED", "action": "HALT"}
+    assert r.json()["policy_decision"]["reason_code"] == "HALT_KILL_SWITCH"
     assert not r.json()["order_submitted"]
     assert "Trade blocked by policy: HALT_KILL_SWITCH" in _log(bot)
     # decision lines are written on change only
     assert _log(bot).count("Policy evaluation: HALT, reason_code=HALT_KILL_SWITCH") == 2  # loop once + signal
 
 
-def test_ignore_kill_switch_fault(bot: ReferenceBot, pg_dsn: str) -> None:
+def test_ignore_kill_switch_fault(bot: ReferenceBot, admin_dsn: str) -> None:
     bot.knobs.ignore_kill_switch = True
-    assert _kill_switch_latency(pg_dsn, timeout=0.6) is None
-    last = _rows(pg_dsn, "SELECT policy_decision FROM policy_decision_audit ORDER BY id DESC LIMIT 1")[0][0]
+    assert _kill_switch_latency(admin_dsn, timeout=0.6) is None
+    last = _rows(admin_dsn, "SELECT policy_decision FROM policy_decision_audit ORDER BY id DESC LIMIT 1")[0][0]
     assert last == "ALLOW"
 
 
-def test_kill_switch_delay_fault(bot: ReferenceBot, pg_dsn: str) -> None:
+def test_kill_switch_delay_fault(bot: ReferenceBot, admin_dsn: str) -> None:
     bot.knobs.kill_switch_delay_s = 1.5
     assert _wait(bot.policy_loop_alive)  # the first observation at start-up is immediate by design
-    assert _kill_switch_latency(pg_dsn, timeout=1.0) is None
+    assert _kill_switch_latency(admin_dsn, timeout=1.0) is None
 
 
-def test_loop_paused_and_missing_settings(bot: ReferenceBot, pg_dsn: str) -> None:
+def test_loop_paused_and_missing_settings(bot: ReferenceBot, admin_dsn: str) -> None:
     bot.knobs.loop_paused = True
     time.sleep(0.3)
-    n = _rows(pg_dsn, "SELECT count(*) FROM policy_decision_audit")[0][0]
+    n = _rows(admin_dsn, "SELECT count(*) FROM policy_decision_audit")[0][0]
     time.sleep(0.4)
-    assert _rows(pg_dsn, "SELECT count(*) FROM policy_decision_audit")[0][0] == n
+    assert _rows(admin_dsn, "SELECT count(*) FROM policy_decision_audit")[0][0] == n
     bot.knobs.loop_paused = False
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
         saved = c.execute("SELECT * FROM system_settings").fetchone()
         assert saved is not None
         c.execute("DELETE FROM system_settings")
         try:
-            assert _wait(lambda: "Policy evaluation: HALT, reason_code=HALT_NO_SETTINGS" in _log(bot))
+            assert _wait(lambda: "Policy evaluation: HALT, reason_code=HALT_CONTEXT_INCOMPLETE" in _log(bot))
         finally:
             c.execute(f"INSERT INTO system_settings VALUES ({', '.join(['%s'] * len(saved))})", saved)
 
 
-def test_policy_error_logged_once_and_loop_survives(bot: ReferenceBot, pg_dsn: str) -> None:
-    with psycopg.connect(pg_dsn, autocommit=True) as c:
+def test_policy_error_logged_once_and_loop_survives(bot: ReferenceBot, admin_dsn: str, pg_dsn: str) -> None:
+    assert _wait(bot.policy_loop_alive)
+    assert "[POLICY_ERROR]" not in _log(bot)  # real uuids: no "invalid input syntax for type uuid"
+    with psycopg.connect(admin_dsn, autocommit=True) as c:
         c.execute("ALTER TABLE policy_decision_audit RENAME TO pda_hidden")
         try:
             assert _wait(lambda: "[POLICY_ERROR]" in _log(bot))
@@ -365,37 +325,56 @@ def test_policy_error_logged_once_and_loop_survives(bot: ReferenceBot, pg_dsn: s
             c.execute("ALTER TABLE pda_hidden RENAME TO policy_decision_audit")
         n = c.execute("SELECT count(*) FROM policy_decision_audit").fetchone()[0]  # type: ignore[index]
         assert _wait(lambda: c.execute("SELECT count(*) FROM policy_decision_audit").fetchone()[0] > n)  # type: ignore[index]
-    assert DB_PASSWORD not in _log(bot)
+    assert _db_password(pg_dsn) not in _log(bot)
 
 
-def test_signed_webhook_dry_run_sends_nothing(bot: ReferenceBot, pg_dsn: str, valr: FakeValr) -> None:
+def test_signed_webhook_dry_run_sends_nothing(bot: ReferenceBot, admin_dsn: str, valr: FakeValr) -> None:
     r = _signal(bot, "SIG-DRY-1")
-    assert r.status_code == 200
+    assert r.status_code == 200, r.text
     body = r.json()
-    assert body["decision"] == "ALLOW" and body["reason_code"] == "ALL_GATES_PASSED"
+    assert body["status"] == "accepted" and body["signal_id"] == "SIG-DRY-1"
+    cid = body["correlation_id"]
+    assert str(uuid.UUID(cid)) == cid
+    assert body["trade_decision"] == {"status": "APPROVED", "action": "PROCEED"}
+    assert body["policy_decision"]["reason_code"] == "ALLOW_ALL_GATES_PASSED"
     assert body["order_submitted"] is False and body["execution_mode"] == "DRY_RUN"
     assert body["order_id"].startswith("DRY-")
     assert valr.orders() == []
-    row = _rows(pg_dsn, "SELECT status, execution_mode FROM trading_orders WHERE correlation_id = 'SIG-DRY-1'")
-    assert row == [("SIMULATED", "DRY_RUN")]
+    sig = _rows(admin_dsn, "SELECT symbol, side, price, hmac_verified FROM signals WHERE correlation_id = %s", (cid,))
+    assert sig == [("BTCZAR", "BUY", __import__("decimal").Decimal("1000000.0000000000"), True)]
+    row = _rows(admin_dsn, "SELECT status, execution_mode, pair, is_mock FROM trading_orders WHERE correlation_id = %s",
+                (cid,))
+    assert row == [("MOCK_FILLED", "DRY_RUN", "BTCZAR", True)]
     audit = _rows(
-        pg_dsn, "SELECT policy_decision, context_snapshot FROM policy_decision_audit WHERE correlation_id = 'SIG-DRY-1'"
+        admin_dsn,
+        "SELECT policy_decision, blocking_gate, context_snapshot FROM policy_decision_audit WHERE correlation_id = %s",
+        (cid,),
     )
-    assert audit[0][0] == "ALLOW" and audit[0][1]["source"] == "signal" and audit[0][1]["test"] is True
+    assert audit[0][0] == "ALLOW" and audit[0][1] is None and audit[0][2]["source"] == "signal"
 
-    assert _signal(bot, "SIG-BAD", secret="wrong-secret").status_code == 401
-    no_sig = httpx.post(f"{bot.url}/webhook/tradingview", json={"correlation_id": "X"}, timeout=5)
-    assert no_sig.status_code == 401
-    assert _rows(pg_dsn, "SELECT count(*) FROM policy_decision_audit WHERE correlation_id = 'SIG-BAD'")[0][0] == 0
+    # a duplicate signal_id is refused as the real bot does (409 IDP-001)
+    dup = _signal(bot, "SIG-DRY-1")
+    assert dup.status_code == 409 and dup.json()["error_code"] == "IDP-001"
+    # the real validation: extra fields are forbidden, floats rejected
+    assert _signal(bot, "SIG-EXTRA", test=True).status_code == 422
+    assert _signal(bot, "SIG-FLOAT", price=1.5).json()["error_code"] == "AUD-001"
+    bad = _signal(bot, "SIG-BAD", secret="wrong-secret-0123456789abcdef0123")
+    assert bad.status_code == 401 and bad.json()["error_code"] == "SEC-003"
+    no_sig = httpx.post(f"{bot.url}/webhook/tradingview", json={"signal_id": "X"}, timeout=5)
+    assert no_sig.status_code == 401 and no_sig.json()["error_code"] == "SEC-001"
+    assert _rows(admin_dsn, "SELECT count(*) FROM signals WHERE signal_id = 'SIG-BAD'")[0][0] == 0
+    # the runbook's WEBHOOK_SECRET signs too (§2.1 "TradingView auth"; the real bot knows only SOVEREIGN_SECRET)
+    assert _signal(bot, "SIG-WH", secret=WEBHOOK).status_code == 200
     bot.knobs.webhook_accept_any_signature = True
     assert _signal(bot, "SIG-ANY", secret="wrong-secret").status_code == 200
 
 
 def test_order_despite_halt_fault(bot: ReferenceBot, valr: FakeValr, monkeypatch: pytest.MonkeyPatch) -> None:
     _stub_signing(monkeypatch)
-    bot.knobs.budget_signal = "DENY"
+    bot.knobs.budget_signal = "HARD_STOP"
     r = _signal(bot, "SIG-HALT-1")
-    assert r.json()["decision"] == "HALT" and r.json()["reason_code"] == "HALT_BUDGET"
+    assert r.json()["policy_decision"] == {"decision": "HALT", "reason_code": "HALT_BUDGET_HARD_STOP",
+                                           "blocking_gate": "BUDGET", "precedence_rank": 2}
     assert valr.orders() == []
     bot.knobs.order_despite_halt = True
     _signal(bot, "SIG-HALT-2")
@@ -403,7 +382,7 @@ def test_order_despite_halt_fault(bot: ReferenceBot, valr: FakeValr, monkeypatch
 
 
 def test_live_mode_places_signed_order(
-    make_bot: types.FunctionType, valr: FakeValr, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+    make_bot: types.FunctionType, valr: FakeValr, admin_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _stub_signing(monkeypatch)
     live = make_bot(execution_mode="LIVE", valr_api_key="k" * 64, valr_api_secret="s" * 64)
@@ -411,7 +390,9 @@ def test_live_mode_places_signed_order(
     assert r.json()["order_submitted"] is True and r.json()["order_id"].startswith("valr-")
     (order,) = valr.orders()
     assert order.headers["X-VALR-API-KEY"] and json.loads(order.content)["pair"] == "BTCZAR"
-    assert _rows(pg_dsn, "SELECT execution_mode FROM trading_orders WHERE correlation_id = 'SIG-LIVE-1'") == [("LIVE",)]
+    cid = r.json()["correlation_id"]
+    assert _rows(admin_dsn, "SELECT execution_mode, status FROM trading_orders WHERE correlation_id = %s",
+                 (cid,)) == [("LIVE", "PLACED")]
     assert "s" * 64 not in _log(live) and "k" * 64 not in _log(live)
 
 
@@ -434,6 +415,11 @@ def test_metrics(bot: ReferenceBot) -> None:
     r = httpx.get(f"{bot.url}/metrics", timeout=5)
     families = {f.name: f for f in text_string_to_metric_families(r.text)}
     for name in (
+        "trade_signals_received",  # the real bot's (exposed as trade_signals_received_total)
+        "trade_signals_executed",
+        "equity_zar_gauge",
+        "slippage_pct_histogram",
+        "expectancy_gauge",
         "policy_decisions",
         "policy_loop_last_decision_timestamp_seconds",
         "kill_switch_active",
@@ -450,11 +436,12 @@ def test_metrics(bot: ReferenceBot) -> None:
 
 
 def test_log_lines_and_drift(make_bot: types.FunctionType, valr: FakeValr, pg_dsn: str) -> None:
+    db_password = _db_password(pg_dsn)
     valr.offset_ms = -1500  # exchange behind → local − server ≈ +1500
     bot = make_bot()
     bot.knobs.status_interval_s = 0.05
     assert _wait(lambda: "[EXCHANGE_TIME_DRIFT]" in _log(bot))
-    assert _wait(lambda: "Policy evaluation: NEUTRAL, reason_code=NEUTRAL_HEALTH_DEGRADED" in _log(bot))
+    assert _wait(lambda: "Policy evaluation: NEUTRAL, reason_code=NEUTRAL_HEALTH_" in _log(bot))
     text = _log(bot)
     for needle in (
         "EXECUTION_MODE=DRY_RUN",
@@ -480,7 +467,7 @@ def test_log_lines_and_drift(make_bot: types.FunctionType, valr: FakeValr, pg_ds
     size = bot.log_path.stat().st_size
     time.sleep(0.3)
     assert bot.log_path.stat().st_size == size
-    for secret in (SOVEREIGN, WEBHOOK, DB_PASSWORD):
+    for secret in (SOVEREIGN, WEBHOOK, db_password):
         assert secret not in _log(bot)
 
 

@@ -173,9 +173,9 @@ def _db_env(db: postgres.Database) -> dict[str, str]:
 
 def _rotated(db: postgres.Database, name: str, days: int) -> None:
     with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
-        conn.execute("DELETE FROM secret_rotations WHERE secret_name = %s", (name,))
+        conn.execute("DELETE FROM opscheck.secret_rotations WHERE secret_name = %s", (name,))
         conn.execute(
-            "INSERT INTO secret_rotations (secret_name, rotated_at, rotated_by) "
+            "INSERT INTO opscheck.secret_rotations (secret_name, rotated_at, rotated_by) "
             "VALUES (%s, now() - make_interval(days => %s), 'test')",
             (name, days),
         )
@@ -193,7 +193,7 @@ def test_rotation_bands(database: postgres.Database) -> None:
     _rotated(database, "SOVEREIGN_SECRET", 179)
     assert rotation.within_period(t, "SOVEREIGN_SECRET").ok
     with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:
-        conn.execute("DELETE FROM secret_rotations WHERE secret_name = 'OPENROUTER_API_KEY'")
+        conn.execute("DELETE FROM opscheck.secret_rotations WHERE secret_name = 'OPENROUTER_API_KEY'")
     result = rotation.not_far_overdue(t, "OPENROUTER_API_KEY")
     assert not result.ok and "opscheck secrets rotated OPENROUTER_API_KEY" in result.reason
 

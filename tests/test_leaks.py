@@ -37,6 +37,7 @@ def canaries() -> dict[str, str]:
         "SOVEREIGN_SECRET": canary("Ps", 48),
         "WEBHOOK_SECRET": canary("Wh"),
         "GUARDIAN_RESET_CODE": canary("Rg", 24),
+        "GUARDIAN_ADMIN_TOKEN": canary("Ga", 32),
         "OPENROUTER_API_KEY": canary("Or"),
         "DB_PASSWORD": canary("Dp", 32),
         "GRAFANA_TOKEN": canary("Gt", 32),

@@ -26,7 +26,7 @@ ITEMS: tuple[Item, ...] = (
     Item("2.1.1", "VALR_API_KEY authenticates, no Withdraw permission", S21),
     Item("2.1.1.1", "VALR_API_KEY is IP-restricted", S21, WARNING),
     Item("2.1.2", "VALR_API_SECRET signs a read", S21),
-    Item("2.1.3", "SOVEREIGN_SECRET accepted by the guardian API", S21),
+    Item("2.1.3", "SOVEREIGN_SECRET signs the bot's webhook", S21),
     Item("2.1.4", "WEBHOOK_SECRET signs an accepted signal", S21),
     Item("2.1.5", "POSTGRES_PASSWORD connects", S21),
     Item("2.1.6", "DB_PASSWORD connects", S21),

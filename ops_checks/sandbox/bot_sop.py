@@ -171,10 +171,11 @@ class SopState:
                 if tripped is None:
                     return
                 self._breach_tripped = True
-                conn.execute(
-                    "INSERT INTO circuit_breaker_events (event_type, trigger_reason, daily_pnl_pct, operator)"
-                    " VALUES (%s, %s, %s, %s)",
-                    (reason, f"daily P&L {pnl} vs limit {limit}, losses {losses}/{max_losses}", pnl, "bot"),
+                event = "DAILY_LOSS_TRIGGERED" if reason == "DAILY_LOSS_LIMIT" else "CONSECUTIVE_LOSS_TRIGGERED"
+                conn.execute(  # the real event types; no operator column (migration 013)
+                    "INSERT INTO circuit_breaker_events (event_type, trigger_reason, trigger_value, daily_pnl_pct,"
+                    " consecutive_losses, row_hash) VALUES (%s, %s, %s, %s, %s, %s)",
+                    (event, reason, f"{pnl}/{limit}; {losses}/{max_losses}"[:50], pnl, losses, "0" * 64),
                 )
             self._cb_active = True  # the breach handler cancels (or not) by itself
             self.bot.log.warning(f"[CIRCUIT_BREAKER] {reason}: trading halted, reduce-only")

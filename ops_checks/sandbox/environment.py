@@ -40,6 +40,7 @@ OVERRIDABLE = (
     "SOVEREIGN_SECRET",
     "WEBHOOK_SECRET",
     "GUARDIAN_RESET_CODE",
+    "GUARDIAN_ADMIN_TOKEN",
     "OPENROUTER_API_KEY",
     "DB_PASSWORD",
     "DISCORD_WEBHOOK_URL",
@@ -80,7 +81,7 @@ class Sandbox:
     def start(self) -> Target:
         if self.server is None:
             self.server = postgres.start_server()
-        self.db = postgres.create_database(self.server)
+        self.db = postgres.create_database(self.server, migrations=postgres.migrations_from_env())
         self._override_db_password()
         key = sandbox_secret("VALR_API_KEY", secrets.token_hex(32))
         secret = sandbox_secret("VALR_API_SECRET", secrets.token_hex(32))
@@ -104,6 +105,8 @@ class Sandbox:
             valr_transport=self.valr.transport(),
             valr_api_key=key,
             valr_api_secret=secret,
+            guardian_admin_token=self.env["GUARDIAN_ADMIN_TOKEN"],
+            guardian_reset_code=self.env["GUARDIAN_RESET_CODE"],
         )
         self.bot.knobs.status_interval_s = 0.25
         self.bot.start()
@@ -133,7 +136,8 @@ class Sandbox:
             "DB_NAME": self.db.name,
             "DB_USER": self.db.user,
             "DB_PASSWORD": self.db.password,
-            "POSTGRES_PASSWORD": str(admin_pw),
+            # an admin DSN without a password (a trust-auth server) still needs a value for §2.1: any one connects
+            "POSTGRES_PASSWORD": str(admin_pw) or sandbox_secret("POSTGRES_PASSWORD", secrets.token_urlsafe(24)),
             "POSTGRES_USER": str(admin.get("user") or "postgres"),
             "VALR_BASE_URL": VALR_URL,
             "VALR_API_KEY": key,
@@ -141,6 +145,7 @@ class Sandbox:
             "SOVEREIGN_SECRET": sandbox_secret("SOVEREIGN_SECRET", secrets.token_urlsafe(36)),
             "WEBHOOK_SECRET": sandbox_secret("WEBHOOK_SECRET", secrets.token_urlsafe(32)),
             "GUARDIAN_RESET_CODE": sandbox_secret("GUARDIAN_RESET_CODE", secrets.token_hex(12)),
+            "GUARDIAN_ADMIN_TOKEN": sandbox_secret("GUARDIAN_ADMIN_TOKEN", secrets.token_urlsafe(32)),
             "OPENROUTER_API_KEY": sandbox_secret("OPENROUTER_API_KEY", "sk-or-" + secrets.token_hex(24)),
             "DISCORD_WEBHOOK_URL": self.hooks.discord_url,
             "GRAFANA_URL": self.hooks.grafana_url,

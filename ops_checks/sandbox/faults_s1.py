@@ -19,6 +19,12 @@ FAULTS: tuple[Fault, ...] = (
         run_sql("DROP TABLE circuit_breaker_events"),
     ),
     Fault(
+        "policy_audit_not_readable",
+        "1.1.4",
+        "the bot's role lacks SELECT on policy_decision_audit (the real migrations grant INSERT only)",
+        run_sql("REVOKE SELECT ON policy_decision_audit FROM app_trading"),
+    ),
+    Fault(
         "policy_audit_table_missing",
         "1.1.4",
         "policy_decision_audit dropped",
@@ -36,8 +42,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "balance_cache_stale",
         "1.2.3",
-        "the bot's cached ZAR balance disagrees with VALR",
-        run_sql("UPDATE valr_balances SET balance = 80000.00 WHERE currency = 'ZAR'"),
+        "the bot's equity_zar_gauge reports R80,000 against VALR's balance",
+        chain(knob("bot", equity_override_zar="80000.00"), settle(0.6)),
     ),
     Fault(
         "clock_skew_1500",
@@ -101,8 +107,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "webhook_secret_mismatch",
         "1.6.2",
-        "the operator's WEBHOOK_SECRET no longer matches the bot's",
-        set_env("WEBHOOK_SECRET", "stale-webhook-secret-0123456789abcdef"),
+        "the operator's SOVEREIGN_SECRET (the key that signs webhooks) no longer matches the bot's",
+        set_env("SOVEREIGN_SECRET", "stale-sovereign-secret-0123456789abcdef"),
     ),
     Fault(
         "policy_loop_stopped",
@@ -114,9 +120,10 @@ FAULTS: tuple[Fault, ...] = (
         "dry_run_gap",
         "1.6.4",
         "two hours of the DRY_RUN period have no decisions",
-        run_sql(
+        run_sql(  # the table is append-only (prevent_delete trigger): the owner bypasses triggers to make the gap
+            "SET session_replication_role = replica; "
             "DELETE FROM policy_decision_audit WHERE timestamp_utc BETWEEN now() - interval '10 hours' "
-            "AND now() - interval '8 hours'"
+            "AND now() - interval '8 hours'; SET session_replication_role = DEFAULT"
         ),
     ),
 )

@@ -13,9 +13,9 @@ _STALE = "stale-0123456789abcdefghijklmnopqrstuvwxyzABCDEF"  # a plausible, wron
 
 def _rotated_days_ago(name: str, days: int) -> Callable[[Sandbox], None]:
     def run(sb: Sandbox) -> None:
-        sb.admin("DELETE FROM secret_rotations WHERE secret_name = %s", (name,))
+        sb.admin("DELETE FROM opscheck.secret_rotations WHERE secret_name = %s", (name,))
         sb.admin(
-            "INSERT INTO secret_rotations (secret_name, rotated_at, rotated_by) "
+            "INSERT INTO opscheck.secret_rotations (secret_name, rotated_at, rotated_by) "
             "VALUES (%s, now() - make_interval(days => %s), %s)",
             (name, days, "fault"),
         )
@@ -48,7 +48,7 @@ def _rotation_faults() -> tuple[Fault, ...]:
 
 
 def _never_rotated(sb: Sandbox) -> None:
-    sb.admin("DELETE FROM secret_rotations WHERE secret_name = %s", ("GUARDIAN_RESET_CODE",))
+    sb.admin("DELETE FROM opscheck.secret_rotations WHERE secret_name = %s", ("GUARDIAN_RESET_CODE",))
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -78,14 +78,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "sovereign_secret_rejected",
         "2.1.3",
-        "SOVEREIGN_SECRET is not the bot's: the guardian API answers 401",
+        "SOVEREIGN_SECRET is not the bot's: the webhook answers 401 SEC-003",
         set_env("SOVEREIGN_SECRET", _STALE),
-    ),
-    Fault(
-        "guardian_accepts_any_secret",
-        "2.1.3",
-        "the guardian API does not check the secret",
-        knob("bot", guardian_accept_any_secret=True),
     ),
     Fault("webhook_secret_missing", "2.1.4", "WEBHOOK_SECRET is not set", set_env("WEBHOOK_SECRET", None)),
     Fault(
