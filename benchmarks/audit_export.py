@@ -1,17 +1,38 @@
 """Benchmark: `opscheck audit export` against `psql \\copy … | sha256sum` at the scale of years of audit data.
 
-Not a timed test. Builds a fresh local Postgres cluster (ops_checks.sandbox.postgres.start_server), loads the
-reference schema, generates N policy decisions over the last 365 days and N/10 trading orders (each correlated to
-a decision, plus 10 orphans), then, in one run and on the same range:
+Not a timed test. Creates a database with the reference schema (the model of TRADE_BOT's migrations) on the
+server named by ``OPSCHECK_SANDBOX_DSN`` (the database is dropped at the end), or else on a fresh local cluster
+(``ops_checks.sandbox.postgres.start_server``), and generates with set-based SQL (``generate_series``), over the
+last 365 days:
 
+* N ``policy_decision_audit`` rows (``--decisions``), one every 365 d / N, within the table's CHECKs: mostly
+  ALLOW / ALLOW_ALL_GATES_PASSED (no blocking gate, no precedence rank), with NEUTRAL_HEALTH_YELLOW/RED (HEALTH, 3),
+  HALT_KILL_SWITCH (KILL_SWITCH, 1), HALT_BUDGET_HARD_STOP (BUDGET, 2) and HALT_RISK_CRITICAL (RISK, 4) mixed in;
+  ai_confidence 0.50–0.99; a jsonb context snapshot matching the decision;
+* M ``signals`` and M ``trading_orders`` (``--orders``): order j and its signal share the uuid ``correlation_id``
+  of ALLOW-able decision j·(N/M) (the FK trading_orders → signals holds); the signal 1 s before the decision, the
+  order 1 s after; 90 % DRY_RUN / MOCK_FILLED, 10 % LIVE / FILLED, realized_pnl_zar −10…+10;
+* 10 orphan trades in the last 10 days: a signal and an order, no policy decision (what §7.5.3 looks for).
+
+The other exported tables stay empty (headers only). Correlation ids are deterministic uuids built from the row
+number, so runs are reproducible. Bulk load: the three tables' user triggers (``compute_row_hash``: per row, under an
+advisory lock; ``validate_decimal_input``; the append-only guards) are disabled for the load (``ALTER TABLE …
+DISABLE TRIGGER USER``, as the database owner; foreign keys stay checked) and re-enabled after; their non-constraint
+indexes are dropped first and rebuilt after (as a restore would). ``row_hash`` is then a valid 64-hex-digit SHA-256
+of the row's number, NOT a hash chain: this benchmark measures export throughput and never verifies chains
+(``verify_chain_integrity`` would report these tables as broken).
+
+Then, in one run and on the same range, interleaved for ``--rounds`` rounds:
+
+* ``psql -X -c "\\copy (same query) TO STDOUT WITH CSV HEADER" | sha256sum`` for each table (no file written);
 * ``opscheck audit export`` in a subprocess (the real CLI: files on disk, fsync'd, SHA-256, manifest, rename),
   its wall time, throughput and peak RSS (``os.wait4`` rusage of that process);
-* ``psql -X -c "\\copy (same query) TO STDOUT WITH CSV HEADER" | sha256sum`` for each table (no file written);
 * the SHA-256 of every exported file compared with psql's (the bytes must be identical);
 * the §7.5 integrity queries (orphan trades, missing days, gaps) timed with the schema's indexes.
 
-Usage (takes a few minutes, ~3 GB of disk per export copy):
+Usage (the default takes several minutes and ~3 GB of disk per export copy):
     nice -n 10 .venv/bin/python -m benchmarks.audit_export [--decisions 10000000] [--orders 1000000] [--rounds 2]
+Smoke run: ``--decisions 200000 --orders 20000 --rounds 1``.
 """
 
 from __future__ import annotations
@@ -34,40 +55,83 @@ from ops_checks.audit_export import AUDIT_TABLES, copy_statement
 from ops_checks.sandbox import postgres
 
 REPO = Path(__file__).resolve().parents[1]
-SNAPSHOT = (
-    '{"kill_switch_active": false, "budget_signal": "ALLOW", "health_status": "GREEN", "risk_assessment": "HEALTHY"}'
-)
+LOADED = ("signals", "policy_decision_audit", "trading_orders")  # in load order (the FK needs signals first)
+N_ORPHANS = 10
 
-DECISIONS_SQL = """
-INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code, context_snapshot,
-                                   is_latched, ai_confidence)
-SELECT 'BM-' || i,
-       %(start)s::timestamptz + make_interval(secs => i * %(step)s),
-       CASE WHEN i %% 50 = 0 THEN 'HALT' WHEN i %% 20 = 0 THEN 'NEUTRAL' ELSE 'ALLOW' END,
-       CASE WHEN i %% 50 = 0 THEN 'HALT_KILL_SWITCH' WHEN i %% 20 = 0 THEN 'NEUTRAL_HEALTH_DEGRADED'
-            ELSE 'ALL_GATES_PASSED' END,
-       %(snapshot)s::jsonb, false, (50 + i %% 50)::numeric(5, 2)
+# Deterministic uuids from a row number: decisions (and the signals/orders correlated to them) 4000-8000-…,
+# orphan signals/orders 4000-9000-… (no decision has those).
+DECISION_UUID = "('00000000-0000-4000-8000-' || lpad(to_hex({i}), 12, '0'))::uuid"
+ORPHAN_UUID = "('00000000-0000-4000-9000-' || lpad(to_hex({i}), 12, '0'))::uuid"
+ROW_HASH = "encode(sha256(convert_to('{tag}:' || {i}, 'UTF8')), 'hex')"  # 64 hex digits; not a chain
+
+# Decision kinds: (kind, decision, reason code, blocking gate, precedence rank, context snapshot), as the bot
+# records them (ops_checks.sandbox.bot.to_recorded). Kind 0 is ALLOW.
+DECISION_KINDS = """
+(VALUES (0, 'ALLOW', 'ALLOW_ALL_GATES_PASSED', NULL, NULL, false, 'ALLOW', 'GREEN', 'HEALTHY'),
+        (1, 'HALT', 'HALT_KILL_SWITCH', 'KILL_SWITCH', 1, true, 'ALLOW', 'GREEN', 'HEALTHY'),
+        (2, 'HALT', 'HALT_BUDGET_HARD_STOP', 'BUDGET', 2, false, 'HARD_STOP', 'GREEN', 'HEALTHY'),
+        (3, 'NEUTRAL', 'NEUTRAL_HEALTH_YELLOW', 'HEALTH', 3, false, 'ALLOW', 'YELLOW', 'HEALTHY'),
+        (4, 'NEUTRAL', 'NEUTRAL_HEALTH_RED', 'HEALTH', 3, false, 'ALLOW', 'RED', 'HEALTHY'),
+        (5, 'HALT', 'HALT_RISK_CRITICAL', 'RISK', 4, false, 'ALLOW', 'GREEN', 'CRITICAL'))
+    AS k0(kind, policy_decision, reason_code, blocking_gate, precedence_rank, kill, budget, health, risk)
+"""
+
+# One signal per correlated order (order j ↔ decision j·every), 1 s before the decision; then the orphans' signals.
+SIGNALS_SQL = f"""
+INSERT INTO signals (correlation_id, signal_id, symbol, side, price, quantity, raw_payload, source_ip, hmac_verified,
+                     row_hash, created_at)
+SELECT {DECISION_UUID.format(i="j * %(every)s")}, 'BMS-' || j, 'BTCZAR',
+       CASE WHEN j %% 2 = 0 THEN 'BUY' ELSE 'SELL' END, 1250000.0000000000 + (j %% 1000) * 100, 0.0001000000,
+       jsonb_build_object('symbol', 'BTCZAR', 'source', 'benchmark', 'n', j), '10.0.0.7'::inet, true,
+       {ROW_HASH.format(tag="s", i="j")},
+       %(start)s::timestamptz + make_interval(secs => j * %(every)s * %(step)s - 1)
+FROM generate_series(0, %(n)s - 1) AS j
+UNION ALL
+SELECT {ORPHAN_UUID.format(i="o")}, 'BMS-ORPHAN-' || o, 'BTCZAR', 'BUY', 1250000.0000000000, 0.0001000000,
+       jsonb_build_object('symbol', 'BTCZAR', 'source', 'benchmark orphan', 'n', o), '10.0.0.7'::inet, true,
+       {ROW_HASH.format(tag="so", i="o")}, now() - make_interval(days => o, secs => 1)
+FROM generate_series(1, {N_ORPHANS}) AS o
+"""
+
+DECISIONS_SQL = f"""
+INSERT INTO policy_decision_audit (correlation_id, timestamp_utc, policy_decision, reason_code, blocking_gate,
+                                   precedence_rank, context_snapshot, ai_confidence, is_latched, row_hash, created_at)
+SELECT {DECISION_UUID.format(i="i")}, ts, k.policy_decision, k.reason_code, k.blocking_gate, k.precedence_rank,
+       k.context_snapshot, (0.5 + (i %% 50) / 100.0)::numeric(5, 4), false, {ROW_HASH.format(tag="d", i="i")},
+       ts
 FROM generate_series(0, %(n)s - 1) AS i
+CROSS JOIN LATERAL (
+    SELECT %(start)s::timestamptz + make_interval(secs => i * %(step)s) AS ts,
+           CASE WHEN i %% %(every)s = 0 THEN 0  -- a decision an order follows is an ALLOW
+                WHEN i %% 1000 = 999 THEN 1 WHEN i %% 500 = 251 THEN 2 WHEN i %% 50 = 17 THEN 3
+                WHEN i %% 200 = 133 THEN 4 WHEN i %% 250 = 101 THEN 5 ELSE 0 END AS kind
+) AS c
+JOIN (SELECT k0.*, jsonb_build_object('kill_switch_active', kill, 'budget_signal', budget, 'health_status', health,
+                                       'risk_assessment', risk) AS context_snapshot
+      FROM {DECISION_KINDS}) AS k USING (kind)
 """
-ORDERS_SQL = """
-INSERT INTO trading_orders (order_id, correlation_id, symbol, side, quantity, price, status, pnl_zar,
-                            execution_mode, created_at)
-SELECT 'BMO-' || i, 'BM-' || (i * %(every)s), 'BTCZAR', CASE WHEN i %% 2 = 0 THEN 'BUY' ELSE 'SELL' END,
-       0.0001000000, 1250000.0000000000, 'FILLED', ((i %% 21) - 10)::numeric(20, 2), 'DRY_RUN',
-       %(start)s::timestamptz + make_interval(secs => i * %(every)s * %(step)s + 1)
-FROM generate_series(0, %(n)s - 1) AS i
+
+ORDERS_SQL = f"""
+INSERT INTO trading_orders (correlation_id, order_id, pair, side, quantity, requested_price, execution_price,
+                            avg_fill_price, filled_qty, zar_value, slippage_pct, status, reconciliation_status, is_mock,
+                            is_simulated, execution_mode, valr_order_id, execution_time_ms, realized_pnl_zar, row_hash,
+                            created_at)
+SELECT s.correlation_id, CASE WHEN live THEN 'LIVE-' ELSE 'DRY-' END || s.id, 'BTCZAR', s.side, s.quantity, s.price,
+       s.price, s.price, s.quantity, round(s.price * s.quantity, 2), 0.000000,
+       CASE WHEN live THEN 'FILLED' ELSE 'MOCK_FILLED' END, CASE WHEN live THEN 'FILLED' ELSE 'MOCK_FILLED' END,
+       NOT live, NOT live, CASE WHEN live THEN 'LIVE' ELSE 'DRY_RUN' END,
+       CASE WHEN live THEN 'valr-' || s.id END, 40 + mod(s.id, 200), (mod(s.id, 21) - 10)::numeric(28, 2),
+       {ROW_HASH.format(tag="o", i="s.id")}, s.created_at + interval '2 seconds'
+FROM (SELECT s.*, mod(s.id, 10) = 1 AS live FROM signals s) AS s
+ORDER BY s.id
 """
-ORPHANS_SQL = """
-INSERT INTO trading_orders (order_id, correlation_id, symbol, side, quantity, status, pnl_zar, created_at)
-SELECT 'BM-ORPHAN-' || i, 'NO-DECISION-' || i, 'BTCZAR', 'BUY', 0.0001, 'FILLED', 0, now() - make_interval(days => i)
-FROM generate_series(1, 10) AS i
+
+INDEX_DEFS = """
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+WHERE i.indrelid = ANY (%s::regclass[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 """
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS policy_decision_audit_timestamp_idx ON policy_decision_audit (timestamp_utc)",
-    "CREATE INDEX IF NOT EXISTS policy_decision_audit_correlation_idx ON policy_decision_audit (correlation_id)",
-    "CREATE INDEX IF NOT EXISTS trading_orders_created_at_idx ON trading_orders (created_at)",
-    "CREATE INDEX IF NOT EXISTS trading_orders_correlation_idx ON trading_orders (correlation_id)",
-)
 FULL_ORPHANS = """
 SELECT count(*) AS orphans FROM trading_orders t
 WHERE NOT EXISTS (SELECT 1 FROM policy_decision_audit p WHERE p.correlation_id = t.correlation_id)
@@ -79,30 +143,38 @@ def log(msg: str) -> None:
 
 
 def generate(db: postgres.Database, decisions: int, orders: int, start: datetime) -> None:
+    """Fill signals, policy_decision_audit and trading_orders (see the module docstring), then index and analyze."""
     step = 365 * 86400 / decisions
-    every = max(decisions // orders, 1)
+    every = max(decisions // max(orders, 1), 1)
+    params = {"start": start, "step": step, "every": every}
     with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
-        for name in (
-            "policy_decision_audit_timestamp_idx",
-            "policy_decision_audit_correlation_idx",
-            "trading_orders_created_at_idx",
-            "trading_orders_correlation_idx",
-        ):
-            conn.execute(f"DROP INDEX IF EXISTS {name}")  # bulk load first, index after (as a restore would)
+        conn.execute("SET synchronous_commit = off")
+        indexes = conn.execute(INDEX_DEFS, (list(LOADED),)).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")  # bulk load first, index after (as a restore would)
+        for table in LOADED:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        try:
+            t0 = time.perf_counter()
+            conn.execute(SIGNALS_SQL, params | {"n": orders})
+            log(f"{orders} signals (+{N_ORPHANS} for orphans) in {time.perf_counter() - t0:.0f} s")
+            t0 = time.perf_counter()
+            conn.execute(DECISIONS_SQL, params | {"n": decisions})
+            log(f"{decisions} decisions in {time.perf_counter() - t0:.0f} s")
+            t0 = time.perf_counter()
+            conn.execute("ANALYZE signals")
+            conn.execute(ORDERS_SQL)
+            log(f"{orders} orders (+{N_ORPHANS} orphans) in {time.perf_counter() - t0:.0f} s")
+        finally:
+            for table in LOADED:
+                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         t0 = time.perf_counter()
-        conn.execute(DECISIONS_SQL, {"start": start, "step": step, "snapshot": SNAPSHOT, "n": decisions})
-        log(f"{decisions} decisions in {time.perf_counter() - t0:.0f} s")
-        t0 = time.perf_counter()
-        conn.execute(ORDERS_SQL, {"start": start, "step": step, "every": every, "n": orders})
-        conn.execute(ORPHANS_SQL)
-        log(f"{orders} orders (+10 orphans) in {time.perf_counter() - t0:.0f} s")
-        t0 = time.perf_counter()
-        for ddl in INDEXES:
+        for _, ddl in indexes:
             conn.execute(ddl)
-        conn.execute("VACUUM ANALYZE policy_decision_audit")
-        conn.execute("VACUUM ANALYZE trading_orders")
-        log(f"indexes + vacuum analyze in {time.perf_counter() - t0:.0f} s")
+        for table in LOADED:
+            conn.execute(f"VACUUM ANALYZE {table}")
+        log(f"{len(indexes)} indexes + vacuum analyze in {time.perf_counter() - t0:.0f} s")
 
 
 def app_env(db: postgres.Database) -> dict[str, str]:
@@ -203,12 +275,14 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
-    if os.environ.pop(postgres.DSN_ENV, None):
-        log(f"ignoring {postgres.DSN_ENV}: the benchmark uses a fresh local cluster")
-    server = postgres.start_server()
+    if not 0 < args.orders <= args.decisions:
+        ap.error("--orders must be between 1 and --decisions")
+    server = postgres.start_server()  # OPSCHECK_SANDBOX_DSN's server if set, else a fresh local cluster
     log(f"server: {server.kind}")
+    db: postgres.Database | None = None
     try:
         db = postgres.create_database(server, seed=False)
+        log(f"database {db.name}")
         end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         start = end - timedelta(days=366)
         generate(db, args.decisions, args.orders, end - timedelta(days=365, minutes=1))
@@ -242,6 +316,8 @@ def main() -> None:
         ]
         report(args, results, queries)
     finally:
+        if db is not None:
+            postgres.drop_database(db)
         server.stop()
 
 
