@@ -93,11 +93,10 @@ def execution_mode(t: Target) -> CheckResult | str:
             shown = ", ".join(sorted(answer.body)[:12]) or "nothing"
             tried.append(f"GET {answer.path} (HTTP {answer.status_code}) has no {key} (it has {shown})")
             continue
-        mode = str(value).strip().upper()
-        if mode not in EXECUTION_MODES:
-            return failed(value, "DRY_RUN or LIVE", f"GET {answer.path} reports {key}={value!r}: not a mode "
-                          "this suite understands", *evidence)
-        return mode
+        if not isinstance(value, str) or value not in EXECUTION_MODES:  # fail closed: "live", " LIVE", NaN …
+            return failed(str(value)[:40], "exactly DRY_RUN or LIVE", f"GET {answer.path} reports "
+                          f"{key}={str(value)[:40]!r}: not exactly DRY_RUN or LIVE", *evidence)
+        return value
     return failed(
         "not reported",
         expected,

@@ -29,7 +29,7 @@ def verify_cmd(
         key = signoff.key_from(env)
         target.redactor.register(key)
         path = anchor or signoff.anchor_path(env)
-        anchors = signoff.read_anchor(path) if path.is_file() else None
+        anchors = signoff.read_anchor(path, signoff.ledger_id(target.db)) if path.is_file() else None
         if anchor is not None and anchors is None:
             raise signoff.SignoffError(f"anchor file {anchor} not found")
         chain = signoff.verify(target.db, target.redactor, key=key, anchors=anchors, expect_head=expect_head)
@@ -63,7 +63,7 @@ def record_after_run(result: dict[str, Any], *, target_name: str, env_file: Path
         return result, f"SIGN-OFF FAILED: {exc}: NO-GO"
     anchor = signoff.anchor_path(env)
     try:
-        signoff.append_anchor(anchor, signed, run_id)
+        signoff.append_anchor(anchor, signed, run_id, signoff.ledger_id(target.db))
         where = f"anchored in {anchor}"
     except OSError as exc:
         where = f"NOT anchored ({anchor}: {exc.strerror or exc}): keep this head hash with the report"

@@ -1,6 +1,7 @@
 """``opscheck serve``: re-runs the read-only items on an interval and serves the cached verdict.
 
-``/healthz`` answers 200 for GO and 503 for NO-GO (or before the first run), the body being verdict.json; it
+``/healthz`` answers 200 when every read-only blocker passed (the run's verdict is PARTIAL: the mutating items
+are left out by design) and 503 for NO-GO (or before the first run), the body being verdict.json; it
 turns 503 with ``"stale": true`` when the last complete verdict is older than two intervals (a monitor that
 cannot run any more must not keep serving an old GO). A run that fails in any way is reported as that run's
 error and the monitor goes on; stopping the monitor ends the in-flight run (its whole process group).
@@ -171,6 +172,12 @@ class Monitor:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def read_only_ok(verdict: dict[str, Any] | None) -> bool:
+    """Every read-only blocker passed. serve never runs the mutating items, so its runs are PARTIAL at best
+    (a selection); PARTIAL here means exactly "the read-only part is GO"."""
+    return bool(verdict) and verdict.get("verdict") in ("GO", "PARTIAL") and not verdict.get("error")
+
+
 def metrics_text(cache: Cache) -> str:
     lines = [
         "# HELP opscheck_item_passed 1 when the item passed (or is waived) in the last read-only run, else 0",
@@ -183,7 +190,7 @@ def metrics_text(cache: Cache) -> str:
         lines.append(f'opscheck_item_passed{{item="{item["id"]}",severity="{item["severity"]}",'
                      f'status="{item["status"]}"}} {ok}')
     lines += ["# HELP opscheck_verdict_go 1 when the last verdict was GO", "# TYPE opscheck_verdict_go gauge",
-              f"opscheck_verdict_go {1 if verdict and verdict.get('verdict') == 'GO' else 0}",
+              f"opscheck_verdict_go {1 if read_only_ok(verdict) else 0}",
               "# HELP opscheck_last_run_duration_seconds wall time of the last read-only run",
               "# TYPE opscheck_last_run_duration_seconds gauge",
               f"opscheck_last_run_duration_seconds {duration if duration is not None else 'NaN'}",
@@ -206,7 +213,7 @@ def app(cache: Cache, stale: Callable[[], bool] = lambda: False) -> Starlette:
         body = dict(verdict, stale=is_stale)
         if is_stale:
             body["reason"] = f"stale: no complete verdict for over two intervals; last error: {error or 'none'}"
-        return JSONResponse(body, 200 if verdict.get("verdict") == "GO" and not is_stale else 503)
+        return JSONResponse(body, 200 if read_only_ok(verdict) and not is_stale else 503)
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(metrics_text(cache), media_type="text/plain; version=0.0.4")

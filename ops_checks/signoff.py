@@ -77,21 +77,28 @@ def anchor_path(env: dict[str, str] | None = None) -> Path:
     return Path(raw) if raw else DEFAULT_ANCHOR
 
 
-def append_anchor(path: Path, signed: Signed, run_id: str) -> None:
+def ledger_id(params: DbParams) -> str:
+    """Which ledger an anchor line belongs to: the database's host:port/name (one anchor file may serve several)."""
+    return f"{params.host}:{params.port}/{params.name}"
+
+
+def append_anchor(path: Path, signed: Signed, run_id: str, ledger: str) -> None:
     """Append the new head to the anchor file (created 0600; never rewritten)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        fh.write(f"{signed.id} {signed.row_hash} {run_id}\n")
+        fh.write(f"{ledger} {signed.id} {signed.row_hash} {run_id}\n")
 
 
-def read_anchor(path: Path) -> list[tuple[int, str]]:
+def read_anchor(path: Path, ledger: str) -> list[tuple[int, str]]:
+    """The anchored (row id, head hash) pairs of this ledger."""
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         parts = line.split()
-        if len(parts) < 2 or not parts[0].isdigit() or len(parts[1]) != 64:
-            raise SignoffError(f"{path}:{n}: not an anchor line (<row id> <row hash> <run id>)")
-        out.append((int(parts[0]), parts[1]))
+        if len(parts) < 3 or not parts[1].isdigit() or len(parts[2]) != 64:
+            raise SignoffError(f"{path}:{n}: not an anchor line (<ledger> <row id> <row hash> <run id>)")
+        if parts[0] == ledger:
+            out.append((int(parts[1]), parts[2]))
     return out
 
 

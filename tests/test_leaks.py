@@ -98,7 +98,7 @@ def test_failing_run_leaks_nothing(
     tmp_path: Path, leak_env: dict[str, str], canaries: dict[str, str], shared_pg_env: dict[str, str]
 ) -> None:
     faults = (
-        "guardian_accepts_any_secret",
+        "sovereign_secret_short",
         "webhook_signature_unchecked",
         "discord_webhook_unauthorized",
         "postgres_password_wrong",

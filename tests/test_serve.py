@@ -72,12 +72,14 @@ def test_serve_under_load(tmp_path: Path, shared_pg_env: dict[str, str]) -> None
         while time.monotonic() < deadline and first is None:
             try:
                 body = httpx.get(f"{url}/healthz", timeout=1).json()
-                first = body if body.get("verdict") in ("GO", "NO-GO") else None
+                first = body if body.get("verdict") in ("GO", "NO-GO", "PARTIAL") else None
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
         assert first is not None, "no verdict within 60 s"
-        assert first["verdict"] == "GO" and first["scope"] == "read-only items", first
+        # serve leaves the mutating items out by design: the run is PARTIAL, and healthy means that part passed
+        assert first["verdict"] == "PARTIAL" and first["scope"] == "read-only items", first
+        assert httpx.get(f"{url}/healthz", timeout=2).status_code == 200
         worst: list[float] = []
         errors: list[str] = []
         stop_at = time.monotonic() + 30

@@ -110,13 +110,16 @@ def test_live_preflight_signs_and_verify_names_tampering(tmp_path: Path,
     env.write_text(f"DB_HOST={db.host}\nDB_PORT={db.port}\nDB_NAME={db.name}\nDB_USER={db.user}\n"
                    f"DB_PASSWORD={db.password}\nBOT_API_URL=http://127.0.0.1:{closed}\n"
                    f"VALR_BASE_URL=http://127.0.0.1:{closed}\nMETRICS_URL=http://127.0.0.1:{closed}/m\n"
-                   f"GRAFANA_URL=http://127.0.0.1:{closed}\nLOG_DIR={tmp_path}/none\n")
+                   f"GRAFANA_URL=http://127.0.0.1:{closed}\nLOG_DIR={tmp_path}/none\n"
+                   f"OPSCHECK_SIGNOFF_KEY={'q' * 40}\nOPSCHECK_SIGNOFF_ANCHOR={tmp_path}/anchor.log\n")
     run = preflight(tmp_path / "r", "--target", "live", "--env-file", str(env), "--no-html", "--operator", "Ann",
                     "--witness", "Ben")
     assert run.exit_code == 1 and "sign-off recorded: ledger row" in run.output, run.output[-2000:]
+    assert f"anchored in {tmp_path}/anchor.log" in run.output and "q" * 40 not in run.output
     verify = [sys.executable, "-m", "ops_checks.cli", "signoff", "verify", "--env-file", str(env)]
     ok = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert ok.returncode == 0 and "ledger intact: 1 sign-offs" in ok.stdout
+    assert ok.returncode == 0 and "ledger intact: 1 sign-offs" in ok.stdout, ok.stdout + ok.stderr
+    assert "MACs" in ok.stdout and "1 anchored heads" in ok.stdout
     admin(db, "UPDATE opscheck.ops_signoffs SET verdict = 'GO'")
     bad = subprocess.run(verify, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "was altered" in bad.stdout and run.run_dir is not None
@@ -161,12 +164,12 @@ def test_removed_newest_row_is_caught_by_the_anchor(ledger_db: tuple[DbParams, p
     signed = []
     for n in (1, 2, 3):
         s = signoff.record(params, Redactor(), verdict(n), run_id=f"run-{n}", operator="Ann", witness="Ben", key=KEY)
-        signoff.append_anchor(anchor, s, f"run-{n}")
+        signoff.append_anchor(anchor, s, f"run-{n}", signoff.ledger_id(params))
         signed.append(s)
-    assert signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor)).ok
+    assert signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor, signoff.ledger_id(params))).ok
     admin(db, f"DELETE FROM opscheck.ops_signoffs WHERE id = {signed[-1].id}")
     assert signoff.verify(params, Redactor(), key=KEY).ok  # nothing inside the table shows it
-    chain = signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor))
+    chain = signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor, signoff.ledger_id(params)))
     assert not chain.ok and f"anchored row id {signed[-1].id}" in chain.problem and "missing" in chain.problem
     by_head = signoff.verify(params, Redactor(), key=KEY, expect_head=signed[-1].row_hash)
     assert not by_head.ok and "expected head" in by_head.problem
