@@ -100,7 +100,9 @@ def test_execution_mode_not_reported_names_both_sides(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.parametrize(
-    ("body", "want"), [({"execution_mode": "dry_run"}, "DRY_RUN"), ({"execution_mode": "X"}, None)]
+    ("body", "want"),
+    [({"execution_mode": "DRY_RUN"}, "DRY_RUN"), ({"execution_mode": "dry_run"}, None), ({"execution_mode": "X"}, None),
+     ({"execution_mode": " LIVE"}, None)],
 )
 def test_execution_mode_reported(monkeypatch: pytest.MonkeyPatch, body: dict[str, str], want: str | None) -> None:
     real_client = httpx.Client
@@ -108,6 +110,6 @@ def test_execution_mode_reported(monkeypatch: pytest.MonkeyPatch, body: dict[str
     monkeypatch.setattr(httpx, "Client", lambda **kw: real_client(**{**kw, "transport": httpx.MockTransport(handler)}))
     got = botapi.execution_mode(live_target({"BOT_API_URL": "http://bot.test"}, allow_mutations=False))
     if want is None:
-        assert isinstance(got, CheckResult) and not got.ok and "not a mode" in got.reason  # fail closed
+        assert isinstance(got, CheckResult) and not got.ok and "not exactly" in got.reason  # fail closed
     else:
         assert got == want
