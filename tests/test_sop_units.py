@@ -76,3 +76,15 @@ def test_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.MonkeyPat
     missing = loss.breach_actions(t, state)  # type: ignore[arg-type]
     assert [m.split(":")[0] for m in missing] == ["SOP §4 reduce-only state", "SOP §4 alert sent"]
     assert "bot_alerts_sent_total" in missing[1] and "equity_zar_gauge" in missing[1]
+
+
+@pytest.mark.parametrize("rows", [[1.5], [{"fundingRate": "NaN"}], [{"fundingRate": True}], ["x"],
+                                  [{"fundingRate": "0.0001", "fundingTime": "2026-11-26T00:00:00Z"},
+                                   {"fundingRate": "0.0001", "fundingTime": "yesterday"}]])
+def test_funding_history_of_the_wrong_shape_is_named(rows: list[object]) -> None:
+    """Issue 13 §9: sop.6.1 reported "'float' object is not subscriptable" to the operator."""
+    from ops_checks.sop.funding import Malformed, rate_8h
+
+    with pytest.raises(Malformed) as err:
+        rate_8h(rows, "BTCZARPERP")
+    assert "subscriptable" not in str(err.value) and "BTCZARPERP" in str(err.value)
