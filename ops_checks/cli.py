@@ -157,10 +157,15 @@ def preflight(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only the VERDICT line")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="one line per item as it is checked")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="no colour (also: env NO_COLOR)")] = False,
+    deadline: Annotated[
+        float, typer.Option(help="seconds the whole run may take; then it ends in a NO-GO verdict")
+    ] = RUN_TIMEOUT_S,
 ) -> None:
     """Run the go/no-go checks and print the verdict."""
     if output_format is not None and output_format not in cli_output.FORMATS:
         raise _fail_to_start(f"--format must be one of {', '.join(cli_output.FORMATS)}, not {output_format!r}")
+    if not 0 < deadline <= 24 * 3600:
+        raise _fail_to_start(f"--deadline must be between 0 and 86400 seconds, not {deadline}")
     console = cli_output.Console(quiet=quiet, verbose=verbose, color=not no_color, fmt=output_format)
     if target not in ("sandbox", "live"):
         raise _fail_to_start(f"--target must be sandbox or live, not {target!r}")
@@ -216,7 +221,7 @@ def preflight(
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
     console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
     try:
-        ran = supervise.run(argv, cwd=REPO, env=env, timeout_s=RUN_TIMEOUT_S, on_line=console.child_line,
+        ran = supervise.run(argv, cwd=REPO, env=env, timeout_s=deadline, on_line=console.child_line,
                             log_path=run_dir / "pytest.log")
     finally:
         if server is not None:
@@ -225,10 +230,16 @@ def preflight(
         typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
         typer.echo(kill_switch_left(target, env_file), err=True)
         raise typer.Exit(128 + int(ran.signal or 0))
-    if ran.timed_out:
-        typer.echo(kill_switch_left(target, env_file), err=True)
-        raise _fail_to_start(f"the checks did not finish within {RUN_TIMEOUT_S} s")
     verdict_path = run_dir / "verdict.json"
+    if ran.timed_out:  # the run's deadline ends in a verdict (never GO), not in a kill
+        typer.echo(kill_switch_left(target, env_file), err=True)
+        if not verdict_path.exists():
+            raise _fail_to_start(f"the checks did not finish within {deadline:.0f} s and wrote no verdict")
+        late = json.loads(verdict_path.read_text(encoding="utf-8"))
+        late["warnings"] = [*late.get("warnings", []), f"the run's deadline ({deadline:.0f} s) was reached: "
+                            "items not finished are not verified"]
+        late["verdict"] = verdict.NO_GO
+        verdict.write(run_dir, late)
     if not verdict_path.exists():
         log = run_dir / "pytest.log"
         tail = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()][-15:] \

@@ -7,6 +7,7 @@ leaves, exit 128 + signal, and leave no process behind (not the pytest child, no
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -53,3 +54,19 @@ def test_signal_to_the_preflight_reaches_the_run(sig: signal.Signals, tmp_path: 
     assert "Traceback" not in output.split("INTERRUPTED")[-1]
     assert _processes_mentioning(str(reports)) == []  # no pytest child, bot or simulator outlived the run
     assert _databases(shared_pg_env[postgres.DSN_ENV]) <= databases_before  # the sandbox database was dropped
+
+
+@pytest.mark.slow
+def test_the_run_deadline_ends_in_a_no_go_verdict(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    """Issue 13 §4: the whole run has a deadline that ends in a verdict, not a kill."""
+    reports = tmp_path / "reports-deadline"
+    r = subprocess.run([sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--deadline", "6",
+                        "--reports", str(reports)], cwd=REPO, env=shared_pg_env, capture_output=True, text=True,
+                       timeout=HANG)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out[-2000:]
+    verdict = json.loads(next(reports.glob("*/verdict.json")).read_text())
+    assert verdict["verdict"] == "NO-GO"
+    assert any("deadline (6 s) was reached" in w for w in verdict["warnings"])
+    assert "VERDICT: NO-GO" in out and "Traceback" not in out
+    assert _processes_mentioning(str(reports)) == []
