@@ -22,6 +22,7 @@ from ops_checks import (
     cli_audit,
     cli_drift,
     cli_env,
+    cli_errors,
     cli_incident,
     cli_init,
     cli_killswitch,
@@ -31,6 +32,8 @@ from ops_checks import (
     cli_signoff,
     cli_transition,
     report,
+    runbook_text,
+    settings,
     signoff_page,
     supervise,
     verdict,
@@ -38,9 +41,9 @@ from ops_checks import (
 )
 from ops_checks import cadence as cadences
 from ops_checks.config import ConfigError, live_target, load_env
+from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, steps_dir
 from ops_checks.sandbox import postgres
 
-REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 900
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Executable runbook checks for the trading bot.")
@@ -82,15 +85,25 @@ def pytest_argv(
     select: str | None,
     cadence: str | None = None,
 ) -> list[str]:
+    # the installed package's steps and features: no ini file, conftest or working directory of the caller counts
     argv = [
         sys.executable,
         "-m",
         "pytest",
-        str(REPO / "steps"),
+        str(steps_dir()),
         "-c",
-        str(REPO / "pytest.ini"),
+        os.devnull,
         "--rootdir",
-        str(REPO),
+        str(package_dir()),
+        "--confcutdir",
+        str(package_dir()),
+        "-p",
+        PLUGIN,
+        "--strict-markers",
+        "-o",
+        f"bdd_features_base_dir={features_dir()}",
+        "-o",
+        "xfail_strict=true",
         "-q",
         "-rN",
         "--tb=no",
@@ -140,7 +153,11 @@ def preflight(
     waivers_file: Annotated[
         Path | None, typer.Option("--waivers", help="approved waivers (YAML); or env OPSCHECK_WAIVERS; none by default")
     ] = None,
-    runbook: Annotated[Path | None, typer.Option(help="runbook directory (default ../shared/runbooks)")] = None,
+    runbook: Annotated[
+        Path | None,
+        typer.Option(help=f"runbook directory (default ${runbook_text.ENV}, "
+                          "else ../shared/runbooks beside the checkout)"),
+    ] = None,
     cadence: Annotated[
         str | None, typer.Option(help="also run the SOP prevention items of this cadence: weekly, monthly")
     ] = None,
@@ -188,6 +205,11 @@ def preflight(
             raise _fail_to_start(str(exc)) from None
     elif env_file is not None:
         raise _fail_to_start("--env-file applies to --target live only")
+    else:
+        try:
+            settings.check(os.environ)  # the OPSCHECK_ thresholds, before anything starts
+        except ConfigError as exc:
+            raise _fail_to_start(str(exc)) from None
     if migrations is not None and target != "sandbox":
         raise _fail_to_start("--migrations applies to --target sandbox only")
     if bool(operator) != bool(witness) or (operator and operator.strip().lower() == (witness or "").strip().lower()):
@@ -211,8 +233,8 @@ def preflight(
     )
     if waivers_file is not None:
         argv += ["--waivers", str(waivers_file.resolve())]
-    if runbook is not None:
-        argv += ["--runbook", str(runbook.resolve())]
+    runbooks = runbook_text.resolve_dir(runbook)
+    argv += ["--runbook", str(runbooks)]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if features:
         env["OPSCHECK_FEATURES"] = features
@@ -220,8 +242,11 @@ def preflight(
         env[postgres.DSN_ENV] = server.admin_dsn
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
     console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
+    note = runbook_text.missing_note(runbooks)
+    if note:
+        console.say(note)
     try:
-        ran = supervise.run(argv, cwd=REPO, env=env, timeout_s=deadline, on_line=console.child_line,
+        ran = supervise.run(argv, cwd=Path.cwd(), env=env, timeout_s=deadline, on_line=console.child_line,
                             log_path=run_dir / "pytest.log")
     finally:
         if server is not None:
@@ -299,7 +324,7 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
 def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> Path:
     """``html/index.html`` is the sign-off page (verdict first); ``html/allure.html`` the Allure evidence."""
     html_dir = run_dir / "html"
-    allure = report.find_allure(REPO)
+    allure = report.find_allure(runbook_text.checkout_root())
     allure_href: str | None = None
     if allure is None:
         typer.echo("Allure report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
@@ -335,7 +360,7 @@ app.command("init")(cli_init.init_cmd)  # opscheck init: the suite's own schema 
 
 
 def main() -> None:
-    app()
+    cli_errors.run(app)  # a ConfigError or an unexpected exception: one line and exit 2, never a traceback
 
 
 if __name__ == "__main__":

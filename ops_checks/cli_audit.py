@@ -28,7 +28,7 @@ def _target(env_file: Path | None) -> Target:
     try:
         return live_target(load_env(env_file), allow_mutations=False)
     except ConfigError as exc:
-        typer.echo(f"opscheck audit: cannot run: {exc}", err=True)
+        typer.echo(f"opscheck: cannot run: {exc}", err=True)
         raise typer.Exit(2) from None
 
 

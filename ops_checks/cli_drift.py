@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from ops_checks import settings
 from ops_checks.clock import OffsetEstimate, estimate_offset
 from ops_checks.config import ConfigError, load_env
 from ops_checks.http import Recorder
@@ -63,6 +64,7 @@ def drift(
     elif target == "live":
         try:
             env = load_env(env_file)
+            settings.check(env)  # a bad OPSCHECK_ setting is exit 2 here as everywhere
         except ConfigError as exc:
             raise _cannot(str(exc)) from None
         base = (env.get("VALR_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
@@ -80,5 +82,5 @@ def drift(
 
 
 def _cannot(message: str) -> typer.Exit:
-    typer.echo(f"opscheck drift: cannot run: {message}", err=True)
+    typer.echo(f"opscheck: cannot run: {message}", err=True)
     return typer.Exit(EXIT_CANNOT)

@@ -2,12 +2,15 @@
 ``opscheck secrets rotated NAME --by OPERATOR`` (runbook §2.4's rotation record).
 
 ``env verify`` checks presence and shape, locally and quickly: one PASS/FAIL (or WARN, for the runbook's
-recommendations) line per variable with the reason, never the value; exit status = number of FAILs (capped at
-125). ``opscheck preflight -m "section_2_1"`` proves each secret with the service that consumes it.
+recommendations) line per variable with the reason, never the value; exit 0 when every line passes, 1 when any
+FAILs (the summary counts them), 2 when it cannot run (unreadable env file, a bad setting such as an
+``OPSCHECK_`` threshold or ``DB_PORT``). ``opscheck preflight -m "section_2_1"`` proves each secret with the
+service that consumes it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,15 +21,14 @@ from urllib.parse import urlsplit
 
 import typer
 
-from ops_checks import gates
+from ops_checks import gates, settings
 from ops_checks.config import SECRET_VARS, ConfigError, Target, live_target, load_env
 from ops_checks.result import CheckResult
 from ops_checks.rotation import RotationError, record_rotation
 from ops_checks.rotation_periods import ROTATION_ROWS
 from ops_checks.secrets_check import SOVEREIGN_MIN_LENGTH, placeholder_problem
 
-EXIT_CAP = 125
-EXIT_CANNOT_RUN = 2
+EXIT_OK, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
 
 app = typer.Typer(add_completion=False)
 env_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Environment variables (runbook §2).")
@@ -164,6 +166,7 @@ def _target(target: str, env_file: Path | None) -> Iterator[Target]:
         return
     if env_file is not None:
         raise ConfigError("--env-file applies to --target live only")
+    settings.check(os.environ)  # as the preflight does: a bad OPSCHECK_ setting is exit 2 on either target
     from ops_checks.sandbox.environment import Sandbox  # lazy: starts Postgres and the reference bot
 
     with Sandbox() as sb:
@@ -186,7 +189,7 @@ def env_verify(
     except ConfigError as exc:
         _cannot_run(str(exc))
     typer.echo(text)
-    raise typer.Exit(min(failures, EXIT_CAP))
+    raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
 KNOWN_SECRETS = tuple(dict.fromkeys((*ROTATION_ROWS, *SECRET_VARS)))

@@ -21,13 +21,11 @@ from typing import Annotated
 import httpx
 import typer
 
-from ops_checks import runbook_sql, verdict
+from ops_checks import runbook_sql, runbook_text, verdict
 from ops_checks.config import ConfigError, Target, live_target, load_env
 from ops_checks.db import DbError
 from ops_checks.http import HttpError, Recorder, request
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_RUNBOOKS = REPO.parent / "shared" / "runbooks"
 RUNBOOK = "live-trading-runbook.md"
 
 _HEADING = re.compile(r"^(#{2,4})\s+(.*)$")
@@ -237,10 +235,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check the ru
 def check_cmd(
     env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
     target: Annotated[str, typer.Option(help="live (default) or sandbox")] = "live",
-    runbook: Annotated[Path | None, typer.Option(help="runbook directory (default ../shared/runbooks)")] = None,
+    runbook: Annotated[
+        Path | None,
+        typer.Option(help=f"runbook directory (default ${runbook_text.ENV}, "
+                          "else ../shared/runbooks beside the checkout)"),
+    ] = None,
 ) -> None:
     """Every runbook statement, table, column, endpoint and env var against the system (read-only)."""
-    runbook_dir = runbook or DEFAULT_RUNBOOKS
+    runbook_dir = runbook_text.resolve_dir(runbook)
     if not (runbook_dir / RUNBOOK).exists():
         typer.echo(f"opscheck: cannot run: runbook not found: {runbook_dir / RUNBOOK}", err=True)
         raise typer.Exit(verdict.EXIT_CANNOT_RUN)

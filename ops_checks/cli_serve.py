@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from ops_checks import serve, verdict
+from ops_checks import serve, settings, verdict
 from ops_checks.catalogue import BY_TAG, ITEMS
-
-FEATURES = Path(__file__).resolve().parents[1] / "features"
+from ops_checks.config import ConfigError, live_target, load_env
+from ops_checks.pytest_plugin import features_dir
 
 
 def mutating_ids() -> set[str]:
     """Item ids whose scenario carries @mutating, read from the feature files."""
     ids: set[str] = set()
-    for feature in FEATURES.glob("*.feature"):
+    for feature in features_dir().glob("*.feature"):
         for line in feature.read_text(encoding="utf-8").splitlines():
             tags = line.split()
             if "@mutating" in tags:
@@ -41,6 +42,14 @@ def serve_cmd(
     if interval < 1:
         typer.echo("opscheck: cannot run: --interval must be at least 1 s", err=True)
         raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    try:  # the settings every run will read: a bad one stops serve now, not each run
+        if target == "live":
+            live_target(load_env(env_file), allow_mutations=False)
+        else:
+            settings.check(os.environ)
+    except ConfigError as exc:
+        typer.echo(f"opscheck: cannot run: {exc}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
     monitor = serve.Monitor(serve.preflight_argv(target, env_file), reports.resolve(), interval, mutating_ids())
     monitor.start()
     typer.echo(f"serving http://{listen}/healthz and /metrics; {len(ITEMS)} items known, "

@@ -7,14 +7,16 @@ Sandbox: the sandbox builds the same ``Target`` with its own endpoints and trans
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ops_checks import settings
 from ops_checks.envfile import ConfigError, read_env_file
 from ops_checks.profile import REAL_BOT, BotProfile, profile_from_env
 from ops_checks.redaction import Redactor
@@ -91,16 +93,10 @@ ENV_VARS: dict[str, str] = {
 }
 
 
-def _dec(value: str | None, default: str) -> Decimal:
-    try:
-        return Decimal(value if value not in (None, "") else default)
-    except InvalidOperation:
-        return Decimal(default)
-
-
 @dataclass(frozen=True)
 class Thresholds:
-    """Tolerances the checks apply; defaults are the runbook's, overridable by env var of the same name."""
+    """Tolerances the checks apply; defaults are the runbook's, overridable by ``OPSCHECK_<NAME>`` env vars,
+    each validated by the typed model in ``ops_checks/settings.py`` (a bad value is a ConfigError: exit 2)."""
 
     drift_max_ms: Decimal = Decimal("1000")
     drift_warn_ms: Decimal = Decimal("500")
@@ -121,14 +117,10 @@ class Thresholds:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: object) -> Thresholds:
-        base = cls(**overrides)  # type: ignore[arg-type]
-        values: dict[str, object] = {}
-        for name, current in base.__dict__.items():
-            raw = env.get(f"OPSCHECK_{name.upper()}")
-            if raw in (None, ""):
-                continue
-            values[name] = int(raw) if isinstance(current, int) else _dec(raw, str(current))
-        return cls(**{**base.__dict__, **values})
+        """``overrides`` (e.g. the sandbox's short windows) with ``env``'s ``OPSCHECK_*`` values over them.
+        Raises ConfigError (one line naming the variable) for a bad value or an unknown ``OPSCHECK_`` name."""
+        loaded = settings.load(env, **overrides)
+        return cls(**{f.name: getattr(loaded, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -242,8 +234,31 @@ def load_env(env_file: Path | None, environ: Mapping[str, str] | None = None) ->
     return merged
 
 
+_PORT = re.compile(r"[0-9]{1,5}")
+_SHOWABLE = re.compile(r"[\w.+\- ]{0,12}", re.ASCII)  # a short, number-like bad value may be quoted
+
+
+def parse_port(raw: object, source: str, *, show: bool) -> int:
+    """A TCP port 1-65535 from ``source`` (``DB_PORT``, ``DATABASE_URL``); ConfigError otherwise.
+    ``show``: quote a short, number-like bad value (never for a URL, which may hold a password)."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return 5432
+    if _PORT.fullmatch(text) and 1 <= int(text) <= 65535:
+        return int(text)
+    if not show:
+        what = f"{source}: the port"
+    elif _SHOWABLE.fullmatch(text):
+        what = f"{source}={text!r}"
+    else:
+        what = source
+    raise ConfigError(f"{what} is not a port number from 1 to 65535")
+
+
 def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
-    """A live target from env vars; never fails on missing values (the checks report them)."""
+    """A live target from env vars; never fails on missing values (the checks report them). A malformed value
+    (DATABASE_URL, DB_PORT, an OPSCHECK_ threshold) is a ConfigError: one line, never a secret."""
+    thresholds = Thresholds.from_env(env)
     if env.get("DATABASE_URL"):
         try:
             p = conninfo_to_dict(env["DATABASE_URL"])
@@ -251,17 +266,14 @@ def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
             raise ConfigError("DATABASE_URL is not a valid libpq URL") from exc
         db = DbParams(
             host=str(p.get("host", "localhost")),
-            port=int(p.get("port", 5432) or 5432),
+            port=parse_port(p.get("port"), "DATABASE_URL", show=False),
             name=str(p.get("dbname", "autonomous_alpha")),
             user=str(p.get("user", "app_trading")),
             password=Secret(str(p.get("password", ""))),
             read_only=not allow_mutations,
         )
     else:
-        try:
-            port = int(env.get("DB_PORT") or 5432)
-        except ValueError as exc:
-            raise ConfigError("DB_PORT is not a number") from exc
+        port = parse_port(env.get("DB_PORT"), "DB_PORT", show=True)
         db = DbParams(
             host=env.get("DB_HOST") or "localhost",
             port=port,
@@ -283,7 +295,7 @@ def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
         valr_base_url=(env.get("VALR_BASE_URL") or "https://api.valr.com").rstrip("/"),
         env=env,
         redactor=redactor,
-        thresholds=Thresholds.from_env(env),
+        thresholds=thresholds,
         allow_mutations=allow_mutations,
         profile=profile_from_env(env),
         description="live (endpoints from environment)",

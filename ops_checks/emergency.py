@@ -122,7 +122,8 @@ def audit_dump(db: Db, out_dir: Path | None) -> tuple[dict[str, tuple[int, str]]
 
 def _ready(label: str, problems: list[str], observed: str, *evidence: Evidence) -> CheckResult:
     if problems:
-        return failed("; ".join(problems), f"{label} ready", f"{label} not ready: {problems[0]}", *evidence)
+        why = problems[0] if problems[0].startswith("not verified") else f"{label} not ready: {problems[0]}"
+        return failed("; ".join(problems), f"{label} ready", why, *evidence)
     return passed(observed, f"{label} ready", f"{label} ready: {observed}", *evidence)
 
 

@@ -76,6 +76,8 @@ _METHOD2_MISSING = (404, 405)
 def method2_problem(t: Target, rec: Recorder) -> str | None:
     """None when the runbook's §4.2 Method 2 endpoint exists and demands the secret, else a one-line reason that
     names both sides (the real bot has no such endpoint: 404)."""
+    if not t.allow_mutations:  # a read-only target is sent GET only: the guardian's GET-only proof
+        return guardian.authorisation_problem(t, rec)
     p = t.profile
     path = p.runbook_kill_switch_path
     try:

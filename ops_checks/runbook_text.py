@@ -1,12 +1,15 @@
 """Quote the runbook's own words for an item (its checklist row, or its section's first lines) for the report.
 
-The runbooks are the operator's documents and are read from a path (``--runbook``), never copied into the
-project, so the report quotes whatever revision the operator points at.
+The runbooks are the operator's documents and are read from a path (``--runbook`` or ``$OPSCHECK_RUNBOOK_DIR``),
+never copied into the project, so the report quotes whatever revision the operator points at. Without them the
+report quotes the catalogue's titles, and the preflight says so on one line (``missing_note``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +17,35 @@ from ops_checks.catalogue import LIVE_RUNBOOK, Item
 
 FILES = {LIVE_RUNBOOK: "live-trading-runbook.md", "Incident Response SOP": "incident-response-sop.md"}
 MAX_CHARS = 600
+ENV = "OPSCHECK_RUNBOOK_DIR"
+
+
+def checkout_root(cwd: Path | None = None) -> Path:
+    """The repository checkout the command runs in: the nearest directory at or above ``cwd`` holding ``.git``,
+    else ``cwd`` itself."""
+    here = (cwd or Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
+
+
+def default_dir(cwd: Path | None = None) -> Path:
+    """``../shared/runbooks`` beside the repository checkout the command runs in (``checkout_root``)."""
+    return checkout_root(cwd).parent / "shared" / "runbooks"
+
+
+def resolve_dir(option: str | Path | None = None, env: Mapping[str, str] | None = None,
+                cwd: Path | None = None) -> Path:
+    """``--runbook DIR``, else ``$OPSCHECK_RUNBOOK_DIR``, else ``default_dir``; absolute."""
+    env = os.environ if env is None else env
+    chosen = Path(option) if option else Path(env[ENV]) if env.get(ENV) else default_dir(cwd)
+    return chosen.expanduser().resolve()
+
+
+def missing_note(runbook_dir: Path) -> str | None:
+    """One line when the runbook directory is missing (the report then quotes the catalogue's titles), else None."""
+    if runbook_dir.is_dir():
+        return None
+    return (f"note: runbook directory not found ({runbook_dir}; --runbook DIR or {ENV}): "
+            "the report quotes the catalogue's titles")
 
 
 @lru_cache(maxsize=4)
@@ -54,10 +86,10 @@ def _first_text(body: list[str]) -> str:
 
 def quote(item: Item, runbook_dir: Path) -> str:
     path = runbook_dir / FILES.get(item.runbook, "")
-    if not path.is_file():
-        return f"(runbook not found at {path})"
-    lines = _lines(path)
     where = f"{item.runbook}, §{item.section}"
+    if not path.is_file():
+        return f"{where} — {item.id} {item.title} (the catalogue's title: runbook not found at {path})"
+    lines = _lines(path)
     numbered = re.compile(rf"^\|\s*{re.escape(item.id)}\s*\|")
     for ln in lines:
         if numbered.match(ln):

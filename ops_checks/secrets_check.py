@@ -32,6 +32,11 @@ _PLACEHOLDER = re.compile(
 
 
 # ---------------------------------------------------------------- helpers
+def read_only_reason(what: str) -> str:
+    """The reason of an item whose proof is a POST, on a read-only target (which is sent GET only)."""
+    return f"not verified: proving {what} needs a POST; read-only run (needs --allow-mutations)"
+
+
 def placeholder_problem(name: str, value: Secret) -> str | None:
     """None when ``value`` looks like a real value; else a reason that never shows it."""
     if not value:
@@ -154,6 +159,8 @@ def sovereign_secret(t: Target) -> CheckResult:
             f"{len(value)} characters", expected,
             f"{var} has {len(value)} characters, needs {p.signal_secret_min_length}",
         )
+    if not t.allow_mutations:
+        return failed(f"{len(value)} characters", expected, read_only_reason(f"that the bot verifies with {var}"))
     probe = json.dumps({"opscheck_probe": "signature only: invalid body, never stored"}).encode()
     reply = send_signal(t, secret=value, body=probe)
     ev = reply.evidence
@@ -186,6 +193,8 @@ def webhook_secret(t: Target) -> CheckResult:
     value = t.secret(var)
     if not value:
         return failed("not set", expected, f"{var} is not set")
+    if not t.allow_mutations:
+        return failed("set", expected, read_only_reason(f"that a signal signed with {var} is accepted"))
     wrong = Secret(secrets.token_urlsafe(32))
     t.redactor.register(wrong)
     forged = send_signal(t, secret=wrong)
@@ -267,6 +276,8 @@ def discord_webhook(t: Target, run_id: str) -> CheckResult:
             t.redactor.register(segment)  # the webhook token, should it ever appear without the rest of the URL
     if parts.scheme != "https" or not parts.hostname:
         return failed("not an https URL", "2xx", "DISCORD_WEBHOOK_URL is not an https URL")
+    if not t.allow_mutations:
+        return failed("https URL", "2xx", read_only_reason("that DISCORD_WEBHOOK_URL accepts a message"))
     return monitoring.discord_test_message(t, run_id)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ops_checks import (
     drift,
+    drift_logs,
     dry_run,
     exchange,
     gates,
@@ -26,8 +27,11 @@ from ops_checks import (
     limits,
     logs,
     monitoring,
+    ntp,
+    preconditions,
     safety,
     secrets_check,
+    signed_request,
     transition,
     transition_gate,
     verdict,
@@ -43,7 +47,36 @@ ENV_FILE = ".env"
 Check = Callable[[Target], CheckResult]
 
 
+Precondition = Callable[[Target], str | None]
+
+
+def _table(name: str) -> Precondition:
+    return lambda t: preconditions.table_unreadable(t, name)
+
+
+_DB: tuple[Precondition, ...] = (preconditions.database_unreachable,)
+_DECISIONS = (*_DB, _table("policy_decision_audit"))
+_KILL_SWITCH = (*_DB, _table("circuit_breaker_events"))
+#: the ``Given`` preconditions of the features, item by item: an item whose precondition fails is *not verified*
+#: (skipped) here exactly as in ``opscheck preflight``, so the gate names each item by the status it would have there
+PRECONDITIONS: dict[str, tuple[Precondition, ...]] = {
+    "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB, "1.1.6": _DB,
+    "1.2.3": (preconditions.metrics_unreadable,),
+    "1.3.1": (*_KILL_SWITCH, preconditions.bot_not_deciding),
+    "1.3.2": _DB, "1.5.1": _DB,
+    "1.6.1": (preconditions.bot_unhealthy,),
+    "1.6.2": _DECISIONS, "1.6.3": _DECISIONS, "1.6.4": _DECISIONS,
+    "2.1.1": (secrets_check.valr_signature_not_accepted,),
+    "2.1.2": (secrets_check.valr_key_not_recognised,),
+    "2.3.1": _DB,
+    **{item: _KILL_SWITCH for item in killswitch.STEPS},
+    "8.6.3": (ntp.tool_missing,),
+}
+
+
 def _prechecks(sb: Sandbox, run_id: str) -> dict[str, Check]:
+    """The checks of every item before §3, in the order ``opscheck preflight`` runs them (1.3.1 is its own
+    kill-switch drill there, run before §4's, and so it is here)."""
     orders = (lambda: len(sb.valr.orders)) if sb.valr is not None else None
     return {
         "1.1.1": infra.database_connectivity,
@@ -56,6 +89,7 @@ def _prechecks(sb: Sandbox, run_id: str) -> dict[str, Check]:
         "1.2.2": exchange.api_key_valid,
         "1.2.3": exchange.balance_readable,
         "1.2.4": drift.drift_within_tolerance,
+        "1.3.1": killswitch.verify_kill_switch,
         "1.3.2": safety.circuit_breaker_configured,
         "1.3.3": logs.budget_loaded,
         "1.3.4": logs.health_green,
@@ -88,27 +122,56 @@ def _prechecks(sb: Sandbox, run_id: str) -> dict[str, Check]:
     }
 
 
+def _drift_checks(t: Target) -> dict[str, tuple[Check, Precondition | None]]:
+    """§8.6 (the items 3.1.5 rests on), judged on one measurement as ``opscheck preflight`` does."""
+    m = drift.measure(t)
+    return {
+        "8.6.1": (drift.exchange_time_reachable, None),
+        "8.6.2": (lambda t: drift.offset_within_tolerance(t, m), lambda _t: drift.time_unavailable(m)),
+        "8.6.3": (ntp.ntp_synchronized, None),
+        "8.6.4": (drift_logs.time_sync_logs_ok, lambda t: drift.beyond_tolerance(t, m)),
+        "8.6.5": (signed_request.signed_request_accepted, None),
+    }
+
+
+def _not_verified(t: Target, item: str, extra: Precondition | None = None) -> str | None:
+    """The first failing precondition of ``item`` as the preflight words it ("not verified: …"), or None."""
+    for pre in (*PRECONDITIONS.get(item, ()), *((extra,) if extra is not None else ())):
+        problem = pre(t)
+        if problem:
+            return f"not verified: {t.redactor.text(problem)}"
+    return None
+
+
+def _outcome(t: Target, item: str, check: Check, extra: Precondition | None = None) -> dict[str, str]:
+    if why := _not_verified(t, item, extra):
+        return verdict.outcome(item, verdict.SKIPPED, why)
+    result = check(t)
+    return verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary())
+
+
 def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str = WITNESS) -> Path:
-    """The pre-transition preflight of the disposable sandbox; returns its run directory (with verdict.json)."""
+    """The pre-transition preflight of the disposable sandbox; returns its run directory (with verdict.json).
+
+    Each item is judged as ``opscheck preflight`` judges it: the same check, the same preconditions (a failed one
+    makes the item *not verified*), the same order (1.3.1's own drill, then §4.3's flow, then §8.6)."""
     t = sb.target
     assert t is not None
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    outcomes = []
-    for item, check in _prechecks(sb, run_id).items():
-        result = check(t)
-        outcomes.append(verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary()))
+    outcomes = [_outcome(t, item, check) for item, check in _prechecks(sb, run_id).items()]
     orders = (lambda: len(sb.valr.orders)) if sb.valr is not None else None
-    flow = killswitch.run_flow(t, killswitch.FlowOptions.for_target(t, exchange_orders=orders))
-    for item in (*killswitch.STEPS, "1.3.1"):
-        result = flow.outcome(item) if item != "1.3.1" else None
-        if item == "1.3.1":  # §1.3.1 is the same drill as §4.3: it passed when every §4.4 step passed
-            ok = flow.ok and all(flow.outcome(i) is not None for i in killswitch.STEPS)
-            outcomes.append(verdict.outcome(item, verdict.PASSED if ok else verdict.FAILED, flow.stop_reason))
+    blocked = _not_verified(t, killswitch.STEPS[0])
+    flow = None if blocked else killswitch.run_flow(t, killswitch.FlowOptions.for_target(t, exchange_orders=orders))
+    for item in killswitch.STEPS:
+        result = flow.outcome(item) if flow is not None else None
+        if flow is None:
+            outcomes.append(verdict.outcome(item, verdict.SKIPPED, blocked or "not verified"))
         elif result is None:
             outcomes.append(verdict.outcome(item, verdict.SKIPPED, flow.not_reached(item)))
         else:
             outcomes.append(verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary()))
+    outcomes += [_outcome(t, item, check, extra) for item, (check, extra) in _drift_checks(t).items()]
     data = verdict.build(
         outcomes, target=t.name, started_at=started, finished_at=datetime.now(UTC), operator=operator, witness=witness
     )

@@ -167,14 +167,24 @@ def _common(pf: Preflight, target: str, now: datetime, max_age_min: float) -> st
     return None
 
 
+#: how a reason names another item: by its status in the preflight it reads, in the report's words
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "skipped": "not verified", "broken": "not verified (broken)"}
+NOT_RUN = "not run"  # the preflight has no result for the item (a scoped run, or another version's catalogue)
+
+
+def status_word(status: str | None) -> str:
+    return STATUS_WORDS.get(status or "", NOT_RUN)
+
+
 def _items_passed(pf: Preflight, ids: Iterable[str]) -> list[str]:
     status = pf.status
-    return [f"{i} {status.get(i, 'missing')}" for i in ids if status.get(i) != "passed"]
+    return [f"{i} {status_word(status.get(i))}" for i in ids if status.get(i) != "passed"]
 
 
 def _either(pf: Preflight, first: tuple[str, ...], second: tuple[str, ...]) -> list[str]:
+    """Met when either group passed entirely; otherwise what kept each group from passing (both are named)."""
     a, b = _items_passed(pf, first), _items_passed(pf, second)
-    return [] if not a or not b else a
+    return [] if not a or not b else [*a, *b]
 
 
 def evaluate(

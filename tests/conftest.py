@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from ops_checks import runbook_text
 from ops_checks.config import DbParams
 from ops_checks.sandbox import postgres
 from ops_checks.secret import Secret
+
+
+@pytest.fixture(scope="session")
+def runbooks_dir(request: pytest.FixtureRequest) -> Path:
+    """The runbooks a test about runbook text reads: ``--runbook DIR``, else ``$OPSCHECK_RUNBOOK_DIR``, else
+    ``../shared/runbooks`` beside the checkout; the test is skipped, naming the path, when they are not there."""
+    path = runbook_text.resolve_dir(request.config.getoption("--runbook"))
+    if not (path / runbook_text.FILES[runbook_text.LIVE_RUNBOOK]).is_file():
+        pytest.skip(f"runbooks not found at {path} (pass --runbook DIR or set {runbook_text.ENV})")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ops_checks.config import load_env
+from ops_checks.config import live_target, load_env
 from ops_checks.envfile import ConfigError, read_env_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,3 +159,25 @@ def test_preflight_with_a_malformed_env_file_exits_2_with_one_line(tmp_path: Pat
     out = proc.stdout + proc.stderr
     assert out.strip() == f"opscheck: cannot run: {path}:3: expected NAME=VALUE (no '=')", out
     assert "Traceback" not in out and SECRETISH[:8] not in out
+
+
+_SETTING_NAMES = ("DB_PORT", "DATABASE_URL", "OPSCHECK_DRIFT_MAX_MS", "OPSCHECK_LOG_WINDOW_S", "OPSCHECK_DRIFT_MAXMS",
+                  "OPSCHECK_MAX_ORDER_CEILING_ZAR", "DB_HOST")
+_SETTING_VALUES = st.one_of(
+    st.sampled_from(["NaN", "Infinity", "5000.5", "0x10", "-1", "0", "abc", "65536", "5432",
+                     f"postgresql://app:{SECRETISH}@h:abc/db", f"postgresql://app:{SECRETISH}@h:5432,h2:1/db",
+                     f"postgresql://app:{SECRETISH}@h/db?port=x", "postgresql://%zz@h/db"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(_SETTING_NAMES), _SETTING_VALUES, max_size=4))
+def test_a_well_formed_file_with_bad_settings_gives_config_error_only(tmp_path: Path, values: dict[str, str]) -> None:
+    """Issue 15 §4: 23 of 1,001 fuzzed env files ended in a traceback (a non-numeric DATABASE_URL port, NaN …)."""
+    quoted = "".join(f"{k}='{v}'\n" for k, v in values.items() if "'" not in v)
+    path = write(tmp_path, quoted, "settings.env")
+    try:
+        live_target(load_env(path, {}), allow_mutations=False)
+    except ConfigError as err:
+        assert "\n" not in str(err) and SECRETISH not in str(err)

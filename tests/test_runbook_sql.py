@@ -64,11 +64,8 @@ DEFECTS = {
 
 
 @pytest.fixture(scope="module")
-def runbooks(request: pytest.FixtureRequest) -> Path:
-    opt = request.config.getoption("--runbook")
-    path = Path(opt) if opt else REPO.parent / "shared" / "runbooks"
-    assert (path / "live-trading-runbook.md").exists(), f"runbook not found at {path} (pass --runbook DIR)"
-    return path
+def runbooks(runbooks_dir: Path) -> Path:
+    return runbooks_dir
 
 
 @pytest.fixture(scope="module")

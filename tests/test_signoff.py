@@ -166,10 +166,11 @@ def test_removed_newest_row_is_caught_by_the_anchor(ledger_db: tuple[DbParams, p
         s = signoff.record(params, Redactor(), verdict(n), run_id=f"run-{n}", operator="Ann", witness="Ben", key=KEY)
         signoff.append_anchor(anchor, s, f"run-{n}", signoff.ledger_id(params))
         signed.append(s)
-    assert signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor, signoff.ledger_id(params))).ok
+    anchored = signoff.read_anchor(anchor, signoff.ledger_id(params))
+    assert signoff.verify(params, Redactor(), key=KEY, anchors=anchored).ok
     admin(db, f"DELETE FROM opscheck.ops_signoffs WHERE id = {signed[-1].id}")
     assert signoff.verify(params, Redactor(), key=KEY).ok  # nothing inside the table shows it
-    chain = signoff.verify(params, Redactor(), key=KEY, anchors=signoff.read_anchor(anchor, signoff.ledger_id(params)))
+    chain = signoff.verify(params, Redactor(), key=KEY, anchors=anchored)
     assert not chain.ok and f"anchored row id {signed[-1].id}" in chain.problem and "missing" in chain.problem
     by_head = signoff.verify(params, Redactor(), key=KEY, expect_head=signed[-1].row_hash)
     assert not by_head.ok and "expected head" in by_head.problem

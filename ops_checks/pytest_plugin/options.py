@@ -1,19 +1,8 @@
-"""Thin: command-line options, markers, and the plugins that hold the real work."""
+"""The plugin's command-line options (``--target``, ``--env-file``, ``--runbook`` …), registered by plugin.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-_CORE = ("plugin", "fixtures", "common")
-_STEPS = sorted(
-    p.stem
-    for p in (Path(__file__).parent / "steps").glob("*.py")
-    if not p.stem.startswith(("_", "test_")) and p.stem not in _CORE
-)
-# the verdict plugin, the target fixtures and shared steps first, then every step module in steps/
-pytest_plugins = [f"steps.{name}" for name in (*_CORE, *_STEPS)]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,5 +40,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--runbook",
         default=None,
-        help="runbook directory for the traceability and SQL tests (default ../shared/runbooks)",
+        help="runbook directory: the report quotes it (default $OPSCHECK_RUNBOOK_DIR, else ../shared/runbooks "
+        "beside the repository checkout you run from)",
     )

@@ -6,8 +6,8 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import gates, rotation, secrets_check
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
-from steps.common import require
 
 
 # ---------------------------------------------------------------- preconditions

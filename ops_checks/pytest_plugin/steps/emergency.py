@@ -10,18 +10,16 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import emergency, emergency_checklist, emergency_checklist_drill, emergency_drill
 from ops_checks.config import Target
+from ops_checks.pytest_plugin import plugin
+from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from steps.common import require
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def runbook_dir(request: pytest.FixtureRequest) -> Path | None:
-    opt = request.config.getoption("--runbook", default=None)
-    path = Path(opt) if opt else REPO.parent / "shared" / "runbooks"
+    path = plugin.runbook_dir(request.config)
     return path if path.is_dir() else None
 
 

@@ -1,4 +1,9 @@
-"""pytest plugin: runbook tags → markers and Allure labels, mutation gating, outcomes → verdict.json."""
+"""pytest plugin: runbook tags → markers and Allure labels, mutation gating, outcomes → verdict.json.
+
+Registered through the ``pytest11`` entry point named ``ops_checks.pytest_plugin.plugin`` (the module's own name,
+so ``-p ops_checks.pytest_plugin.plugin`` or a conftest's ``pytest_plugins`` naming it loads it only once). It
+brings the options, the target fixtures and every step module listed below.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,12 @@ from ops_checks import (
     waivers,
 )
 from ops_checks.catalogue import BY_ID, id_for_tag
+from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
+
+# the target fixtures and the shared steps first, then one step module per runbook area (add new ones here)
+STEP_MODULES = ("common", "audit", "clock_drift", "dry_run", "emergency", "environment", "exchange", "financial",
+                "incident_sop", "infrastructure", "kill_switch", "monitoring", "post_incident", "safety", "transition")
+pytest_plugins = ["ops_checks.pytest_plugin.fixtures", *(f"ops_checks.pytest_plugin.steps.{m}" for m in STEP_MODULES)]
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
 OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
@@ -111,9 +122,8 @@ _CONFIG: dict[str, pytest.Config] = {}
 
 
 def runbook_dir(config: pytest.Config) -> Path:
-    """``--runbook DIR``, default ``../shared/runbooks`` beside the repository."""
-    opt = config.getoption("--runbook", default=None)
-    return Path(opt) if opt else Path(str(config.rootpath)).parent / "shared" / "runbooks"
+    """``--runbook DIR``, else ``$OPSCHECK_RUNBOOK_DIR``, else ``../shared/runbooks`` beside the checkout."""
+    return runbook_text.resolve_dir(config.getoption("--runbook", default=None))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

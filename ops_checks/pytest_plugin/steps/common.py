@@ -8,8 +8,8 @@ from pytest_bdd import given, parsers, then
 
 from ops_checks import preconditions, report
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.result import CheckResult
-from steps.plugin import runbook_item
 
 MIME = {
     "text/plain": allure.attachment_type.TEXT,

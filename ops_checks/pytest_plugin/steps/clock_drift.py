@@ -9,8 +9,8 @@ from ops_checks import drift, drift_logs, drift_metrics, ntp, signed_request
 from ops_checks.clock import CRITICAL, WARNING
 from ops_checks.config import Target
 from ops_checks.drift import Measurement
+from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
-from steps.common import require
 
 
 @pytest.fixture(scope="session")

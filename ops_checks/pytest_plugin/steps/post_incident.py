@@ -9,11 +9,11 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import incident_audit, incident_drill
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.plugin import runbook_item
+from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from steps.common import require
-from steps.plugin import runbook_item
 
 
 @pytest.fixture(scope="session")

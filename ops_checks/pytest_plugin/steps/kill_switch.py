@@ -7,9 +7,9 @@ from pytest_bdd import when
 
 from ops_checks import conformance, killswitch
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
-from steps.common import require
 
 
 @pytest.fixture(scope="session")

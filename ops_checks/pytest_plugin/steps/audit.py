@@ -11,8 +11,8 @@ from pytest_bdd import given, when
 
 from ops_checks import audit_checks, audit_integrity, audit_queries, audit_retention, suite_tables
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
-from steps.common import require
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ops_checks.config import Target, live_target, load_env
+from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from steps.plugin import TARGET_INFO, announce, target_name
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,278 @@
+"""Issues 13 §8 / 15 §4: one typed settings model; every configuration error is exit 2 with one line.
+
+Every ``OPSCHECK_<THRESHOLD>`` is validated (type, positive, finite), a misspelt ``OPSCHECK_`` name is refused,
+``DATABASE_URL``/``DB_PORT`` ports are checked, and the CLI turns each into ``opscheck: cannot run: …`` with no
+traceback. A property test feeds generated environments to the loader and ``live_target``: ConfigError or a
+target, never another exception.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from ops_checks import cli_errors, settings
+from ops_checks.config import ConfigError, Thresholds, live_target
+from ops_checks.sandbox.environment import SANDBOX_THRESHOLDS
+
+REPO = Path(__file__).resolve().parents[1]
+PASSWORD = "pw-Zq7-never-shown"
+
+INT_VARS = ("OPSCHECK_LOG_WINDOW_S", "OPSCHECK_DRY_RUN_MAX_GAP_S", "OPSCHECK_DRIFT_SAMPLES",
+            "OPSCHECK_AUDIT_WINDOW_DAYS")
+DECIMAL_VARS = ("OPSCHECK_DRIFT_MAX_MS", "OPSCHECK_MAX_ORDER_CEILING_ZAR", "OPSCHECK_EQUITY_TOLERANCE_PCT",
+                "OPSCHECK_BACKOFF_SCALE")
+BAD_INTS = ("abc", "5000.5", "0x10", "NaN", "Infinity", "-5", "0", "1e3", "1_000", "99999999999999999999", " ")
+BAD_DECIMALS = ("abc", "NaN", "sNaN", "Infinity", "-Infinity", "inf", "-1", "0", "1e400", "1.2.3", "0x10")
+
+
+def _load_error(env: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as err:
+        settings.load(env)
+    message = str(err.value)
+    assert "\n" not in message and message.strip() == message
+    return message
+
+
+# ---------------------------------------------------------------- values
+@pytest.mark.parametrize("value", BAD_INTS)
+@pytest.mark.parametrize("name", INT_VARS)
+def test_a_bad_whole_number_names_the_variable(name: str, value: str) -> None:
+    message = _load_error({name: value})
+    assert message.startswith(f"{name}={value!r}: "), message
+    assert "whole number" in message or "must be from" in message
+
+
+@pytest.mark.parametrize("value", BAD_DECIMALS)
+@pytest.mark.parametrize("name", DECIMAL_VARS)
+def test_a_bad_number_names_the_variable(name: str, value: str) -> None:
+    message = _load_error({name: value})
+    assert message.startswith(f"{name}={value!r}: "), message
+
+
+def test_the_messages_say_what_is_wrong() -> None:
+    assert _load_error({"OPSCHECK_DRIFT_MAX_MS": "abc"}) == "OPSCHECK_DRIFT_MAX_MS='abc': not a number of milliseconds"
+    assert _load_error({"OPSCHECK_DRIFT_MAX_MS": "NaN"}).endswith("not a finite number of milliseconds")
+    assert _load_error({"OPSCHECK_LOG_WINDOW_S": "5000.5"}).endswith("not a whole number of seconds")
+    assert "greater than 0" in _load_error({"OPSCHECK_MAX_RISK_CEILING_ZAR": "-5"})
+    long = _load_error({"OPSCHECK_LOG_WINDOW_S": "x" * 5000})
+    assert long == "OPSCHECK_LOG_WINDOW_S (value not shown: 5000 characters): not a whole number of seconds"
+    pasted = _load_error({"OPSCHECK_DRIFT_MAX_MS": f"postgresql://app:{PASSWORD}@h/db"})
+    assert pasted.startswith("OPSCHECK_DRIFT_MAX_MS (value not shown: ") and PASSWORD not in pasted
+
+
+def test_two_bad_values_report_the_first_and_count_the_rest() -> None:
+    message = _load_error({"OPSCHECK_DRIFT_MAX_MS": "abc", "OPSCHECK_LOG_WINDOW_S": "x"})
+    assert message.startswith("OPSCHECK_DRIFT_MAX_MS=") and message.endswith("(and 1 more)")
+
+
+def test_good_values_load_with_their_types() -> None:
+    s = settings.load({"OPSCHECK_DRIFT_MAX_MS": " 750.5 ", "OPSCHECK_LOG_WINDOW_S": "60",
+                       "OPSCHECK_MAX_ORDER_CEILING_ZAR": "1234.56", "OPSCHECK_DRIFT_AGREEMENT_MS": "0",
+                       "OPSCHECK_DRY_RUN_MAX_GAP_S": ""})  # empty = not set
+    assert s.drift_max_ms == Decimal("750.5") and s.log_window_s == 60 and s.dry_run_max_gap_s == 300
+    assert s.max_order_ceiling_zar == Decimal("1234.56") and isinstance(s.max_order_ceiling_zar, Decimal)
+    assert s.drift_agreement_ms == 0
+
+
+def test_thresholds_keep_their_names_and_types() -> None:
+    t = Thresholds.from_env({"OPSCHECK_DRIFT_MAX_MS": "2000", "OPSCHECK_LOG_WINDOW_S": "60"})
+    assert t.drift_max_ms == Decimal(2000) and isinstance(t.drift_max_ms, Decimal)
+    assert t.log_window_s == 60 and type(t.log_window_s) is int
+    assert t == Thresholds(drift_max_ms=Decimal(2000), log_window_s=60)
+    assert Thresholds.from_env({}) == Thresholds()
+    for name, default in Thresholds().__dict__.items():  # every field is a setting with the same default
+        assert getattr(settings.Settings(), name) == default and type(getattr(settings.Settings(), name)) is type(
+            default
+        )
+
+
+def test_sandbox_overrides_apply_and_the_env_still_wins() -> None:
+    assert Thresholds.from_env({}, **SANDBOX_THRESHOLDS).log_window_s == 300
+    assert Thresholds.from_env({"OPSCHECK_LOG_WINDOW_S": "42"}, **SANDBOX_THRESHOLDS).log_window_s == 42
+    with pytest.raises(ConfigError, match="OPSCHECK_LOG_WINDOW_S='x'"):
+        Thresholds.from_env({"OPSCHECK_LOG_WINDOW_S": "x"}, **SANDBOX_THRESHOLDS)
+
+
+# ---------------------------------------------------------------- names
+@pytest.mark.parametrize(("name", "suggestion"), [
+    ("OPSCHECK_DRIFT_MAX_M", "OPSCHECK_DRIFT_MAX_MS"),
+    ("OPSCHECK_LOG_WINDOW_SECONDS", "OPSCHECK_LOG_WINDOW_S"),
+    ("OPSCHECK_DRYRUN_MAX_GAP_S", "OPSCHECK_DRY_RUN_MAX_GAP_S"),
+])
+def test_a_misspelt_name_is_refused_with_a_suggestion(name: str, suggestion: str) -> None:
+    message = _load_error({name: "secret-looking-value"})
+    assert message.startswith(f"{name}: unknown setting") and f"did you mean {suggestion}?" in message
+    assert "secret-looking-value" not in message
+
+
+def test_the_suites_other_opscheck_variables_are_accepted() -> None:
+    env = {name: "anything" for name in settings.NON_THRESHOLD_VARS}
+    env["OPSCHECK_SANDBOX_SOVEREIGN_SECRET"] = "x"
+    settings.load(env)
+
+
+def test_every_opscheck_name_the_project_mentions_is_known() -> None:
+    """A new OPSCHECK_ variable must be added to settings.py, or every run that sets it would stop."""
+    token = re.compile(r"\bOPSCHECK_[A-Z0-9_]*[A-Z0-9]\b")
+    files = [REPO / "README.md", *(REPO / "ops_checks").rglob("*.py"), *(REPO / "tests").rglob("*.py"),
+             *(REPO / "scripts").glob("*"), *(REPO / "docs").glob("*.md")]
+    deliberate = (Path(__file__).name, "test_envfile.py")  # these two misspell names on purpose
+    seen = {m for f in files if f.is_file() and f.name not in deliberate
+            for m in token.findall(f.read_text(encoding="utf-8", errors="replace"))}
+    not_env = {"OPSCHECK_SCHEMA", "OPSCHECK_AUDIT", "OPSCHECK_SANDBOX", "OPSCHECK_THRESHOLD"}  # constants, families
+    known = settings.THRESHOLD_VARS | settings.NON_THRESHOLD_VARS | not_env
+    assert sorted(n for n in seen - known if not n.startswith(settings.NON_THRESHOLD_PREFIXES)) == []
+
+
+# ---------------------------------------------------------------- DATABASE_URL / DB_PORT
+@pytest.mark.parametrize("port", ["abc", "99999", "0", "-1", "5432,5433", "0x10"])
+def test_database_url_with_a_bad_port_is_a_config_error_without_the_password(port: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        live_target({"DATABASE_URL": f"postgresql://app:{PASSWORD}@db.example:{port}/aa"}, allow_mutations=False)
+    assert str(err.value) == "DATABASE_URL: the port is not a port number from 1 to 65535"
+
+
+def test_database_url_port_in_the_query_and_an_unparsable_url() -> None:
+    with pytest.raises(ConfigError, match="^DATABASE_URL: the port"):
+        live_target({"DATABASE_URL": f"postgresql://app:{PASSWORD}@h/aa?port=x"}, allow_mutations=False)
+    with pytest.raises(ConfigError) as err:
+        live_target({"DATABASE_URL": f"not a url {PASSWORD}"}, allow_mutations=False)
+    assert str(err.value) == "DATABASE_URL is not a valid libpq URL"
+
+
+@pytest.mark.parametrize("port", ["abc", "70000", "0", "5432.0", "NaN"])
+def test_db_port_must_be_a_port(port: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        live_target({"DB_PORT": port, "DB_PASSWORD": PASSWORD}, allow_mutations=False)
+    assert str(err.value) == f"DB_PORT={port!r} is not a port number from 1 to 65535"
+
+
+def test_good_ports() -> None:
+    assert live_target({"DB_PORT": " 6543 "}, allow_mutations=False).db.port == 6543
+    assert live_target({}, allow_mutations=False).db.port == 5432
+    url = f"postgresql://app:{PASSWORD}@h:6000/aa"
+    assert live_target({"DATABASE_URL": url}, allow_mutations=False).db.port == 6000
+
+
+# ---------------------------------------------------------------- the CLI
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OPSCHECK_") and not k.startswith("DB_")
+            and k != "DATABASE_URL"}
+    return subprocess.run([sys.executable, "-m", "ops_checks.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, env={**base, **env})
+
+
+def _one_line(proc: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [expected], proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("target", ["sandbox", "live"])
+def test_preflight_with_a_bad_threshold_exits_2_with_one_line(target: str, tmp_path: Path) -> None:
+    proc = _cli("preflight", "--target", target, "--reports", str(tmp_path), OPSCHECK_DRIFT_MAX_MS="abc")
+    _one_line(proc, "opscheck: cannot run: OPSCHECK_DRIFT_MAX_MS='abc': not a number of milliseconds")
+    assert proc.stdout == "" and not any(tmp_path.iterdir())  # nothing started, no run directory
+
+
+def test_preflight_with_a_misspelt_name_exits_2(tmp_path: Path) -> None:
+    proc = _cli("preflight", "--reports", str(tmp_path), OPSCHECK_LOG_WINDOW="60")
+    _one_line(proc, "opscheck: cannot run: OPSCHECK_LOG_WINDOW: unknown setting (did you mean "
+                    "OPSCHECK_LOG_WINDOW_S?)")
+
+
+def test_preflight_live_with_a_bad_database_url_port_exits_2(tmp_path: Path) -> None:
+    proc = _cli("preflight", "--target", "live", "--reports", str(tmp_path),
+                DATABASE_URL=f"postgresql://app:{PASSWORD}@h:port/aa")
+    _one_line(proc, "opscheck: cannot run: DATABASE_URL: the port is not a port number from 1 to 65535")
+    assert PASSWORD not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("args", [("env", "verify"), ("env", "verify", "--target", "sandbox"),
+                                  ("kill-switch", "status"), ("audit", "compliance", "--month", "2026-01"),
+                                  ("drift", "--target", "live"), ("runbook", "check"), ("signoff", "verify"),
+                                  ("incident", "report", "x"), ("init",), ("serve",),
+                                  ("transition", "--to", "LIVE", "--operator", "A", "--witness", "B")])
+def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(args: tuple[str, ...], tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("DB_HOST=localhost\n")
+    args = (*args, "--env-file", str(env_file)) if args[0] in ("transition", "init") else args
+    proc = _cli(*args, OPSCHECK_LOG_WINDOW_S="0x10")
+    _one_line(proc, "opscheck: cannot run: OPSCHECK_LOG_WINDOW_S='0x10': not a whole number of seconds")
+
+
+def test_a_usage_error_is_still_typers() -> None:
+    proc = _cli("preflight", "--no-such-option")
+    assert proc.returncode == 2 and "No such option" in proc.stderr and "internal error" not in proc.stderr
+
+
+# ---------------------------------------------------------------- the last line of defence
+def test_an_unexpected_exception_is_one_line_and_a_log(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.setenv("VALR_API_SECRET", PASSWORD)
+
+    def broken() -> None:
+        raise RuntimeError(f"boom with {PASSWORD}\nsecond line")
+
+    with pytest.raises(SystemExit) as ex:
+        cli_errors.run(broken)
+    assert ex.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and PASSWORD not in err and "Traceback" not in err
+    m = re.fullmatch(r"opscheck: internal error: RuntimeError: boom with \S+ \(log: (\S+)\)\n", err)
+    assert m, err
+    log = Path(m[1])
+    assert log.parent == tmp_path and stat.S_IMODE(log.stat().st_mode) == 0o600
+    text = log.read_text()
+    assert "Traceback" in text and "second line" in text and PASSWORD not in text
+
+
+def test_a_config_error_raised_anywhere_is_cannot_run(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken() -> None:
+        raise ConfigError("DB_PORT='x' is not a port number from 1 to 65535")
+
+    with pytest.raises(SystemExit) as ex:
+        cli_errors.run(broken)
+    assert ex.value.code == 2
+    assert capsys.readouterr().err == "opscheck: cannot run: DB_PORT='x' is not a port number from 1 to 65535\n"
+
+
+# ---------------------------------------------------------------- property test
+_NAMES = sorted(settings.THRESHOLD_VARS) + ["OPSCHECK_DRIFT_MAXMS", "OPSCHECK_X", "DB_PORT", "DATABASE_URL",
+                                           "DB_HOST", "BOT_API_URL", "LOG_DIR"]
+_SPECIAL = st.sampled_from(["NaN", "nan", "-NaN", "sNaN", "Infinity", "-inf", "1e999999", "1e-999999", "0x10", "0",
+                            "-0", "5000.5", "1_000", "١٢", " 7 ", "", "\x00", "9" * 40, "postgresql://u:p@h:x/d",
+                            "postgresql://u:p@[::1]:5432/d", "postgresql://u:p@h:5432,h2:5433/d", "host=h port=x",
+                            "postgresql://%zz@h/d", "postgresql://u:p@h:/d", "="])
+_NUMBERS = st.one_of(st.integers(-10**12, 10**12).map(str), st.decimals(allow_nan=True, allow_infinity=True).map(str),
+                     st.floats(allow_nan=True, allow_infinity=True).map(repr))
+_VALUES = st.one_of(_SPECIAL, _NUMBERS, st.text(max_size=30))
+_ENVS = st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=6)
+
+
+@hyp_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ENVS)
+def test_any_environment_loads_or_is_a_config_error(env: dict[str, str]) -> None:
+    env = {k: v.replace("\x00", "") if k.startswith("DATABASE") else v for k, v in env.items()}
+    for load in (lambda: settings.load(env), lambda: live_target(env, allow_mutations=False)):
+        try:
+            load()
+        except ConfigError as err:
+            message = str(err)
+            assert "\n" not in message and message.startswith(("OPSCHECK_", "DB_PORT", "DATABASE_URL")), message
+            if message.startswith("DATABASE_URL"):  # fixed text: nothing of the URL (its password) is shown
+                assert message in ("DATABASE_URL is not a valid libpq URL",
+                                   "DATABASE_URL: the port is not a port number from 1 to 65535")
