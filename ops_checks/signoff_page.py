@@ -49,10 +49,11 @@ def render(verdict: dict[str, Any], *, allure_href: str | None = "allure.html") 
         _row("Waivers in force", "; ".join(f"{w['item']} ({w['approver']}, until {w['expires']})" for w in waivers)
              or "none"),
         _row("Results SHA-256", verdict.get("results_sha256")),
-        _row("Counts", ", ".join(f"{k} {v}" for k, v in counts.items())),
+        _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
     ])
+    problems = [i for i in verdict.get("items", []) if i.get("status") != "passed"]
     rows = []
-    for item in verdict.get("items", []):
+    for item in problems + [i for i in verdict.get("items", []) if i.get("status") == "passed"]:
         status = str(item.get("status"))
         shown = STATUS_WORDS.get(status, status)
         rows.append(
@@ -80,7 +81,7 @@ table.head th{{width:12rem;color:#555}} td.id{{font-family:monospace;white-space
 <table class="head">{head}</table>
 {link}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
-<h2>Items</h2>
+<h2>Items{f" — {len(problems)} not passed, listed first" if problems else ""}</h2>
 <table class="items"><tr><th>Item</th><th>Title</th><th>Severity</th><th>Status</th><th>Reason</th></tr>
 {''.join(rows)}
 </table>

@@ -3,8 +3,8 @@
 The §3.1 gate, the §5.7 rows, the §6.4 resume and the "not verified" preconditions all speak about other items. In
 one ``verdict.json`` an item that passed must never be called "missing" or "failed" by another item's reason, and
 one that failed must not be called "passed". Runs: the healthy sandbox preflight and a few faults whose reasons
-name other items (a clock skew that fails 1.2.4 and 8.6.2, VALR's time endpoint down (8.6.1), the database unreachable, the kill switch ignored, a §1 precondition
-failing before the transition).
+name other items: a clock skew that fails 1.2.4 and 8.6.2, VALR's time endpoint down (8.6.1), the database
+unreachable, the kill switch ignored, a §1 precondition failing before the transition.
 """
 
 from __future__ import annotations
