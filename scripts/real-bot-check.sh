@@ -96,6 +96,7 @@ DB_NAME="$(db name)"; DB_USER="$(db role)"; DB_PASSWORD="$(db password)"; DB_HOS
 BOT_PID=""
 cleanup() {
     [ -n "$BOT_PID" ] && kill "$BOT_PID" 2>/dev/null && wait "$BOT_PID" 2>/dev/null || true
+    [ -n "${VALR_PID:-}" ] && kill "$VALR_PID" 2>/dev/null && wait "$VALR_PID" 2>/dev/null || true
     (cd "$REPO" && "$OPS_PY" -c "
 import json; from ops_checks.sandbox import postgres
 d = json.load(open('$RUN/db.env')); postgres.drop_database_named(d['admin_dsn'], d['name'], d['role'])" || true)
@@ -133,7 +134,18 @@ for _ in $(seq 1 60); do
 done
 say "bot answers on http://127.0.0.1:$PORT (log $RUN/logs/bot.log)"
 
-# --- 4. the live preflight against it (read-only)
+# --- 4. a simulated VALR on loopback for the suite's own exchange items (the bot itself stays cut off)
+VALR_PORT="$("$OPS_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+(cd "$REPO" && exec env OPSCHECK_SANDBOX_VALR_API_KEY="$VALR_API_KEY" OPSCHECK_SANDBOX_VALR_API_SECRET="$VALR_API_SECRET" \
+    "$OPS_PY" -m ops_checks.sandbox.valr_http --port "$VALR_PORT") >"$RUN/logs/valr-sim.log" 2>&1 &
+VALR_PID=$!
+for _ in $(seq 1 30); do
+    "$OPS_PY" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$VALR_PORT/v1/public/time', timeout=1)" \
+        2>/dev/null && break || sleep 0.5
+done
+say "simulated VALR on http://127.0.0.1:$VALR_PORT (the suite's exchange items; the bot cannot reach it)"
+
+# --- 5. the live preflight against it (read-only)
 cat >"$RUN/live.env" <<EOF
 DB_HOST=$DB_HOST
 DB_PORT=$DB_PORT
@@ -145,7 +157,7 @@ POSTGRES_USER=$(db admin_user)
 POSTGRES_PASSWORD=$(db admin_password)
 BOT_API_URL=http://127.0.0.1:$PORT
 METRICS_URL=http://127.0.0.1:$PORT/metrics
-VALR_BASE_URL=$DEAD
+VALR_BASE_URL=http://127.0.0.1:$VALR_PORT
 GRAFANA_URL=$DEAD
 LOG_DIR=$RUN/logs
 SOVEREIGN_SECRET=$SOVEREIGN_SECRET
@@ -155,7 +167,9 @@ VALR_API_KEY=$VALR_API_KEY
 VALR_API_SECRET=$VALR_API_SECRET
 WEBHOOK_SECRET=$WEBHOOK_SECRET
 OPENROUTER_API_KEY=$OPENROUTER_API_KEY
-DISCORD_WEBHOOK_URL=$DEAD/discord
+DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/0/real-bot-check-offline
+VALR_STANDBY_API_KEY=$(rnd)
+VALR_STANDBY_API_SECRET=$(rnd)
 EXECUTION_MODE=DRY_RUN
 EXPECTED_EXECUTION_MODE=DRY_RUN
 LIVE_TRADING_CONFIRMED=FALSE
