@@ -3,12 +3,14 @@
 pytest, allure-pytest-bdd and the Cucumber writer know only pass/fail: a waived item shows as a red failure
 and JUnit names a test by its function. Before the results are hashed, these rewrite each file from the
 verdict's items: a waived item becomes *skipped* with ``waived: <justification, approver, expiry>`` (JUnit
-``<skipped>``, Allure status ``skipped`` with a ``waived`` tag, Cucumber step status ``skipped``), and each
-JUnit test case is named ``<item id> <title>``.
+``<skipped>``, Allure status ``skipped`` with a ``waived`` tag, Cucumber step status ``skipped``), each
+JUnit test case is named ``<item id> <title>``, and Allure step parameters keep only the steps' literal
+arguments (never a fixture's or a result's repr).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -45,19 +47,40 @@ def rewrite_junit(path: Path, items: Mapping[str, Mapping[str, Any]]) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
+def _readable(params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Step parameters as the step's own arguments: plain strings and numbers, never an object's repr.
+
+    allure-pytest-bdd records the ``repr`` of every argument of a step function, fixtures included
+    (``<FixtureRequest …>``, ``Target(…)``, a whole ``CheckResult(…)``); only literal values say anything."""
+    out = []
+    for param in params:
+        try:
+            value = ast.literal_eval(str(param.get("value", "")))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            out.append({"name": param.get("name", ""), "value": str(value)})
+    return out
+
+
+def _tidy_steps(node: dict[str, Any]) -> None:
+    if "parameters" in node:
+        node["parameters"] = _readable(node.get("parameters") or [])
+    for step in node.get("steps", []) or []:
+        _tidy_steps(step)
+
+
 def rewrite_allure(results_dir: Path, items: Mapping[str, Mapping[str, Any]]) -> None:
     waived = {k: v for k, v in items.items() if v.get("status") == WAIVED}
-    if not waived:
-        return
     for path in results_dir.glob("*-result.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
+        _tidy_steps(data)
         story = next((lbl["value"] for lbl in data.get("labels", []) if lbl.get("name") == "story"), "")
         item = waived.get(story.split(" ")[0]) if story else None
-        if item is None:
-            continue
-        data["status"] = "skipped"
-        data["statusDetails"] = {"message": _waived_message(item), "trace": ""}
-        data.setdefault("labels", []).append({"name": "tag", "value": WAIVED})
+        if item is not None:
+            data["status"] = "skipped"
+            data["statusDetails"] = {"message": _waived_message(item), "trace": ""}
+            data.setdefault("labels", []).append({"name": "tag", "value": WAIVED})
         path.write_text(json.dumps(data), encoding="utf-8")
 
 

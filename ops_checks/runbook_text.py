@@ -84,7 +84,16 @@ def _first_text(body: list[str]) -> str:
     return " ".join(out)[:MAX_CHARS]
 
 
+_ANCHOR_LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")
+
+
 def quote(item: Item, runbook_dir: Path) -> str:
+    """The runbook row an item implements, as plain text: in-document links (``[Section 8](#8-…)``) point into
+    the runbook file, not the report, so only their text is kept."""
+    return _ANCHOR_LINK.sub(r"\1 of the runbook", _quote(item, runbook_dir))
+
+
+def _quote(item: Item, runbook_dir: Path) -> str:
     path = runbook_dir / FILES.get(item.runbook, "")
     where = f"{item.runbook}, §{item.section}"
     if not path.is_file():
