@@ -56,7 +56,8 @@ def load(path: Path) -> list[Waiver]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise WaiverError(f"{path}{where}: not valid YAML") from exc
+        own = str(exc) if type(exc) is yaml.YAMLError else ""  # safe_read's refusal of anchors/aliases
+        raise WaiverError(f"{path}{where}: {own or 'not valid YAML'}") from exc
     if data is None:
         return []
     if not isinstance(data, list):
