@@ -34,3 +34,54 @@ def preflight(reports: Path, *args: str, env: dict[str, str] | None = None, time
     run_dir = runs[-1] if runs else None
     data = json.loads((run_dir / "verdict.json").read_text()) if run_dir else None
     return Run(proc.returncode, data, proc.stdout + proc.stderr, run_dir)
+
+
+def preflight_in_process(
+    reports: Path,
+    *,
+    faults: list[str],
+    select: str | None,
+    cadence: str | None = None,
+    runbook: Path | None = None,
+) -> Run:
+    """The sandbox preflight's pytest run in this process, with the argv ``opscheck preflight`` gives its pytest
+    subprocess (``cli.pytest_argv``: the same plugin, options, result files and verdict.json); only the process
+    start, the imports and the CLI's own printing are left out, which the end-to-end cases cover.
+
+    Every feature file stays bound (``steps/test_runbook.py`` is imported once per process, so a per-run
+    ``OPSCHECK_FEATURES`` could not narrow it); the marker expression ``select`` does the scoping. Each run
+    starts its own sandbox (a database copied from the server's template, a fresh reference bot and simulators),
+    so a fault never outlives its run. The caller sets ``OPSCHECK_SANDBOX_DSN``.
+    """
+    import os
+    import signal
+
+    import pytest
+
+    from ops_checks import runbook_text, verdict
+    from ops_checks.cli import new_run_id, pytest_argv
+    from ops_checks.pytest_plugin import plugin
+
+    run_dir = (reports / new_run_id()).resolve()
+    run_dir.mkdir(parents=True)
+    argv = pytest_argv(run_dir, target="sandbox", env_file=None, allow_mutations=False, operator=None, witness=None,
+                       faults=faults, select=select, cadence=cadence)
+    assert argv[1:3] == ["-m", "pytest"], argv[:3]
+    argv = [*argv[3:], "--runbook", str(runbook_text.resolve_dir(runbook))]
+    saved_handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    saved_config = dict(plugin._CONFIG)
+    features = os.environ.pop("OPSCHECK_FEATURES", None)
+    try:
+        code = int(pytest.main(argv))
+    finally:
+        for sig, handler in saved_handlers.items():
+            signal.signal(sig, handler)
+        plugin._CONFIG.clear()
+        plugin._CONFIG.update(saved_config)
+        if features is not None:
+            os.environ["OPSCHECK_FEATURES"] = features
+    path = run_dir / "verdict.json"
+    data = json.loads(path.read_text()) if path.exists() else None
+    # the exit code the CLI derives from that verdict (2: no verdict, the run could not start)
+    exit_code = verdict.EXIT_CODES.get(data["verdict"], verdict.EXIT_NO_GO) if data else verdict.EXIT_CANNOT_RUN
+    return Run(exit_code, data, f"in-process pytest exit {code}; run dir {run_dir}", run_dir if data else None)

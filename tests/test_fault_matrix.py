@@ -1,7 +1,10 @@
 """The fault matrix (DESIGN.md §6): a healthy sandbox is GO; each fault fails its item and no other in its section.
 
-Each case runs the real ``opscheck preflight`` in a subprocess against a sandbox broken in the way the runbook
-fears, scoped to the runbook section the fault breaks, and reads the verdict from verdict.json.
+Each fault case runs the preflight's pytest run in this worker process (``preflight_in_process``: the argv the CLI
+gives its pytest subprocess, the same plugin and verdict code, verdict.json read back) against a sandbox broken in
+the way the runbook fears, scoped to the runbook section the fault breaks; the fault is undone by the run's own
+sandbox going away (its database is a copy of the server's template). A handful of cases go end to end through
+the real ``opscheck preflight`` subprocess: GO, NO-GO, PARTIAL and a run that cannot start (exit 2).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import pytest
 
 from ops_checks import cadence
 from ops_checks.catalogue import ITEMS
+from ops_checks.sandbox import postgres
 from ops_checks.sandbox.faults import registry
-from tests.preflight_runner import preflight
+from tests.preflight_runner import Run, preflight, preflight_in_process
 
 pytestmark = [pytest.mark.fault_matrix, pytest.mark.slow]
 
@@ -69,31 +73,55 @@ def assert_evidence(run_dir: Path | None) -> None:
     assert (run_dir / "junit.xml").exists()
 
 
-@pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))
-def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+def scoped_argv(fault: str) -> tuple[list[str], str | None]:
+    """The CLI options a fault case runs with: the fault, its section's markers and features, its cadence."""
     expected = registry()[fault].item
-    expected_verdict = registry()[fault].verdict
-    section = top_section(expected) + "."
     optional = cadence.of_item(expected)
-    extra = ["--cadence", optional] if optional else []
-    run = preflight(
-        tmp_path,
-        "--no-html",
-        "--sandbox-fault",
-        fault,
-        "-m",
-        section_selection(expected),
-        "--features",
-        feature_glob(expected),
-        *extra,
-        env=shared_pg_env,
-    )
+    argv = ["--sandbox-fault", fault, "-m", section_selection(expected), "--features", feature_glob(expected)]
+    return argv + (["--cadence", optional] if optional else []), optional
+
+
+def assert_fails_exactly_its_item(fault: str, run: Run) -> None:
+    expected = registry()[fault].item
+    section = top_section(expected) + "."
     assert run.verdict is not None, run.output[-3000:]
     # A section-scoped run leaves out the rest of the preflight, so a warning-only fault is PARTIAL (exit 3), never GO.
-    scoped_verdict = "PARTIAL" if expected_verdict == "GO" else expected_verdict
+    scoped_verdict = "PARTIAL" if registry()[fault].verdict == "GO" else registry()[fault].verdict
     assert run.verdict["verdict"] == scoped_verdict
     assert run.exit_code == {"NO-GO": 1, "PARTIAL": 3}[scoped_verdict]
     assert run.verdict["selection"]["complete"] is False and run.verdict["selection"]["left_out"]
     assert run.failed(section) == {expected}, f"{fault}: {run.status_of(section)}\n{run.output[-2000:]}"
     reason = next(i["reason"] for i in run.verdict["items"] if i["id"] == expected)
     assert reason and "\n" not in reason and "Traceback" not in reason
+
+
+@pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))
+def test_fault_fails_exactly_its_item(
+    fault: str, tmp_path: Path, shared_pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(postgres.DSN_ENV, shared_pg_env[postgres.DSN_ENV])
+    _, optional = scoped_argv(fault)
+    run = preflight_in_process(tmp_path, faults=[fault], select=section_selection(registry()[fault].item),
+                               cadence=optional)
+    assert_fails_exactly_its_item(fault, run)
+
+
+# End to end through the real CLI: a blocker fault (NO-GO, exit 1) and a warning-only fault (PARTIAL, exit 3).
+E2E_FAULTS = ("db_connect_revoked", "budgetguard_lenient")
+
+
+@pytest.mark.parametrize("fault", E2E_FAULTS)
+def test_fault_through_the_cli(fault: str, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    argv, _ = scoped_argv(fault)
+    run = preflight(tmp_path, "--no-html", *argv, env=shared_pg_env)
+    assert_fails_exactly_its_item(fault, run)
+    assert run.verdict is not None and run.verdict["selection"]["features"] == feature_glob(registry()[fault].item)
+
+
+def test_preflight_that_cannot_start_exits_2(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    env_file = tmp_path / "live.env"
+    env_file.write_text("DB_HOST=127.0.0.1\n")
+    run = preflight(tmp_path / "reports", "--no-html", "--env-file", str(env_file), env=shared_pg_env)
+    assert run.exit_code == 2, run.output[-2000:]
+    assert run.verdict is None and "Traceback" not in run.output
+    assert "cannot run" in run.output and len(run.output.strip().splitlines()) == 1
