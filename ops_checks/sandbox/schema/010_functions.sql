@@ -26,6 +26,11 @@ DECLARE
     prev_hash text;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_NAME));
+    -- The chain is ordered by id, so the id must be drawn inside the lock: an id taken from the sequence before
+    -- the lock (the column default) lets two concurrent inserts chain in one order and number in the other.
+    IF TG_OP = 'INSERT' AND public.row_hash_order(TG_TABLE_NAME) = 'id DESC' THEN
+        NEW.id := nextval(pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), 'id'));
+    END IF;
     EXECUTE format('SELECT row_hash FROM %I.%I ORDER BY %s LIMIT 1', TG_TABLE_SCHEMA, TG_TABLE_NAME,
                    public.row_hash_order(TG_TABLE_NAME))
         INTO prev_hash;
