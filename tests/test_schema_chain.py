@@ -13,6 +13,9 @@ import pytest
 
 from ops_checks.sandbox import postgres
 
+INSERT = ("INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, context_snapshot) "
+          "VALUES (gen_random_uuid(), 'ALLOW', 'ALLOW_ALL_GATES_PASSED', '{}')")
+
 
 @pytest.fixture
 def db(shared_pg_env: dict[str, str]) -> Iterator[postgres.Database]:
@@ -28,8 +31,7 @@ def test_concurrent_inserts_keep_the_chain_verifiable(db: postgres.Database) -> 
         try:
             with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
                 for _ in range(150):
-                    conn.execute("INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, "
-                                 "context_snapshot) VALUES (gen_random_uuid(), 'ALLOW', 'ALLOW_ALL_GATES_PASSED', '{}')")
+                    conn.execute(INSERT)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
