@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from ops_checks.config import Target, live_target, load_env
+from ops_checks.pytest_plugin.disposables import Disposables, needed
 from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
+from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 
@@ -20,14 +22,38 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
         yield None
         return
     sb = Sandbox()
+    disposables: Disposables | None = None
     try:
         announce(request.config, "phase starting the sandbox: Postgres, VALR simulator, reference bot")
+        sb.server = postgres.start_server()  # still the sandbox's own: stopped by sb.stop()
+        # the drills' disposable sandboxes start alongside (one each, on this server); not with the operator's
+        # migrations, whose first database takes the fixed name autonomous_alpha
+        names = [] if postgres.migrations_from_env() else needed(request.session.items)
+        disposables = request.config.stash[DISPOSABLES] = Disposables(sb.server, names)
         sb.start()
+        disposables.wait_started()
         apply_faults(sb, list(request.config.getoption("--sandbox-fault")))
         announce(request.config, "phase sandbox up; checking")
         yield sb
     finally:
-        sb.stop()
+        try:
+            if disposables is not None:
+                disposables.close()
+        finally:
+            sb.stop()
+
+
+DISPOSABLES = pytest.StashKey[Disposables]()
+
+
+def disposable(request: pytest.FixtureRequest) -> Sandbox:
+    """The started disposable sandbox of the drill fixture asking (see ``disposables``)."""
+    return request.config.stash[DISPOSABLES].take(request.fixturename)
+
+
+def stop_disposable(request: pytest.FixtureRequest, drill_sb: Sandbox) -> None:
+    """Stop a drill's sandbox in the background (the session's teardown waits for it)."""
+    request.config.stash[DISPOSABLES].stop_later(drill_sb)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from pytest_bdd import given, parsers, when
 from ops_checks import emergency, emergency_checklist, emergency_checklist_drill, emergency_drill
 from ops_checks.config import Target
 from ops_checks.pytest_plugin import plugin
+from ops_checks.pytest_plugin.fixtures import disposable, stop_disposable
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
@@ -31,16 +32,15 @@ def emergency_drills(
     if sandbox is None:
         yield None
         return
-    drill_sb = Sandbox(server=sandbox.server)
+    drill_sb = disposable(request)
     try:
-        drill_sb.start()
         apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
         drill = emergency_drill.run(drill_sb, runbook_dir, sandbox.workdir / "emergency_audit")
         emergency_checklist_drill.run(drill_sb, drill, sandbox.workdir / "emergency_incident")  # §5.7 after L1–L4
     finally:
         if drill_sb.bot is not None:
             drill_sb.bot.knobs.reset()  # ends what a fault left running after the stop
-        drill_sb.stop()
+        stop_disposable(request, drill_sb)
     yield drill
 
 

@@ -10,6 +10,7 @@ from pytest_bdd import when
 
 from ops_checks import drift
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.fixtures import disposable, stop_disposable
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
@@ -42,13 +43,12 @@ def sop_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Itera
         yield None
         return
     names = [n for n in request.config.getoption("--sandbox-fault") if registry()[n].item in drills.DRILL_ITEMS]
-    drill_sb = Sandbox(server=sandbox.server)
+    drill_sb = disposable(request)
     try:
-        drill_sb.start()
         apply_faults(drill_sb, names)
         result = drills.run(drill_sb)
     finally:
-        drill_sb.stop()
+        stop_disposable(request, drill_sb)
     yield result
 
 

@@ -9,6 +9,7 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import incident_audit, incident_drill
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.fixtures import disposable, stop_disposable
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
@@ -23,15 +24,14 @@ def incident_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> 
     if sandbox is None:
         yield None
         return
-    drill_sb = Sandbox(server=sandbox.server)
+    drill_sb = disposable(request)
     try:
-        drill_sb.start()
         apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
         drill = incident_drill.run(drill_sb, sandbox.workdir / "incident")
     finally:
         if drill_sb.bot is not None:
             drill_sb.bot.knobs.reset()
-        drill_sb.stop()
+        stop_disposable(request, drill_sb)
     yield drill
 
 

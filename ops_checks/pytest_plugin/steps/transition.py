@@ -9,6 +9,7 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import transition_audit, transition_drill
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.fixtures import disposable, stop_disposable
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult, failed
@@ -25,16 +26,15 @@ def transition_drills(
     if sandbox is None:
         yield None
         return
-    drill_sb = Sandbox(server=sandbox.server)
+    drill_sb = disposable(request)
     try:
-        drill_sb.start()
         transition_drill.write_env_file(drill_sb, drill_sb.workdir / transition_drill.ENV_FILE)
         apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
         drill = transition_drill.run(drill_sb, sandbox.workdir / "transition")
     finally:
         if drill_sb.bot is not None:
             drill_sb.bot.knobs.reset()
-        drill_sb.stop()
+        stop_disposable(request, drill_sb)
     yield drill
 
 
