@@ -136,6 +136,19 @@ def test_urls_in_test_data_and_links_are_not_loads(tmp_path):
     assert report.assert_offline(write(tmp_path, html)) == []
 
 
+def test_offline_scan_ignores_case_and_needs_a_word_boundary(tmp_path):
+    body = (
+        '    <SCRIPT type="module" SRC="HTTPS://CDN.example.com/App.js"></SCRIPT>\n'
+        "    <script>prefetch('https://a.example.com/x'); new WebSocket('wss://s.example.com/w')</script>\n"
+        "    <script>d('data/attachments/1.txt','{}')</script>\n".format(b64('<img src="https://t.example.com/p">'))
+    )
+    refs = report.assert_offline(write(tmp_path, allure_like_page(extra_body=body)))
+    assert "<script src> HTTPS://CDN.example.com/App.js" in refs  # the original spelling is reported
+    assert "websocket wss://s.example.com/w" in refs
+    assert not any("a.example.com" in r for r in refs)  # prefetch( is not fetch(
+    assert not any("t.example.com" in r for r in refs)  # a text attachment is shown as text, never rendered
+
+
 def test_references_are_deduplicated(tmp_path):
     tag = '<img src="https://x.example.com/a.png">'
     refs = report.assert_offline(write(tmp_path, allure_like_page(extra_body=f"{tag}\n{tag}\n")))
