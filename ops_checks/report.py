@@ -178,31 +178,37 @@ def render_single_file(
     return html
 
 
-def carry_history(results_dir: Path, history_dir: Path, *, allure_bin: Path, timeout_s: float = 120) -> None:
-    """Keep Allure's trend history across runs.
-
-    The single-file report embeds whatever ``history/`` the results hold but writes none back, so the history is
-    carried separately: the kept history is copied into the results (the single-file report rendered next shows
-    the trend up to this run), and a plain (multi-file) generation into a scratch directory produces the updated
-    history, which replaces the kept one for the next run.
-    """
+def carry_history(results_dir: Path, history_dir: Path) -> None:
+    """Put the kept trend history into the results before the one ``allure generate --single-file`` (Allure 2
+    reads ``history/`` from the results dir), so the report shows the trend up to this run. No Allure run."""
     results_dir, history_dir = Path(results_dir).resolve(), Path(history_dir).resolve()
     if history_dir.is_dir():
         shutil.copytree(history_dir, results_dir / "history", dirs_exist_ok=True)
-    env = dict(os.environ, ALLURE_NO_ANALYTICS="true")
-    with tempfile.TemporaryDirectory(prefix="opscheck-history-") as scratch:
-        out = Path(scratch) / "report"
-        try:
-            proc = _run([str(allure_bin), "generate", "--clean", "-o", str(out), str(results_dir)], env, timeout_s)
-        except OSError as exc:
-            raise ReportError(f"cannot run {allure_bin}: {exc.strerror or exc}") from None
-        if proc.returncode != 0 or not (out / "history").is_dir():
-            raise ReportError(f"allure generate (history) exited {proc.returncode}: {_last_line(proc.stderr)}")
-        tmp = history_dir.with_name(history_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(out / "history", tmp)
-        shutil.rmtree(history_dir, ignore_errors=True)
-        tmp.replace(history_dir)
+
+
+HISTORY_PREFIX = "history/"
+
+
+def keep_history(html_path: Path, history_dir: Path) -> None:
+    """Keep the updated trend history for the next run: the single-file report inlines the history Allure
+    computed for it (``history/*.json``, this run included), so it is read back from the page; it replaces the
+    kept one only whole (written beside it, then renamed into place). ReportError when the page holds none."""
+    history_dir = Path(history_dir).resolve()
+    files = {name[len(HISTORY_PREFIX):]: data for name, data in embedded_files(html_path).items()
+             if name.startswith(HISTORY_PREFIX) and "/" not in name[len(HISTORY_PREFIX):]}
+    if "history.json" not in files:
+        raise ReportError(f"the report {html_path} holds no history/history.json")
+    tmp = history_dir.with_name(history_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+    old = history_dir.with_name(history_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if history_dir.exists():
+        history_dir.replace(old)
+    tmp.replace(history_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- offline check

@@ -453,3 +453,27 @@ def test_real_allure_renders_one_offline_file(tmp_path):
     assert "Safety gate failed" in [c["name"] for c in categories["children"]]
     env = json.loads(files["widgets/environment.json"])
     assert {"name": "target", "values": ["sandbox"]} in env
+
+
+def test_history_is_carried_in_and_kept_from_the_single_file_page(tmp_path):
+    kept = tmp_path / ".history-sandbox"
+    kept.mkdir()
+    (kept / "history.json").write_text('{"old": 1}')
+    (kept / "stale.json").write_text("{}")
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    report.carry_history(results, kept)
+    assert (results / "history" / "history.json").read_text() == '{"old": 1}'
+    page = tmp_path / "index.html"
+    page.write_text(
+        "<script>d('history/history.json','{}');d('history/history-trend.json','{}');"
+        "d('data/test-cases/1.json','{}')</script>".format(b64('{"new": 2}'), b64("[1, 2]"), b64("{}"))
+    )
+    report.keep_history(page, kept)
+    assert sorted(p.name for p in kept.iterdir()) == ["history-trend.json", "history.json"]
+    assert (kept / "history.json").read_text() == '{"new": 2}'
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html></html>")
+    with pytest.raises(report.ReportError):
+        report.keep_history(empty, kept)
+    assert (kept / "history.json").read_text() == '{"new": 2}'  # a page without history leaves the kept one
