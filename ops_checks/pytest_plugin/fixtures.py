@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,12 +27,11 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
     try:
         announce(request.config, "phase starting the sandbox: Postgres, VALR simulator, reference bot")
         sb.server = postgres.start_server()  # still the sandbox's own: stopped by sb.stop()
-        # the drills' disposable sandboxes start alongside (one each, on this server); not with the operator's
-        # migrations, whose first database takes the fixed name autonomous_alpha
+        # the drills start alongside, each on a disposable sandbox of its own on this server; not with the
+        # operator's migrations, whose first database takes the fixed name autonomous_alpha (they run in turn)
         names = [] if postgres.migrations_from_env() else needed(request.session.items)
-        disposables = request.config.stash[DISPOSABLES] = Disposables(sb.server, names)
+        disposables = request.config.stash[DISPOSABLES] = Disposables(request.config, sb, names)
         sb.start()
-        disposables.wait_started()
         apply_faults(sb, list(request.config.getoption("--sandbox-fault")))
         announce(request.config, "phase sandbox up; checking")
         yield sb
@@ -46,14 +46,9 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
 DISPOSABLES = pytest.StashKey[Disposables]()
 
 
-def disposable(request: pytest.FixtureRequest) -> Sandbox:
-    """The started disposable sandbox of the drill fixture asking (see ``disposables``)."""
-    return request.config.stash[DISPOSABLES].take(request.fixturename)
-
-
-def stop_disposable(request: pytest.FixtureRequest, drill_sb: Sandbox) -> None:
-    """Stop a drill's sandbox in the background (the session's teardown waits for it)."""
-    request.config.stash[DISPOSABLES].stop_later(drill_sb)
+def drill_result(request: pytest.FixtureRequest) -> Any:
+    """The result of the drill of the fixture asking (``disposables``: run alongside the session)."""
+    return request.config.stash[DISPOSABLES].result(request.fixturename)
 
 
 @pytest.fixture(scope="session")
