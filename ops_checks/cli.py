@@ -329,15 +329,20 @@ def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> Path:
     if allure is None:
         typer.echo("Allure report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
     else:
+        history = run_dir.parent / f".history-{target}"
         try:
-            report.carry_history(run_dir / "allure-results", run_dir.parent / f".history-{target}", allure_bin=allure)
-        except report.ReportError as exc:
-            typer.echo(f"report history not kept: {exc}", err=True)
+            report.carry_history(run_dir / "allure-results", history)  # one Allure run: it reads them from there
+        except OSError as exc:
+            typer.echo(f"report history not carried: {exc}", err=True)
         try:
             index = report.render_single_file(run_dir / "allure-results", html_dir, allure_bin=allure,
                                               title=f"ops_checks preflight ({target})")
             index.replace(html_dir / "allure.html")
             allure_href = "allure.html"
+            try:
+                report.keep_history(html_dir / "allure.html", history)
+            except (report.ReportError, OSError) as exc:
+                typer.echo(f"report history not kept: {exc}", err=True)
         except report.ReportError as exc:
             typer.echo(f"Allure report not rendered: {exc}", err=True)
     html_dir.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
 
 POLL_S = 0.01
+ORPHAN_GRACE_S = 1.0  # a closed session's backend exits within this (polled every 20 ms)
 QUIET_S = 0.6  # longer than two of the bot's exchange polls: silence over this window means no traffic
 GRACE_S = 2.0
 # The sandbox's compose stand-in: what comes up with the database on "docker start postgres" (comma-separated):
@@ -180,10 +181,17 @@ def l3(sb: Sandbox, drill: Drill) -> CheckResult:
     drill.say("L3: docker-compose down")
     problems = [f"{s.name} is {s.state}" for s in sb.services() if s.name == BOT_SERVICE and s.state != "exited"]
     with psycopg.connect(sb.db.admin_db_dsn, autocommit=True) as conn:
-        orphans = conn.execute(
-            "SELECT pid, application_name, state FROM pg_stat_activity WHERE datname = %s AND usename = %s",
-            (sb.db.name, sb.db.user),
-        ).fetchall()
+        # a backend whose client just closed leaves pg_stat_activity a moment later: an orphan is one still there
+        # after ORPHAN_GRACE_S (a held connection never leaves)
+        deadline = time.monotonic() + ORPHAN_GRACE_S
+        while True:
+            orphans = conn.execute(
+                "SELECT pid, application_name, state FROM pg_stat_activity WHERE datname = %s AND usename = %s",
+                (sb.db.name, sb.db.user),
+            ).fetchall()
+            if not orphans or time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_S * 2)
     if orphans:
         problems.append(f"{len(orphans)} orphan session(s) of {sb.db.user} still connected after every service stopped")
     _database_access(sb, allowed=False)

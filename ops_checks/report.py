@@ -178,111 +178,153 @@ def render_single_file(
     return html
 
 
-def carry_history(results_dir: Path, history_dir: Path, *, allure_bin: Path, timeout_s: float = 120) -> None:
-    """Keep Allure's trend history across runs.
-
-    The single-file report embeds whatever ``history/`` the results hold but writes none back, so the history is
-    carried separately: the kept history is copied into the results (the single-file report rendered next shows
-    the trend up to this run), and a plain (multi-file) generation into a scratch directory produces the updated
-    history, which replaces the kept one for the next run.
-    """
+def carry_history(results_dir: Path, history_dir: Path) -> None:
+    """Put the kept trend history into the results before the one ``allure generate --single-file`` (Allure 2
+    reads ``history/`` from the results dir), so the report shows the trend up to this run. No Allure run."""
     results_dir, history_dir = Path(results_dir).resolve(), Path(history_dir).resolve()
     if history_dir.is_dir():
         shutil.copytree(history_dir, results_dir / "history", dirs_exist_ok=True)
-    env = dict(os.environ, ALLURE_NO_ANALYTICS="true")
-    with tempfile.TemporaryDirectory(prefix="opscheck-history-") as scratch:
-        out = Path(scratch) / "report"
-        try:
-            proc = _run([str(allure_bin), "generate", "--clean", "-o", str(out), str(results_dir)], env, timeout_s)
-        except OSError as exc:
-            raise ReportError(f"cannot run {allure_bin}: {exc.strerror or exc}") from None
-        if proc.returncode != 0 or not (out / "history").is_dir():
-            raise ReportError(f"allure generate (history) exited {proc.returncode}: {_last_line(proc.stderr)}")
-        tmp = history_dir.with_name(history_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(out / "history", tmp)
-        shutil.rmtree(history_dir, ignore_errors=True)
-        tmp.replace(history_dir)
+
+
+HISTORY_PREFIX = "history/"
+
+
+def keep_history(html_path: Path, history_dir: Path) -> None:
+    """Keep the updated trend history for the next run: the single-file report inlines the history Allure
+    computed for it (``history/*.json``, this run included), so it is read back from the page; it replaces the
+    kept one only whole (written beside it, then renamed into place). ReportError when the page holds none."""
+    history_dir = Path(history_dir).resolve()
+    files = {name[len(HISTORY_PREFIX):]: data for name, data in embedded_files(html_path).items()
+             if name.startswith(HISTORY_PREFIX) and "/" not in name[len(HISTORY_PREFIX):]}
+    if "history.json" not in files:
+        raise ReportError(f"the report {html_path} holds no history/history.json")
+    tmp = history_dir.with_name(history_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+    old = history_dir.with_name(history_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if history_dir.exists():
+        history_dir.replace(old)
+    tmp.replace(history_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- offline check
 
 _URL = r"(?:https?:)?//[^\s\"'<>)`\\]+"
 _ABS_URL = r"https?://[^\s\"'<>)`\\]+"
-# A tag that loads what its src/href/... points at.
-_TAG_REF = re.compile(
-    r"<(?P<tag>script|link|img|iframe|frame|source|video|audio|embed|object|track|image|use)\b[^>]*?"
-    r"\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*[\"']?\s*(?P<url>" + _URL + r")",
-    re.IGNORECASE,
-)
-_CSS_URL = re.compile(r"url\(\s*[\"']?\s*(?P<url>" + _ABS_URL + r")", re.IGNORECASE)
-_CSS_IMPORT = re.compile(r"@import\s+(?:url\(\s*)?[\"']?\s*(?P<url>" + _URL + r")", re.IGNORECASE)
-_FETCH = re.compile(r"\bfetch\(\s*[\"'`](?P<url>" + _ABS_URL + r")", re.IGNORECASE)
-_XHR = re.compile(r"\.open\(\s*[\"'`][A-Za-z]+[\"'`]\s*,\s*[\"'`](?P<url>" + _ABS_URL + r")", re.IGNORECASE)
-_BEACON = re.compile(r"\b(?:sendBeacon|EventSource|importScripts)\(\s*[\"'`](?P<url>" + _ABS_URL + r")", re.IGNORECASE)
-_SOCKET = re.compile(r"\bWebSocket\(\s*[\"'`](?P<url>wss?://[^\s\"'`]+)", re.IGNORECASE)
-_ANALYTICS_HOSTS = re.compile(r"googletagmanager\.com|google-analytics\.com", re.IGNORECASE)
-_URL_STOP = set(" \t\r\n\"'<>()`\\,;")
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("css url()", _CSS_URL),
-    ("css @import", _CSS_IMPORT),
-    ("fetch()", _FETCH),
-    ("XMLHttpRequest", _XHR),
-    ("beacon/event source", _BEACON),
-    ("websocket", _SOCKET),
-)
-# data: URIs in attributes (the inlined app bundle, styles, frames).
-_DATA_URI = re.compile(
-    r"(?P<q>[\"'(])data:(?P<mime>[\w.+-]+/[\w.+-]+)(?P<params>[^,\"')]*?),(?P<payload>[^\"')]*)(?P=q)?",
-    re.IGNORECASE,
-)
-_TEXTUAL = re.compile(r"javascript|ecmascript|css|html|svg|xml", re.IGNORECASE)
-# Allure single-file payloads: d('data/attachments/x.html', 'base64').
 _ALLURE_DATA = re.compile(r"\bd\(\s*'(?P<name>[^']+)'\s*,\s*'(?P<payload>[A-Za-z0-9+/=]*)'\s*\)")
+_ANALYTICS_HOST = re.compile(r"googletagmanager\.com|google-analytics\.com", re.IGNORECASE)  # strip_analytics
+_URL_STOP = set(" \t\r\n\"'<>()`\\,;")
+
+# The offline scan runs on the page's bytes lowered once (ASCII only, so every offset is the original's): each
+# pattern starts with a literal that the regex engine finds with a fast search, instead of one case-insensitive
+# pass per pattern over megabytes of inlined base64. ``\b`` before a leading word is checked by hand (``_word_start``).
+_B_URL = rb"(?P<url>(?:https?:)?//[^\s\"'<>)`\\]+)"
+_B_ABS_URL = rb"(?P<url>https?://[^\s\"'<>)`\\]+)"
+_LOAD_TAGS = ("script", "link", "img", "iframe", "frame", "source", "video", "audio", "embed", "object", "track",
+              "image", "use")
+# A tag that loads what its src/href/... points at.
+_TAG_REFS = tuple(
+    re.compile(
+        rb"<(?P<tag>" + tag.encode() + rb")\b[^>]*?\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*[\"']?\s*"
+        + _B_URL
+    )
+    for tag in _LOAD_TAGS
+)
+# (kind, pattern, the pattern's leading word needs a word boundary before it)
+_PATTERNS: tuple[tuple[str, re.Pattern[bytes], bool], ...] = (
+    ("css url()", re.compile(rb"url\(\s*[\"']?\s*" + _B_ABS_URL), False),
+    ("css @import", re.compile(rb"@import\s+(?:url\(\s*)?[\"']?\s*" + _B_URL), False),
+    ("fetch()", re.compile(rb"fetch\(\s*[\"'`]" + _B_ABS_URL), True),
+    ("XMLHttpRequest", re.compile(rb"\.open\(\s*[\"'`][a-z]+[\"'`]\s*,\s*[\"'`]" + _B_ABS_URL), False),
+    ("beacon/event source", re.compile(rb"sendbeacon\(\s*[\"'`]" + _B_ABS_URL), True),
+    ("beacon/event source", re.compile(rb"eventsource\(\s*[\"'`]" + _B_ABS_URL), True),
+    ("beacon/event source", re.compile(rb"importscripts\(\s*[\"'`]" + _B_ABS_URL), True),
+    ("websocket", re.compile(rb"websocket\(\s*[\"'`](?P<url>wss?://[^\s\"'`]+)"), True),
+)
+_ANALYTICS_HOSTS = (re.compile(rb"googletagmanager\.com"), re.compile(rb"google-analytics\.com"))
+_B_URL_STOP = frozenset(ord(c) for c in _URL_STOP)
+# data: URIs in attributes (the inlined app bundle, styles, frames): found by "data:", matched from the quote before.
+_DATA_MARK = re.compile(rb"data:")
+_DATA_URI = re.compile(
+    rb"(?P<q>[\"'(])data:(?P<mime>[\w.+-]+/[\w.+-]+)(?P<params>[^,\"')]*?),(?P<payload>[^\"')]*)(?P=q)?"
+)
+_TEXTUAL = re.compile(rb"javascript|ecmascript|css|html|svg|xml")
+# Allure single-file payloads: d('data/attachments/x.html', 'base64') (the payload is found by its closing quote).
+_ALLURE_HEAD = re.compile(rb"d\(\s*'(?P<name>[^']+)'\s*,\s*'")
+_ALLURE_TAIL = re.compile(rb"'\s*\)")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _RENDERED_EXT = re.compile(r"\.(?:html?|svg|css|js)$", re.IGNORECASE)
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def _b64(payload: str) -> str | None:
+def _b64_bytes(payload: bytes) -> bytes | None:
     try:
-        return base64.b64decode(payload, validate=False).decode("utf-8", "replace")
+        return base64.b64decode(payload, validate=False)
     except (binascii.Error, ValueError):
         return None
 
 
-def _scan(text: str, where: str, found: list[str], depth: int = 0) -> None:
+def _word_start(low: bytes, pos: int) -> bool:
+    return pos == 0 or low[pos - 1] not in _WORD
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _scan(raw: bytes, where: str, found: list[str], depth: int = 0) -> None:
+    low = raw.lower()
     suffix = f" (in {where})" if where else ""
-    for m in _TAG_REF.finditer(text):
-        found.append(f"<{m['tag'].lower()} {m['attr'].lower()}> {m['url']}{suffix}")
-    for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            found.append(f"{kind} {m['url']}{suffix}")
-    for m in _ANALYTICS_HOSTS.finditer(text):
-        # Widen the literal host hit to the surrounding URL (a regex anchored on the host would go quadratic
-        # on the long base64 runs of a single-file report).
-        start, end = m.start(), m.end()
-        while start > 0 and m.start() - start < 200 and text[start - 1] not in _URL_STOP:
-            start -= 1
-        while end < len(text) and end - m.end() < 300 and text[end] not in _URL_STOP:
-            end += 1
-        found.append(f"analytics {text[start:end]}{suffix}")
+    for pattern in _TAG_REFS:
+        for m in pattern.finditer(low):
+            found.append(f"<{_text(m['tag'])} {_text(m['attr'])}> {_text(raw[m.start('url'):m.end('url')])}{suffix}")
+    for kind, pattern, bounded in _PATTERNS:
+        for m in pattern.finditer(low):
+            if not bounded or _word_start(low, m.start()):
+                found.append(f"{kind} {_text(raw[m.start('url'):m.end('url')])}{suffix}")
+    for host in _ANALYTICS_HOSTS:
+        for m in host.finditer(low):
+            # Widen the literal host hit to the surrounding URL.
+            start, end = m.start(), m.end()
+            while start > 0 and m.start() - start < 200 and raw[start - 1] not in _B_URL_STOP:
+                start -= 1
+            while end < len(raw) and end - m.end() < 300 and raw[end] not in _B_URL_STOP:
+                end += 1
+            found.append(f"analytics {_text(raw[start:end])}{suffix}")
     if depth >= 2:
         return
-    for m in _DATA_URI.finditer(text):
+    resume = 0
+    for mark in _DATA_MARK.finditer(low):
+        if mark.start() < resume or mark.start() == 0:
+            continue
+        m = _DATA_URI.match(low, mark.start() - 1)
+        if m is None:
+            continue
+        resume = m.end()
         if not _TEXTUAL.search(m["mime"]):
             continue
-        payload = m["payload"]
-        if ";base64" in m["params"].lower().replace(" ", ""):
-            decoded = _b64(payload)
+        payload = raw[m.start("payload"):m.end("payload")]
+        if b";base64" in m["params"].replace(b" ", b""):
+            decoded = _b64_bytes(payload)
         else:
-            decoded = unquote(payload)
+            decoded = unquote(_text(payload)).encode("utf-8", "surrogateescape")
         if decoded:
-            _scan(decoded, f"data:{m['mime'].lower()}", found, depth + 1)
+            _scan(decoded, f"data:{_text(m['mime'])}", found, depth + 1)
     if depth == 0:
-        for m in _ALLURE_DATA.finditer(text):
-            if _RENDERED_EXT.search(m["name"]):
-                decoded = _b64(m["payload"])
-                if decoded:
-                    _scan(decoded, m["name"], found, depth + 1)
+        for m in _ALLURE_HEAD.finditer(raw):
+            if not _word_start(raw, m.start()) or not _RENDERED_EXT.search(_text(m["name"])):
+                continue
+            close = raw.find(b"'", m.end())
+            payload = raw[m.end():close]
+            if close < 0 or payload.translate(None, _B64_ALPHABET) or not _ALLURE_TAIL.match(raw, close):
+                continue
+            decoded = _b64_bytes(payload)
+            if decoded:
+                _scan(decoded, _text(m["name"]), found, depth + 1)
 
 
 def assert_offline(html_path: Path) -> list[str]:
@@ -290,13 +332,13 @@ def assert_offline(html_path: Path) -> list[str]:
 
     Looks for http(s) and protocol-relative src/href in loading tags (script, link, img, iframe, ...), CSS
     ``url(http...)`` and ``@import``, ``fetch``/``XMLHttpRequest``/beacon/WebSocket calls to absolute URLs,
-    and any googletagmanager.com / google-analytics.com reference. Inline textual ``data:`` URIs (the app bundle)
-    and Allure's inlined HTML/SVG/CSS/JS attachments are decoded and scanned too. Plain ``<a href>`` links and
-    URLs inside test data (e.g. an HTTP exchange shown as text) are not loads and are not reported.
+    and any googletagmanager.com / google-analytics.com reference, case-insensitively. Inline textual ``data:``
+    URIs (the app bundle) and Allure's inlined HTML/SVG/CSS/JS attachments are decoded and scanned too. Plain
+    ``<a href>`` links and URLs inside test data (e.g. an HTTP exchange shown as text) are not loads and are not
+    reported.
     """
-    text = Path(html_path).read_text(encoding="utf-8", errors="replace")
     found: list[str] = []
-    _scan(text, "", found)
+    _scan(Path(html_path).read_bytes(), "", found)
     return list(dict.fromkeys(found))
 
 
@@ -336,7 +378,7 @@ def strip_analytics(html_path: Path) -> int:
     def drop_script(m: re.Match[str]) -> str:
         nonlocal removed
         attrs, body = m["attrs"], m["body"]
-        if _ANALYTICS_HOSTS.search(attrs) or (
+        if _ANALYTICS_HOST.search(attrs) or (
             len(body) <= _MAX_ANALYTICS_INLINE and "data:" not in attrs and _ANALYTICS_BODY.search(body)
         ):
             removed += 1
@@ -345,7 +387,7 @@ def strip_analytics(html_path: Path) -> int:
 
     def drop_link(m: re.Match[str]) -> str:
         nonlocal removed
-        if _ANALYTICS_HOSTS.search(m[0]):
+        if _ANALYTICS_HOST.search(m[0]):
             removed += 1
             return ""
         return m[0]

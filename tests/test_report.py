@@ -136,6 +136,19 @@ def test_urls_in_test_data_and_links_are_not_loads(tmp_path):
     assert report.assert_offline(write(tmp_path, html)) == []
 
 
+def test_offline_scan_ignores_case_and_needs_a_word_boundary(tmp_path):
+    body = (
+        '    <SCRIPT type="module" SRC="HTTPS://CDN.example.com/App.js"></SCRIPT>\n'
+        "    <script>prefetch('https://a.example.com/x'); new WebSocket('wss://s.example.com/w')</script>\n"
+        "    <script>d('data/attachments/1.txt','{}')</script>\n".format(b64('<img src="https://t.example.com/p">'))
+    )
+    refs = report.assert_offline(write(tmp_path, allure_like_page(extra_body=body)))
+    assert "<script src> HTTPS://CDN.example.com/App.js" in refs  # the original spelling is reported
+    assert "websocket wss://s.example.com/w" in refs
+    assert not any("a.example.com" in r for r in refs)  # prefetch( is not fetch(
+    assert not any("t.example.com" in r for r in refs)  # a text attachment is shown as text, never rendered
+
+
 def test_references_are_deduplicated(tmp_path):
     tag = '<img src="https://x.example.com/a.png">'
     refs = report.assert_offline(write(tmp_path, allure_like_page(extra_body=f"{tag}\n{tag}\n")))
@@ -440,3 +453,27 @@ def test_real_allure_renders_one_offline_file(tmp_path):
     assert "Safety gate failed" in [c["name"] for c in categories["children"]]
     env = json.loads(files["widgets/environment.json"])
     assert {"name": "target", "values": ["sandbox"]} in env
+
+
+def test_history_is_carried_in_and_kept_from_the_single_file_page(tmp_path):
+    kept = tmp_path / ".history-sandbox"
+    kept.mkdir()
+    (kept / "history.json").write_text('{"old": 1}')
+    (kept / "stale.json").write_text("{}")
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    report.carry_history(results, kept)
+    assert (results / "history" / "history.json").read_text() == '{"old": 1}'
+    page = tmp_path / "index.html"
+    page.write_text(
+        "<script>d('history/history.json','{}');d('history/history-trend.json','{}');"
+        "d('data/test-cases/1.json','{}')</script>".format(b64('{"new": 2}'), b64("[1, 2]"), b64("{}"))
+    )
+    report.keep_history(page, kept)
+    assert sorted(p.name for p in kept.iterdir()) == ["history-trend.json", "history.json"]
+    assert (kept / "history.json").read_text() == '{"new": 2}'
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html></html>")
+    with pytest.raises(report.ReportError):
+        report.keep_history(empty, kept)
+    assert (kept / "history.json").read_text() == '{"new": 2}'  # a page without history leaves the kept one

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ops_checks.config import Target, live_target, load_env
+from ops_checks.pytest_plugin.disposables import Disposables, needed
 from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
+from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 
@@ -20,14 +23,32 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
         yield None
         return
     sb = Sandbox()
+    disposables: Disposables | None = None
     try:
         announce(request.config, "phase starting the sandbox: Postgres, VALR simulator, reference bot")
+        sb.server = postgres.start_server()  # still the sandbox's own: stopped by sb.stop()
+        # the drills start alongside, each on a disposable sandbox of its own on this server; not with the
+        # operator's migrations, whose first database takes the fixed name autonomous_alpha (they run in turn)
+        names = [] if postgres.migrations_from_env() else needed(request.session.items)
+        disposables = request.config.stash[DISPOSABLES] = Disposables(request.config, sb, names)
         sb.start()
         apply_faults(sb, list(request.config.getoption("--sandbox-fault")))
         announce(request.config, "phase sandbox up; checking")
         yield sb
     finally:
-        sb.stop()
+        try:
+            if disposables is not None:
+                disposables.close()
+        finally:
+            sb.stop()
+
+
+DISPOSABLES = pytest.StashKey[Disposables]()
+
+
+def drill_result(request: pytest.FixtureRequest) -> Any:
+    """The result of the drill of the fixture asking (``disposables``: run alongside the session)."""
+    return request.config.stash[DISPOSABLES].result(request.fixturename)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ from pytest_bdd import given, parsers, when
 from ops_checks import emergency, emergency_checklist, emergency_checklist_drill, emergency_drill
 from ops_checks.config import Target
 from ops_checks.pytest_plugin import plugin
+from ops_checks.pytest_plugin.disposables import drill
+from ops_checks.pytest_plugin.fixtures import drill_result
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
@@ -23,25 +24,19 @@ def runbook_dir(request: pytest.FixtureRequest) -> Path | None:
     return path if path.is_dir() else None
 
 
+@drill("emergency_drills", lambda item: item.startswith("5."))
+def _emergency_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> emergency_drill.Drill:
+    path = plugin.runbook_dir(config)
+    apply_faults(drill_sb, list(config.getoption("--sandbox-fault")))
+    drill_run = emergency_drill.run(drill_sb, path if path.is_dir() else None, sandbox.workdir / "emergency_audit")
+    emergency_checklist_drill.run(drill_sb, drill_run, sandbox.workdir / "emergency_incident")  # §5.7 after L1–L4
+    return drill_run
+
+
 @pytest.fixture(scope="session")
-def emergency_drills(
-    request: pytest.FixtureRequest, sandbox: Sandbox | None, runbook_dir: Path | None
-) -> Iterator[emergency_drill.Drill | None]:
+def emergency_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> emergency_drill.Drill | None:
     """One disposable sandbox on the session's Postgres server, broken like the session's, drilled, stopped."""
-    if sandbox is None:
-        yield None
-        return
-    drill_sb = Sandbox(server=sandbox.server)
-    try:
-        drill_sb.start()
-        apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
-        drill = emergency_drill.run(drill_sb, runbook_dir, sandbox.workdir / "emergency_audit")
-        emergency_checklist_drill.run(drill_sb, drill, sandbox.workdir / "emergency_incident")  # §5.7 after L1–L4
-    finally:
-        if drill_sb.bot is not None:
-            drill_sb.bot.knobs.reset()  # ends what a fault left running after the stop
-        drill_sb.stop()
-    yield drill
+    return None if sandbox is None else drill_result(request)
 
 
 @when("the L1 kill-switch one-liner is exercised", target_fixture="result")

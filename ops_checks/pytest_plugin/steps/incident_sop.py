@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,8 @@ from pytest_bdd import when
 
 from ops_checks import drift
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.disposables import drill
+from ops_checks.pytest_plugin.fixtures import drill_result
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
@@ -35,21 +36,17 @@ def sop_drift(target: Target) -> drift.Measurement:
     return drift.measure(target)
 
 
+@drill("sop_drills", lambda item: item in drills.DRILL_ITEMS)
+def _sop_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> drills.Drill:
+    names = [n for n in config.getoption("--sandbox-fault") if registry()[n].item in drills.DRILL_ITEMS]
+    apply_faults(drill_sb, names)
+    return drills.run(drill_sb)
+
+
 @pytest.fixture(scope="session")
-def sop_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Iterator[drills.Drill | None]:
+def sop_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> drills.Drill | None:
     """One disposable sandbox on the session's server; only the faults aimed at drill items are applied to it."""
-    if sandbox is None:
-        yield None
-        return
-    names = [n for n in request.config.getoption("--sandbox-fault") if registry()[n].item in drills.DRILL_ITEMS]
-    drill_sb = Sandbox(server=sandbox.server)
-    try:
-        drill_sb.start()
-        apply_faults(drill_sb, names)
-        result = drills.run(drill_sb)
-    finally:
-        drill_sb.stop()
-    yield result
+    return None if sandbox is None else drill_result(request)
 
 
 @when("the Coinbase CDP private key file is inspected", target_fixture="result")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytest_bdd import given, parsers, when
 
 from ops_checks import transition_audit, transition_drill
 from ops_checks.config import Target
+from ops_checks.pytest_plugin.disposables import drill
+from ops_checks.pytest_plugin.fixtures import drill_result
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult, failed
@@ -16,26 +16,18 @@ from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 
 
+@drill("transition_drills", lambda item: item.startswith("3."))
+def _transition_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> transition_drill.Drill:
+    transition_drill.write_env_file(drill_sb, drill_sb.workdir / transition_drill.ENV_FILE)
+    apply_faults(drill_sb, list(config.getoption("--sandbox-fault")))
+    return transition_drill.run(drill_sb, sandbox.workdir / "transition")
+
+
 @pytest.fixture(scope="session")
-def transition_drills(
-    request: pytest.FixtureRequest, sandbox: Sandbox | None
-) -> Iterator[transition_drill.Drill | None]:
+def transition_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> transition_drill.Drill | None:
     """One disposable sandbox on the session's Postgres server (env file written, broken like the session's):
     pre-transition preflight, gate, transition to LIVE and back. The session's sandbox stays DRY_RUN."""
-    if sandbox is None:
-        yield None
-        return
-    drill_sb = Sandbox(server=sandbox.server)
-    try:
-        drill_sb.start()
-        transition_drill.write_env_file(drill_sb, drill_sb.workdir / transition_drill.ENV_FILE)
-        apply_faults(drill_sb, list(request.config.getoption("--sandbox-fault")))
-        drill = transition_drill.run(drill_sb, sandbox.workdir / "transition")
-    finally:
-        if drill_sb.bot is not None:
-            drill_sb.bot.knobs.reset()
-        drill_sb.stop()
-    yield drill
+    return None if sandbox is None else drill_result(request)
 
 
 @given("the pre-transition requirements are met")

@@ -1,0 +1,66 @@
+"""The drills on disposable sandboxes (§3 transition, §5 emergency, §6 incident, the SOP drills), run alongside
+the session: each on a sandbox of its own on the session's Postgres server, started when the session's sandbox
+starts (only the drills the collected items use), in a thread of its own; the drill's fixture waits for its result.
+
+Each drill is the same code as when it ran inside its fixture (``@drill`` registers it): started, broken by its
+faults, drilled, its knobs reset and stopped, in that order; only the waiting overlaps. An exception of a drill is
+raised where its fixture asks for the result, as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import pytest
+
+from ops_checks.pytest_plugin.plugin import runbook_item
+from ops_checks.sandbox.environment import Sandbox
+
+Work = Callable[[pytest.Config, Sandbox, Sandbox], Any]  # (config, the session's sandbox, the drill's sandbox)
+#: fixture name -> (the drill it runs, the runbook items whose steps ask for it)
+DRILLS: dict[str, tuple[Work, Callable[[str], bool]]] = {}
+
+
+def drill(name: str, used_by: Callable[[str], bool]) -> Callable[[Work], Work]:
+    """Register ``work`` as the drill of fixture ``name``; ``used_by(item_id)``: whether that item's steps ask for
+    it (a drill no collected item uses is not started; one missed here still runs, in its fixture)."""
+    def register(work: Work) -> Work:
+        DRILLS[name] = (work, used_by)
+        return work
+
+    return register
+
+
+class Disposables:
+    def __init__(self, config: pytest.Config, sandbox: Sandbox, names: list[str]) -> None:
+        self.config, self.sandbox = config, sandbox
+        self._pool = ThreadPoolExecutor(max_workers=max(len(names), 1), thread_name_prefix="drill")
+        self._runs: dict[str, Future[Any]] = {n: self._pool.submit(self._run, n) for n in names}
+
+    def _run(self, name: str) -> Any:
+        assert self.sandbox.server is not None
+        drill_sb = Sandbox(server=self.sandbox.server)
+        try:
+            drill_sb.start()
+            return DRILLS[name][0](self.config, self.sandbox, drill_sb)
+        finally:
+            if drill_sb.bot is not None:
+                drill_sb.bot.knobs.reset()  # ends what a fault left running after the stop
+            drill_sb.stop()
+
+    def result(self, name: str) -> Any:
+        """The drill's result (run now if it was not started with the session)."""
+        fut = self._runs.get(name)
+        return self._run(name) if fut is None else fut.result()
+
+    def close(self) -> None:
+        """Wait for every drill (their errors went to their fixtures)."""
+        wait(list(self._runs.values()))
+        self._pool.shutdown(wait=True)
+
+
+def needed(items: list[pytest.Item]) -> list[str]:
+    """The drills the collected items use."""
+    ids = {runbook_item(item) or "" for item in items}
+    return [name for name, (_work, used_by) in DRILLS.items() if any(used_by(i) for i in ids)]
