@@ -154,8 +154,8 @@ def test_stop_ends_the_inflight_run(tmp_path: Path) -> None:
     monitor = serve.Monitor([sys.executable, str(script)], tmp_path / "r", 60, set())
     monitor.start()
     deadline = time.monotonic() + 30
-    while not pidfile.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the child creates the file, then writes its pid: wait for both
     pid = int(pidfile.read_text())
     monitor.stop()
     import os
