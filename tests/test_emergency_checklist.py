@@ -196,7 +196,7 @@ def test_audit_tables_are_immutable_and_chained(live_like: tuple[Sandbox, Target
     assert not r.ok and "signals: no enabled prevent_delete trigger" in r.reason
     sb.admin(
         "SET session_replication_role = replica; UPDATE policy_decision_audit SET ai_confidence = 0.1 "
-        "WHERE id = (SELECT min(id) + 5 FROM policy_decision_audit)"
+        "WHERE id = (SELECT id FROM policy_decision_audit ORDER BY id OFFSET 5 LIMIT 1)"
     )
     r = audit_retention.rows_retained(t)
     assert not r.ok and "row-hash chain broken" in r.reason and "policy_decision_audit" in r.reason
