@@ -34,7 +34,7 @@ from ops_checks import guardian, killswitch_state
 from ops_checks import signal as test_signal
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
-from ops_checks.http import HttpError, Recorder, request
+from ops_checks.http import Recorder
 from ops_checks.policy import ALLOW, HALT, HALT_KILL_SWITCH
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.valr.client import ValrClient, ValrError
@@ -70,25 +70,10 @@ _LOCK_EVENT = """
 SELECT id, event_type, trigger_reason, created_at FROM circuit_breaker_events
 WHERE event_type = %s AND created_at >= %s - interval '5 seconds' ORDER BY id DESC LIMIT 1"""
 
-_METHOD2_MISSING = (404, 405)
-
-
 def method2_problem(t: Target, rec: Recorder) -> str | None:
     """None when the runbook's §4.2 Method 2 endpoint exists and demands the secret, else a one-line reason that
-    names both sides (the real bot has no such endpoint: 404)."""
-    if not t.allow_mutations:  # a read-only target is sent GET only: the guardian's GET-only proof
-        return guardian.authorisation_problem(t, rec)
-    p = t.profile
-    path = p.runbook_kill_switch_path
-    try:
-        resp = request("POST", t.bot_url(path), recorder=rec, json={"action": guardian.PROBE_ACTION})
-    except HttpError as exc:
-        return f"runbook §4.2 POST {path}: {exc}"
-    if resp.status_code in _METHOD2_MISSING:
-        return (
-            f"runbook §4.2 POST {path} → {resp.status_code}; the bot has {p.guardian_status_path}, "
-            f"{p.guardian_unlock_path}, {p.guardian_reset_path}"
-        )
+    names both sides (the real bot has no such endpoint: 404). The guardian's own probe decides both: it names a
+    missing route (404/405) and sends GET only to a read-only target."""
     return guardian.authorisation_problem(t, rec)
 
 

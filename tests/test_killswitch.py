@@ -115,7 +115,8 @@ def test_method_2_on_a_bot_without_the_endpoint_names_both_sides(t: Target) -> N
     flow = killswitch.run_flow(real, killswitch.FlowOptions(method="api"))
     reason = flow.results["4.4.2"].reason
     assert not flow.results["4.4.2"].ok
-    assert reason.startswith("runbook §4.2 POST /api/nothing → 404; the bot has /guardian/status, /guardian/unlock")
+    assert reason.startswith("runbook §4.2 Method 2 POST /api/nothing → HTTP 404; the bot has GET /guardian/status, "
+                             "POST /guardian/unlock")
     assert not state(t).active  # nothing was changed
 
 

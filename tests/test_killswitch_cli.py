@@ -93,7 +93,7 @@ def test_status_names_the_bots_other_switches(sb: Sandbox, env: dict[str, str]) 
 def test_method_2_missing_on_the_bot_names_both_sides(sb: Sandbox, env: dict[str, str]) -> None:
     out = run(["activate", "--reason", "X", "--via", "api"], dict(env, BOT_GUARDIAN_PATH="/api/nothing"))
     assert out.exit_code == 1
-    assert "runbook §4.2 POST /api/nothing → 404; the bot has /guardian/status" in out.output
+    assert "runbook §4.2 Method 2 POST /api/nothing → HTTP 404; the bot has GET /guardian/status" in out.output
     assert "use --via sql" in out.output
 
 
