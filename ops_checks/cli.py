@@ -308,15 +308,14 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
     """The kill-switch state a stopped run leaves behind, read back from the database after the fact."""
     if target != "live":
         return "kill switch: the sandbox's throwaway database went with the run (nothing live was touched)"
-    from ops_checks.db import DbError, connect
-    from ops_checks.killswitch_state import read_state
+    from ops_checks.killswitch import reread_state
 
     try:
-        t = live_target(load_env(env_file), allow_mutations=False)
-        with connect(t.db, t.redactor, read_only=True) as db:
-            state = read_state(db)
-    except (ConfigError, DbError) as exc:
-        return (f"kill switch: UNKNOWN — cannot read it back ({exc}); check by hand: "
+        state = reread_state(live_target(load_env(env_file), allow_mutations=False))
+    except ConfigError as exc:
+        state = str(exc)
+    if isinstance(state, str):
+        return (f"kill switch: UNKNOWN — cannot read it back ({state}); check by hand: "
                 "SELECT circuit_breaker_active FROM system_settings WHERE id = 1")
     return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
 

@@ -132,13 +132,14 @@ class _Stop(Exception):
     """A step failed; the flow ends here (its result is already recorded)."""
 
 
-def reread_state(t: Target) -> killswitch_state.KillSwitchState | None:
-    """The committed kill-switch state, on a fresh read-only connection (the flow's own may be mid-cancel)."""
+def reread_state(t: Target) -> killswitch_state.KillSwitchState | str:
+    """The committed kill-switch state, on a fresh read-only connection (the flow's own may be mid-cancel), or a
+    one-line reason why it cannot be read."""
     try:
         with connect(t.db, t.redactor, read_only=True) as db:
             return killswitch_state.read_state(db)
-    except Exception:  # noqa: BLE001 - any failure means "cannot tell", which the caller reports
-        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "cannot tell", which the caller reports
+        return t.redactor.text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 class _Runner:
@@ -168,7 +169,7 @@ class _Runner:
         if not self.active:
             return ""
         state = reread_state(self.t)
-        if state is None:
+        if isinstance(state, str):
             self.flow.left_active = True  # fail safe: treat as active, but say we could not see it
             return ": kill switch state UNKNOWN (cannot re-read it from the database): treat it as ACTIVE"
         if state.active:
