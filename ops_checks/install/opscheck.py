@@ -59,16 +59,9 @@ def install(dsn: str, *, grant_to: str | None) -> list[str]:
 
 
 def grants_text(role: str) -> str:
-    """The grant statements as SQL text, for an operator to run by hand."""
-    return "\n".join(
-        s.replace("{}", f'"{role}"') + ";"
-        for s in (
-            "GRANT USAGE ON SCHEMA opscheck TO {}",
-            "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA opscheck TO {}",
-            "GRANT UPDATE ON opscheck.ops_incidents TO {}",
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA opscheck TO {}",
-        )
-    )
+    """The grant statements as SQL text, for an operator to run by hand (the same statements ``install`` runs,
+    the role quoted as an identifier)."""
+    return "\n".join(stmt.as_string(None) + ";" for stmt in grant_statements(role))
 
 
 NOT_INSTALLED = "not verified: the suite's schema is missing — run `opscheck init`"
