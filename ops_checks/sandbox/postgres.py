@@ -440,12 +440,7 @@ def drop_database_named(admin_dsn: str, name: str, role: str) -> None:
 
 
 def drop_database(db: Database) -> None:
-    try:
-        with psycopg.connect(db.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(db.user)))
-    except psycopg.Error:
-        pass
+    drop_database_named(db.admin_dsn, db.name, db.user)
 
 
 @contextmanager
