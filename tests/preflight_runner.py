@@ -60,7 +60,6 @@ def preflight_in_process(
 
     from ops_checks import runbook_text, verdict
     from ops_checks.cli import new_run_id, pytest_argv
-    from ops_checks.pytest_plugin import plugin
 
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
@@ -69,15 +68,12 @@ def preflight_in_process(
     assert argv[1:3] == ["-m", "pytest"], argv[:3]
     argv = [*argv[3:], "--runbook", str(runbook_text.resolve_dir(runbook))]
     saved_handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-    saved_config = dict(plugin._CONFIG)
     features = os.environ.pop("OPSCHECK_FEATURES", None)
     try:
         code = int(pytest.main(argv))
     finally:
         for sig, handler in saved_handlers.items():
             signal.signal(sig, handler)
-        plugin._CONFIG.clear()
-        plugin._CONFIG.update(saved_config)
         if features is not None:
             os.environ["OPSCHECK_FEATURES"] = features
     path = run_dir / "verdict.json"

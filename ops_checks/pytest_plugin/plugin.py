@@ -64,7 +64,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = datetime.now(UTC)
-    _CONFIG["config"] = config
     _interrupt_on_termination()
     path = config.getoption("--waivers", default=None)
     try:
@@ -105,20 +104,6 @@ def announce(config: pytest.Config, text: str) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     announce(session.config, f"phase checking {len(session.items)} items against the {target_name(session.config)}")
 
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "teardown":
-        return
-    rb = dict(report.user_properties).get("runbook_item")
-    config = _CONFIG.get("config")
-    if rb is None or config is None:
-        return
-    outcome = config.stash[OUTCOMES].get(rb)
-    if outcome is not None:
-        announce(config, f"item {rb} {outcome.status}")
-
-
-_CONFIG: dict[str, pytest.Config] = {}
 
 
 def runbook_dir(config: pytest.Config) -> Path:
@@ -215,6 +200,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if rep.when == "call" or (rep.when == "setup" and not rep.passed) or (rep.when == "teardown" and rep.failed):
         if current is None or current.status == verdict.PASSED:
             outcomes[rb] = verdict.outcome(rb, _status(rep), _reason(rep), target_name(item.config))
+    if rep.when == "teardown" and rb in outcomes:  # the item's outcome is final: tell the CLI
+        announce(item.config, f"item {rb} {outcomes[rb].status}")
 
 
 def selection(config: pytest.Config) -> dict[str, Any]:
