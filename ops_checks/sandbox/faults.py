@@ -45,6 +45,19 @@ def settle(seconds: float) -> Callable[[Sandbox], None]:
     return wait
 
 
+def logged(*needles: str, timeout_s: float = 10.0) -> Callable[[Sandbox], None]:
+    """Wait until the bot's log holds every needle (a fault that stops something must find it started)."""
+    def wait(sb: Sandbox) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            text = "".join(p.read_text(errors="replace") for p in (sb.workdir / "logs").glob("*.log"))
+            if all(n in text for n in needles):
+                return
+            time.sleep(0.05)
+
+    return wait
+
+
 def chain(*steps: Callable[[Sandbox], None]) -> Callable[[Sandbox], None]:
     def run(sb: Sandbox) -> None:
         for step in steps:

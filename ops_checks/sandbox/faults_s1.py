@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from ops_checks.sandbox.faults import Fault, chain, knob, revoke_connect, run_sql, set_env, settle, unhealthy_container
+from ops_checks.sandbox.faults import (
+    Fault,
+    chain,
+    knob,
+    logged,
+    revoke_connect,
+    run_sql,
+    set_env,
+    settle,
+    unhealthy_container,
+)
 
 FAULTS: tuple[Fault, ...] = (
     Fault("db_connect_revoked", "1.1.1", "the application role may no longer connect to the database", revoke_connect),
@@ -86,8 +96,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "log_writer_stopped",
         "1.4.4",
-        "the bot stopped writing its log",
-        chain(knob("bot", log_writer_stopped=True), settle(2.5)),
+        "the bot stopped writing its log (after writing its status lines)",
+        chain(logged("health_status=", "risk_assessment="), knob("bot", log_writer_stopped=True), settle(2.5)),
     ),
     Fault(
         "starting_equity_wrong",
