@@ -96,7 +96,7 @@ def assert_fails_exactly_its_item(fault: str, run: Run) -> None:
 
 @pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))
 def test_fault_fails_exactly_its_item(
-    fault: str, tmp_path: Path, shared_pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    fault: str, tmp_path: Path, shared_pg_env: dict[str, str]
 ) -> None:
     # Each fault runs in its own `opscheck preflight` process: the in-process runner (preflight_in_process) is
     # faster but leaked state between cases in one worker (clock_skew_1500 then also failed 1.3.1/1.6.4).
