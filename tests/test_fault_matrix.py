@@ -1,15 +1,18 @@
 """The fault matrix (DESIGN.md §6): a healthy sandbox is GO; each fault fails its item and no other in its section.
 
-Each fault case runs the preflight's pytest run in this worker process (``preflight_in_process``: the argv the CLI
-gives its pytest subprocess, the same plugin and verdict code, verdict.json read back) against a sandbox broken in
-the way the runbook fears, scoped to the runbook section the fault breaks; the fault is undone by the run's own
-sandbox going away (its database is a copy of the server's template). A handful of cases go end to end through
-the real ``opscheck preflight`` subprocess: GO, NO-GO, PARTIAL and a run that cannot start (exit 2).
+Each fault case runs the preflight's pytest run (``preflight_in_process``: the argv the CLI gives its pytest
+subprocess, the same plugin and verdict code, verdict.json read back) in a child forked from this worker's warm
+preflight process (``tests/fork_runner.py``), against a sandbox broken in the way the runbook fears, scoped to the
+runbook section the fault breaks. The fault is undone by the child's exit: its sandbox goes with it (its database
+is a copy of the server's template) and the next case starts again from the warm parent, so no state carries over.
+A handful of cases go end to end through the real ``opscheck preflight`` subprocess: GO, NO-GO, PARTIAL and a run
+that cannot start (exit 2).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ import pytest
 from ops_checks import cadence
 from ops_checks.catalogue import ITEMS
 from ops_checks.sandbox.faults import registry
+from tests.fork_runner import ForkRunner
 from tests.preflight_runner import Run, preflight
 
 pytestmark = [pytest.mark.fault_matrix, pytest.mark.slow]
@@ -94,14 +98,19 @@ def assert_fails_exactly_its_item(fault: str, run: Run) -> None:
     assert reason and "\n" not in reason and "Traceback" not in reason
 
 
+@pytest.fixture(scope="session")
+def fork_runner(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkRunner]:
+    runner = ForkRunner(shared_pg_env, tmp_path_factory.mktemp("fork-runner"))
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
 @pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))
-def test_fault_fails_exactly_its_item(
-    fault: str, tmp_path: Path, shared_pg_env: dict[str, str]
-) -> None:
-    # Each fault runs in its own `opscheck preflight` process: the in-process runner (preflight_in_process) is
-    # faster but leaked state between cases in one worker (clock_skew_1500 then also failed 1.3.1/1.6.4).
-    argv, _ = scoped_argv(fault)
-    run = preflight(tmp_path, "--no-html", *argv, env=shared_pg_env)
+def test_fault_fails_exactly_its_item(fault: str, tmp_path: Path, fork_runner: ForkRunner) -> None:
+    item = registry()[fault].item
+    run = fork_runner.run(tmp_path, faults=[fault], select=section_selection(item), cadence=cadence.of_item(item))
     assert_fails_exactly_its_item(fault, run)
 
 
