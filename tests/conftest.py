@@ -12,6 +12,7 @@ from ops_checks import runbook_text
 from ops_checks.config import DbParams
 from ops_checks.sandbox import postgres
 from ops_checks.secret import Secret
+from tests.fork_runner import ForkRunner
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,16 @@ def shared_pg_env() -> Iterator[dict[str, str]]:
         yield dict(os.environ, **{postgres.DSN_ENV: server.admin_dsn})
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def fork_runner(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkRunner]:
+    """This worker's warm preflight process: each ``run`` is one preflight in a child forked from it."""
+    runner = ForkRunner(shared_pg_env, tmp_path_factory.mktemp("fork-runner"))
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
 @pytest.fixture(scope="session")

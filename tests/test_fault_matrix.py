@@ -12,7 +12,6 @@ that cannot start (exit 2).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,15 +95,6 @@ def assert_fails_exactly_its_item(fault: str, run: Run) -> None:
     assert run.failed(section) == {expected}, f"{fault}: {run.status_of(section)}\n{run.output[-2000:]}"
     reason = next(i["reason"] for i in run.verdict["items"] if i["id"] == expected)
     assert reason and "\n" not in reason and "Traceback" not in reason
-
-
-@pytest.fixture(scope="session")
-def fork_runner(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkRunner]:
-    runner = ForkRunner(shared_pg_env, tmp_path_factory.mktemp("fork-runner"))
-    try:
-        yield runner
-    finally:
-        runner.close()
 
 
 @pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))

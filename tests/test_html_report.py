@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.preflight_runner import preflight
+from tests.preflight_runner import Run, preflight
+
+pytestmark = pytest.mark.xdist_group("html_report")  # one worker, so the healthy run is shared by two tests
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL = ("file://", "data:", "blob:")
@@ -38,7 +41,26 @@ def first_screen_text(html: Path, requests: list[str]) -> str:
             browser.close()
 
 
+# Opens every epic and feature group of the behaviors tree in one page script: each click re-renders the tree, so
+# one round trip per click (and opening the 145 one-result story groups as well) cost 20-30 s.
+EXPAND_TO_STORIES = """() => {
+  const depth = e => { let d = 0; for (let p = e.parentElement; p; p = p.parentElement)
+    if (p.classList.contains('node__children')) d++; return d; };
+  const opened = new Set();
+  for (let i = 0; i < 1000; i++) {
+    const title = Array.from(document.querySelectorAll('.node__title:has(.node__arrow)'))
+      .find(e => depth(e) < 2 && !opened.has(e.innerText));
+    if (!title) return opened.size;
+    opened.add(title.innerText);
+    title.click();
+  }
+  return -1;
+}"""
+
+
 def visible_tree_text(html: Path, requests: list[str]) -> str:
+    """The behaviors tree's text with every epic (runbook) and feature (section) open: each item shows as its
+    story, titled with the item id and followed by its number of results."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -48,31 +70,42 @@ def visible_tree_text(html: Path, requests: list[str]) -> str:
             page.on("request", lambda r: requests.append(r.url))
             page.goto(f"file://{html}#behaviors")
             page.wait_for_selector(".node__title", timeout=15000)
-            opened: set[str] = set()
-            for _ in range(500):  # expand every group of the behaviors tree (epic → feature → story)
-                titles = page.locator(".node__title:has(.node__arrow)")
-                texts = titles.all_inner_texts()
-                todo = [i for i, t in enumerate(texts) if t not in opened]
-                if not todo:
-                    break
-                opened.add(texts[todo[0]])
-                titles.nth(todo[0]).click()
+            assert page.evaluate(EXPAND_TO_STORIES) > 0, "no group of the behaviors tree could be opened"
             return page.locator(".test-result-tree__layout").first.inner_text()
         finally:
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def run_for(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | None], Run]:
+    """One preflight with the HTML report per fault (None: healthy), signed by an operator and a witness, made
+    once for this module: the first screen and the evidence tree are read from the same run."""
+    runs: dict[str | None, Run] = {}
+
+    def get(fault: str | None) -> Run:
+        if fault not in runs:
+            if not Path(CHROMIUM).exists():
+                pytest.fail("chromium missing: make test installs it (scripts/ensure-chromium.sh)")
+            args = ["--operator", "A. Operator", "--witness", "B. Witness"]
+            if fault:
+                args += ["--sandbox-fault", fault]
+            runs[fault] = preflight(tmp_path_factory.mktemp("html"), *args, env=shared_pg_env)
+        return runs[fault]
+
+    return get
+
+
 @pytest.mark.slow
-def test_report_shows_every_item_and_stays_offline(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium missing: make test installs it (scripts/ensure-chromium.sh)")
-    run = preflight(tmp_path, env=shared_pg_env)
+def test_report_shows_every_item_and_stays_offline(run_for: Callable[[str | None], Run]) -> None:
+    run = run_for(None)
     assert run.verdict is not None and run.run_dir is not None, run.output[-2000:]
     html = run.run_dir / "html" / "allure.html"
     assert html.exists(), run.output[-2000:]
     requests: list[str] = []
     text = visible_tree_text(html, requests)
-    missing = [i["id"] for i in run.verdict["items"] if f"{i['id']} " not in text]
+    lines = text.splitlines()
+    shown = {line.split(" ")[0] for line, count in zip(lines, lines[1:], strict=False) if count == "1"}
+    missing = [i["id"] for i in run.verdict["items"] if i["id"] not in shown]
     assert missing == [], f"items not shown in the report: {missing}"
     assert requests and all(u.startswith(LOCAL) for u in requests), [u for u in requests if not u.startswith(LOCAL)]
     assert json.loads((run.run_dir / "cucumber.json").read_text())  # Cucumber JSON beside JUnit
@@ -81,13 +114,8 @@ def test_report_shows_every_item_and_stays_offline(tmp_path: Path, shared_pg_env
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", [None, "grafana_dashboards_missing"], ids=["healthy", "faulty"])
-def test_first_screen_is_the_verdict(fault: str | None, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium missing: make test installs it (scripts/ensure-chromium.sh)")
-    args = ["--operator", "A. Operator", "--witness", "B. Witness"]
-    if fault:
-        args += ["--sandbox-fault", fault]
-    run = preflight(tmp_path, *args, env=shared_pg_env)
+def test_first_screen_is_the_verdict(fault: str | None, run_for: Callable[[str | None], Run]) -> None:
+    run = run_for(fault)
     assert run.verdict is not None and run.run_dir is not None, run.output[-2000:]
     requests: list[str] = []
     text = first_screen_text(run.run_dir / "html" / "index.html", requests)

@@ -17,7 +17,7 @@ import pytest
 
 from ops_checks.catalogue import ITEMS
 from ops_checks.sandbox.faults import registry
-from tests.preflight_runner import preflight
+from tests.fork_runner import ForkRunner
 
 ITEM_ID = re.compile(r"\b\d+\.\d+\.\d+(?:\.\d+)?\b|\bsop\.[a-z0-9]+(?:\.[a-z0-9]+)*")
 KNOWN = {i.id for i in ITEMS}
@@ -88,10 +88,9 @@ def test_the_faults_exist() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", [None, *FAULTS])
 def test_reasons_name_other_items_by_their_status_in_the_same_run(
-    tmp_path: Path, shared_pg_env: dict[str, str], fault: str | None
+    tmp_path: Path, fork_runner: ForkRunner, fault: str | None
 ) -> None:
-    args = ["--no-html", *(["--sandbox-fault", fault] if fault else [])]
-    run = preflight(tmp_path / "r", *args, env=shared_pg_env, timeout=300)
+    run = fork_runner.run(tmp_path / "r", faults=[fault] if fault else [], select=None)
     assert run.verdict is not None, run.output[-2000:]
     assert run.verdict["verdict"] == ("GO" if fault is None else "NO-GO"), run.output[-2000:]
     assert not inconsistencies(run.verdict), "\n".join(inconsistencies(run.verdict))
