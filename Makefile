@@ -7,18 +7,23 @@ STAMP := $(VENV)/.installed-stamp
 ALLURE := .tools/allure/node_modules/allure-commandline/dist/bin/allure
 PYTEST_ARGS ?=
 
-.PHONY: preflight test lint install tools clean
+.PHONY: preflight test lint install tools bytecode clean
 
-preflight: install tools
+preflight: install tools bytecode
 	$(VENV)/bin/opscheck preflight
 
-test: install tools
+test: install tools bytecode
 	$(PY) -m pytest -n 3 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 
 install: $(STAMP)
+
+# Byte-compile the package and tests (changed files only): every preflight starts Python processes, and with
+# PYTHONDONTWRITEBYTECODE set (as on some CI images) each would otherwise compile every module from source.
+bytecode: install
+	@$(PY) -m compileall -q -j 0 ops_checks tests >/dev/null
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -97,8 +97,17 @@ def pytest_argv(
         str(package_dir()),
         "--confcutdir",
         str(package_dir()),
+        # only the plugins a preflight uses (no other installed plugin is loaded), and no assertion rewriting:
+        # checks return results and the Then step raises its own failure, so rewriting every module of the
+        # package on import (pytest does that for a plugin's whole distribution) would only cost time
+        "--disable-plugin-autoload",
+        "-p",
+        "pytest_bdd.plugin",
+        "-p",
+        "allure_pytest_bdd.plugin",
         "-p",
         PLUGIN,
+        "--assert=plain",
         "--strict-markers",
         "-o",
         f"bdd_features_base_dir={features_dir()}",

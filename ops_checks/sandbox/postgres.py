@@ -158,76 +158,167 @@ def _unprivileged_user() -> str | None:
     raise ProvisionError("running as root and no unprivileged user (postgres, nobody) to run initdb as")
 
 
+CACHE_ENV = "OPSCHECK_CACHE_DIR"  # where the initialised cluster is kept between runs (default ~/.cache/opscheck)
+CLUSTER_OPTS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get(CACHE_ENV) or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / ("" if os.environ.get(CACHE_ENV) else "opscheck")
+
+
+def _cluster_key(bindir: Path) -> str:
+    """The cached cluster's revision: the server binaries (path, size, mtime) and the schema in its template."""
+    postgres_bin = bindir / "postgres"
+    stat = postgres_bin.stat() if postgres_bin.exists() else None
+    mark = f"{bindir}|{stat.st_size if stat else 0}|{stat.st_mtime_ns if stat else 0}|{_schema_fingerprint()}|1"
+    return "cluster-" + hashlib.sha256(mark.encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Cluster:
+    bindir: Path
+    user: str | None
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def sock(self) -> Path:
+        return self.root / "sock"
+
+    def pg_ctl(self, *args: str) -> None:
+        _run_as(self.user, [str(self.bindir / "pg_ctl"), "-D", str(self.data), *args], cwd=str(self.root))
+
+    def start(self, port: int) -> None:
+        opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={self.sock} {CLUSTER_OPTS}"
+        self.pg_ctl("-o", opts, "-l", str(self.root / "server.log"), "-w", "-t", "30", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        try:
+            self.pg_ctl("-m", mode, "-w", "stop")
+        except ProvisionError:
+            pass
+
+    def set_password(self, port: int) -> str:
+        """A new random admin password for this run, set over the local socket (trust)."""
+        password = secrets.token_hex(16)
+        dsn = make_conninfo(host=str(self.sock), port=port, user="postgres", dbname="postgres", connect_timeout=5)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(password)))
+        return password
+
+
+def _new_root(user: str | None) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="opscheck-pg-"))
+    (root / "sock").mkdir()
+    _chown(root, user, recursive=True)
+    root.chmod(0o700)
+    return root
+
+
+def _chown(path: Path, user: str | None, *, recursive: bool = False) -> None:
+    if user is None:
+        return
+    pw = pwd.getpwnam(user)
+    paths = [path, *path.rglob("*")] if recursive else [path]
+    for p in paths:
+        os.chown(p, pw.pw_uid, pw.pw_gid, follow_symlinks=False)
+
+
+def _initdb(cluster: _Cluster) -> None:
+    pwfile = cluster.root / "pw"
+    pwfile.write_text(secrets.token_hex(16))  # replaced by set_password before any TCP connection
+    _chown(pwfile, cluster.user)
+    _run_as(
+        cluster.user,
+        [
+            str(cluster.bindir / "initdb"), "-D", str(cluster.data), "-U", "postgres", "--pwfile", str(pwfile),
+            "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C",
+        ],
+        cwd=str(cluster.root),
+    )
+    pwfile.unlink()
+
+
+def _from_cache(cluster: _Cluster, key: str) -> bool:
+    """Copy the machine's cached cluster (initialised, template database built) into this run's directory."""
+    cached = cache_dir() / key
+    if not (cached / "PG_VERSION").is_file():
+        return False
+    try:
+        shutil.copytree(cached, cluster.data, symlinks=True)
+    except OSError:
+        shutil.rmtree(cluster.data, ignore_errors=True)
+        return False
+    _chown(cluster.data, cluster.user, recursive=True)
+    cluster.data.chmod(0o700)
+    return True
+
+
+def _save_to_cache(cluster: _Cluster, key: str) -> None:
+    """Keep a stopped copy of the cluster for the next runs on this machine (best effort: a read-only or full
+    cache directory only means the next run initialises its own cluster again)."""
+    base = cache_dir()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=base))
+        shutil.copytree(cluster.data, staging / "data", symlinks=True,
+                        ignore=shutil.ignore_patterns("postmaster.pid", "postmaster.opts"))
+        try:
+            os.rename(staging / "data", base / key)  # atomic: a concurrent builder's copy wins or ours does
+        except OSError:
+            pass
+        shutil.rmtree(staging, ignore_errors=True)
+        for old in base.glob("cluster-*"):
+            if old.name != key:
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        return
+
+
 def _start_local_cluster() -> Server:
+    """A throwaway cluster in a temporary directory. The first run on a machine initialises it and builds the
+    template database, then keeps a stopped copy in the cache (``cache_dir()``); later runs copy that (about
+    0.2 s, against 2-4 s for initdb and the schema) and give it a fresh random admin password."""
     bindir = find_bindir()
     if bindir is None:
         raise ProvisionError("no Postgres server binaries found (pg_config --bindir, PATH, /usr/lib/postgresql/*/bin)")
     user = _unprivileged_user()
-    root = Path(tempfile.mkdtemp(prefix="opscheck-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    password = secrets.token_hex(16)
-    pwfile = root / "pw"
-    pwfile.write_text(password)
-    if user is not None:
-        pw = pwd.getpwnam(user)
-        for p in (root, sock, pwfile):
-            os.chown(p, pw.pw_uid, pw.pw_gid)
-    root.chmod(0o700)
-    _run_as(
-        user,
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--pwfile",
-            str(pwfile),
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "--locale=C",
-        ],
-        cwd=str(root),
-    )
-    pwfile.unlink()
+    cluster = _Cluster(bindir, user, _new_root(user))
+    key = _cluster_key(bindir)
+    cached = _from_cache(cluster, key)
+    if not cached:
+        _initdb(cluster)
     port = free_port()
-    opts = (
-        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
-    _run_as(
-        user,
-        [
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-l",
-            str(root / "server.log"),
-            "-w",
-            "-t",
-            "30",
-            "start",
-        ],
-        cwd=str(root),
-    )
+    try:
+        cluster.start(port)
+        password = cluster.set_password(port)
+    except BaseException:
+        cluster.stop()
+        shutil.rmtree(cluster.root, ignore_errors=True)
+        raise
 
     def stop() -> None:
-        try:
-            _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], cwd=str(root))
-        except ProvisionError:
-            pass
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.stop()
+        shutil.rmtree(cluster.root, ignore_errors=True)
 
     dsn = make_conninfo(
         host="127.0.0.1", port=port, user="postgres", password=password, dbname="postgres", connect_timeout=3
     )
-    return Server(dsn, "local-cluster", stop)
+    server = Server(dsn, "local-cluster", stop)
+    if not cached:
+        try:
+            template_database(server)
+            cluster.stop("fast")  # a clean shutdown: the copy needs no recovery
+            _save_to_cache(cluster, key)
+            cluster.start(port)
+        except BaseException:
+            stop()
+            raise
+    return server
 
 
 def start_server() -> Server:

@@ -1,0 +1,42 @@
+"""The local sandbox cluster is initialised once per machine and copied for later runs (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from ops_checks.sandbox import postgres
+
+
+def test_second_cluster_is_a_copy_of_the_cached_one_with_its_own_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(postgres.DSN_ENV, raising=False)
+    monkeypatch.setenv(postgres.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(postgres, "docker_answers", lambda timeout_s=2.0: False)
+    first = postgres.start_server()
+    try:
+        cached = list((tmp_path / "cache").glob("cluster-*"))
+        assert len(cached) == 1 and (cached[0] / "PG_VERSION").is_file()
+        assert not (cached[0] / "postmaster.pid").exists()  # a stopped copy
+    finally:
+        first.stop()
+    marker = cached[0] / "opscheck-copied-marker"
+    marker.write_text("from the cache")
+    second = postgres.start_server()
+    try:
+        assert second.kind == "local-cluster"
+        template = postgres.TEMPLATE_PREFIX + postgres._schema_fingerprint()  # noqa: SLF001
+        with psycopg.connect(second.admin_dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone()
+            data_dir = conn.execute("SHOW data_directory").fetchone()
+        assert data_dir is not None and (Path(data_dir[0]) / "opscheck-copied-marker").exists()
+        assert conninfo_to_dict(second.admin_dsn)["password"] != conninfo_to_dict(first.admin_dsn)["password"]
+        stale = dict(conninfo_to_dict(second.admin_dsn), password=conninfo_to_dict(first.admin_dsn)["password"])
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(**stale).close()
+    finally:
+        second.stop()
