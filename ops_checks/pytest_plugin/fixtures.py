@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ops_checks import reachability
 from ops_checks.config import Target, live_target, load_env
 from ops_checks.pytest_plugin.disposables import Disposables, needed
 from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
@@ -61,6 +62,7 @@ def target(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Target:
         env_file = config.getoption("--env-file")
         env = load_env(Path(env_file) if env_file else None)
         resolved = live_target(env, allow_mutations=bool(config.getoption("--allow-mutations")))
+        reachability.probe(resolved)  # every host once, in parallel: a dead one costs one timeout, not one per item
     config.stash[TARGET_INFO] = resolved.describe()
     return resolved
 
