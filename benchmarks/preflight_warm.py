@@ -1,11 +1,13 @@
-"""Wall time of a warm sandbox preflight: the server is already up (``OPSCHECK_SANDBOX_DSN``, else one throwaway
-cluster started once for all runs), so each run pays for its own database (a copy of the server's template),
-the VALR simulator, the reference bot, every scenario and the result files.
+"""Wall time of a sandbox preflight as an operator runs it (``opscheck preflight`` in a fresh process, no
+``OPSCHECK_SANDBOX_DSN``): each run starts its own throwaway Postgres cluster, its database, the VALR simulator,
+the reference bot, every scenario and the result files.
 
-    .venv/bin/python benchmarks/preflight_warm.py [--runs 5] [--html]
+    .venv/bin/python benchmarks/preflight_warm.py [--runs 5] [--html] [--shared-server]
 
-Each run is ``opscheck preflight`` in a fresh process, as an operator runs it. A first, unmeasured run builds the
-template database; then ``--runs`` runs are timed. Prints each run and the median. Not a test: it does not assert.
+The first run uses an empty cache directory (``OPSCHECK_CACHE_DIR``): the first preflight on a fresh machine, which
+initialises the cluster and builds the template database, then keeps a copy. The ``--runs`` timed runs after it
+copy that cluster. ``--shared-server`` instead gives every run one server started here (the test suite's way), so a
+run pays only for its database. Prints each run and the median. Not a test: it does not assert.
 """
 
 from __future__ import annotations
@@ -44,19 +46,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--html", action="store_true", help="include rendering the single-file HTML report")
+    parser.add_argument("--shared-server", action="store_true", help="one server for every run (as the tests do)")
     args = parser.parse_args()
-    server = postgres.start_server()
+    cache = tempfile.TemporaryDirectory(prefix="opscheck-bench-cache-")
+    env = {k: v for k, v in os.environ.items() if k != postgres.DSN_ENV}
+    env[postgres.CACHE_ENV] = cache.name
+    server = postgres.start_server() if args.shared_server else None
     try:
-        env = dict(os.environ, **{postgres.DSN_ENV: server.admin_dsn})
+        if server is not None:
+            env[postgres.DSN_ENV] = server.admin_dsn
         first, verdict = one_run(env, args.html)
-        print(f"first run (builds the template if the server has none): {first:.2f} s  ({verdict})")
+        what = "builds the server's template" if server else "fresh machine: initdb, template, cache kept"
+        print(f"first run ({what}): {first:.2f} s  ({verdict})")
         times = []
         for n in range(1, args.runs + 1):
             elapsed, verdict = one_run(env, args.html)
             print(f"run {n}: {elapsed:.2f} s  ({verdict})")
             times.append(elapsed)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
+        cache.cleanup()
     print(f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})"
           f"  cores={os.cpu_count()}  load={os.getloadavg()[0]:.1f}")
 
