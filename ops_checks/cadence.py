@@ -1,10 +1,13 @@
 """Prevention-checklist cadences: daily items join every preflight; weekly and monthly items run only when
-``opscheck preflight --cadence weekly|monthly`` asks for them (their scenarios carry @cadence_<name>)."""
+``opscheck preflight --cadence weekly|monthly`` asks for them. An item's cadence is declared once, in the registry
+(``Item.cadence``); its scenario carries the matching @cadence_<name> tag (tests/test_traceability.py)."""
 
 from __future__ import annotations
 
-CADENCES = ("daily", "weekly", "monthly")
-OPTIONAL = ("weekly", "monthly")
+from ops_checks.catalogue import BY_ID
+from ops_checks.items.model import CADENCES as OPTIONAL
+
+CADENCES = ("daily", *OPTIONAL)
 
 
 def parse(value: str | None) -> set[str]:
@@ -17,9 +20,9 @@ def parse(value: str | None) -> set[str]:
 
 
 def of_item(item_id: str) -> str | None:
-    """The optional cadence an item belongs to (None: runs in every preflight)."""
-    parts = item_id.split(".")
-    return parts[1] if len(parts) > 2 and parts[0] == "sop" and parts[1] in OPTIONAL else None
+    """The optional cadence an item belongs to (None: runs in every preflight, as does an unknown id)."""
+    item = BY_ID.get(item_id)
+    return item.cadence if item else None
 
 
 def selected(item_id: str, chosen: set[str]) -> bool:

@@ -9,20 +9,16 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from ops_checks import serve, settings, verdict
-from ops_checks.catalogue import BY_TAG, ITEMS
+from ops_checks import catalogue, serve, settings, verdict
+from ops_checks.catalogue import ITEMS
 from ops_checks.config import ConfigError, live_target, load_env
-from ops_checks.pytest_plugin import features_dir
 
 
 def mutating_ids() -> set[str]:
-    """Item ids whose scenario carries @mutating, read from the feature files."""
-    ids: set[str] = set()
-    for feature in features_dir().glob("*.feature"):
-        for line in feature.read_text(encoding="utf-8").splitlines():
-            tags = line.split()
-            if "@mutating" in tags:
-                ids.update(BY_TAG[t[1:]].id for t in tags if t[1:] in BY_TAG)
+    """The items serve never runs: those the registry declares mutating (Item.mutating)."""
+    ids = catalogue.mutating_ids()
+    if not ids:  # an empty set would let serve run every check, writes included
+        raise RuntimeError("the item registry declares no mutating item")
     return ids
 
 

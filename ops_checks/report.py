@@ -33,6 +33,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
+from ops_checks.catalogue import category_of
+from ops_checks.items import model
+
 __all__ = [
     "CATEGORY_PREFIXES",
     "CONFIGURATION_PREFIX",
@@ -54,10 +57,11 @@ __all__ = [
 ]
 
 # One-line reasons start with one of these prefixes; write_categories() sorts results by them.
-SAFETY_GATE_PREFIX = "safety gate failed:"
-CONNECTIVITY_PREFIX = "connectivity:"
-CONFIGURATION_PREFIX = "configuration:"
-DATA_INTEGRITY_PREFIX = "data integrity:"
+# The first four are the items' failure categories, declared in the registry (Item.category).
+SAFETY_GATE_PREFIX = model.SAFETY_GATE
+CONNECTIVITY_PREFIX = model.CONNECTIVITY
+CONFIGURATION_PREFIX = model.CONFIGURATION
+DATA_INTEGRITY_PREFIX = model.DATA_INTEGRITY
 NOT_VERIFIED_PREFIX = "not verified:"
 
 # (category name, prefix, matched statuses)
@@ -477,21 +481,9 @@ def write_executor(
     return path
 
 
-_CATEGORY_BY_SECTION: tuple[tuple[str, str], ...] = (
-    ("1.1", CONNECTIVITY_PREFIX), ("1.2", CONNECTIVITY_PREFIX), ("1.3", SAFETY_GATE_PREFIX),
-    ("1.4", CONNECTIVITY_PREFIX), ("1.5", CONFIGURATION_PREFIX), ("1.6", CONFIGURATION_PREFIX),
-    ("2.", CONFIGURATION_PREFIX), ("3.", SAFETY_GATE_PREFIX), ("4.", SAFETY_GATE_PREFIX), ("5.", SAFETY_GATE_PREFIX),
-    ("6.", SAFETY_GATE_PREFIX), ("7.", DATA_INTEGRITY_PREFIX), ("8.", CONNECTIVITY_PREFIX),
-    ("sop.1", CONNECTIVITY_PREFIX), ("sop.2", CONNECTIVITY_PREFIX), ("sop.3", CONFIGURATION_PREFIX),
-    ("sop.4", SAFETY_GATE_PREFIX), ("sop.5", CONNECTIVITY_PREFIX), ("sop.6", CONFIGURATION_PREFIX),
-    ("sop.7", SAFETY_GATE_PREFIX), ("sop.8", SAFETY_GATE_PREFIX), ("sop.", CONFIGURATION_PREFIX),
-)
-
-
 def category_prefix(item_id: str) -> str:
-    """The failure-category prefix of an item's failure message (longest matching section prefix)."""
-    matches = [(len(sec), prefix) for sec, prefix in _CATEGORY_BY_SECTION if item_id.startswith(sec)]
-    return max(matches)[1] if matches else CONFIGURATION_PREFIX
+    """The failure-category prefix of an item's failure message: the item's category in the registry."""
+    return category_of(item_id)
 
 
 def strip_category(message: str) -> str:

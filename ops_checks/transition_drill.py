@@ -15,27 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from ops_checks import (
-    drift,
-    drift_logs,
-    dry_run,
-    exchange,
-    gates,
-    infra,
-    killswitch,
-    limits,
-    logs,
-    monitoring,
-    ntp,
-    preconditions,
-    safety,
-    secrets_check,
-    signed_request,
-    transition,
-    transition_gate,
-    verdict,
-)
+from ops_checks import drift, killswitch, transition, transition_gate, verdict
+from ops_checks.catalogue import BLOCKER, BY_ID, ITEMS
 from ops_checks.config import Target
 from ops_checks.result import CheckResult, Evidence
 from ops_checks.sandbox.compose import SandboxServices
@@ -45,107 +28,47 @@ OPERATOR, WITNESS = "sandbox-operator", "sandbox-witness"
 ENV_FILE = ".env"
 
 Check = Callable[[Target], CheckResult]
-
-
 Precondition = Callable[[Target], str | None]
 
-
-def _table(name: str) -> Precondition:
-    return lambda t: preconditions.table_unreadable(t, name)
-
-
-_DB: tuple[Precondition, ...] = (preconditions.database_unreachable,)
-_DECISIONS = (*_DB, _table("policy_decision_audit"))
-_KILL_SWITCH = (*_DB, _table("circuit_breaker_events"))
-#: the ``Given`` preconditions of the features, item by item: an item whose precondition fails is *not verified*
-#: (skipped) here exactly as in ``opscheck preflight``, so the gate names each item by the status it would have there
-PRECONDITIONS: dict[str, tuple[Precondition, ...]] = {
-    "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB, "1.1.6": _DB,
-    "1.2.3": (preconditions.metrics_unreadable,),
-    "1.3.1": (*_KILL_SWITCH, preconditions.bot_not_deciding),
-    "1.3.2": _DB, "1.5.1": _DB,
-    "1.6.1": (preconditions.bot_unhealthy,),
-    "1.6.2": _DECISIONS, "1.6.3": _DECISIONS, "1.6.4": _DECISIONS,
-    "2.1.1": (secrets_check.valr_signature_not_accepted,),
-    "2.1.2": (secrets_check.valr_key_not_recognised,),
-    "2.3.1": _DB,
-    **{item: _KILL_SWITCH for item in killswitch.STEPS},
-    "8.6.3": (ntp.tool_missing,),
-}
+#: the items the pre-transition preflight checks one by one, in the order ``opscheck preflight`` runs them: every
+#: §1 and §2.1–2.3 blocker (1.3.1 is its own kill-switch drill there, run before §4's, and so it is here); then
+#: §4.3's flow (``killswitch.STEPS``) and §8.6 (``transition_gate.DRIFT_ITEMS``, judged on one measurement)
+PRECHECK_SECTIONS = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3")
+PRECHECK_ITEMS: tuple[str, ...] = tuple(
+    i.id for i in ITEMS if i.severity == BLOCKER and i.section.split(" ")[0] in PRECHECK_SECTIONS
+)
+#: the items whose check and preconditions the preflight takes from the registry (Item.check, Item.preconditions)
+REGISTRY_ITEMS: tuple[str, ...] = (*PRECHECK_ITEMS, *killswitch.STEPS, *transition_gate.DRIFT_ITEMS)
 
 
-def _prechecks(sb: Sandbox, run_id: str) -> dict[str, Check]:
-    """The checks of every item before §3, in the order ``opscheck preflight`` runs them (1.3.1 is its own
-    kill-switch drill there, run before §4's, and so it is here)."""
+def preconditions_of(item: str, **runtime: Any) -> tuple[Precondition, ...]:
+    """The ``Given`` preconditions of the item's scenario (the registry's Item.preconditions), bound: an item whose
+    precondition fails is *not verified* (skipped) here exactly as in ``opscheck preflight``, so the gate names each
+    item by the status it would have there."""
+    return tuple(given.bind(**runtime) for given in BY_ID[item].preconditions)
+
+
+def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:
+    """The run-time values the registry's checks and preconditions of these items ask for (Item.check_needs); the
+    drift measurement ``m`` joins them when §8.6 is judged."""
     orders = (lambda: len(sb.valr.orders)) if sb.valr is not None else None
-    return {
-        "1.1.1": infra.database_connectivity,
-        "1.1.2": infra.settings_row_valid,
-        "1.1.3": lambda t: infra.table_queryable(t, "circuit_breaker_events"),
-        "1.1.4": lambda t: infra.table_queryable(t, "policy_decision_audit"),
-        "1.1.5": infra.services_healthy,
-        "1.1.6": infra.api_health,
-        "1.2.1": exchange.valr_reachable,
-        "1.2.2": exchange.api_key_valid,
-        "1.2.3": exchange.balance_readable,
-        "1.2.4": drift.drift_within_tolerance,
-        "1.3.1": killswitch.verify_kill_switch,
-        "1.3.2": safety.circuit_breaker_configured,
-        "1.3.3": logs.budget_loaded,
-        "1.3.4": logs.health_green,
-        "1.3.5": logs.risk_healthy,
-        "1.4.1": lambda t: monitoring.discord_test_message(t, run_id),
-        "1.4.2": monitoring.metrics_respond,
-        "1.4.3": monitoring.grafana_dashboards,
-        "1.4.4": logs.logs_being_written,
-        "1.5.1": exchange.starting_equity_recorded,
-        "1.5.2": limits.zar_floor,
-        "1.5.3": limits.max_order,
-        "1.5.4": limits.max_risk,
-        "1.6.1": dry_run.execution_mode,
-        "1.6.2": lambda t: dry_run.test_signal(t, orders),
-        "1.6.3": dry_run.decisions_logged,
-        "1.6.4": dry_run.dry_run_review,
-        "2.1.1": secrets_check.valr_api_key,
-        "2.1.2": secrets_check.valr_api_secret,
-        "2.1.3": secrets_check.sovereign_secret,
-        "2.1.4": secrets_check.webhook_secret,
-        "2.1.5": secrets_check.postgres_password,
-        "2.1.6": secrets_check.db_password,
-        "2.1.7": secrets_check.guardian_reset_code,
-        "2.1.8": lambda t: secrets_check.discord_webhook(t, run_id),
-        "2.1.9": secrets_check.openrouter_api_key,
-        "2.2.1": gates.execution_mode,
-        "2.2.2": gates.live_trading_confirmed,
-        "2.2.3": gates.kill_switch_enabled,
-        "2.3.1": gates.limits_consistent,
-    }
+    return {"run_id": run_id, "exchange_orders": orders}
 
 
-def _drift_checks(t: Target) -> dict[str, tuple[Check, Precondition | None]]:
-    """§8.6 (the items 3.1.5 rests on), judged on one measurement as ``opscheck preflight`` does."""
-    m = drift.measure(t)
-    return {
-        "8.6.1": (drift.exchange_time_reachable, None),
-        "8.6.2": (lambda t: drift.offset_within_tolerance(t, m), lambda _t: drift.time_unavailable(m)),
-        "8.6.3": (ntp.ntp_synchronized, None),
-        "8.6.4": (drift_logs.time_sync_logs_ok, lambda t: drift.beyond_tolerance(t, m)),
-        "8.6.5": (signed_request.signed_request_accepted, None),
-    }
-
-
-def _not_verified(t: Target, item: str, extra: Precondition | None = None) -> str | None:
-    """The first failing precondition of ``item`` as the preflight words it ("not verified: …"), or None."""
-    for pre in (*PRECONDITIONS.get(item, ()), *((extra,) if extra is not None else ())):
+def _not_verified(t: Target, preconditions: tuple[Precondition, ...]) -> str | None:
+    """The first failing precondition as the preflight words it ("not verified: …"), or None."""
+    for pre in preconditions:
         problem = pre(t)
         if problem:
             return f"not verified: {t.redactor.text(problem)}"
     return None
 
 
-def _outcome(t: Target, item: str, check: Check, extra: Precondition | None = None) -> dict[str, str]:
-    if why := _not_verified(t, item, extra):
+def _outcome(t: Target, item: str, runtime: dict[str, Any]) -> dict[str, str]:
+    """The item judged as ``opscheck preflight`` judges it: its preconditions, then its check (both the registry's)."""
+    if why := _not_verified(t, preconditions_of(item, **runtime)):
         return verdict.outcome(item, verdict.SKIPPED, why)
+    check: Check = BY_ID[item].bind_check(**runtime)
     result = check(t)
     return verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary())
 
@@ -159,9 +82,10 @@ def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str
     assert t is not None
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    outcomes = [_outcome(t, item, check) for item, check in _prechecks(sb, run_id).items()]
-    orders = (lambda: len(sb.valr.orders)) if sb.valr is not None else None
-    blocked = _not_verified(t, killswitch.STEPS[0])
+    runtime = _runtime(sb, run_id)
+    outcomes = [_outcome(t, item, runtime) for item in PRECHECK_ITEMS]
+    blocked = _not_verified(t, preconditions_of(killswitch.STEPS[0], **runtime))
+    orders = runtime["exchange_orders"]
     flow = None if blocked else killswitch.run_flow(t, killswitch.FlowOptions.for_target(t, exchange_orders=orders))
     for item in killswitch.STEPS:
         result = flow.outcome(item) if flow is not None else None
@@ -171,7 +95,8 @@ def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str
             outcomes.append(verdict.outcome(item, verdict.SKIPPED, flow.not_reached(item)))
         else:
             outcomes.append(verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary()))
-    outcomes += [_outcome(t, item, check, extra) for item, (check, extra) in _drift_checks(t).items()]
+    runtime["m"] = drift.measure(t)  # §8.6 on one measurement, as ``opscheck preflight`` judges it
+    outcomes += [_outcome(t, item, runtime) for item in transition_gate.DRIFT_ITEMS]
     data = verdict.build(
         outcomes, target=t.name, started_at=started, finished_at=datetime.now(UTC), operator=operator, witness=witness
     )

@@ -18,7 +18,7 @@ from ops_checks.sandbox.postgres import free_port
 from tests.preflight_runner import REPO
 
 
-def test_mutating_items_are_read_from_the_features() -> None:
+def test_mutating_items_are_read_from_the_registry() -> None:
     assert {"1.3.1", "1.4.1", "1.6.2"} <= mutating_ids()
     assert "1.1.1" not in mutating_ids()
 

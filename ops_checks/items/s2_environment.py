@@ -14,7 +14,9 @@ Beyond the runbook's numbered rows (sub-items keep their row's number, as DESIGN
 
 from __future__ import annotations
 
-from ops_checks.catalogue import WARNING, Item
+from functools import partial
+
+from ops_checks.items.model import CONFIGURATION, DATABASE, WARNING, Given, Item, table
 from ops_checks.rotation_periods import ROTATION_ROWS
 
 S21 = "2.1 Required Secrets Checklist"
@@ -22,28 +24,50 @@ S22 = "2.2 LIVE Trading Gate Variables"
 S23 = "2.3 Verification Script"
 S24 = "2.4 Secret Rotation Reminder"
 
+_s21 = partial(Item, section=S21, category=CONFIGURATION)
+_s22 = partial(Item, section=S22, category=CONFIGURATION)
+_s23 = partial(Item, section=S23, category=CONFIGURATION)
+_s24 = partial(Item, section=S24, category=CONFIGURATION)
+_SIGNATURE_ACCEPTED = Given("ops_checks.secrets_check:valr_signature_not_accepted")
+_KEY_RECOGNISED = Given("ops_checks.secrets_check:valr_key_not_recognised")
+_ROTATIONS = table("secret_rotations")
+
+
+def _not_far_overdue(name: str) -> Given:
+    return Given("ops_checks.rotation:far_overdue", (name,))
+
+
 ITEMS: tuple[Item, ...] = (
-    Item("2.1.1", "VALR_API_KEY authenticates, no Withdraw permission", S21),
-    Item("2.1.1.1", "VALR_API_KEY is IP-restricted", S21, WARNING),
-    Item("2.1.2", "VALR_API_SECRET signs a read", S21),
-    Item("2.1.3", "SOVEREIGN_SECRET signs the bot's webhook", S21),
-    Item("2.1.4", "WEBHOOK_SECRET signs an accepted signal", S21),
-    Item("2.1.5", "POSTGRES_PASSWORD connects", S21),
-    Item("2.1.6", "DB_PASSWORD connects", S21),
-    Item("2.1.7", "GUARDIAN_RESET_CODE set", S21),
-    Item("2.1.8", "DISCORD_WEBHOOK_URL accepts a message", S21),
-    Item("2.1.9", "OPENROUTER_API_KEY set", S21),
-    Item("2.2.1", "EXECUTION_MODE gate", S22),
-    Item("2.2.2", "LIVE_TRADING_CONFIRMED gate", S22),
-    Item("2.2.3", "KILL_SWITCH_ENABLED true", S22),
-    Item("2.2.4", "BUDGETGUARD_STRICT_MODE true", S22, WARNING),
-    Item("2.3.1", "Trading limits parse and are consistent", S23),
+    _s21("2.1.1", "VALR_API_KEY authenticates, no Withdraw permission", check="ops_checks.secrets_check:valr_api_key",
+         preconditions=(_SIGNATURE_ACCEPTED,)),
+    _s21("2.1.1.1", "VALR_API_KEY is IP-restricted", severity=WARNING,
+         check="ops_checks.secrets_check:valr_key_ip_restricted", preconditions=(_SIGNATURE_ACCEPTED, _KEY_RECOGNISED)),
+    _s21("2.1.2", "VALR_API_SECRET signs a read", check="ops_checks.secrets_check:valr_api_secret",
+         preconditions=(_KEY_RECOGNISED,)),
+    _s21("2.1.3", "SOVEREIGN_SECRET signs the bot's webhook", check="ops_checks.secrets_check:sovereign_secret",
+         mutating=True),
+    _s21("2.1.4", "WEBHOOK_SECRET signs an accepted signal", check="ops_checks.secrets_check:webhook_secret",
+         mutating=True),
+    _s21("2.1.5", "POSTGRES_PASSWORD connects", check="ops_checks.secrets_check:postgres_password"),
+    _s21("2.1.6", "DB_PASSWORD connects", check="ops_checks.secrets_check:db_password"),
+    _s21("2.1.7", "GUARDIAN_RESET_CODE set", check="ops_checks.secrets_check:guardian_reset_code"),
+    _s21("2.1.8", "DISCORD_WEBHOOK_URL accepts a message", check="ops_checks.secrets_check:discord_webhook",
+         check_needs=("run_id",), mutating=True),
+    _s21("2.1.9", "OPENROUTER_API_KEY set", check="ops_checks.secrets_check:openrouter_api_key"),
+    _s22("2.2.1", "EXECUTION_MODE gate", check="ops_checks.gates:execution_mode"),
+    _s22("2.2.2", "LIVE_TRADING_CONFIRMED gate", check="ops_checks.gates:live_trading_confirmed"),
+    _s22("2.2.3", "KILL_SWITCH_ENABLED true", check="ops_checks.gates:kill_switch_enabled"),
+    _s22("2.2.4", "BUDGETGUARD_STRICT_MODE true", severity=WARNING, check="ops_checks.gates:budgetguard_strict"),
+    _s23("2.3.1", "Trading limits parse and are consistent", check="ops_checks.gates:limits_consistent",
+         preconditions=(DATABASE,)),
     *(
         item
         for name, (row, days) in ROTATION_ROWS.items()
         for item in (
-            Item(row, f"{name} rotated within {days} days", S24, WARNING),
-            Item(f"{row}.1", f"{name} not more than twice overdue ({2 * days} days)", S24),
+            _s24(row, f"{name} rotated within {days} days", severity=WARNING, check="ops_checks.rotation:within_period",
+                 check_args=(name,), preconditions=(_ROTATIONS, _not_far_overdue(name))),
+            _s24(f"{row}.1", f"{name} not more than twice overdue ({2 * days} days)",
+                 check="ops_checks.rotation:not_far_overdue", check_args=(name,), preconditions=(_ROTATIONS,)),
         )
     ),
 )

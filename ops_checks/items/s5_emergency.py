@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ops_checks.catalogue import Item
+from functools import partial
+
+from ops_checks.items.model import SAFETY_GATE, Item
 
 S52 = "5.2 L1: Kill Switch Activation"
 S53 = "5.3 L2: Stop Trading Services"
@@ -10,15 +12,23 @@ S54 = "5.4 L3: Full Service Shutdown"
 S55 = "5.5 L4: Full Shutdown with API Revocation"
 S57 = "5.7 Emergency Shutdown Checklist"
 
+# Drills, not plain checks: on the sandbox the When step reads the item from the emergency drill on a disposable
+# sandbox (emergency_drill.run, then emergency_checklist_drill.run for §5.7) through emergency_drill.outcome; on
+# live it calls the read-only readiness check named here (runbook_dir: the runbooks' directory, or None).
+_item = partial(Item, category=SAFETY_GATE)
+_row = partial(_item, section=S57, check="ops_checks.emergency_checklist:ready", check_needs=("runbook_dir",))
+
 ITEMS: tuple[Item, ...] = (
-    Item("5.2.1", "L1 one-liner halts trading", S52),
-    Item("5.3.1", "L2 bot stop leaves no exchange traffic", S53),
-    Item("5.4.1", "L3 full stop", S54),
-    Item("5.5.1", "L4 revocation checklist and audit dump", S55),
-    Item("5.7.1", "Kill switch activated", S57),
-    Item("5.7.2", "Trading services stopped", S57),
-    Item("5.7.3", "Open positions reviewed", S57),
-    Item("5.7.4", "Incident logged", S57),
-    Item("5.7.5", "Stakeholders notified", S57),
-    Item("5.7.6", "Root cause identified", S57),
+    _item("5.2.1", "L1 one-liner halts trading", S52, check="ops_checks.emergency:l1_ready",
+          check_needs=("runbook_dir",)),
+    _item("5.3.1", "L2 bot stop leaves no exchange traffic", S53, check="ops_checks.emergency:l2_ready"),
+    _item("5.4.1", "L3 full stop", S54, check="ops_checks.emergency:l3_ready"),
+    _item("5.5.1", "L4 revocation checklist and audit dump", S55, check="ops_checks.emergency:l4_ready",
+          check_needs=("runbook_dir",)),
+    _row("5.7.1", "Kill switch activated", check_args=("5.7.1",)),
+    _row("5.7.2", "Trading services stopped", check_args=("5.7.2",)),
+    _row("5.7.3", "Open positions reviewed", check_args=("5.7.3",)),
+    _row("5.7.4", "Incident logged", check_args=("5.7.4",)),
+    _row("5.7.5", "Stakeholders notified", check_args=("5.7.5",)),
+    _row("5.7.6", "Root cause identified", check_args=("5.7.6",)),
 )

@@ -8,7 +8,9 @@ Deletion Procedure columns, verified across the audit tables).
 
 from __future__ import annotations
 
-from ops_checks.catalogue import WARNING, Item
+from functools import partial
+
+from ops_checks.items.model import DATA_INTEGRITY, DATABASE, SUITE_SCHEMA, WARNING, Item, table
 
 S72 = "7.2 Full Audit Export"
 S73 = "7.3 Specific Audit Queries"
@@ -16,17 +18,38 @@ S74 = "7.4 Compliance Report Generation"
 S75 = "7.5 Audit Data Integrity Verification"
 S76 = "7.6 Audit Retention Policy"
 
+_s72 = partial(Item, section=S72, category=DATA_INTEGRITY)
+_s73 = partial(Item, section=S73, category=DATA_INTEGRITY)
+_s74 = partial(Item, section=S74, category=DATA_INTEGRITY)
+_s75 = partial(Item, section=S75, category=DATA_INTEGRITY)
+_s76 = partial(Item, section=S76, category=DATA_INTEGRITY)
+_DECISIONS = (DATABASE, table("policy_decision_audit"))
+_TRADES = (DATABASE, table("trading_orders"), table("policy_decision_audit"))
+
 ITEMS: tuple[Item, ...] = (
-    Item("7.2.1", "Audit tables exported", S72),
-    Item("7.2.2", "Export verified against checksums and database", S72),
-    Item("7.3.1", "Policy decision summary", S73, WARNING),
-    Item("7.3.2", "Kill switch activations", S73, WARNING),
-    Item("7.3.3", "Trade execution audit", S73),
-    Item("7.3.4", "AI confidence vs policy decision", S73, WARNING),
-    Item("7.4.1", "Monthly compliance report", S74, WARNING),
-    Item("7.5.1", "No day without decisions", S75),
-    Item("7.5.2", "No gap in decisions", S75),
-    Item("7.5.3", "Every trade has a policy decision", S75),
-    Item("7.6.1", "Audit rows retained", S76),
-    Item("7.6.2", "Bot role cannot delete audit rows", S76, WARNING),
+    # workdir: a temporary directory, removed when the item ends
+    _s72("7.2.1", "Audit tables exported", check="ops_checks.audit_checks:export_tables", check_needs=("workdir",),
+         mutating=True, preconditions=(DATABASE,)),
+    # directory: the export made by the scenario's Given (audit_checks.prepare_export, which also skips the item
+    # when the export cannot be made)
+    _s72("7.2.2", "Export verified against checksums and database", check="ops_checks.audit_checks:verify_export",
+         check_needs=("directory",), mutating=True, preconditions=(DATABASE, SUITE_SCHEMA)),
+    _s73("7.3.1", "Policy decision summary", severity=WARNING, check="ops_checks.audit_queries:decision_summary",
+         preconditions=_DECISIONS),
+    _s73("7.3.2", "Kill switch activations", severity=WARNING, check="ops_checks.audit_queries:kill_switch_activations",
+         preconditions=(DATABASE, table("circuit_breaker_events"))),
+    _s73("7.3.3", "Trade execution audit", check="ops_checks.audit_queries:trade_execution_audit",
+         preconditions=_TRADES),
+    _s73("7.3.4", "AI confidence vs policy decision", severity=WARNING,
+         check="ops_checks.audit_queries:confidence_vs_decision", preconditions=_DECISIONS),
+    _s74("7.4.1", "Monthly compliance report", severity=WARNING, check="ops_checks.audit_checks:compliance_report",
+         check_needs=("workdir",), mutating=True, preconditions=(DATABASE,)),
+    _s75("7.5.1", "No day without decisions", check="ops_checks.audit_integrity:missing_days",
+         preconditions=_DECISIONS),
+    _s75("7.5.2", "No gap in decisions", check="ops_checks.audit_integrity:decision_gaps", preconditions=_DECISIONS),
+    _s75("7.5.3", "Every trade has a policy decision", check="ops_checks.audit_integrity:orphan_trades",
+         preconditions=_TRADES),
+    _s76("7.6.1", "Audit rows retained", check="ops_checks.audit_retention:rows_retained", preconditions=_DECISIONS),
+    _s76("7.6.2", "Bot role cannot delete audit rows", severity=WARNING,
+         check="ops_checks.audit_retention:bot_cannot_delete", preconditions=(DATABASE,)),
 )

@@ -9,23 +9,41 @@ Whether the drift itself is below 1000 ms is 8.6.2's question, so a drift of 1.5
 
 from __future__ import annotations
 
-from ops_checks.catalogue import WARNING, Item
+from functools import partial
+
+from ops_checks.items.model import CLOCK_READABLE, CLOCK_WITHIN_TOLERANCE, CONNECTIVITY, WARNING, Given, Item
 
 S85 = "8.5 Clock Drift Monitoring Dashboard"
 S86 = "8.6 Clock Drift Verification Checklist"
 S87 = "8.7 Clock Drift Alert Thresholds"
 
+# m: the session's one drift measurement (drift.measure), so every item judges the same samples
+_s85 = partial(Item, section=S85, category=CONNECTIVITY)
+_s86 = partial(Item, section=S86, category=CONNECTIVITY)
+_s87 = partial(Item, section=S87, category=CONNECTIVITY)
+
 ITEMS: tuple[Item, ...] = (
-    Item("8.5.1", "Drift gauge exported and within tolerance", S85),
-    Item("8.5.2", "No drift-exceeded events in the window", S85),
-    Item("8.5.3", "No time-sync failures in the window", S85),
-    Item("8.6.1", "Exchange time reachable", S86),
-    Item("8.6.2", "Drift < 1000 ms (measured with its bound)", S86),
-    Item("8.6.3", "Host NTP synchronised", S86),
-    Item("8.6.4", "Bot time-sync logs OK", S86),
-    Item("8.6.5", "Signed API request accepted", S86),
-    Item("8.7.1", "Drift band decided by measurement", S87, WARNING),
-    Item("8.7.2", "Drift not in the warning band (500-800 ms)", S87, WARNING),
-    Item("8.7.3", "Drift not in the critical band (800-1000 ms)", S87, WARNING),
-    Item("8.7.4", "NEUTRAL above 1000 ms: bot guard reads the true drift", S87),
+    _s85("8.5.1", "Drift gauge exported and within tolerance", check="ops_checks.drift_metrics:drift_gauge_ok",
+         preconditions=(CLOCK_WITHIN_TOLERANCE,)),
+    _s85("8.5.2", "No drift-exceeded events in the window",
+         check="ops_checks.drift_metrics:drift_exceeded_not_increased", preconditions=(CLOCK_WITHIN_TOLERANCE,)),
+    _s85("8.5.3", "No time-sync failures in the window", check="ops_checks.drift_metrics:sync_failures_not_increased",
+         preconditions=(CLOCK_READABLE,)),
+    _s86("8.6.1", "Exchange time reachable", check="ops_checks.drift:exchange_time_reachable"),
+    _s86("8.6.2", "Drift < 1000 ms (measured with its bound)", check="ops_checks.drift:offset_within_tolerance",
+         check_needs=("m",), preconditions=(CLOCK_READABLE,)),
+    _s86("8.6.3", "Host NTP synchronised", check="ops_checks.ntp:ntp_synchronized",
+         preconditions=(Given("ops_checks.ntp:tool_missing"),)),
+    _s86("8.6.4", "Bot time-sync logs OK", check="ops_checks.drift_logs:time_sync_logs_ok",
+         preconditions=(CLOCK_WITHIN_TOLERANCE,)),
+    _s86("8.6.5", "Signed API request accepted", check="ops_checks.signed_request:signed_request_accepted"),
+    _s87("8.7.1", "Drift band decided by measurement", severity=WARNING, check="ops_checks.drift:band_unambiguous",
+         check_needs=("m",), preconditions=(CLOCK_READABLE,)),
+    _s87("8.7.2", "Drift not in the warning band (500-800 ms)", severity=WARNING, check="ops_checks.drift:outside_band",
+         check_args=("WARNING",), check_needs=("m",), preconditions=(CLOCK_READABLE,)),
+    _s87("8.7.3", "Drift not in the critical band (800-1000 ms)", severity=WARNING,
+         check="ops_checks.drift:outside_band", check_args=("CRITICAL",), check_needs=("m",),
+         preconditions=(CLOCK_READABLE,)),
+    _s87("8.7.4", "NEUTRAL above 1000 ms: bot guard reads the true drift", check="ops_checks.drift_logs:neutral_guard",
+         check_needs=("m",), preconditions=(CLOCK_READABLE,)),
 )

@@ -1,0 +1,155 @@
+"""The item registry (ops_checks/items): one declaration per item, and the readers that used to keep their own
+tables now read it. The frozen tables here are the ones the readers kept before (cadence from the id, report's
+category by section, the §3 drill's checks and preconditions): the registry must give exactly what they gave."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+from ops_checks import cadence, cli_serve, report, transition_drill
+from ops_checks.catalogue import BY_ID, ITEMS, Item
+from ops_checks.items import model
+
+OLD_CATEGORY_BY_SECTION = (
+    ("1.1", report.CONNECTIVITY_PREFIX), ("1.2", report.CONNECTIVITY_PREFIX), ("1.3", report.SAFETY_GATE_PREFIX),
+    ("1.4", report.CONNECTIVITY_PREFIX), ("1.5", report.CONFIGURATION_PREFIX), ("1.6", report.CONFIGURATION_PREFIX),
+    ("2.", report.CONFIGURATION_PREFIX), ("3.", report.SAFETY_GATE_PREFIX), ("4.", report.SAFETY_GATE_PREFIX),
+    ("5.", report.SAFETY_GATE_PREFIX), ("6.", report.SAFETY_GATE_PREFIX), ("7.", report.DATA_INTEGRITY_PREFIX),
+    ("8.", report.CONNECTIVITY_PREFIX), ("sop.1", report.CONNECTIVITY_PREFIX), ("sop.2", report.CONNECTIVITY_PREFIX),
+    ("sop.3", report.CONFIGURATION_PREFIX), ("sop.4", report.SAFETY_GATE_PREFIX), ("sop.5", report.CONNECTIVITY_PREFIX),
+    ("sop.6", report.CONFIGURATION_PREFIX), ("sop.7", report.SAFETY_GATE_PREFIX), ("sop.8", report.SAFETY_GATE_PREFIX),
+    ("sop.", report.CONFIGURATION_PREFIX),
+)
+
+# transition_drill's hand-kept tables before the registry: item → (check, its fixed arguments), and preconditions
+_DB = ("ops_checks.preconditions:database_unreachable",)
+_DECISIONS = (*_DB, "ops_checks.preconditions:table_unreadable(policy_decision_audit)")
+_KILL_SWITCH = (*_DB, "ops_checks.preconditions:table_unreadable(circuit_breaker_events)")
+OLD_PRECHECKS = {
+    "1.1.1": "infra:database_connectivity", "1.1.2": "infra:settings_row_valid",
+    "1.1.3": "infra:table_queryable(circuit_breaker_events)", "1.1.4": "infra:table_queryable(policy_decision_audit)",
+    "1.1.5": "infra:services_healthy", "1.1.6": "infra:api_health", "1.2.1": "exchange:valr_reachable",
+    "1.2.2": "exchange:api_key_valid", "1.2.3": "exchange:balance_readable", "1.2.4": "drift:drift_within_tolerance",
+    "1.3.1": "killswitch:verify_kill_switch", "1.3.2": "safety:circuit_breaker_configured",
+    "1.3.3": "logs:budget_loaded", "1.3.4": "logs:health_green", "1.3.5": "logs:risk_healthy",
+    "1.4.1": "monitoring:discord_test_message[run_id]", "1.4.2": "monitoring:metrics_respond",
+    "1.4.3": "monitoring:grafana_dashboards", "1.4.4": "logs:logs_being_written",
+    "1.5.1": "exchange:starting_equity_recorded", "1.5.2": "limits:zar_floor", "1.5.3": "limits:max_order",
+    "1.5.4": "limits:max_risk", "1.6.1": "dry_run:execution_mode", "1.6.2": "dry_run:test_signal[exchange_orders]",
+    "1.6.3": "dry_run:decisions_logged", "1.6.4": "dry_run:dry_run_review",
+    "2.1.1": "secrets_check:valr_api_key", "2.1.2": "secrets_check:valr_api_secret",
+    "2.1.3": "secrets_check:sovereign_secret", "2.1.4": "secrets_check:webhook_secret",
+    "2.1.5": "secrets_check:postgres_password", "2.1.6": "secrets_check:db_password",
+    "2.1.7": "secrets_check:guardian_reset_code", "2.1.8": "secrets_check:discord_webhook[run_id]",
+    "2.1.9": "secrets_check:openrouter_api_key", "2.2.1": "gates:execution_mode",
+    "2.2.2": "gates:live_trading_confirmed", "2.2.3": "gates:kill_switch_enabled", "2.3.1": "gates:limits_consistent",
+}
+OLD_DRIFT_CHECKS = {
+    "8.6.1": "drift:exchange_time_reachable", "8.6.2": "drift:offset_within_tolerance[m]",
+    "8.6.3": "ntp:ntp_synchronized", "8.6.4": "drift_logs:time_sync_logs_ok",
+    "8.6.5": "signed_request:signed_request_accepted",
+}
+OLD_PRECONDITIONS = {
+    "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB, "1.1.6": _DB,
+    "1.2.3": ("ops_checks.preconditions:metrics_unreadable",),
+    "1.3.1": (*_KILL_SWITCH, "ops_checks.preconditions:bot_not_deciding"),
+    "1.3.2": _DB, "1.5.1": _DB,
+    "1.6.1": ("ops_checks.preconditions:bot_unhealthy",),
+    "1.6.2": _DECISIONS, "1.6.3": _DECISIONS, "1.6.4": _DECISIONS,
+    "2.1.1": ("ops_checks.secrets_check:valr_signature_not_accepted",),
+    "2.1.2": ("ops_checks.secrets_check:valr_key_not_recognised",),
+    "2.3.1": _DB,
+    **{item: _KILL_SWITCH for item in ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")},
+    "8.6.3": ("ops_checks.ntp:tool_missing",),
+    # the measurement-bound extras _drift_checks added
+    "8.6.2": ("ops_checks.drift:time_unavailable[m]",),
+    "8.6.4": ("ops_checks.drift:beyond_tolerance[m]",),
+}
+
+
+def _ref(func: str, args: tuple[str, ...], needs: tuple[str, ...]) -> str:
+    return func + (f"({','.join(args)})" if args else "") + (f"[{','.join(needs)}]" if needs else "")
+
+
+def test_every_item_declares_its_category_as_reports_section_table_did() -> None:
+    for item in ITEMS:
+        old = max((len(sec), prefix) for sec, prefix in OLD_CATEGORY_BY_SECTION if item.id.startswith(sec))[1]
+        assert (item.id, item.category) == (item.id, old)
+        assert report.category_prefix(item.id) == old
+    assert report.category_prefix("no.such.item") == report.CONFIGURATION_PREFIX
+
+
+def test_every_item_declares_its_cadence_as_the_id_rule_did() -> None:
+    for item in ITEMS:
+        parts = item.id.split(".")
+        old = parts[1] if len(parts) > 2 and parts[0] == "sop" and parts[1] in ("weekly", "monthly") else None
+        assert (item.id, item.cadence, cadence.of_item(item.id)) == (item.id, old, old)
+    assert cadence.of_item("sop.daily.1") is None and cadence.of_item("no.such.item") is None
+
+
+def test_serve_reads_the_mutating_items_from_the_registry() -> None:
+    ids = cli_serve.mutating_ids()
+    assert ids == {i.id for i in ITEMS if i.mutating} and len(ids) == 16
+    assert {"1.3.1", "1.4.1", "1.6.2", "4.4.1", "4.5.1", "7.4.1"} <= ids and "1.1.1" not in ids
+
+
+def test_serve_refuses_a_registry_without_mutating_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ops_checks.catalogue.ITEMS", tuple(i for i in ITEMS if not i.mutating))
+    with pytest.raises(RuntimeError, match="no mutating item"):
+        cli_serve.mutating_ids()
+
+
+def test_the_pre_transition_preflight_checks_the_same_items_with_the_same_checks_and_preconditions() -> None:
+    assert transition_drill.PRECHECK_ITEMS == tuple(OLD_PRECHECKS)
+    assert transition_drill.REGISTRY_ITEMS == (*OLD_PRECHECKS, *(f"4.4.{n}" for n in range(1, 7)), *OLD_DRIFT_CHECKS)
+    for item, old in (OLD_PRECHECKS | OLD_DRIFT_CHECKS).items():
+        it = BY_ID[item]
+        assert _ref(it.check, it.check_args, it.check_needs) == "ops_checks." + old
+    for item in transition_drill.REGISTRY_ITEMS:
+        got = tuple(_ref(g.func, g.args, g.needs) for g in BY_ID[item].preconditions)
+        assert (item, got) == (item, OLD_PRECONDITIONS.get(item, ()))
+
+
+def test_a_bound_check_passes_fixed_and_run_time_arguments() -> None:
+    seen: list[tuple[object, ...]] = []
+    module = type(sys)("fake_checks")
+    module.with_target = lambda t, table, run_id: seen.append((t, table, run_id))  # type: ignore[attr-defined]
+    module.without_target = lambda m, name: seen.append((m, name))  # type: ignore[attr-defined]
+    sys.modules["fake_checks"] = module
+    try:
+        item = Item("9.9.9", "x", "9.9 X", category=model.CONFIGURATION, check="fake_checks:with_target",
+                    check_args=("tbl",), check_needs=("run_id",))
+        item.bind_check(run_id="r1")("T")
+        model.Given("fake_checks:without_target", ("WARNING",), ("m",)).bind(m="M")("T")
+        with pytest.raises(TypeError, match="needs run_id"):
+            item.bind_check()
+    finally:
+        del sys.modules["fake_checks"]
+    assert seen == [("T", "tbl", "r1"), ("M", "WARNING")]
+
+
+def test_an_item_with_an_unknown_category_or_cadence_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown category"):
+        Item("9.9.9", "x", "9.9 X", category="weird:", check="m:f")
+    with pytest.raises(ValueError, match="unknown cadence"):
+        Item("9.9.9", "x", "9.9 X", category=model.CONFIGURATION, check="m:f", cadence="yearly")
+
+
+def test_the_registry_imports_no_check_module() -> None:
+    """Checks are named, not imported: loading the registry leaves the check modules unloaded (cheap, low layer)."""
+    code = ("import sys, ops_checks.catalogue as c; "
+            "print(sorted(m for m in sys.modules if m.startswith('ops_checks')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(ast.literal_eval(out))
+    assert loaded <= {"ops_checks", "ops_checks.catalogue", "ops_checks.items", "ops_checks.items.model",
+                      "ops_checks.rotation_periods", *(f"ops_checks.items.{m}" for m in _item_modules())}
+
+
+def _item_modules() -> list[str]:
+    return [m.name for m in pkgutil.iter_modules(importlib.import_module("ops_checks.items").__path__)]
