@@ -19,6 +19,7 @@ from pathlib import Path
 from ops_checks import (
     drift,
     drift_logs,
+    drill_base,
     dry_run,
     exchange,
     gates,
@@ -199,10 +200,9 @@ def write_env_file(sb: Sandbox, path: Path) -> Path:
     return path
 
 
-@dataclass
-class Drill:
-    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
-        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
+@dataclass(repr=False)
+class Drill(drill_base.Drill):
+    """``results``: the gate's requirements (3.1.x) and the transition's checklist rows (3.3.x)."""
 
     gate: dict[str, CheckResult] = field(default_factory=dict)
     to_live: transition.Transition | None = None
@@ -210,9 +210,6 @@ class Drill:
     env_before: bytes = b""
     env_after: bytes = b""
     problem: str = ""
-
-    def requirement(self, item: str) -> CheckResult:
-        return self.gate[item]
 
     def not_reached(self, item: str) -> str | None:
         """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None."""
@@ -270,4 +267,6 @@ def run(sb: Sandbox, workdir: Path) -> Drill:
     if drill.to_live.ok:
         drill.back = transition.run(t, opts("DRY_RUN"))
     drill.env_after = env_file.read_bytes()
+    drill.results.update(drill.gate)
+    drill.results.update((item, drill.checklist(item)) for item in transition.ITEMS)
     return drill

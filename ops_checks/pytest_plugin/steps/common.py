@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import allure
 import pytest
 from pytest_bdd import given, parsers, then
 
 from ops_checks import preconditions, report
 from ops_checks.config import Target
-from ops_checks.pytest_plugin.plugin import runbook_item
+from ops_checks.pytest_plugin.plugin import RESULT_KEY, runbook_item
 from ops_checks.result import CheckResult
 
 MIME = {
@@ -71,7 +73,10 @@ def bot_deciding(target: Target) -> None:
 
 @then(parsers.parse('the runbook expects "{expected}"'))
 def runbook_expects(target: Target, result: CheckResult, expected: str, request: pytest.FixtureRequest) -> None:
+    """The item's result goes on the test item as it is shown (its reason redacted): the plugin builds the verdict
+    from it. A failed result also fails the test, its message led by the failure category (Allure groups by it)."""
     attach(target, result)
-    item_id = runbook_item(request.node) or ""
-    if not result.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
-        raise AssertionError(f"{report.category_prefix(item_id)} {target.redactor.text(result.summary())}")
+    shown = dataclasses.replace(result, reason=target.redactor.text(result.summary()))
+    request.node.stash[RESULT_KEY] = shown
+    if not shown.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
+        raise AssertionError(f"{report.category_prefix(runbook_item(request.node) or '')} {shown.reason}")

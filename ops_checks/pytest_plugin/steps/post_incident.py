@@ -7,8 +7,7 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import incident_audit, incident_drill
 from ops_checks.config import Target
-from ops_checks.pytest_plugin.disposables import drill
-from ops_checks.pytest_plugin.fixtures import drill_result
+from ops_checks.pytest_plugin.disposables import drill_fixture
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult
@@ -16,17 +15,12 @@ from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 
 
-@drill("incident_drills", lambda item: item.startswith("6."))
+@drill_fixture("incident_drills", lambda item: item.startswith("6."))
 def _incident_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> incident_drill.Drill:
-    apply_faults(drill_sb, list(config.getoption("--sandbox-fault")))
-    return incident_drill.run(drill_sb, sandbox.workdir / "incident")
-
-
-@pytest.fixture(scope="session")
-def incident_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> incident_drill.Drill | None:
     """One disposable sandbox on the session's Postgres server, broken like the session's: incident, capture,
     report, resume. The session's sandbox is not touched."""
-    return None if sandbox is None else drill_result(request)
+    apply_faults(drill_sb, list(config.getoption("--sandbox-fault")))
+    return incident_drill.run(drill_sb, sandbox.workdir / "incident")
 
 
 @given("the resume reached this check")

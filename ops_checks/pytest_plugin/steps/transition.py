@@ -7,8 +7,7 @@ from pytest_bdd import given, parsers, when
 
 from ops_checks import transition_audit, transition_drill
 from ops_checks.config import Target
-from ops_checks.pytest_plugin.disposables import drill
-from ops_checks.pytest_plugin.fixtures import drill_result
+from ops_checks.pytest_plugin.disposables import drill_fixture
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.result import CheckResult, failed
@@ -16,18 +15,13 @@ from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 
 
-@drill("transition_drills", lambda item: item.startswith("3."))
+@drill_fixture("transition_drills", lambda item: item.startswith("3."))
 def _transition_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> transition_drill.Drill:
+    """One disposable sandbox on the session's Postgres server (env file written, broken like the session's):
+    pre-transition preflight, gate, transition to LIVE and back. The session's sandbox stays DRY_RUN."""
     transition_drill.write_env_file(drill_sb, drill_sb.workdir / transition_drill.ENV_FILE)
     apply_faults(drill_sb, list(config.getoption("--sandbox-fault")))
     return transition_drill.run(drill_sb, sandbox.workdir / "transition")
-
-
-@pytest.fixture(scope="session")
-def transition_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> transition_drill.Drill | None:
-    """One disposable sandbox on the session's Postgres server (env file written, broken like the session's):
-    pre-transition preflight, gate, transition to LIVE and back. The session's sandbox stays DRY_RUN."""
-    return None if sandbox is None else drill_result(request)
 
 
 @given("the pre-transition requirements are met")
@@ -57,4 +51,4 @@ def requirement(target: Target, transition_drills: transition_drill.Drill | None
 def checklist_row(target: Target, transition_drills: transition_drill.Drill | None, item: str) -> CheckResult:
     if transition_drills is None:
         return transition_audit.check(target, item)
-    return transition_drills.checklist(item)
+    return transition_drills.outcome(item)
