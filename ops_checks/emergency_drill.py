@@ -23,7 +23,7 @@ from psycopg import sql
 
 from ops_checks import drill_base, emergency, killswitch_state, logs
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError, Recorder, request
+from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
 
@@ -144,11 +144,8 @@ def l2(sb: Sandbox, drill: Drill) -> CheckResult:
     if state != "exited":
         problems.append(f"{BOT_SERVICE} is {state}")
     rec = Recorder(t.redactor)
-    try:
-        request("GET", url + t.bot_health_path, recorder=rec, timeout=1.0)
+    if emergency.api_answers(t, url, rec):
         problems.append("the bot's API still answers")
-    except HttpError:
-        pass
     before = len(valr.requests)
     time.sleep(QUIET_S)
     after = len(valr.requests)

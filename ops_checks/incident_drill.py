@@ -58,6 +58,10 @@ class Drill(drill_base.Drill):
         result.evidence.extend(self.evidence)
         return result
 
+    def outcome(self, item: str) -> CheckResult:
+        """6.1.x from the capture (``action``), 6.4.x from the resume (``check``)."""
+        return self.action(item) if item.startswith("6.1.") else self.check(item)
+
     def not_reached(self, item: str) -> str | None:
         if self.resume is None:
             return f"no resume attempted: {self.problem or 'capture failed'}"
