@@ -176,7 +176,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _judged(item: pytest.Item, rep: pytest.TestReport) -> ItemOutcome:
+def _judged(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
     """An item's outcome from its structured result: *failed* when the Then step judged its ``CheckResult`` not ok
     (the reason is the result's); *not verified* (skipped) with the skip's reason; *broken* when anything else
     stopped it (the reason is the error's first line); else *passed*."""
@@ -193,7 +193,7 @@ def _judged(item: pytest.Item, rep: pytest.TestReport) -> ItemOutcome:
         status, reason = verdict.BROKEN, text.removeprefix("AssertionError: ").removeprefix("Failed: ")
     else:
         status, reason = verdict.PASSED, ""
-    return verdict.outcome(runbook_item(item) or "", status, reason, target_name(item.config))
+    return verdict.outcome(rb, status, reason, target_name(item.config))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -207,7 +207,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     current = outcomes.get(rb)
     if rep.when == "call" or (rep.when == "setup" and not rep.passed) or (rep.when == "teardown" and rep.failed):
         if current is None or current.status == verdict.PASSED:
-            outcomes[rb] = _judged(item, rep)
+            outcomes[rb] = _judged(item, rb, rep)
     if rep.when == "teardown" and rb in outcomes:  # the item's outcome is final: tell the CLI
         announce(item.config, f"item {rb} {outcomes[rb].status}")
 
