@@ -26,7 +26,7 @@ from psycopg import sql
 from ops_checks import audit_export, guardian, infra, runbook_sql
 from ops_checks.config import Service, Target
 from ops_checks.db import Db, DbError, connect
-from ops_checks.http import Recorder
+from ops_checks.http import HttpError, Recorder, request
 from ops_checks.result import CheckResult, Evidence, failed, passed
 
 LEVELS = {"5.2.1": "L1", "5.3.1": "L2", "5.4.1": "L3", "5.5.1": "L4"}
@@ -62,6 +62,15 @@ def one_liners(runbook_dir: Path | None) -> dict[str, runbook_sql.Statement]:
 
 def services(t: Target) -> list[Service]:
     return (t.list_services or infra.docker_services)()
+
+
+def api_answers(t: Target, bot_url: str, rec: Recorder) -> bool:
+    """Whether the bot's health endpoint still answers (after §5.3 it must not)."""
+    try:
+        request("GET", bot_url + t.bot_health_path, recorder=rec, timeout=1.0)
+    except HttpError:
+        return False
+    return True
 
 
 def revocation_checklist(t: Target, state: str, dump: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from ops_checks import emergency, killswitch_state, runbook_sql, suite_tables
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError, Recorder, request
+from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.valr.client import ValrClient, ValrError
 
@@ -92,11 +92,8 @@ def services_row(t: Target, stopped_at: datetime | None, bot_url: str, exchange_
     if running:
         problems.append(f"{emergency.BOT_CONTAINER} is running again")
     rec = Recorder(t.redactor)
-    try:
-        request("GET", bot_url + t.bot_health_path, recorder=rec, timeout=1.0)
+    if emergency.api_answers(t, bot_url, rec):
         problems.append("the bot's API answers")
-    except HttpError:
-        pass
     after = [at for at in exchange_calls if at > stopped_at]
     if after:
         problems.append(f"{len(after)} exchange request(s) since the stop, the last at {stamp(max(after))}")

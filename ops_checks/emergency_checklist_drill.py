@@ -14,17 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
+from ops_checks import drill_base, emergency_drill, incident, killswitch_state
 from ops_checks import emergency_checklist as ec
-from ops_checks import emergency_drill, incident, killswitch_state
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError
-from ops_checks.result import CheckResult, Evidence, failed
+from ops_checks.result import CheckResult, Evidence
 from ops_checks.sandbox.environment import Sandbox
 
 OPERATOR = "sandbox-operator"
 DEFAULT_CAUSE = "emergency shutdown drill: L1–L4 rehearsed on a disposable sandbox (no real anomaly)"
+ERRORS = (*drill_base.DRILL_ERRORS, incident.IncidentError)
 
 def _log_event(sb: Sandbox, incident_id: str) -> dict[str, Any] | str:
     """The emergency's kill-switch activation in the audit trail (§7.3 lists these events): what was committed.
@@ -46,11 +44,8 @@ def _log_event(sb: Sandbox, incident_id: str) -> dict[str, Any] | str:
 
 
 def _guarded(results: dict[str, CheckResult], item: str, step: Callable[[], CheckResult]) -> None:
-    try:
-        results[item] = step()
-    except (DbError, psycopg.Error, HttpError, OSError, incident.IncidentError) as exc:
-        text = str(exc).strip().splitlines()
-        results[item] = failed("error", ec.ROWS[item], f"NOT done: {text[0] if text else type(exc).__name__}")
+    """A row filled and verified; an error leaves it "NOT done" (said in the procedure with the rest, at the end)."""
+    results[item] = drill_base.guard(step, ERRORS, ec.ROWS[item], "NOT done: ")
 
 
 def run(sb: Sandbox, drill: emergency_drill.Drill, out_root: Path) -> None:
@@ -86,8 +81,7 @@ def run(sb: Sandbox, drill: emergency_drill.Drill, out_root: Path) -> None:
     _guarded(results, "5.7.6", lambda: ec.root_cause_row(t, iid))
     filled = Evidence("§5.7 emergency shutdown checklist", ec.table(results), "text/markdown")
     for item, result in results.items():
-        drill.results[item] = result
-        drill.say(f"{item}: {'passed' if result.ok else 'FAILED'} {result.summary()}")
+        drill.record(item, result)
     procedure = Evidence("emergency drill", "\n".join(drill.procedure))
     for result in results.values():
         result.evidence.extend([filled, procedure])

@@ -14,7 +14,6 @@ One escalation on one sandbox, in the runbook's order:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +21,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ops_checks import emergency, killswitch_state, logs
+from ops_checks import drill_base, emergency, killswitch_state, logs
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError, Recorder, request
+from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
 
@@ -47,17 +46,12 @@ WHERE timestamp_utc >= %s AND policy_decision = 'HALT' AND reason_code = 'HALT_K
 ORDER BY timestamp_utc, id LIMIT 1"""
 
 
-@dataclass
-class Drill:
-    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
-        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
-
-    results: dict[str, CheckResult] = field(default_factory=dict)
-    procedure: list[str] = field(default_factory=list)
+@dataclass(repr=False)
+class Drill(drill_base.Drill):
     marks: dict[str, datetime] = field(default_factory=dict)  # "L1": the one-liner ran, "L2": the bot stopped
 
-    def say(self, text: str) -> None:
-        self.procedure.append(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {text}")
+    def title(self, item: str) -> str:
+        return f"{item} ({emergency.LEVELS[item]})"
 
 
 def _as_admin(sb: Sandbox, statement: sql.Composable) -> None:
@@ -150,11 +144,8 @@ def l2(sb: Sandbox, drill: Drill) -> CheckResult:
     if state != "exited":
         problems.append(f"{BOT_SERVICE} is {state}")
     rec = Recorder(t.redactor)
-    try:
-        request("GET", url + t.bot_health_path, recorder=rec, timeout=1.0)
+    if emergency.api_answers(t, url, rec):
         problems.append("the bot's API still answers")
-    except HttpError:
-        pass
     before = len(valr.requests)
     time.sleep(QUIET_S)
     after = len(valr.requests)
@@ -244,42 +235,16 @@ def l4(sb: Sandbox, stmt_sql: str, dump_dir: Path, drill: Drill) -> CheckResult:
     )
 
 
-def _guarded(drill: Drill, item: str, step: Callable[[], CheckResult]) -> None:
-    try:
-        drill.results[item] = step()
-    except (DbError, psycopg.Error, HttpError, OSError) as exc:
-        text = str(exc).strip().splitlines()
-        drill.results[item] = failed(
-            "error", "drill completed", f"drill error: {text[0] if text else type(exc).__name__}"
-        )
-    drill.say(f"{item}: {'passed' if drill.results[item].ok else 'FAILED'} {drill.results[item].summary()}")
-
-
 def run(sb: Sandbox, runbook_dir: Path | None, dump_dir: Path) -> Drill:
     """All four levels on ``sb`` (started, faults applied); ``sb`` is spent afterwards. The dump goes to
     ``dump_dir`` (keep it outside ``sb``: a disposable sandbox removes its workdir when stopped)."""
     stmts = emergency.one_liners(runbook_dir)
     drill = Drill()
     drill.say(f"L1 statement from {stmts['L1'].where}; L4 statement from {stmts['L4'].where}")
-    _guarded(drill, "5.2.1", lambda: l1(sb, stmts["L1"].sql, drill))
-    _guarded(drill, "5.3.1", lambda: l2(sb, drill))
-    _guarded(drill, "5.4.1", lambda: l3(sb, drill))
-    _guarded(drill, "5.5.1", lambda: l4(sb, stmts["L4"].sql, dump_dir, drill))
+    drill.guarded("5.2.1", lambda: l1(sb, stmts["L1"].sql, drill))
+    drill.guarded("5.3.1", lambda: l2(sb, drill))
+    drill.guarded("5.4.1", lambda: l3(sb, drill))
+    drill.guarded("5.5.1", lambda: l4(sb, stmts["L4"].sql, dump_dir, drill))
     for result in drill.results.values():
         result.evidence.append(Evidence("emergency drill", "\n".join(drill.procedure)))
     return drill
-
-
-def level_problem(drill: Drill, item: str) -> str | None:
-    """Why a level's drill cannot be built on (the §5.7 rows resting on it are then not verified), or None."""
-    result = drill.results.get(item)
-    if result is None:
-        return f"the drill did not reach {item}"
-    return None if result.ok else f"{item} ({emergency.LEVELS[item]}) failed: {result.summary()}"
-
-
-def outcome(item: str, drill: Drill | None, live: Callable[[], CheckResult]) -> CheckResult:
-    """The drill's result for an item in the sandbox; the read-only readiness check on live."""
-    if drill is None:
-        return live()
-    return drill.results.get(item) or failed("not run", "drill completed", f"the drill did not reach {item}")

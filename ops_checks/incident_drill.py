@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ops_checks import incident, incident_report, incident_resume, killswitch_state
+from ops_checks import drill_base, incident, incident_report, incident_resume, killswitch_state
 from ops_checks.db import connect
 from ops_checks.result import CheckResult, Evidence, failed
 from ops_checks.sandbox.environment import Sandbox
@@ -42,11 +42,8 @@ SELECT correlation_id, signal_id, 'BTCZAR', 'BUY', 0.0010000000, 1200000.0000000
 FROM sig ORDER BY created_at"""
 
 
-@dataclass
-class Drill:
-    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
-        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
-
+@dataclass(repr=False)
+class Drill(drill_base.Drill):
     capture: incident.Capture | None = None
     report: str = ""
     refused_without_root_cause: str = ""
@@ -60,6 +57,10 @@ class Drill:
         result = self.capture.result(item)
         result.evidence.extend(self.evidence)
         return result
+
+    def outcome(self, item: str) -> CheckResult:
+        """6.1.x from the capture (``action``), 6.4.x from the resume (``check``)."""
+        return self.action(item) if item.startswith("6.1.") else self.check(item)
 
     def not_reached(self, item: str) -> str | None:
         if self.resume is None:

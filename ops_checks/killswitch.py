@@ -37,6 +37,7 @@ from ops_checks.db import Db, DbError, connect
 from ops_checks.http import Recorder
 from ops_checks.policy import ALLOW, HALT, HALT_KILL_SWITCH
 from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.steps_engine import StepFailed, StepRun
 from ops_checks.valr.client import ValrClient, ValrError
 
 VERIFICATION_REASON = "VERIFICATION_TEST"
@@ -128,10 +129,6 @@ class KillSwitchFlow:
         return not self.stop_reason and all(r.ok for r in self.results.values())
 
 
-class _Stop(Exception):
-    """A step failed; the flow ends here (its result is already recorded)."""
-
-
 def reread_state(t: Target) -> killswitch_state.KillSwitchState | str:
     """The committed kill-switch state, on a fresh read-only connection (the flow's own may be mid-cancel), or a
     one-line reason why it cannot be read."""
@@ -147,21 +144,24 @@ class _Runner:
         self.t, self.db, self.opts, self.flow = t, db, opts, flow
         self.rec = Recorder(t.redactor)
         self.active = False  # True from the moment this run may have activated the switch until it deactivated it
-        self.current = STEPS[0]
         self.limit_ms = t.thresholds.kill_switch_max_ms
         self.wait_s = float(self.limit_ms) / 1000 + GRACE_S
+        # what one step hands the next: the pre-test decision, the activation and release times, the first HALT
+        self.baseline: dict[str, Any] | None = None
+        self.activated_at = self.released_at = datetime.min
+        self.halt: tuple[dict[str, Any], float, test_signal.SignalReply | None] | None = None
 
     # -- bookkeeping ------------------------------------------------------------------------------------------
     def ok(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> None:
         self.flow.results[item] = passed(observed, expected, reason, *evidence)
         self.flow.say(f"{item} passed: {reason}")
 
-    def fail(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> _Stop:
+    def fail(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> StepFailed:
         reason += self.claim()
         self.flow.results[item] = failed(observed, expected, reason, *evidence)
         self.flow.stop_reason = f"{item} failed"
         self.flow.say(f"{item} FAILED: {reason}")
-        return _Stop()
+        return StepFailed(reason)
 
     def claim(self) -> str:
         """What this run leaves the kill switch as, from the committed state re-read now (never from a flag set
@@ -195,16 +195,22 @@ class _Runner:
 
     # -- the steps ----------------------------------------------------------------------------------------------
     def run(self) -> None:
-        baseline = self.initial_state()
-        activated_at = self.activate()
-        self.await_halt(activated_at)
+        """The steps in §4.3's order (4.4.4 only with a test signal); a database error fails the step it broke."""
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("4.4.1", self.initial_state),
+            ("4.4.2", self.activate),
+            ("4.4.3", self.await_halt),
+            (RESPONSE_TIME, self.response_time),
+        ]
         if self.opts.send_test_signal:
-            self.test_trade()
-        released_at = self.deactivate()
-        self.await_allow(released_at, baseline)
+            steps.append(("4.4.4", self.test_trade))
+        steps += [("4.4.5", self.deactivate), ("4.4.6", self.await_allow)]
+        StepRun((DbError,), self.database_error).run(steps)
 
-    def initial_state(self) -> dict[str, Any] | None:
-        self.current = "4.4.1"
+    def database_error(self, item: str, exc: Exception) -> str:
+        return str(self.fail(item, "database error", "completed", f"database error: {exc}"))
+
+    def initial_state(self) -> None:
         state = killswitch_state.read_state(self.db)
         self.flow.say(f"step 1: kill switch (system_settings.circuit_breaker_active) {state.full()}")
         if state.active:
@@ -223,7 +229,7 @@ class _Runner:
                 "test signal will force each decision"
             )
             self.ok("4.4.1", f"INACTIVE{also}", "INACTIVE", f"kill switch INACTIVE{also}; bot decides per signal")
-            return None
+            return
         decided = f"{baseline['policy_decision']}/{baseline['reason_code']}"
         self.ok(
             "4.4.1",
@@ -231,10 +237,9 @@ class _Runner:
             "INACTIVE",
             f"kill switch INACTIVE; bot decides {decided}{also}",
         )
-        return baseline
+        self.baseline = baseline
 
-    def activate(self) -> datetime:
-        self.current = "4.4.2"
+    def activate(self) -> None:
         if self.opts.method == "api":
             problem = method2_problem(self.t, self.rec)
             if problem:
@@ -283,15 +288,15 @@ class _Runner:
             "ACTIVE",
             f"kill switch ACTIVE via {self.opts.method}; circuit_breaker_events {event['event_type']} id={event['id']}",
         )
-        return at
+        self.activated_at = at
 
     def _probe(self, why: str) -> test_signal.SignalReply:
         reply = test_signal.send_signal(self.t, recorder=self.rec, timeout=3.0)
         self.flow.say(f"{why}: signed test signal {reply.signal_id} → {reply.describe()}")
         return reply
 
-    def await_halt(self, activated_at: datetime) -> None:
-        self.current = "4.4.3"
+    def await_halt(self) -> None:
+        activated_at = self.activated_at
         probe = self._probe("forcing a decision") if self.flow.per_signal else None
         halt, waited_ms = self.poll(_FIRST_HALT, activated_at, self.wait_s)
         if halt is None:
@@ -310,7 +315,11 @@ class _Runner:
             f"bot decided HALT_KILL_SWITCH at {halt['timestamp_utc'].isoformat()}"
             + (" for the test signal" if probe else ""),
         )
-        self.current = RESPONSE_TIME
+        self.halt = (halt, waited_ms, probe)
+
+    def response_time(self) -> None:
+        assert self.halt is not None
+        (halt, waited_ms, probe), activated_at = self.halt, self.activated_at
         db_ms = Decimal((halt["timestamp_utc"] - activated_at).total_seconds() * 1000).quantize(Decimal("0.1"))
         latency = max(Decimal(str(round(waited_ms, 1))), db_ms)
         self.flow.latency_ms = latency
@@ -338,7 +347,6 @@ class _Runner:
         )
 
     def test_trade(self) -> None:
-        self.current = "4.4.4"
         before = self.opts.exchange_orders() if self.opts.exchange_orders else None
         reply = self._probe("step 4")
         sid = reply.signal_id
@@ -412,8 +420,7 @@ class _Runner:
             return []
         return [f"VALR holds an order with customerOrderId {cid}"]
 
-    def deactivate(self) -> datetime:
-        self.current = "4.4.5"
+    def deactivate(self) -> None:
         if self.opts.method == "sql":
             at, note = killswitch_state.deactivate_recorded(
                 self.db, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
@@ -432,7 +439,7 @@ class _Runner:
         event = self.db.one(_LOCK_EVENT, (killswitch_state.RELEASED_EVENT, at))
         recorded = f"; circuit_breaker_events MANUAL_UNLOCK id={event['id']}" if event else ""
         self.ok("4.4.5", "INACTIVE", "INACTIVE", f"kill switch deactivated via {self.opts.method}{recorded}")
-        return at
+        self.released_at = at
 
     def _reactivate(self, why: str) -> None:
         killswitch_state.activate(self.db, f"{VERIFICATION_REASON} fail-safe")
@@ -446,8 +453,8 @@ class _Runner:
         )
         self.flow.say(f"{why}: kill switch ACTIVATED again (fail-safe)" + (f"; {note}" if note else ""))
 
-    def await_allow(self, released_at: datetime, baseline: dict[str, Any] | None) -> None:
-        self.current = "4.4.6"
+    def await_allow(self) -> None:
+        released_at, baseline = self.released_at, self.baseline
         if self.flow.per_signal:
             if self.t.value("EXECUTION_MODE", "").strip().upper() != "DRY_RUN":
                 self._reactivate("per-signal bot not in DRY_RUN")
@@ -521,10 +528,6 @@ def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
             runner = _Runner(t, db, opts, flow)
             try:
                 runner.run()
-            except _Stop:
-                pass
-            except DbError as exc:
-                runner.fail(runner.current, "database error", "completed", f"database error: {exc}")
             except BaseException as exc:
                 if runner.active:
                     claim = runner.claim()

@@ -486,13 +486,6 @@ def category_prefix(item_id: str) -> str:
     return category_of(item_id)
 
 
-def strip_category(message: str) -> str:
-    for _, prefix, _statuses in CATEGORY_PREFIXES:
-        if message.startswith(prefix + " ") and prefix != NOT_VERIFIED_PREFIX:
-            return message[len(prefix) + 1:]
-    return message
-
-
 def _prefix_regex(prefix: str) -> str:
     # Java regex, matched against the whole message. Allows leading exception names that pytest and
     # allure-pytest-bdd put before our reason ("AssertionError: ", "Skipped: ", "Failed: ").

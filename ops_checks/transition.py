@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +45,7 @@ from ops_checks.db import Db, DbError, connect
 from ops_checks.envfile import ConfigError, read_env_file
 from ops_checks.http import HttpError, Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
+from ops_checks.steps_engine import StepFailed, StepRun, one_line
 from ops_checks.valr.client import ValrClient, ValrError
 
 LOCK_KEY = 0x0B5C3302  # no two transitions at once
@@ -234,12 +236,8 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class _Failed(Exception):
-    """A step failed; its record already says why."""
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())[:300]
+#: what a step may raise and still be recorded as its failure (anything else interrupts: rollback, then raise)
+STEP_ERRORS = (DbError, OSError, HttpError, ValrError, backup_mod.BackupError, env_edit.EnvEditError)
 
 
 class _Run:
@@ -259,20 +257,30 @@ class _Run:
         who = f"{self.opts.operator} (witness {self.opts.witness})"
         step.verified_by = f"{who}, confirmed" if manual else f"opscheck for {who}"
         try:
-            step.detail = self.t.redactor.text(_one_line(fn(step)))
+            step.detail = self.t.redactor.text(one_line(fn(step)))
             if step.status == NOT_REACHED:
                 step.status = PASSED
-        except _Failed:
+        except StepFailed:
             step.status = FAILED
-        except (DbError, OSError, HttpError, ValrError, backup_mod.BackupError, env_edit.EnvEditError) as exc:
-            step.status, step.detail = FAILED, self.t.redactor.text(_one_line(f"{type(exc).__name__}: {exc}"))
         step.at = now_iso()
         if step.status == FAILED:
-            raise _Failed(step.detail)
+            raise StepFailed(step.detail)
+
+    def errored(self, item: str, exc: Exception) -> str:
+        """The step engine's record of an expected error (``STEP_ERRORS``) of the step of row ``item``."""
+        step = self.tr.step(int(item.rsplit(".", 1)[1]))
+        step.status, step.detail = FAILED, self.t.redactor.text(one_line(f"{type(exc).__name__}: {exc}"))
+        step.at = now_iso()
+        return step.detail
+
+    def steps(self) -> list[tuple[str, Callable[[], object]]]:
+        """The ten steps of §3.2 for the step engine, named by their §3.3 row."""
+        return [(item, partial(self.do, n, getattr(self, name))) for n, (item, name) in
+                enumerate(zip(ITEMS, STEP_FUNCS, strict=True), start=1)]
 
     def fail(self, step: Step, detail: str) -> None:
-        step.status, step.detail = FAILED, self.t.redactor.text(_one_line(detail))
-        raise _Failed(detail)
+        step.status, step.detail = FAILED, self.t.redactor.text(one_line(detail))
+        raise StepFailed(detail)
 
     def confirm(self, step: Step, question: str) -> None:
         if not self.opts.confirm(question):
@@ -590,7 +598,7 @@ class _Run:
                 killswitch_state.record_event(
                     db,
                     activated=True,
-                    reason=_one_line(reason)[:200],
+                    reason=one_line(reason)[:200],
                     operator=self.opts.operator,
                     via="opscheck transition",
                 )
@@ -640,14 +648,15 @@ def run(t: Target, opts: Options) -> Transition:
                 tr.refused = "another transition holds the advisory lock"
                 return _finish(tr, opts)
             r = _Run(t, opts, tr)
+            engine = StepRun(STEP_ERRORS, r.errored)
             try:
-                for number, name in enumerate(STEP_FUNCS, start=1):
-                    r.do(number, getattr(r, name))
-            except _Failed as exc:
-                r.rollback(str(exc))
-            except BaseException:
-                r.rollback("interrupted")
-                raise
+                try:
+                    completed = engine.run(r.steps())
+                except BaseException:
+                    r.rollback("interrupted")
+                    raise
+                if not completed:
+                    r.rollback(engine.reason)
             finally:
                 lock_db.rows("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     except DbError as exc:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops_checks import drift, killswitch, transition, transition_gate, verdict
+from ops_checks import drift, drill_base, killswitch, transition, transition_gate, verdict
 from ops_checks.catalogue import BLOCKER, BY_ID, ITEMS
 from ops_checks.config import Target
-from ops_checks.result import CheckResult, Evidence
+from ops_checks.result import CheckResult, Evidence, failed
 from ops_checks.sandbox.compose import SandboxServices
 from ops_checks.sandbox.environment import Sandbox
 
@@ -124,10 +124,9 @@ def write_env_file(sb: Sandbox, path: Path) -> Path:
     return path
 
 
-@dataclass
-class Drill:
-    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
-        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
+@dataclass(repr=False)
+class Drill(drill_base.Drill):
+    """``results``: the gate's requirements (3.1.x) and the transition's checklist rows (3.3.x)."""
 
     gate: dict[str, CheckResult] = field(default_factory=dict)
     to_live: transition.Transition | None = None
@@ -136,8 +135,10 @@ class Drill:
     env_after: bytes = b""
     problem: str = ""
 
-    def requirement(self, item: str) -> CheckResult:
-        return self.gate[item]
+    def outcome(self, item: str) -> CheckResult:
+        if item.startswith("3.1.") and item not in self.results:
+            return failed("not run", item, "the gate did not evaluate this requirement")
+        return super().outcome(item)
 
     def not_reached(self, item: str) -> str | None:
         """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None."""
@@ -195,4 +196,6 @@ def run(sb: Sandbox, workdir: Path) -> Drill:
     if drill.to_live.ok:
         drill.back = transition.run(t, opts("DRY_RUN"))
     drill.env_after = env_file.read_bytes()
+    drill.results.update(drill.gate)
+    drill.results.update((item, drill.checklist(item)) for item in transition.ITEMS)
     return drill

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import emergency, emergency_drill
+from ops_checks import drill_base, emergency, emergency_drill
 from ops_checks.config import Target
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
@@ -18,15 +18,9 @@ RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
 
 
 def drill(server: postgres.Server, tmp_path: Path, *faults: str) -> emergency_drill.Drill:
-    sb = Sandbox(server=server)
-    try:
-        sb.start()
+    with drill_base.disposable(server) as sb:
         apply_faults(sb, list(faults))
         return emergency_drill.run(sb, RUNBOOKS if RUNBOOKS.is_dir() else None, tmp_path / "dump")
-    finally:
-        if sb.bot is not None:
-            sb.bot.knobs.reset()
-        sb.stop()
 
 
 @pytest.fixture(scope="module")

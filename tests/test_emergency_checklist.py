@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
+from ops_checks import drill_base, emergency_checklist_drill, emergency_drill
 from ops_checks import emergency_checklist as ec
-from ops_checks import emergency_checklist_drill, emergency_drill
 from ops_checks.config import Target
 from ops_checks.incident import Action
 from ops_checks.result import failed, passed
@@ -35,17 +35,11 @@ def live_like(server: postgres.Server) -> Iterator[tuple[Sandbox, Target]]:
 
 
 def drill(server: postgres.Server, tmp_path: Path, *faults: str) -> emergency_drill.Drill:
-    sb = Sandbox(server=server)
-    try:
-        sb.start()
+    with drill_base.disposable(server) as sb:
         apply_faults(sb, list(faults))
         d = emergency_drill.run(sb, RUNBOOKS if RUNBOOKS.is_dir() else None, tmp_path / "dump")
         emergency_checklist_drill.run(sb, d, tmp_path / "incidents")
         return d
-    finally:
-        if sb.bot is not None:
-            sb.bot.knobs.reset()
-        sb.stop()
 
 
 def rows(d: emergency_drill.Drill) -> dict[str, bool]:

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ops_checks import incident, incident_audit, incident_drill, incident_report, incident_resume, killswitch_state
+from ops_checks import (
+    drill_base,
+    incident,
+    incident_audit,
+    incident_drill,
+    incident_report,
+    incident_resume,
+    killswitch_state,
+)
 from ops_checks.cli import app
 from ops_checks.db import connect
 from ops_checks.sandbox import postgres
@@ -22,14 +30,8 @@ CAPTURE_BOUND_S = 20.0  # 200k decisions in the window, on two loaded cores
 
 @pytest.fixture()
 def sb(server: postgres.Server) -> Iterator[Sandbox]:
-    box = Sandbox(server=server)
-    try:
-        box.start()
+    with drill_base.disposable(server) as box:
         yield box
-    finally:
-        if box.bot is not None:
-            box.bot.knobs.reset()
-        box.stop()
 
 
 def active(sb: Sandbox) -> bool:

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ops_checks import backup, env_edit, transition, transition_audit, transition_drill, transition_gate, verdict
+from ops_checks import (
+    backup,
+    drill_base,
+    env_edit,
+    transition,
+    transition_audit,
+    transition_drill,
+    transition_gate,
+    verdict,
+)
 from ops_checks.cli import app
 from ops_checks.db import connect
 from ops_checks.envfile import read_env_file
@@ -119,15 +128,9 @@ def test_gate_requirements(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------- sandbox
 @pytest.fixture()
 def sb(server: postgres.Server) -> Iterator[Sandbox]:
-    box = Sandbox(server=server)
-    try:
-        box.start()
+    with drill_base.disposable(server) as box:
         transition_drill.write_env_file(box, box.workdir / ".env")
         yield box
-    finally:
-        if box.bot is not None:
-            box.bot.knobs.reset()
-        box.stop()
 
 
 def _opts(

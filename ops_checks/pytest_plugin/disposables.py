@@ -2,9 +2,10 @@
 the session: each on a sandbox of its own on the session's Postgres server, started when the session's sandbox
 starts (only the drills the collected items use), in a thread of its own; the drill's fixture waits for its result.
 
-Each drill is the same code as when it ran inside its fixture (``@drill`` registers it): started, broken by its
-faults, drilled, its knobs reset and stopped, in that order; only the waiting overlaps. An exception of a drill is
-raised where its fixture asks for the result, as it was."""
+Each drill is the same code as when it ran inside its fixture (``@drill_fixture`` registers it and makes its
+fixture): started, broken by its faults, drilled, its knobs reset and stopped (``drill_base.disposable``), in that
+order; only the waiting overlaps. An exception of a drill is raised where its fixture asks for the result, as it
+was."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ops_checks import drill_base
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.sandbox.environment import Sandbox
 
@@ -22,12 +24,19 @@ Work = Callable[[pytest.Config, Sandbox, Sandbox], Any]  # (config, the session'
 DRILLS: dict[str, tuple[Work, Callable[[str], bool]]] = {}
 
 
-def drill(name: str, used_by: Callable[[str], bool]) -> Callable[[Work], Work]:
-    """Register ``work`` as the drill of fixture ``name``; ``used_by(item_id)``: whether that item's steps ask for
-    it (a drill no collected item uses is not started; one missed here still runs, in its fixture)."""
-    def register(work: Work) -> Work:
+def drill_fixture(name: str, used_by: Callable[[str], bool]) -> Callable[[Work], Any]:
+    """Register ``work`` as the drill of the session fixture ``name`` and return that fixture (its docstring is the
+    drill's): on the sandbox, the drill's result; on live, None (the steps then run the read-only checks).
+    ``used_by(item_id)``: whether that item's steps ask for it (a drill no collected item uses is not started; one
+    missed here still runs, in its fixture)."""
+    def register(work: Work) -> Any:
         DRILLS[name] = (work, used_by)
-        return work
+
+        def fixture(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Any:
+            return None if sandbox is None else request.config.stash[DISPOSABLES].result(request.fixturename)
+
+        fixture.__doc__ = work.__doc__
+        return pytest.fixture(scope="session", name=name)(fixture)
 
     return register
 
@@ -40,14 +49,8 @@ class Disposables:
 
     def _run(self, name: str) -> Any:
         assert self.sandbox.server is not None
-        drill_sb = Sandbox(server=self.sandbox.server)
-        try:
-            drill_sb.start()
+        with drill_base.disposable(self.sandbox.server) as drill_sb:
             return DRILLS[name][0](self.config, self.sandbox, drill_sb)
-        finally:
-            if drill_sb.bot is not None:
-                drill_sb.bot.knobs.reset()  # ends what a fault left running after the stop
-            drill_sb.stop()
 
     def result(self, name: str) -> Any:
         """The drill's result (run now if it was not started with the session)."""
@@ -58,6 +61,9 @@ class Disposables:
         """Wait for every drill (their errors went to their fixtures)."""
         wait(list(self._runs.values()))
         self._pool.shutdown(wait=True)
+
+
+DISPOSABLES = pytest.StashKey[Disposables]()
 
 
 def needed(items: list[pytest.Item]) -> list[str]:

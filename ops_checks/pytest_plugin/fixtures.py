@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ops_checks import reachability
 from ops_checks.config import Target, live_target, load_env
-from ops_checks.pytest_plugin.disposables import Disposables, needed
+from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed
 from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
@@ -42,14 +41,6 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
                 disposables.close()
         finally:
             sb.stop()
-
-
-DISPOSABLES = pytest.StashKey[Disposables]()
-
-
-def drill_result(request: pytest.FixtureRequest) -> Any:
-    """The result of the drill of the fixture asking (``disposables``: run alongside the session)."""
-    return request.config.stash[DISPOSABLES].result(request.fixturename)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,8 @@ from ops_checks import (
 )
 from ops_checks.catalogue import BY_ID, id_for_tag
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
+from ops_checks.result import CheckResult
+from ops_checks.verdict import ItemOutcome
 
 # the target fixtures and the shared steps first, then one step module per runbook area (add new ones here)
 STEP_MODULES = ("common", "audit", "clock_drift", "dry_run", "emergency", "environment", "exchange", "financial",
@@ -41,6 +43,8 @@ OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
 STARTED = pytest.StashKey[datetime]()
 TARGET_INFO = pytest.StashKey[dict[str, str]]()
 WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
+#: the item's CheckResult as the Then step judged it (its reason redacted): what the verdict is built from
+RESULT_KEY = pytest.StashKey[CheckResult]()
 
 
 def target_name(config: pytest.Config) -> str:
@@ -168,24 +172,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="not verified: needs --allow-mutations (read-only live run)"))
 
 
-def _reason(rep: pytest.TestReport) -> str:
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _judged(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
+    """An item's outcome from its structured result: *failed* when the Then step judged its ``CheckResult`` not ok
+    (the reason is the result's); *not verified* (skipped) with the skip's reason; *broken* when anything else
+    stopped it (the reason is the error's first line); else *passed*."""
+    result = item.stash.get(RESULT_KEY, None)
     longrepr = rep.longrepr
-    if rep.skipped and isinstance(longrepr, tuple):
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    crash = getattr(longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(longrepr or "")
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return report.strip_category(first.removeprefix("AssertionError: ").removeprefix("Failed: "))
-
-
-def _status(rep: pytest.TestReport) -> str:
     if rep.skipped:
-        return verdict.SKIPPED
-    if rep.failed:
-        crash = getattr(rep.longrepr, "reprcrash", None)
-        message = crash.message if crash is not None else ""
-        return verdict.FAILED if rep.when == "call" and message.startswith("AssertionError") else verdict.BROKEN
-    return verdict.PASSED
+        status = verdict.SKIPPED
+        reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else ""
+    elif rep.failed and rep.when == "call" and result is not None and not result.ok:
+        status, reason = verdict.FAILED, _first_line(result.reason)
+    elif rep.failed:
+        crash = getattr(longrepr, "reprcrash", None)
+        text = _first_line(crash.message if crash is not None else str(longrepr or ""))
+        status, reason = verdict.BROKEN, text.removeprefix("AssertionError: ").removeprefix("Failed: ")
+    else:
+        status, reason = verdict.PASSED, ""
+    return verdict.outcome(rb, status, reason, target_name(item.config))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -199,7 +207,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     current = outcomes.get(rb)
     if rep.when == "call" or (rep.when == "setup" and not rep.passed) or (rep.when == "teardown" and rep.failed):
         if current is None or current.status == verdict.PASSED:
-            outcomes[rb] = verdict.outcome(rb, _status(rep), _reason(rep), target_name(item.config))
+            outcomes[rb] = _judged(item, rb, rep)
     if rep.when == "teardown" and rb in outcomes:  # the item's outcome is final: tell the CLI
         announce(item.config, f"item {rb} {outcomes[rb].status}")
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import httpx
-import psycopg
 
-from ops_checks import killswitch_state, signal
+from ops_checks import drill_base, killswitch_state, signal
 from ops_checks.db import DbError, connect
-from ops_checks.http import HttpError, Recorder
+from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sop import loss
@@ -32,19 +31,17 @@ CLEAN_S = 120.0  # SOP §2: resume trading after 2 clean minutes
 POLL_S = 0.01
 DRILL_ITEMS = ("sop.2.4", "sop.8.3", "sop.7.1", "sop.4.2")
 OPERATOR = "opscheck SOP drill"
+ERRORS = (*drill_base.DRILL_ERRORS, ValrError, ValrCallError, httpx.HTTPError, ValueError)
 
 
-@dataclass
-class Drill:
-    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
-        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
-
-    results: dict[str, CheckResult] = field(default_factory=dict)
-    log: list[str] = field(default_factory=list)
+@dataclass(repr=False)
+class Drill(drill_base.Drill):
     t0: float = field(default_factory=time.monotonic)
 
-    def say(self, text: str) -> None:
-        self.log.append(f"+{(time.monotonic() - self.t0) * 1000:7.1f} ms  {text}")
+    SAY_SUMMARY = False
+
+    def stamp(self) -> str:
+        return f"+{(time.monotonic() - self.t0) * 1000:7.1f} ms "
 
 
 def _until(cond: Callable[[], bool], timeout: float) -> float | None:
@@ -205,31 +202,15 @@ def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence) -> Check
     return passed(ok_text, ok_text, ok_text, *ev)
 
 
-def _guarded(d: Drill, item: str, step: Callable[[], CheckResult]) -> None:
-    try:
-        d.results[item] = step()
-    except (DbError, psycopg.Error, HttpError, ValrError, ValrCallError, httpx.HTTPError, OSError, ValueError) as exc:
-        text = str(exc).strip().splitlines()
-        d.results[item] = failed("error", "drill completed", f"drill error: {text[0] if text else type(exc).__name__}")
-    d.say(f"{item}: {'passed' if d.results[item].ok else 'FAILED'}")
-
-
 def run(sb: Sandbox) -> Drill:
     """Every SOP drill on ``sb`` (started, its drill faults applied), in an order that leaves each clean."""
     assert sb.bot is not None
     sb.bot.knobs.feed_time_scale = SCALE
     d = Drill()
-    _guarded(d, "sop.2.4", lambda: feed_drop(sb, d))
-    _guarded(d, "sop.8.3", lambda: stalled_feed(sb, d))
-    _guarded(d, "sop.7.1", lambda: kill_switch_cancels(sb, d))
-    _guarded(d, "sop.4.2", lambda: loss_breach(sb, d))
+    d.guarded("sop.2.4", lambda: feed_drop(sb, d), ERRORS)
+    d.guarded("sop.8.3", lambda: stalled_feed(sb, d), ERRORS)
+    d.guarded("sop.7.1", lambda: kill_switch_cancels(sb, d), ERRORS)
+    d.guarded("sop.4.2", lambda: loss_breach(sb, d), ERRORS)
     for r in d.results.values():
-        r.evidence.append(Evidence("SOP drill", "\n".join(d.log)))
+        r.evidence.append(Evidence("SOP drill", "\n".join(d.procedure)))
     return d
-
-
-def outcome(item: str, drill: Drill | None, live: Callable[[], CheckResult]) -> CheckResult:
-    """The drill's result in the sandbox; the read-only check on live."""
-    if drill is None:
-        return live()
-    return drill.results.get(item) or failed("not run", "drill completed", f"the drill did not reach {item}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import allure
 import pytest
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, parsers, then, when
 
-from ops_checks import preconditions, report
+from ops_checks import drill_base, preconditions, report
 from ops_checks.config import Target
-from ops_checks.pytest_plugin.plugin import runbook_item
+from ops_checks.pytest_plugin.plugin import RESULT_KEY, runbook_item
 from ops_checks.result import CheckResult
 
 MIME = {
@@ -36,6 +39,26 @@ def attach(target: Target, result: CheckResult) -> None:
 def require(target: Target, problem: str | None) -> None:
     if problem:
         pytest.skip(f"not verified: {target.redactor.text(problem)}")
+
+
+def drill_record_steps(
+    fixture: str, reached: str, reads: tuple[str, ...], live: Callable[[Target, str], CheckResult]
+) -> None:
+    """The steps that read a drill's record, defined in the calling step module: Given ``reached`` (the item is not
+    verified when the sandbox's drill stopped before it), When each of ``reads`` (``{item}`` in the text: the
+    drill's outcome in the sandbox, ``live(target, item)`` on live). ``fixture``: the drill's fixture."""
+
+    def reached_step(target: Target, request: pytest.FixtureRequest) -> None:
+        drill: drill_base.Drill | None = request.getfixturevalue(fixture)
+        if drill is not None:
+            require(target, drill.not_reached(runbook_item(request.node) or ""))
+
+    def read_step(target: Target, request: pytest.FixtureRequest, item: str) -> CheckResult:
+        return drill_base.outcome(item, request.getfixturevalue(fixture), lambda: live(target, item))
+
+    given(reached, stacklevel=2)(reached_step)
+    for text in reads:
+        when(parsers.parse(text), target_fixture="result", stacklevel=2)(read_step)
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +94,10 @@ def bot_deciding(target: Target) -> None:
 
 @then(parsers.parse('the runbook expects "{expected}"'))
 def runbook_expects(target: Target, result: CheckResult, expected: str, request: pytest.FixtureRequest) -> None:
+    """The item's result goes on the test item as it is shown (its reason redacted): the plugin builds the verdict
+    from it. A failed result also fails the test, its message led by the failure category (Allure groups by it)."""
     attach(target, result)
-    item_id = runbook_item(request.node) or ""
-    if not result.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
-        raise AssertionError(f"{report.category_prefix(item_id)} {target.redactor.text(result.summary())}")
+    shown = dataclasses.replace(result, reason=target.redactor.text(result.summary()))
+    request.node.stash[RESULT_KEY] = shown
+    if not shown.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
+        raise AssertionError(f"{report.category_prefix(runbook_item(request.node) or '')} {shown.reason}")

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from pytest_bdd import when
 
-from ops_checks import drift
+from ops_checks import drift, drill_base
 from ops_checks.config import Target
-from ops_checks.pytest_plugin.disposables import drill
-from ops_checks.pytest_plugin.fixtures import drill_result
+from ops_checks.pytest_plugin.disposables import drill_fixture
 from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
@@ -36,17 +35,12 @@ def sop_drift(target: Target) -> drift.Measurement:
     return drift.measure(target)
 
 
-@drill("sop_drills", lambda item: item in drills.DRILL_ITEMS)
+@drill_fixture("sop_drills", lambda item: item in drills.DRILL_ITEMS)
 def _sop_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> drills.Drill:
+    """One disposable sandbox on the session's server; only the faults aimed at drill items are applied to it."""
     names = [n for n in config.getoption("--sandbox-fault") if registry()[n].item in drills.DRILL_ITEMS]
     apply_faults(drill_sb, names)
     return drills.run(drill_sb)
-
-
-@pytest.fixture(scope="session")
-def sop_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> drills.Drill | None:
-    """One disposable sandbox on the session's server; only the faults aimed at drill items are applied to it."""
-    return None if sandbox is None else drill_result(request)
 
 
 @when("the Coinbase CDP private key file is inspected", target_fixture="result")
@@ -86,7 +80,7 @@ def ws_downtime(target: Target) -> CheckResult:
 
 @when("the market-data feed drops and comes back", target_fixture="result")
 def feed_drop(target: Target, sop_drills: drills.Drill | None) -> CheckResult:
-    return drills.outcome("sop.2.4", sop_drills, lambda: feed.feed_down_blocks_entries(target))
+    return drill_base.outcome("sop.2.4", sop_drills, lambda: feed.feed_down_blocks_entries(target))
 
 
 @when("the standby keys are inspected", target_fixture="result")
@@ -101,7 +95,7 @@ def loss_state(target: Target) -> CheckResult:
 
 @when("the daily P&L is driven past the loss limit", target_fixture="result")
 def loss_drill(target: Target, sop_drills: drills.Drill | None) -> CheckResult:
-    return drills.outcome("sop.4.2", sop_drills, lambda: loss.breach_settings_sane(target))
+    return drill_base.outcome("sop.4.2", sop_drills, lambda: loss.breach_settings_sane(target))
 
 
 @when("public and signed exchange requests are timed and the bot's latency metric is read", target_fixture="result")
@@ -116,7 +110,7 @@ def funding_rate(target: Target) -> CheckResult:
 
 @when("the kill switch is activated with orders resting on the exchange", target_fixture="result")
 def kill_switch_orders(target: Target, sop_drills: drills.Drill | None) -> CheckResult:
-    return drills.outcome("sop.7.1", sop_drills, lambda: orders.kill_switch_leaves_no_orders(target))
+    return drill_base.outcome("sop.7.1", sop_drills, lambda: orders.kill_switch_leaves_no_orders(target))
 
 
 @when("the bot's market-data age and reduce-only state are read", target_fixture="result")
@@ -131,7 +125,7 @@ def stale_kill(target: Target) -> CheckResult:
 
 @when("the market-data feed stalls", target_fixture="result")
 def stall_drill(target: Target, sop_drills: drills.Drill | None) -> CheckResult:
-    return drills.outcome("sop.8.3", sop_drills, lambda: feed.staleness_observable(target))
+    return drill_base.outcome("sop.8.3", sop_drills, lambda: feed.staleness_observable(target))
 
 
 @when("the bot's recent log lines are searched for errors", target_fixture="result")

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from pytest_bdd import given, parsers, when
+from pytest_bdd import given
 
 from ops_checks import transition_audit, transition_drill
 from ops_checks.config import Target
-from ops_checks.pytest_plugin.disposables import drill
-from ops_checks.pytest_plugin.fixtures import drill_result
-from ops_checks.pytest_plugin.plugin import runbook_item
-from ops_checks.pytest_plugin.steps.common import require
-from ops_checks.result import CheckResult, failed
+from ops_checks.pytest_plugin.disposables import drill_fixture
+from ops_checks.pytest_plugin.steps.common import drill_record_steps, require
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 
 
-@drill("transition_drills", lambda item: item.startswith("3."))
+@drill_fixture("transition_drills", lambda item: item.startswith("3."))
 def _transition_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> transition_drill.Drill:
+    """One disposable sandbox on the session's Postgres server (env file written, broken like the session's):
+    pre-transition preflight, gate, transition to LIVE and back. The session's sandbox stays DRY_RUN."""
     transition_drill.write_env_file(drill_sb, drill_sb.workdir / transition_drill.ENV_FILE)
     apply_faults(drill_sb, list(config.getoption("--sandbox-fault")))
     return transition_drill.run(drill_sb, sandbox.workdir / "transition")
-
-
-@pytest.fixture(scope="session")
-def transition_drills(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> transition_drill.Drill | None:
-    """One disposable sandbox on the session's Postgres server (env file written, broken like the session's):
-    pre-transition preflight, gate, transition to LIVE and back. The session's sandbox stays DRY_RUN."""
-    return None if sandbox is None else drill_result(request)
 
 
 @given("the pre-transition requirements are met")
@@ -38,23 +30,9 @@ def requirements_met(target: Target, transition_drills: transition_drill.Drill |
         )
 
 
-@given("the transition reached this row")
-def row_reached(
-    target: Target, transition_drills: transition_drill.Drill | None, request: pytest.FixtureRequest
-) -> None:
-    if transition_drills is not None:
-        require(target, transition_drills.not_reached(runbook_item(request.node) or ""))
-
-
-@when(parsers.parse("pre-transition requirement {item} is checked"), target_fixture="result")
-def requirement(target: Target, transition_drills: transition_drill.Drill | None, item: str) -> CheckResult:
-    if transition_drills is None:
-        return transition_audit.check(target, item)
-    return transition_drills.gate.get(item) or failed("not run", item, "the gate did not evaluate this requirement")
-
-
-@when(parsers.parse("checklist row {item} is read from the transition record"), target_fixture="result")
-def checklist_row(target: Target, transition_drills: transition_drill.Drill | None, item: str) -> CheckResult:
-    if transition_drills is None:
-        return transition_audit.check(target, item)
-    return transition_drills.checklist(item)
+drill_record_steps(
+    "transition_drills",
+    "the transition reached this row",
+    ("pre-transition requirement {item} is checked", "checklist row {item} is read from the transition record"),
+    transition_audit.check,
+)

@@ -1,0 +1,100 @@
+"""Issue 14: one drill base and one step engine (pure logic; the drills themselves run in their own tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ops_checks import drill_base
+from ops_checks.db import DbError
+from ops_checks.result import CheckResult, failed, passed
+from ops_checks.steps_engine import StepFailed, StepRun, first_line, one_line
+
+
+def test_the_engine_stops_at_the_first_failed_step() -> None:
+    ran: list[str] = []
+
+    def step(name: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def action() -> None:
+            ran.append(name)
+            if fail:
+                raise StepFailed(f"{name} broke")
+
+        return name, action
+
+    engine = StepRun((DbError,), lambda _n, _e: "unused")
+    assert not engine.run([step("a"), step("b", fail=True), step("c")])
+    assert ran == ["a", "b"] and engine.done == ["a"]
+    assert (engine.stopped_at, engine.reason) == ("b", "b broke")
+    assert StepRun((DbError,), lambda _n, _e: "").run([step("x")])
+
+
+def test_an_expected_error_is_recorded_for_its_step_and_anything_else_propagates() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def record(name: str, exc: Exception) -> str:
+        seen.append((name, str(exc)))
+        return f"{name}: {exc}"
+
+    def db_down() -> None:
+        raise DbError("connection refused\nDETAIL: more")
+
+    engine = StepRun((DbError,), record)
+    assert not engine.run([("1", lambda: None), ("2", db_down), ("3", lambda: None)])
+    assert seen == [("2", "connection refused\nDETAIL: more")] and engine.stopped_at == "2"
+
+    def bug() -> None:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        StepRun((DbError,), record).run([("1", bug)])
+
+
+def test_one_line_helpers() -> None:
+    assert one_line("a\n  b\tc", limit=4) == "a b "
+    assert first_line(OSError("first\nsecond")) == "first"
+    assert first_line(ValueError()) == "ValueError"
+
+
+def test_the_guarded_runner_turns_an_error_into_a_failed_item_with_a_one_line_reason() -> None:
+    drill = drill_base.Drill()
+
+    def broken() -> CheckResult:
+        raise OSError("disk full\ntraceback follows")
+
+    result = drill.guarded("x.1", broken)
+    assert not result.ok and result.reason == "drill error: disk full" and result.expected == "drill completed"
+    assert drill.guarded("x.2", lambda: passed("ok", "ok", "fine")).ok
+    assert [line.split(" ", 1)[1] for line in drill.procedure] == ["x.1: FAILED drill error: disk full",
+                                                                   "x.2: passed fine"]
+    with pytest.raises(KeyError):  # not a drill error: a bug propagates
+        drill.guarded("x.3", lambda: {}["missing"])
+    custom = drill_base.guard(broken, (OSError,), "row", "NOT done: ")
+    assert (custom.expected, custom.reason) == ("row", "NOT done: disk full")
+
+
+def test_outcome_requirement_and_the_live_path() -> None:
+    drill = drill_base.Drill()
+    drill.results["a"] = failed("no", "yes", "a broke")
+    drill.results["b"] = passed("yes", "yes", "b fine")
+    assert drill.outcome("b").ok
+    missing = drill.outcome("c")
+    assert not missing.ok and missing.reason == "the drill did not reach c"
+    assert drill.requirement("a") == "a failed: a broke"
+    assert drill.requirement("b") is None
+    assert drill.requirement("c") == "the drill did not reach c"
+    assert drill.not_reached("a") is None
+    live = passed("live", "live", "read-only check")
+    assert drill_base.outcome("a", None, lambda: live) is live
+    assert drill_base.outcome("b", drill, lambda: live) is drill.results["b"]
+    assert repr(drill) == "<drill_base drill>"
+
+
+def test_every_drill_is_a_drill_base_and_keeps_its_short_repr() -> None:
+    """Step arguments are shown in reports: a drill never dumps its state (a subclass dataclass would)."""
+    from ops_checks import emergency_drill, incident_drill, transition_drill
+    from ops_checks.sop import drills
+
+    for module in (emergency_drill, incident_drill, transition_drill, drills):
+        drill = module.Drill()
+        assert isinstance(drill, drill_base.Drill)
+        assert repr(drill) == f"<{module.__name__.rsplit('.', 1)[-1]} drill>"
