@@ -158,7 +158,7 @@ def _unprivileged_user() -> str | None:
     raise ProvisionError("running as root and no unprivileged user (postgres, nobody) to run initdb as")
 
 
-CACHE_ENV = "OPSCHECK_SANDBOX_CACHE_DIR"  # where the initialised cluster is kept between runs (default ~/.cache/opscheck)
+CACHE_ENV = "OPSCHECK_SANDBOX_CACHE_DIR"  # the initialised cluster kept between runs (default ~/.cache/opscheck)
 CLUSTER_OPTS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
 
 
