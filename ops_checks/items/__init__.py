@@ -11,7 +11,7 @@ import pkgutil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ops_checks.catalogue import Item
+    from ops_checks.item import Item
 
 
 def all_items() -> tuple[Item, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops_checks.catalogue import Item
+from ops_checks.item import Item
 
 S11 = "1.1 Infrastructure Verification"
 S12 = "1.2 Exchange Connectivity"

@@ -14,7 +14,7 @@ Beyond the runbook's numbered rows (sub-items keep their row's number, as DESIGN
 
 from __future__ import annotations
 
-from ops_checks.catalogue import WARNING, Item
+from ops_checks.item import WARNING, Item
 from ops_checks.rotation_periods import ROTATION_ROWS
 
 S21 = "2.1 Required Secrets Checklist"

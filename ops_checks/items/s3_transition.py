@@ -3,7 +3,7 @@ rows (3.3.1–3.3.10, DESIGN.md §4's row rule)."""
 
 from __future__ import annotations
 
-from ops_checks.catalogue import Item
+from ops_checks.item import Item
 
 S31 = "3.1 Pre-Transition Requirements"
 S33 = "3.3 Transition Checklist"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops_checks.catalogue import BLOCKER, WARNING, Item
+from ops_checks.item import BLOCKER, WARNING, Item
 
 S41 = "4.1 Kill Switch Overview"
 S44 = "4.4 Kill Switch Verification Checklist"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops_checks.catalogue import Item
+from ops_checks.item import Item
 
 S52 = "5.2 L1: Kill Switch Activation"
 S53 = "5.3 L2: Stop Trading Services"

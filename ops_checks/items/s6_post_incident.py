@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops_checks.catalogue import Item
+from ops_checks.item import Item
 
 S61 = "6.1 Immediate Post-Incident Actions"
 S64 = "6.4 Pre-Resume Verification"

@@ -8,7 +8,7 @@ Deletion Procedure columns, verified across the audit tables).
 
 from __future__ import annotations
 
-from ops_checks.catalogue import WARNING, Item
+from ops_checks.item import WARNING, Item
 
 S72 = "7.2 Full Audit Export"
 S73 = "7.3 Specific Audit Queries"

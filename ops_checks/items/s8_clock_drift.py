@@ -9,7 +9,7 @@ Whether the drift itself is below 1000 ms is 8.6.2's question, so a drift of 1.5
 
 from __future__ import annotations
 
-from ops_checks.catalogue import WARNING, Item
+from ops_checks.item import WARNING, Item
 
 S85 = "8.5 Clock Drift Monitoring Dashboard"
 S86 = "8.6 Clock Drift Verification Checklist"

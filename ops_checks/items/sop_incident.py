@@ -10,7 +10,7 @@ Drill items (sop.2.4, sop.4.2, sop.7.1, sop.8.3) run on a disposable sandbox; on
 
 from __future__ import annotations
 
-from ops_checks.catalogue import SOP, WARNING, Item
+from ops_checks.item import SOP, WARNING, Item
 
 S1 = "sop.1 Authentication/Authorization Failures"
 S2 = "sop.2 WebSocket Disconnections"
