@@ -26,16 +26,12 @@ from ops_checks import emergency, killswitch_state, logs
 from ops_checks.db import DbError, connect
 from ops_checks.http import HttpError, Recorder, request
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
+from ops_checks.sandbox.environment import BOT_SERVICE, DB_START_ENV, Sandbox
 
 POLL_S = 0.01
 ORPHAN_GRACE_S = 1.0  # a closed session's backend exits within this (polled every 20 ms)
 QUIET_S = 0.6  # longer than two of the bot's exchange polls: silence over this window means no traffic
 GRACE_S = 2.0
-# The sandbox's compose stand-in: what comes up with the database on "docker start postgres" (comma-separated):
-# "reseed_settings" (an entrypoint re-seeds system_settings, clearing the kill switch), "restart_bot" (a restart
-# policy brings the bot back with its database). Empty on a healthy sandbox; faults set it.
-DB_START_ENV = "SANDBOX_DB_START"
 _RESEED = (
     "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
     "circuit_breaker_triggered_at = NULL WHERE id = 1"
