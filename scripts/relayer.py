@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import re
 import shutil
 import subprocess
 import sys
+import tokenize
 import tomllib
 from pathlib import Path
 
@@ -235,7 +237,11 @@ def rewrite_python(plan: Plan, text: str, keep_python_m: set[str], path: Path) -
             if "#" in text[start:end]:
                 print(f"relayer: note: a comment inside the import at {path}:{node.lineno} is dropped", file=sys.stderr)
             indent = " " * node.col_offset
-            new = ("\n" + indent).join(f"from {mod} import {', '.join(names)}" for mod, names in groups)
+            line_end = text.find("\n", end)
+            rest = text[end:line_end if line_end >= 0 else len(text)]
+            comment = "  " + rest.strip() if rest.strip().startswith("#") else ""  # a noqa directive, say
+            statements = [f"from {mod} import {', '.join(names)}" for mod, names in groups]
+            new = ("\n" + indent).join([s + comment for s in statements[:-1]] + statements[-1:])
             spans.append((start, end, new))
     spans.sort()
     out, pos = [], 0
@@ -244,6 +250,45 @@ def rewrite_python(plan: Plan, text: str, keep_python_m: set[str], path: Path) -
         out.append(new)
         pos = end
     out.append(rewrite_paths(plan, rewrite_dotted(plan, text[pos:], keep_python_m)))
+    return "".join(out)
+
+
+def line_length() -> int:
+    try:
+        cfg = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+        return int(cfg["tool"]["ruff"]["line-length"])
+    except (OSError, KeyError, ValueError):
+        return 88
+
+
+def rewrap(before: str, after: str, limit: int) -> str:
+    """Lines of docstrings and comments that the longer names pushed over the limit, wrapped at a space."""
+    old_lines = set(before.splitlines())
+    lines = after.splitlines(keepends=True)
+    if not any(len(ln.rstrip("\n")) > limit and ln.rstrip("\n") not in old_lines for ln in lines):
+        return after
+    prose: set[int] = set()  # 1-based rows inside a multi-line string, or holding a comment
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(after).readline):
+            if tok.type == tokenize.COMMENT:
+                prose.add(tok.start[0])
+            elif tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                prose.update(range(tok.start[0], tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return after
+    out = []
+    for row, ln in enumerate(lines, 1):
+        body = ln.rstrip("\n")
+        eol = ln[len(body):]
+        while row in prose and len(body) > limit and body not in old_lines:
+            cut = body.rfind(" ", 0, limit + 1)
+            indent = body[: len(body) - len(body.lstrip())]
+            if cut <= len(indent):
+                break
+            lead = indent + ("# " if body.lstrip().startswith("#") else "")
+            out.append(body[:cut].rstrip() + "\n")
+            body = lead + body[cut + 1 :]
+        out.append(body + eol)
     return "".join(out)
 
 
@@ -290,10 +335,11 @@ def main() -> int:
     keep_python_m = set(cfg.get("keep", {}).get("python_m", []))
     move(plan, cfg)
     touched: list[Path] = []
+    limit = line_length()
     for path in text_files():
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".py":
-            new = rewrite_python(plan, text, keep_python_m, path)
+            new = rewrap(text, rewrite_python(plan, text, keep_python_m, path), limit)
         else:
             new = rewrite_paths(plan, rewrite_dotted(plan, text, keep_python_m))
         if new != text:
