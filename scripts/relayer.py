@@ -92,6 +92,9 @@ class Plan:
         values = set(modules.values())
         for old, new in modules.items():
             f = module_file(old)
+            if any(v.startswith(old + ".") for v in values):  # the old name is a package of the new tree
+                f = ROOT / Path(*old.split(".")).with_suffix(".py")  # so only the old module file counts
+                f = f if f.is_file() else None
             if f is None:
                 continue
             package = f.name == "__init__.py"
