@@ -44,6 +44,7 @@ TEXT_SUFFIXES = {".py", ".md", ".toml", ".ini", ".cfg", ".sh", ".txt", ".yml", "
 TEXT_NAMES = {"Makefile"}
 SELF = {Path(__file__).resolve(), MAP_FILE.resolve()}
 DOTTED = re.compile(r"(?<![\w.])ops_checks(?:\.[A-Za-z_]\w*)+")
+PYTHON_M = re.compile(r"-m[\"']?\s*,?\s*[\"']?$")
 PATHLIKE = re.compile(r"(?<![\w/.])ops_checks((?:/[A-Za-z_]\w*)+)(\.py\b|\.[A-Za-z]+\b|/)?")
 
 
@@ -165,8 +166,7 @@ def rewrite_dotted(plan: Plan, text: str, keep_python_m: set[str]) -> str:
             return m.group(0)
         n, new = hit
         if n == len(parts) and m.group(0) in keep_python_m:
-            before = text[max(0, m.start() - 8):m.start()]
-            if before.endswith("-m ") or before.endswith('"-m", "') or before.endswith("'-m', '"):
+            if PYTHON_M.search(text[max(0, m.start() - 40):m.start()]):  # -m X, "-m", "X" (over lines too)
                 return m.group(0)
         return ".".join([new, *parts[n:]])
 
