@@ -109,6 +109,7 @@ class Plan:
             self.is_package[old] = package
             self.old_file[old] = f
         self.new_file = {old: self._new_file(old, new, modules) for old, new in self.active.items()}
+        self.new_names = set(modules.values()) | set(cfg.get("packages", {}))
 
     def _new_file(self, old: str, new: str, modules: dict[str, str]) -> Path:
         if self.is_package[old] or any(v.startswith(new + ".") for v in modules.values()):
@@ -121,6 +122,8 @@ class Plan:
             key = ".".join(parts[:n])
             if key in self.active:
                 return n, self.active[key]
+            if key in self.new_names:  # already a new name (ops_checks.cli.app), so it stays
+                return None
         return None
 
 
@@ -198,7 +201,9 @@ def rewrite_import(plan: Plan, node: ast.ImportFrom) -> list[tuple[str, list[str
     changed = False
     for alias in node.names:
         full = f"{node.module}.{alias.name}"
-        if full in plan.active:  # a module imported from its package
+        if full in plan.new_names and full not in plan.active:  # already a new module name
+            groups.setdefault(node.module, []).append(alias.name + (f" as {alias.asname}" if alias.asname else ""))
+        elif full in plan.active:  # a module imported from its package
             parent, leaf = plan.active[full].rsplit(".", 1)
             bound = alias.asname or alias.name
             groups.setdefault(parent, []).append(leaf if bound == leaf else f"{leaf} as {bound}")
