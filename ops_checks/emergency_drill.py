@@ -88,7 +88,7 @@ def _started_with_database(sb: Sandbox) -> None:
     hooks = {h.strip() for h in sb.env.get(DB_START_ENV, "").split(",") if h.strip()}
     if "reseed_settings" in hooks:
         sb.admin(_RESEED)
-    if "restart_bot" in hooks and sb.bot is not None and sb.bot._server is None:
+    if "restart_bot" in hooks and sb.bot is not None and not sb.bot.serving:
         sb.bot.start()
 
 
@@ -172,7 +172,7 @@ def l2(sb: Sandbox, drill: Drill) -> CheckResult:
 def l3(sb: Sandbox, drill: Drill) -> CheckResult:
     t, bot = sb.target, sb.bot
     assert t is not None and bot is not None and sb.db is not None
-    if bot._server is not None:
+    if bot.serving:
         bot.stop()
     drill.say("L3: docker-compose down")
     problems = [f"{s.name} is {s.state}" for s in sb.services() if s.name == BOT_SERVICE and s.state != "exited"]

@@ -201,7 +201,7 @@ class Sandbox:
         rows.append(
             Service(DB_SERVICE, "running" if db_up else "exited", self.container_health.get(DB_SERVICE, "healthy"))
         )
-        bot_up = self.bot is not None and self.bot.policy_loop_alive() is not None and self.bot._server is not None
+        bot_up = self.bot is not None and self.bot.policy_loop_alive() is not None and self.bot.serving
         rows.append(
             Service(BOT_SERVICE, "running" if bot_up else "exited", self.container_health.get(BOT_SERVICE, "healthy"))
         )
