@@ -20,11 +20,11 @@ import psycopg
 
 from ops_checks import killswitch_state, signal
 from ops_checks.db import DbError, connect
+from ops_checks.exchange import open_orders
 from ops_checks.http import HttpError, Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sop import loss
-from ops_checks.sop.valr_extra import ValrCallError, open_orders
 from ops_checks.valr.client import ValrError
 
 SCALE = 0.0025
@@ -208,7 +208,7 @@ def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence) -> Check
 def _guarded(d: Drill, item: str, step: Callable[[], CheckResult]) -> None:
     try:
         d.results[item] = step()
-    except (DbError, psycopg.Error, HttpError, ValrError, ValrCallError, httpx.HTTPError, OSError, ValueError) as exc:
+    except (DbError, psycopg.Error, HttpError, ValrError, httpx.HTTPError, OSError, ValueError) as exc:
         text = str(exc).strip().splitlines()
         d.results[item] = failed("error", "drill completed", f"drill error: {text[0] if text else type(exc).__name__}")
     d.say(f"{item}: {'passed' if d.results[item].ok else 'FAILED'}")
