@@ -23,6 +23,7 @@ from typing import BinaryIO
 import psycopg
 from psycopg import sql
 
+from ops_checks.audit_tables import AUDIT_TABLES, BY_TABLE, AuditTable
 from ops_checks.config import DbParams
 from ops_checks.db import one_line
 from ops_checks.redaction import Redactor
@@ -34,38 +35,6 @@ QUEUE_BLOCKS = 32  # blocks in flight between the reader and the writer thread (
 SYNC_BYTES = 64 << 20  # written data is synced to disk every 64 MiB
 EXPORT_STATEMENT_TIMEOUT_MS = 6 * 3600 * 1000  # one COPY of years of data may legitimately take long
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
-
-
-@dataclass(frozen=True)
-class AuditTable:
-    """One audit table of the bot: its name, its time column, the file it is exported to, and the name the
-    runbook (§7.1/§7.2) gives it when that differs (the runbook's name does not exist in the bot's schema)."""
-
-    name: str
-    time_column: str
-    filename: str
-    runbook_name: str = ""
-
-
-# The bot's append-only audit tables (prevent_update/prevent_delete triggers, row-hash chains; migrations 002, 006,
-# 007, 008, 011, 021-025). §7.1 names `ai_debate_ledger` and `risk_audit`: the bot has `ai_debates` and
-# `risk_assessments`. §7.1's `trade_learning_events` is left out: the bot's role has no grant on it and it is not
-# append-only (no immutability triggers). `opscheck runbook check` reports the runbook's names.
-AUDIT_TABLES: tuple[AuditTable, ...] = (
-    AuditTable("policy_decision_audit", "timestamp_utc", "policy_decisions.csv"),
-    AuditTable("circuit_breaker_events", "created_at", "circuit_breaker_events.csv"),
-    AuditTable("trading_orders", "created_at", "trading_orders.csv"),
-    AuditTable("ai_debates", "created_at", "ai_debates.csv", "ai_debate_ledger"),
-    AuditTable("risk_assessments", "created_at", "risk_assessments.csv", "risk_audit"),
-    AuditTable("signals", "created_at", "signals.csv"),
-    AuditTable("order_execution", "created_at", "order_execution.csv"),
-    AuditTable("order_events", "created_at", "order_events.csv"),
-    AuditTable("audit_log", "created_at", "audit_log.csv"),
-    AuditTable("strategy_decisions", "decided_at", "strategy_decisions.csv"),
-    AuditTable("trade_state_transitions", "transitioned_at", "trade_state_transitions.csv"),
-    AuditTable("post_trade_snapshots", "created_at", "post_trade_snapshots.csv"),
-)
-BY_TABLE = {t.name: t for t in AUDIT_TABLES}
 
 
 class ExportError(Exception):

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ops_checks.audit_export import AUDIT_TABLES
 from ops_checks.audit_rows import csv_evidence
 from ops_checks.audit_settings import AuditSettings
+from ops_checks.audit_tables import AUDIT_TABLES
 from ops_checks.config import Target
 from ops_checks.db import Db, DbError, connect
 from ops_checks.result import CheckResult, failed, passed

@@ -23,7 +23,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ops_checks import audit_export, guardian, infra, runbook_sql
+from ops_checks import guardian, infra, runbook_sql
+from ops_checks.audit_tables import AUDIT_TABLES as BOT_AUDIT_TABLES
 from ops_checks.config import Service, Target
 from ops_checks.db import Db, DbError, connect
 from ops_checks.http import HttpError, Recorder, request
@@ -32,8 +33,8 @@ from ops_checks.result import CheckResult, Evidence, failed, passed
 LEVELS = {"5.2.1": "L1", "5.3.1": "L2", "5.4.1": "L3", "5.5.1": "L4"}
 BOT_CONTAINER = "autonomous_alpha_bot"  # the name §5.3 stops
 # §5.5 step 5's dump (the runbook pg_dumps the whole database as postgres; the suite streams the audit tables as the
-# application role): the settings row and every append-only audit table of the bot (ops_checks.audit_export).
-AUDIT_TABLES = ("system_settings", *(t.name for t in audit_export.AUDIT_TABLES))
+# application role): the settings row and every append-only audit table of the bot (ops_checks.audit_tables).
+AUDIT_TABLES = ("system_settings", *(t.name for t in BOT_AUDIT_TABLES))
 L4_ROTATE = ("SOVEREIGN_SECRET", "WEBHOOK_SECRET", "GUARDIAN_RESET_CODE")
 ALSO_ROTATE = ("DB_PASSWORD", "POSTGRES_PASSWORD", "DISCORD_WEBHOOK_URL", "OPENROUTER_API_KEY", "GRAFANA_TOKEN")
 

@@ -25,16 +25,12 @@ from ops_checks import drill_base, emergency, killswitch_state, logs
 from ops_checks.db import DbError, connect
 from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
+from ops_checks.sandbox.environment import BOT_SERVICE, DB_START_ENV, Sandbox
 
 POLL_S = 0.01
 ORPHAN_GRACE_S = 1.0  # a closed session's backend exits within this (polled every 20 ms)
 QUIET_S = 0.6  # longer than two of the bot's exchange polls: silence over this window means no traffic
 GRACE_S = 2.0
-# The sandbox's compose stand-in: what comes up with the database on "docker start postgres" (comma-separated):
-# "reseed_settings" (an entrypoint re-seeds system_settings, clearing the kill switch), "restart_bot" (a restart
-# policy brings the bot back with its database). Empty on a healthy sandbox; faults set it.
-DB_START_ENV = "SANDBOX_DB_START"
 _RESEED = (
     "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
     "circuit_breaker_triggered_at = NULL WHERE id = 1"
@@ -86,7 +82,7 @@ def _started_with_database(sb: Sandbox) -> None:
     hooks = {h.strip() for h in sb.env.get(DB_START_ENV, "").split(",") if h.strip()}
     if "reseed_settings" in hooks:
         sb.admin(_RESEED)
-    if "restart_bot" in hooks and sb.bot is not None and sb.bot._server is None:
+    if "restart_bot" in hooks and sb.bot is not None and not sb.bot.serving:
         sb.bot.start()
 
 
@@ -167,7 +163,7 @@ def l2(sb: Sandbox, drill: Drill) -> CheckResult:
 def l3(sb: Sandbox, drill: Drill) -> CheckResult:
     t, bot = sb.target, sb.bot
     assert t is not None and bot is not None and sb.db is not None
-    if bot._server is not None:
+    if bot.serving:
         bot.stop()
     drill.say("L3: docker-compose down")
     problems = [f"{s.name} is {s.state}" for s in sb.services() if s.name == BOT_SERVICE and s.state != "exited"]

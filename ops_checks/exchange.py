@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from ops_checks import prometheus
 from ops_checks.config import Target
@@ -18,6 +19,11 @@ def client(t: Target, rec: Recorder) -> ValrClient:
     return ValrClient(
         t.valr_base_url, t.secret("VALR_API_KEY"), t.secret("VALR_API_SECRET"), transport=t.valr_transport, recorder=rec
     )
+
+
+def open_orders(t: Target, rec: Recorder) -> list[dict[str, Any]]:
+    """The exchange's open orders for the target's key (signed); raises ``ValrError``."""
+    return client(t, rec).open_orders()
 
 
 def valr_reachable(t: Target) -> CheckResult:

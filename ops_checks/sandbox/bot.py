@@ -315,6 +315,37 @@ class ReferenceBot:
     def log_path(self) -> Path:
         return self.log_dir / "bot.log"
 
+    # -- the bot's public face for its SOP behaviour (bot_sop.SopHost) and the sandbox -------------------------
+    @property
+    def serving(self) -> bool:
+        """True while the API server is up (between ``start()`` and ``stop()``)."""
+        return self._server is not None
+
+    @property
+    def stop_event(self) -> threading.Event:
+        """Set when the bot stops; its background threads wait on it."""
+        return self._stop
+
+    def open_db(self, connect_timeout: float = 3) -> psycopg.Connection[Any]:
+        """A new autocommit connection to the bot's database, as the bot's role."""
+        return psycopg.connect(self._dsn.reveal(), autocommit=True, connect_timeout=connect_timeout)
+
+    def set_kill_switch(self, activate: bool, reason: str) -> Response:
+        """What the bot does when it trips (or clears) its own kill switch."""
+        return self._kill_switch_set(activate, reason)
+
+    def valr_request(self, method: str, path: str, *, timeout: float = 3.0) -> httpx.Response:
+        """One signed request to VALR with the bot's API key, over the bot's VALR transport."""
+        from ops_checks.valr.signing import signed_headers  # lazy: written by another module owner
+
+        headers = signed_headers(self._valr_key, self._valr_secret, method, path)
+        with httpx.Client(transport=self._valr_transport, timeout=timeout) as client:
+            return client.request(method, f"{self.valr_base_url}{path}", headers=headers)
+
+    def reason(self, exc: BaseException) -> str:
+        """A one-line, redacted reason for an exception."""
+        return self._reason(exc)
+
     def _url_or_none(self) -> str | None:
         return None if self._port is None else self.url
 

@@ -11,17 +11,15 @@ multiplied by ``knobs.feed_time_scale`` so drills can compress minutes into frac
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections import deque
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-
-if TYPE_CHECKING:
-    from ops_checks.sandbox.bot import ReferenceBot
 
 TICK_S = 0.05
 STALE_BLOCK_S = 5.0
@@ -46,10 +44,31 @@ class SopMetrics:
         self.cancels = Counter("exchange_cancel_all", "Cancel-all requests sent to the exchange", registry=r)
 
 
+class SopHost(Protocol):
+    """What the SOP behaviour uses of the bot it runs in (``ReferenceBot``'s public face)."""
+
+    knobs: Any
+    valr_base_url: str
+
+    @property
+    def log(self) -> Any: ...
+
+    @property
+    def stop_event(self) -> threading.Event: ...
+
+    def open_db(self, connect_timeout: float = 3) -> psycopg.Connection[Any]: ...
+
+    def set_kill_switch(self, activate: bool, reason: str) -> object: ...
+
+    def valr_request(self, method: str, path: str, *, timeout: float = 3.0) -> httpx.Response: ...
+
+    def reason(self, exc: BaseException) -> str: ...
+
+
 class SopState:
     """Runs in the bot's ``bot-sop`` thread; faults and drills call ``drop_feed``/``stall_feed``/``reconnect``."""
 
-    def __init__(self, bot: ReferenceBot) -> None:
+    def __init__(self, bot: SopHost) -> None:
         self.bot = bot
         self.metrics = SopMetrics()
         now = time.monotonic()
@@ -93,17 +112,17 @@ class SopState:
     def run(self) -> None:
         conn: psycopg.Connection[Any] | None = None
         try:
-            while not self.bot._stop.is_set():
+            while not self.bot.stop_event.is_set():
                 self._feed_tick()
                 try:
                     if conn is None or conn.closed or conn.broken:
-                        conn = psycopg.connect(self.bot._dsn.reveal(), autocommit=True, connect_timeout=3)
+                        conn = self.bot.open_db(connect_timeout=3)
                     self._risk_tick(conn)
                 except psycopg.Error:
                     if conn is not None:
                         conn.close()
                     conn = None
-                self.bot._stop.wait(TICK_S)
+                self.bot.stop_event.wait(TICK_S)
         finally:
             if conn is not None:
                 conn.close()
@@ -131,7 +150,7 @@ class SopState:
         if age > STALE_KILL_S * scale and k.stale_kill_switch and not self._stale_killed:
             self._stale_killed = True
             self.bot.log.warning(f"[STALENESS] market data {age:.1f} s old: activating the kill switch")
-            self.bot._kill_switch_set(True, "STALE_MARKET_DATA")
+            self.bot.set_kill_switch(True, "STALE_MARKET_DATA")
         if fresh:
             self._stale_killed = False
         cutoff = time.time() - 3600
@@ -191,17 +210,13 @@ class SopState:
         self._cb_active = active
 
     def cancel_all(self, why: str) -> None:
-        from ops_checks.valr.signing import signed_headers
-
         bot = self.bot
-        headers = signed_headers(bot._valr_key, bot._valr_secret, "DELETE", CANCEL_ALL_PATH)
         self.metrics.cancels.inc()
         try:
-            with httpx.Client(transport=bot._valr_transport, timeout=3.0) as client:
-                resp = client.delete(f"{bot.valr_base_url}{CANCEL_ALL_PATH}", headers=headers)
+            resp = bot.valr_request("DELETE", CANCEL_ALL_PATH, timeout=3.0)
             bot.log.warning(f"[{why}] cancel-all sent to VALR: HTTP {resp.status_code}")
         except httpx.HTTPError as exc:
-            bot.log.error(f"[{why}] cancel-all failed: {bot._reason(exc)}")
+            bot.log.error(f"[{why}] cancel-all failed: {bot.reason(exc)}")
 
     def alert(self, reason: str, message: str) -> None:
         with contextlib.suppress(ValueError):

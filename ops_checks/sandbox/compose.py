@@ -24,7 +24,7 @@ class SandboxServices:
     def stop(self) -> list[str]:
         sb = self.sb
         assert sb.bot is not None and sb.valr is not None and sb.target is not None
-        if sb.bot._server is not None:
+        if sb.bot.serving:
             sb.bot.stop()
         problems = [f"{s.name} is {s.state}" for s in sb.services() if s.name == BOT_SERVICE and s.state != "exited"]
         try:
@@ -52,7 +52,7 @@ class SandboxServices:
             return [f"compose cannot read the env file: {exc}"]
         if mode not in ("DRY_RUN", "LIVE"):
             return ["EXECUTION_MODE in the env file is neither DRY_RUN nor LIVE"]
-        if sb.bot._server is not None:
+        if sb.bot.serving:
             sb.bot.stop()
         sb.bot.execution_mode = mode
         try:

@@ -27,6 +27,10 @@ from ops_checks.secret import Secret
 
 VALR_URL = "https://api.valr.com"
 BOT_SERVICE, DB_SERVICE = "autonomous_alpha_bot", "postgres"
+# The sandbox's compose stand-in: what comes up with the database on "docker start postgres" (comma-separated):
+# "reseed_settings" (an entrypoint re-seeds system_settings, clearing the kill switch), "restart_bot" (a restart
+# policy brings the bot back with its database). Empty on a healthy sandbox; faults set it.
+DB_START_ENV = "SANDBOX_DB_START"
 
 # Fast, sandbox-sized windows: the sandbox is minutes old, so freshness limits shrink accordingly.
 SANDBOX_THRESHOLDS = {"log_fresh_s": 2, "decisions_fresh_s": 2, "log_window_s": 300}
@@ -197,7 +201,7 @@ class Sandbox:
         rows.append(
             Service(DB_SERVICE, "running" if db_up else "exited", self.container_health.get(DB_SERVICE, "healthy"))
         )
-        bot_up = self.bot is not None and self.bot.policy_loop_alive() is not None and self.bot._server is not None
+        bot_up = self.bot is not None and self.bot.policy_loop_alive() is not None and self.bot.serving
         rows.append(
             Service(BOT_SERVICE, "running" if bot_up else "exited", self.container_health.get(BOT_SERVICE, "healthy"))
         )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from ops_checks.emergency_drill import DB_START_ENV
-from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sandbox.environment import DB_START_ENV, Sandbox
 from ops_checks.sandbox.faults import Fault, knob, set_env
 from ops_checks.sandbox.postgres import BOT_ROLE
 

@@ -27,9 +27,10 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ops_checks.install.opscheck import SCHEMA_SQL as OPSCHECK_SCHEMA  # the suite's own tables
+
 SCHEMA_DIR = Path(__file__).with_name("schema")  # the reference model of TRADE_BOT's migrations 001-026
 SEED = Path(__file__).with_name("seed.sql")
-OPSCHECK_SCHEMA = Path(__file__).parents[1] / "install" / "opscheck_schema.sql"
 BOT_ROLE = "app_trading"
 DSN_ENV = "OPSCHECK_SANDBOX_DSN"
 MIGRATIONS_ENV = "OPSCHECK_SANDBOX_MIGRATIONS"  # set by `opscheck preflight --migrations DIR` for its pytest run

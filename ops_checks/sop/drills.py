@@ -19,11 +19,11 @@ import httpx
 
 from ops_checks import drill_base, killswitch_state, signal
 from ops_checks.db import DbError, connect
+from ops_checks.exchange import open_orders
 from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sop import loss
-from ops_checks.sop.valr_extra import ValrCallError, open_orders
 from ops_checks.valr.client import ValrError
 
 SCALE = 0.0025
@@ -31,7 +31,7 @@ CLEAN_S = 120.0  # SOP §2: resume trading after 2 clean minutes
 POLL_S = 0.01
 DRILL_ITEMS = ("sop.2.4", "sop.8.3", "sop.7.1", "sop.4.2")
 OPERATOR = "opscheck SOP drill"
-ERRORS = (*drill_base.DRILL_ERRORS, ValrError, ValrCallError, httpx.HTTPError, ValueError)
+ERRORS = (*drill_base.DRILL_ERRORS, ValrError, httpx.HTTPError, ValueError)
 
 
 @dataclass(repr=False)

@@ -9,12 +9,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ops_checks.config import Target
+from ops_checks.exchange import client
 from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.valr_extra import ValrCallError, get
+from ops_checks.valr.client import ValrError
 
 LIMIT_8H = Decimal("0.001")
-HISTORY = "/v1/public/futures/funding/history"
 
 
 def pairs(t: Target) -> list[str]:
@@ -78,14 +78,12 @@ def funding_within_limit(t: Target) -> CheckResult:
     rec = Recorder(t.redactor)
     lines, spikes = [], []
     try:
-        positions = get(t, rec, "/v1/positions/open", signed=True)
-        if not isinstance(positions, list):
-            raise Malformed(f"open positions are {type(positions).__name__}, not a list")
-        by_pair = {str(p.get("pair", "")).upper(): p for p in positions if isinstance(p, dict)}
+        valr = client(t, rec)
+        by_pair = {str(p.get("pair", "")).upper(): p for p in valr.open_positions()}
         for pair in wanted:
-            rows = get(t, rec, HISTORY, {"currencyPair": pair, "limit": "2"})
-            if not isinstance(rows, list) or not rows:
-                raise ValrCallError(f"no funding history for {pair}")
+            rows = valr.funding_history(pair, limit=2)
+            if not rows:
+                raise Malformed(f"no funding history for {pair}")
             per, per8 = rate_8h(rows, pair)
             line = f"{pair}: {per * 100:+.4f}% per settlement = {per8 * 100:+.4f}% per 8 h"
             if pair in by_pair:
@@ -93,7 +91,7 @@ def funding_within_limit(t: Target) -> CheckResult:
             lines.append(line)
             if abs(per8) > LIMIT_8H:
                 spikes.append(line)
-    except (ValrCallError, Malformed) as exc:
+    except (ValrError, Malformed) as exc:
         return failed("unreadable", expected, f"funding rate unreadable: {exc}", Evidence("HTTP", rec.render()))
     ev = (Evidence("funding", "\n".join(lines)), Evidence("HTTP", rec.render()))
     if spikes:

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
+from ops_checks.exchange import open_orders
 from ops_checks.http import Recorder
 from ops_checks.prometheus import MetricsError, scrape
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.valr_extra import ValrCallError, open_orders
+from ops_checks.valr.client import ValrError
 
 SETTINGS = (
     "SELECT circuit_breaker_active, circuit_breaker_reason, daily_pnl_pct, daily_loss_limit_pct, consecutive_losses,"
@@ -78,7 +79,7 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
         orders = open_orders(t, rec)
         if orders:
             missing.append(f"{len(orders)} order(s) still open on VALR")
-    except ValrCallError as exc:
+    except ValrError as exc:
         missing.append(f"open orders unreadable ({exc})")
     return missing
 

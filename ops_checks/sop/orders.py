@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
+from ops_checks.exchange import open_orders
 from ops_checks.http import Recorder
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.valr_extra import ValrCallError, open_orders
+from ops_checks.valr.client import ValrError
 
 
 def kill_switch_leaves_no_orders(t: Target) -> CheckResult:
@@ -17,7 +18,7 @@ def kill_switch_leaves_no_orders(t: Target) -> CheckResult:
             row = db.one("SELECT circuit_breaker_active FROM system_settings WHERE id = %s", (1,))
             sql_ev = db.log.evidence()
         orders = open_orders(t, rec)
-    except (DbError, ValrCallError) as exc:
+    except (DbError, ValrError) as exc:
         return failed("unreadable", expected, str(exc), Evidence("HTTP", rec.render()))
     active = bool(row and row["circuit_breaker_active"])
     ev = (sql_ev, Evidence("HTTP", rec.render()))

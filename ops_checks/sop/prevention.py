@@ -19,10 +19,11 @@ from decimal import Decimal, InvalidOperation
 from ops_checks import logs
 from ops_checks.config import Target
 from ops_checks.db import DbError, connect
+from ops_checks.exchange import open_orders
 from ops_checks.http import Recorder
 from ops_checks.prometheus import MetricsError, scrape
 from ops_checks.result import CheckResult, Evidence, failed, passed
-from ops_checks.sop.valr_extra import ValrCallError, open_orders
+from ops_checks.valr.client import ValrError
 
 KILL_SWITCH_TEST_MAX_AGE_H = 26
 LOG_ROTATION_DAYS = 7
@@ -94,7 +95,7 @@ def resting_orders_within_risk(t: Target) -> CheckResult:
              for o in orders if str(o.get("currencyPair", "")).endswith("ZAR")),
             Decimal(0),
         )
-    except (ValrCallError, InvalidOperation, TypeError) as exc:
+    except (ValrError, InvalidOperation, TypeError) as exc:
         return failed("unreadable", expected, f"open orders unreadable: {exc}", Evidence("HTTP", rec.render()))
     observed = f"{len(orders)} resting order(s) worth R{exposure:.2f}"
     ev = Evidence("HTTP", rec.render())

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ops_checks.audit_export import AUDIT_TABLES
+from ops_checks.audit_tables import AUDIT_TABLES
 from ops_checks.backup import stream_copy
 from ops_checks.config import DbParams, Target
 from ops_checks.db import Db, DbError, QueryLog, connect, one_line

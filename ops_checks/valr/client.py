@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -21,6 +22,7 @@ from ops_checks.valr.signing import now_ms as wall_clock_ms
 from ops_checks.valr.signing import signed_headers
 
 DEFAULT_BASE_URL = "https://api.valr.com"
+FUNDING_HISTORY_PATH = "/v1/public/futures/funding/history"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ISO = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<clock>\d{2}:\d{2}:\d{2})(?:[.,](?P<frac>\d{1,9}))?"
@@ -342,6 +344,19 @@ class ValrClient:
 
     def open_orders(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._get("/v1/orders/open", _list_of_dicts)
+        return result
+
+    def open_positions(self) -> list[dict[str, Any]]:
+        """Open futures positions (``GET /v1/positions/open``, signed), assumed to list ``{pair, side, quantity,
+        markPrice}``; VALR's exact field names should be confirmed against its docs."""
+        result: list[dict[str, Any]] = self._get("/v1/positions/open", _list_of_dicts)
+        return result
+
+    def funding_history(self, pair: str, limit: int = 2) -> list[dict[str, Any]]:
+        """A perpetual pair's funding history, newest first (public; VALR settles hourly):
+        ``[{currencyPair, fundingRate, fundingTime}]``."""
+        query = urlencode({"currencyPair": pair, "limit": str(limit)})
+        result: list[dict[str, Any]] = self._get(f"{FUNDING_HISTORY_PATH}?{query}", _list_of_dicts, signed=False)
         return result
 
     def cancel_all(self) -> None:
