@@ -50,8 +50,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from ops_checks import audit_integrity
-from ops_checks.audit_export import AUDIT_TABLES, copy_statement
+from ops_checks.checks.s7_audit import audit_integrity
+from ops_checks.procedures.audit_export import AUDIT_TABLES, copy_statement
 from ops_checks.sandbox import postgres
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ops_checks import killswitch  # noqa: E402
+from ops_checks.procedures import killswitch  # noqa: E402
 from ops_checks.sandbox.environment import Sandbox  # noqa: E402
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ops_checks.redaction import Redactor
+from ops_checks.core.redaction import Redactor
 
 BODIES = {
     "alnum": "a" * 10_000_000,

@@ -25,7 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ops_checks import cli, report  # noqa: E402
+from ops_checks.cli import app as cli  # noqa: E402
+from ops_checks.report import html as report  # noqa: E402
 from ops_checks.sandbox import postgres  # noqa: E402
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import runbook_text
-from ops_checks.config import DbParams
+from ops_checks.catalogue import runbook_text
+from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
-from ops_checks.secret import Secret
+from ops_checks.target.config import DbParams
 from tests.fork_runner import ForkRunner
 
 

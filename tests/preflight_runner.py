@@ -58,8 +58,9 @@ def preflight_in_process(
 
     import pytest
 
-    from ops_checks import runbook_text, verdict
-    from ops_checks.cli import new_run_id, pytest_argv
+    from ops_checks.catalogue import runbook_text
+    from ops_checks.cli.app import new_run_id, pytest_argv
+    from ops_checks.verdict import verdict
 
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)

@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ops_checks import compliance
-from ops_checks.audit_retention import archival_problems
-from ops_checks.audit_settings import AuditSettings
-from ops_checks.config import DbParams
-from ops_checks.redaction import Redactor
+from ops_checks.checks.s7_audit.audit_retention import archival_problems
+from ops_checks.checks.s7_audit.audit_settings import AuditSettings
+from ops_checks.core.redaction import Redactor
+from ops_checks.procedures import compliance
 from ops_checks.sandbox import postgres
+from ops_checks.target.config import DbParams
 
 
 def this_month() -> date:

@@ -11,13 +11,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ops_checks import audit_export, audit_verify
-from ops_checks.audit_export import AUDIT_TABLES, CHECKSUMS, MANIFEST, ExportError
-from ops_checks.audit_verify import RecordCounter
-from ops_checks.config import DbParams
-from ops_checks.redaction import Redactor
+from ops_checks.core.redaction import Redactor
+from ops_checks.core.secret import Secret
+from ops_checks.procedures import audit_export, audit_verify
+from ops_checks.procedures.audit_export import AUDIT_TABLES, CHECKSUMS, MANIFEST, ExportError
+from ops_checks.procedures.audit_verify import RecordCounter
 from ops_checks.sandbox import postgres
-from ops_checks.secret import Secret
+from ops_checks.target.config import DbParams
 
 REPO = Path(__file__).resolve().parents[1]
 DECISIONS = "policy_decisions.csv"

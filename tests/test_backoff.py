@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops_checks.backoff import SOP_POLICY, Policy, retry, schedule
+from ops_checks.core.backoff import SOP_POLICY, Policy, retry, schedule
 
 
 def test_sop_schedule() -> None:

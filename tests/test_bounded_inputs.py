@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks.envfile import ConfigError, read_env_file
-from ops_checks.redaction import MASK, Redactor
-from ops_checks.waivers import WaiverError
-from ops_checks.waivers import load as load_waivers
+from ops_checks.core.envfile import ConfigError, read_env_file
+from ops_checks.core.redaction import MASK, Redactor
+from ops_checks.verdict.waivers import WaiverError
+from ops_checks.verdict.waivers import load as load_waivers
 
 HANG = 30.0  # seconds: only a hang gets anywhere near this
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import __version__, cli_output
+from ops_checks import __version__
+from ops_checks.cli import output as cli_output
 from tests.preflight_runner import REPO
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 import respx
 import time_machine
 
-from ops_checks.clock import CRITICAL, HEALTHY, NEUTRAL, WARNING, Sample, band, best, estimate_offset
-from ops_checks.valr.client import ValrClient, ValrError
+from ops_checks.target.clock import CRITICAL, HEALTHY, NEUTRAL, WARNING, Sample, band, best, estimate_offset
+from ops_checks.target.valr.client import ValrClient, ValrError
 
 BASE = "https://api.valr.com"
 MS = 1_000_000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ops_checks.cli import app
+from ops_checks.cli.app import app
 
 runner = CliRunner()
 ESTIMATE = re.compile(r"^offset ([+-]\d+\.\d) ms ± (\d+\.\d) ms\s+rtt (\d+\.\d) ms\s+band (\w+)$", re.M)

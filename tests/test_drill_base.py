@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ops_checks import drill_base
-from ops_checks.db import DbError
-from ops_checks.result import CheckResult, failed, passed
-from ops_checks.steps_engine import StepFailed, StepRun, first_line, one_line
+from ops_checks.core.result import CheckResult, failed, passed
+from ops_checks.drills import base as drill_base
+from ops_checks.procedures.steps_engine import StepFailed, StepRun, first_line, one_line
+from ops_checks.target.db import DbError
 
 
 def test_the_engine_stops_at_the_first_failed_step() -> None:
@@ -91,8 +91,8 @@ def test_outcome_requirement_and_the_live_path() -> None:
 
 def test_every_drill_is_a_drill_base_and_keeps_its_short_repr() -> None:
     """Step arguments are shown in reports: a drill never dumps its state (a subclass dataclass would)."""
-    from ops_checks import emergency_drill, incident_drill, transition_drill
-    from ops_checks.sop import drills
+    from ops_checks.drills import emergency_drill, incident_drill, transition_drill
+    from ops_checks.drills import sop_drills as drills
 
     for module in (emergency_drill, incident_drill, transition_drill, drills):
         drill = module.Drill()

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from ops_checks import drill_base, emergency_checklist_drill, emergency_drill
-from ops_checks import emergency_checklist as ec
-from ops_checks.config import Target
-from ops_checks.incident import Action
-from ops_checks.result import failed, passed
+from ops_checks.checks.s5_emergency import emergency_checklist as ec
+from ops_checks.core.result import failed, passed
+from ops_checks.drills import base as drill_base
+from ops_checks.drills import emergency_checklist_drill, emergency_drill
+from ops_checks.procedures.incident import Action
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
+from ops_checks.target.config import Target
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
 AT = "2025-01-02T03:04:05+00:00"
@@ -154,8 +155,10 @@ def test_live_readiness_fails_per_row(live_like: tuple[Sandbox, Target]) -> None
 def test_without_the_suite_schema_dependent_items_are_not_verified(live_like: tuple[Sandbox, Target]) -> None:
     """`opscheck init` never ran: every item resting on the suite's tables says so (never an SQL error, never an
     empty pass); 7.6.1 owns the failure in §7, 7.2.2 is skipped through its precondition."""
-    from ops_checks import audit_retention, incident_audit, suite_tables
-    from ops_checks.install.opscheck import NOT_INSTALLED
+    from ops_checks.checks.s6_post_incident import incident_audit
+    from ops_checks.checks.s7_audit import audit_retention
+    from ops_checks.target import suite_tables
+    from ops_checks.target.install.opscheck import NOT_INSTALLED
 
     sb, t = live_like
     sb.admin("DROP SCHEMA opscheck CASCADE")
@@ -179,7 +182,7 @@ def test_without_the_suite_schema_dependent_items_are_not_verified(live_like: tu
 
 def test_audit_tables_are_immutable_and_chained(live_like: tuple[Sandbox, Target]) -> None:
     """7.6.2 reads triggers and grants; 7.6.1 walks the chains with the bot's verify_chain_integrity."""
-    from ops_checks import audit_retention
+    from ops_checks.checks.s7_audit import audit_retention
 
     sb, t = live_like
     assert audit_retention.bot_cannot_delete(t).ok

@@ -20,9 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ops_checks import botapi, drift, exchange, infra, monitoring, transition_gate
-from ops_checks.config import Target, live_target
+from ops_checks.checks.s1_preconditions import exchange, infra, monitoring
+from ops_checks.checks.s3_transition import transition_gate
+from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.sandbox.postgres import free_port
+from ops_checks.target import botapi
+from ops_checks.target.config import Target, live_target
 
 STATE: dict[str, Any] = {"body": b"{}", "type": "application/json"}
 

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import cadence
-from ops_checks.catalogue import ITEMS
+from ops_checks.catalogue import ITEMS, cadence
 from ops_checks.sandbox.faults import registry
 from tests.fork_runner import ForkRunner
 from tests.preflight_runner import Run, preflight

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ops_checks import http
-from ops_checks.redaction import Redactor
+from ops_checks.core import http
+from ops_checks.core.redaction import Redactor
 
 
 def serve(behaviour: str) -> Iterator[int]:

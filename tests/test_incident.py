@@ -11,19 +11,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ops_checks import (
-    drill_base,
-    incident,
-    incident_audit,
-    incident_drill,
-    incident_report,
-    incident_resume,
-    killswitch_state,
-)
-from ops_checks.cli import app
-from ops_checks.db import connect
+from ops_checks.checks.s6_post_incident import incident_audit
+from ops_checks.cli.app import app
+from ops_checks.drills import base as drill_base
+from ops_checks.drills import incident_drill
+from ops_checks.procedures import incident, incident_report, incident_resume
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target import killswitch_state
+from ops_checks.target.db import connect
 
 CAPTURE_BOUND_S = 20.0  # 200k decisions in the window, on two loaded cores
 

@@ -9,11 +9,12 @@ from datetime import datetime
 import psycopg
 import pytest
 
-from ops_checks import killswitch, killswitch_state
-from ops_checks.config import Target
-from ops_checks.db import connect
+from ops_checks.procedures import killswitch
 from ops_checks.sandbox import faults_s4, postgres
 from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target import killswitch_state
+from ops_checks.target.config import Target
+from ops_checks.target.db import connect
 
 # the fault's function with its refusal switched off: the sandbox's own compute_row_hash again
 RESTORE_ROW_HASH = faults_s4.ROW_HASH_REJECTS_EVENTS.replace(

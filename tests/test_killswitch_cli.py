@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from ops_checks.cli import app
-from ops_checks.config import Target
-from ops_checks.db import connect
+from ops_checks.cli.app import app
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target.config import Target
+from ops_checks.target.db import connect
 
 runner = CliRunner()
 

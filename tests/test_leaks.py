@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from ops_checks import report
+from ops_checks.report import html as report
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import OVERRIDE_PREFIX
 from tests.preflight_runner import REPO, Run, preflight

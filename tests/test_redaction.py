@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ops_checks.redaction import MASK, Redactor
-from ops_checks.secret import Secret
+from ops_checks.core.redaction import MASK, Redactor
+from ops_checks.core.secret import Secret
 
 
 def test_known_values_are_replaced_everywhere() -> None:

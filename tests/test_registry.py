@@ -1,4 +1,4 @@
-"""The item registry (ops_checks/items): one declaration per item, and the readers that used to keep their own
+"""The item registry (ops_checks/catalogue/items): one declaration per item, and the readers that used to keep their own
 tables now read it. The frozen tables here are the ones the readers kept before (cadence from the id, report's
 category by section, the §3 drill's checks and preconditions): the registry must give exactly what they gave."""
 
@@ -12,9 +12,10 @@ import sys
 
 import pytest
 
-from ops_checks import cadence, cli_serve, report, transition_drill
-from ops_checks.catalogue import BY_ID, ITEMS, Item
-from ops_checks.items import model
+from ops_checks.catalogue import BY_ID, ITEMS, Item, cadence, model
+from ops_checks.cli import serve as cli_serve
+from ops_checks.drills import transition_drill
+from ops_checks.report import html as report
 
 OLD_CATEGORY_BY_SECTION = (
     ("1.1", report.CONNECTIVITY_PREFIX), ("1.2", report.CONNECTIVITY_PREFIX), ("1.3", report.SAFETY_GATE_PREFIX),
@@ -28,9 +29,9 @@ OLD_CATEGORY_BY_SECTION = (
 )
 
 # transition_drill's hand-kept tables before the registry: item → (check, its fixed arguments), and preconditions
-_DB = ("ops_checks.preconditions:database_unreachable",)
-_DECISIONS = (*_DB, "ops_checks.preconditions:table_unreadable(policy_decision_audit)")
-_KILL_SWITCH = (*_DB, "ops_checks.preconditions:table_unreadable(circuit_breaker_events)")
+_DB = ("ops_checks.checks.preconditions:database_unreachable",)
+_DECISIONS = (*_DB, "ops_checks.checks.preconditions:table_unreadable(policy_decision_audit)")
+_KILL_SWITCH = (*_DB, "ops_checks.checks.preconditions:table_unreadable(circuit_breaker_events)")
 OLD_PRECHECKS = {
     "1.1.1": "infra:database_connectivity", "1.1.2": "infra:settings_row_valid",
     "1.1.3": "infra:table_queryable(circuit_breaker_events)", "1.1.4": "infra:table_queryable(policy_decision_audit)",
@@ -57,19 +58,19 @@ OLD_DRIFT_CHECKS = {
 }
 OLD_PRECONDITIONS = {
     "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB, "1.1.6": _DB,
-    "1.2.3": ("ops_checks.preconditions:metrics_unreadable",),
-    "1.3.1": (*_KILL_SWITCH, "ops_checks.preconditions:bot_not_deciding"),
+    "1.2.3": ("ops_checks.checks.preconditions:metrics_unreadable",),
+    "1.3.1": (*_KILL_SWITCH, "ops_checks.checks.preconditions:bot_not_deciding"),
     "1.3.2": _DB, "1.5.1": _DB,
-    "1.6.1": ("ops_checks.preconditions:bot_unhealthy",),
+    "1.6.1": ("ops_checks.checks.preconditions:bot_unhealthy",),
     "1.6.2": _DECISIONS, "1.6.3": _DECISIONS, "1.6.4": _DECISIONS,
-    "2.1.1": ("ops_checks.secrets_check:valr_signature_not_accepted",),
-    "2.1.2": ("ops_checks.secrets_check:valr_key_not_recognised",),
+    "2.1.1": ("ops_checks.checks.s2_environment.secrets_check:valr_signature_not_accepted",),
+    "2.1.2": ("ops_checks.checks.s2_environment.secrets_check:valr_key_not_recognised",),
     "2.3.1": _DB,
     **{item: _KILL_SWITCH for item in ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")},
-    "8.6.3": ("ops_checks.ntp:tool_missing",),
+    "8.6.3": ("ops_checks.checks.s8_clock_drift.ntp:tool_missing",),
     # the measurement-bound extras _drift_checks added
-    "8.6.2": ("ops_checks.drift:time_unavailable[m]",),
-    "8.6.4": ("ops_checks.drift:beyond_tolerance[m]",),
+    "8.6.2": ("ops_checks.checks.s8_clock_drift.drift:time_unavailable[m]",),
+    "8.6.4": ("ops_checks.checks.s8_clock_drift.drift:beyond_tolerance[m]",),
 }
 
 
@@ -110,7 +111,9 @@ def test_the_pre_transition_preflight_checks_the_same_items_with_the_same_checks
     assert transition_drill.REGISTRY_ITEMS == (*OLD_PRECHECKS, *(f"4.4.{n}" for n in range(1, 7)), *OLD_DRIFT_CHECKS)
     for item, old in (OLD_PRECHECKS | OLD_DRIFT_CHECKS).items():
         it = BY_ID[item]
-        assert _ref(it.check, it.check_args, it.check_needs) == "ops_checks." + old
+        # the old table named the flat modules (infra:…); the registry names the layered ones (checks.s1_….infra:…)
+        ref = _ref(it.check, it.check_args, it.check_needs)
+        assert ref.startswith("ops_checks.") and ref.rsplit(".", 1)[-1] == old.rsplit(".", 1)[-1], (item, ref, old)
     for item in transition_drill.REGISTRY_ITEMS:
         got = tuple(_ref(g.func, g.args, g.needs) for g in BY_ID[item].preconditions)
         assert (item, got) == (item, OLD_PRECONDITIONS.get(item, ()))
@@ -147,9 +150,10 @@ def test_the_registry_imports_no_check_module() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('ops_checks')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = set(ast.literal_eval(out))
-    assert loaded <= {"ops_checks", "ops_checks.catalogue", "ops_checks.items", "ops_checks.items.model",
-                      "ops_checks.rotation_periods", *(f"ops_checks.items.{m}" for m in _item_modules())}
+    assert loaded <= {"ops_checks", "ops_checks.catalogue", "ops_checks.catalogue.items", "ops_checks.catalogue.model",
+                      "ops_checks.catalogue.rotation_periods",
+                      *(f"ops_checks.catalogue.items.{m}" for m in _item_modules())}
 
 
 def _item_modules() -> list[str]:
-    return [m.name for m in pkgutil.iter_modules(importlib.import_module("ops_checks.items").__path__)]
+    return [m.name for m in pkgutil.iter_modules(importlib.import_module("ops_checks.catalogue.items").__path__)]

@@ -1,4 +1,4 @@
-"""ops_checks.report: offline check, analytics removal, results-dir metadata, rendering (fake and real Allure)."""
+"""ops_checks.report.html: offline check, analytics removal, results-dir metadata, rendering (fake and real Allure)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import report
-from ops_checks.report import ReportError
+from ops_checks.report import html as report
+from ops_checks.report.html import ReportError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ops_checks import result_files, runbook_text
-from ops_checks.catalogue import BY_ID
+from ops_checks.catalogue import BY_ID, runbook_text
+from ops_checks.report import result_files
 
 
 def test_allure_step_parameters_keep_only_literal_arguments(tmp_path: Path) -> None:

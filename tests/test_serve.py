@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ops_checks import serve
-from ops_checks.cli_serve import mutating_ids
+from ops_checks.cli import server as serve
+from ops_checks.cli.serve import mutating_ids
 from ops_checks.sandbox.postgres import free_port
 from tests.preflight_runner import REPO
 

@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from ops_checks import cli_errors, settings
-from ops_checks.config import ConfigError, Thresholds, live_target
+from ops_checks.cli import errors as cli_errors
+from ops_checks.core import settings
 from ops_checks.sandbox.environment import SANDBOX_THRESHOLDS
+from ops_checks.target.config import ConfigError, Thresholds, live_target
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "pw-Zq7-never-shown"

@@ -10,11 +10,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ops_checks import signoff
-from ops_checks.config import DbParams
-from ops_checks.redaction import Redactor
+from ops_checks.core.redaction import Redactor
+from ops_checks.core.secret import Secret
+from ops_checks.procedures import signoff
 from ops_checks.sandbox import postgres
-from ops_checks.secret import Secret
+from ops_checks.target.config import DbParams
 from tests.preflight_runner import REPO, preflight
 
 

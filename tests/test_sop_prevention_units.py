@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from ops_checks.checks.sop import contacts, records, reviews, security_audit
+from ops_checks.drills import restore_drill
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.sop_env import write_contacts
-from ops_checks.sop import contacts, records, restore_drill, reviews, security_audit
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

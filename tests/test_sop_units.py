@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from ops_checks import cadence
-from ops_checks.cli import app
-from ops_checks.sop.funding import impact, rate_8h
-from ops_checks.sop.latency import percentile
-from ops_checks.sop.loss import LossState
+from ops_checks.catalogue import cadence
+from ops_checks.checks.sop.funding import impact, rate_8h
+from ops_checks.checks.sop.latency import percentile
+from ops_checks.checks.sop.loss import LossState
+from ops_checks.cli.app import app
 
 
 def test_cadence_selection() -> None:
@@ -59,9 +59,9 @@ def test_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.MonkeyPat
     """The real bot exports none of the SOP's observables: the item names the metric and what the bot has."""
     from types import SimpleNamespace
 
-    from ops_checks.profile import REAL_BOT
-    from ops_checks.prometheus import Metrics
-    from ops_checks.sop import feed, loss
+    from ops_checks.checks.sop import feed, loss
+    from ops_checks.target.profile import REAL_BOT
+    from ops_checks.target.prometheus import Metrics
 
     real = Metrics({"trade_signals_received_total": [({}, 3.0)]}, "", REAL_BOT.metric_names)
     monkeypatch.setattr(feed, "scrape", lambda t: real)
@@ -83,7 +83,7 @@ def test_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.MonkeyPat
                                    {"fundingRate": "0.0001", "fundingTime": "yesterday"}]])
 def test_funding_history_of_the_wrong_shape_is_named(rows: list[object]) -> None:
     """Issue 13 §9: sop.6.1 reported "'float' object is not subscriptable" to the operator."""
-    from ops_checks.sop.funding import Malformed, rate_8h
+    from ops_checks.checks.sop.funding import Malformed, rate_8h
 
     with pytest.raises(Malformed) as err:
         rate_8h(rows, "BTCZARPERP")

@@ -1,5 +1,6 @@
 """Traceability: every checklist id of the runbook sections we cover is on exactly one scenario, and back; and the
-item registry (ops_checks/items) agrees with the features: tags, preconditions, and the check the When step calls."""
+item registry (ops_checks/catalogue/items) agrees with the features: tags, preconditions, and the check the When step
+calls."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from pathlib import Path
 import parse
 import pytest
 
-from ops_checks.catalogue import BY_ID, ITEMS, WARNING, id_for_tag
-from ops_checks.items import model
+from ops_checks.catalogue import BY_ID, ITEMS, WARNING, id_for_tag, model
 from ops_checks.pytest_plugin import features_dir
 
 NUMBERED_ROW = re.compile(r"^\|\s*(\d+\.\d+\.\d+)\s*\|(?!\s*\d{4}-\d{2}-\d{2})", re.M)  # not the version table
@@ -137,13 +137,14 @@ GIVEN_STEPS: dict[str, Callable[..., model.Given]] = {
     "the bot's metrics are readable": lambda: model.METRICS_READABLE,
     "the bot is recording policy decisions": lambda: model.BOT_DECIDING,
     "VALR accepts requests signed with VALR_API_SECRET":
-        lambda: model.Given("ops_checks.secrets_check:valr_signature_not_accepted"),
-    "VALR recognises VALR_API_KEY": lambda: model.Given("ops_checks.secrets_check:valr_key_not_recognised"),
+        lambda: model.Given("ops_checks.checks.s2_environment.secrets_check:valr_signature_not_accepted"),
+    "VALR recognises VALR_API_KEY":
+        lambda: model.Given("ops_checks.checks.s2_environment.secrets_check:valr_key_not_recognised"),
     'the rotation of "{name}" is not more than twice overdue':
-        lambda name: model.Given("ops_checks.rotation:far_overdue", (name,)),
+        lambda name: model.Given("ops_checks.checks.s2_environment.rotation:far_overdue", (name,)),
     "VALR's clock can be read": lambda: model.CLOCK_READABLE,
     "the exchange clock is within tolerance": lambda: model.CLOCK_WITHIN_TOLERANCE,
-    "an NTP status tool answers on this host": lambda: model.Given("ops_checks.ntp:tool_missing"),
+    "an NTP status tool answers on this host": lambda: model.Given("ops_checks.checks.s8_clock_drift.ntp:tool_missing"),
     "the suite's schema is installed": lambda: model.SUITE_SCHEMA,
 }
 #: Given steps that are not library preconditions: a drill's own state, or a fixture the When step reads
@@ -258,7 +259,7 @@ def test_a_registry_entry_that_disagrees_with_its_feature_is_caught(change: dict
 def test_a_missing_or_unresolvable_entry_is_caught() -> None:
     items = [i for i in ITEMS if i.id != "4.4.3"]
     assert registry_problems(items, all_scenarios()) == ["4.4.3: tagged on a scenario but not in the registry"]
-    broken = dataclasses.replace(BY_ID["1.1.1"], check="ops_checks.infra:no_such_check")
+    broken = dataclasses.replace(BY_ID["1.1.1"], check="ops_checks.checks.s1_preconditions.infra:no_such_check")
     assert "does not resolve" in (check_binds(broken) or "")
     wrong_args = dataclasses.replace(BY_ID["1.1.3"], check_args=("a", "b"))
     assert "cannot be called" in (check_binds(wrong_args) or "")
@@ -316,6 +317,16 @@ def _step_index() -> dict[str, tuple[str, set[str]]]:
                 for helper in used & set(funcs) - {func.name}:
                     reached |= calls(funcs[helper], names)
                 index[arg.value] = (deco.func.id, reached)
+        for node in tree.body:  # steps made by common.drill_record_steps(fixture, reached, reads, live_check)
+            call = node.value if isinstance(node, ast.Expr) else None
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "drill_record_steps":
+                _, given_text, reads, live = call.args
+                assert isinstance(given_text, ast.Constant) and isinstance(reads, ast.Tuple)
+                assert isinstance(live, ast.Attribute) and isinstance(live.value, ast.Name)
+                index[given_text.value] = ("given", set())
+                for text in reads.elts:
+                    assert isinstance(text, ast.Constant)
+                    index[text.value] = ("when", {f"{names[live.value.id]}:{live.attr}"})
     return index
 
 

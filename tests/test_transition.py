@@ -11,22 +11,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ops_checks import (
-    backup,
-    drill_base,
-    env_edit,
-    transition,
-    transition_audit,
-    transition_drill,
-    transition_gate,
-    verdict,
-)
-from ops_checks.cli import app
-from ops_checks.db import connect
-from ops_checks.envfile import read_env_file
+from ops_checks.checks.s3_transition import transition_audit, transition_gate
+from ops_checks.cli.app import app
+from ops_checks.core.envfile import read_env_file
+from ops_checks.drills import base as drill_base
+from ops_checks.drills import transition_drill
+from ops_checks.procedures import backup, env_edit, transition
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.compose import SandboxServices
 from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target.db import connect
+from ops_checks.verdict import verdict
 
 TRICKY = (
     "\ufeff# bot settings\r\n"
@@ -52,7 +47,7 @@ def test_env_edit_keeps_comments_order_quoting_and_line_ends() -> None:
     assert after.replace("LIVE   #", "DRY_RUN   #").replace("LIVE_TRADING_CONFIRMED=TRUE\r\n", "") == TRICKY.replace(
         "# LIVE_TRADING_CONFIRMED=TRUE  (commented out)\r\n", ""
     )
-    from ops_checks.envfile import parse
+    from ops_checks.core.envfile import parse
 
     old, new = parse(TRICKY), parse(after)
     assert {k: v for k, v in new.items() if k not in ("EXECUTION_MODE", "LIVE_TRADING_CONFIRMED")} == {

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ops_checks.http import Recorder
-from ops_checks.redaction import Redactor
+from ops_checks.core.http import Recorder
+from ops_checks.core.redaction import Redactor
+from ops_checks.core.secret import Secret
 from ops_checks.sandbox import valr_sim
 from ops_checks.sandbox.valr_sim import ValrSimulator
-from ops_checks.secret import Secret
-from ops_checks.valr.client import ValrClient, ValrError, parse_iso_ns
+from ops_checks.target.valr.client import ValrClient, ValrError, parse_iso_ns
 
 KEY = "KEYVALUE-7d1c0ffee5e1f0b2a3"
 SECRET = "TOPSECRET-9f8e7d6c5b4a39281706"

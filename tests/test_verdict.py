@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import verdict
-from ops_checks.verdict import ItemOutcome
+from ops_checks.verdict import verdict
+from ops_checks.verdict.verdict import ItemOutcome
 
 
 def item(status: str, severity: str = "blocker", item_id: str = "1.1.1") -> ItemOutcome:
@@ -62,7 +62,7 @@ def test_table_names_every_problem_on_one_line() -> None:
 def test_waived_blocker_does_not_block_and_keeps_its_story() -> None:
     from datetime import date
 
-    from ops_checks.waivers import Waiver
+    from ops_checks.verdict.waivers import Waiver
 
     waiver = Waiver("1.4.3", "Grafana migration", "Head of Ops", date(2099, 1, 1))
     items = verdict.apply_waivers([item("failed", item_id="1.4.3"), item("passed", item_id="1.1.1")],
@@ -75,7 +75,7 @@ def test_waived_blocker_does_not_block_and_keeps_its_story() -> None:
 def test_kill_switch_item_is_never_waived_even_if_a_waiver_slips_through() -> None:
     from datetime import date
 
-    from ops_checks.waivers import Waiver
+    from ops_checks.verdict.waivers import Waiver
 
     items = verdict.apply_waivers([item("failed", item_id="1.3.1")],
                                   {"1.3.1": Waiver("1.3.1", "x", "y", date(2099, 1, 1))})
@@ -100,7 +100,7 @@ def test_partial_selection_is_never_go() -> None:
 def test_a_waiver_never_turns_an_unverified_item_into_a_pass() -> None:
     from datetime import date
 
-    from ops_checks.waivers import Waiver
+    from ops_checks.verdict.waivers import Waiver
 
     w = Waiver("1.4.3", "dashboards migrating", "C. Approver", date(2099, 1, 1))
     for status in ("broken", "skipped"):

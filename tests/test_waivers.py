@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import waivers
+from ops_checks.verdict import waivers
 
 GOOD = """
 - item: "1.4.3"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import runbook_text
+from ops_checks.catalogue import runbook_text
 
 pytestmark = pytest.mark.slow
 

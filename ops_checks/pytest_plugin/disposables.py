@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ops_checks import drill_base
+from ops_checks.drills import base as drill_base
 from ops_checks.pytest_plugin.plugin import runbook_item
 from ops_checks.sandbox.environment import Sandbox
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ops_checks import reachability
-from ops_checks.config import Target, live_target, load_env
+from ops_checks.checks import reachability
 from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed
 from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
+from ops_checks.target.config import Target, live_target, load_env
 
 
 @pytest.fixture(scope="session")

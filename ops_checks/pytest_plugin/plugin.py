@@ -17,21 +17,15 @@ from typing import Any
 
 import pytest
 
-from ops_checks import (
-    __version__,
-    cadence,
-    catalogue,
-    redaction,
-    report,
-    result_files,
-    runbook_text,
-    verdict,
-    waivers,
-)
-from ops_checks.catalogue import BY_ID, id_for_tag
+from ops_checks import __version__, catalogue
+from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
+from ops_checks.core import redaction
+from ops_checks.core.result import CheckResult
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
-from ops_checks.result import CheckResult
-from ops_checks.verdict import ItemOutcome
+from ops_checks.report import html as report
+from ops_checks.report import result_files
+from ops_checks.verdict import verdict, waivers
+from ops_checks.verdict.verdict import ItemOutcome
 
 # the target fixtures and the shared steps first, then one step module per runbook area (add new ones here)
 STEP_MODULES = ("common", "audit", "clock_drift", "dry_run", "emergency", "environment", "exchange", "financial",

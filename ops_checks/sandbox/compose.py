@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ops_checks.envfile import ConfigError, read_env_file
-from ops_checks.http import HttpError, Recorder, json_body, request
+from ops_checks.core.envfile import ConfigError, read_env_file
+from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
 
 QUIET_S = 0.15  # > several of an orphan worker's exchange polls: silence over this window means no traffic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ops_checks.rotation_periods import ROTATION_ROWS
+from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, knob, set_env
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ops_checks.coinbase_jwt import generate_ec_pem
+from ops_checks.target.coinbase_jwt import generate_ec_pem
 
 PERPETUAL_PAIR = "BTCUSDTPERP"
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, when
 
-from ops_checks import audit_checks, audit_integrity, audit_queries, audit_retention, suite_tables
-from ops_checks.config import Target
+from ops_checks.checks.s7_audit import audit_integrity, audit_queries, audit_retention
+from ops_checks.core.result import CheckResult
+from ops_checks.procedures import audit_checks
 from ops_checks.pytest_plugin.steps.common import require
-from ops_checks.result import CheckResult
+from ops_checks.target import suite_tables
+from ops_checks.target.config import Target
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ import allure
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from ops_checks import drill_base, preconditions, report
-from ops_checks.config import Target
+from ops_checks.checks import preconditions
+from ops_checks.core.result import CheckResult
+from ops_checks.drills import base as drill_base
 from ops_checks.pytest_plugin.plugin import RESULT_KEY, runbook_item
-from ops_checks.result import CheckResult
+from ops_checks.report import html as report
+from ops_checks.target.config import Target
 
 MIME = {
     "text/plain": allure.attachment_type.TEXT,

@@ -7,27 +7,28 @@ from pathlib import Path
 import pytest
 from pytest_bdd import when
 
-from ops_checks import drift, drill_base
-from ops_checks.config import Target
-from ops_checks.pytest_plugin.disposables import drill_fixture
-from ops_checks.result import CheckResult
-from ops_checks.sandbox.environment import Sandbox
-from ops_checks.sandbox.faults import apply as apply_faults
-from ops_checks.sandbox.faults import registry
-from ops_checks.sop import (
+from ops_checks.checks.s8_clock_drift import drift
+from ops_checks.checks.sop import (
     auth,
     contacts,
-    drills,
     feed,
     funding,
     latency,
     loss,
     orders,
     prevention,
-    restore_drill,
     reviews,
     security_audit,
 )
+from ops_checks.core.result import CheckResult
+from ops_checks.drills import base as drill_base
+from ops_checks.drills import restore_drill
+from ops_checks.drills import sop_drills as drills
+from ops_checks.pytest_plugin.disposables import drill_fixture
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.sandbox.faults import apply as apply_faults
+from ops_checks.sandbox.faults import registry
+from ops_checks.target.config import Target
 
 
 @pytest.fixture(scope="session")

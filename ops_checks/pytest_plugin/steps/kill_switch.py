@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import when
 
-from ops_checks import conformance, killswitch
-from ops_checks.config import Target
+from ops_checks.checks.s4_kill_switch import conformance
+from ops_checks.core.result import CheckResult
+from ops_checks.procedures import killswitch
 from ops_checks.pytest_plugin.steps.common import require
-from ops_checks.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target.config import Target
 
 
 @pytest.fixture(scope="session")

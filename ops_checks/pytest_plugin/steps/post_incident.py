@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ops_checks import incident_audit, incident_drill
+from ops_checks.checks.s6_post_incident import incident_audit
+from ops_checks.drills import incident_drill
 from ops_checks.pytest_plugin.disposables import drill_fixture
 from ops_checks.pytest_plugin.steps.common import drill_record_steps
 from ops_checks.sandbox.environment import Sandbox

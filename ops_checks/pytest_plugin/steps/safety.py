@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
-from ops_checks import killswitch, logs, safety
-from ops_checks.config import Target
-from ops_checks.result import CheckResult
+from ops_checks.checks.s1_preconditions import logs, safety
+from ops_checks.core.result import CheckResult
+from ops_checks.procedures import killswitch
+from ops_checks.target.config import Target
 
 
 @when("the kill switch is activated, HALT is awaited, and the kill switch is deactivated", target_fixture="result")

@@ -1,0 +1,47 @@
+"""The item registry: every runbook item, declared once in ``ops_checks/catalogue/items/`` with all of its metadata (id,
+title, section, severity, failure category, mutating, cadence, check, preconditions: see ``items/model.py``).
+
+Ids follow DESIGN.md §4. Severity ``blocker`` fails the verdict; ``warning`` is reported and does not block.
+"""
+
+from __future__ import annotations
+
+from ops_checks.catalogue.items import all_items
+from ops_checks.catalogue.model import (
+    BLOCKER,
+    CONFIGURATION,
+    LIVE_RUNBOOK,
+    MONTHLY,
+    SOP,
+    WARNING,
+    WEEKLY,
+    Given,
+    Item,
+    id_for_tag,
+    tag_for,
+)
+
+__all__ = [
+    "BLOCKER", "BY_ID", "BY_TAG", "ITEMS", "LIVE_RUNBOOK", "MONTHLY", "SOP", "WARNING", "WEEKLY", "Given", "Item",
+    "category_of", "id_for_tag", "mutating_ids", "section_of", "tag_for",
+]
+
+ITEMS: tuple[Item, ...] = all_items()
+BY_ID: dict[str, Item] = {i.id: i for i in ITEMS}
+BY_TAG: dict[str, Item] = {i.tag: i for i in ITEMS}
+
+
+def section_of(item_id: str) -> str:
+    item = BY_ID.get(item_id)
+    return item.section if item else item_id.rsplit(".", 1)[0]
+
+
+def category_of(item_id: str) -> str:
+    """The failure category (message prefix) of an item; an unknown id is a configuration problem."""
+    item = BY_ID.get(item_id)
+    return item.category if item else CONFIGURATION
+
+
+def mutating_ids() -> set[str]:
+    """The items whose check writes to the target."""
+    return {i.id for i in ITEMS if i.mutating}

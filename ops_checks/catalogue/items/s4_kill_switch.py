@@ -1,0 +1,31 @@
+"""Live Trading Runbook §4 Kill Switch Verification: the policy order (4.1.1), §4.4's six steps, §4.5's timing."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from ops_checks.catalogue.model import BLOCKER, DATABASE, SAFETY_GATE, WARNING, Item, table
+
+S41 = "4.1 Kill Switch Overview"
+S44 = "4.4 Kill Switch Verification Checklist"
+S45 = "4.5 Kill Switch Response Time"
+
+# A procedure step, not a Target -> CheckResult function: §4.3's flow (killswitch.run_flow, returning a
+# KillSwitchFlow) runs once per session, and each item's When step reads its step with KillSwitchFlow.outcome(item).
+_step = partial(Item, category=SAFETY_GATE, check="ops_checks.procedures.killswitch:run_flow", mutating=True)
+_KILL_SWITCH = (DATABASE, table("circuit_breaker_events"))
+
+ITEMS: tuple[Item, ...] = (
+    # In the sandbox the reference bot implements §4.1 exactly, so a disagreement is a defect (blocker); on live a
+    # newer bot may legitimately log reason codes the runbook does not know yet, so it is reported (warning).
+    Item("4.1.1", "Recorded decisions follow the evaluation order", S41, BLOCKER, live_severity=WARNING,
+         category=SAFETY_GATE, check="ops_checks.checks.s4_kill_switch.conformance:replay_recent",
+         preconditions=(DATABASE, table("policy_decision_audit"))),
+    _step("4.4.1", "Initial state checked", S44, preconditions=_KILL_SWITCH),
+    _step("4.4.2", "Kill switch activated", S44, preconditions=_KILL_SWITCH),
+    _step("4.4.3", "HALT decision verified", S44, preconditions=_KILL_SWITCH),
+    _step("4.4.4", "Test trade rejected", S44, preconditions=_KILL_SWITCH),
+    _step("4.4.5", "Kill switch deactivated", S44, preconditions=_KILL_SWITCH),
+    _step("4.4.6", "ALLOW decision verified", S44, preconditions=_KILL_SWITCH),
+    _step("4.5.1", "Kill switch response time", S45, preconditions=(DATABASE,)),
+)

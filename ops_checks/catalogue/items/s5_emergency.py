@@ -1,0 +1,34 @@
+"""Live Trading Runbook §5 Emergency Shutdown: levels L1–L4 (5.2.1–5.5.1) and the checklist (5.7.1–5.7.6)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from ops_checks.catalogue.model import SAFETY_GATE, Item
+
+S52 = "5.2 L1: Kill Switch Activation"
+S53 = "5.3 L2: Stop Trading Services"
+S54 = "5.4 L3: Full Service Shutdown"
+S55 = "5.5 L4: Full Shutdown with API Revocation"
+S57 = "5.7 Emergency Shutdown Checklist"
+
+# Drills, not plain checks: on the sandbox the When step reads the item from the emergency drill on a disposable
+# sandbox (emergency_drill.run, then emergency_checklist_drill.run for §5.7) through emergency_drill.outcome; on
+# live it calls the read-only readiness check named here (runbook_dir: the runbooks' directory, or None).
+_item = partial(Item, category=SAFETY_GATE)
+_row = partial(_item, section=S57, check="ops_checks.checks.s5_emergency.emergency_checklist:ready", check_needs=("runbook_dir",))
+
+ITEMS: tuple[Item, ...] = (
+    _item("5.2.1", "L1 one-liner halts trading", S52, check="ops_checks.checks.s5_emergency.emergency:l1_ready",
+          check_needs=("runbook_dir",)),
+    _item("5.3.1", "L2 bot stop leaves no exchange traffic", S53, check="ops_checks.checks.s5_emergency.emergency:l2_ready"),
+    _item("5.4.1", "L3 full stop", S54, check="ops_checks.checks.s5_emergency.emergency:l3_ready"),
+    _item("5.5.1", "L4 revocation checklist and audit dump", S55, check="ops_checks.checks.s5_emergency.emergency:l4_ready",
+          check_needs=("runbook_dir",)),
+    _row("5.7.1", "Kill switch activated", check_args=("5.7.1",)),
+    _row("5.7.2", "Trading services stopped", check_args=("5.7.2",)),
+    _row("5.7.3", "Open positions reviewed", check_args=("5.7.3",)),
+    _row("5.7.4", "Incident logged", check_args=("5.7.4",)),
+    _row("5.7.5", "Stakeholders notified", check_args=("5.7.5",)),
+    _row("5.7.6", "Root cause identified", check_args=("5.7.6",)),
+)

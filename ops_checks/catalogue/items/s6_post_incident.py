@@ -1,0 +1,32 @@
+"""Live Trading Runbook §6 Post-Incident Checklist: §6.1's actions (6.1.1–6.1.6) and §6.4's checks (6.4.1–6.4.8)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from ops_checks.catalogue.model import SAFETY_GATE, Item
+
+S61 = "6.1 Immediate Post-Incident Actions"
+S64 = "6.4 Pre-Resume Verification"
+
+# A drill, not a plain check: on the sandbox the When step reads the item from the post-incident drill on a
+# disposable sandbox (incident_drill.run: incident, capture, report, resume); on live it calls the read-only check
+# named here, the incident record's entry for the item.
+_item = partial(Item, category=SAFETY_GATE, check="ops_checks.checks.s6_post_incident.incident_audit:check")
+
+ITEMS: tuple[Item, ...] = (
+    _item("6.1.1", "Kill switch confirmed active", S61, check_args=("6.1.1",)),
+    _item("6.1.2", "Incident trigger documented", S61, check_args=("6.1.2",)),
+    _item("6.1.3", "System state captured", S61, check_args=("6.1.3",)),
+    _item("6.1.4", "Relevant logs exported", S61, check_args=("6.1.4",)),
+    _item("6.1.5", "Stakeholders notified", S61, check_args=("6.1.5",)),
+    _item("6.1.6", "Open positions assessed", S61, check_args=("6.1.6",)),
+    _item("6.4.1", "Root cause identified", S64, check_args=("6.4.1",)),
+    _item("6.4.2", "Fix implemented (if applicable)", S64, check_args=("6.4.2",)),
+    _item("6.4.3", "Kill switch deactivated only at resume", S64, check_args=("6.4.3",)),
+    _item("6.4.4", "Health status GREEN", S64, check_args=("6.4.4",)),
+    _item("6.4.5", "Budget integration loaded", S64, check_args=("6.4.5",)),
+    _item("6.4.6", "Clock drift within tolerance", S64, check_args=("6.4.6",)),
+    _item("6.4.7", "Exchange connectivity OK", S64, check_args=("6.4.7",)),
+    _item("6.4.8", "Daily P&L reset", S64, check_args=("6.4.8",)),
+)

@@ -1,0 +1,1 @@
+"""Read-only checks, one folder per runbook section: ``Target`` → ``CheckResult``; they never write to the target."""

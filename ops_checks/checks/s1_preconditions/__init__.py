@@ -1,0 +1,1 @@
+"""Live Trading Runbook §1 Preconditions Checklist."""

@@ -1,0 +1,138 @@
+"""Runbook §1.2: exchange connectivity — VALR reachable, API key valid, balance readable and consistent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ops_checks.core.http import Recorder
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target import prometheus
+from ops_checks.target.config import Target
+from ops_checks.target.db import DbError, connect
+from ops_checks.target.valr.client import ValrClient, ValrError
+
+REQUIRED_PERMISSIONS = ("View access", "Trade")
+
+
+def client(t: Target, rec: Recorder) -> ValrClient:
+    return ValrClient(
+        t.valr_base_url, t.secret("VALR_API_KEY"), t.secret("VALR_API_SECRET"), transport=t.valr_transport, recorder=rec
+    )
+
+
+def open_orders(t: Target, rec: Recorder) -> list[dict[str, Any]]:
+    """The exchange's open orders for the target's key (signed); raises ``ValrError``."""
+    return client(t, rec).open_orders()
+
+
+def valr_reachable(t: Target) -> CheckResult:
+    """1.2.1: public time answers JSON with ``epochTime`` and the exchange status is ``online``."""
+    rec = Recorder(t.redactor)
+    c = client(t, rec)
+    try:
+        server_time = c.public_time()
+        status = c.status()
+    except ValrError as exc:
+        return failed("unreachable", "epochTime and status online", str(exc), Evidence("HTTP", rec.render()))
+    ev = Evidence("HTTP", rec.render())
+    if server_time.epoch_time is None:
+        return failed("no epochTime", "epochTime", "/v1/public/time answered without epochTime", ev)
+    if status != "online":
+        return failed(status, "online", f"VALR status is {status!r}: orders are not accepted", ev)
+    return passed(f"epochTime={server_time.epoch_time}, status={status}", "epochTime and status online", "", ev)
+
+
+def api_key_valid(t: Target) -> CheckResult:
+    """1.2.2: a signed request authenticates, and the key can read and trade."""
+    if not t.secret("VALR_API_KEY") or not t.secret("VALR_API_SECRET"):
+        return failed("not set", "VALR_API_KEY and VALR_API_SECRET", "VALR_API_KEY or VALR_API_SECRET is not set")
+    rec = Recorder(t.redactor)
+    try:
+        info = client(t, rec).api_key_info()
+    except ValrError as exc:
+        return failed("authentication failed", "authenticated", str(exc), Evidence("HTTP", rec.render()))
+    ev = Evidence("HTTP", rec.render())
+    missing = [p for p in REQUIRED_PERMISSIONS if p not in info.permissions]
+    if missing:
+        return failed(
+            info.permissions,
+            list(REQUIRED_PERMISSIONS),
+            f"API key authenticates but lacks permission: {', '.join(missing)}",
+            ev,
+        )
+    return passed(info.permissions, list(REQUIRED_PERMISSIONS), f"authenticated, permissions {info.permissions}", ev)
+
+
+def pct_diff(a: Decimal, b: Decimal) -> Decimal:
+    if b == 0:
+        return Decimal("Infinity") if a != 0 else Decimal(0)
+    return abs(a - b) / abs(b) * 100
+
+
+def zar_total(t: Target, rec: Recorder) -> Decimal:
+    balances = client(t, rec).balances()
+    for b in balances:
+        if b.currency == "ZAR":
+            return b.total
+    raise ValrError("VALR balances have no ZAR entry")
+
+
+EQUITY_METRIC = "equity_zar_gauge"  # the real bot: "Current account balance in ZAR from VALR"
+
+
+def balance_readable(t: Target) -> CheckResult:
+    """1.2.3: the signed balance read works, and the balance the bot itself reports (its ``equity_zar_gauge``,
+    app/observability/metrics.py) matches VALR's ZAR total. The real bot has no balance table."""
+    rec = Recorder(t.redactor)
+    try:
+        exchange_zar = zar_total(t, rec)
+    except ValrError as exc:
+        return failed("unreadable", "ZAR balance", str(exc), Evidence("HTTP", rec.render()))
+    ev = [Evidence("HTTP", rec.render())]
+    name = EQUITY_METRIC if EQUITY_METRIC in t.profile.metric_names else ""
+    if not name:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", "the bot profile names no equity metric", *ev)
+    try:
+        metrics = prometheus.scrape(t)
+    except prometheus.MetricsError as exc:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", f"bot's {name} unreadable: {exc}", *ev)
+    ev.append(metrics.evidence(name))
+    value = metrics.value(name)
+    if value is None:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", metrics.absent(name, "runbook §1.2.3"), *ev)
+    bots = Decimal(str(value)).quantize(Decimal("0.01"))
+    diff = pct_diff(bots, exchange_zar)
+    tol = t.thresholds.balance_cache_tolerance_pct
+    observed = f"exchange R{exchange_zar}, bot's {name} R{bots} ({diff:.2f}% apart)"
+    if bots == 0 and exchange_zar != 0:
+        return failed(observed, f"within {tol}%", f"the bot reports {name}=0 against VALR R{exchange_zar}: "
+                      "it has not read (or not published) the account balance", *ev)
+    if diff > tol:
+        return failed(observed, f"within {tol}%", f"balance mismatch: {observed}, tolerance {tol}%", *ev)
+    return passed(observed, f"within {tol}%", observed, *ev)
+
+
+def starting_equity_recorded(t: Target) -> CheckResult:
+    """1.5.1: ``daily_starting_equity_zar`` is recorded and matches the actual ZAR balance on VALR."""
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT daily_starting_equity_zar FROM system_settings WHERE id = %s", (1,))
+            sql_ev = db.log.evidence()
+    except DbError as exc:
+        return failed("query failed", "starting equity", str(exc))
+    equity = row["daily_starting_equity_zar"] if row else None
+    if equity is None:
+        return failed(None, "recorded", "daily_starting_equity_zar is not recorded", sql_ev)
+    rec = Recorder(t.redactor)
+    try:
+        actual = zar_total(t, rec)
+    except ValrError as exc:
+        return failed(f"recorded R{equity}", "actual balance", f"cannot read VALR balance: {exc}", sql_ev)
+    ev = (sql_ev, Evidence("HTTP", rec.render()))
+    diff = pct_diff(Decimal(equity), actual)
+    tol = t.thresholds.equity_tolerance_pct
+    observed = f"recorded R{equity}, VALR R{actual} ({diff:.2f}% apart)"
+    if diff > tol:
+        return failed(observed, f"within {tol}%", f"starting equity does not match balance: {observed}", *ev)
+    return passed(observed, f"within {tol}%", observed, *ev)

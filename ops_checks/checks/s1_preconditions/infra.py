@@ -1,0 +1,180 @@
+"""Runbook §1.1: infrastructure — database, settings row, audit tables, services, bot API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from psycopg import sql
+
+from ops_checks.core.http import HttpError, Recorder, json_body, request
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target.config import Service, Target
+from ops_checks.target.db import DbError, connect
+
+
+def database_connectivity(t: Target) -> CheckResult:
+    """1.1.1: ``SELECT 1`` as the application role returns 1."""
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT 1 AS one")
+            ev = db.log.evidence()
+    except DbError as exc:
+        return failed("no connection", 1, str(exc))
+    value = row["one"] if row else None
+    if value != 1:
+        return failed(value, 1, f"SELECT 1 returned {value!r}", ev)
+    return passed(1, 1, f"connected as {t.db.describe()}", ev)
+
+
+REQUIRED_SETTINGS = (
+    "daily_loss_limit_pct",
+    "max_consecutive_losses",
+    "daily_pnl_zar",
+    "consecutive_losses",
+    "daily_pnl_reset_at",
+    "daily_starting_equity_zar",
+    "circuit_breaker_active",
+)
+
+
+def settings_row_problems(row: dict[str, object], now: datetime, max_reset_age: timedelta) -> list[str]:
+    """What makes a system_settings row invalid (empty list: valid)."""
+    problems = [f"{c} is NULL" for c in REQUIRED_SETTINGS if row.get(c) is None]
+    pct = row.get("daily_loss_limit_pct")
+    if isinstance(pct, Decimal) and not (Decimal(0) < pct < Decimal(1)):
+        problems.append(f"daily_loss_limit_pct {pct} is not a fraction in (0, 1)")
+    losses = row.get("max_consecutive_losses")
+    if isinstance(losses, int) and losses <= 0:
+        problems.append(f"max_consecutive_losses {losses} is not positive")
+    reset = row.get("daily_pnl_reset_at")
+    if isinstance(reset, datetime):
+        if reset > now + timedelta(minutes=1):
+            problems.append(f"daily_pnl_reset_at {reset.isoformat()} is in the future")
+        elif now - reset > max_reset_age:
+            hours = int((now - reset).total_seconds() // 3600)
+            problems.append(f"daily P&L not reset for {hours} h (daily_pnl_reset_at {reset.isoformat()})")
+    if row.get("circuit_breaker_active") and not row.get("circuit_breaker_reason"):
+        problems.append("circuit breaker active without a reason")
+    return problems
+
+
+def settings_row_valid(t: Target) -> CheckResult:
+    """1.1.2: ``system_settings`` id = 1 exists and its data is valid."""
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT *, now() AS db_now FROM system_settings WHERE id = %s", (1,))
+            ev = db.log.evidence()
+    except DbError as exc:
+        return failed("query failed", "row id=1", str(exc))
+    if row is None:
+        return failed("no row", "row id=1", "system_settings has no row with id = 1", ev)
+    problems = settings_row_problems(row, row["db_now"], timedelta(hours=t.thresholds.settings_reset_max_age_h))
+    if problems:
+        return failed("; ".join(problems), "valid settings", "system_settings id=1 invalid: " + "; ".join(problems), ev)
+    return passed("row id=1 valid", "row id=1 valid", "", ev)
+
+
+def table_queryable(t: Target, table: str) -> CheckResult:
+    """1.1.3 / 1.1.4: ``SELECT COUNT(*) FROM <table>`` succeeds."""
+    query = sql.SQL("SELECT COUNT(*) AS n FROM {}").format(sql.Identifier(table))
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one(query.as_string(db.conn))
+            ev = db.log.evidence()
+    except DbError as exc:
+        return failed("query failed", "query succeeds", f"SELECT COUNT(*) FROM {table} failed: {exc}")
+    return passed(f"{row['n'] if row else 0} rows", "query succeeds", f"{table}: {row['n'] if row else 0} rows", ev)
+
+
+def docker_services(timeout_s: float = 5.0) -> list[Service]:
+    """The live stand-in: ``docker ps --filter name=autonomous`` as JSON lines."""
+    docker = shutil.which("docker")
+    if docker is None:
+        raise RuntimeError("docker CLI not found on this host")
+    try:
+        out = subprocess.run(
+            [docker, "ps", "--all", "--format", "{{json .}}"],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=True,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"docker ps timed out after {timeout_s} s") from exc
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"docker ps failed: {(exc.stderr or '').strip().splitlines()[:1]}") from exc
+    services = []
+    for line in out.stdout.splitlines():
+        info = json.loads(line)
+        status = str(info.get("Status", ""))
+        state = str(info.get("State", "running" if status.startswith("Up") else "exited"))
+        health = (
+            "unhealthy"
+            if "(unhealthy)" in status
+            else "healthy"
+            if "(healthy)" in status
+            else ("starting" if "health: starting" in status else "none")
+        )
+        services.append(Service(str(info.get("Names", "")), state, health))
+    return services
+
+
+def services_healthy(t: Target) -> CheckResult:
+    """1.1.5: every expected container runs and none reports unhealthy."""
+    expected = [
+        s.strip() for s in t.value("EXPECTED_SERVICES", "autonomous_alpha_bot,postgres").split(",") if s.strip()
+    ]
+    lister = t.list_services or docker_services
+    try:
+        services = lister()
+    except (RuntimeError, ValueError, OSError) as exc:
+        return failed("no service list", expected, str(exc))
+    table = "\n".join(f"{s.name:32} {s.state:10} {s.health}" for s in services)
+    ev = Evidence("service list", f"{'NAME':32} {'STATE':10} HEALTH\n{table}")
+    by_name = {s.name: s for s in services}
+    problems = [f"{n} missing" for n in expected if n not in by_name]
+    for s in services:
+        if s.state != "running":
+            problems.append(f"{s.name} {s.state}")
+        elif s.health in ("unhealthy", "starting"):
+            problems.append(f"{s.name} {s.health}")
+    if problems:
+        return failed(problems, "all running and healthy", "containers not healthy: " + ", ".join(problems), ev)
+    return passed(f"{len(services)} running", "all running and healthy", "", ev)
+
+
+def api_health(t: Target) -> CheckResult:
+    """1.1.6: ``GET /health`` answers 200 ``{"status": "healthy"}`` (the real bot adds ``"database": "connected"``
+    and answers 503 ``unhealthy``/``disconnected`` when its database ping fails)."""
+    p = t.profile
+    want = {"status": p.health_ok_status}
+    rec = Recorder(t.redactor)
+    try:
+        resp = request("GET", t.bot_url(p.health_path), recorder=rec)
+        body = json_body(resp)
+    except HttpError as exc:
+        return failed("no answer", want, str(exc), Evidence("HTTP", rec.render()))
+    ev = Evidence("HTTP", rec.render())
+    status = body.get("status") if isinstance(body, dict) else None
+    database = body.get(p.health_db_key) if isinstance(body, dict) else None
+    if resp.status_code != 200 or status != p.health_ok_status:
+        db_part = f", {p.health_db_key}={database!r}" if database is not None else ""
+        return failed(
+            f"HTTP {resp.status_code} status={status!r}{db_part}",
+            want,
+            f"{p.health_path} answered HTTP {resp.status_code} with status={status!r}{db_part}",
+            ev,
+        )
+    if database is not None and database != p.health_db_ok:
+        return failed({"status": status, p.health_db_key: database}, want,
+                      f"{p.health_path} is healthy but reports {p.health_db_key}={database!r}", ev)
+    shown = {"status": status, **({p.health_db_key: database} if database is not None else {})}
+    return passed(shown, want, "", ev)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

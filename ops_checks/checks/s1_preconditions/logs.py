@@ -1,0 +1,156 @@
+"""Runbook §1.3.3–1.3.5 and §1.4.4: the bot's log files — tagged lines within a recent window, and freshness."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target.config import Target
+
+TAIL_BYTES = 2 * 1024 * 1024
+_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?\s+(.*)$")
+
+
+class LogError(Exception):
+    """The log directory cannot be read; one-line reason."""
+
+
+@dataclass(frozen=True)
+class LogLine:
+    at: datetime
+    text: str
+    file: str
+
+
+def log_files(log_dir: Path) -> list[Path]:
+    if not log_dir.is_dir():
+        raise LogError(f"log directory {log_dir} does not exist or is not readable")
+    files = sorted((p for p in log_dir.glob("*.log") if p.is_file()), key=lambda p: p.stat().st_mtime)
+    if not files:
+        raise LogError(f"no *.log files in {log_dir}")
+    return files
+
+
+def parse_line(raw: str, file: str) -> LogLine | None:
+    m = _STAMP.match(raw)
+    if not m:
+        return None
+    stamp, zone = m.group(1).replace(" ", "T"), m.group(2)
+    if "." in stamp:
+        head, frac = stamp.split(".")
+        stamp = f"{head}.{frac[:6]}"
+    zone = "+00:00" if zone in (None, "Z") else zone
+    try:
+        at = datetime.fromisoformat(stamp + zone).astimezone(UTC)
+    except ValueError:
+        return None
+    return LogLine(at, m.group(3), file)
+
+
+def recent_lines(log_dir: Path, since: datetime) -> Iterator[LogLine]:
+    """Timestamped lines at or after ``since`` from the tails of every log file, oldest first per file."""
+    for path in log_files(log_dir):
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - TAIL_BYTES))
+            chunk = fh.read().decode("utf-8", "replace")
+        for raw in chunk.splitlines():
+            line = parse_line(raw, path.name)
+            if line and line.at >= since:
+                yield line
+
+
+def latest_tagged(t: Target, pattern: re.Pattern[str]) -> tuple[LogLine | None, list[LogLine]]:
+    now = datetime.now(UTC)
+    since = now - timedelta(seconds=t.thresholds.log_window_s)
+    matches = [ln for ln in recent_lines(t.log_dir, since) if pattern.search(ln.text)]
+    matches.sort(key=lambda ln: ln.at)
+    return (matches[-1] if matches else None), matches
+
+
+def _excerpt(lines: list[LogLine], redact: Target) -> Evidence:
+    text = "\n".join(f"{ln.at.isoformat()} {ln.file}: {ln.text}" for ln in lines[-20:])
+    return Evidence("log lines", redact.redactor.text(text) or "(none in window)")
+
+
+BUDGET = re.compile(r"\[BUDGET_(?:LOADED|ERROR|MISSING)\]")
+HEALTH = re.compile(r"health_status=(\w+)")
+RISK = re.compile(r"risk_assessment=(\w+)")
+ENTRIES = re.compile(r"entries=(\d+)")
+
+
+def budget_loaded(t: Target) -> CheckResult:
+    """1.3.3: the latest budget line in the window is ``[BUDGET_LOADED]`` with parsed entries and no parse errors."""
+    try:
+        last, lines = latest_tagged(t, BUDGET)
+    except LogError as exc:
+        return failed("no logs", "[BUDGET_LOADED]", str(exc))
+    ev = _excerpt(lines, t)
+    window = f"last {t.thresholds.log_window_s} s"
+    if last is None:
+        return failed(
+            "no budget line", "[BUDGET_LOADED]",
+            f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window} "
+            "(TRADE_BOT v1.9.0 writes no such tag)", ev,
+        )
+    if "[BUDGET_LOADED]" not in last.text:
+        return failed(last.text, "[BUDGET_LOADED]", f"latest budget line is not a load: {last.text[:120]}", ev)
+    m = ENTRIES.search(last.text)
+    entries = int(m.group(1)) if m else None
+    if not entries or "parse_errors" in last.text:
+        return failed(last.text, "budget data parsed", f"budget loaded but not parsed: {last.text[:120]}", ev)
+    return passed(f"{entries} entries at {last.at.isoformat()}", "budget data parsed", "", ev)
+
+
+def _status_line(t: Target, pattern: re.Pattern[str], expected: str, label: str) -> CheckResult:
+    try:
+        last, lines = latest_tagged(t, pattern)
+    except LogError as exc:
+        return failed("no logs", f"{label}={expected}", str(exc))
+    ev = _excerpt(lines, t)
+    if last is None:
+        return failed(
+            None, f"{label}={expected}",
+            f"runbook §1.3 expects '{label}=' log lines; the bot wrote none in the last {t.thresholds.log_window_s} s"
+            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)", ev,
+        )
+    m = pattern.search(last.text)
+    value = m.group(1) if m else None
+    if value != expected:
+        return failed(value, expected, f"latest {label}={value} at {last.at.isoformat()}", ev)
+    return passed(value, expected, f"{label}={value} at {last.at.isoformat()}", ev)
+
+
+def health_green(t: Target) -> CheckResult:
+    """1.3.4: the latest ``health_status=`` line says GREEN."""
+    return _status_line(t, HEALTH, "GREEN", "health_status")
+
+
+def risk_healthy(t: Target) -> CheckResult:
+    """1.3.5: the latest ``risk_assessment=`` line says HEALTHY."""
+    return _status_line(t, RISK, "HEALTHY", "risk_assessment")
+
+
+def logs_being_written(t: Target) -> CheckResult:
+    """1.4.4: the newest log file was written within the freshness limit, and its last line is that recent."""
+    fresh = t.thresholds.log_fresh_s
+    try:
+        newest = log_files(t.log_dir)[-1]
+    except LogError as exc:
+        return failed("no logs", f"written within {fresh} s", str(exc))
+    now = datetime.now(UTC)
+    mtime = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
+    age = (now - mtime).total_seconds()
+    listing = "\n".join(
+        f"{p.name} {p.stat().st_size} bytes, modified {datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat()}"
+        for p in log_files(t.log_dir)
+    )
+    ev = Evidence("log files", listing)
+    observed = f"{newest.name} last written {age:.1f} s ago"
+    if age > fresh:
+        return failed(observed, f"within {fresh} s", f"logs not being written: {observed}", ev)
+    return passed(observed, f"within {fresh} s", observed, ev)

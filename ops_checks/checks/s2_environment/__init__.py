@@ -1,0 +1,1 @@
+"""Live Trading Runbook §2 Environment Variable Verification."""

@@ -1,0 +1,120 @@
+"""Runbook §2.2 (live-trading gates, for the mode the operator asks for) and §2.3's trading limits (2.3.1).
+
+``EXPECTED_EXECUTION_MODE`` (default DRY_RUN) says which preflight this is: a DRY_RUN preflight expects
+EXECUTION_MODE=DRY_RUN and no LIVE_TRADING_CONFIRMED; a LIVE one expects EXECUTION_MODE=LIVE and
+LIVE_TRADING_CONFIRMED=TRUE, the runbook's exact values.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ops_checks.checks.s1_preconditions.limits import parse_zar
+from ops_checks.core.result import CheckResult, failed, passed
+from ops_checks.target.config import Target
+from ops_checks.target.db import DbError, connect
+
+MODES = ("DRY_RUN", "LIVE")
+LIMITS = ("MAX_ORDER_ZAR", "MAX_RISK_ZAR", "ZAR_FLOOR")
+
+
+def expected_mode(t: Target) -> str:
+    return t.value("EXPECTED_EXECUTION_MODE", "DRY_RUN").strip().upper()
+
+
+def _bad_expected(mode: str) -> CheckResult:
+    return failed(mode, " or ".join(MODES), f"EXPECTED_EXECUTION_MODE must be DRY_RUN or LIVE, not {mode!r}")
+
+
+def execution_mode(t: Target) -> CheckResult:
+    """2.2.1: EXECUTION_MODE is exactly the mode this preflight is for."""
+    mode = expected_mode(t)
+    if mode not in MODES:
+        return _bad_expected(mode)
+    actual = t.value("EXECUTION_MODE")
+    if actual != mode:
+        return failed(
+            actual or "not set", mode, f"EXECUTION_MODE is {actual or 'not set'!r}, a {mode} preflight needs {mode}"
+        )
+    return passed(actual, mode, f"EXECUTION_MODE={actual} ({mode} preflight)")
+
+
+def live_trading_confirmed(t: Target) -> CheckResult:
+    """2.2.2: LIVE needs LIVE_TRADING_CONFIRMED=TRUE exactly; DRY_RUN needs it unset (or FALSE)."""
+    mode = expected_mode(t)
+    if mode not in MODES:
+        return _bad_expected(mode)
+    actual = t.value("LIVE_TRADING_CONFIRMED")
+    if mode == "LIVE":
+        if actual != "TRUE":
+            return failed(
+                actual or "not set", "TRUE", f"LIVE_TRADING_CONFIRMED is {actual or 'not set'!r}: LIVE needs TRUE"
+            )
+        return passed(actual, "TRUE", "LIVE_TRADING_CONFIRMED=TRUE (LIVE preflight)")
+    if actual and actual.upper() != "FALSE":
+        return failed(actual, "unset", f"LIVE_TRADING_CONFIRMED is {actual!r} in a DRY_RUN preflight: it must be unset")
+    return passed(actual or "unset", "unset", "LIVE_TRADING_CONFIRMED not set (DRY_RUN preflight)")
+
+
+def _true_flag(t: Target, name: str, why: str) -> CheckResult:
+    actual = t.value(name)
+    if actual.lower() != "true":
+        return failed(actual or "not set", "true", f"{name} is {actual or 'not set'!r}, expected true ({why})")
+    return passed(actual, "true", f"{name}={actual}")
+
+
+def kill_switch_enabled(t: Target) -> CheckResult:
+    """2.2.3: KILL_SWITCH_ENABLED=true."""
+    return _true_flag(t, "KILL_SWITCH_ENABLED", "the kill switch must be armed")
+
+
+def budgetguard_strict(t: Target) -> CheckResult:
+    """2.2.4 (warning): BUDGETGUARD_STRICT_MODE=true, as the runbook recommends."""
+    return _true_flag(t, "BUDGETGUARD_STRICT_MODE", "recommended")
+
+
+def parse_limits(t: Target) -> tuple[dict[str, Decimal], list[str]]:
+    """Each of MAX_ORDER_ZAR, MAX_RISK_ZAR, ZAR_FLOOR as a positive Decimal, and the problems found."""
+    values: dict[str, Decimal] = {}
+    problems: list[str] = []
+    for name in LIMITS:
+        raw = t.value(name)
+        if not raw:
+            problems.append(f"{name} is not set")
+            continue
+        try:
+            value = parse_zar(raw)
+        except ValueError:
+            problems.append(f"{name} is not a decimal number")
+            continue
+        if value <= 0:
+            problems.append(f"{name} is R{value}: must be positive")
+            continue
+        values[name] = value
+    return values, problems
+
+
+def limits_consistent(t: Target) -> CheckResult:
+    """2.3.1: the limits parse as positive decimals, MAX_ORDER_ZAR <= MAX_RISK_ZAR, and ZAR_FLOOR is below the
+    starting equity recorded in system_settings (a floor at or above it halts trading at once, or never)."""
+    expected = "positive; MAX_ORDER_ZAR <= MAX_RISK_ZAR; ZAR_FLOOR < starting equity"
+    values, problems = parse_limits(t)
+    if problems:
+        return failed("unparsable", expected, "; ".join(problems))
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT daily_starting_equity_zar FROM system_settings WHERE id = %s", (1,))
+            ev = db.log.evidence()
+    except DbError as exc:
+        return failed("starting equity unreadable", expected, str(exc))
+    equity = row["daily_starting_equity_zar"] if row else None
+    observed = ", ".join(f"{k}=R{v}" for k, v in values.items()) + f", starting equity R{equity}"
+    if values["MAX_ORDER_ZAR"] > values["MAX_RISK_ZAR"]:
+        problems.append(f"MAX_ORDER_ZAR R{values['MAX_ORDER_ZAR']} exceeds MAX_RISK_ZAR R{values['MAX_RISK_ZAR']}")
+    if equity is None:
+        problems.append("daily_starting_equity_zar is not recorded: the floor cannot be compared")
+    elif values["ZAR_FLOOR"] >= Decimal(equity):
+        problems.append(f"ZAR_FLOOR R{values['ZAR_FLOOR']} is not below the starting equity R{equity}")
+    if problems:
+        return failed(observed, expected, "; ".join(problems), ev)
+    return passed(observed, expected, observed, ev)

@@ -1,0 +1,1 @@
+"""Live Trading Runbook §4: the TradePermissionPolicy order."""

@@ -1,0 +1,1 @@
+"""Live Trading Runbook §6 on live: the latest incident record."""

@@ -1,0 +1,62 @@
+"""Runbook §6 on live: read-only checks of the latest incident record (``ops_incidents``).
+
+What passes:
+- No ``opscheck.ops_incidents`` table (``opscheck init`` never ran): every item is not verified (failed), never an
+  empty pass.
+- No incident on record and the kill switch inactive: nothing to verify; the items pass and say so.
+  With the kill switch ACTIVE and no record, every item
+  fails: trading is halted by something nobody has documented.
+- The latest incident: 6.1.N passes when the capture recorded that action as done; 6.4.N passes when the resume
+  recorded that check as passed. An incident not yet resumed fails the 6.4 items (trading must not resume yet).
+"""
+
+from __future__ import annotations
+
+from ops_checks.core.result import CheckResult, failed, passed
+from ops_checks.target import killswitch_state, suite_tables
+from ops_checks.target.config import Target
+from ops_checks.target.db import DbError, connect
+
+
+def check(t: Target, item: str) -> CheckResult:
+    try:
+        with connect(t.db, t.redactor) as db:
+            problem = suite_tables.missing(db, "ops_incidents")
+            if problem:
+                return suite_tables.not_installed(problem, "incident record", db.log.evidence("suite schema"))
+            row = db.one(
+                "SELECT incident_id, opened_at, actions, root_cause, fix, resume_checks, resumed_at"
+                " FROM opscheck.ops_incidents ORDER BY opened_at DESC LIMIT 1"
+            )
+            state = killswitch_state.read_state(db)
+            ev = db.log.evidence("latest incident record")
+    except DbError as exc:
+        return failed("unreadable", "incident record", f"cannot read the incident record: {exc}")
+    if row is None:
+        if state.active:
+            return failed(
+                f"kill switch {state.describe()}",
+                "incident documented",
+                "the kill switch is ACTIVE but no incident is on record (opscheck incident capture)",
+                ev,
+            )
+        return passed("no incident", "incident record", "no incident on record; kill switch inactive", ev)
+    iid = row["incident_id"]
+    if item.startswith("6.1."):
+        action = (row["actions"] or {}).get(item) or {}
+        if action.get("status") != "passed":
+            return failed(
+                action.get("status", "missing"),
+                "done",
+                f"{iid}: {item} not recorded as done: {action.get('detail', 'no entry')}",
+                ev,
+            )
+        return passed("done", "done", f"{iid}: {item} done by {action.get('by')} at {action.get('at')}", ev)
+    if row["resumed_at"] is None:
+        return failed("open", "resumed", f"{iid} is open (not resumed): trading must stay halted", ev)
+    check_row = (row["resume_checks"] or {}).get(item) or {}
+    if check_row.get("status") != "passed":
+        return failed(check_row.get("status", "missing"), "passed", f"{iid}: {item} not recorded as passed", ev)
+    return passed(
+        "passed", "passed", f"{iid}: {item} passed at {check_row.get('at')} (resumed {row['resumed_at']})", ev
+    )

@@ -1,0 +1,1 @@
+"""Live Trading Runbook §7 Audit: queries, integrity and retention."""

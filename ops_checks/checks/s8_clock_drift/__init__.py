@@ -1,0 +1,1 @@
+"""Live Trading Runbook §8 Exchange Clock Drift Verification."""

@@ -1,0 +1,142 @@
+"""Runbook §8.5: the clock-drift metrics (8.5.1 ``exchange_clock_drift_ms``, 8.5.2
+``increase(exchange_clock_drift_exceeded_total[1h])``, 8.5.3 ``increase(exchange_time_sync_failures_total[1h])``).
+
+The names are the runbook's and come from the bot profile (``runbook_drift_*``). The real bot (TRADE_BOT v1.9.0)
+exports none of them: on it each item fails naming the runbook's metric and the metrics the bot does export.
+
+The bot's Prometheus text is parsed with prometheus_client's parser. A counter's increase over the window
+(default 3600 s, ``OPSCHECK_METRICS_WINDOW_S``) is known exactly from one scrape when the counter is 0, or when
+it was created (its ``_created`` sample: the process start) inside the window. Otherwise only a time series
+can tell: with ``PROMETHEUS_URL`` set the PromQL ``increase()`` of the runbook is asked of Prometheus; without
+it the item fails saying why it cannot decide — a guess would be a GO nobody measured.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ops_checks.core.http import HttpError, Recorder, json_body, request
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target import prometheus
+from ops_checks.target.config import Target
+from ops_checks.target.prometheus import MetricsError
+
+
+@dataclass(frozen=True)
+class Scrape:
+    samples: dict[str, list[float]]  # sample name → values (over all label sets)
+    http: str
+    labelled: prometheus.Metrics | None = None
+
+    def absent(self, name: str, need: str) -> str:
+        return self.labelled.absent(name, need) if self.labelled else f"{need}: the bot exports no {name}"
+
+    def lines(self, *names: str) -> str:
+        return "\n".join(f"{n} {v:g}" for n in names for v in self.samples.get(n, [])) or "(absent)"
+
+
+def scrape(t: Target) -> Scrape:
+    """One scrape (ops_checks.target.prometheus), label sets folded: §8.5 reads each series by name only."""
+    labelled = prometheus.scrape(t)
+    return Scrape({n: [v for _, v in vals] for n, vals in labelled.samples.items()}, labelled.http, labelled)
+
+
+def window_s(t: Target) -> int:
+    raw = t.value("OPSCHECK_METRICS_WINDOW_S", "3600")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 3600
+
+
+def drift_gauge_ok(t: Target) -> CheckResult:
+    """8.5.1: ``exchange_clock_drift_ms`` is exported and |value| is below the tolerance."""
+    limit = t.thresholds.drift_max_ms
+    gauge = t.profile.runbook_drift_gauge  # the runbook's name, from the profile
+    expected = f"{gauge} present, |value| < {limit}"
+    try:
+        sc = scrape(t)
+    except MetricsError as exc:
+        return failed("unreadable", expected, str(exc))
+    ev = (Evidence("metric samples", sc.lines(gauge)), Evidence("HTTP", sc.http))
+    values = sc.samples.get(gauge)
+    if not values:
+        return failed("absent", expected, f"{sc.absent(gauge, 'runbook §8.5.1')} at {t.metrics_url}", *ev)
+    if any(math.isnan(v) or math.isinf(v) for v in values):
+        return failed(values, expected, f"{gauge} is not a number: {values}", *ev)
+    worst = max(values, key=abs)
+    observed = f"{gauge} {worst:g}"
+    if Decimal(str(abs(worst))) >= limit:
+        return failed(observed, expected, f"{observed} ms: beyond the {limit} ms tolerance", *ev)
+    return passed(observed, expected, observed, *ev)
+
+
+def _prometheus_increase(t: Target, name: str, window: int, rec: Recorder) -> float:
+    base = t.value("PROMETHEUS_URL").rstrip("/")
+    resp = request("GET", f"{base}/api/v1/query", recorder=rec, params={"query": f"increase({name}[{window}s])"})
+    data: Any = json_body(resp)
+    if resp.status_code != 200 or not isinstance(data, dict) or data.get("status") != "success":
+        raise HttpError(f"Prometheus query failed: HTTP {resp.status_code}")
+    result = data.get("data", {}).get("result")
+    if not isinstance(result, list) or not result:
+        raise HttpError(f"Prometheus has no series {name}")
+    try:
+        return sum(float(r["value"][1]) for r in result)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise HttpError(f"Prometheus answered an unexpected shape for {name}") from exc
+
+
+def counter_not_increased(t: Target, name: str, need: str = "the runbook") -> CheckResult:
+    """8.5.2 / 8.5.3: the counter ``name`` did not increase over the window."""
+    window = window_s(t)
+    expected = f"increase({name}[{window}s]) = 0"
+    try:
+        sc = scrape(t)
+    except MetricsError as exc:
+        return failed("unreadable", expected, str(exc))
+    created_name = name.removesuffix("_total") + "_created"
+    ev = [Evidence("metric samples", sc.lines(name, created_name)), Evidence("HTTP", sc.http)]
+    values = sc.samples.get(name)
+    if not values:
+        return failed("absent", expected, f"{sc.absent(name, need)} at {t.metrics_url}", *ev)
+    total = sum(values)
+    created = min(sc.samples.get(created_name, []), default=None)
+    since = f"since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(created))}" if created else "since start"
+    if total == 0:
+        return passed(f"{name} 0 {since}", expected, f"{name} is 0 {since}", *ev)
+    if created is not None and created >= time.time() - window:
+        return failed(
+            f"{name} {total:g} {since}",
+            expected,
+            f"{name} increased by {total:g} in the last {window} s (counter started {since.removeprefix('since ')})",
+            *ev,
+        )
+    if not t.value("PROMETHEUS_URL"):
+        return failed(
+            f"{name} {total:g} {since}",
+            expected,
+            f"{name} is {total:g} {since}, before the {window} s window: one scrape cannot tell when; "
+            "set PROMETHEUS_URL to evaluate increase() over the window",
+            *ev,
+        )
+    rec = Recorder(t.redactor)
+    try:
+        increase = _prometheus_increase(t, name, window, rec)
+    except HttpError as exc:
+        return failed("unknown", expected, str(exc), *ev, Evidence("Prometheus", rec.render()))
+    ev.append(Evidence("Prometheus", rec.render()))
+    observed = f"increase({name}[{window}s]) = {increase:g}"
+    if increase > 0:
+        return failed(observed, expected, observed, *ev)
+    return passed(observed, expected, observed, *ev)
+
+
+def drift_exceeded_not_increased(t: Target) -> CheckResult:
+    """8.5.2: no drift-exceeded events over the window."""
+    return counter_not_increased(t, t.profile.runbook_drift_exceeded_counter, "runbook §8.5.2")
+
+
+def sync_failures_not_increased(t: Target) -> CheckResult:
+    """8.5.3: no time-sync failures over the window."""
+    return counter_not_increased(t, t.profile.runbook_sync_failures_counter, "runbook §8.5.3")

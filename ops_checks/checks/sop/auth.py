@@ -1,0 +1,205 @@
+"""Incident SOP §1 (authentication) and §3 (key compromise readiness).
+
+Coinbase CDP is optional: with neither ``COINBASE_CDP_API_KEY`` nor ``COINBASE_CDP_PRIVATE_KEY_PATH`` set the
+CDP items pass as "not configured: VALR only" — the bot trades on VALR and there is no CDP key to protect; a
+half configuration (one of the two) fails. The JWT's validity window is judged at the exchange's clock (our
+clock plus the measured offset), which is what a server checking ``nbf``/``exp`` sees.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from ops_checks.checks.s1_preconditions.exchange import client
+from ops_checks.checks.s8_clock_drift.drift import Measurement
+from ops_checks.core import backoff
+from ops_checks.core.http import Recorder
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target import coinbase_jwt as cj
+from ops_checks.target.config import Target
+from ops_checks.target.valr.client import ValrError
+
+NOT_CONFIGURED = "not configured: VALR only"
+JWT_DRIFT_LIMIT_MS = Decimal(5000)  # "well under" the 30 s at which JWTs fail
+
+
+def cdp_config(t: Target) -> tuple[str, Path] | None | str:
+    """(key name, key path); None when CDP is not configured; a reason string when half configured."""
+    name, path = t.secret("COINBASE_CDP_API_KEY").reveal(), t.value("COINBASE_CDP_PRIVATE_KEY_PATH")
+    if not name and not path:
+        return None
+    if not name or not path:
+        return "COINBASE_CDP_API_KEY and COINBASE_CDP_PRIVATE_KEY_PATH must be set together"
+    return name, Path(path)
+
+
+DEFAULT_BACKOFF_SCALE = 0.1  # the SOP's schedule at 1/10 time: a refused key costs 3.1 s of a preflight, not 31 s
+
+
+def backoff_policy(t: Target) -> backoff.Policy:
+    """The SOP policy (1 s, 2^n, cap 60 s, 5 retries, alert after 3), time-scaled by OPSCHECK_BACKOFF_SCALE."""
+    try:
+        scale = float(t.value("OPSCHECK_BACKOFF_SCALE", str(DEFAULT_BACKOFF_SCALE)))
+    except ValueError:
+        scale = DEFAULT_BACKOFF_SCALE
+    return backoff.Policy(scale=scale if 0 < scale <= 1 else DEFAULT_BACKOFF_SCALE)
+
+
+def key_file_secure(t: Target) -> CheckResult:
+    """sop.1.1: the CDP private key file is mode 400 or 600 and owned by the running user."""
+    expected = "mode 400/600, owned by the running user"
+    cfg = cdp_config(t)
+    if cfg is None:
+        return passed(NOT_CONFIGURED, expected, "Coinbase CDP not configured: VALR only, no CDP key file")
+    if isinstance(cfg, str):
+        return failed("half configured", expected, cfg)
+    try:
+        state = cj.file_state(cfg[1])
+    except cj.KeyError_ as exc:
+        return failed("unreadable", expected, str(exc))
+    ev = Evidence("key file", state.describe())
+    if state.problems:
+        return failed(state.describe(), expected, f"CDP key file {'; '.join(state.problems)}", ev)
+    return passed(f"mode {state.mode:o}", expected, f"CDP key file mode {state.mode:o}, owned by the running user", ev)
+
+
+def exchange_now(m: Measurement | None) -> tuple[float, str]:
+    """Unix seconds at the exchange's clock (ours plus the measured offset) and how it was obtained."""
+    if m is not None and m.estimate is not None:
+        offset = float(m.estimate.offset_ms) / 1000
+        return time.time() + offset, f"exchange clock (offset {offset:+.3f} s)"
+    return time.time(), "local clock (exchange clock unreadable: see sop.1.3)"
+
+
+def jwt_valid(t: Target, m: Measurement | None) -> CheckResult:
+    """sop.1.2: a JWT minted the SDK's way verifies with the public key, has the SDK's shape and lies in its
+    validity window at the exchange's clock; the bot's ``CURRENT_JWT`` (runbook step 1), when set, too."""
+    expected = "verifies; iss cdp, sub/kid, uri, nonce, exp = nbf + 120 s; inside its window"
+    cfg = cdp_config(t)
+    if cfg is None:
+        return passed(NOT_CONFIGURED, expected, "Coinbase CDP not configured: VALR only, no JWT to build")
+    if isinstance(cfg, str):
+        return failed("half configured", expected, cfg)
+    name, path = cfg
+    try:
+        key = cj.load_private_key(path)
+        method, probe_path = cj.PROBE
+        token = cj.build_jwt(name, key, method, probe_path, now=int(time.time()))
+        fresh = cj.decode_verified(token, key.public_key())
+    except cj.KeyError_ as exc:
+        return failed("no JWT", expected, str(exc))
+    at, clock = exchange_now(m)
+    alg = cj.algorithm(key)
+    lines = [f"algorithm {alg}; judged at the {clock}", f"minted: claims {_shown(fresh)}"]
+    problems = [f"minted JWT: {p}" for p in fresh.shape_problems(name, alg)]
+    if (w := fresh.window_problem(at)) is not None:
+        problems.append(f"minted JWT {w}")
+    current = t.secret("CURRENT_JWT").reveal()
+    if current:
+        try:
+            cur = cj.decode_verified(current, key.public_key())
+        except cj.KeyError_ as exc:
+            problems.append(f"CURRENT_JWT: {exc}")
+        else:
+            lines.append(f"CURRENT_JWT: claims {_shown(cur)}")
+            if (w := cur.window_problem(at)) is not None:
+                problems.append(f"CURRENT_JWT {w}")
+    ev = Evidence("JWT", "\n".join(lines))
+    if problems:
+        return failed("; ".join(problems), expected, "; ".join(problems), ev)
+    observed = f"{alg} JWT verifies, valid for {fresh.claims['exp'] - at:.0f} s more" + (
+        "; CURRENT_JWT valid" if current else ""
+    )
+    return passed(observed, expected, observed, ev)
+
+
+def _shown(d: cj.Decoded) -> str:
+    c = d.claims
+    return f"iss={c.get('iss')} nbf={c.get('nbf')} exp={c.get('exp')} uri={c.get('uri')!r} (sub/kid: the key name)"
+
+
+def drift_well_under_jwt_limit(t: Target, m: Measurement) -> CheckResult:
+    """sop.1.3: |offset| + bound well under the 30 s at which JWTs fail (below 5 s)."""
+    expected = f"< {JWT_DRIFT_LIMIT_MS / 1000:g} s (JWTs fail beyond 30 s)"
+    if m.estimate is None:
+        return failed("unmeasured", expected, f"exchange clock unreadable: {m.error}", *m.evidence())
+    worst = m.estimate.worst_ms
+    observed = m.estimate.summary()
+    if worst >= JWT_DRIFT_LIMIT_MS:
+        return failed(observed, expected, f"clock drift up to {worst / 1000:.1f} s: JWTs fail beyond 30 s",
+                      *m.evidence())
+    return passed(observed, expected, f"drift {m.estimate.offset_ms:+.1f} ms", *m.evidence())
+
+
+def valr_auth_no_streak(t: Target) -> CheckResult:
+    """sop.1.4: a signed VALR request authenticates; refusals are retried with the SOP backoff, ops alerted
+    after 3, and a 401/403 streak is reported with VALR's code and message."""
+    expected = "signed request accepted (no 401/403 streak)"
+    if not t.secret("VALR_API_KEY") or not t.secret("VALR_API_SECRET"):
+        return failed("not set", expected, "VALR_API_KEY or VALR_API_SECRET is not set")
+    rec = Recorder(t.redactor)
+    c = client(t, rec)
+    policy = backoff_policy(t)
+    alerts: list[str] = []
+
+    def retryable(exc: BaseException) -> bool:  # an answer that may change; no answer at all is 1.2.1's question
+        return isinstance(exc, ValrError) and exc.http_status is not None and (
+            exc.http_status in (401, 403, 429) or exc.http_status >= 500
+        )
+
+    result = backoff.retry(
+        c.api_key_info, policy=policy, retry_on=retryable,
+        alert=lambda n, exc: alerts.append(f"ALERT ops: {n} consecutive failures, last: {exc}"),
+    )
+    codes = [f"HTTP {e.http_status} code {e.code}" for e in result.errors if isinstance(e, ValrError)]
+    ev = [
+        Evidence("backoff", f"policy: {policy.describe()} (time scale {policy.scale:g})\n"
+                 f"attempts: {result.attempts}, delays slept: {[round(d, 4) for d in result.delays]}\n"
+                 + "\n".join(codes + alerts)),
+        Evidence("HTTP", rec.render()),
+    ]
+    if result.ok:
+        note = f" after {len(result.errors)} refusal(s)" if result.errors else ""
+        return passed(f"accepted at attempt {result.attempts}", expected, f"signed request accepted{note}", *ev)
+    last = result.errors[-1]
+    streak = sum(1 for e in result.errors if isinstance(e, ValrError) and e.http_status in (401, 403))
+    alerted = "; ops alerted after 3" if alerts else ""
+    if streak:
+        return failed(f"{streak} x 401/403", expected, f"401/403 streak of {streak} signed requests{alerted}: {last}",
+                      *ev)
+    return failed("no answer", expected, f"signed request failed {result.attempts} times{alerted}: {last}", *ev)
+
+
+def standby_keys(t: Target) -> CheckResult:
+    """sop.3.1: a standby key is ready to switch to — VALR's (both values, different from the primary) and,
+    when CDP is configured, a standby CDP key name and a secure, loadable key file distinct from the primary."""
+    expected = "VALR standby key and secret set (and a CDP standby key when CDP is used)"
+    problems: list[str] = []
+    key, secret = t.secret("VALR_STANDBY_API_KEY").reveal(), t.secret("VALR_STANDBY_API_SECRET").reveal()
+    if not key or not secret:
+        problems.append("VALR_STANDBY_API_KEY / VALR_STANDBY_API_SECRET not set")
+    elif key == t.secret("VALR_API_KEY").reveal():
+        problems.append("the VALR standby key is the primary key")
+    cfg = cdp_config(t)
+    lines = []
+    if isinstance(cfg, tuple):
+        name, path = t.secret("COINBASE_CDP_STANDBY_KEY").reveal(), t.value("COINBASE_CDP_STANDBY_KEY_PATH")
+        if not name or not path:
+            problems.append("COINBASE_CDP_STANDBY_KEY / COINBASE_CDP_STANDBY_KEY_PATH not set")
+        elif name == cfg[0] or Path(path) == cfg[1]:
+            problems.append("the CDP standby key is the primary key")
+        else:
+            try:
+                state = cj.file_state(Path(path))
+                cj.load_private_key(Path(path))
+                lines.append(state.describe())
+                problems += [f"CDP standby key file {p}" for p in state.problems]
+            except cj.KeyError_ as exc:
+                problems.append(f"CDP standby key: {exc}")
+    ev = Evidence("standby keys", "\n".join(lines) or "VALR standby key checked (values never shown)")
+    if problems:
+        return failed("; ".join(problems), expected, "; ".join(problems), ev)
+    what = "VALR and CDP standby keys" if isinstance(cfg, tuple) else "VALR standby key (CDP not configured)"
+    return passed(f"{what} configured", expected, f"{what} configured", ev)

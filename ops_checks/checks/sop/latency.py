@@ -1,0 +1,73 @@
+"""Incident SOP §5 (high latency): p50/p95/p99 over N public and signed VALR requests measured by the suite,
+and the bot's own latency p95 (profile ``sop_metric_exchange_latency``, ``{quantile="0.95"}``); p95 above 500 ms
+is a blocker."""
+
+from __future__ import annotations
+
+import time
+
+from ops_checks.checks.s1_preconditions.exchange import client
+from ops_checks.core.http import Recorder
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target.config import Target
+from ops_checks.target.prometheus import MetricsError, scrape
+from ops_checks.target.valr.client import ValrError
+
+P95_LIMIT_MS = 500.0
+DEFAULT_SAMPLES = 12
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0–100)."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def measure(t: Target, samples: int) -> tuple[list[float], list[float], str]:
+    rec = Recorder(t.redactor)
+    c = client(t, rec)
+    public, signed = [], []
+    for i in range(samples):
+        start = time.perf_counter()
+        if i % 2:
+            c.balances()
+            signed.append((time.perf_counter() - start) * 1000)
+        else:
+            c.public_time()
+            public.append((time.perf_counter() - start) * 1000)
+    shown = rec.exchanges[:2]
+    return public, signed, "\n\n".join(ex.render() for ex in shown)
+
+
+def p95_within_limit(t: Target) -> CheckResult:
+    """sop.5.1: the suite's p95 and the bot's p95 are both at most 500 ms."""
+    expected = f"p95 <= {P95_LIMIT_MS:g} ms"
+    raw = t.value("OPSCHECK_LATENCY_SAMPLES", str(DEFAULT_SAMPLES))
+    n = int(raw) if raw.isdigit() and int(raw) >= 2 else DEFAULT_SAMPLES
+    try:
+        public, signed, http_ev = measure(t, n)
+    except ValrError as exc:
+        return failed("no measurement", expected, f"latency probe failed: {exc}")
+    both = public + signed
+    stats = {q: percentile(both, q) for q in (50, 95, 99)}
+    lines = [f"suite, {len(both)} requests ({len(public)} public, {len(signed)} signed): "
+             + ", ".join(f"p{q} {v:.1f} ms" for q, v in stats.items()),
+             f"public p95 {percentile(public, 95):.1f} ms, signed p95 {percentile(signed, 95):.1f} ms"]
+    problems = []
+    if stats[95] > P95_LIMIT_MS:
+        problems.append(f"suite p95 {stats[95]:.0f} ms")
+    try:
+        name = t.profile.sop_metric_exchange_latency
+        bot_p95 = scrape(t).require(name, "SOP §5 bot p95", quantile="0.95")
+        lines.append(f"bot {name}{{quantile=0.95}} {bot_p95:.1f} ms")
+        if bot_p95 > P95_LIMIT_MS:
+            problems.append(f"bot p95 {bot_p95:.0f} ms")
+    except MetricsError as exc:  # whether the bot exports it is sop.daily.2's question
+        lines.append(f"bot latency metric not judged: {exc} (sop.daily.2)")
+    ev = (Evidence("latency", "\n".join(lines)), Evidence("HTTP (first two)", http_ev))
+    observed = f"p50 {stats[50]:.1f} / p95 {stats[95]:.1f} / p99 {stats[99]:.1f} ms"
+    if problems:
+        return failed(observed, expected, f"high latency: {', '.join(problems)} (> {P95_LIMIT_MS:g} ms)", *ev)
+    return passed(observed, expected, observed, *ev)
+

@@ -1,0 +1,116 @@
+"""Incident SOP §4 (daily loss breach): P&L and consecutive losses against system_settings, and the four
+automatic actions a breach must coincide with — circuit breaker active, reduce-only, no open orders on the
+exchange, an alert sent. ``daily_pnl_pct`` and ``daily_loss_limit_pct`` are fractions (0.03 = 3 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ops_checks.checks.s1_preconditions.exchange import open_orders
+from ops_checks.core.http import Recorder
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target.config import Target
+from ops_checks.target.db import DbError, connect
+from ops_checks.target.prometheus import MetricsError, scrape
+from ops_checks.target.valr.client import ValrError
+
+SETTINGS = (
+    "SELECT circuit_breaker_active, circuit_breaker_reason, daily_pnl_pct, daily_loss_limit_pct, consecutive_losses,"
+    " max_consecutive_losses FROM system_settings WHERE id = %s"
+)
+
+
+@dataclass(frozen=True)
+class LossState:
+    active: bool
+    reason: str | None
+    pnl: Decimal
+    limit: Decimal
+    losses: int
+    max_losses: int
+
+    @property
+    def breach(self) -> str | None:
+        if self.pnl <= -self.limit:
+            return "DAILY_LOSS_LIMIT"
+        if self.losses >= self.max_losses:
+            return "MAX_CONSECUTIVE_LOSSES"
+        return None
+
+    def describe(self) -> str:
+        return (f"daily P&L {self.pnl * 100:+.2f}% vs limit -{self.limit * 100:.2f}%, "
+                f"consecutive losses {self.losses}/{self.max_losses}")
+
+
+def read(t: Target) -> tuple[LossState | None, Evidence]:
+    with connect(t.db, t.redactor) as db:
+        row = db.one(SETTINGS, (1,))
+        ev = db.log.evidence()
+    if row is None:
+        return None, ev
+    return LossState(bool(row["circuit_breaker_active"]), row["circuit_breaker_reason"], Decimal(row["daily_pnl_pct"]),
+                     Decimal(row["daily_loss_limit_pct"]), int(row["consecutive_losses"]),
+                     int(row["max_consecutive_losses"])), ev
+
+
+def breach_actions(t: Target, state: LossState) -> list[str]:
+    """What is missing of the four automatic actions (empty: all four hold)."""
+    missing = []
+    if not state.active:
+        missing.append("circuit breaker not active")
+    try:
+        m = scrape(t)
+        p = t.profile
+        ro, alerts = p.sop_metric_reduce_only, p.sop_metric_alerts_sent
+        if ro not in m.samples:
+            missing.append(m.absent(ro, "SOP §4 reduce-only state"))
+        elif m.value(ro) != 1:
+            missing.append("bot not reduce-only")
+        if alerts not in m.samples:
+            missing.append(m.absent(alerts, "SOP §4 alert sent"))
+        elif not (m.value(alerts, reason=state.breach or "") or 0) > 0:
+            missing.append(f"no {state.breach} alert sent")
+    except MetricsError as exc:
+        missing.append(f"bot state unreadable ({exc})")
+    rec = Recorder(t.redactor)
+    try:
+        orders = open_orders(t, rec)
+        if orders:
+            missing.append(f"{len(orders)} order(s) still open on VALR")
+    except ValrError as exc:
+        missing.append(f"open orders unreadable ({exc})")
+    return missing
+
+
+def loss_breach_handled(t: Target) -> CheckResult:
+    """sop.4.1: no breach, or a breach with all four automatic actions in place."""
+    expected = "within limits, or breached with circuit breaker, reduce-only, 0 open orders, alert"
+    try:
+        state, ev = read(t)
+    except DbError as exc:
+        return failed("unreadable", expected, f"system_settings unreadable: {exc}")
+    if state is None:
+        return failed("no row", expected, "system_settings row id 1 missing", ev)
+    if state.breach is None:
+        return passed(state.describe(), expected, f"no breach: {state.describe()}", ev)
+    missing = breach_actions(t, state)
+    if missing:
+        return failed(state.describe(), expected, f"{state.breach} breached but {'; '.join(missing)}", ev)
+    return passed(state.describe(), expected, f"{state.breach}: trading halted, reduce-only, no open orders, alerted",
+                  ev)
+
+
+def breach_settings_sane(t: Target) -> CheckResult:
+    """sop.4.2 on live (read-only): the limits that drive the automatic halt are set to usable values."""
+    expected = "0 < daily_loss_limit_pct < 1 and max_consecutive_losses >= 1"
+    try:
+        state, ev = read(t)
+    except DbError as exc:
+        return failed("unreadable", expected, f"system_settings unreadable: {exc}")
+    if state is None:
+        return failed("no row", expected, "system_settings row id 1 missing", ev)
+    if not (0 < state.limit < 1) or state.max_losses < 1:
+        return failed(state.describe(), expected, f"breach limits unusable: {state.describe()}", ev)
+    return passed(state.describe(), expected, f"limits set (drill: sandbox only): {state.describe()}", ev)

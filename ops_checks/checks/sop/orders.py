@@ -1,0 +1,29 @@
+"""Incident SOP §7 on live (read-only): while the kill switch is active, the exchange holds no open orders."""
+
+from __future__ import annotations
+
+from ops_checks.checks.s1_preconditions.exchange import open_orders
+from ops_checks.core.http import Recorder
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target.config import Target
+from ops_checks.target.db import DbError, connect
+from ops_checks.target.valr.client import ValrError
+
+
+def kill_switch_leaves_no_orders(t: Target) -> CheckResult:
+    expected = "kill switch active ⇒ 0 open orders on the exchange"
+    rec = Recorder(t.redactor)
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one("SELECT circuit_breaker_active FROM system_settings WHERE id = %s", (1,))
+            sql_ev = db.log.evidence()
+        orders = open_orders(t, rec)
+    except (DbError, ValrError) as exc:
+        return failed("unreadable", expected, str(exc), Evidence("HTTP", rec.render()))
+    active = bool(row and row["circuit_breaker_active"])
+    ev = (sql_ev, Evidence("HTTP", rec.render()))
+    if active and orders:
+        return failed(f"active, {len(orders)} open", expected,
+                      f"kill switch active but {len(orders)} order(s) still open on VALR", *ev)
+    return passed(f"kill switch {'active' if active else 'inactive'}, {len(orders)} open order(s)", expected,
+                  f"kill switch {'active' if active else 'inactive'}, {len(orders)} open order(s)", *ev)

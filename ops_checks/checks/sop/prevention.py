@@ -1,0 +1,192 @@
+"""Incident SOP prevention checklist, each box with its own evidence.
+
+Daily (part of every preflight): sop.daily.1 no ERROR lines in the bot's recent logs; sop.daily.2 the bot exports
+its exchange-latency metric; sop.daily.3 resting orders within MAX_RISK_ZAR; sop.daily.4 a kill-switch test
+(activation and release in circuit_breaker_events) within the last 26 h.
+Weekly (``--cadence weekly``): sop.weekly.1 logs rotated (no log file's first line older than 7 days); sop.weekly.2
+runbooks reviewed and sop.weekly.3 incidents reviewed (``sop/reviews.py``); sop.weekly.4 the backup restore drill
+(``sop/restore_drill.py``).
+Monthly (``--cadence monthly``): sop.monthly.1 the VALR key rotated within 31 days (secret_rotations); sop.monthly.2
+the security audit (``sop/security_audit.py``); sop.monthly.3 the recorded DR drill (``sop/restore_drill.py``);
+sop.monthly.4 the escalation contact list (``sop/contacts.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from ops_checks.checks.s1_preconditions import logs
+from ops_checks.checks.s1_preconditions.exchange import open_orders
+from ops_checks.core.http import Recorder
+from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.target.config import Target
+from ops_checks.target.db import DbError, connect
+from ops_checks.target.prometheus import MetricsError, scrape
+from ops_checks.target.valr.client import ValrError
+
+KILL_SWITCH_TEST_MAX_AGE_H = 26
+LOG_ROTATION_DAYS = 7
+KEY_ROTATION_DAYS = 31
+ROTATED_KEYS = ("VALR_API_KEY", "VALR_API_SECRET")
+
+# The real circuit_breaker_events (migration 011): MANUAL_LOCK on activation, MANUAL_UNLOCK on release, no operator
+# column; who ran the test is in the suite's opscheck.ops_prevention_records (activity kill_switch_test).
+_LAST_TEST = """
+SELECT a.created_at AS activated_at, r.created_at AS released_at
+FROM circuit_breaker_events a
+JOIN LATERAL (
+    SELECT created_at FROM circuit_breaker_events r
+    WHERE r.created_at >= a.created_at AND r.event_type = 'MANUAL_UNLOCK' ORDER BY r.created_at, r.id LIMIT 1
+) r ON true
+WHERE a.event_type = 'MANUAL_LOCK'
+ORDER BY a.created_at DESC LIMIT 1"""
+
+_TEST_RUN_BY = """
+SELECT performed_by, performed_at, outcome FROM opscheck.ops_prevention_records
+WHERE activity = 'kill_switch_test'
+  AND performed_at >= %s - interval '1 hour' AND performed_at <= %s + interval '1 hour'
+ORDER BY performed_at DESC LIMIT 1"""
+
+
+def error_logs_clean(t: Target) -> CheckResult:
+    """sop.daily.1: no ERROR line in the bot's logs within the log window."""
+    expected = "no ERROR lines"
+    since = datetime.now(UTC) - timedelta(seconds=t.thresholds.log_window_s)
+    try:
+        errors = [ln for ln in logs.recent_lines(t.log_dir, since) if ln.text.startswith(("ERROR", "CRITICAL"))]
+    except logs.LogError as exc:
+        return failed("unreadable", expected, str(exc))
+    window = f"last {t.thresholds.log_window_s} s"
+    if errors:
+        shown = "\n".join(f"{ln.at.isoformat()} {ln.file}: {t.redactor.text(ln.text)}" for ln in errors[-20:])
+        first = t.redactor.text(errors[-1].text)[:160]
+        return failed(f"{len(errors)} ERROR lines", expected, f"{len(errors)} ERROR line(s) in the {window}: {first}",
+                      Evidence("ERROR lines", shown))
+    return passed("0 ERROR lines", expected, f"no ERROR lines in the {window}", Evidence("window", f"since {since}"))
+
+
+def latency_metric_exported(t: Target) -> CheckResult:
+    """sop.daily.2: the bot exports its exchange latency quantiles, so latency can be checked."""
+    name = t.profile.sop_metric_exchange_latency
+    expected = f'{name}{{quantile="0.5|0.95|0.99"}}'
+    try:
+        m = scrape(t)
+        values = {q: m.require(name, "SOP daily latency metrics", quantile=q) for q in ("0.5", "0.95", "0.99")}
+    except MetricsError as exc:
+        return failed("absent", expected, str(exc))
+    observed = ", ".join(f"p{float(q) * 100:g} {v:.1f} ms" for q, v in values.items())
+    return passed(observed, expected, f"bot latency {observed}", m.evidence(name))
+
+
+def resting_orders_within_risk(t: Target) -> CheckResult:
+    """sop.daily.3: the ZAR value of the orders resting on VALR is within MAX_RISK_ZAR."""
+    raw = t.value("MAX_RISK_ZAR")
+    try:
+        limit = Decimal(raw)
+    except InvalidOperation:
+        return failed(raw or "not set", "MAX_RISK_ZAR", "MAX_RISK_ZAR is not a number: position limits unknown")
+    expected = f"resting orders <= R{limit}"
+    rec = Recorder(t.redactor)
+    try:
+        orders = open_orders(t, rec)
+        exposure = sum(
+            (Decimal(str(o.get("remainingQuantity", "0"))) * Decimal(str(o.get("price", "0")))
+             for o in orders if str(o.get("currencyPair", "")).endswith("ZAR")),
+            Decimal(0),
+        )
+    except (ValrError, InvalidOperation, TypeError) as exc:
+        return failed("unreadable", expected, f"open orders unreadable: {exc}", Evidence("HTTP", rec.render()))
+    observed = f"{len(orders)} resting order(s) worth R{exposure:.2f}"
+    ev = Evidence("HTTP", rec.render())
+    if exposure > limit:
+        return failed(observed, expected, f"{observed}: above MAX_RISK_ZAR R{limit}", ev)
+    return passed(observed, expected, observed, ev)
+
+
+def kill_switch_tested_recently(t: Target) -> CheckResult:
+    """sop.daily.4: the last kill-switch test (a MANUAL_LOCK, then a MANUAL_UNLOCK) is at most 26 h old, and who ran
+    it is recorded (``opscheck.ops_prevention_records``, activity ``kill_switch_test``)."""
+    from ops_checks.target.install.opscheck import NOT_INSTALLED
+
+    expected = f"MANUAL_LOCK + MANUAL_UNLOCK within {KILL_SWITCH_TEST_MAX_AGE_H} h, operator recorded"
+    try:
+        with connect(t.db, t.redactor) as db:
+            row = db.one(_LAST_TEST)
+            who = None
+            if row is not None:
+                try:
+                    who = db.one(_TEST_RUN_BY, (row["activated_at"], row["released_at"]))
+                except DbError as exc:
+                    if "does not exist" not in str(exc):
+                        raise
+                    return failed("not verified", expected, NOT_INSTALLED, db.log.evidence())
+            ev = db.log.evidence()
+    except DbError as exc:
+        return failed("unreadable", expected, f"circuit_breaker_events unreadable: {exc}")
+    if row is None:
+        return failed("never", expected, "no kill-switch test (MANUAL_LOCK then MANUAL_UNLOCK) recorded", ev)
+    age_h = (datetime.now(UTC) - row["released_at"]).total_seconds() / 3600
+    observed = f"last test released {row['released_at']:%Y-%m-%d %H:%M} UTC ({age_h:.1f} h ago)"
+    if age_h > KILL_SWITCH_TEST_MAX_AGE_H:
+        return failed(observed, expected, f"kill switch not tested today: {observed}", ev)
+    if who is None:
+        return failed(
+            observed,
+            expected,
+            f"{observed}, but nobody is recorded as having run it (opscheck.ops_prevention_records kill_switch_test)",
+            ev,
+        )
+    observed += f" by {who['performed_by']} ({who['outcome']})"
+    return passed(observed, expected, observed, ev)
+
+
+def logs_rotated(t: Target) -> CheckResult:
+    """sop.weekly.1: no log file's first timestamped line is older than 7 days."""
+    expected = f"each log file starts within {LOG_ROTATION_DAYS} days"
+    try:
+        files = logs.log_files(t.log_dir)
+    except logs.LogError as exc:
+        return failed("unreadable", expected, str(exc))
+    oldest: list[str] = []
+    lines = []
+    for path in files:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            first = next((ln for raw in fh if (ln := logs.parse_line(raw.rstrip("\n"), path.name))), None)
+        if first is None:
+            continue
+        age_d = (datetime.now(UTC) - first.at).total_seconds() / 86400
+        lines.append(f"{path.name}: first line {first.at.isoformat()} ({age_d:.1f} days)")
+        if age_d > LOG_ROTATION_DAYS:
+            oldest.append(f"{path.name} starts {age_d:.0f} days ago")
+    ev = Evidence("log files", "\n".join(lines) or "(no timestamped lines)")
+    if oldest:
+        return failed("; ".join(oldest), expected, f"logs not rotated: {'; '.join(oldest)}", ev)
+    return passed(f"{len(files)} log file(s)", expected, f"{len(files)} log file(s), all rotated within a week", ev)
+
+
+def keys_rotated_monthly(t: Target) -> CheckResult:
+    """sop.monthly.1: the exchange key and secret were rotated within the last 31 days."""
+    expected = f"{', '.join(ROTATED_KEYS)} rotated within {KEY_ROTATION_DAYS} days"
+    try:
+        with connect(t.db, t.redactor) as db:
+            rows = {
+                name: db.one("SELECT max(rotated_at) AS at FROM secret_rotations WHERE secret_name = %s", (name,))
+                for name in ROTATED_KEYS
+            }
+            ev = db.log.evidence()
+    except DbError as exc:
+        return failed("unreadable", expected, f"secret_rotations unreadable: {exc}")
+    ages, stale = [], []
+    for name, row in rows.items():
+        at = row["at"] if row else None
+        if at is None:
+            stale.append(f"{name} never rotated")
+            continue
+        days = (datetime.now(UTC) - at).total_seconds() / 86400
+        ages.append(f"{name} {days:.0f} days")
+        if days > KEY_ROTATION_DAYS:
+            stale.append(f"{name} rotated {days:.0f} days ago")
+    if stale:
+        return failed("; ".join(stale), expected, f"monthly key rotation overdue: {'; '.join(stale)}", ev)
+    return passed(", ".join(ages), expected, f"rotated: {', '.join(ages)}", ev)

@@ -1,0 +1,1 @@
+"""``opscheck``: the operator's command line (``python -m ops_checks.cli``)."""

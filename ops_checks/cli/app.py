@@ -1,0 +1,377 @@
+"""``opscheck``: the operator's command line.
+
+``opscheck preflight`` runs the runbook scenarios (pytest-bdd) against the chosen target in a subprocess,
+then prints the verdict, leaves ``reports/<run-id>/`` (verdict.json, junit.xml, allure-results, html/) and
+exits 0 GO, 1 NO-GO, 2 when the run itself could not start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ops_checks import __version__
+from ops_checks.catalogue import cadence as cadences
+from ops_checks.catalogue import runbook_text
+from ops_checks.cli import audit as cli_audit
+from ops_checks.cli import drift as cli_drift
+from ops_checks.cli import env as cli_env
+from ops_checks.cli import errors as cli_errors
+from ops_checks.cli import incident as cli_incident
+from ops_checks.cli import init as cli_init
+from ops_checks.cli import killswitch as cli_killswitch
+from ops_checks.cli import output as cli_output
+from ops_checks.cli import runbook as cli_runbook
+from ops_checks.cli import serve as cli_serve
+from ops_checks.cli import signoff as cli_signoff
+from ops_checks.cli import supervise
+from ops_checks.cli import transition as cli_transition
+from ops_checks.core import settings
+from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, steps_dir
+from ops_checks.report import html as report
+from ops_checks.report import signoff_page
+from ops_checks.sandbox import postgres
+from ops_checks.target.config import ConfigError, live_target, load_env
+from ops_checks.verdict import verdict, waivers
+
+RUN_TIMEOUT_S = 900
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Executable runbook checks for the trading bot.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"opscheck {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Executable runbook checks for the trading bot."""
+
+
+def _fail_to_start(message: str) -> typer.Exit:
+    typer.echo(f"opscheck: cannot run: {message}", err=True)
+    return typer.Exit(verdict.EXIT_CANNOT_RUN)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def pytest_argv(
+    run_dir: Path,
+    *,
+    target: str,
+    env_file: Path | None,
+    allow_mutations: bool,
+    operator: str | None,
+    witness: str | None,
+    faults: list[str],
+    select: str | None,
+    cadence: str | None = None,
+) -> list[str]:
+    # the installed package's steps and features: no ini file, conftest or working directory of the caller counts
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(steps_dir()),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(package_dir()),
+        "--confcutdir",
+        str(package_dir()),
+        # only the plugins a preflight uses (no other installed plugin is loaded), and no assertion rewriting:
+        # checks return results and the Then step raises its own failure, so rewriting every module of the
+        # package on import (pytest does that for a plugin's whole distribution) would only cost time
+        "--disable-plugin-autoload",
+        "-p",
+        "pytest_bdd.plugin",
+        "-p",
+        "allure_pytest_bdd.plugin",
+        "-p",
+        PLUGIN,
+        "--assert=plain",
+        "--strict-markers",
+        "-o",
+        f"bdd_features_base_dir={features_dir()}",
+        "-o",
+        "xfail_strict=true",
+        "-q",
+        "-rN",
+        "--tb=no",
+        "--no-header",
+        "-p",
+        "no:cacheprovider",
+        "--target",
+        target,
+        "--run-dir",
+        str(run_dir),
+        "--junitxml",
+        str(run_dir / "junit.xml"),
+        "--cucumberjson",
+        str(run_dir / "cucumber.json"),
+        "--alluredir",
+        str(run_dir / "allure-results"),
+    ]
+    if env_file is not None:
+        argv += ["--env-file", str(env_file)]
+    if allow_mutations:
+        argv.append("--allow-mutations")
+    for opt, value in (("--operator", operator), ("--witness", witness)):
+        if value:
+            argv += [opt, value]
+    for fault in faults:
+        argv += ["--sandbox-fault", fault]
+    if select:
+        argv += ["-m", select]
+    if cadence:
+        argv += ["--cadence", cadence]
+    return argv
+
+
+@app.command()
+def preflight(
+    target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
+    allow_mutations: Annotated[bool, typer.Option("--allow-mutations", help="live: allow the writing checks")] = False,
+    operator: Annotated[str | None, typer.Option(help="operator running the preflight")] = None,
+    witness: Annotated[str | None, typer.Option(help="second operator (four eyes)")] = None,
+    reports: Annotated[Path, typer.Option(help="directory for run reports")] = Path("reports"),
+    sandbox_fault: Annotated[
+        list[str] | None, typer.Option("--sandbox-fault", help="break the sandbox (tests)")
+    ] = None,
+    select: Annotated[str | None, typer.Option("-m", help="pytest marker expression, e.g. section_1_3")] = None,
+    html: Annotated[bool, typer.Option(help="render the single-file HTML report")] = True,
+    waivers_file: Annotated[
+        Path | None, typer.Option("--waivers", help="approved waivers (YAML); or env OPSCHECK_WAIVERS; none by default")
+    ] = None,
+    runbook: Annotated[
+        Path | None,
+        typer.Option(help=f"runbook directory (default ${runbook_text.ENV}, "
+                          "else ../shared/runbooks beside the checkout)"),
+    ] = None,
+    cadence: Annotated[
+        str | None, typer.Option(help="also run the SOP prevention items of this cadence: weekly, monthly")
+    ] = None,
+    features: Annotated[
+        str | None, typer.Option(help="only these feature files (comma-separated globs, e.g. '1_*.feature')")
+    ] = None,
+    migrations: Annotated[
+        Path | None,
+        typer.Option(help="sandbox: build the bot's schema from DIR/*.sql (lexical order) instead of the model"),
+    ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="also print the verdict on stdout: json, junit, tap or nagios")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="print only the VERDICT line")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="one line per item as it is checked")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="no colour (also: env NO_COLOR)")] = False,
+    deadline: Annotated[
+        float, typer.Option(help="seconds the whole run may take; then it ends in a NO-GO verdict")
+    ] = RUN_TIMEOUT_S,
+) -> None:
+    """Run the go/no-go checks and print the verdict."""
+    if output_format is not None and output_format not in cli_output.FORMATS:
+        raise _fail_to_start(f"--format must be one of {', '.join(cli_output.FORMATS)}, not {output_format!r}")
+    if not 0 < deadline <= 24 * 3600:
+        raise _fail_to_start(f"--deadline must be between 0 and 86400 seconds, not {deadline}")
+    console = cli_output.Console(quiet=quiet, verbose=verbose, color=not no_color, fmt=output_format)
+    if target not in ("sandbox", "live"):
+        raise _fail_to_start(f"--target must be sandbox or live, not {target!r}")
+    try:
+        cadences.parse(cadence)
+    except ValueError as exc:
+        raise _fail_to_start(str(exc)) from None
+    if waivers_file is None and os.environ.get(waivers.ENV):
+        waivers_file = Path(os.environ[waivers.ENV])  # never a file found by chance in the working directory
+    if waivers_file is not None:
+        try:
+            loaded = waivers.load(waivers_file)
+        except waivers.WaiverError as exc:
+            raise _fail_to_start(str(exc)) from None
+        console.say(waivers.banner(waivers_file, loaded))
+    if target == "live":
+        try:
+            live_target(load_env(env_file), allow_mutations=allow_mutations)
+        except ConfigError as exc:
+            raise _fail_to_start(str(exc)) from None
+    elif env_file is not None:
+        raise _fail_to_start("--env-file applies to --target live only")
+    else:
+        try:
+            settings.check(os.environ)  # the OPSCHECK_ thresholds, before anything starts
+        except ConfigError as exc:
+            raise _fail_to_start(str(exc)) from None
+    if migrations is not None and target != "sandbox":
+        raise _fail_to_start("--migrations applies to --target sandbox only")
+    if bool(operator) != bool(witness) or (operator and operator.strip().lower() == (witness or "").strip().lower()):
+        raise _fail_to_start("a signed run needs both --operator and --witness, and they must be different people")
+    if operator and (features or select):
+        raise _fail_to_start("a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
+                             "drop --operator/--witness or run the whole preflight")
+    server = _migrations_server(migrations) if migrations is not None else None
+    run_dir = (reports / new_run_id()).resolve()
+    run_dir.mkdir(parents=True)
+    argv = pytest_argv(
+        run_dir,
+        target=target,
+        env_file=env_file,
+        allow_mutations=allow_mutations,
+        operator=operator,
+        witness=witness,
+        faults=sandbox_fault or [],
+        select=select,
+        cadence=cadence,
+    )
+    if waivers_file is not None:
+        argv += ["--waivers", str(waivers_file.resolve())]
+    runbooks = runbook_text.resolve_dir(runbook)
+    argv += ["--runbook", str(runbooks)]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    if features:
+        env["OPSCHECK_FEATURES"] = features
+    if server is not None:
+        env[postgres.DSN_ENV] = server.admin_dsn
+        env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
+    console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
+    note = runbook_text.missing_note(runbooks)
+    if note:
+        console.say(note)
+    try:
+        ran = supervise.run(argv, cwd=Path.cwd(), env=env, timeout_s=deadline, on_line=console.child_line,
+                            log_path=run_dir / "pytest.log")
+    finally:
+        if server is not None:
+            server.stop()
+    if ran.interrupted:
+        typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
+        typer.echo(kill_switch_left(target, env_file), err=True)
+        raise typer.Exit(128 + int(ran.signal or 0))
+    verdict_path = run_dir / "verdict.json"
+    if ran.timed_out:  # the run's deadline ends in a verdict (never GO), not in a kill
+        typer.echo(kill_switch_left(target, env_file), err=True)
+        if not verdict_path.exists():
+            raise _fail_to_start(f"the checks did not finish within {deadline:.0f} s and wrote no verdict")
+        late = json.loads(verdict_path.read_text(encoding="utf-8"))
+        late["warnings"] = [*late.get("warnings", []), f"the run's deadline ({deadline:.0f} s) was reached: "
+                            "items not finished are not verified"]
+        late["verdict"] = verdict.NO_GO
+        verdict.write(run_dir, late)
+    if not verdict_path.exists():
+        log = run_dir / "pytest.log"
+        tail = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()][-15:] \
+            if log.exists() else []
+        for line in tail:
+            typer.echo(f"  | {line}", err=True)
+        raise _fail_to_start(f"the checks produced no verdict (log: {log})")
+    result = json.loads(verdict_path.read_text(encoding="utf-8"))
+    if operator and witness and result["verdict"] != verdict.PARTIAL:
+        result, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
+                                                      run_id=run_dir.name, operator=operator, witness=witness)
+        verdict.write(run_dir, result)
+        console.say(message)
+    page = None
+    if html:
+        page = _render_html(run_dir, target, result)
+        # the manifest (sha256sum -c) now covers the rendered report too; verdict.json names its digest
+        result["manifest_sha256"] = verdict.results_digest(run_dir, exclude=("verdict.json", "results.sha256"))
+        verdict.write(run_dir, result)
+    console.verdict(result, run_dir=run_dir, html=page)
+    raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
+
+
+def _migrations_server(directory: Path) -> postgres.Server:
+    """``--migrations DIR``: prove the files apply (stop on error) and the seed fits, on a throwaway database,
+    before any check runs; the pytest run then gets this server and the directory through its environment."""
+    try:
+        server = postgres.start_server()
+    except postgres.ProvisionError as exc:
+        raise _fail_to_start(f"--migrations: no Postgres server: {exc}") from None
+    try:
+        db = postgres.create_database(server, migrations=directory.resolve())
+    except postgres.ProvisionError as exc:
+        server.stop()
+        raise _fail_to_start(f"--migrations {directory}: {exc}") from None
+    postgres.drop_database(db)
+    return server
+
+
+def kill_switch_left(target: str, env_file: Path | None) -> str:
+    """The kill-switch state a stopped run leaves behind, read back from the database after the fact."""
+    if target != "live":
+        return "kill switch: the sandbox's throwaway database went with the run (nothing live was touched)"
+    from ops_checks.procedures.killswitch import reread_state
+
+    try:
+        state = reread_state(live_target(load_env(env_file), allow_mutations=False))
+    except ConfigError as exc:
+        state = str(exc)
+    if isinstance(state, str):
+        return (f"kill switch: UNKNOWN — cannot read it back ({state}); check by hand: "
+                "SELECT circuit_breaker_active FROM system_settings WHERE id = 1")
+    return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
+
+
+def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> Path:
+    """``html/index.html`` is the sign-off page (verdict first); ``html/allure.html`` the Allure evidence."""
+    html_dir = run_dir / "html"
+    allure = report.find_allure(runbook_text.checkout_root())
+    allure_href: str | None = None
+    if allure is None:
+        typer.echo("Allure report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
+    else:
+        history = run_dir.parent / f".history-{target}"
+        try:
+            report.carry_history(run_dir / "allure-results", history)  # one Allure run: it reads them from there
+        except OSError as exc:
+            typer.echo(f"report history not carried: {exc}", err=True)
+        try:
+            index = report.render_single_file(run_dir / "allure-results", html_dir, allure_bin=allure,
+                                              title=f"ops_checks preflight ({target})")
+            index.replace(html_dir / "allure.html")
+            allure_href = "allure.html"
+            try:
+                report.keep_history(html_dir / "allure.html", history)
+            except (report.ReportError, OSError) as exc:
+                typer.echo(f"report history not kept: {exc}", err=True)
+        except report.ReportError as exc:
+            typer.echo(f"Allure report not rendered: {exc}", err=True)
+    html_dir.mkdir(parents=True, exist_ok=True)
+    page = html_dir / "index.html"
+    page.write_text(signoff_page.render(result, allure_href=allure_href), encoding="utf-8")
+    return page
+
+
+# Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")
+app.add_typer(cli_signoff.app, name="signoff")
+app.command("serve")(cli_serve.serve_cmd)
+app.add_typer(cli_env.app)  # opscheck env verify, opscheck secrets rotated
+app.add_typer(cli_drift.app, name="drift")  # opscheck drift: one offset measurement (runbook §8)
+app.add_typer(cli_killswitch.app, name="kill-switch")  # opscheck kill-switch status|activate|deactivate|verify
+app.add_typer(cli_audit.app, name="audit")  # opscheck audit export|verify|compliance (runbook §7)
+app.command("transition")(cli_transition.transition_cmd)  # opscheck transition --to LIVE|DRY_RUN (§3)
+app.add_typer(cli_incident.app, name="incident")  # opscheck incident capture|document|report|resume (§6)
+app.add_typer(cli_runbook.app, name="runbook")  # opscheck runbook check: the runbook against the system
+app.command("init")(cli_init.init_cmd)  # opscheck init: the suite's own schema and the bot role's grants
+
+
+def main() -> None:
+    cli_errors.run(app)  # a ConfigError or an unexpected exception: one line and exit 2, never a traceback
+
+
+if __name__ == "__main__":
+    main()

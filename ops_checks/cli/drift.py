@@ -1,0 +1,86 @@
+"""``opscheck drift``: one measurement of the exchange clock offset (runbook §8.2, done right).
+
+Prints offset ± bound, round trip, band and every sample. Exit code 0 when the largest offset consistent with
+the measurement is below the 1000 ms tolerance, 1 when it is not, 2 when nothing could be measured.
+``--target sandbox`` starts only a VALR simulator (no database, no bot) whose clock offset and round trip are
+set by ``--sandbox-offset-ms`` and ``--sandbox-latency-ms`` (split evenly between the two legs).
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ops_checks.core import settings
+from ops_checks.core.http import Recorder
+from ops_checks.core.redaction import Redactor
+from ops_checks.sandbox.valr_sim import ValrSimulator
+from ops_checks.target.clock import OffsetEstimate, estimate_offset
+from ops_checks.target.config import ConfigError, load_env
+from ops_checks.target.valr.client import DEFAULT_BASE_URL, ValrClient, ValrError
+
+TOLERANCE_MS = Decimal(1000)
+EXIT_OK, EXIT_BEYOND, EXIT_CANNOT = 0, 1, 2
+
+app = typer.Typer(add_completion=False, help="Measure the exchange clock offset once and print it.")
+
+
+def report(est: OffsetEstimate, tolerance: Decimal = TOLERANCE_MS) -> str:
+    within = est.worst_ms < tolerance
+    return "\n".join(
+        [
+            f"offset {est.offset_ms:+.1f} ms ± {est.bound_ms:.1f} ms   rtt {est.rtt_ms:.1f} ms   band {est.band}",
+            f"|offset| between {est.least_ms:.1f} and {est.worst_ms:.1f} ms: "
+            + (f"within the {tolerance} ms tolerance" if within else f"NOT within the {tolerance} ms tolerance"),
+            "",
+            est.render(),
+        ]
+    )
+
+
+@app.callback(invoke_without_command=True)
+def drift(
+    target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="live: dotenv file (VALR_BASE_URL)")] = None,
+    samples: Annotated[int, typer.Option(min=1, max=100, help="requests to sample")] = 7,
+    sandbox_offset_ms: Annotated[float, typer.Option(help="sandbox: VALR clock minus ours, ms")] = 0.0,
+    sandbox_latency_ms: Annotated[float, typer.Option(min=0, help="sandbox: simulated round trip, ms")] = 0.0,
+) -> None:
+    """Measure the offset of VALR's clock from this host's and print offset ± bound, round trip and band."""
+    rec = Recorder(Redactor())
+    if target == "sandbox":
+        if env_file is not None:
+            raise _cannot("--env-file applies to --target live only")
+        sim = ValrSimulator(secrets.token_hex(16), secrets.token_hex(32))
+        sim.clock_offset_ms = sandbox_offset_ms
+        sim.latency_up_ms = sim.latency_down_ms = sandbox_latency_ms / 2
+        client = ValrClient(sim.base_url, transport=sim.transport(), recorder=rec)
+        knobs = f"clock offset {sandbox_offset_ms:+g} ms, round trip {sandbox_latency_ms:g} ms"
+        typer.echo(f"target sandbox: VALR simulator, {knobs}")
+    elif target == "live":
+        try:
+            env = load_env(env_file)
+            settings.check(env)  # a bad OPSCHECK_ setting is exit 2 here as everywhere
+        except ConfigError as exc:
+            raise _cannot(str(exc)) from None
+        base = (env.get("VALR_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        client = ValrClient(base, recorder=rec)
+        typer.echo(f"target live: {base}")
+    else:
+        raise _cannot(f"--target must be sandbox or live, not {target!r}")
+    try:
+        est = estimate_offset(client, samples)
+    except ValrError as exc:
+        typer.echo(f"opscheck drift: not measured: {exc}", err=True)
+        raise typer.Exit(EXIT_CANNOT) from None
+    typer.echo(report(est))
+    raise typer.Exit(EXIT_OK if est.worst_ms < TOLERANCE_MS else EXIT_BEYOND)
+
+
+def _cannot(message: str) -> typer.Exit:
+    typer.echo(f"opscheck: cannot run: {message}", err=True)
+    return typer.Exit(EXIT_CANNOT)

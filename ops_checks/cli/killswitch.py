@@ -1,0 +1,184 @@
+"""``opscheck kill-switch status|activate|deactivate|verify``: the kill switch for operators (runbook §4.2, §4.3).
+
+Safety choices:
+- ``activate`` is ALWAYS allowed, on live too, without ``--allow-mutations``: it is the safe direction, and an
+  operator in an emergency must not be stopped by a flag (runbook §5.2).
+- ``deactivate`` is the unsafe direction: on live it needs ``--allow-mutations``, and it refuses while a
+  verification run holds the advisory lock.
+- ``verify`` runs the §4.3 procedure (it activates and deactivates): on live it needs ``--allow-mutations``.
+- ``status`` only reads (it writes no event row: a read must stay possible on a read-only role).
+Every change writes a ``circuit_breaker_events`` row (MANUAL_LOCK / MANUAL_UNLOCK; a deactivation and its row are one
+statement, so an unauditable deactivation does not happen) and records the operator in
+``opscheck.ops_operator_actions``; each command prints the state, including the bot's other switches when set.
+Exit codes: 0 done, 1 failed (or verification NO-GO), 2 could not start, 130 interrupted (switch left ACTIVE).
+"""
+
+from __future__ import annotations
+
+import getpass
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ops_checks.core.http import Recorder
+from ops_checks.procedures import killswitch
+from ops_checks.target import guardian, killswitch_state
+from ops_checks.target.config import ConfigError, Target, live_target, load_env
+from ops_checks.target.db import DbError, connect
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Read, activate, deactivate, verify the kill switch."
+)
+
+EnvFile = Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")]
+Operator = Annotated[str | None, typer.Option(help="who is acting (default: the login name)")]
+Via = Annotated[str, typer.Option(help="sql (Method 1, default) or api (Method 2, the guardian API)")]
+
+
+def _target(env_file: Path | None, allow_mutations: bool) -> Target:
+    try:
+        return live_target(load_env(env_file), allow_mutations=allow_mutations)
+    except ConfigError as exc:
+        typer.echo(f"opscheck: cannot run: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _operator(name: str | None) -> str:
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown-operator"
+
+
+def _print_state(t: Target) -> int:
+    try:
+        with connect(t.db, t.redactor) as db:
+            state = killswitch_state.read_state(db)
+    except DbError as exc:
+        typer.echo(f"kill switch: UNKNOWN ({t.redactor.text(str(exc))})")
+        return 1
+    typer.echo(f"kill switch: {state.full()}")
+    return 0
+
+
+def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) -> int:
+    verb = "activate" if activate else "deactivate"
+    if via not in killswitch.METHODS:
+        typer.echo(f"opscheck: cannot run: --via must be one of {', '.join(killswitch.METHODS)}", err=True)
+        return 2
+    problems: list[str] = []
+    try:
+        with connect(t.db, t.redactor, read_only=False) as db:
+            if not activate and not killswitch_state.try_lock(db):
+                typer.echo("refused: a kill-switch verification is running (advisory lock held); try again shortly")
+                _print_state(t)
+                return 1
+            if via == "sql" and activate:
+                killswitch_state.activate(db, reason)
+                note = killswitch_state.record_event(
+                    db, activated=True, reason=reason, operator=operator, via="opscheck cli"
+                )
+                if note:
+                    problems.append(note)
+            elif via == "sql":
+                _, note = killswitch_state.deactivate_recorded(db, reason=reason, operator=operator, via="opscheck cli")
+                if note:
+                    problems.append(note)
+            else:
+                rec = Recorder(t.redactor)
+                problem = killswitch.method2_problem(t, rec) or guardian.set_kill_switch(
+                    t, rec, activate=activate, reason=reason
+                )
+                if problem:
+                    problems.append(problem + ("; use --via sql (Method 1)" if activate else ""))
+    except DbError as exc:
+        unchanged = (
+            "" if activate else " (the deactivation and its MANUAL_UNLOCK event are one statement: nothing changed)"
+        )
+        problems.append(f"database: {exc}{unchanged}")
+    for problem in problems:
+        typer.echo(f"WARNING: could not {verb} cleanly: {t.redactor.text(problem)}", err=True)
+    code = _print_state(t)
+    return 1 if problems or code else 0
+
+
+@app.command()
+def status(env_file: EnvFile = None) -> None:
+    """Print the kill switch state from system_settings (read-only)."""
+    raise typer.Exit(_print_state(_target(env_file, allow_mutations=False)))
+
+
+@app.command()
+def activate(
+    reason: Annotated[str, typer.Option(help="why (recorded in system_settings and circuit_breaker_events)")],
+    env_file: EnvFile = None,
+    operator: Operator = None,
+    via: Via = "sql",
+) -> None:
+    """Activate the kill switch. Always allowed: it is the safe direction."""
+    t = _target(env_file, allow_mutations=True)
+    raise typer.Exit(_change(t, activate=True, reason=reason, operator=_operator(operator), via=via))
+
+
+@app.command()
+def deactivate(
+    env_file: EnvFile = None,
+    operator: Operator = None,
+    reason: Annotated[str, typer.Option(help="why trading may resume")] = "MANUAL_RELEASE",
+    allow_mutations: Annotated[bool, typer.Option("--allow-mutations", help="required: resumes trading")] = False,
+    via: Via = "sql",
+) -> None:
+    """Deactivate the kill switch (needs --allow-mutations: it lets the bot trade again)."""
+    if not allow_mutations:
+        typer.echo("refused: deactivating the kill switch resumes trading; pass --allow-mutations", err=True)
+        raise typer.Exit(2)
+    t = _target(env_file, allow_mutations=True)
+    raise typer.Exit(_change(t, activate=False, reason=reason, operator=_operator(operator), via=via))
+
+
+@app.command()
+def verify(
+    env_file: EnvFile = None,
+    operator: Operator = None,
+    allow_mutations: Annotated[bool, typer.Option("--allow-mutations", help="required: activates the switch")] = False,
+    via: Via = "sql",
+) -> None:
+    """Run the §4.3 procedure (activate, HALT, test trade rejected, deactivate, ALLOW) and print each step."""
+    if not allow_mutations:
+        typer.echo(
+            "refused: the verification activates and deactivates the kill switch; pass --allow-mutations", err=True
+        )
+        raise typer.Exit(2)
+    t = _target(env_file, allow_mutations=True)
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        flow = killswitch.run_flow(t, killswitch.FlowOptions(method=via, operator=_operator(operator)))
+    except (killswitch.Interrupted, KeyboardInterrupt) as exc:
+        name = signal.Signals(received[0]).name if received else "SIGINT"
+        detail = str(exc) if isinstance(exc, killswitch.Interrupted) else "the kill switch was not touched"
+        typer.echo(f"INTERRUPTED by {name}: {detail}", err=True)
+        _print_state(t)  # read back from the database after the fact
+        raise typer.Exit(128 + (received[0] if received else signal.SIGINT)) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for item in killswitch.FLOW_ORDER:
+        result = flow.outcome(item)
+        if result is None:
+            typer.echo(f"NOT VERIFIED {item}: {flow.not_reached(item).removeprefix('not verified: ')}")
+        else:
+            typer.echo(f"{'PASSED' if result.ok else 'FAILED':<12} {item}: {t.redactor.text(result.summary())}")
+    if flow.latency_ms is not None:
+        typer.echo(f"response time: {flow.latency_ms} ms (limit {t.thresholds.kill_switch_max_ms} ms)")
+    code = _print_state(t)
+    raise typer.Exit(0 if flow.ok and len(flow.results) == len(killswitch.FLOW_ORDER) and not code else 1)

@@ -1,0 +1,276 @@
+"""``opscheck runbook check``: does the runbook still describe this system? (read-only)
+
+For every SQL statement the runbooks print (shell values filled in): EXPLAIN in a read-only session, which parses
+it, resolves every table and column and checks the connecting role's privileges without running anything. For every
+table it names (with the privilege the statement needs) and every column it names explicitly: the live catalogue.
+For every endpoint it curls: the bot profile's routes (``ops_checks/target/profile.py``: the real bot's values) and one
+GET (a POST-only route answers 405 when it exists, 404 when it does not; nothing is ever POSTed). For every env
+var of §2.1–§2.3: set or not (never the value), and whether the bot reads it at all.
+
+One row per subject: location, kind, subject, verdict, one-line reason. Exit 0 when every row conforms, 1 when any
+does not, 2 when the check cannot start (no runbook, unreadable env file).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from ops_checks.catalogue import runbook_text
+from ops_checks.checks import runbook_sql
+from ops_checks.core.http import HttpError, Recorder, request
+from ops_checks.target.config import ConfigError, Target, live_target, load_env
+from ops_checks.target.db import DbError
+from ops_checks.verdict import verdict
+
+RUNBOOK = "live-trading-runbook.md"
+
+_HEADING = re.compile(r"^(#{2,4})\s+(.*)$")
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\s")
+_CURL = re.compile(r"\bcurl\b[^\n`]*?(?:-X\s+([A-Z]+)\s+)?[\"']?(https?://[^\s\"'`\\]+)")
+_TABLE_VAR = re.compile(r"^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|")
+_CHECK_VAR = re.compile(r"\bcheck_var(?:_length)?\s+\"?([A-Z][A-Z0-9_]+)\"?")
+
+# Facts of TRADE_BOT v1.9.0 (its app/ source and .env.example): variables the runbook lists that no bot code reads.
+BOT_IGNORES = {
+    "WEBHOOK_SECRET": "no bot code reads it: the bot verifies TradingView signals with {signal_secret_var}",
+    "KILL_SWITCH_ENABLED": "no bot code reads it: the kill switch is system_settings.circuit_breaker_active and "
+    "the guardian's lock",
+}
+# Known names in the bot's schema for what the runbook calls otherwise (migrations 006, 007, 008).
+RENAMED = {
+    "ai_debate_ledger": "ai_debates",
+    "risk_audit": "risk_assessments",
+    "valr_balances": "none: balances come from the VALR API (GET /v1/account/balances)",
+    "trading_orders.symbol": "trading_orders.pair",
+    "trading_orders.pnl_zar": "trading_orders.realized_pnl_zar",
+    "trading_orders.price": "trading_orders.execution_price",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    where: str
+    kind: str  # sql | table | column | endpoint | env
+    subject: str
+    ok: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    where: str
+    line: int
+    text: str
+
+
+def _scan(path: Path) -> list[Mention]:
+    """Every line of a runbook with its location: file:line (§number title of the nearest numbered heading)."""
+    numbered, current, out = "", "", []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if m := _HEADING.match(line):
+            current = m.group(2).strip()
+            if _NUMBERED.match(current):
+                numbered = current.split(" ")[0]
+        label = current if _NUMBERED.match(current) or not numbered else f"{numbered} {current}"
+        out.append(Mention(f"{path.name}:{n} (§{label})", n, line))
+    return out
+
+
+def _hint(subject: str) -> str:
+    return f"; the bot has {RENAMED[subject]}" if subject in RENAMED else ""
+
+
+def sql_rows(t: Target, statements: list[runbook_sql.Statement]) -> list[Row]:
+    try:
+        problems = runbook_sql.check_statements(t.db, t.redactor, statements, explain_only=True)
+        values = runbook_sql.literal_violations(t.db, t.redactor, statements)
+    except DbError as exc:
+        return [Row(s.where, "sql", s.first_line, False, f"not checked: {exc}") for s in statements]
+    rows = []
+    for s, p in problems.items():
+        hint = next((_hint(k) for k in RENAMED if k.split(".")[-1] in p and k.split(".")[0] in s.sql), "")
+        if s in values:  # EXPLAIN stops at the first error and never evaluates a CHECK: name every value
+            p = values[s] if not p or "invalid input syntax for type uuid" in p else f"{p}; {values[s]}"
+        rows.append(Row(s.where, "sql", s.first_line, not p, f"{p}{hint}" if p else "EXPLAIN ok (read-only)"))
+    return rows
+
+
+def reference_rows(t: Target, statements: list[runbook_sql.Statement]) -> list[Row]:
+    first: dict[tuple[str, str], tuple[str, str]] = {}  # subject -> (where, kind)
+    for s in statements:
+        for ref in runbook_sql.table_refs(s):
+            first.setdefault(ref, (s.where, "table"))
+        for ref in runbook_sql.column_refs(s):
+            first.setdefault(ref, (s.where, "column"))
+    tables = [k for k, (_, kind) in first.items() if kind == "table"]
+    columns = [k for k, (_, kind) in first.items() if kind == "column"]
+    try:
+        problems = runbook_sql.check_references(t.db, t.redactor, tables, columns)
+    except DbError as exc:
+        return [Row(w, kind, f"{a}.{b}", False, f"not checked: {exc}") for (a, b), (w, kind) in first.items()]
+    rows = []
+    for (a, b), (where, kind) in first.items():
+        if (a, b) not in problems:
+            continue  # a column of a table already reported missing
+        subject = f"{a} ({b})" if kind == "table" else f"{a}.{b}"
+        p = problems[(a, b)]
+        rows.append(Row(where, kind, subject, not p, p + _hint(a if kind == "table" else f"{a}.{b}") if p else "exists"
+                        + (f", {t.db.user} may {b}" if kind == "table" else "")))
+    return rows
+
+
+def _bot_routes(t: Target) -> dict[str, str]:
+    p = t.profile
+    return {p.health_path: "GET", p.root_path: "GET", p.metrics_path: "GET", p.guardian_status_path: "GET",
+            p.guardian_unlock_path: "POST", p.guardian_reset_path: "POST", p.signal_path: "POST"}
+
+
+def _probe(t: Target, url: str, transport: httpx.BaseTransport | None) -> tuple[int | None, str]:
+    try:
+        resp = request("GET", url, recorder=Recorder(t.redactor), transport=transport, timeout=3.0)
+    except HttpError as exc:
+        return None, str(exc)
+    return resp.status_code, f"GET → {resp.status_code}"
+
+
+def endpoint_rows(t: Target, mentions: list[Mention]) -> list[Row]:
+    rows, seen = [], set()
+    routes = _bot_routes(t)
+    p = t.profile
+    for m in mentions:
+        for cm in _CURL.finditer(m.text):
+            method, url = (cm.group(1) or "GET"), cm.group(2).rstrip(")")
+            parsed = httpx.URL(url)
+            key = (method, parsed.host, parsed.port, parsed.path)
+            if key in seen:
+                continue
+            seen.add(key)
+            subject = f"{method} {url}"
+            if parsed.host == "localhost" and parsed.port == 8000:  # the bot's API (BOT_API_URL)
+                code, said = _probe(t, t.bot_url(parsed.path), None)
+                want = routes.get(parsed.path)
+                if want is None:
+                    rows.append(Row(m.where, "endpoint", subject, False,
+                                    f"{method} {parsed.path} {said}; TRADE_BOT has no such route (its guardian: GET "
+                                    f"{p.guardian_status_path}, POST {p.guardian_unlock_path}, POST "
+                                    f"{p.guardian_reset_path}, {p.guardian_auth_header}: {p.guardian_auth_scheme} "
+                                    f"${p.guardian_token_var})"))
+                elif want != method:
+                    rows.append(Row(m.where, "endpoint", subject, False, f"the bot's {parsed.path} is {want}, "
+                                    f"the runbook uses {method}"))
+                else:
+                    ok = code == 200 if method == "GET" else code == 405
+                    rows.append(Row(m.where, "endpoint", subject, ok, f"{said} at {t.bot_url(parsed.path)}"
+                                    + ("" if method == "GET" else " (route exists; read-only: nothing POSTed)")))
+            elif parsed.port == 9090:  # the runbook's Prometheus metrics (METRICS_URL)
+                code, said = _probe(t, t.metrics_url, None)
+                rows.append(Row(m.where, "endpoint", subject, code == 200,
+                                f"METRICS_URL {t.metrics_url} {said} (the bot serves GET {p.metrics_path} on its "
+                                "API port; :9090 is Prometheus)"))
+            elif parsed.host == "api.valr.com":
+                code, said = _probe(t, t.valr_base_url + parsed.path, t.valr_transport)
+                ok = code in (200, 401, 403)
+                rows.append(Row(m.where, "endpoint", subject, ok, f"VALR {said}" + (
+                    " (route exists; needs a signed request)" if code in (401, 403) else "")))
+    return rows
+
+
+def env_rows(t: Target, mentions: list[Mention]) -> list[Row]:
+    rows, seen = [], set()
+    p = t.profile
+    for m in mentions:
+        names = _CHECK_VAR.findall(m.text)
+        tv = _TABLE_VAR.match(m.text)
+        if tv and m.where.split("(§")[1].startswith("2."):
+            names.append(tv.group(1))
+        for name in names:
+            if name in seen:
+                continue
+            seen.add(name)
+            present = bool((t.env.get(name) or "").strip())
+            mode = (t.env.get("EXECUTION_MODE") or "").strip().upper()
+            if name == "LIVE_TRADING_CONFIRMED" and not present and mode != "LIVE":
+                rows.append(Row(m.where, "env", name, True, f"not set (EXECUTION_MODE={mode or 'unset'}: "
+                                "required only for LIVE)"))
+            elif name in BOT_IGNORES:
+                rows.append(Row(m.where, "env", name, False, ("set" if present else "not set") + "; "
+                                + BOT_IGNORES[name].format(signal_secret_var=p.signal_secret_var)))
+            else:
+                rows.append(Row(m.where, "env", name, present, "set" if present else "not set"))
+    for name in (p.guardian_token_var,):
+        if name not in seen:
+            present = bool((t.env.get(name) or "").strip())
+            rows.append(Row("(not in the runbook)", "env", name, False, f"{'set' if present else 'not set'}; the "
+                            f"bot's guardian needs it ({p.guardian_auth_header}: {p.guardian_auth_scheme} "
+                            f"${name}) and the runbook never names it"))
+    return rows
+
+
+def check(t: Target, runbook_dir: Path) -> list[Row]:
+    statements = runbook_sql.extract_all(runbook_dir)
+    mentions = _scan(runbook_dir / RUNBOOK)
+    return (sql_rows(t, statements) + reference_rows(t, statements) + endpoint_rows(t, mentions)
+            + env_rows(t, mentions))
+
+
+def render(rows: list[Row]) -> str:
+    width = max((len(r.where) for r in rows), default=10)
+    lines = [f"{'location':<{width}}  {'kind':<8}  {'verdict':<13}  subject — reason"]
+    for r in rows:
+        lines.append(f"{r.where:<{width}}  {r.kind:<8}  {'conforms' if r.ok else 'DISAGREES':<13}  "
+                     f"{r.subject} — {r.reason}")
+    bad = sum(not r.ok for r in rows)
+    lines.append(f"\n{len(rows)} checked, {len(rows) - bad} conform, {bad} disagree")
+    return "\n".join(lines)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check the runbook against the live system.")
+
+
+@app.command("check")
+def check_cmd(
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
+    target: Annotated[str, typer.Option(help="live (default) or sandbox")] = "live",
+    runbook: Annotated[
+        Path | None,
+        typer.Option(help=f"runbook directory (default ${runbook_text.ENV}, "
+                          "else ../shared/runbooks beside the checkout)"),
+    ] = None,
+) -> None:
+    """Every runbook statement, table, column, endpoint and env var against the system (read-only)."""
+    runbook_dir = runbook_text.resolve_dir(runbook)
+    if not (runbook_dir / RUNBOOK).exists():
+        typer.echo(f"opscheck: cannot run: runbook not found: {runbook_dir / RUNBOOK}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    if target not in ("live", "sandbox"):
+        typer.echo(f"opscheck: cannot run: --target must be live or sandbox, not {target!r}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    if target == "sandbox":
+        if env_file is not None:
+            typer.echo("opscheck: cannot run: --env-file applies to --target live only", err=True)
+            raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+        from ops_checks.sandbox.environment import Sandbox
+        from ops_checks.sandbox.postgres import ProvisionError
+
+        try:
+            with Sandbox() as sb:
+                assert sb.target is not None
+                rows = check(sb.target, runbook_dir)
+        except ProvisionError as exc:
+            typer.echo(f"opscheck: cannot run: {exc}", err=True)
+            raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+    else:
+        try:
+            t = live_target(load_env(env_file), allow_mutations=False)
+        except ConfigError as exc:
+            typer.echo(f"opscheck: cannot run: {exc}", err=True)
+            raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+        rows = check(t, runbook_dir)
+    typer.echo(render(rows))
+    raise typer.Exit(0 if all(r.ok for r in rows) else 1)

@@ -1,0 +1,63 @@
+"""``opscheck serve``: read-only monitoring between sessions (see ops_checks/cli/server.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ops_checks import catalogue
+from ops_checks.catalogue import ITEMS
+from ops_checks.cli import server as serve
+from ops_checks.core import settings
+from ops_checks.target.config import ConfigError, live_target, load_env
+from ops_checks.verdict import verdict
+
+
+def mutating_ids() -> set[str]:
+    """The items serve never runs: those the registry declares mutating (Item.mutating)."""
+    ids = catalogue.mutating_ids()
+    if not ids:  # an empty set would let serve run every check, writes included
+        raise RuntimeError("the item registry declares no mutating item")
+    return ids
+
+
+def serve_cmd(
+    target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
+    env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
+    listen: Annotated[str, typer.Option(help="loopback address:port to serve on")] = "127.0.0.1:9109",
+    interval: Annotated[float, typer.Option(help="seconds between read-only runs")] = 60.0,
+    reports: Annotated[Path, typer.Option(help="where the runs' reports go (last 5 kept)")] = Path("reports/serve"),
+) -> None:
+    """Serve /healthz (200 GO, 503 NO-GO) and /metrics from read-only runs repeated every --interval seconds."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not serve.loopback(host) or not port.isdigit() or not 0 < int(port) < 65536:
+        typer.echo(f"opscheck: cannot run: --listen must be a loopback address:port, not {listen!r}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    if interval < 1:
+        typer.echo("opscheck: cannot run: --interval must be at least 1 s", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+    try:  # the settings every run will read: a bad one stops serve now, not each run
+        if target == "live":
+            live_target(load_env(env_file), allow_mutations=False)
+        else:
+            settings.check(os.environ)
+    except ConfigError as exc:
+        typer.echo(f"opscheck: cannot run: {exc}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+    monitor = serve.Monitor(serve.preflight_argv(target, env_file), reports.resolve(), interval, mutating_ids())
+    monitor.start()
+    typer.echo(f"serving http://{listen}/healthz and /metrics; {len(ITEMS)} items known, "
+               f"{len(monitor.mutating_ids)} mutating items never run")
+    try:
+        uvicorn.run(serve.app(monitor.cache, monitor.stale), host=host, port=int(port), log_level="warning",
+                    access_log=False)
+    except (OSError, SystemExit) as exc:
+        typer.echo(f"opscheck: cannot run: cannot listen on {listen}: {exc}", err=True)
+        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+    finally:
+        monitor.stop()

@@ -1,0 +1,1 @@
+"""Drills: procedures run end to end on a disposable sandbox, judged item by item."""

@@ -1,0 +1,116 @@
+"""One base for the drills on disposable sandboxes (§3 transition, §5 emergency and its §5.7 checklist, §6 incident,
+the SOP drills): the per-item outcomes, the guarded runner that turns a drill's error into a failed item with a
+one-line reason, and what the steps ask of a drill (``outcome``, ``requirement``, ``not_reached``).
+
+A drill runs on a sandbox of its own (``disposable``), never the session's shared one; on live the steps run the
+read-only check instead (``outcome(item, None, live)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+
+from ops_checks.core.http import HttpError
+from ops_checks.core.result import CheckResult, failed
+from ops_checks.procedures.steps_engine import first_line
+from ops_checks.sandbox import postgres
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target.db import DbError
+
+#: what a drill step may raise and still be recorded as its item's failure (anything else propagates)
+DRILL_ERRORS: tuple[type[Exception], ...] = (DbError, psycopg.Error, HttpError, OSError)
+COMPLETED = "drill completed"
+ERROR_PREFIX = "drill error: "
+
+
+def guard(
+    step: Callable[[], CheckResult],
+    errors: tuple[type[Exception], ...] = DRILL_ERRORS,
+    expected: str = COMPLETED,
+    prefix: str = ERROR_PREFIX,
+) -> CheckResult:
+    """``step()``, or a failed result whose reason is ``prefix`` and the first line of the error it raised."""
+    try:
+        return step()
+    except errors as exc:
+        return failed("error", expected, f"{prefix}{first_line(exc)}")
+
+
+@dataclass
+class Drill:
+    """What one drill proved: a CheckResult per item it reached, and what it did (``say``), in order."""
+
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    procedure: list[str] = field(default_factory=list)
+
+    #: whether the procedure's line for an item carries its one-line reason
+    SAY_SUMMARY = True
+
+    def __repr__(self) -> str:  # step arguments are shown in reports: never dump the drill's state
+        return f"<{type(self).__module__.rsplit('.', 1)[-1]} drill>"
+
+    def stamp(self) -> str:
+        """What each line of the procedure starts with (the time, by default)."""
+        return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+    def say(self, text: str) -> None:
+        self.procedure.append(f"{self.stamp()} {text}")
+
+    def record(self, item: str, result: CheckResult) -> CheckResult:
+        """Keep ``result`` as item ``item``'s and say so in the procedure."""
+        self.results[item] = result
+        line = f"{item}: {'passed' if result.ok else 'FAILED'}"
+        self.say(f"{line} {result.summary()}" if self.SAY_SUMMARY else line)
+        return result
+
+    def guarded(
+        self,
+        item: str,
+        step: Callable[[], CheckResult],
+        errors: tuple[type[Exception], ...] = DRILL_ERRORS,
+    ) -> CheckResult:
+        """Runs one item's step; an expected error fails the item with a one-line reason (``guard``)."""
+        return self.record(item, guard(step, errors))
+
+    def title(self, item: str) -> str:
+        """How ``requirement`` names an item."""
+        return item
+
+    def outcome(self, item: str) -> CheckResult:
+        """The drill's result for ``item``; failed when the drill never reached it."""
+        return self.results.get(item) or failed("not run", COMPLETED, f"the drill did not reach {item}")
+
+    def requirement(self, item: str) -> str | None:
+        """Why the items resting on ``item`` cannot be verified (it was not reached, or it failed), or None."""
+        result = self.results.get(item)
+        if result is None:
+            return f"the drill did not reach {item}"
+        return None if result.ok else f"{self.title(item)} failed: {result.summary()}"
+
+    def not_reached(self, item: str) -> str | None:
+        """Why the drill stopped before item ``item`` (the item is then not verified), or None."""
+        return None
+
+
+def outcome(item: str, drill: Drill | None, live: Callable[[], CheckResult]) -> CheckResult:
+    """The drill's result for an item in the sandbox; the read-only check ``live`` on live."""
+    return live() if drill is None else drill.outcome(item)
+
+
+@contextmanager
+def disposable(server: postgres.Server | None = None) -> Iterator[Sandbox]:
+    """A sandbox of a drill's own (on ``server`` when given): started, handed over, then its bot's knobs reset
+    (ending what a fault left running after the stop) and stopped, whatever happened."""
+    sb = Sandbox(server=server)
+    try:
+        sb.start()
+        yield sb
+    finally:
+        if sb.bot is not None:
+            sb.bot.knobs.reset()
+        sb.stop()

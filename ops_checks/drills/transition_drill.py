@@ -1,0 +1,205 @@
+"""Runbook §3 as a drill on a disposable sandbox (never the session's shared one, which must stay DRY_RUN).
+
+1. A pre-transition preflight on the disposable sandbox: the real checks behind every §3.1 requirement (all §1
+   and §2.1–2.3 blockers, the §4.3 kill-switch flow), written as a signed ``verdict.json`` exactly as
+   ``opscheck preflight`` writes it.
+2. §3.1: that verdict through the transition's own gate (items 3.1.1–3.1.6).
+3. §3.2: ``transition.run`` to LIVE with the sandbox's service runner (items 3.3.1–3.3.10), the real test order
+   against the VALR simulator; then back to DRY_RUN the same way (the way back is evidence on every item).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ops_checks.catalogue import BLOCKER, BY_ID, ITEMS
+from ops_checks.checks.s3_transition import transition_gate
+from ops_checks.checks.s8_clock_drift import drift
+from ops_checks.core.result import CheckResult, Evidence, failed
+from ops_checks.drills import base as drill_base
+from ops_checks.procedures import killswitch, transition
+from ops_checks.sandbox.compose import SandboxServices
+from ops_checks.sandbox.environment import Sandbox
+from ops_checks.target.config import Target
+from ops_checks.verdict import verdict
+
+OPERATOR, WITNESS = "sandbox-operator", "sandbox-witness"
+ENV_FILE = ".env"
+
+Check = Callable[[Target], CheckResult]
+Precondition = Callable[[Target], str | None]
+
+#: the items the pre-transition preflight checks one by one, in the order ``opscheck preflight`` runs them: every
+#: §1 and §2.1–2.3 blocker (1.3.1 is its own kill-switch drill there, run before §4's, and so it is here); then
+#: §4.3's flow (``killswitch.STEPS``) and §8.6 (``transition_gate.DRIFT_ITEMS``, judged on one measurement)
+PRECHECK_SECTIONS = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3")
+PRECHECK_ITEMS: tuple[str, ...] = tuple(
+    i.id for i in ITEMS if i.severity == BLOCKER and i.section.split(" ")[0] in PRECHECK_SECTIONS
+)
+#: the items whose check and preconditions the preflight takes from the registry (Item.check, Item.preconditions)
+REGISTRY_ITEMS: tuple[str, ...] = (*PRECHECK_ITEMS, *killswitch.STEPS, *transition_gate.DRIFT_ITEMS)
+
+
+def preconditions_of(item: str, **runtime: Any) -> tuple[Precondition, ...]:
+    """The ``Given`` preconditions of the item's scenario (the registry's Item.preconditions), bound: an item whose
+    precondition fails is *not verified* (skipped) here exactly as in ``opscheck preflight``, so the gate names each
+    item by the status it would have there."""
+    return tuple(given.bind(**runtime) for given in BY_ID[item].preconditions)
+
+
+def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:
+    """The run-time values the registry's checks and preconditions of these items ask for (Item.check_needs); the
+    drift measurement ``m`` joins them when §8.6 is judged."""
+    orders = (lambda: len(sb.valr.orders)) if sb.valr is not None else None
+    return {"run_id": run_id, "exchange_orders": orders}
+
+
+def _not_verified(t: Target, preconditions: tuple[Precondition, ...]) -> str | None:
+    """The first failing precondition as the preflight words it ("not verified: …"), or None."""
+    for pre in preconditions:
+        problem = pre(t)
+        if problem:
+            return f"not verified: {t.redactor.text(problem)}"
+    return None
+
+
+def _outcome(t: Target, item: str, runtime: dict[str, Any]) -> dict[str, str]:
+    """The item judged as ``opscheck preflight`` judges it: its preconditions, then its check (both the registry's)."""
+    if why := _not_verified(t, preconditions_of(item, **runtime)):
+        return verdict.outcome(item, verdict.SKIPPED, why)
+    check: Check = BY_ID[item].bind_check(**runtime)
+    result = check(t)
+    return verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary())
+
+
+def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str = WITNESS) -> Path:
+    """The pre-transition preflight of the disposable sandbox; returns its run directory (with verdict.json).
+
+    Each item is judged as ``opscheck preflight`` judges it: the same check, the same preconditions (a failed one
+    makes the item *not verified*), the same order (1.3.1's own drill, then §4.3's flow, then §8.6)."""
+    t = sb.target
+    assert t is not None
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    runtime = _runtime(sb, run_id)
+    outcomes = [_outcome(t, item, runtime) for item in PRECHECK_ITEMS]
+    blocked = _not_verified(t, preconditions_of(killswitch.STEPS[0], **runtime))
+    orders = runtime["exchange_orders"]
+    flow = None if blocked else killswitch.run_flow(t, killswitch.FlowOptions.for_target(t, exchange_orders=orders))
+    for item in killswitch.STEPS:
+        result = flow.outcome(item) if flow is not None else None
+        if flow is None:
+            outcomes.append(verdict.outcome(item, verdict.SKIPPED, blocked or "not verified"))
+        elif result is None:
+            outcomes.append(verdict.outcome(item, verdict.SKIPPED, flow.not_reached(item)))
+        else:
+            outcomes.append(verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary()))
+    runtime["m"] = drift.measure(t)  # §8.6 on one measurement, as ``opscheck preflight`` judges it
+    outcomes += [_outcome(t, item, runtime) for item in transition_gate.DRIFT_ITEMS]
+    data = verdict.build(
+        outcomes, target=t.name, started_at=started, finished_at=datetime.now(UTC), operator=operator, witness=witness
+    )
+    run_dir = reports / run_id
+    verdict.write(run_dir, data)
+    return run_dir
+
+
+def write_env_file(sb: Sandbox, path: Path) -> Path:
+    """The sandbox's settings as the operator's ``.env``: comments, blank lines, ``export``, both quote styles, a
+    commented-out LIVE_TRADING_CONFIRMED, as §3.2 Step 4 shows it."""
+    env = sb.env
+    lines = ["# autonomous_alpha bot settings (sandbox)", "# --- database ---", ""]
+    for name in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER"):
+        lines.append(f"{name}={env[name]}")
+    lines.append(f"DB_PASSWORD='{env['DB_PASSWORD']}'  # rotated 2024-Q3")
+    lines += ["", "# --- trading mode ---", f"export EXECUTION_MODE = {env['EXECUTION_MODE']}"]
+    lines.append("# LIVE_TRADING_CONFIRMED=TRUE  (commented out)")
+    lines += [f'KILL_SWITCH_ENABLED="{env["KILL_SWITCH_ENABLED"]}"', "", "# --- secrets ---"]
+    for name in ("VALR_API_KEY", "VALR_API_SECRET", "SOVEREIGN_SECRET", "WEBHOOK_SECRET"):
+        lines.append(f'{name}="{env[name]}"')
+    lines += ['GREETING="multi', 'line # not a comment"', "MAX_ORDER_ZAR=5000   # per order", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@dataclass(repr=False)
+class Drill(drill_base.Drill):
+    """``results``: the gate's requirements (3.1.x) and the transition's checklist rows (3.3.x)."""
+
+    gate: dict[str, CheckResult] = field(default_factory=dict)
+    to_live: transition.Transition | None = None
+    back: transition.Transition | None = None
+    env_before: bytes = b""
+    env_after: bytes = b""
+    problem: str = ""
+
+    def outcome(self, item: str) -> CheckResult:
+        if item.startswith("3.1.") and item not in self.results:
+            return failed("not run", item, "the gate did not evaluate this requirement")
+        return super().outcome(item)
+
+    def not_reached(self, item: str) -> str | None:
+        """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None."""
+        tr = self.to_live
+        if tr is None or tr.refused:
+            return None
+        step = tr.step(int(item.rsplit(".", 1)[1]))
+        if step.status != transition.NOT_REACHED:
+            return None
+        first = next((s for s in tr.steps if s.status == transition.FAILED), None)
+        where = f"step {first.number} ({first.action}) failed" if first else "the transition stopped"
+        return f"the transition stopped before {item}: {where}; rolled back"
+
+    def checklist(self, item: str) -> CheckResult:
+        assert self.to_live is not None
+        result = self.to_live.result(item)
+        if self.back is not None:
+            result.evidence.append(Evidence("§3.4 return to DRY_RUN", self.back.markdown(), "text/markdown"))
+            if result.ok and item == "3.3.10" and not self.back.ok:
+                result.ok = False
+                result.reason = f"LIVE reached, but the return to DRY_RUN failed: {self.back.refused or 'see record'}"
+        return result
+
+
+def run(sb: Sandbox, workdir: Path) -> Drill:
+    """Preflight, gate, transition to LIVE and back on ``sb`` (started, env file written, faults applied)."""
+    t = sb.target
+    assert t is not None
+    drill = Drill()
+    env_file = sb.workdir / ENV_FILE
+    drill.env_before = env_file.read_bytes()
+    operator = sb.env.get("TRANSITION_OPERATOR", OPERATOR)
+    witness = sb.env.get("TRANSITION_WITNESS", WITNESS)
+    run_dir = preflight(sb, workdir / "reports", operator, witness)
+    pf = transition_gate.load(run_dir)
+    drill.gate = transition_gate.evaluate(pf, target=t.name, operator=operator, witness=witness)
+    services = SandboxServices(sb, env_file)
+
+    def opts(to: str) -> transition.Options:
+        return transition.Options(
+            to=to,
+            operator=operator,
+            witness=witness,
+            env_file=env_file,
+            backup_root=workdir / "backups",
+            record_dir=workdir / "transitions",
+            services=services,
+            confirm=lambda _q: True,
+            preflight=pf,
+            start_timeout_s=5.0,
+            use_pg_dump=False,
+        )
+
+    drill.to_live = transition.run(t, opts("LIVE"))
+    if drill.to_live.ok:
+        drill.back = transition.run(t, opts("DRY_RUN"))
+    drill.env_after = env_file.read_bytes()
+    drill.results.update(drill.gate)
+    drill.results.update((item, drill.checklist(item)) for item in transition.ITEMS)
+    return drill

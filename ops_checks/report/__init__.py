@@ -1,0 +1,1 @@
+"""Rendering: the self-contained HTML report, its sign-off page, and third-party result files."""
