@@ -86,7 +86,7 @@ def test_outcome_requirement_and_the_live_path() -> None:
     live = passed("live", "live", "read-only check")
     assert drill_base.outcome("a", None, lambda: live) is live
     assert drill_base.outcome("b", drill, lambda: live) is drill.results["b"]
-    assert repr(drill) == "<drill_base drill>"
+    assert repr(drill) == "<base drill>"
 
 
 def test_every_drill_is_a_drill_base_and_keeps_its_short_repr() -> None:
