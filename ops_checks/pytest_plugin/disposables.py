@@ -66,6 +66,12 @@ class Disposables:
 DISPOSABLES = pytest.StashKey[Disposables]()
 
 
+def waits_for_a_drill(item: pytest.Item) -> bool:
+    """Whether the item's steps ask for a drill's result (the drills run in threads from the session's start)."""
+    rb = runbook_item(item) or ""
+    return any(used_by(rb) for _work, used_by in DRILLS.values())
+
+
 def needed(items: list[pytest.Item]) -> list[str]:
     """The drills the collected items use."""
     ids = {runbook_item(item) or "" for item in items}

@@ -9,12 +9,20 @@ from pathlib import Path
 import pytest
 
 from ops_checks.checks import reachability
-from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed
+from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
 from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 from ops_checks.target.config import Target, live_target, load_env
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The items that read a drill's result run after the others (each group in its own order): the drills run in
+    threads from the session's start, so the rest of the run overlaps their waiting. Only the order of execution
+    changes; verdict.json and the report list items by id."""
+    items[:] = sorted(items, key=waits_for_a_drill)  # stable: False first
 
 
 @pytest.fixture(scope="session")
