@@ -243,3 +243,14 @@ def test_secret_never_leaks(sim: ValrSimulator, recorder: Recorder) -> None:
     assert "X-VALR-SIGNATURE" in rendered.upper() and rendered.count("> GET") >= 5
     for text in [rendered, repr(client), *(str(e) for e in errors), *(repr(e) for e in errors)]:
         assert SECRET not in text and KEY not in text
+
+
+def test_an_implausible_server_time_is_refused() -> None:
+    """Found by tests/test_fail_closed.py: ``{"epochTime": 0}`` read as 1970 passed 8.6.1; a clock that far off is
+    broken, not a time to judge drift by."""
+    from ops_checks.target.valr.client import _server_time
+
+    for body in ({"epochTime": 0}, {"time": "1970-01-01T00:00:01.000000000Z"}, {"epochTime": 4_200_000_000}):
+        with pytest.raises(ValueError, match="implausible server time"):
+            _server_time(body, 0, 1)
+    assert _server_time({"epochTime": 1_764_000_000}, 0, 1).source == "epochTime(s)"

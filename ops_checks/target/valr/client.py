@@ -108,6 +108,9 @@ def _amount(value: Decimal) -> str:
     return format(value, "f")
 
 
+_PLAUSIBLE_NS = (1_514_764_800 * 10**9, 4_102_444_800 * 10**9)  # [2018-01-01, 2100-01-01) UTC: VALR opened in 2018
+
+
 def _server_time(data: Any, sent_ns: int, received_ns: int) -> ServerTime:
     if not isinstance(data, dict):
         raise TypeError("expected a JSON object")
@@ -125,6 +128,8 @@ def _server_time(data: Any, sent_ns: int, received_ns: int) -> ServerTime:
         ns, source = epoch * (1_000_000 if is_ms else 1_000_000_000), "epochTime(ms)" if is_ms else "epochTime(s)"
     if ns is None:
         raise ValueError("neither a parsable 'time' nor an integer 'epochTime'")
+    if not _PLAUSIBLE_NS[0] <= ns < _PLAUSIBLE_NS[1]:  # e.g. epochTime 0: a broken clock, not a time to judge drift by
+        raise ValueError(f"implausible server time {ns_to_datetime(ns).isoformat()} (not between 2018 and 2100)")
     return ServerTime(epoch, iso, ns_to_datetime(ns), ns, source, sent_ns, received_ns)
 
 
