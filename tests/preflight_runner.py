@@ -45,7 +45,7 @@ def preflight_in_process(
     runbook: Path | None = None,
 ) -> Run:
     """The sandbox preflight's pytest run in this process, with the argv ``opscheck preflight`` gives its pytest
-    subprocess (``cli.pytest_argv``: the same plugin, options, result files and verdict.json); only the process
+    subprocess (``cli/app.py::pytest_argv``: the same plugin, options, result files and verdict.json); only the process
     start, the imports and the CLI's own printing are left out, which the end-to-end cases cover.
 
     Every feature file stays bound (``steps/test_runbook.py`` is imported once per process, so a per-run

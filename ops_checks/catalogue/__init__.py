@@ -1,5 +1,5 @@
 """The item registry: every runbook item, declared once in ``ops_checks/catalogue/items/`` with all of its metadata (id,
-title, section, severity, failure category, mutating, cadence, check, preconditions: see ``items/model.py``).
+title, section, severity, failure category, mutating, cadence, check, preconditions: see ``catalogue/model.py``).
 
 Ids follow DESIGN.md §4. Severity ``blocker`` fails the verdict; ``warning`` is reported and does not block.
 """

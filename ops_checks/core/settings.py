@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     """Every OPSCHECK_ tunable; defaults are the runbook's."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, case_sensitive=False, extra="forbid",
-                                      validate_default=True, frozen=True)
+                                      validate_default=True, frozen=True,
+                                      protected_namespaces=())  # settings_reset_max_age_h is a field, not a clash
 
     # config.Thresholds: the tolerances the checks apply
     drift_max_ms: Millis = Decimal("1000")

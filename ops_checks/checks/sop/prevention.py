@@ -4,11 +4,11 @@ Daily (part of every preflight): sop.daily.1 no ERROR lines in the bot's recent 
 its exchange-latency metric; sop.daily.3 resting orders within MAX_RISK_ZAR; sop.daily.4 a kill-switch test
 (activation and release in circuit_breaker_events) within the last 26 h.
 Weekly (``--cadence weekly``): sop.weekly.1 logs rotated (no log file's first line older than 7 days); sop.weekly.2
-runbooks reviewed and sop.weekly.3 incidents reviewed (``sop/reviews.py``); sop.weekly.4 the backup restore drill
-(``sop/restore_drill.py``).
+runbooks reviewed and sop.weekly.3 incidents reviewed (``checks/sop/reviews.py``); sop.weekly.4 the backup restore drill
+(``drills/restore_drill.py``).
 Monthly (``--cadence monthly``): sop.monthly.1 the VALR key rotated within 31 days (secret_rotations); sop.monthly.2
-the security audit (``sop/security_audit.py``); sop.monthly.3 the recorded DR drill (``sop/restore_drill.py``);
-sop.monthly.4 the escalation contact list (``sop/contacts.py``).
+the security audit (``checks/sop/security_audit.py``); sop.monthly.3 the recorded DR drill
+(``drills/restore_drill.py``); sop.monthly.4 the escalation contact list (``checks/sop/contacts.py``).
 """
 
 from __future__ import annotations
