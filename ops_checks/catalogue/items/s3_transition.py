@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import SAFETY_GATE, Item
+from ops_checks.catalogue.model import DATABASE, SAFETY_GATE, Item
 
 S31 = "3.1 Pre-Transition Requirements"
 S33 = "3.3 Transition Checklist"
@@ -14,7 +14,7 @@ S33 = "3.3 Transition Checklist"
 # (ops_checks.drills.transition_drill:run, on a disposable sandbox: its gate for 3.1.N, its transition record for
 # 3.3.N);
 # on live it calls the read-only check named here, the audit trail's record of the item.
-_item = partial(Item, category=SAFETY_GATE, check="ops_checks.checks.s3_transition.transition_audit:check")
+_item = partial(Item, category=SAFETY_GATE, preconditions=(DATABASE,), check="ops_checks.checks.s3_transition.transition_audit:check")
 
 ITEMS: tuple[Item, ...] = (
     _item("3.1.1", "24-hour DRY_RUN period completed", S31, check_args=("3.1.1",)),

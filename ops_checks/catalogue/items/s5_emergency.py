@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import SAFETY_GATE, Item
+from ops_checks.catalogue.model import DATABASE, SAFETY_GATE, Item
 
 S52 = "5.2 L1: Kill Switch Activation"
 S53 = "5.3 L2: Stop Trading Services"
@@ -20,15 +20,15 @@ _row = partial(_item, section=S57, check="ops_checks.checks.s5_emergency.emergen
 
 ITEMS: tuple[Item, ...] = (
     _item("5.2.1", "L1 one-liner halts trading", S52, check="ops_checks.checks.s5_emergency.emergency:l1_ready",
-          check_needs=("runbook_dir",)),
+          check_needs=("runbook_dir",), preconditions=(DATABASE,)),
     _item("5.3.1", "L2 bot stop leaves no exchange traffic", S53, check="ops_checks.checks.s5_emergency.emergency:l2_ready"),
     _item("5.4.1", "L3 full stop", S54, check="ops_checks.checks.s5_emergency.emergency:l3_ready"),
     _item("5.5.1", "L4 revocation checklist and audit dump", S55, check="ops_checks.checks.s5_emergency.emergency:l4_ready",
-          check_needs=("runbook_dir",)),
-    _row("5.7.1", "Kill switch activated", check_args=("5.7.1",)),
+          check_needs=("runbook_dir",), preconditions=(DATABASE,)),
+    _row("5.7.1", "Kill switch activated", check_args=("5.7.1",), preconditions=(DATABASE,)),
     _row("5.7.2", "Trading services stopped", check_args=("5.7.2",)),
     _row("5.7.3", "Open positions reviewed", check_args=("5.7.3",)),
-    _row("5.7.4", "Incident logged", check_args=("5.7.4",)),
+    _row("5.7.4", "Incident logged", check_args=("5.7.4",), preconditions=(DATABASE,)),
     _row("5.7.5", "Stakeholders notified", check_args=("5.7.5",)),
-    _row("5.7.6", "Root cause identified", check_args=("5.7.6",)),
+    _row("5.7.6", "Root cause identified", check_args=("5.7.6",), preconditions=(DATABASE,)),
 )

@@ -66,14 +66,15 @@ ITEMS: tuple[Item, ...] = (
     _s2("sop.2.4", "Feed drop: entries blocked, exits allowed, resume after 2 clean min",
         check="ops_checks.checks.sop.feed:feed_down_blocks_entries"),  # drill
     _s3("sop.3.1", "Standby key configured", check="ops_checks.checks.sop.auth:standby_keys"),
-    _s4("sop.4.1", "Loss limits hold, or the breach is fully handled", check="ops_checks.checks.sop.loss:loss_breach_handled"),
+    _s4("sop.4.1", "Loss limits hold, or the breach is fully handled", check="ops_checks.checks.sop.loss:loss_breach_handled",
+        preconditions=(DATABASE,)),
     _s4("sop.4.2", "Loss-breach drill: circuit breaker, reduce-only, no orders, alert",
-        check="ops_checks.checks.sop.loss:breach_settings_sane"),  # drill
+        check="ops_checks.checks.sop.loss:breach_settings_sane", preconditions=(DATABASE,)),  # drill
     _s5("sop.5.1", "Exchange latency p95 at most 500 ms", check="ops_checks.checks.sop.latency:p95_within_limit"),
     _s6("sop.6.1", "Funding rate within 0.1 % per 8 h", severity=WARNING,
         check="ops_checks.checks.sop.funding:funding_within_limit"),
     _s7("sop.7.1", "Kill switch: zero open orders after cancel-all",
-        check="ops_checks.checks.sop.orders:kill_switch_leaves_no_orders"),  # drill
+        check="ops_checks.checks.sop.orders:kill_switch_leaves_no_orders", preconditions=(DATABASE,)),  # drill
     _s8("sop.8.1", "Data older than 5 s blocks entries", check="ops_checks.checks.sop.feed:stale_blocks_entries"),
     _s8("sop.8.2", "Data older than 30 s activates the kill switch",
         check="ops_checks.checks.sop.feed:stale_activates_kill_switch"),
@@ -84,7 +85,7 @@ ITEMS: tuple[Item, ...] = (
     _daily("sop.daily.3", "Resting orders within MAX_RISK_ZAR",
            check="ops_checks.checks.sop.prevention:resting_orders_within_risk"),
     _daily("sop.daily.4", "Kill switch tested within 26 h",
-           check="ops_checks.checks.sop.prevention:kill_switch_tested_recently"),
+           check="ops_checks.checks.sop.prevention:kill_switch_tested_recently", preconditions=(DATABASE,)),
     _weekly("sop.weekly.1", "Logs rotated within a week", severity=WARNING,
             check="ops_checks.checks.sop.prevention:logs_rotated"),
     # runbook_dir: the runbooks' directory, or None

@@ -7,5 +7,6 @@ Feature: 5.2 L1: Kill Switch Activation
 
   @rb_5_2_1 @blocker
   Scenario: 5.2.1 L1 one-liner halts trading
+    Given the database is reachable
     When the L1 kill-switch one-liner is exercised
     Then the runbook expects "Policy evaluation: HALT"

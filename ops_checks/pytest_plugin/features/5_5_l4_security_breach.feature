@@ -7,5 +7,6 @@ Feature: 5.5 L4: Full Shutdown with API Revocation
 
   @rb_5_5_1 @blocker
   Scenario: 5.5.1 L4 revocation checklist and audit dump
+    Given the database is reachable
     When a security-breach shutdown is rehearsed
     Then the runbook expects "Kill switch, services down, keys revoked, secrets rotated, audit dump taken"

@@ -8,7 +8,8 @@ Feature: 5.7 Emergency Shutdown Checklist
 
   @rb_5_7_1 @blocker
   Scenario: 5.7.1 Kill switch activated
-    Given emergency level 5.2.1 was carried out
+    Given the database is reachable
+    And emergency level 5.2.1 was carried out
     When emergency checklist row 5.7.1 is verified
     Then the runbook expects "Kill switch activated: completed, with the time"
 
@@ -25,6 +26,7 @@ Feature: 5.7 Emergency Shutdown Checklist
 
   @rb_5_7_4 @blocker
   Scenario: 5.7.4 Incident logged
+    Given the database is reachable
     When emergency checklist row 5.7.4 is verified
     Then the runbook expects "Incident logged: completed, with the time"
 
@@ -35,5 +37,6 @@ Feature: 5.7 Emergency Shutdown Checklist
 
   @rb_5_7_6 @blocker
   Scenario: 5.7.6 Root cause identified
+    Given the database is reachable
     When emergency checklist row 5.7.6 is verified
     Then the runbook expects "Root cause identified: completed, with the time"

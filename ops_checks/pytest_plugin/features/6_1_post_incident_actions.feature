@@ -8,30 +8,36 @@ Feature: 6.1 Immediate Post-Incident Actions
 
   @rb_6_1_1 @blocker
   Scenario: 6.1.1 Kill switch confirmed active
+    Given the database is reachable
     When immediate action 6.1.1 is read from the incident record
     Then the runbook expects "Confirm kill switch is active"
 
   @rb_6_1_2 @blocker
   Scenario: 6.1.2 Incident trigger documented
+    Given the database is reachable
     When immediate action 6.1.2 is read from the incident record
     Then the runbook expects "Document incident trigger"
 
   @rb_6_1_3 @blocker
   Scenario: 6.1.3 System state captured
+    Given the database is reachable
     When immediate action 6.1.3 is read from the incident record
     Then the runbook expects "Capture current system state"
 
   @rb_6_1_4 @blocker
   Scenario: 6.1.4 Relevant logs exported
+    Given the database is reachable
     When immediate action 6.1.4 is read from the incident record
     Then the runbook expects "Export relevant logs"
 
   @rb_6_1_5 @blocker
   Scenario: 6.1.5 Stakeholders notified
+    Given the database is reachable
     When immediate action 6.1.5 is read from the incident record
     Then the runbook expects "Notify stakeholders"
 
   @rb_6_1_6 @blocker
   Scenario: 6.1.6 Open positions assessed
+    Given the database is reachable
     When immediate action 6.1.6 is read from the incident record
     Then the runbook expects "Assess open positions"

@@ -5,5 +5,6 @@ Feature: sop.7 Kill Switch Activation
 
   @sop_7_1 @blocker
   Scenario: sop.7.1 Zero open orders after the kill switch
+    Given the database is reachable
     When the kill switch is activated with orders resting on the exchange
     Then the runbook expects "All open orders cancelled"

@@ -20,5 +20,6 @@ Feature: sop.daily Prevention Checklist: Daily
 
   @sop_daily_4 @blocker
   Scenario: sop.daily.4 Test kill switch
+    Given the database is reachable
     When the last kill-switch test is looked up
     Then the runbook expects "Kill switch tested today"
