@@ -461,8 +461,10 @@ def test_log_lines_and_drift(make_bot: types.FunctionType, valr: FakeValr, pg_ds
     valr.offset_ms = 0
     bot.knobs.budget_entries = 0
     assert _wait(lambda: "[BUDGET_LOADED] entries=0 source=sandbox-budget.json parse_errors=1" in _log(bot))
-    # the policy may hold its NEUTRAL latch a while after the drift clears: a generous bound that only catches a hang
-    assert _wait(lambda: "Policy evaluation: ALLOW" in _log(bot).split("parse_errors=1")[-1], timeout=45)
+    # the policy may hold its NEUTRAL latch a while after the drift clears: a generous bound that only catches a hang.
+    # Looked for after the FIRST budget line of the change (logged after the drift cleared): the status loop repeats
+    # that line every 50 ms, so the text after its last copy may never hold a policy line.
+    assert _wait(lambda: "Policy evaluation: ALLOW" in _log(bot).split("parse_errors=1", 1)[-1], timeout=45)
     bot.knobs.log_writer_stopped = True
     time.sleep(0.5)  # a write already past the knob check may still land
     size = bot.log_path.stat().st_size
