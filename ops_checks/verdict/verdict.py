@@ -134,11 +134,11 @@ def render_table(verdict: dict[str, Any]) -> str:
     for i in verdict["items"]:
         by_section.setdefault(section_of(i["id"]), Counter())[i["status"]] += 1
     width = max([len(s) for s in by_section] + [20])
-    out = [f"{'section':<{width}}  passed  failed  broken  skipped  waived"]
+    out = [f"{'section':<{width}}  passed  failed  broken  not verified  waived"]
     for section in sorted(by_section, key=lambda s: sort_key(s.split(" ")[0])):
         c = by_section[section]
         out.append(
-            f"{section:<{width}}  {c[PASSED]:>6}  {c[FAILED]:>6}  {c[BROKEN]:>6}  {c[SKIPPED]:>7}  {c[WAIVED]:>6}"
+            f"{section:<{width}}  {c[PASSED]:>6}  {c[FAILED]:>6}  {c[BROKEN]:>6}  {c[SKIPPED]:>12}  {c[WAIVED]:>6}"
         )
     problems = [i for i in verdict["items"] if i["status"] != PASSED]
     if problems:

@@ -18,6 +18,11 @@ MODES = ("DRY_RUN", "LIVE")
 LIMITS = ("MAX_ORDER_ZAR", "MAX_RISK_ZAR", "ZAR_FLOOR")
 
 
+def _shown(value: str) -> str:
+    """A gate flag's value quoted, or the words "not set" (unquoted: not a value the operator wrote)."""
+    return repr(value) if value else "not set"
+
+
 def expected_mode(t: Target) -> str:
     return t.value("EXPECTED_EXECUTION_MODE", "DRY_RUN").strip().upper()
 
@@ -34,7 +39,7 @@ def execution_mode(t: Target) -> CheckResult:
     actual = t.value("EXECUTION_MODE")
     if actual != mode:
         return failed(
-            actual or "not set", mode, f"EXECUTION_MODE is {actual or 'not set'!r}, a {mode} preflight needs {mode}"
+            actual or "not set", mode, f"EXECUTION_MODE is {_shown(actual)}, a {mode} preflight needs {mode}"
         )
     return passed(actual, mode, f"EXECUTION_MODE={actual} ({mode} preflight)")
 
@@ -48,7 +53,7 @@ def live_trading_confirmed(t: Target) -> CheckResult:
     if mode == "LIVE":
         if actual != "TRUE":
             return failed(
-                actual or "not set", "TRUE", f"LIVE_TRADING_CONFIRMED is {actual or 'not set'!r}: LIVE needs TRUE"
+                actual or "not set", "TRUE", f"LIVE_TRADING_CONFIRMED is {_shown(actual)}: LIVE needs TRUE"
             )
         return passed(actual, "TRUE", "LIVE_TRADING_CONFIRMED=TRUE (LIVE preflight)")
     if actual and actual.upper() != "FALSE":
@@ -59,7 +64,7 @@ def live_trading_confirmed(t: Target) -> CheckResult:
 def _true_flag(t: Target, name: str, why: str) -> CheckResult:
     actual = t.value(name)
     if actual.lower() != "true":
-        return failed(actual or "not set", "true", f"{name} is {actual or 'not set'!r}, expected true ({why})")
+        return failed(actual or "not set", "true", f"{name} is {_shown(actual)}, expected true ({why})")
     return passed(actual, "true", f"{name}={actual}")
 
 
