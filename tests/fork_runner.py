@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.preflight_runner import REPO, Run
+from ops_checks.verdict import verdict
+from tests.preflight_runner import REPO, Run, latest_run
 
 CASE_TIMEOUT_S = 180.0  # catches a hang; a case takes a few seconds
 READY_TIMEOUT_S = 180.0
@@ -107,12 +108,9 @@ class ForkRunner:
         self._proc.stdin.write(json.dumps(request) + "\n")
         self._proc.stdin.flush()
         answer = self._answer(CASE_TIMEOUT_S + 10)
-        runs = sorted(p for p in reports.iterdir() if (p / "verdict.json").exists()) if reports.exists() else []
-        run_dir = runs[-1] if runs else None
-        data = json.loads((run_dir / "verdict.json").read_text()) if run_dir else None
         logs = sorted(reports.glob("fork-*.log"))
         output = logs[-1].read_text(errors="replace")[-4000:] if logs else ""
-        return Run(int(answer.get("exit", 2)), data, f"{answer}\n{output}", run_dir)
+        return latest_run(reports, int(answer.get("exit", verdict.EXIT_CANNOT_RUN)), f"{answer}\n{output}")
 
     def close(self) -> None:
         if self._proc.poll() is None:

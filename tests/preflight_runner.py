@@ -27,13 +27,18 @@ class Run:
         return {k for k, v in self.status_of(prefix).items() if v == "failed"}
 
 
-def preflight(reports: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> Run:
-    argv = [sys.executable, "-m", "ops_checks.cli", "preflight", "--reports", str(reports), *args]
-    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+def latest_run(reports: Path, exit_code: int, output: str) -> Run:
+    """The newest run under ``reports`` that wrote a verdict.json (none: the run could not start)."""
     runs = sorted(p for p in reports.iterdir() if (p / "verdict.json").exists()) if reports.exists() else []
     run_dir = runs[-1] if runs else None
     data = json.loads((run_dir / "verdict.json").read_text()) if run_dir else None
-    return Run(proc.returncode, data, proc.stdout + proc.stderr, run_dir)
+    return Run(exit_code, data, output, run_dir)
+
+
+def preflight(reports: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> Run:
+    argv = [sys.executable, "-m", "ops_checks.cli", "preflight", "--reports", str(reports), *args]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    return latest_run(reports, proc.returncode, proc.stdout + proc.stderr)
 
 
 def preflight_in_process(
