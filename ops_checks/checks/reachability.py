@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ops_checks.checks import preconditions
-from ops_checks.core.http import HttpError, Recorder, request
+from ops_checks.core.http import HttpError, Recorder, origin, request
 from ops_checks.target.config import Target
 
 
@@ -31,15 +31,10 @@ def _http_urls(t: Target) -> dict[str, str]:
         "metrics": t.metrics_url,
         "Grafana": t.grafana_url + "/api/health",
     }
-    seen: set[str] = set()
-    distinct: dict[str, str] = {}
-    for name, url in urls.items():
-        origin = url.split("/", 3)[:3]
-        key = "/".join(origin)
-        if key not in seen:  # one probe per host and port: the rest share its fate
-            seen.add(key)
-            distinct[name] = url
-    return distinct
+    first: dict[str, tuple[str, str]] = {}
+    for name, url in urls.items():  # one probe per host and port (http's key): the rest share its fate
+        first.setdefault(origin(url), (name, url))
+    return dict(first.values())
 
 
 def _http(t: Target, name: str, url: str) -> Probe:

@@ -88,7 +88,13 @@ class Recorder:
 _TIMED_OUT: dict[str, str] = {}  # real hosts that timed out in this process: later calls fail at once
 
 
-def _origin(url: httpx.URL) -> str:
+def origin(url: httpx.URL | str) -> str:
+    """``scheme://host:port`` with the default port filled in: the key a timed-out host is remembered by."""
+    if isinstance(url, str):
+        try:
+            url = httpx.URL(url)
+        except httpx.InvalidURL:
+            return url  # its request fails with a one-line reason of its own
     return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
@@ -119,10 +125,10 @@ def request(
     deadline_s = _seconds(timeout) + _connect_seconds(timeout) + DEADLINE_MARGIN_S
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
         req = client.build_request(method, url, **kwargs)
-        origin = _origin(req.url)
-        if transport is None and origin in _TIMED_OUT:
-            recorder.record(req, None, _TIMED_OUT[origin])
-            raise HttpError(f"{method} {_host(req)}: {_TIMED_OUT[origin]}")
+        host_key = origin(req.url)
+        if transport is None and host_key in _TIMED_OUT:
+            recorder.record(req, None, _TIMED_OUT[host_key])
+            raise HttpError(f"{method} {_host(req)}: {_TIMED_OUT[host_key]}")
         watchdog = threading.Timer(deadline_s, client.close)
         watchdog.daemon = True
         started = time.monotonic()
@@ -136,19 +142,19 @@ def request(
         except _Bounded as exc:
             recorder.record(req, None, str(exc))
             if transport is None and "deadline" in str(exc):
-                _TIMED_OUT[origin] = f"{exc} earlier in this run (not retried)"
+                _TIMED_OUT[host_key] = f"{exc} earlier in this run (not retried)"
             raise HttpError(f"{method} {_host(req)}: {exc}") from None
         except httpx.TimeoutException as exc:
             recorder.record(req, None, f"timeout after {_seconds(timeout)} s")
             if transport is None:
-                _TIMED_OUT[origin] = f"timed out after {_seconds(timeout)} s earlier in this run (not retried)"
+                _TIMED_OUT[host_key] = f"timed out after {_seconds(timeout)} s earlier in this run (not retried)"
             raise HttpError(f"{method} {_host(req)} timed out after {_seconds(timeout)} s") from exc
         except (httpx.HTTPError, RuntimeError) as exc:
             if time.monotonic() - started >= deadline_s:  # the watchdog closed the connection
                 reason = f"no complete answer within the {deadline_s:.0f} s deadline (a trickling endpoint)"
                 recorder.record(req, None, reason)
                 if transport is None:
-                    _TIMED_OUT[origin] = f"{reason} earlier in this run (not retried)"
+                    _TIMED_OUT[host_key] = f"{reason} earlier in this run (not retried)"
                 raise HttpError(f"{method} {_host(req)}: {reason}") from None
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             reason = recorder.redactor.text(text)
