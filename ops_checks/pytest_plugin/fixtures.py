@@ -10,7 +10,7 @@ import pytest
 
 from ops_checks.checks import reachability
 from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
-from ops_checks.pytest_plugin.plugin import TARGET_INFO, announce, target_name
+from ops_checks.pytest_plugin.plugin import PROBED, TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
@@ -61,7 +61,8 @@ def target(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Target:
         env_file = config.getoption("--env-file")
         env = load_env(Path(env_file) if env_file else None)
         resolved = live_target(env, allow_mutations=bool(config.getoption("--allow-mutations")))
-        reachability.probe(resolved)  # every host once, in parallel: a dead one costs one timeout, not one per item
+        # every host once, in parallel: a dead one costs one timeout, not one per item
+        config.stash[PROBED] = {p.name: p.problem for p in reachability.probe(resolved)}
     config.stash[TARGET_INFO] = resolved.describe()
     return resolved
 

@@ -36,6 +36,7 @@ SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
 OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
 STARTED = pytest.StashKey[datetime]()
 TARGET_INFO = pytest.StashKey[dict[str, str]]()
+PROBED = pytest.StashKey[dict[str, str | None]]()  # live: each host's up-front probe (name -> problem, None: answered)
 WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
 #: the item's CheckResult as the Then step judged it (its reason redacted): what the verdict is built from
 RESULT_KEY = pytest.StashKey[CheckResult]()

@@ -12,7 +12,7 @@ from pytest_bdd import given, parsers, then, when
 from ops_checks.checks import preconditions
 from ops_checks.core.result import CheckResult
 from ops_checks.drills import base as drill_base
-from ops_checks.pytest_plugin.plugin import RESULT_KEY, runbook_item
+from ops_checks.pytest_plugin.plugin import PROBED, RESULT_KEY, runbook_item
 from ops_checks.report import html as report
 from ops_checks.target.config import Target
 
@@ -64,9 +64,11 @@ def drill_record_steps(
 
 
 @pytest.fixture(scope="session")
-def database_problem(target: Target) -> str | None:
-    """Probed once per session: an unreachable host costs one connect timeout, not one per item."""
-    return preconditions.database_unreachable(target)
+def database_problem(target: Target, request: pytest.FixtureRequest) -> str | None:
+    """Probed once per session: an unreachable host costs one connect timeout, not one per item. On live the
+    up-front reachability probe has already asked (``PROBED``), so its answer is used, not asked again."""
+    probed = request.config.stash.get(PROBED, {})
+    return probed["database"] if "database" in probed else preconditions.database_unreachable(target)
 
 
 @given("the database is reachable")
