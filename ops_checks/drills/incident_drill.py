@@ -9,10 +9,10 @@ fix) is read from the sandbox env (INCIDENT_DETECTION, INCIDENT_ROOT_CAUSE, INCI
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops_checks.core import poll
 from ops_checks.core.result import CheckResult, Evidence, failed
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures import incident, incident_report, incident_resume
@@ -92,13 +92,12 @@ def trigger_incident(sb: Sandbox) -> bool:
     )
     t = sb.target
     assert t is not None
-    deadline = time.monotonic() + TRIP_WAIT_S
-    while time.monotonic() < deadline:
+
+    def tripped() -> bool:
         with connect(t.db, t.redactor) as db:
-            if killswitch_state.read_state(db).active:
-                return True
-        time.sleep(0.05)
-    return False
+            return killswitch_state.read_state(db).active
+
+    return poll.until(tripped, TRIP_WAIT_S, 0.05) is not None
 
 
 def run(sb: Sandbox, workdir: Path) -> Drill:

@@ -19,6 +19,7 @@ import httpx
 
 from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.checks.sop import loss
+from ops_checks.core import poll
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.drills import base as drill_base
@@ -47,12 +48,7 @@ class Drill(drill_base.Drill):
 
 def _until(cond: Callable[[], bool], timeout: float) -> float | None:
     """Seconds until ``cond()`` held, or None when it did not within ``timeout``."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if cond():
-            return time.monotonic() - start
-        time.sleep(POLL_S)
-    return None
+    return poll.until(cond, timeout, POLL_S)
 
 
 def _signal(sb: Sandbox, reduce_only: bool) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from ops_checks.core import poll
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
 
 
@@ -48,12 +49,11 @@ def settle(seconds: float) -> Callable[[Sandbox], None]:
 def logged(*needles: str, timeout_s: float = 10.0) -> Callable[[Sandbox], None]:
     """Wait until the bot's log holds every needle (a fault that stops something must find it started)."""
     def wait(sb: Sandbox) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        def found() -> bool:
             text = "".join(p.read_text(errors="replace") for p in (sb.workdir / "logs").glob("*.log"))
-            if all(n in text for n in needles):
-                return
-            time.sleep(0.05)
+            return all(n in text for n in needles)
+
+        poll.until(found, timeout_s, 0.05)
 
     return wait
 
