@@ -164,8 +164,10 @@ CLUSTER_OPTS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -
 
 
 def cache_dir() -> Path:
-    base = os.environ.get(CACHE_ENV) or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / ("" if os.environ.get(CACHE_ENV) else "opscheck")
+    """``$OPSCHECK_SANDBOX_CACHE_DIR`` as given, else ``opscheck`` under ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    if explicit := os.environ.get(CACHE_ENV):
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opscheck"
 
 
 def _cluster_key(bindir: Path) -> str:
