@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -40,3 +42,33 @@ def test_second_cluster_is_a_copy_of_the_cached_one_with_its_own_password(
             psycopg.connect(**stale).close()
     finally:
         second.stop()
+
+
+def test_cluster_lives_in_the_scratch_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="opscheck-scratch-test-"))  # not tmp_path: the server's user must enter it
+    scratch.chmod(0o755)
+    monkeypatch.delenv(postgres.DSN_ENV, raising=False)
+    monkeypatch.setenv(postgres.SCRATCH_ENV, str(scratch))
+    monkeypatch.setattr(postgres, "docker_answers", lambda timeout_s=2.0: False)
+    try:
+        server = postgres.start_server()
+        try:
+            with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+                data_dir = conn.execute("SHOW data_directory").fetchone()
+            assert data_dir is not None and Path(data_dir[0]).is_relative_to(scratch)
+        finally:
+            server.stop()
+        assert not list(scratch.iterdir())  # the throwaway cluster goes with its server
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_scratch_is_ram_only_when_roomy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(postgres.SCRATCH_ENV, raising=False)
+    monkeypatch.setattr(postgres, "_RAM_DIR", tmp_path)
+    monkeypatch.setattr(postgres, "_RAM_MIN_FREE", 1)
+    assert postgres.scratch_dir() == tmp_path
+    monkeypatch.setattr(postgres, "_RAM_MIN_FREE", 1 << 62)  # more than any disk: the temporary directory instead
+    assert postgres.scratch_dir() is None
+    monkeypatch.setattr(postgres, "_RAM_DIR", tmp_path / "absent")
+    assert postgres.scratch_dir() is None

@@ -160,7 +160,26 @@ def _unprivileged_user() -> str | None:
 
 
 CACHE_ENV = "OPSCHECK_SANDBOX_CACHE_DIR"  # the initialised cluster kept between runs (default ~/.cache/opscheck)
-CLUSTER_OPTS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+# max_wal_size: the cluster may live in RAM (scratch_dir), and every CREATE DATABASE … TEMPLATE writes the template's
+# ~10 MB to WAL; checkpoints are cheap with fsync off, so WAL is recycled early instead of growing towards 1 GB
+CLUSTER_OPTS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                " -c max_wal_size=96MB -c min_wal_size=32MB")
+SCRATCH_ENV = "OPSCHECK_SANDBOX_SCRATCH"  # where throwaway clusters live; default: /dev/shm when roomy, else $TMPDIR
+_RAM_DIR, _RAM_MIN_FREE = Path("/dev/shm"), 1 << 30
+
+
+def scratch_dir() -> Path | None:
+    """Where a throwaway cluster's directory goes: ``$OPSCHECK_SANDBOX_SCRATCH`` when set; else ``/dev/shm`` when it
+    is a writable directory with at least 1 GiB free (RAM: a cluster's copy and each new database write ~1,500 small
+    files, ~1 ms each on a virtual disk, ~0.04 ms in RAM); else None, the temporary directory."""
+    if explicit := os.environ.get(SCRATCH_ENV):
+        return Path(explicit)
+    try:
+        free = os.statvfs(_RAM_DIR)
+    except OSError:
+        return None
+    roomy = free.f_bavail * free.f_frsize >= _RAM_MIN_FREE
+    return _RAM_DIR if roomy and os.access(_RAM_DIR, os.W_OK | os.X_OK) else None
 
 
 def cache_dir() -> Path:
@@ -215,7 +234,7 @@ class _Cluster:
 
 
 def _new_root(user: str | None) -> Path:
-    root = Path(tempfile.mkdtemp(prefix="opscheck-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="opscheck-pg-", dir=scratch_dir()))
     (root / "sock").mkdir()
     _chown(root, user, recursive=True)
     root.chmod(0o700)
