@@ -14,6 +14,7 @@ goes to ``<reports>/fork-<pid>.log``. Run as ``python -m tests.fork_runner``; th
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -42,6 +43,7 @@ def _serve() -> None:
     if not run.verdict:
         protocol.write(json.dumps({"error": f"warm-up run gave no verdict: {run.output}"}) + "\n")
         return
+    gc.freeze()  # the warm parent's heap is every child's: their GC passes skip it (and no copy-on-write of it)
     protocol.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         req = json.loads(line)

@@ -8,6 +8,7 @@ brings the options, the target fixtures and every step module listed below.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -102,6 +103,10 @@ def announce(config: pytest.Config, text: str) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     announce(session.config, f"phase checking {len(session.items)} items against the {target_name(session.config)}")
+    if session.config.getoption("--run-dir", default=None):  # a preflight's own process (the CLI's child)
+        # what is alive now (modules, step definitions, items) lives until the process ends: the cyclic GC need
+        # not walk it again at every collection, nor at pytest's closing gc passes (~0.2 s of CPU per run)
+        gc.freeze()
 
 
 
