@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ops_checks.checks import reachability
+from ops_checks.core import signals
 from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
 from ops_checks.pytest_plugin.plugin import PROBED, TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
@@ -44,11 +45,12 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
         announce(request.config, "phase sandbox up; checking")
         yield sb
     finally:
-        try:
-            if disposables is not None:
-                disposables.close()
-        finally:
-            sb.stop()
+        with signals.deferred():  # a second Ctrl-C must not cut the tear-down short: it would leave databases behind
+            try:
+                if disposables is not None:
+                    disposables.close()
+            finally:
+                sb.stop()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ops_checks.core import signals
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import ntp_host, postgres, sop_env
@@ -214,11 +215,18 @@ class Sandbox:
             conn.execute(sql, params)  # type: ignore[arg-type]
 
     def stop(self) -> None:
-        if self.bot is not None:
-            self.bot.stop()
-        if self.db is not None:
-            postgres.drop_database(self.db)
-        if self.server is not None and self._own_server:
-            self.server.stop()
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        """Stop the bot, drop the database, stop an own server, remove an own workdir: all of it, even when a signal
+        arrives meanwhile (it takes effect afterwards: ``core.signals.deferred``)."""
+        with signals.deferred():
+            try:
+                if self.bot is not None:
+                    self.bot.stop()
+            finally:
+                try:
+                    if self.db is not None:
+                        postgres.drop_database(self.db)
+                finally:
+                    if self.server is not None and self._own_server:
+                        self.server.stop()
+                    if self._own_workdir:
+                        shutil.rmtree(self.workdir, ignore_errors=True)
