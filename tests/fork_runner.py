@@ -40,6 +40,7 @@ def _serve() -> None:
     os.dup2(2, 1)  # anything printed by the warm-up or a child goes to stderr, never into the protocol
     warm = Path(sys.argv[1])
     run = preflight_in_process(warm, faults=[], select=WARM_SELECT)
+    import anyio._backends._asyncio  # noqa: F401 - what the bots' first threadpool call imports (in every child)
     if not run.verdict:
         protocol.write(json.dumps({"error": f"warm-up run gave no verdict: {run.output}"}) + "\n")
         return
