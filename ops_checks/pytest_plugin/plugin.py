@@ -41,6 +41,8 @@ PROBED = pytest.StashKey[dict[str, str | None]]()  # live: each host's up-front 
 WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
 #: the item's CheckResult as the Then step judged it (its reason redacted): what the verdict is built from
 RESULT_KEY = pytest.StashKey[CheckResult]()
+#: the runbook items this run checks (after every selection): drills skip the parts no selected item reads
+SELECTED = pytest.StashKey[frozenset[str]]()
 
 
 def target_name(config: pytest.Config) -> str:
@@ -103,6 +105,7 @@ def announce(config: pytest.Config, text: str) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     announce(session.config, f"phase checking {len(session.items)} items against the {target_name(session.config)}")
+    session.config.stash[SELECTED] = frozenset(filter(None, (runbook_item(i) for i in session.items)))
     if session.config.getoption("--run-dir", default=None):  # a preflight's own process (the CLI's child)
         # what is alive now (modules, step definitions, items) lives until the process ends: the cyclic GC need
         # not walk it again at every collection, nor at pytest's closing gc passes (~0.2 s of CPU per run)

@@ -25,6 +25,7 @@ from ops_checks.drills import base as drill_base
 from ops_checks.drills import restore_drill
 from ops_checks.drills import sop_drills as drills
 from ops_checks.pytest_plugin.disposables import drill_fixture
+from ops_checks.pytest_plugin.plugin import SELECTED
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 from ops_checks.sandbox.faults import registry
@@ -41,7 +42,7 @@ def _sop_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) -> dr
     """One disposable sandbox on the session's server; only the faults aimed at drill items are applied to it."""
     names = [n for n in config.getoption("--sandbox-fault") if registry()[n].item in drills.DRILL_ITEMS]
     apply_faults(drill_sb, names)
-    return drills.run(drill_sb)
+    return drills.run(drill_sb, only=config.stash.get(SELECTED, None))
 
 
 @when("the Coinbase CDP private key file is inspected", target_fixture="result")
