@@ -89,6 +89,7 @@ def test_a_signal_during_clean_up_takes_effect_after_it() -> None:
     script = (
         "import os, signal, time\n"
         "from ops_checks.core import signals\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # an xdist worker's children inherit SIG_IGN\n"
         "done = []\n"
         "try:\n"
         "    with signals.deferred():\n"
