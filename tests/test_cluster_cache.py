@@ -72,3 +72,10 @@ def test_scratch_is_ram_only_when_roomy(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert postgres.scratch_dir() is None
     monkeypatch.setattr(postgres, "_RAM_DIR", tmp_path / "absent")
     assert postgres.scratch_dir() is None
+
+
+def test_databases_are_file_copies_only_in_ram() -> None:
+    mounts = "/dev/vda / ext4 rw 0 0\ntmpfs /dev/shm tmpfs rw 0 0\ntmpfs /dev/shm/x/disk ext4 rw 0 0\n"
+    assert postgres._ram_backed("/dev/shm/opscheck-pg-1/data", mounts)  # noqa: SLF001
+    assert not postgres._ram_backed("/tmp/opscheck-pg-1/data", mounts)  # noqa: SLF001
+    assert not postgres._ram_backed("/dev/shm/x/disk/data", mounts)  # noqa: SLF001 - the longest mount point wins
