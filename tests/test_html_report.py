@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,22 +24,33 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background
         "--disable-component-update", "--disable-sync"]
 
 
-def first_screen_text(html: Path, requests: list[str]) -> str:
-    """The text visible in the first 1280x800 viewport of the page, without scrolling."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module's pages (a launch costs a second or two of CPU)."""
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium missing: make test installs it (scripts/ensure-chromium.sh)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(f"file://{html}")
-            return str(page.evaluate(
-                "() => Array.from(document.querySelectorAll('h1, th, td, a'))"
-                ".filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < 800; })"
-                ".map(e => e.innerText).join('\\n')"))
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+def first_screen_text(browser: Any, html: Path, requests: list[str]) -> str:
+    """The text visible in the first 1280x800 viewport of the page, without scrolling."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"file://{html}")
+        return str(page.evaluate(
+            "() => Array.from(document.querySelectorAll('h1, th, td, a'))"
+            ".filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < 800; })"
+            ".map(e => e.innerText).join('\\n')"))
+    finally:
+        page.close()
 
 
 # Opens every epic and feature group of the behaviors tree in one page script: each click re-renders the tree, so
@@ -58,22 +70,18 @@ EXPAND_TO_STORIES = """() => {
 }"""
 
 
-def visible_tree_text(html: Path, requests: list[str]) -> str:
+def visible_tree_text(browser: Any, html: Path, requests: list[str]) -> str:
     """The behaviors tree's text with every epic (runbook) and feature (section) open: each item shows as its
     story, titled with the item id and followed by its number of results."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(f"file://{html}#behaviors")
-            page.wait_for_selector(".node__title", timeout=15000)
-            assert page.evaluate(EXPAND_TO_STORIES) > 0, "no group of the behaviors tree could be opened"
-            return page.locator(".test-result-tree__layout").first.inner_text()
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"file://{html}#behaviors")
+        page.wait_for_selector(".node__title", timeout=15000)
+        assert page.evaluate(EXPAND_TO_STORIES) > 0, "no group of the behaviors tree could be opened"
+        return str(page.locator(".test-result-tree__layout").first.inner_text())
+    finally:
+        page.close()
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +104,13 @@ def run_for(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.mark.slow
-def test_report_shows_every_item_and_stays_offline(run_for: Callable[[str | None], Run]) -> None:
+def test_report_shows_every_item_and_stays_offline(run_for: Callable[[str | None], Run], browser: Any) -> None:
     run = run_for(None)
     assert run.verdict is not None and run.run_dir is not None, run.output[-2000:]
     html = run.run_dir / "html" / "allure.html"
     assert html.exists(), run.output[-2000:]
     requests: list[str] = []
-    text = visible_tree_text(html, requests)
+    text = visible_tree_text(browser, html, requests)
     lines = text.splitlines()
     shown = {line.split(" ")[0] for line, count in zip(lines, lines[1:], strict=False) if count == "1"}
     missing = [i["id"] for i in run.verdict["items"] if i["id"] not in shown]
@@ -114,11 +122,11 @@ def test_report_shows_every_item_and_stays_offline(run_for: Callable[[str | None
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", [None, "grafana_dashboards_missing"], ids=["healthy", "faulty"])
-def test_first_screen_is_the_verdict(fault: str | None, run_for: Callable[[str | None], Run]) -> None:
+def test_first_screen_is_the_verdict(fault: str | None, run_for: Callable[[str | None], Run], browser: Any) -> None:
     run = run_for(fault)
     assert run.verdict is not None and run.run_dir is not None, run.output[-2000:]
     requests: list[str] = []
-    text = first_screen_text(run.run_dir / "html" / "index.html", requests)
+    text = first_screen_text(browser, run.run_dir / "html" / "index.html", requests)
     assert f"Verdict: {run.verdict['verdict']}" in text
     assert run.verdict["verdict"] == ("NO-GO" if fault else "GO")
     assert "A. Operator" in text and "B. Witness" in text and run.run_dir.name in text
