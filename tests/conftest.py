@@ -13,6 +13,7 @@ from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
 from ops_checks.target.config import DbParams
 from tests.fork_runner import ForkRunner
+from tests.preflight_runner import Run, preflight
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -45,6 +46,15 @@ def shared_pg_env() -> Iterator[dict[str, str]]:
         yield dict(os.environ, **{postgres.DSN_ENV: server.admin_dsn})
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def healthy_run(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The whole sandbox preflight through ``opscheck preflight`` as an operator runs it, with the HTML report,
+    signed by an operator and a witness: made once per worker and read by every test marked
+    ``xdist_group(HEALTHY_RUN_GROUP)`` (the matrix's end-to-end GO case, the HTML report's tests)."""
+    return preflight(tmp_path_factory.mktemp("healthy"), "--operator", "A. Operator", "--witness", "B. Witness",
+                     env=shared_pg_env)
 
 
 @pytest.fixture(scope="session")

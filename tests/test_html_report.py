@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.preflight_runner import Run, preflight
+from tests.preflight_runner import HEALTHY_RUN_GROUP, Run, preflight
 
-pytestmark = pytest.mark.xdist_group("html_report")  # one worker, so the healthy run is shared by two tests
+pytestmark = pytest.mark.xdist_group(HEALTHY_RUN_GROUP)  # one worker: the healthy run is made once (conftest.py)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL = ("file://", "data:", "blob:")
@@ -85,10 +85,11 @@ def visible_tree_text(browser: Any, html: Path, requests: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def run_for(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | None], Run]:
+def run_for(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory,
+            healthy_run: Run) -> Callable[[str | None], Run]:
     """One preflight with the HTML report per fault (None: healthy), signed by an operator and a witness, made
     once for this module: the first screen and the evidence tree are read from the same run."""
-    runs: dict[str | None, Run] = {}
+    runs: dict[str | None, Run] = {None: healthy_run}
 
     def get(fault: str | None) -> Run:
         if fault not in runs:
