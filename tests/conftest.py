@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
 from ops_checks.target.config import DbParams
 from tests.fork_runner import ForkRunner
-from tests.preflight_runner import Run, preflight
+from tests.preflight_runner import Run, latest_run, preflight
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,10 +53,21 @@ def shared_pg_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def healthy_run(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Run:
     """The whole sandbox preflight through ``opscheck preflight`` as an operator runs it, with the HTML report,
-    signed by an operator and a witness: made once per worker and read by every test marked
-    ``xdist_group(HEALTHY_RUN_GROUP)`` (the matrix's end-to-end GO case, the HTML report's tests)."""
-    return preflight(tmp_path_factory.mktemp("healthy"), "--operator", "A. Operator", "--witness", "B. Witness",
-                     env=shared_pg_env)
+    signed by an operator and a witness: made once per test session, whichever worker asks first (the others wait
+    for it under a file lock and read it), and read by the matrix's end-to-end GO case and the HTML report's tests.
+    (xdist's ``loadgroup`` cannot keep them on one worker: with pytest 9 it no longer changes an item's node id.)"""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's, not a worker's
+    record = shared / "healthy-run.json"
+    with (shared / "healthy-run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            run = preflight(shared / "healthy-run", "--operator", "A. Operator", "--witness", "B. Witness",
+                            env=shared_pg_env)
+            record.write_text(json.dumps({"exit_code": run.exit_code, "output": run.output,
+                                          "run_dir": str(run.run_dir) if run.run_dir else None}))
+    saved = json.loads(record.read_text())
+    return latest_run(shared / "healthy-run", saved["exit_code"], saved["output"])
 
 
 @pytest.fixture(scope="session")

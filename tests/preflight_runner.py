@@ -10,9 +10,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-#: the xdist group of the tests that read the one healthy end-to-end run (conftest's ``healthy_run``): one worker
-#: makes it once
-HEALTHY_RUN_GROUP = "healthy_cli_run"
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pytest
 from ops_checks.catalogue import ITEMS, cadence
 from ops_checks.sandbox.faults import registry
 from tests.fork_runner import ForkRunner
-from tests.preflight_runner import HEALTHY_RUN_GROUP, Run, preflight
+from tests.preflight_runner import Run, preflight
 
 pytestmark = [pytest.mark.fault_matrix, pytest.mark.slow]
 
@@ -47,7 +47,6 @@ def feature_glob(item_id: str) -> str:
     return f"{top}_*.feature"
 
 
-@pytest.mark.xdist_group(HEALTHY_RUN_GROUP)  # the healthy end-to-end run is made once and shared (conftest.py)
 def test_healthy_sandbox_is_go(healthy_run: Run) -> None:
     run = healthy_run
     assert run.verdict is not None, run.output[-3000:]

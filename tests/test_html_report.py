@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.preflight_runner import HEALTHY_RUN_GROUP, Run, preflight
-
-pytestmark = pytest.mark.xdist_group(HEALTHY_RUN_GROUP)  # one worker: the healthy run is made once (conftest.py)
+from tests.preflight_runner import Run, preflight
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL = ("file://", "data:", "blob:")
