@@ -20,12 +20,15 @@ from tests.preflight_runner import Run, latest_run, preflight
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests (whole preflights: ``slow`` but not the fault matrix) first, then the fault matrix, then the
-    rest, so that with ``-n`` the short tests fill the workers at the end instead of a long one starting last.
-    Stable, and the same on every worker (xdist requires it)."""
+    tests on a Postgres server (sandboxes, bots, drills: seconds of waiting each), then the unit tests, so that with
+    ``-n`` the short tests fill the workers at the end instead of a long one starting last. Stable, and the same on
+    every worker (xdist requires it)."""
     def rank(item: pytest.Item) -> int:
         if item.get_closest_marker("fault_matrix"):
             return 1
-        return 0 if item.get_closest_marker("slow") else 2
+        if item.get_closest_marker("slow"):
+            return 0
+        return 2 if "shared_pg_env" in getattr(item, "fixturenames", ()) else 3
 
     items.sort(key=rank)
 
