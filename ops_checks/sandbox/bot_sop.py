@@ -82,25 +82,31 @@ class SopState:
         self._breach_tripped = False
         self._cb_active: bool | None = None
         self.entries_blocked = False
+        # the feed's state is changed by faults and drills (other threads) and read-modified by each tick: one lock,
+        # or a tick that read "not stalled" just before a stall overwrites the stall's age with "fresh now"
+        self._feed_lock = threading.RLock()
 
     # -- faults and drills ----------------------------------------------------------------------------------
     def drop_feed(self, ago_s: float = 0.0) -> None:
         """The websocket closed ``ago_s`` seconds ago and has not come back."""
-        now = time.monotonic()
-        self._disconnects.append(time.time() - ago_s)
-        self._down_since = now - ago_s
-        self._last_data = min(self._last_data, now - ago_s)
-        self._was_connected = False
-        self.bot.knobs.feed_connected = False
+        with self._feed_lock:
+            now = time.monotonic()
+            self._disconnects.append(time.time() - ago_s)
+            self._down_since = now - ago_s
+            self._last_data = min(self._last_data, now - ago_s)
+            self._was_connected = False
+            self.bot.knobs.feed_connected = False
 
     def reconnect(self) -> None:
-        self.bot.knobs.feed_connected = True
-        self.bot.knobs.feed_stalled = False
+        with self._feed_lock:
+            self.bot.knobs.feed_connected = True
+            self.bot.knobs.feed_stalled = False
 
     def stall_feed(self, age_s: float = 0.0) -> None:
         """Connected, but no update for ``age_s`` seconds (and none from now on)."""
-        self.bot.knobs.feed_stalled = True
-        self._last_data = time.monotonic() - age_s
+        with self._feed_lock:
+            self.bot.knobs.feed_stalled = True
+            self._last_data = time.monotonic() - age_s
 
     def observe_latency_ms(self, ms: float) -> None:
         self._latencies.append(ms)
@@ -128,6 +134,10 @@ class SopState:
                 conn.close()
 
     def _feed_tick(self) -> None:
+        with self._feed_lock:
+            self._feed_tick_locked()
+
+    def _feed_tick_locked(self) -> None:
         k, m, now = self.bot.knobs, self.metrics, time.monotonic()
         scale = max(0.0, float(k.feed_time_scale))
         if k.feed_connected and not self._was_connected:
