@@ -13,7 +13,7 @@ preflight: install tools bytecode
 	$(VENV)/bin/opscheck preflight
 
 test: install tools bytecode
-	$(PY) -m pytest -n 4 -q $(PYTEST_ARGS)
+	$(PY) -m pytest -n 4 --dist worksteal -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
