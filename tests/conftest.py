@@ -67,8 +67,7 @@ def healthy_run(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPath
         if not record.exists():
             run = preflight(shared / "healthy-run", "--operator", "A. Operator", "--witness", "B. Witness",
                             env=shared_pg_env)
-            record.write_text(json.dumps({"exit_code": run.exit_code, "output": run.output,
-                                          "run_dir": str(run.run_dir) if run.run_dir else None}))
+            record.write_text(json.dumps({"exit_code": run.exit_code, "output": run.output}))
     saved = json.loads(record.read_text())
     return latest_run(shared / "healthy-run", saved["exit_code"], saved["output"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 import threading
@@ -86,17 +87,11 @@ class Recorder:
         return "\n\n".join(ex.render() for ex in self.exchanges)
 
 
-_SSL: list[ssl.SSLContext] = []  # the process's one TLS context, made on first use
-_SSL_LOCK = threading.Lock()
-
-
+@functools.cache
 def _ssl_context() -> ssl.SSLContext:
     """httpx's default verification (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), built once per
     process: building it loads the whole CA bundle, ~18 ms of CPU, which every request used to pay again."""
-    with _SSL_LOCK:
-        if not _SSL:
-            _SSL.append(httpx.create_ssl_context())
-        return _SSL[0]
+    return httpx.create_ssl_context()
 
 
 _TIMED_OUT: dict[str, str] = {}  # real hosts that timed out in this process: later calls fail at once

@@ -9,7 +9,7 @@ was."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -72,7 +72,6 @@ def waits_for_a_drill(item: pytest.Item) -> bool:
     return any(used_by(rb) for _work, used_by in DRILLS.values())
 
 
-def needed(items: list[pytest.Item]) -> list[str]:
-    """The drills the collected items use."""
-    ids = {runbook_item(item) or "" for item in items}
+def needed(ids: Collection[str]) -> list[str]:
+    """The drills the selected runbook items (``plugin.SELECTED``) use."""
     return [name for name, (_work, used_by) in DRILLS.items() if any(used_by(i) for i in ids)]

@@ -11,7 +11,7 @@ import pytest
 from ops_checks.checks import reachability
 from ops_checks.core import signals
 from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
-from ops_checks.pytest_plugin.plugin import PROBED, TARGET_INFO, announce, target_name
+from ops_checks.pytest_plugin.plugin import PROBED, SELECTED, TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
@@ -38,7 +38,7 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
         sb.server = postgres.start_server()  # still the sandbox's own: stopped by sb.stop()
         # the drills start alongside, each on a disposable sandbox of its own on this server; not with the
         # operator's migrations, whose first database takes the fixed name autonomous_alpha (they run in turn)
-        names = [] if postgres.migrations_from_env() else needed(request.session.items)
+        names = [] if postgres.migrations_from_env() else needed(request.config.stash[SELECTED])
         disposables = request.config.stash[DISPOSABLES] = Disposables(request.config, sb, names)
         sb.start()
         apply_faults(sb, list(request.config.getoption("--sandbox-fault")))

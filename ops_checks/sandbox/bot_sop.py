@@ -119,7 +119,8 @@ class SopState:
         conn: psycopg.Connection[Any] | None = None
         try:
             while not self.bot.stop_event.is_set():
-                self._feed_tick()
+                with self._feed_lock:
+                    self._feed_tick()
                 try:
                     if conn is None or conn.closed or conn.broken:
                         conn = self.bot.open_db(connect_timeout=3)
@@ -133,11 +134,7 @@ class SopState:
             if conn is not None:
                 conn.close()
 
-    def _feed_tick(self) -> None:
-        with self._feed_lock:
-            self._feed_tick_locked()
-
-    def _feed_tick_locked(self) -> None:
+    def _feed_tick(self) -> None:  # under _feed_lock
         k, m, now = self.bot.knobs, self.metrics, time.monotonic()
         scale = max(0.0, float(k.feed_time_scale))
         if k.feed_connected and not self._was_connected:

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -444,11 +444,9 @@ def _copy_strategy(conn: psycopg.Connection[Any], admin_dsn: str) -> sql.Composa
     if admin_dsn not in _STRATEGY:
         in_ram = False
         if conn.info.server_version >= 150000:
-            try:
+            with suppress(psycopg.Error):  # not allowed to read it: the server's default
                 row = conn.execute("SELECT current_setting('data_directory', true)").fetchone()
                 in_ram = bool(row and row[0] and _ram_backed(str(row[0])))
-            except psycopg.Error:
-                in_ram = False
         _STRATEGY[admin_dsn] = " STRATEGY FILE_COPY" if in_ram else ""
     return sql.SQL(_STRATEGY[admin_dsn])
 
