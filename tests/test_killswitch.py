@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import psycopg
@@ -116,8 +117,9 @@ def test_method_2_on_a_bot_without_the_endpoint_names_both_sides(t: Target) -> N
     flow = killswitch.run_flow(real, killswitch.FlowOptions(method="api"))
     reason = flow.results["4.4.2"].reason
     assert not flow.results["4.4.2"].ok
-    assert reason.startswith("runbook §4.2 Method 2 POST /api/nothing → HTTP 404; the bot has GET /guardian/status, "
-                             "POST /guardian/unlock")
+    assert reason.startswith(
+        "runbook §4.2 Method 2 POST /api/nothing → HTTP 404; the bot has GET /guardian/status, POST /guardian/unlock"
+    )
     assert not state(t).active  # nothing was changed
 
 
@@ -186,7 +188,7 @@ def test_interruption_during_the_halt_wait_leaves_the_switch_active(t: Target, m
     with pytest.raises(killswitch.Interrupted, match="LEFT ACTIVE"):
         killswitch.run_flow(t)
     after = state(t)
-    assert after.active and after.reason == killswitch.VERIFICATION_REASON
+    assert after.active and killswitch_state.is_suite_hold(after.reason)
     with psycopg.connect(t.db.dsn(), autocommit=True) as other:  # the interrupted run released its lock
         got = other.execute("SELECT pg_try_advisory_lock(%s)", (killswitch_state.LOCK_KEY,)).fetchone()
         assert got is not None and got[0] is True
@@ -235,3 +237,211 @@ def test_a_row_lock_held_elsewhere_is_not_reported_as_left_active(sb: Sandbox, t
     assert "INACTIVE (re-read from the database" in failing.reason, failing.reason
     assert not flow.left_active
     assert not state(t).active
+
+
+# -- ownership: an operator's action always wins (issue 21 §1) ---------------------------------------------------------
+
+
+def _when_held(t: Target, act: Callable[[], None], timeout_s: float = 20.0) -> threading.Thread:
+    """Run ``act`` on a thread as soon as a verification's own hold is visible in the database."""
+
+    def watch() -> None:
+        end = time.monotonic() + timeout_s
+        with connect(t.db, t.redactor) as db:
+            while time.monotonic() < end:
+                if killswitch_state.is_suite_hold(killswitch_state.read_state(db).reason):
+                    act()
+                    return
+                time.sleep(0.003)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def _failed(flow: killswitch.KillSwitchFlow) -> tuple[str, str]:
+    item, result = next((i, r) for i, r in flow.results.items() if not r.ok)
+    return item, result.reason
+
+
+def test_an_operator_cli_activation_during_the_verification_is_never_undone(
+    sb: Sandbox, t: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Operator B runs `opscheck kill-switch activate` while the verification holds the switch: B is told ACTIVE,
+    the verification does not deactivate, fails its step and names B; the switch ends ACTIVE with B's reason."""
+    from ops_checks.cli import killswitch as cli
+
+    codes: list[int] = []
+    thread = _when_held(
+        t,
+        lambda: codes.append(cli._activate_sql(t, reason="EMERGENCY_OPERATOR_B", operator="operator-b", deadline_s=10)),
+    )
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    thread.join(20)
+    assert codes == [0]
+    out = capsys.readouterr().out
+    assert "took over the kill switch from a running verification" in out and "ACTIVE" in out
+    item, reason = _failed(flow)
+    assert item == "4.4.5", (item, reason)
+    assert "EMERGENCY_OPERATOR_B" in reason and "operator-b" in reason and "LEFT ACTIVE" in reason, reason
+    assert flow.left_active and not flow.ok
+    after = state(t)
+    assert after.active and after.reason == "EMERGENCY_OPERATOR_B"
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        # runbook §5.2's one-liner: a new reason
+        (
+            "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'EMERGENCY_L1' "
+            "WHERE id = 1",
+            "EMERGENCY_L1",
+        ),
+        # runbook §4.5's bare UPDATE: nothing visible changes but the row version
+        ("UPDATE system_settings SET circuit_breaker_active = TRUE WHERE id = 1", None),
+    ],
+    ids=["section_5_2_one_liner", "section_4_5_bare_update"],
+)
+def test_the_runbooks_own_sql_activation_during_the_verification_is_never_undone(
+    sb: Sandbox, t: Target, sql: str, reason: str | None
+) -> None:
+    thread = _when_held(t, lambda: sb.admin(sql))
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    thread.join(20)
+    item, why = _failed(flow)
+    assert item == "4.4.5", (item, why)
+    assert "not deactivated" in why and "LEFT ACTIVE" in why, why
+    if reason:
+        assert reason in why
+    after = state(t)
+    assert after.active
+    assert after.reason == reason if reason else killswitch_state.is_suite_hold(after.reason)
+
+
+def _blocked_on_release(sb: Sandbox, timeout_s: float = 20.0) -> None:
+    """Wait until a session waits for a lock while running the verification's release."""
+    assert sb.db is not None
+    end = time.monotonic() + timeout_s
+    with psycopg.connect(sb.db.admin_db_dsn, autocommit=True) as watcher:
+        while time.monotonic() < end:
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                ("WITH s AS (UPDATE system_settings SET circuit_breaker_active = FALSE%",),
+            ).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.005)
+    raise AssertionError("the verification never reached its release")
+
+
+def test_a_reactivation_that_commits_while_the_release_waits_is_never_undone(sb: Sandbox, t: Target) -> None:
+    """The operator's UPDATE and the verification's release race for the row: the operator's commits first, while
+    the release waits for the row lock. The release's compare-and-set then finds the row changed and does nothing."""
+    assert sb.db is not None
+
+    def operator() -> None:
+        with psycopg.connect(sb.db.admin_db_dsn) as conn:  # type: ignore[union-attr]
+            conn.execute("SELECT 1 FROM system_settings WHERE id = 1 FOR UPDATE")
+            _blocked_on_release(sb)
+            conn.execute(
+                "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'EMERGENCY_B', "
+                "circuit_breaker_triggered_at = now() WHERE id = 1"
+            )
+            conn.commit()
+
+    thread = _when_held(t, operator)
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    thread.join(20)
+    item, why = _failed(flow)
+    assert item == "4.4.5" and "EMERGENCY_B" in why and "LEFT ACTIVE" in why, (item, why)
+    after = state(t)
+    assert after.active and after.reason == "EMERGENCY_B"
+
+
+def test_an_operator_activation_queued_behind_the_release_wins(sb: Sandbox, t: Target) -> None:
+    """The operator's `kill-switch activate` arrives while the release holds the row: it waits (never refused),
+    the release commits first, then the operator's activation. The switch ends ACTIVE with the operator's reason,
+    and the verification fails and names the operator instead of reporting a clean deactivation."""
+    assert sb.db is not None
+    done: list[killswitch_state.Activation] = []
+
+    def operator() -> None:
+        with psycopg.connect(sb.db.admin_db_dsn) as conn:  # type: ignore[union-attr]
+            conn.execute("SELECT 1 FROM system_settings WHERE id = 1 FOR UPDATE")
+            _blocked_on_release(sb)
+
+            def activate() -> None:
+                with connect(t.db, t.redactor, read_only=False) as db:
+                    done.append(killswitch_state.activate_operator(db, "EMERGENCY_OPERATOR_C", deadline_s=15))
+
+            queued = threading.Thread(target=activate, daemon=True)
+            queued.start()
+            time.sleep(0.3)  # queued behind the release on the row lock
+            conn.rollback()  # the release goes first, then the operator's activation
+            queued.join(20)
+
+    thread = _when_held(t, operator)
+    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    thread.join(30)
+    assert done and not done[0].already_active
+    item, why = _failed(flow)
+    assert item in ("4.4.5", "4.4.6") and "EMERGENCY_OPERATOR_C" in why, (item, why)
+    after = state(t)
+    assert after.active and after.reason == "EMERGENCY_OPERATOR_C"
+
+
+def test_activate_on_an_active_switch_keeps_the_first_reason_and_time(sb: Sandbox, t: Target) -> None:
+    sb.admin(
+        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'EMERGENCY_A', "
+        "circuit_breaker_triggered_at = now() - interval '1 minute' WHERE id = 1"
+    )
+    before = state(t)
+    with connect(t.db, t.redactor, read_only=False) as db:
+        done = killswitch_state.activate_operator(db, "EMERGENCY_B")
+    assert done.already_active and done.took_over is None
+    assert (
+        (done.state.reason, done.state.triggered_at)
+        == (before.reason, before.triggered_at)
+        == (
+            "EMERGENCY_A",
+            before.triggered_at,
+        )
+    )
+
+
+def test_activate_waits_out_a_row_lock_and_says_so(sb: Sandbox, t: Target) -> None:
+    assert sb.db is not None
+    waits: list[str] = []
+    with psycopg.connect(sb.db.admin_db_dsn) as blocker:
+        blocker.execute("LOCK TABLE system_settings IN ACCESS EXCLUSIVE MODE")
+        threading.Timer(2.5, blocker.rollback).start()
+        with connect(t.db, t.redactor, read_only=False) as db:
+            done = killswitch_state.activate_operator(
+                db, "EMERGENCY_LOCKED", deadline_s=20, on_wait=lambda n, why: waits.append(why)
+            )
+    assert done.attempts >= 2 and waits and "locked by another session" in waits[0]
+    assert state(t).active and state(t).reason == "EMERGENCY_LOCKED"
+
+
+def test_activate_gives_up_only_at_its_deadline_and_says_it_did_not_activate(sb: Sandbox, t: Target) -> None:
+    assert sb.db is not None
+    with psycopg.connect(sb.db.admin_db_dsn) as blocker:
+        blocker.execute("SELECT 1 FROM system_settings WHERE id = 1 FOR UPDATE")
+        with (
+            connect(t.db, t.redactor, read_only=False) as db,
+            pytest.raises(killswitch_state.ActivationTimeout, match="NOT activated"),
+        ):
+            killswitch_state.activate_operator(db, "EMERGENCY_LOCKED", deadline_s=2.5)
+        blocker.rollback()
+    assert not state(t).active
+
+
+def test_the_state_line_under_a_table_lock_is_unknown_with_the_reason_and_the_sql(sb: Sandbox, t: Target) -> None:
+    assert sb.db is not None
+    with psycopg.connect(sb.db.admin_db_dsn) as blocker:
+        blocker.execute("LOCK TABLE system_settings IN ACCESS EXCLUSIVE MODE")
+        line = killswitch.state_line(t)
+        blocker.rollback()
+    assert line.startswith("kill switch: UNKNOWN") and "lock" in line, line
+    assert killswitch_state.CHECK_BY_HAND in line

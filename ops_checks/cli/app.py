@@ -33,7 +33,7 @@ from ops_checks.cli import serve as cli_serve
 from ops_checks.cli import signoff as cli_signoff
 from ops_checks.cli import supervise
 from ops_checks.cli import transition as cli_transition
-from ops_checks.core import settings
+from ops_checks.core import settings, signals
 from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, steps_dir
 from ops_checks.report import html as report
 from ops_checks.report import signoff_page
@@ -258,8 +258,9 @@ def preflight(
         if server is not None:
             server.stop()
     if ran.interrupted:
-        typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
-        typer.echo(kill_switch_left(target, env_file), err=True)
+        with signals.deferred():  # the state line always prints: its read is bounded, further signals wait for it
+            typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
+            typer.echo(kill_switch_left(target, env_file), err=True)
         raise typer.Exit(128 + int(ran.signal or 0))
     verdict_path = run_dir / "verdict.json"
     if ran.timed_out:  # the run's deadline ends in a verdict (never GO), not in a kill
@@ -311,19 +312,19 @@ def _migrations_server(directory: Path) -> postgres.Server:
 
 
 def kill_switch_left(target: str, env_file: Path | None) -> str:
-    """The kill-switch state a stopped run leaves behind, read back from the database after the fact."""
+    """The kill-switch state a stopped run leaves behind, read back from the database after the fact (bounded; a
+    further signal waits until the line is printed), or UNKNOWN with the reason and the SQL to check by hand."""
     if target != "live":
         return "kill switch: the sandbox's throwaway database went with the run (nothing live was touched)"
-    from ops_checks.procedures.killswitch import reread_state
+    from ops_checks.procedures.killswitch import state_line
+    from ops_checks.target.killswitch_state import CHECK_BY_HAND
 
     try:
-        state = reread_state(live_target(load_env(env_file), allow_mutations=False))
+        t = live_target(load_env(env_file), allow_mutations=False)
     except ConfigError as exc:
-        state = str(exc)
-    if isinstance(state, str):
-        return (f"kill switch: UNKNOWN — cannot read it back ({state}); check by hand: "
-                "SELECT circuit_breaker_active FROM system_settings WHERE id = 1")
-    return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
+        return (f"kill switch: UNKNOWN — cannot read it back ({exc}); treat it as ACTIVE and check by hand: "
+                f"{CHECK_BY_HAND}")
+    return state_line(t)
 
 
 def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> Path:

@@ -2,7 +2,10 @@
 
 Safety choices:
 - ``activate`` is ALWAYS allowed, on live too, without ``--allow-mutations``: it is the safe direction, and an
-  operator in an emergency must not be stopped by a flag (runbook §5.2).
+  operator in an emergency must not be stopped by a flag (runbook §5.2). It never waits behind a verification (it
+  takes no advisory lock); a row lock held elsewhere is retried until ``--deadline`` and each wait is said. On a
+  switch that is already ACTIVE it keeps the first reason and time and says so, except over a verification's
+  temporary hold, which it takes over: the verification then leaves the switch ACTIVE (compare-and-set).
 - ``deactivate`` is the unsafe direction: on live it needs ``--allow-mutations``, and it refuses while a
   verification run holds the advisory lock.
 - ``verify`` runs the §4.3 procedure (it activates and deactivates): on live it needs ``--allow-mutations``.
@@ -22,6 +25,7 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.core import signals
 from ops_checks.core.http import Recorder
 from ops_checks.procedures import killswitch
 from ops_checks.target import guardian, killswitch_state
@@ -55,14 +59,51 @@ def _operator(name: str | None) -> str:
 
 
 def _print_state(t: Target) -> int:
+    """The state line that ends every command: read back (bounded), or UNKNOWN with the reason and the SQL."""
+    line = killswitch.state_line(t)
+    typer.echo(line)
+    return 1 if line.startswith("kill switch: UNKNOWN") else 0
+
+
+def _activate_sql(t: Target, *, reason: str, operator: str, deadline_s: float) -> int:
+    """Method 1 for an operator: retried under a row lock until the deadline; the state line always ends it."""
+    problems: list[str] = []
+
+    def waiting(attempt: int, why: str) -> None:
+        typer.echo(f"waiting: {t.redactor.text(why)}; retrying (attempt {attempt + 1}, up to {deadline_s:.0f} s)")
+
     try:
-        with connect(t.db, t.redactor) as db:
-            state = killswitch_state.read_state(db)
+        with connect(t.db, t.redactor, read_only=False) as db:
+            done = killswitch_state.activate_operator(db, reason, deadline_s=deadline_s, on_wait=waiting)
+            note = killswitch_state.record_event(
+                db, activated=True, reason=reason, operator=operator, via="opscheck cli"
+            )
+            if note:
+                problems.append(note)
+    except killswitch_state.ActivationTimeout as exc:
+        typer.echo(
+            f"opscheck kill-switch: FAILED: {t.redactor.text(str(exc))}; activate it by hand: "
+            "UPDATE system_settings SET circuit_breaker_active = TRUE WHERE id = 1",
+            err=True,
+        )
+        return max(_print_state(t), 1)
     except DbError as exc:
-        typer.echo(f"kill switch: UNKNOWN ({t.redactor.text(str(exc))})")
-        return 1
-    typer.echo(f"kill switch: {state.full()}")
-    return 0
+        problems.append(f"database: {exc}")
+    else:
+        if done.took_over:
+            typer.echo(
+                f"took over the kill switch from a running verification ({done.took_over}): it stays ACTIVE "
+                "until deactivated"
+            )
+        elif done.already_active:
+            typer.echo(
+                "kill switch was already ACTIVE: first reason and time kept; your activation is recorded "
+                "as a MANUAL_LOCK event"
+            )
+    for problem in problems:
+        typer.echo(f"WARNING: could not activate cleanly: {t.redactor.text(problem)}", err=True)
+    code = _print_state(t)
+    return 1 if problems or code else 0
 
 
 def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) -> int:
@@ -77,14 +118,7 @@ def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) 
                 typer.echo("refused: a kill-switch verification is running (advisory lock held); try again shortly")
                 _print_state(t)
                 return 1
-            if via == "sql" and activate:
-                killswitch_state.activate(db, reason)
-                note = killswitch_state.record_event(
-                    db, activated=True, reason=reason, operator=operator, via="opscheck cli"
-                )
-                if note:
-                    problems.append(note)
-            elif via == "sql":
+            if via == "sql":
                 _, note = killswitch_state.deactivate_recorded(db, reason=reason, operator=operator, via="opscheck cli")
                 if note:
                     problems.append(note)
@@ -118,10 +152,17 @@ def activate(
     env_file: EnvFile = None,
     operator: Operator = None,
     via: Via = "sql",
+    deadline: Annotated[
+        float, typer.Option(help="seconds to keep retrying while another session locks the row")
+    ] = 60.0,
 ) -> None:
     """Activate the kill switch. Always allowed: it is the safe direction."""
     t = _target(env_file, allow_mutations=True)
-    raise typer.Exit(_change(t, activate=True, reason=reason, operator=_operator(operator), via=via))
+    if via == "sql":
+        code = _activate_sql(t, reason=reason, operator=_operator(operator), deadline_s=max(deadline, 1.0))
+    else:
+        code = _change(t, activate=True, reason=reason, operator=_operator(operator), via=via)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -161,13 +202,22 @@ def verify(
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    flow = killswitch.KillSwitchFlow(via)
     try:
-        flow = killswitch.run_flow(t, killswitch.FlowOptions(method=via, operator=_operator(operator)))
+        killswitch.run_flow(t, killswitch.FlowOptions(method=via, operator=_operator(operator)), flow)
     except (killswitch.Interrupted, KeyboardInterrupt) as exc:
-        name = signal.Signals(received[0]).name if received else "SIGINT"
-        detail = str(exc) if isinstance(exc, killswitch.Interrupted) else "the kill switch was not touched"
-        typer.echo(f"INTERRUPTED by {name}: {detail}", err=True)
-        _print_state(t)  # read back from the database after the fact
+        # From here on further signals wait: the state line must print (the re-read is bounded). Whether the switch
+        # was touched comes from the flow itself, never from which exception happened to arrive.
+        with signals.deferred():
+            name = signal.Signals(received[0]).name if received else "SIGINT"
+            if isinstance(exc, killswitch.Interrupted):
+                detail = str(exc)
+            elif flow.touched:
+                detail = "the verification had activated the kill switch; its state, read back now, follows"
+            else:
+                detail = "the kill switch was not touched"
+            typer.echo(f"INTERRUPTED by {name}: {detail}", err=True)
+            _print_state(t)  # read back from the database after the fact
         raise typer.Exit(128 + (received[0] if received else signal.SIGINT)) from None
     finally:
         for sig, handler in previous.items():

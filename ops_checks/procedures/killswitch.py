@@ -5,9 +5,13 @@ API); wait for the bot's first HALT / HALT_KILL_SWITCH decision, timing it from 
 test signal and prove it was rejected and that no order reached the exchange; deactivate; prove ALLOW.
 
 Safety (DESIGN.md §7): the flow holds a Postgres advisory lock, so two mutating runs never overlap; it refuses to
-touch a kill switch somebody else activated; it deactivates only after HALT was proven in time and the test trade
-was rejected; on any failure or interruption it leaves the kill switch ACTIVE and says so (if the bot does not
-return to ALLOW after deactivation, it activates the switch again).
+touch a kill switch somebody else activated; it activates only an INACTIVE switch, marking the hold as its own
+(``VERIFICATION_TEST opscheck:<token>``), and releases only that hold, by compare-and-set: if anyone activated,
+re-activated or changed the switch meanwhile (an operator's ``kill-switch activate``, the runbook's own SQL, the
+bot's loss breaker), the flow leaves it ACTIVE, names who holds it and fails the step; it deactivates only after
+HALT was proven in time and the test trade was rejected; on any failure or interruption it leaves the kill switch
+ACTIVE and says so (if the bot does not return to ALLOW after deactivation, it activates the switch again, unless
+somebody else already has).
 
 Latency is measured from the committed UPDATE to the first HALT_KILL_SWITCH decision the bot records, polling every
 10 ms (the runbook's own ``sleep 1`` script can never come in under 1000 ms: DESIGN.md §8.1).
@@ -21,7 +25,9 @@ suite sends carry ``signal_id`` ``OPSCHECK-…``; every id the procedure writes 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +36,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.core import signals
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.procedures.steps_engine import StepFailed, StepRun
@@ -67,9 +74,10 @@ SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit
 WHERE timestamp_utc > %s AND reason_code <> 'HALT_KILL_SWITCH'
 ORDER BY timestamp_utc, id LIMIT 1"""
 
-_LOCK_EVENT = """
+_OWN_LOCK_EVENT = """
 SELECT id, event_type, trigger_reason, created_at FROM circuit_breaker_events
-WHERE event_type = %s AND created_at >= %s - interval '5 seconds' ORDER BY id DESC LIMIT 1"""
+WHERE event_type = 'MANUAL_LOCK' AND trigger_reason LIKE %s ORDER BY id DESC LIMIT 1"""
+
 
 def method2_problem(t: Target, rec: Recorder) -> str | None:
     """None when the runbook's §4.2 Method 2 endpoint exists and demands the secret, else a one-line reason that
@@ -89,6 +97,11 @@ class FlowOptions:
     require_allow: bool = True  # §4.4 step 6 expects ALLOW; §1.3.1 only needs the pre-test decision back
     operator: str = "opscheck"
     exchange_orders: Callable[[], int] | None = None  # the sandbox's own order count at the exchange
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # marks the hold as this run's own
+
+    @property
+    def hold_reason(self) -> str:
+        return killswitch_state.suite_hold_reason(self.token)
 
     @classmethod
     def for_target(cls, t: Target, exchange_orders: Callable[[], int] | None = None) -> FlowOptions:
@@ -112,6 +125,8 @@ class KillSwitchFlow:
     latency_ms: Decimal | None = None
     per_signal: bool = False  # the bot recorded no decision on its own: each decision is forced by a test signal
     procedure: list[str] = field(default_factory=list)
+    touched: bool = False  # the flow tried to activate the kill switch (from then on it may hold it)
+    hold: killswitch_state.Hold | None = None  # what its activation wrote: the only state it may release
 
     def say(self, text: str) -> None:
         self.procedure.append(f"{datetime.now().astimezone().isoformat(timespec='milliseconds')} {text}")
@@ -129,14 +144,34 @@ class KillSwitchFlow:
         return not self.stop_reason and all(r.ok for r in self.results.values())
 
 
+REREAD_OPTIONS = "-c lock_timeout=1500 -c statement_timeout=3000"  # a locked row or table: UNKNOWN in seconds
+
+
 def reread_state(t: Target) -> killswitch_state.KillSwitchState | str:
     """The committed kill-switch state, on a fresh read-only connection (the flow's own may be mid-cancel), or a
-    one-line reason why it cannot be read."""
-    try:
-        with connect(t.db, t.redactor, read_only=True) as db:
-            return killswitch_state.read_state(db)
-    except Exception as exc:  # noqa: BLE001 - any failure means "cannot tell", which the caller reports
-        return t.redactor.text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    one-line reason why it cannot be read. Bounded (3 s to connect, 1.5 s for a lock, 3 s for the query) and not cut
+    short by a further Ctrl-C or SIGTERM: those take effect once it returns."""
+    with signals.deferred():
+        try:
+            with connect(t.db, t.redactor, read_only=True, extra_options=REREAD_OPTIONS) as db:
+                return killswitch_state.read_state(db)
+        except Exception as exc:  # noqa: BLE001 - any failure means "cannot tell", which the caller reports
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "lock timeout" in text:
+                text += " (another session holds a lock on system_settings)"
+            return t.redactor.text(text)
+
+
+def state_line(t: Target) -> str:
+    """The kill-switch state line every stop ends with: read back from the database, or UNKNOWN with the exact
+    reason and the SQL to check by hand. Never "not touched" guesswork: always what the database says now."""
+    state = reread_state(t)
+    if isinstance(state, str):
+        return (
+            f"kill switch: UNKNOWN — cannot read it back ({state}); treat it as ACTIVE and check by hand: "
+            f"{killswitch_state.CHECK_BY_HAND}"
+        )
+    return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
 
 
 class _Runner:
@@ -175,7 +210,7 @@ class _Runner:
         if state.active:
             self.flow.left_active = True
             return ": kill switch LEFT ACTIVE"
-        self.active = False
+        self.active = self.flow.left_active = False
         return ": kill switch INACTIVE (re-read from the database: the activation never committed)"
 
     def evidence(self) -> list[Evidence]:
@@ -245,50 +280,68 @@ class _Runner:
             if problem:
                 raise self.fail("4.4.2", "Method 2 unavailable", "ACTIVE via the guardian API", problem)
             self.flow.say("guardian API refuses callers without the secret and with a wrong one")
-        self.active = True
+        reason = self.opts.hold_reason
+        self.active = self.flow.touched = True
+        note = None
         if self.opts.method == "sql":
-            at = killswitch_state.activate(self.db, VERIFICATION_REASON)
-            note = killswitch_state.record_event(
-                self.db, activated=True, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
+            hold = killswitch_state.activate_if_inactive(self.db, reason)
+            if hold is None:  # somebody activated it after step 1: theirs, left alone
+                self.active = False
+                raise self.fail(
+                    "4.4.2",
+                    "ACTIVE, not the verification's",
+                    "INACTIVE until the verification activates it",
+                    "somebody else activated the kill switch before the verification could: "
+                    f"{killswitch_state.holder(self.db)}; left untouched, not tested",
+                )
+            event_id, note = killswitch_state.write_event(
+                self.db, activated=True, reason=reason, operator=self.opts.operator, via="opscheck sql"
             )
         else:
-            note = None
-            problem = guardian.set_kill_switch(self.t, self.rec, activate=True, reason=VERIFICATION_REASON)
+            problem = guardian.set_kill_switch(self.t, self.rec, activate=True, reason=reason)
             if problem:
                 state = killswitch_state.read_state(self.db)
-                self.active = state.active
+                self.active = state.active and state.reason == reason
                 raise self.fail("4.4.2", state.describe(), "ACTIVE", f"activation failed: {problem}")
-            state = killswitch_state.read_state(self.db)
-            at = state.triggered_at or state.db_now
+            hold = killswitch_state.current_hold(self.db, reason)
+            if hold is None:
+                state = killswitch_state.read_state(self.db)
+                self.active = False
+                if state.active:
+                    raise self.fail(
+                        "4.4.2",
+                        state.describe(),
+                        f"ACTIVE with reason {reason}",
+                        f"after the API activation the kill switch is not the verification's own hold: "
+                        f"{killswitch_state.holder(self.db)}; left untouched",
+                    )
+                raise self.fail(
+                    "4.4.2", state.describe(), "ACTIVE", "kill switch still INACTIVE after the api activation"
+                )
+            event = self.db.one(_OWN_LOCK_EVENT, (reason + "%",))
+            event_id = int(event["id"]) if event else None
+        self.flow.hold = hold
         state = killswitch_state.read_state(self.db)
         self.flow.say(f"step 2: kill switch activated via {self.opts.method}; database says {state.describe()}")
-        if not state.active:
-            self.active = False
-            raise self.fail(
-                "4.4.2",
-                state.describe(),
-                "ACTIVE",
-                f"kill switch still INACTIVE after the {self.opts.method} activation",
-            )
         if note and note.startswith("circuit_breaker_events"):
             raise self.fail("4.4.2", f"{state.describe()}, no audit event", "ACTIVE, MANUAL_LOCK recorded", note)
         if note:
             self.flow.say(note)
-        event = self.db.one(_LOCK_EVENT, (killswitch_state.ACTIVATED_EVENT, at))
-        if event is None:
+        if event_id is None:
             raise self.fail(
                 "4.4.2",
                 f"{state.describe()}, no audit event",
                 "ACTIVE, MANUAL_LOCK recorded",
                 f"kill switch ACTIVE but no {killswitch_state.ACTIVATED_EVENT} row in circuit_breaker_events",
             )
+        self.flow.hold = hold = dataclasses.replace(hold, event_id=event_id)
         self.ok(
             "4.4.2",
             state.describe(),
             "ACTIVE",
-            f"kill switch ACTIVE via {self.opts.method}; circuit_breaker_events {event['event_type']} id={event['id']}",
+            f"kill switch ACTIVE via {self.opts.method}; circuit_breaker_events MANUAL_LOCK id={event_id}",
         )
-        self.activated_at = at
+        self.activated_at = hold.at
 
     def _probe(self, why: str) -> test_signal.SignalReply:
         reply = test_signal.send_signal(self.t, recorder=self.rec, timeout=3.0)
@@ -421,37 +474,55 @@ class _Runner:
         return [f"VALR holds an order with customerOrderId {cid}"]
 
     def deactivate(self) -> None:
-        if self.opts.method == "sql":
-            at, note = killswitch_state.deactivate_recorded(
-                self.db, reason=VERIFICATION_REASON, operator=self.opts.operator, via="opscheck sql"
+        """§4.3 Step 5 (the runbook's SQL, whichever method activated): a compare-and-set on the verification's own
+        hold, so a switch somebody else activated, re-activated or changed meanwhile is never released."""
+        hold = self.flow.hold
+        assert hold is not None
+        at, note = killswitch_state.release_hold(self.db, hold, operator=self.opts.operator, via="opscheck sql")
+        if note:
+            self.flow.say(note)
+        if at is None:
+            who = killswitch_state.holder(self.db, hold.event_id)
+            self.flow.say(f"step 5: NOT deactivated: the kill switch is no longer the verification's own: {who}")
+            raise self.fail(
+                "4.4.5",
+                who,
+                f"still the verification's own hold ({hold.reason})",
+                f"not deactivated: somebody else activated or changed the kill switch during the verification: {who}",
             )
-            if note:
-                self.flow.say(note)
-        else:
-            problem = guardian.set_kill_switch(self.t, self.rec, activate=False, reason=VERIFICATION_REASON)
-            if problem:
-                raise self.fail("4.4.5", "not deactivated", "INACTIVE", f"deactivation failed: {problem}")
-            at = killswitch_state.read_state(self.db).db_now
         state = killswitch_state.read_state(self.db)
-        if state.active:
-            raise self.fail("4.4.5", state.describe(), "INACTIVE", "kill switch still ACTIVE after deactivation")
         self.active = False
-        event = self.db.one(_LOCK_EVENT, (killswitch_state.RELEASED_EVENT, at))
-        recorded = f"; circuit_breaker_events MANUAL_UNLOCK id={event['id']}" if event else ""
-        self.ok("4.4.5", "INACTIVE", "INACTIVE", f"kill switch deactivated via {self.opts.method}{recorded}")
+        if state.active:  # activated again by somebody else right after the release: theirs now
+            raise self.fail(
+                "4.4.5",
+                state.describe(),
+                "INACTIVE",
+                f"kill switch ACTIVE again right after the release: {killswitch_state.holder(self.db, hold.event_id)}",
+            )
+        self.ok(
+            "4.4.5",
+            "INACTIVE",
+            "INACTIVE",
+            "kill switch deactivated (runbook §4.3 Step 5, compare-and-set on the verification's own hold); "
+            "circuit_breaker_events MANUAL_UNLOCK recorded",
+        )
         self.released_at = at
 
     def _reactivate(self, why: str) -> None:
-        killswitch_state.activate(self.db, f"{VERIFICATION_REASON} fail-safe")
+        """Fail-safe: activate again, only if nobody else already has (their reason and time stay)."""
+        reason = f"{self.opts.hold_reason} fail-safe"
+        hold = killswitch_state.activate_if_inactive(self.db, reason)
         self.active = True
+        if hold is None:
+            self.flow.say(f"{why}: kill switch already ACTIVE again, not by the verification: {self._holder()}")
+            return
         note = killswitch_state.record_event(
-            self.db,
-            activated=True,
-            reason=f"{VERIFICATION_REASON} fail-safe",
-            operator=self.opts.operator,
-            via="opscheck sql",
+            self.db, activated=True, reason=reason, operator=self.opts.operator, via="opscheck sql"
         )
         self.flow.say(f"{why}: kill switch ACTIVATED again (fail-safe)" + (f"; {note}" if note else ""))
+
+    def _holder(self) -> str:
+        return killswitch_state.holder(self.db, self.flow.hold.event_id if self.flow.hold else None)
 
     def await_allow(self) -> None:
         released_at, baseline = self.released_at, self.baseline
@@ -473,6 +544,16 @@ class _Runner:
             want = (baseline["policy_decision"], baseline["reason_code"])
         seen = f"{after['policy_decision']}/{after['reason_code']}" if after else "still HALT_KILL_SWITCH"
         good = after is not None and after["policy_decision"] == want[0] and want[1] in (None, after["reason_code"])
+        state = killswitch_state.read_state(self.db)
+        if state.active:  # somebody activated it again after the verification released it: theirs, left alone
+            self.active = True
+            raise self.fail(
+                "4.4.6",
+                f"{seen}; {state.describe()}",
+                want[0] if want[1] is None else f"{want[0]}/{want[1]}",
+                f"the kill switch was activated again by somebody else after the verification released it: "
+                f"{self._holder()}; not touched",
+            )
         if not good:
             self._reactivate("bot did not return to its pre-test decision")
             raise self.fail(
@@ -503,10 +584,11 @@ def _record_test(db: Db, flow: KillSwitchFlow, operator: str) -> None:
         flow.say(f"kill-switch test not recorded in opscheck.ops_prevention_records ({exc}): run `opscheck init`")
 
 
-def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
-    """The whole §4.3 procedure, once. Never raises except to pass on an interruption (after saying so)."""
+def run_flow(t: Target, opts: FlowOptions | None = None, flow: KillSwitchFlow | None = None) -> KillSwitchFlow:
+    """The whole §4.3 procedure, once. Never raises except to pass on an interruption (after saying so). A caller
+    that passes ``flow`` still knows, after an interruption, whether the switch was touched (``flow.touched``)."""
     opts = opts or FlowOptions()
-    flow = KillSwitchFlow(opts.method)
+    flow = flow or KillSwitchFlow(opts.method)
     if opts.method not in METHODS:
         flow.results["4.4.1"] = failed(opts.method, METHODS, f"unknown activation method {opts.method!r}")
         flow.stop_reason = "unknown activation method"
@@ -530,8 +612,10 @@ def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
                 runner.run()
             except BaseException as exc:
                 if runner.active:
-                    claim = runner.claim()
-                    flow.say(f"INTERRUPTED between activation and deactivation{claim}")
+                    flow.left_active = True  # fail safe until the database says otherwise
+                    with signals.deferred():  # a second Ctrl-C must not cut the claim short (it is bounded)
+                        claim = runner.claim()
+                        flow.say(f"INTERRUPTED between activation and deactivation{claim}")
                     if isinstance(exc, KeyboardInterrupt) and flow.left_active:
                         raise Interrupted(
                             f"kill-switch verification interrupted{claim}; "
@@ -539,10 +623,11 @@ def run_flow(t: Target, opts: FlowOptions | None = None) -> KillSwitchFlow:
                         ) from exc
                 raise
             finally:
-                with contextlib.suppress(Exception):
-                    _record_test(db, flow, opts.operator)
-                with contextlib.suppress(Exception):
-                    killswitch_state.unlock(db)
+                with signals.deferred():
+                    with contextlib.suppress(Exception):
+                        _record_test(db, flow, opts.operator)
+                    with contextlib.suppress(Exception):
+                        killswitch_state.unlock(db)
             for result in flow.results.values():
                 result.evidence.extend(runner.evidence())
     except DbError as exc:

@@ -19,11 +19,27 @@ it goes to the suite's ``opscheck.ops_operator_actions`` (same uuid correlation 
 Activation commits the UPDATE first and writes the event after it (the switch must never wait on its audit row);
 deactivation writes the UPDATE and the event in one statement, so a deactivation that cannot be audited does not
 happen and the switch stays ACTIVE.
+
+Ownership (the kill switch is shared safety state; an operator's action always wins):
+
+* A procedure of the suite activates only an INACTIVE switch (compare-and-set), marks the hold as its own (a reason
+  carrying a run token, e.g. ``VERIFICATION_TEST opscheck:1a2b3c4d``) and remembers what it wrote: :class:`Hold`.
+* It releases only its own hold: one statement that deactivates only while the row is still exactly what it wrote
+  (reason, time and the row version ``xmin``, which ANY later UPDATE changes, even the runbook's bare
+  ``SET circuit_breaker_active = TRUE``) and no lock event was written after its own. Otherwise it leaves the switch
+  ACTIVE and names who holds it (:func:`holder`).
+* An operator's activation never waits behind a procedure (it takes no advisory lock; a row lock is retried until a
+  deadline, :func:`activate_operator`). On a switch that is already ACTIVE it keeps the first reason and time and says
+  so, except over a suite verification's temporary hold, which it takes over (so the verification's compare-and-set
+  fails and the operator's reason is what everybody reads).
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +52,12 @@ LOCK_KEY = 0x0B5C4EC4  # Postgres advisory lock id: no two mutating kill-switch 
 ACTIVATED_EVENT = "MANUAL_LOCK"  # circuit_breaker_events.event_type (migration 011's CHECK)
 RELEASED_EVENT = "MANUAL_UNLOCK"
 REASON_MAX = 100  # circuit_breaker_events.trigger_reason and system_settings.circuit_breaker_reason: varchar(100)
+LOCK_EVENTS = (ACTIVATED_EVENT, "DAILY_LOSS_TRIGGERED", "CONSECUTIVE_LOSS_TRIGGERED")  # events that (re)activate
+SUITE_HOLD_PREFIX = "VERIFICATION_TEST opscheck:"  # a verification's hold: the runbook's reason plus a run token
+CHECK_BY_HAND = (
+    "SELECT circuit_breaker_active, circuit_breaker_reason, circuit_breaker_triggered_at FROM system_settings "
+    "WHERE id = 1"
+)
 ACTION_ACTIVATE = "kill_switch_activate"
 ACTION_DEACTIVATE = "kill_switch_deactivate"
 
@@ -135,6 +157,194 @@ def deactivate(db: Db) -> datetime:
     )
 
 
+@dataclass(frozen=True)
+class Hold:
+    """What a procedure of the suite wrote when it activated the switch: the only state it may release."""
+
+    reason: str
+    triggered_at: datetime
+    xmin: str  # the row version its UPDATE created; any later UPDATE of the row changes it
+    at: datetime  # the database clock at the committed UPDATE
+    event_id: int | None = None  # its own MANUAL_LOCK event: a lock event after it is somebody else's
+
+
+def suite_hold_reason(token: str) -> str:
+    return f"{SUITE_HOLD_PREFIX}{token}"[:REASON_MAX]
+
+
+def is_suite_hold(reason: str | None) -> bool:
+    return bool(reason) and str(reason).startswith(SUITE_HOLD_PREFIX)
+
+
+def activate_if_inactive(db: Db, reason: str) -> Hold | None:
+    """Compare-and-set activation: only an INACTIVE switch (one autocommitted UPDATE). None when it was already
+    ACTIVE (somebody else holds it: nothing written) or the row is missing."""
+    row = db.one(
+        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = %s, "
+        "circuit_breaker_triggered_at = NOW() WHERE id = %s AND circuit_breaker_active IS NOT TRUE "
+        "RETURNING circuit_breaker_reason AS reason, circuit_breaker_triggered_at AS triggered_at, "
+        "xmin::text AS xmin, clock_timestamp() AS at",
+        (reason[:REASON_MAX], 1),
+    )
+    if row is None:
+        return None
+    return Hold(row["reason"], row["triggered_at"], row["xmin"], row["at"])
+
+
+def current_hold(db: Db, reason: str) -> Hold | None:
+    """The hold as it stands, when the switch is ACTIVE with exactly ``reason`` (an activation made through the
+    bot's API, which the suite cannot compare-and-set itself); else None."""
+    row = db.one(
+        "SELECT circuit_breaker_reason AS reason, circuit_breaker_triggered_at AS triggered_at, xmin::text AS xmin, "
+        "clock_timestamp() AS at FROM system_settings WHERE id = %s AND circuit_breaker_active "
+        "AND circuit_breaker_reason = %s",
+        (1, reason[:REASON_MAX]),
+    )
+    if row is None or row["triggered_at"] is None:
+        return None
+    return Hold(row["reason"], row["triggered_at"], row["xmin"], row["at"])
+
+
+def release_hold(db: Db, hold: Hold, *, operator: str, via: str) -> tuple[datetime | None, str | None]:
+    """Deactivate only the suite's own hold, with its MANUAL_UNLOCK event, in one statement: the row must still be
+    exactly what ``hold`` wrote (reason, time, row version) and no lock event may follow ``hold.event_id``.
+
+    Returns (database clock at the change, note); the clock is None when the switch was NOT released because it is
+    no longer the suite's own (see :func:`holder`). Raises DbError when the statement fails (nothing changed)."""
+    cid = uuid.uuid4()
+    row = db.one(
+        "WITH s AS (UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
+        "circuit_breaker_triggered_at = NULL, circuit_breaker_unlock_at = NULL "
+        "WHERE id = %(id)s AND circuit_breaker_active AND circuit_breaker_reason = %(reason)s "
+        "AND circuit_breaker_triggered_at = %(triggered_at)s AND xmin::text = %(xmin)s "
+        "AND NOT EXISTS (SELECT 1 FROM circuit_breaker_events WHERE id > %(event_id)s "
+        "AND event_type = ANY(%(lock_events)s)) RETURNING id), "
+        "e AS (INSERT INTO circuit_breaker_events (event_type, trigger_reason) SELECT %(released)s, %(why)s FROM s "
+        "RETURNING id) "
+        "SELECT clock_timestamp() AS at, (SELECT id FROM s) AS released, (SELECT id FROM e) AS event_id",
+        {
+            "id": 1,
+            "reason": hold.reason,
+            "triggered_at": hold.triggered_at,
+            "xmin": hold.xmin,
+            "event_id": hold.event_id or 0,
+            "lock_events": list(LOCK_EVENTS),
+            "released": RELEASED_EVENT,
+            "why": _trigger_reason(hold.reason, via),
+        },
+    )
+    if row is None or row["released"] is None:
+        return None, None
+    note = record_operator(db, ACTION_DEACTIVATE, operator, cid, {"reason": hold.reason, "via": via})
+    return row["at"], note
+
+
+def holder(db: Db, since_event_id: int | None = None) -> str:
+    """Who holds (or last changed) the kill switch, in one phrase: the state, the newest lock event (after
+    ``since_event_id`` when given) and the operator the suite recorded for it, when any."""
+    try:
+        state = read_state(db)
+    except DbError as exc:
+        return f"UNKNOWN (cannot read it: {exc})"
+    parts = [state.full()]
+    try:
+        event = db.one(
+            "SELECT id, event_type, trigger_reason, created_at FROM circuit_breaker_events "
+            "WHERE id > %s AND event_type = ANY(%s) ORDER BY id DESC LIMIT 1",
+            (since_event_id or 0, list(LOCK_EVENTS)),
+        )
+    except DbError:
+        event = None
+    if event is not None:
+        parts.append(
+            f"last lock event {event['event_type']} id={event['id']} '{event['trigger_reason']}' at "
+            f"{event['created_at'].isoformat(timespec='milliseconds')}"
+        )
+        try:
+            who = db.one(
+                "SELECT operator FROM opscheck.ops_operator_actions WHERE action = %s "
+                "AND recorded_at BETWEEN %s - interval '5 seconds' AND %s + interval '5 seconds' "
+                "ORDER BY id DESC LIMIT 1",
+                (ACTION_ACTIVATE, event["created_at"], event["created_at"]),
+            )
+        except DbError:
+            who = None
+        if who is not None:
+            parts.append(f"activated by {who['operator']}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What an operator's activation did: the state after it, whether it was already ACTIVE (first reason and time
+    kept) and whose temporary verification hold it took over, if any."""
+
+    state: KillSwitchState
+    already_active: bool
+    took_over: str | None
+    attempts: int
+
+
+class ActivationTimeout(DbError):
+    """The row stayed locked past the deadline: the kill switch was NOT activated."""
+
+
+ROW_LOCK_WAIT_MS = 1000  # one attempt's wait for a row lock, before it says so and retries
+
+
+def activate_operator(
+    db: Db,
+    reason: str,
+    *,
+    deadline_s: float = 60.0,
+    on_wait: Callable[[int, str], None] | None = None,
+) -> Activation:
+    """An operator's activation: always allowed, never behind a procedure's advisory lock. An INACTIVE switch gets
+    ``reason`` and NOW(); an ACTIVE one keeps its first reason and time (its row version still changes, so a
+    verification's compare-and-set fails), except a suite verification's temporary hold, which it takes over.
+    A row lock held elsewhere is retried (``on_wait(attempt, why)``) until ``deadline_s``; then ActivationTimeout."""
+    end = time.monotonic() + deadline_s
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            db.rows(f"SET lock_timeout = {ROW_LOCK_WAIT_MS}")
+            row = db.one(
+                "WITH old AS (SELECT circuit_breaker_active IS TRUE AS was_active, "
+                "circuit_breaker_reason AS old_reason, "
+                "(circuit_breaker_active AND COALESCE(circuit_breaker_reason, '') NOT LIKE %(suite)s) AS keep "
+                "FROM system_settings WHERE id = %(id)s FOR UPDATE), "
+                "s AS (UPDATE system_settings SET circuit_breaker_active = TRUE, "
+                "circuit_breaker_reason = CASE WHEN old.keep THEN system_settings.circuit_breaker_reason "
+                "ELSE %(reason)s END, "
+                "circuit_breaker_triggered_at = CASE WHEN old.keep THEN system_settings.circuit_breaker_triggered_at "
+                "ELSE NOW() END "
+                "FROM old WHERE id = %(id)s RETURNING old.was_active, old.old_reason) "
+                "SELECT was_active, old_reason FROM s",
+                {"id": 1, "reason": reason[:REASON_MAX], "suite": SUITE_HOLD_PREFIX + "%"},
+            )
+        except DbError as exc:
+            if "lock timeout" not in str(exc) or time.monotonic() >= end:
+                if "lock timeout" in str(exc):
+                    raise ActivationTimeout(
+                        f"system_settings id=1 stayed locked by another session for {deadline_s:.0f} s "
+                        f"({attempt} attempts): NOT activated"
+                    ) from exc
+                raise
+            if on_wait is not None:
+                on_wait(attempt, f"system_settings id=1 is locked by another session ({exc})")
+            continue
+        finally:
+            with contextlib.suppress(DbError):
+                db.rows("SET lock_timeout = 0")
+        if row is None:
+            raise NoSettingsRow("system_settings id=1 is missing: nothing updated")
+        was_active = row["was_active"] is True
+        old_reason = row["old_reason"]
+        took_over = old_reason if was_active and is_suite_hold(old_reason) else None
+        return Activation(read_state(db), was_active and took_over is None, took_over, attempt)
+
+
 def _trigger_reason(reason: str, via: str) -> str:
     text = f"{reason} (via {via})"
     return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"
@@ -161,18 +371,24 @@ def deactivate_recorded(db: Db, *, reason: str, operator: str, via: str) -> tupl
 def record_event(db: Db, *, activated: bool, reason: str, operator: str, via: str) -> str | None:
     """Write the audit row and who did it; returns a one-line problem instead of raising (the switch itself already
     changed). A problem with the event row starts with ``circuit_breaker_events``."""
+    return write_event(db, activated=activated, reason=reason, operator=operator, via=via)[1]
+
+
+def write_event(db: Db, *, activated: bool, reason: str, operator: str, via: str) -> tuple[int | None, str | None]:
+    """``record_event`` that also returns the event row's id (None when it was not written)."""
     event = ACTIVATED_EVENT if activated else RELEASED_EVENT
     cid = uuid.uuid4()
     try:
-        db.rows(
-            "INSERT INTO circuit_breaker_events (event_type, trigger_reason) VALUES (%s, %s)",
+        row = db.one(
+            "INSERT INTO circuit_breaker_events (event_type, trigger_reason) VALUES (%s, %s) RETURNING id",
             (event, _trigger_reason(reason, via)),
         )
     except DbError as exc:
-        return f"circuit_breaker_events {event} row not written: {exc}"
-    return record_operator(
+        return None, f"circuit_breaker_events {event} row not written: {exc}"
+    note = record_operator(
         db, ACTION_ACTIVATE if activated else ACTION_DEACTIVATE, operator, cid, {"reason": reason, "via": via}
     )
+    return (int(row["id"]) if row else None), note
 
 
 def record_operator(db: Db, action: str, operator: str, cid: uuid.UUID, detail: dict[str, Any]) -> str | None:

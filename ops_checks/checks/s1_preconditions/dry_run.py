@@ -136,7 +136,8 @@ SELECT
     EXTRACT(EPOCH FROM (SELECT MAX(gap) FROM w)) AS max_gap_s,
     (SELECT MAX(timestamp_utc) FROM w WHERE gap = (SELECT MAX(gap) FROM w)) AS max_gap_end,
     (SELECT COUNT(*) FROM w WHERE policy_decision = 'HALT'
-        AND NOT (reason_code = 'HALT_KILL_SWITCH' AND context_snapshot->>'kill_switch_reason' = 'VERIFICATION_TEST'))
+        AND NOT (reason_code = 'HALT_KILL_SWITCH'
+                 AND context_snapshot->>'kill_switch_reason' LIKE 'VERIFICATION_TEST%%'))
         AS unexplained_halts,
     (SELECT COUNT(*) FROM w WHERE reason_code LIKE 'ERROR%%' OR policy_decision = 'ERROR') AS errors,
     (SELECT COUNT(*) FROM w WHERE policy_decision = 'NEUTRAL') AS neutrals,
