@@ -136,3 +136,24 @@ def test_cli(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     r = runner.invoke(app, ["incident", "resume", iid, "--operator", "ann", "--allow-mutations"])
     assert r.exit_code == 1 and "REFUSED: 6.4.1" in r.output
     assert sb.env["SOVEREIGN_SECRET"] not in r.output
+
+
+def test_resume_never_releases_a_hold_somebody_put_in_place_after_the_capture(sb: Sandbox, tmp_path: Path) -> None:
+    """The capture activated the switch (INCIDENT …); an operator then runs the runbook's §5.2 one-liner for another
+    emergency. The resume must not release that: it fails 6.4.3, names the hold, and the switch stays ACTIVE."""
+    t = sb.target
+    assert t is not None
+    sb.admin("UPDATE system_settings SET daily_pnl_reset_at = now() - interval '1 day' WHERE id = 1")
+    cap = incident.capture(t, out_root=tmp_path, operator="ann", detection="operator on duty", trigger="manual halt")
+    assert active(sb)
+    incident.document(t, cap.incident_id, root_cause="x", fix="y", operator="ann")
+    sb.admin(
+        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'EMERGENCY_L1' WHERE id = 1"
+    )
+    res = incident_resume.resume(t, cap.incident_id, operator="ann")
+    assert not res.resumed
+    failing = next(r for r in res.results.values() if not r.ok)
+    assert "not deactivated" in failing.reason and "EMERGENCY_L1" in failing.reason, failing.reason
+    with connect(t.db, t.redactor) as db:
+        after = killswitch_state.read_state(db)
+    assert after.active and after.reason == "EMERGENCY_L1"

@@ -65,9 +65,11 @@ class Action:
     by: str
     at: str
     evidence: list[Evidence] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # structured facts a later step compares against
 
     def as_json(self) -> dict[str, Any]:
-        return {"status": "passed" if self.ok else "failed", "detail": self.detail, "by": self.by, "at": self.at}
+        out = {"status": "passed" if self.ok else "failed", "detail": self.detail, "by": self.by, "at": self.at}
+        return {**out, **self.facts}
 
 
 @dataclass
@@ -200,12 +202,19 @@ def capture(
 
 
 def _kill_switch(t: Target, cap: Capture, state: killswitch_state.KillSwitchState, operator: str, record: Any) -> None:
+    """§6.1 Step 1. The hold's reason is kept with the record: the resume releases only that hold (compare-and-set),
+    never one somebody put in place after the capture."""
     if state.active:
         record("6.1.1", True, f"kill switch {state.describe()}")
+        cap.actions["6.1.1"].facts["kill_switch_reason"] = state.reason
         return
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            killswitch_state.activate(db, f"INCIDENT {cap.incident_id}")
+            if killswitch_state.activate_if_inactive(db, f"INCIDENT {cap.incident_id}") is None:
+                # somebody activated it since it was read: theirs, kept as it is
+                record("6.1.1", True, f"kill switch {killswitch_state.holder(db)}")
+                cap.actions["6.1.1"].facts["kill_switch_reason"] = killswitch_state.read_state(db).reason
+                return
             killswitch_state.record_event(
                 db,
                 activated=True,
@@ -214,6 +223,7 @@ def _kill_switch(t: Target, cap: Capture, state: killswitch_state.KillSwitchStat
                 via="opscheck incident capture",
             )
         record("6.1.1", False, "the kill switch was NOT active when the incident was captured: activated it now")
+        cap.actions["6.1.1"].facts["kill_switch_reason"] = f"INCIDENT {cap.incident_id}"
     except DbError as exc:
         record("6.1.1", False, f"the kill switch is NOT active and could not be activated: {exc}")
 

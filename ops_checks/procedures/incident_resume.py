@@ -146,14 +146,33 @@ def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult
                     f"the resume (at {when}): the incident was not held until the checks passed",
                     db.log.evidence(),
                 )
-            at = killswitch_state.deactivate(db)
-            killswitch_state.record_event(
-                db,
-                activated=False,
-                reason=f"RESUME {record['incident_id']}",
-                operator=operator,
-                via="opscheck incident resume",
-            )
+            # compare-and-set: only the hold the capture saw (or made) is released; one somebody put in place since
+            # (another reason, or any change while the resume checks) is theirs and is never released here
+            captured = (record.get("actions") or {}).get("6.1.1") or {}
+            if "kill_switch_reason" in captured and captured["kill_switch_reason"] != state.reason:
+                return failed(
+                    state.describe(),
+                    f"the hold of the capture (reason {captured['kill_switch_reason']})",
+                    f"not deactivated: the kill switch is now held for another reason than at the incident's "
+                    f"capture ({killswitch_state.holder(db)}); deactivate it with "
+                    "`opscheck kill-switch deactivate --allow-mutations` once that hold is resolved too",
+                    db.log.evidence(),
+                )
+            hold = killswitch_state.current_hold(db, state.reason)
+            at = None
+            if hold is not None:
+                at, _ = killswitch_state.release_hold(
+                    db, hold, operator=operator, via="opscheck incident resume", why=f"RESUME {record['incident_id']}"
+                )
+            if at is None:
+                who = killswitch_state.holder(db)
+                return failed(
+                    who,
+                    "deactivated only at resume",
+                    f"not deactivated: the kill switch changed while the resume checked it ({who}); deactivate it "
+                    "with `opscheck kill-switch deactivate --allow-mutations` once that hold is resolved too",
+                    db.log.evidence(),
+                )
             # The bot trades again: an ALLOW after the deactivation. A decision the bot was already making while the
             # UPDATE committed may still say HALT, so wait (briefly) for an ALLOW; else report the latest decision.
             first = None
@@ -188,7 +207,8 @@ def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult
 def _reactivate(t: Target, record: dict[str, Any], operator: str) -> None:
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            killswitch_state.activate(db, f"INCIDENT {record['incident_id']}")
+            if killswitch_state.activate_if_inactive(db, f"INCIDENT {record['incident_id']}") is None:
+                return  # somebody activated it again already: theirs, kept as it is
             killswitch_state.record_event(
                 db, activated=True, reason="resume failed", operator=operator, via="opscheck incident resume"
             )

@@ -597,7 +597,8 @@ class _Run:
     def fail_safe(self, reason: str) -> None:
         try:
             with connect(self.t.db, self.t.redactor, read_only=False) as db:
-                killswitch_state.activate(db, "TRANSITION_FAILED")
+                # an operator's hold already in place keeps its reason and time (never overwritten)
+                killswitch_state.activate_operator(db, "TRANSITION_FAILED", deadline_s=10.0)
                 killswitch_state.record_event(
                     db,
                     activated=True,

@@ -161,8 +161,8 @@ def deactivate(db: Db) -> datetime:
 class Hold:
     """What a procedure of the suite wrote when it activated the switch: the only state it may release."""
 
-    reason: str
-    triggered_at: datetime
+    reason: str | None
+    triggered_at: datetime | None
     xmin: str  # the row version its UPDATE created; any later UPDATE of the row changes it
     at: datetime  # the database clock at the committed UPDATE
     event_id: int | None = None  # its own MANUAL_LOCK event: a lock event after it is somebody else's
@@ -191,21 +191,25 @@ def activate_if_inactive(db: Db, reason: str) -> Hold | None:
     return Hold(row["reason"], row["triggered_at"], row["xmin"], row["at"])
 
 
-def current_hold(db: Db, reason: str) -> Hold | None:
+def current_hold(db: Db, reason: str | None) -> Hold | None:
     """The hold as it stands, when the switch is ACTIVE with exactly ``reason`` (an activation made through the
-    bot's API, which the suite cannot compare-and-set itself); else None."""
+    bot's API, which the suite cannot compare-and-set itself, or one a procedure has just checked); else None.
+    Its ``event_id`` is the newest lock event now: a later one is somebody else's."""
     row = db.one(
         "SELECT circuit_breaker_reason AS reason, circuit_breaker_triggered_at AS triggered_at, xmin::text AS xmin, "
-        "clock_timestamp() AS at FROM system_settings WHERE id = %s AND circuit_breaker_active "
-        "AND circuit_breaker_reason = %s",
-        (1, reason[:REASON_MAX]),
+        "clock_timestamp() AS at, (SELECT max(id) FROM circuit_breaker_events WHERE event_type = ANY(%s)) AS event_id "
+        "FROM system_settings WHERE id = %s AND circuit_breaker_active "
+        "AND circuit_breaker_reason IS NOT DISTINCT FROM %s",
+        (list(LOCK_EVENTS), 1, reason[:REASON_MAX] if reason is not None else None),
     )
-    if row is None or row["triggered_at"] is None:
+    if row is None:
         return None
-    return Hold(row["reason"], row["triggered_at"], row["xmin"], row["at"])
+    return Hold(row["reason"], row["triggered_at"], row["xmin"], row["at"], row["event_id"])
 
 
-def release_hold(db: Db, hold: Hold, *, operator: str, via: str) -> tuple[datetime | None, str | None]:
+def release_hold(
+    db: Db, hold: Hold, *, operator: str, via: str, why: str | None = None
+) -> tuple[datetime | None, str | None]:
     """Deactivate only the suite's own hold, with its MANUAL_UNLOCK event, in one statement: the row must still be
     exactly what ``hold`` wrote (reason, time, row version) and no lock event may follow ``hold.event_id``.
 
@@ -215,8 +219,8 @@ def release_hold(db: Db, hold: Hold, *, operator: str, via: str) -> tuple[dateti
     row = db.one(
         "WITH s AS (UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
         "circuit_breaker_triggered_at = NULL, circuit_breaker_unlock_at = NULL "
-        "WHERE id = %(id)s AND circuit_breaker_active AND circuit_breaker_reason = %(reason)s "
-        "AND circuit_breaker_triggered_at = %(triggered_at)s AND xmin::text = %(xmin)s "
+        "WHERE id = %(id)s AND circuit_breaker_active AND circuit_breaker_reason IS NOT DISTINCT FROM %(reason)s "
+        "AND circuit_breaker_triggered_at IS NOT DISTINCT FROM %(triggered_at)s AND xmin::text = %(xmin)s "
         "AND NOT EXISTS (SELECT 1 FROM circuit_breaker_events WHERE id > %(event_id)s "
         "AND event_type = ANY(%(lock_events)s)) RETURNING id), "
         "e AS (INSERT INTO circuit_breaker_events (event_type, trigger_reason) SELECT %(released)s, %(why)s FROM s "
@@ -230,12 +234,12 @@ def release_hold(db: Db, hold: Hold, *, operator: str, via: str) -> tuple[dateti
             "event_id": hold.event_id or 0,
             "lock_events": list(LOCK_EVENTS),
             "released": RELEASED_EVENT,
-            "why": _trigger_reason(hold.reason, via),
+            "why": _trigger_reason(why or hold.reason or "released", via),
         },
     )
     if row is None or row["released"] is None:
         return None, None
-    note = record_operator(db, ACTION_DEACTIVATE, operator, cid, {"reason": hold.reason, "via": via})
+    note = record_operator(db, ACTION_DEACTIVATE, operator, cid, {"reason": why or hold.reason, "via": via})
     return row["at"], note
 
 
