@@ -10,7 +10,7 @@ import typer
 import uvicorn
 
 from ops_checks import catalogue
-from ops_checks.catalogue import ITEMS
+from ops_checks.catalogue import ITEMS, cadence
 from ops_checks.cli import server as serve
 from ops_checks.core import settings
 from ops_checks.target.config import ConfigError, live_target, load_env
@@ -25,6 +25,11 @@ def mutating_ids() -> set[str]:
     return ids
 
 
+def read_only_ids() -> frozenset[str]:
+    """The items each serve run must report to count as complete: the daily preflight's, less the mutating ones."""
+    return frozenset(i.id for i in ITEMS if cadence.of_item(i.id) is None) - mutating_ids()
+
+
 def serve_cmd(
     target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
     env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
@@ -32,7 +37,8 @@ def serve_cmd(
     interval: Annotated[float, typer.Option(help="seconds between read-only runs")] = 60.0,
     reports: Annotated[Path, typer.Option(help="where the runs' reports go (last 5 kept)")] = Path("reports/serve"),
 ) -> None:
-    """Serve /healthz (200 GO, 503 NO-GO) and /metrics from read-only runs repeated every --interval seconds."""
+    """Serve /healthz (200 GO only; 503 NO-GO, incomplete or no run yet) and /metrics from read-only runs repeated
+    every --interval seconds."""
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     if not serve.loopback(host) or not port.isdigit() or not 0 < int(port) < 65536:
@@ -49,13 +55,19 @@ def serve_cmd(
     except ConfigError as exc:
         typer.echo(f"opscheck: cannot run: {exc}", err=True)
         raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
-    monitor = serve.Monitor(serve.preflight_argv(target, env_file), reports.resolve(), interval, mutating_ids())
+    monitor = serve.Monitor(
+        serve.preflight_argv(target, env_file), reports.resolve(), interval, mutating_ids(), read_only_ids()
+    )
     monitor.start()
-    typer.echo(f"serving http://{listen}/healthz and /metrics; {len(ITEMS)} items known, "
-               f"{len(monitor.mutating_ids)} mutating items never run")
+    typer.echo(
+        f"serving http://{listen}/healthz and /metrics; {len(ITEMS)} items known, "
+        f"{len(monitor.expected_ids)} read-only items per run, {len(monitor.mutating_ids)} mutating items "
+        "never run"
+    )
     try:
-        uvicorn.run(serve.app(monitor.cache, monitor.stale), host=host, port=int(port), log_level="warning",
-                    access_log=False)
+        uvicorn.run(
+            serve.app(monitor.cache, monitor.stale), host=host, port=int(port), log_level="warning", access_log=False
+        )
     except (OSError, SystemExit) as exc:
         typer.echo(f"opscheck: cannot run: cannot listen on {listen}: {exc}", err=True)
         raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
