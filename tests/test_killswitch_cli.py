@@ -160,3 +160,115 @@ def test_a_signal_after_activation_says_what_it_leaves(sb: Sandbox, env: dict[st
     assert proc.returncode == 128 + sig, out
     assert f"INTERRUPTED by {sig_name}" in out and "kill switch: ACTIVE" in out, out
     assert "Traceback" not in out
+
+
+def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation_active(
+    sb: Sandbox, env: dict[str, str], tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 21 §1: while the live preflight's §4 flow holds the switch, operator B runs `opscheck kill-switch
+    activate`. B is told ACTIVE (exit 0); the preflight fails 4.4.5, names B, and the switch ends ACTIVE with B's
+    reason."""
+    import os
+    import threading
+
+    from ops_checks.target import killswitch_state
+    from tests.preflight_runner import preflight
+
+    assert sb.target is not None
+    t = sb.target
+    env_file = tmp_path / "live.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
+    answers: list[object] = []
+
+    def operator_b() -> None:
+        end = time.monotonic() + 120
+        with connect(t.db, t.redactor) as db:
+            while time.monotonic() < end:
+                if killswitch_state.is_suite_hold(killswitch_state.read_state(db).reason):
+                    args = ["activate", "--reason", "EMERGENCY_OPERATOR_B", "--operator", "operator-b"]
+                    answers.append(run(args, env))
+                    return
+                time.sleep(0.003)
+
+    watcher = threading.Thread(target=operator_b, daemon=True)
+    watcher.start()
+    child_env = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("OPSCHECK_")}
+    done = preflight(
+        tmp_path / "reports",
+        "--target", "live", "--env-file", str(env_file), "--allow-mutations", "-m", "section_4_4",
+        env=child_env,
+    )
+    watcher.join(30)
+    assert answers, done.output[-3000:]
+    told = answers[0]
+    assert told.exit_code == 0 and "kill switch: ACTIVE" in told.output, told.output  # type: ignore[attr-defined]
+    by_id = {i["id"]: i for i in (done.verdict or {}).get("items", [])}
+    assert by_id, done.output[-3000:]
+    assert by_id["4.4.5"]["status"] == "failed", by_id["4.4.5"]
+    assert "operator-b" in by_id["4.4.5"]["reason"] and "EMERGENCY_OPERATOR_B" in by_id["4.4.5"]["reason"]
+    assert done.exit_code != 0
+    with connect(t.db, t.redactor) as db:
+        after = killswitch_state.read_state(db)
+    assert after.active and after.reason == "EMERGENCY_OPERATOR_B"
+
+
+@pytest.mark.parametrize("command", ["preflight", "verify"])
+def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_line(
+    sb: Sandbox, env: dict[str, str], tmp_path, command: str  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 21 §2: from the activation on, another session holds LOCK TABLE system_settings IN ACCESS EXCLUSIVE
+    MODE; the operator presses Ctrl-C twice. The last line still names the kill-switch state (UNKNOWN with the
+    reason and the SQL to check by hand), never "not touched"; the switch is left ACTIVE."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from ops_checks.target import killswitch_state
+    from tests.preflight_runner import REPO
+
+    assert sb.target is not None and sb.db is not None
+    t = sb.target
+    env_file = tmp_path / "live.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
+    args = ["--env-file", str(env_file), "--allow-mutations"]
+    argv = (
+        ["preflight", "--target", "live", "--reports", str(tmp_path / "r"), "-m", "section_4_4", *args]
+        if command == "preflight"
+        else ["kill-switch", "verify", *args]
+    )
+    child_env = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("OPSCHECK_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops_checks.cli", *argv], cwd=REPO, env=child_env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    with psycopg.connect(sb.db.admin_db_dsn) as locker:
+        try:
+            end = time.monotonic() + 120
+            held = False
+            with connect(t.db, t.redactor) as db:
+                while time.monotonic() < end and proc.poll() is None and not held:
+                    held = killswitch_state.is_suite_hold(killswitch_state.read_state(db).reason)
+                    time.sleep(0.003)
+            assert held, "the verification never activated the switch"
+            locker.execute("LOCK TABLE system_settings IN ACCESS EXCLUSIVE MODE")
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=90)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            locker.rollback()
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out and "not touched" not in out, out
+    last = [line for line in out.splitlines() if line.strip()][-1]
+    assert last.startswith("kill switch: "), out
+    if "UNKNOWN" in last:
+        assert "lock" in last and killswitch_state.CHECK_BY_HAND in last, last
+    else:
+        assert last.startswith("kill switch: ACTIVE"), last
+    with connect(t.db, t.redactor) as db:
+        assert killswitch_state.read_state(db).active
