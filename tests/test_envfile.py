@@ -187,7 +187,7 @@ def test_a_well_formed_file_with_bad_settings_gives_config_error_only(tmp_path: 
 # Issue 21 §5: an unterminated multi-line quoted value rescanned the whole value for every further line (64 KB
 # took 84 s). The file cap is 1 MiB (safe_read), so a value just under it is the worst an operator file can be.
 _NEAR_CAP = 1024 * 1024 - 64
-_PARSE_BOUND_S = 1.0  # the issue's bound, on inputs that took minutes; linear parsing takes ~0.2 s here
+_PARSE_BOUND_S = 1.0  # the issue's bound, in this thread's CPU time (other jobs on the machine do not count): ~0.2 s
 
 
 @pytest.mark.parametrize(
@@ -197,10 +197,10 @@ _PARSE_BOUND_S = 1.0  # the issue's bound, on inputs that took minutes; linear p
 )
 def test_an_unterminated_value_near_the_cap_is_refused_in_linear_time(tmp_path: Path, opening: str, line: str) -> None:
     path = write(tmp_path, "A=1\nB=" + opening + (line + "\n") * ((_NEAR_CAP - 8) // (len(line) + 1)))
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(ConfigError) as err:
         read_env_file(path)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     kind = "double" if opening == '"' else "single"
     assert str(err.value) == f"{path}:2: B: unterminated {kind}-quoted value"
     assert elapsed < _PARSE_BOUND_S, f"{elapsed:.2f} s for {path.stat().st_size} bytes"
@@ -209,9 +209,9 @@ def test_an_unterminated_value_near_the_cap_is_refused_in_linear_time(tmp_path: 
 def test_a_terminated_value_near_the_cap_parses_in_linear_time(tmp_path: Path) -> None:
     lines = (_NEAR_CAP - 16) // 2
     path = write(tmp_path, 'B="' + "a\n" * lines + '" # closes here\nC=2\n')
-    started = time.perf_counter()
+    started = time.thread_time()
     values = read_env_file(path)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert values == {"B": "a\n" * lines, "C": "2"}
     assert elapsed < _PARSE_BOUND_S, f"{elapsed:.2f} s"
 
