@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/hostile_bounds.py
 
 * a 1 MB gzip body of 1 GiB of zeros on loopback, fetched through ``core.http`` in a child process, and
-  ``opscheck drift --target live`` with VALR_BASE_URL at it (peak RSS from ``os.wait4`` on that child);
+  ``opscheck drift --target live`` with VALR_BASE_URL at it (peak RSS: the child's own VmHWM);
 * an env file just under the 1 MiB cap holding one unterminated double-quoted value (best of 3).
 
 Before issue 21: 2.08 GB / 2.12 GB peak RSS for the two fetches, and 84 s for an unterminated value of 64 KB.
@@ -74,17 +74,35 @@ def bomb_server(body: bytes) -> ThreadingHTTPServer:
     return server
 
 
-def measured(argv: list[str]) -> tuple[float, float, str]:
+# The child's own peak (VmHWM): a child's ru_maxrss (wait4) starts from its parent's resident size at fork.
+MEASURED = """
+import atexit, runpy, sys
+
+def _peak(path=sys.argv[1]):
+    with open("/proc/self/status") as status:
+        kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(path, "w") as out:
+        out.write(kib)
+
+atexit.register(_peak)
+mode, what, sys.argv = sys.argv[2], sys.argv[3], sys.argv[3:]
+if mode == "-m":
+    runpy.run_module(what, run_name="__main__", alter_sys=True)
+else:
+    exec(compile(what, "<measured>", "exec"), {"__name__": "__main__"})
+"""
+
+
+def measured(args: list[str], peak_file: Path) -> tuple[float, float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VALR_", "OPSCHECK_"))}
     env["PYTHONPATH"] = str(REPO)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stdout.close()
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, out.strip().splitlines()[-1]
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURED, str(peak_file), *args], capture_output=True, env=env, cwd=REPO, timeout=300
+    )
+    seconds = time.perf_counter() - t0
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    return seconds, int(peak_file.read_text()) / 1024, out.strip().splitlines()[-1]
 
 
 def main() -> None:
@@ -95,9 +113,8 @@ def main() -> None:
         env_file = Path(tmp) / "bomb.env"
         env_file.write_text(f"VALR_BASE_URL={url}\n")
         runs = {
-            "core.http fetch": [sys.executable, "-c", FETCH, url + "/v1/public/time"],
+            "core.http fetch": ["-c", FETCH, url + "/v1/public/time"],
             "opscheck drift --target live": [
-                sys.executable,
                 "-m",
                 "ops_checks.cli",
                 "drift",
@@ -109,7 +126,7 @@ def main() -> None:
         }
         print(f"gzip bomb: {len(bomb):,} bytes on the wire, 1 GiB decoded")
         for name, argv in runs.items():
-            seconds, peak_mb, last = measured(argv)
+            seconds, peak_mb, last = measured(argv, Path(tmp) / "peak")
             print(f"  {name:<30} {seconds:6.2f} s  peak RSS {peak_mb:6.1f} MB  | {last}")
         server.shutdown()
 

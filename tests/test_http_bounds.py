@@ -5,7 +5,7 @@ its body, one sends 50 MB. The request must fail with a one-line reason; a hang-
 
 Issue 21 §5: the cap holds for the decoded body too, as it streams: a 1 MB gzip bomb of 1 GiB used to take
 ``opscheck drift`` to 2.18 GB of memory before the cap was checked. Its fetch runs in a child process whose peak
-RSS the kernel reports (``wait4``): the bound asked for is 150 MB.
+RSS the kernel reports (its ``VmHWM``): the bound asked for is 150 MB.
 """
 
 from __future__ import annotations
@@ -246,20 +246,33 @@ def test_undecodable_or_oversized_encoded_bodies_fail_one_line(encoding: str, bo
     assert isinstance(got, str) and reason in got and "\n" not in got, got
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> tuple[int, str, float]:
-    """Run ``argv``; its exit code, output and peak RSS in MB as the kernel accounts it for that one child."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    killer = threading.Timer(120, proc.kill)  # a hang catcher only
-    killer.start()
-    try:
-        assert proc.stdout is not None
-        out = proc.stdout.read().decode("utf-8", "replace")
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        killer.cancel()
-        proc.stdout.close()  # type: ignore[union-attr]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out, usage.ru_maxrss / 1024  # KiB on Linux
+# The child's own peak (VmHWM of its memory map). Not ru_maxrss from wait4 or RUSAGE_CHILDREN: Linux carries the
+# parent's resident size into a child's ru_maxrss at fork and keeps it across exec, so a child of a pytest worker
+# that has grown to 170 MB reports 170 MB whatever it does.
+_MEASURED = """
+import atexit, runpy, sys
+
+def _peak(path=sys.argv[1]):
+    with open("/proc/self/status") as status:
+        kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(path, "w") as out:
+        out.write(kib)
+
+atexit.register(_peak)
+mode, what, sys.argv = sys.argv[2], sys.argv[3], sys.argv[3:]
+if mode == "-m":
+    runpy.run_module(what, run_name="__main__", alter_sys=True)
+else:
+    exec(compile(what, "<measured>", "exec"), {"__name__": "__main__"})
+"""
+
+
+def run_measured(args: list[str], env: dict[str, str], peak_file: Path) -> tuple[int, str, float]:
+    """``python <args>`` (``-c CODE …`` or ``-m MODULE …``): its exit code, output and peak RSS in MB."""
+    argv = [sys.executable, "-c", _MEASURED, str(peak_file), *args]
+    proc = subprocess.run(argv, capture_output=True, env=env, cwd=REPO, timeout=120)  # a hang catcher only
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    return proc.returncode, out, int(peak_file.read_text()) / 1024
 
 
 def child_env() -> dict[str, str]:
@@ -281,11 +294,12 @@ print("fetched whole")
 """
 
 
-def test_gzip_bomb_is_refused_as_it_streams_within_150_mb() -> None:
+def test_gzip_bomb_is_refused_as_it_streams_within_150_mb(tmp_path: Path) -> None:
     bomb = gzip_bomb()
     assert len(bomb) < 1100 * 1024  # 1 MB on the wire, 1 GiB once decoded
     with answering(bomb, {"Content-Encoding": "gzip"}) as (url, _):
-        code, out, peak_mb = run_measured([sys.executable, "-c", _FETCH, url + "/v1/public/time"], child_env())
+        args = ["-c", _FETCH, url + "/v1/public/time"]
+        code, out, peak_mb = run_measured(args, child_env(), tmp_path / "peak")
     assert code == 3, out
     assert out.strip().endswith(": response body over 4 MiB once decoded (gzip): refused"), out
     assert len(out.strip().splitlines()) == 1 and "Traceback" not in out
@@ -297,8 +311,8 @@ def test_opscheck_drift_against_a_gzip_bomb_is_one_line_exit_2_within_150_mb(tmp
     with answering(gzip_bomb(), {"Content-Encoding": "gzip"}) as (url, seen):
         env_file = tmp_path / "bomb.env"
         env_file.write_text(f"VALR_BASE_URL={url}\n")
-        argv = [sys.executable, "-m", "ops_checks.cli", "drift", "--target", "live", "--env-file", str(env_file)]
-        code, out, peak_mb = run_measured(argv, child_env())
+        args = ["-m", "ops_checks.cli", "drift", "--target", "live", "--env-file", str(env_file)]
+        code, out, peak_mb = run_measured(args, child_env(), tmp_path / "peak")
     assert seen, "the bomb was never asked for"
     assert code == 2, out
     lines = out.strip().splitlines()
