@@ -17,6 +17,7 @@ from ops_checks.core import safe_read
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXPORT = re.compile(r"export\s+")
+_DOUBLE_STOP = re.compile(r'["\\]')  # what can end or escape within a double-quoted value
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
 
 
@@ -85,18 +86,22 @@ def _value(rest: str, lines: list[str], index: int, name: str) -> tuple[str, int
     number = index + 1
     if rest[:1] in ("'", '"'):
         quote = rest[0]
-        text = rest[1:]
-        taken = 1
-        while True:
-            end = _closing(text, quote)
-            if end is not None:
-                break
-            if index + taken >= len(lines):
+        # Each line is scanned once and joined once (issue 21: rescanning the growing value for every further
+        # line made an unterminated 64 KB value take 84 s). Scanning a line on its own is exact: a backslash
+        # that ends a line escapes the newline between it and the next, so the next line starts unescaped.
+        parts = [rest[1:]]
+        end = _closing(parts[0], quote)
+        while end is None:
+            if index + len(parts) >= len(lines):
                 raise _Syntax(number, f"{name}: unterminated {_quote_name(quote)} value")
-            if "\x00" in lines[index + taken]:
-                raise _Syntax(index + taken + 1, "NUL byte")
-            text += "\n" + lines[index + taken]
-            taken += 1
+            line = lines[index + len(parts)]
+            if "\x00" in line:
+                raise _Syntax(index + len(parts) + 1, "NUL byte")
+            parts.append(line)
+            end = _closing(line, quote)
+        taken = len(parts)
+        end += sum(len(part) + 1 for part in parts[:-1])  # the closing quote's index in the joined value
+        text = "\n".join(parts)
         value, after = text[:end], text[end + 1 :].strip()
         if after and not after.startswith("#"):
             where = f" (the value opened here closes on line {number + taken - 1})" if taken > 1 else ""
@@ -116,15 +121,14 @@ def _value(rest: str, lines: list[str], index: int, name: str) -> tuple[str, int
 
 def _closing(text: str, quote: str) -> int | None:
     """Index of the closing quote in ``text`` (backslash escapes count inside double quotes only)."""
+    if quote == "'":
+        end = text.find("'")
+        return None if end < 0 else end
     i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote == '"' and ch == "\\":
-            i += 2
-            continue
-        if ch == quote:
-            return i
-        i += 1
+    while (stop := _DOUBLE_STOP.search(text, i)) is not None:
+        if stop[0] == '"':
+            return stop.start()
+        i = stop.start() + 2  # a backslash escapes the next character, a quote included
     return None
 
 

@@ -7,6 +7,7 @@ import json
 import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,9 @@ from ops_checks.core.redaction import Redactor
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 MAX_BODY_BYTES = 4 * 1024 * 1024  # no check needs more; a hostile endpoint must not fill memory
+OVER_CAP = f"response body over {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+# The encodings asked for are the ones decoded here as they stream, within the cap; any other is refused.
+ACCEPT_ENCODING = "gzip, deflate"
 DEADLINE_MARGIN_S = 2.0  # the whole exchange (headers and body) ends within connect + read + this
 
 
@@ -108,7 +112,7 @@ def origin(url: httpx.URL | str) -> str:
 
 
 class _Bounded(Exception):
-    """The answer broke a bound (size or total deadline); ``str()`` is the one-line reason."""
+    """The answer broke a bound (size or total deadline) or cannot be decoded; ``str()`` is the one-line reason."""
 
 
 def request(
@@ -125,7 +129,8 @@ def request(
     - httpx's timeouts bound the connect and each read;
     - a total deadline (connect + read + 2 s) bounds the whole exchange, so an endpoint that trickles a byte a
       second (headers or body) cannot keep a run waiting: a watchdog closes the connection at the deadline;
-    - the body is read in chunks and refused past ``MAX_BODY_BYTES``.
+    - the body is read in chunks and refused past ``MAX_BODY_BYTES``, raw or decoded: a compressed body is
+      decoded as it arrives and never past the cap, so a 1 MB gzip bomb of 1 GiB costs 4 MiB, not 1 GiB.
 
     A real host (no injected transport) that timed out once is not waited for again in the same run: every
     later request to it fails at once with the earlier reason, so a hung endpoint costs one timeout, not one
@@ -135,6 +140,7 @@ def request(
     tls = {"verify": _ssl_context()} if transport is None else {}  # an injected transport brings its own
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, **tls) as client:
         req = client.build_request(method, url, **kwargs)
+        req.headers["Accept-Encoding"] = ACCEPT_ENCODING  # not br/zstd, which httpx would offer once installed
         host_key = origin(req.url)
         if transport is None and host_key in _TIMED_OUT:
             recorder.record(req, None, _TIMED_OUT[host_key])
@@ -180,25 +186,82 @@ def request(
 def _read_capped(resp: httpx.Response, deadline: float) -> bytes:
     if getattr(resp, "_content", None) is not None:  # built in memory (mock transports): already whole
         if len(resp.content) > MAX_BODY_BYTES:
-            raise _Bounded(f"response larger than {MAX_BODY_BYTES} bytes: refused")
+            raise _Bounded(f"{OVER_CAP}: refused")
         return resp.content
+    decoder = _Decoder(resp.headers.get("content-encoding", ""))
     chunks: list[bytes] = []
     size = 0
-    for chunk in resp.iter_raw():
+    for chunk in resp.iter_raw():  # as received: httpx's own decoding (iter_bytes) has no output bound
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _Bounded(f"response larger than {MAX_BODY_BYTES} bytes: refused")
+            raise _Bounded(f"{OVER_CAP}: refused")
         if time.monotonic() > deadline:
             raise _Bounded(f"no complete answer within the deadline ({size} bytes so far): a trickling endpoint")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    encoding = resp.headers.get("content-encoding", "").lower()
-    if encoding in ("", "identity"):
-        return raw
-    decoded = httpx.Response(200, headers={"content-encoding": encoding}, content=raw).content
-    if len(decoded) > MAX_BODY_BYTES:
-        raise _Bounded(f"response larger than {MAX_BODY_BYTES} bytes once decoded: refused")
-    return decoded
+        chunks.append(decoder.feed(chunk))
+    chunks.append(decoder.finish())
+    return b"".join(chunks)
+
+
+class _Stage:
+    """One zlib decoder whose total output stops one byte past the cap: more than that is never produced."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.total = 0
+        self._first = True
+        # gzip: the gzip header; deflate: the zlib wrapper first, raw deflate if that fails (as httpx and browsers)
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> bytes:
+        first, self._first = self._first, False
+        try:
+            out = self._z.decompress(data, MAX_BODY_BYTES - self.total + 1) if data else b""
+        except zlib.error as exc:
+            if first and self.encoding == "deflate":
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self.feed(data)
+            raise _Bounded(f"response body is not valid {self.encoding} ({exc})") from None
+        return self._count(out)
+
+    def finish(self, data: bytes) -> bytes:
+        out = self.feed(data)
+        try:
+            return out + self._count(self._z.flush())
+        except zlib.error as exc:
+            raise _Bounded(f"response body is not valid {self.encoding} ({exc})") from None
+
+    def _count(self, out: bytes) -> bytes:
+        self.total += len(out)
+        if self.total > MAX_BODY_BYTES:  # a stage's output is the next one's input: each stays within the cap
+            raise _Bounded(f"{OVER_CAP} once decoded ({self.encoding}): refused")
+        return out
+
+
+_ALIASES = {"x-gzip": "gzip"}  # RFC 9110 §8.4.1.3
+
+
+class _Decoder:
+    """The body's ``Content-Encoding`` undone chunk by chunk, each stage's output bounded by the cap (a stage
+    asked for at most cap + 1 bytes either stays within it, having used all its input, or breaks the cap)."""
+
+    def __init__(self, header: str) -> None:
+        named = (e.strip().lower() for e in header.split(","))
+        applied = [_ALIASES.get(e, e) for e in named if e not in ("", "identity")]
+        unsupported = [e for e in applied if e not in ("gzip", "deflate")]
+        if unsupported:
+            raise _Bounded(f"response body in Content-Encoding {', '.join(unsupported)}: not asked for, refused")
+        self._stages = [_Stage(e) for e in reversed(applied)]  # the last encoding applied is undone first
+
+    def feed(self, data: bytes) -> bytes:
+        for stage in self._stages:
+            data = stage.feed(data)
+        return data
+
+    def finish(self) -> bytes:
+        data = b""
+        for stage in self._stages:
+            data = stage.finish(data)
+        return data
 
 
 def json_body(resp: httpx.Response) -> Any:
