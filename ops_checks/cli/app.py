@@ -62,8 +62,7 @@ def _root(
 
 
 def _fail_to_start(message: str) -> typer.Exit:
-    typer.echo(f"opscheck: cannot run: {message}", err=True)
-    return typer.Exit(verdict.EXIT_CANNOT_RUN)
+    return cli_errors.cannot_run(message)  # one line, exit 2 (verdict.EXIT_CANNOT_RUN)
 
 
 def new_run_id() -> str:
@@ -218,8 +217,10 @@ def preflight(
             raise _fail_to_start(str(exc)) from None
     if migrations is not None and target != "sandbox":
         raise _fail_to_start("--migrations applies to --target sandbox only")
-    if bool(operator) != bool(witness) or (operator and operator.strip().lower() == (witness or "").strip().lower()):
-        raise _fail_to_start("a signed run needs both --operator and --witness, and they must be different people")
+    if bool(operator) != bool(witness):
+        raise _fail_to_start("a signed run needs both --operator and --witness (two different people)")
+    if operator and operator.strip().lower() == (witness or "").strip().lower():
+        raise cli_errors.refused("--operator and --witness must be two different people (four eyes)")
     if operator and (features or select):
         raise _fail_to_start("a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
                              "drop --operator/--witness or run the whole preflight")

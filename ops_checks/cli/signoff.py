@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ops_checks.cli import errors
 from ops_checks.procedures import signoff
 from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict
@@ -34,9 +35,8 @@ def verify_cmd(
         if anchor is not None and anchors is None:
             raise signoff.SignoffError(f"anchor file {anchor} not found")
         chain = signoff.verify(target.db, target.redactor, key=key, anchors=anchors, expect_head=expect_head)
-    except (ConfigError, signoff.SignoffError, OSError) as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+    except (ConfigError, signoff.SignoffError, OSError) as exc:  # an unreachable database included: exit 2
+        raise errors.cannot_run(str(exc)) from None
     if not chain.ok:
         typer.echo(f"LEDGER BROKEN ({chain.rows} rows): {chain.problem}")
         raise typer.Exit(1)
