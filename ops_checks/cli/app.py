@@ -34,7 +34,7 @@ from ops_checks.cli import signoff as cli_signoff
 from ops_checks.cli import supervise
 from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings
-from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, steps_dir
+from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
 from ops_checks.report import html as report
 from ops_checks.report import signoff_page
 from ops_checks.sandbox import postgres
@@ -224,6 +224,11 @@ def preflight(
     if operator and (features or select):
         raise _fail_to_start("a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
                              "drop --operator/--witness or run the whole preflight")
+    if features or select:  # a selection that is malformed or picks no item: one line, before anything starts
+        try:
+            selection.resolve(features, select, cadence)
+        except selection.SelectionError as exc:
+            raise _fail_to_start(str(exc)) from None
     server = _migrations_server(migrations) if migrations is not None else None
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
