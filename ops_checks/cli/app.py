@@ -257,6 +257,7 @@ def preflight(
     note = runbook_text.missing_note(runbooks)
     if note:
         console.say(note)
+    started = datetime.now(UTC)
     try:
         ran = supervise.run(argv, cwd=Path.cwd(), env=env, timeout_s=deadline, on_line=console.child_line,
                             log_path=run_dir / "pytest.log")
@@ -266,6 +267,8 @@ def preflight(
     if ran.interrupted:
         typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
         typer.echo(kill_switch_left(target, env_file), err=True)
+        mark_interrupted(run_dir, ran.signal_name(), target=target, started_at=started, operator=operator,
+                         witness=witness)
         raise typer.Exit(128 + int(ran.signal or 0))
     verdict_path = run_dir / "verdict.json"
     if ran.timed_out:  # the run's deadline ends in a verdict (never GO), not in a kill
@@ -298,6 +301,29 @@ def preflight(
         verdict.write(run_dir, result)
     console.verdict(result, run_dir=run_dir, html=page)
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
+
+
+def mark_interrupted(run_dir: Path, signal_name: str, *, target: str, started_at: datetime, operator: str | None,
+                     witness: str | None) -> Path | None:
+    """An interrupted run's verdict.json says so: ``"interrupted": true`` and the ``"signal"``, and its verdict is
+    NO-GO (the items not finished are not verified; never GO). The child's verdict is kept and marked; when it
+    wrote none, a minimal one (no items) is written. Returns the file, or None when it could not be written."""
+    path = run_dir / "verdict.json"
+    why = f"interrupted by {signal_name}: the run was stopped before it finished; items not finished are not verified"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        data = verdict.build([], target=target, started_at=started_at, finished_at=datetime.now(UTC),
+                             operator=operator, witness=witness) | {"run_id": run_dir.name}
+    data.update(verdict=verdict.NO_GO, interrupted=True, signal=signal_name,
+                warnings=[*data.get("warnings", []), why])
+    try:
+        return verdict.write(run_dir, data)
+    except OSError as exc:
+        typer.echo(f"verdict.json not marked interrupted: {exc}", err=True)
+        return None
 
 
 def _migrations_server(directory: Path) -> postgres.Server:
