@@ -1,6 +1,6 @@
 """One convention for every ``opscheck`` command: its exit codes and the one line it says when it stops.
 
-Exit codes (README "Exit codes" has the table per command):
+Exit codes (README "Exit codes and messages" has the table per command):
 - 0 done / all checks passed;
 - 1 a check failed, or a refusal: the command ran and a runbook safety rule said no (four eyes, a stale preflight,
   an undocumented root cause, a lock somebody holds);
