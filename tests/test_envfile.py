@@ -158,7 +158,7 @@ def test_preflight_with_a_malformed_env_file_exits_2_with_one_line(tmp_path: Pat
     )
     assert proc.returncode == 2
     out = proc.stdout + proc.stderr
-    assert out.strip() == f"opscheck: cannot run: {path}:3: expected NAME=VALUE (no '=')", out
+    assert out.strip() == f"opscheck preflight: cannot run: {path}:3: expected NAME=VALUE (no '=')", out
     assert "Traceback" not in out and SECRETISH[:8] not in out
 
 

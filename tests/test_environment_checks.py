@@ -147,7 +147,7 @@ def test_env_verify_bad_env_file_exits_2(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(f'VALR_API_KEY="{CANARY["VALR_API_KEY"]}\n')
     proc = _cli("env", "verify", "--env-file", str(env_file), env={})
-    assert proc.returncode == 2 and proc.stderr.strip().startswith(f"opscheck: cannot run: {env_file}:1: ")
+    assert proc.returncode == 2 and proc.stderr.strip().startswith(f"opscheck env verify: cannot run: {env_file}:1: ")
     assert "Traceback" not in proc.stderr
     _assert_no_secret(proc.stdout + proc.stderr)
 
@@ -220,4 +220,4 @@ def test_secrets_rotated_records_name_time_operator_only(database: postgres.Data
         ("VALR_API_KEY", "--by", "b", "--at", "2020-01-01T00:00:00"),
     ):
         proc = _cli("secrets", "rotated", *args, env=_db_env(database))
-        assert proc.returncode == 2 and proc.stderr.startswith("opscheck: cannot run:"), proc.stderr
+        assert proc.returncode == 2 and proc.stderr.startswith("opscheck secrets rotated: cannot run:"), proc.stderr

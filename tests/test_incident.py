@@ -129,7 +129,9 @@ def test_cli(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     r = runner.invoke(app, ["incident", "resume", "INC-20240101-001", "--operator", "ann"])
     assert r.exit_code == 2 and "--allow-mutations" in r.output
     r = runner.invoke(app, ["incident", "report", "not-an-id"])
-    assert r.exit_code == 1 and "not an incident id" in r.output
+    assert r.exit_code == 2 and r.stderr.startswith("opscheck incident report: cannot run: not an incident id")
+    r = runner.invoke(app, ["incident", "report", "INC-19990101-001"])
+    assert r.exit_code == 2 and "cannot run: no incident INC-19990101-001" in r.stderr
     iid = incident.capture(sb.target, out_root=tmp_path, operator="ann", detection="cli").incident_id
     r = runner.invoke(app, ["incident", "report", iid, "--out", str(tmp_path / "r.md")])
     assert r.exit_code == 0 and (tmp_path / "r.md").read_text().startswith("# Incident Report")

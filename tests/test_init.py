@@ -95,5 +95,5 @@ def test_print_sql_connects_to_nothing(tmp_path: Path) -> None:
 
 def test_unreadable_env_file_cannot_run(tmp_path: Path) -> None:
     run = init("--env-file", str(tmp_path / "missing.env"))
-    assert run.returncode == 2 and run.stderr.startswith("opscheck: cannot run:"), run.stderr
+    assert run.returncode == 2 and run.stderr.startswith("opscheck init: cannot run:"), run.stderr
     assert len(run.stderr.strip().splitlines()) == 1

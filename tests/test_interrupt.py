@@ -59,6 +59,8 @@ def test_signal_to_the_preflight_reaches_the_run(sig: signal.Signals, tmp_path: 
     assert f"INTERRUPTED by {sig.name}" in output
     assert "kill switch:" in output
     assert "Traceback" not in output.split("INTERRUPTED")[-1]
+    marked = json.loads(next(reports.glob("*/verdict.json")).read_text())  # the run's record says so too
+    assert marked["interrupted"] is True and marked["signal"] == sig.name and marked["verdict"] == "NO-GO"
     assert _processes_mentioning(str(reports)) == []  # no pytest child, bot or simulator outlived the run
     assert _databases(shared_pg_env[postgres.DSN_ENV]) <= databases_before  # the sandbox database was dropped
 

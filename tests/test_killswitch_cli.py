@@ -120,8 +120,9 @@ def test_verify_runs_the_procedure(sb: Sandbox, env: dict[str, str]) -> None:
 
 
 def test_unreachable_database_is_one_line(env: dict[str, str]) -> None:
-    out = run(["status"], dict(env, DB_PORT=str(postgres.free_port())))
-    assert out.exit_code == 1 and out.output.count("\n") == 1 and "UNKNOWN" in out.output
+    out = run(["status"], dict(env, DB_PORT=str(postgres.free_port())))  # cannot run: README "Exit codes"
+    assert out.exit_code == 2 and out.stdout == "" and out.stderr.count("\n") == 1
+    assert out.stderr.startswith("opscheck kill-switch status: cannot run: cannot connect to ")
 
 
 @pytest.mark.parametrize("sig_name", ["SIGTERM", "SIGHUP"])

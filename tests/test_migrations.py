@@ -71,7 +71,7 @@ def test_cli_exits_2_with_one_line(tmp_path: Path, shared_pg_env: dict[str, str]
     run = preflight(tmp_path, "--migrations", str(directory), "--no-html", "-m", "section_1_1",
                     env=shared_pg_env, timeout=60)
     assert run.exit_code == 2, run.output
-    errors = [line for line in run.output.splitlines() if line.startswith("opscheck: cannot run:")]
+    errors = [line for line in run.output.splitlines() if line.startswith("opscheck preflight: cannot run:")]
     assert len(errors) == 1 and says in errors[0] and str(directory) in errors[0], run.output
     assert "Traceback" not in run.output and run.verdict is None
 

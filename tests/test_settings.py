@@ -183,34 +183,38 @@ def _one_line(proc: subprocess.CompletedProcess[str], expected: str) -> None:
 @pytest.mark.parametrize("target", ["sandbox", "live"])
 def test_preflight_with_a_bad_threshold_exits_2_with_one_line(target: str, tmp_path: Path) -> None:
     proc = _cli("preflight", "--target", target, "--reports", str(tmp_path), OPSCHECK_DRIFT_MAX_MS="abc")
-    _one_line(proc, "opscheck: cannot run: OPSCHECK_DRIFT_MAX_MS='abc': not a number of milliseconds")
+    _one_line(proc, "opscheck preflight: cannot run: OPSCHECK_DRIFT_MAX_MS='abc': not a number of milliseconds")
     assert proc.stdout == "" and not any(tmp_path.iterdir())  # nothing started, no run directory
 
 
 def test_preflight_with_a_misspelt_name_exits_2(tmp_path: Path) -> None:
     proc = _cli("preflight", "--reports", str(tmp_path), OPSCHECK_LOG_WINDOW="60")
-    _one_line(proc, "opscheck: cannot run: OPSCHECK_LOG_WINDOW: unknown setting (did you mean "
+    _one_line(proc, "opscheck preflight: cannot run: OPSCHECK_LOG_WINDOW: unknown setting (did you mean "
                     "OPSCHECK_LOG_WINDOW_S?)")
 
 
 def test_preflight_live_with_a_bad_database_url_port_exits_2(tmp_path: Path) -> None:
     proc = _cli("preflight", "--target", "live", "--reports", str(tmp_path),
                 DATABASE_URL=f"postgresql://app:{PASSWORD}@h:port/aa")
-    _one_line(proc, "opscheck: cannot run: DATABASE_URL: the port is not a port number from 1 to 65535")
+    _one_line(proc, "opscheck preflight: cannot run: DATABASE_URL: the port is not a port number from 1 to 65535")
     assert PASSWORD not in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("args", [("env", "verify"), ("env", "verify", "--target", "sandbox"),
-                                  ("kill-switch", "status"), ("audit", "compliance", "--month", "2026-01"),
-                                  ("drift", "--target", "live"), ("runbook", "check"), ("signoff", "verify"),
-                                  ("incident", "report", "x"), ("init",), ("serve",),
-                                  ("transition", "--to", "LIVE", "--operator", "A", "--witness", "B")])
-def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(args: tuple[str, ...], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("command", "args"), [
+    ("env verify", ()), ("env verify", ("--target", "sandbox")), ("kill-switch status", ()),
+    ("audit compliance", ("--month", "2026-01")), ("drift", ("--target", "live")), ("runbook check", ()),
+    ("signoff verify", ()), ("incident report", ("INC-20240101-001",)), ("init", ()), ("serve", ()),
+    ("transition", ("--to", "LIVE", "--operator", "A", "--witness", "B"))])
+def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(command: str, args: tuple[str, ...],
+                                                               tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("DB_HOST=localhost\n")
-    args = (*args, "--env-file", str(env_file)) if args[0] in ("transition", "init") else args
-    proc = _cli(*args, OPSCHECK_LOG_WINDOW_S="0x10")
-    _one_line(proc, "opscheck: cannot run: OPSCHECK_LOG_WINDOW_S='0x10': not a whole number of seconds")
+    args = (*args, "--env-file", str(env_file)) if command in ("transition", "init") else args
+    proc = _cli(*command.split(), *args, OPSCHECK_LOG_WINDOW_S="0x10")
+    # `opscheck <command>: cannot run:` (README "Exit codes and messages"); kill-switch's and serve's own lines
+    # are still worded `opscheck: cannot run:` (their rework is elsewhere)
+    said = "opscheck" if command.split()[0] in ("kill-switch", "serve") else f"opscheck {command}"
+    _one_line(proc, f"{said}: cannot run: OPSCHECK_LOG_WINDOW_S='0x10': not a whole number of seconds")
 
 
 def test_a_usage_error_is_still_typers() -> None:

@@ -191,8 +191,8 @@ def check(t: Target, statements: list[Statement], label: str) -> CheckResult:
     how = "EXPLAIN only (read-only session)" if t.name == "live" else "run and rolled back"
     try:
         problems = check_statements(t.db, t.redactor, statements, explain_only=t.name == "live")
-    except DbError as exc:
-        return failed("not checked", f"{label} valid", str(exc))
+    except DbError as exc:  # the database was not reached: the statements are not checked, not found invalid
+        return failed("not checked", f"{label} valid", f"not checked: {exc}")
     listing = "\n\n".join(f"-- {s.where}: {'OK' if not p else 'ERROR ' + p}\n{s.sql}" for s, p in problems.items())
     ev = Evidence(f"runbook SQL ({how})", listing or "no statements")
     bad = [(s, p) for s, p in problems.items() if p]

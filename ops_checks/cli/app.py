@@ -34,7 +34,7 @@ from ops_checks.cli import signoff as cli_signoff
 from ops_checks.cli import supervise
 from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings, signals
-from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, steps_dir
+from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
 from ops_checks.report import html as report
 from ops_checks.report import signoff_page
 from ops_checks.sandbox import postgres
@@ -62,8 +62,7 @@ def _root(
 
 
 def _fail_to_start(message: str) -> typer.Exit:
-    typer.echo(f"opscheck: cannot run: {message}", err=True)
-    return typer.Exit(verdict.EXIT_CANNOT_RUN)
+    return cli_errors.cannot_run(message)  # one line, exit 2 (verdict.EXIT_CANNOT_RUN)
 
 
 def new_run_id() -> str:
@@ -218,11 +217,18 @@ def preflight(
             raise _fail_to_start(str(exc)) from None
     if migrations is not None and target != "sandbox":
         raise _fail_to_start("--migrations applies to --target sandbox only")
-    if bool(operator) != bool(witness) or (operator and operator.strip().lower() == (witness or "").strip().lower()):
-        raise _fail_to_start("a signed run needs both --operator and --witness, and they must be different people")
+    if bool(operator) != bool(witness):
+        raise _fail_to_start("a signed run needs both --operator and --witness (two different people)")
+    if operator and operator.strip().lower() == (witness or "").strip().lower():
+        raise cli_errors.refused("--operator and --witness must be two different people (four eyes)")
     if operator and (features or select):
         raise _fail_to_start("a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
                              "drop --operator/--witness or run the whole preflight")
+    if features or select:  # a selection that is malformed or picks no item: one line, before anything starts
+        try:
+            selection.resolve(features, select, cadence)
+        except selection.SelectionError as exc:
+            raise _fail_to_start(str(exc)) from None
     server = _migrations_server(migrations) if migrations is not None else None
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
@@ -251,6 +257,7 @@ def preflight(
     note = runbook_text.missing_note(runbooks)
     if note:
         console.say(note)
+    started = datetime.now(UTC)
     try:
         ran = supervise.run(argv, cwd=Path.cwd(), env=env, timeout_s=deadline, on_line=console.child_line,
                             log_path=run_dir / "pytest.log")
@@ -260,6 +267,8 @@ def preflight(
     if ran.interrupted:
         with signals.deferred():  # the state line always prints: its read is bounded, further signals wait for it
             typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
+            mark_interrupted(run_dir, ran.signal_name(), target=target, started_at=started, operator=operator,
+                             witness=witness)
             typer.echo(kill_switch_left(target, env_file), err=True)
         raise typer.Exit(128 + int(ran.signal or 0))
     verdict_path = run_dir / "verdict.json"
@@ -293,6 +302,29 @@ def preflight(
         verdict.write(run_dir, result)
     console.verdict(result, run_dir=run_dir, html=page)
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
+
+
+def mark_interrupted(run_dir: Path, signal_name: str, *, target: str, started_at: datetime, operator: str | None,
+                     witness: str | None) -> Path | None:
+    """An interrupted run's verdict.json says so: ``"interrupted": true`` and the ``"signal"``, and its verdict is
+    NO-GO (the items not finished are not verified; never GO). The child's verdict is kept and marked; when it
+    wrote none, a minimal one (no items) is written. Returns the file, or None when it could not be written."""
+    path = run_dir / "verdict.json"
+    why = f"interrupted by {signal_name}: the run was stopped before it finished; items not finished are not verified"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        data = verdict.build([], target=target, started_at=started_at, finished_at=datetime.now(UTC),
+                             operator=operator, witness=witness) | {"run_id": run_dir.name}
+    data.update(verdict=verdict.NO_GO, interrupted=True, signal=signal_name,
+                warnings=[*data.get("warnings", []), why])
+    try:
+        return verdict.write(run_dir, data)
+    except OSError as exc:
+        typer.echo(f"verdict.json not marked interrupted: {exc}", err=True)
+        return None
 
 
 def _migrations_server(directory: Path) -> postgres.Server:

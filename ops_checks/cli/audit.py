@@ -1,7 +1,8 @@
 """``opscheck audit``: runbook §7 from the command line (export, verify, monthly compliance report).
 
 The database is the live target's (``DB_*`` or ``DATABASE_URL``, optionally from ``--env-file``); every session is
-read-only. Exit codes: 0 done, 1 verification failed or report incomplete, 2 could not run, 130 interrupted.
+read-only. Exit codes: 0 done, 1 verification failed or report incomplete, 2 could not run (a database it cannot
+reach, a directory that is not there), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ops_checks.cli import errors
 from ops_checks.procedures import audit_export, audit_verify, compliance
 from ops_checks.target.config import ConfigError, Target, live_target, load_env
 from ops_checks.target.db import DbError
@@ -25,16 +27,13 @@ Operator = Annotated[str | None, typer.Option(help="who runs the export (default
 
 
 def _target(env_file: Path | None) -> Target:
+    """The live target, its database reached once (else one line and exit 2)."""
     try:
-        return live_target(load_env(env_file), allow_mutations=False)
+        t = live_target(load_env(env_file), allow_mutations=False)
     except ConfigError as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _cannot(message: str) -> typer.Exit:
-    typer.echo(f"opscheck audit: {message}", err=True)
-    return typer.Exit(2)
+        raise errors.cannot_run(str(exc)) from None
+    errors.require_db(t.db, t.redactor)
+    return t
 
 
 def parse_when(text: str) -> datetime:
@@ -77,9 +76,9 @@ def export_cmd(
     try:
         result = audit_export.export(t.db, t.redactor, start, end, out, _operator(operator))
     except audit_export.ExportError as exc:
-        raise _cannot(str(exc)) from None
+        raise errors.cannot_run(str(exc)) from None
     except KeyboardInterrupt:
-        typer.echo("opscheck audit: export interrupted; nothing was left at the target", err=True)
+        typer.echo(f"{errors.command_name()}: interrupted: nothing was left at the target", err=True)
         raise typer.Exit(130) from None
     for f in result.files:
         typer.echo(f"{f.name:32} {f.rows:>12} rows {f.bytes:>14} bytes  {f.sha256}")
@@ -94,12 +93,13 @@ def verify_cmd(
     env_file: EnvFile = None,
 ) -> None:
     """Re-hash every file, re-count the CSV records, check the manifest (and the database's counts)."""
+    if not directory.is_dir():
+        raise errors.cannot_run(f"{directory}: not a directory" if directory.exists() else f"{directory}: not found")
     t = _target(env_file) if against_db else None
     report = audit_verify.verify(directory, db_params=t.db if t else None, redactor=t.redactor if t else None)
     typer.echo(report.render())
     if not report.ok:
-        typer.echo(f"VERIFY FAILED: {report.reason()}", err=True)
-        raise typer.Exit(1)
+        raise errors.failed(report.reason())
 
 
 @app.command("compliance")
@@ -114,14 +114,13 @@ def compliance_cmd(
         m = compliance.parse_month(month)
     except compliance.ComplianceError as exc:
         raise typer.BadParameter(str(exc)) from None
+    t = _target(env_file)
     target_dir = out or Path("compliance_reports") / f"{m:%Y-%m}"
     target_dir.parent.mkdir(parents=True, exist_ok=True)
-    t = _target(env_file)
     try:
         report = compliance.generate(t.db, t.redactor, m, target_dir, _operator(operator))
     except (compliance.ComplianceError, DbError) as exc:
-        raise _cannot(str(exc)) from None
+        raise errors.cannot_run(str(exc)) from None
     typer.echo(f"compliance report {m:%Y-%m}: {report.directory} ({', '.join(report.files)})")
     if report.problems:
-        typer.echo(f"INCOMPLETE: {'; '.join(report.problems)}", err=True)
-        raise typer.Exit(1)
+        raise errors.failed(f"report incomplete: {'; '.join(report.problems)}")

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.cli import errors
 from ops_checks.core import settings
 from ops_checks.core.http import Recorder
 from ops_checks.core.redaction import Redactor
@@ -75,12 +76,10 @@ def drift(
     try:
         est = estimate_offset(client, samples)
     except ValrError as exc:
-        typer.echo(f"opscheck drift: not measured: {exc}", err=True)
-        raise typer.Exit(EXIT_CANNOT) from None
+        raise _cannot(f"not measured: {exc}") from None
     typer.echo(report(est))
     raise typer.Exit(EXIT_OK if est.worst_ms < TOLERANCE_MS else EXIT_BEYOND)
 
 
 def _cannot(message: str) -> typer.Exit:
-    typer.echo(f"opscheck: cannot run: {message}", err=True)
-    return typer.Exit(EXIT_CANNOT)
+    return errors.cannot_run(message)  # exit 2 (EXIT_CANNOT)

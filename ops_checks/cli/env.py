@@ -25,6 +25,7 @@ from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
 from ops_checks.checks.s2_environment import gates
 from ops_checks.checks.s2_environment.rotation import RotationError, record_rotation
 from ops_checks.checks.s2_environment.secrets_check import SOVEREIGN_MIN_LENGTH, placeholder_problem
+from ops_checks.cli import errors
 from ops_checks.core import settings
 from ops_checks.core.result import CheckResult
 from ops_checks.target.config import SECRET_VARS, ConfigError, Target, live_target, load_env
@@ -212,12 +213,11 @@ def secrets_rotated(
         _cannot_run("--at is not an ISO-8601 time")
     try:
         t = live_target(load_env(env_file), allow_mutations=True)
-        recorded = record_rotation(t.db, t.redactor, name, by, when)
+        recorded = record_rotation(t.db, t.redactor, name, by, when)  # a database it cannot reach: cannot run
     except (ConfigError, RotationError) as exc:
         _cannot_run(str(exc))
     typer.echo(f"recorded: {name} rotated at {recorded.isoformat()} by {by.strip()} ({t.db.describe()})")
 
 
 def _cannot_run(message: str) -> NoReturn:
-    typer.echo(f"opscheck: cannot run: {message}", err=True)
-    raise typer.Exit(EXIT_CANNOT_RUN)
+    raise errors.cannot_run(message)

@@ -1,8 +1,20 @@
-"""The operator never sees a traceback: how ``opscheck``'s ``main()`` ends a command that raised.
+"""One convention for every ``opscheck`` command: its exit codes and the one line it says when it stops.
 
-- ``ConfigError`` (a bad setting, an unreadable env file) → ``opscheck: cannot run: <reason>``, exit 2.
-- Any other exception → ``opscheck: internal error: <Type>: <first line> (log: <file>)``, exit 2; the traceback
-  goes to that file (mode 0600, redacted), for a bug report.
+Exit codes (README "Exit codes and messages" has the table per command):
+- 0 done / all checks passed;
+- 1 a check failed, or a refusal: the command ran and a runbook safety rule said no (four eyes, a stale preflight,
+  an undocumented root cause, a lock somebody holds);
+- 2 cannot run: the command did nothing because it could not start: an invalid or missing option or input (a path
+  that does not exist, a flag a mutation needs), an unreadable env file or a bad setting, a database it cannot reach.
+
+Messages go to stderr as one line ``opscheck <command>: <kind>: <reason>``, with ``<command>`` as typed
+(``opscheck audit export: cannot run: …``) and ``<kind>`` one of ``cannot run`` (exit 2, ``cannot_run``), ``refused``
+(exit 1, ``refused``) or ``FAILED`` (exit 1, ``failed``). Results (tables, ``VERDICT:`` lines) go to stdout.
+
+The operator never sees a traceback: ``run`` ends a command that raised.
+- ``ConfigError`` (a bad setting, an unreadable env file) → ``opscheck <command>: cannot run: <reason>``, exit 2.
+- Any other exception → ``opscheck <command>: internal error: <Type>: <first line> (log: <file>)``, exit 2; the
+  traceback goes to that file (mode 0600, redacted), for a bug report.
 - Typer/click's own usage errors (exit 2), ``typer.Exit`` and ``SystemExit`` pass through untouched.
 """
 
@@ -15,14 +27,94 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import typer
 
 from ops_checks.core.envfile import ConfigError
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.settings import NON_THRESHOLD_VARS
-from ops_checks.target.config import SECRET_VARS
+from ops_checks.target.config import SECRET_VARS, DbParams
+from ops_checks.target.db import DbError, connect
 
-EXIT_CANNOT_RUN = 2
+EXIT_OK, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
+EXIT_REFUSED = EXIT_FAILED
+CANNOT_RUN, REFUSED, FAILED = "cannot run", "refused", "FAILED"
+PROGRAM = "opscheck"
 _FIRST_LINE_MAX = 200
+
+
+def _current_context() -> Any:
+    """The running command's context: Typer ≥ 0.2x carries its own copy of click, older ones use click's."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - a Typer that still runs on click
+        from click import get_current_context
+    return get_current_context(silent=True)
+
+
+def command_name() -> str:
+    """``opscheck <command> <subcommand>`` as typed, from the running command's context (``opscheck`` alone outside
+    a command)."""
+    ctx = _current_context()
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join([PROGRAM, *reversed([n for n in names if n])])
+
+
+def command_from_argv(app: object, argv: list[str]) -> str:
+    """The command ``argv`` names in ``app`` (a Typer app), as ``command_name`` spells it: for a line said after
+    the command's context is gone (``run``)."""
+    names: list[str] = []
+    if isinstance(app, typer.Typer):
+        group: Any = typer.main.get_command(app)
+        for arg in argv:
+            sub = getattr(group, "commands", {}).get(arg)
+            if sub is None:
+                break
+            names.append(arg)
+            group = sub
+    return " ".join([PROGRAM, *names])
+
+
+def one_line(message: str) -> str:
+    return " ".join(ln.strip() for ln in str(message).splitlines() if ln.strip()) or "(no message)"
+
+
+def say(kind: str, message: str, command: str | None = None) -> None:
+    """``opscheck <command>: <kind>: <message>`` on stderr, one line."""
+    typer.echo(f"{command or command_name()}: {kind}: {one_line(message)}", err=True)
+
+
+def cannot_run(message: str) -> typer.Exit:
+    """Say ``cannot run`` and return the exit (2) to raise: ``raise errors.cannot_run("…") from None``."""
+    say(CANNOT_RUN, message)
+    return typer.Exit(EXIT_CANNOT_RUN)
+
+
+def refused(message: str) -> typer.Exit:
+    """Say ``refused`` and return the exit (1) to raise."""
+    say(REFUSED, message)
+    return typer.Exit(EXIT_REFUSED)
+
+
+def failed(message: str) -> typer.Exit:
+    """Say ``FAILED`` and return the exit (1) to raise."""
+    say(FAILED, message)
+    return typer.Exit(EXIT_FAILED)
+
+
+def require_db(params: DbParams, redactor: Redactor, *, consequence: str = "") -> None:
+    """Stop with ``cannot run: cannot connect to …[; consequence]`` (exit 2) unless the database answers: one
+    connection (3 s timeout), opened read-only and closed at once, before the command changes or reports anything.
+    A database that cannot be reached is never a failed check, a refusal or a disagreement."""
+    try:
+        with connect(params, redactor, read_only=True):
+            pass
+    except DbError as exc:
+        raise cannot_run(redactor.text(str(exc)) + (f"; {consequence}" if consequence else "")) from None
 
 
 def _redactor() -> Redactor:
@@ -51,12 +143,12 @@ def _write_log(exc: BaseException, redactor: Redactor) -> Path | None:
     return path
 
 
-def internal_error_line(exc: BaseException) -> str:
+def internal_error_line(exc: BaseException, command: str = PROGRAM) -> str:
     """The one line for an unexpected exception; its traceback is written to a log file it names."""
     redactor = _redactor()
     log = _write_log(exc, redactor)
     where = f"log: {log}" if log is not None else "no log written"
-    return f"opscheck: internal error: {type(exc).__name__}: {redactor.text(_first_line(exc))} ({where})"
+    return f"{command}: internal error: {type(exc).__name__}: {redactor.text(_first_line(exc))} ({where})"
 
 
 def run(app: Callable[[], object]) -> None:
@@ -64,8 +156,8 @@ def run(app: Callable[[], object]) -> None:
     try:
         app()
     except ConfigError as exc:
-        print(f"opscheck: cannot run: {_first_line(exc)}", file=sys.stderr)
+        print(f"{command_from_argv(app, sys.argv[1:])}: {CANNOT_RUN}: {_first_line(exc)}", file=sys.stderr)
         sys.exit(EXIT_CANNOT_RUN)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        print(internal_error_line(exc), file=sys.stderr)
+        print(internal_error_line(exc, command_from_argv(app, sys.argv[1:])), file=sys.stderr)
         sys.exit(EXIT_CANNOT_RUN)

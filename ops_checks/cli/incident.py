@@ -6,7 +6,8 @@
 - ``report INC-…`` (§6.6): the report, pre-filled from the record and the audit rows.
 - ``resume INC-…`` (§6.4, §6.5): the pre-resume checks, then deactivation and the RESUME row; refuses without a
   documented root cause; needs ``--allow-mutations`` (it lets the bot trade again).
-Exit codes: 0 done, 1 a check failed or the resume was refused, 2 could not start.
+Exit codes: 0 done, 1 a check failed or the resume was refused, 2 could not start (a database it cannot reach, a
+missing ``--allow-mutations``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.cli import errors
 from ops_checks.procedures import incident, incident_report, incident_resume
 from ops_checks.target.config import ConfigError, Target, live_target, load_env
 
@@ -25,12 +27,20 @@ EnvFile = Annotated[Path | None, typer.Option("--env-file", help="dotenv file wi
 Operator = Annotated[str, typer.Option(help="who is acting")]
 
 
+def _incident_id(incident_id: str) -> str:
+    if not incident.ID.match(incident_id):
+        raise errors.cannot_run(f"not an incident id: {incident_id!r} (INC-YYYYMMDD-NNN)")
+    return incident_id
+
+
 def _target(env_file: Path | None) -> Target:
+    """The live target, its database reached once (else one line and exit 2)."""
     try:
-        return live_target(load_env(env_file), allow_mutations=True)
+        t = live_target(load_env(env_file), allow_mutations=True)
     except ConfigError as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise errors.cannot_run(str(exc)) from None
+    errors.require_db(t.db, t.redactor)
+    return t
 
 
 @app.command()
@@ -46,8 +56,7 @@ def capture(
     try:
         cap = incident.capture(t, out_root=out, operator=operator, detection=detection, trigger=trigger)
     except incident.IncidentError as exc:
-        typer.echo(f"FAILED: {t.redactor.text(str(exc))}", err=True)
-        raise typer.Exit(1) from None
+        raise errors.failed(t.redactor.text(str(exc))) from None
     typer.echo(cap.table())
     typer.echo(f"capture: {cap.dir}")
     typer.echo(f"INCIDENT {cap.incident_id}")
@@ -63,12 +72,14 @@ def document(
     env_file: EnvFile = None,
 ) -> None:
     """Record the root cause and the fix (§6.3)."""
+    _incident_id(incident_id)
     t = _target(env_file)
     try:
         incident.document(t, incident_id, root_cause=root_cause, fix=fix, operator=operator)
+    except incident.NoSuchIncident as exc:
+        raise errors.cannot_run(str(exc)) from None
     except incident.IncidentError as exc:
-        typer.echo(f"FAILED: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise errors.failed(t.redactor.text(str(exc))) from None
     typer.echo(f"{incident_id}: root cause and fix recorded")
 
 
@@ -79,12 +90,14 @@ def report(
     out: Annotated[Path | None, typer.Option(help="report file (default incidents/<id>-report.md)")] = None,
 ) -> None:
     """Write the §6.6 incident report, pre-filled."""
+    _incident_id(incident_id)
     t = _target(env_file)
     try:
         path = incident_report.write(t, incident_id, out or Path("incidents") / f"{incident_id}-report.md")
+    except incident.NoSuchIncident as exc:
+        raise errors.cannot_run(str(exc)) from None
     except incident.IncidentError as exc:
-        typer.echo(f"FAILED: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise errors.failed(t.redactor.text(str(exc))) from None
     typer.echo(f"report: {path}")
 
 
@@ -98,14 +111,15 @@ def resume(
 ) -> None:
     """Run the §6.4 checks and resume trading (§6.5); the kill switch stays ACTIVE if any check fails."""
     if not allow_mutations:
-        typer.echo("refused: resuming deactivates the kill switch; pass --allow-mutations", err=True)
-        raise typer.Exit(2)
+        raise errors.cannot_run("resuming deactivates the kill switch; pass --allow-mutations")
+    _incident_id(incident_id)
     t = _target(env_file)
     try:
         res = incident_resume.resume(t, incident_id, operator=operator, reset_daily=reset_daily)
+    except incident.NoSuchIncident as exc:
+        raise errors.cannot_run(str(exc)) from None
     except incident.IncidentError as exc:
-        typer.echo(f"FAILED: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise errors.failed(t.redactor.text(str(exc))) from None
     typer.echo(t.redactor.text(res.table()))
     typer.echo(f"RESUMED {incident_id}" if res.resumed else f"REFUSED: {t.redactor.text(res.stopped)}")
     raise typer.Exit(0 if res.resumed else 1)

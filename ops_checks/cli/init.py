@@ -7,7 +7,8 @@ so init connects as a role that may create: ``OPSCHECK_ADMIN_DSN`` (a libpq DSN 
 ``BOT_DB_USER``, else ``DB_USER``, else app_trading) what the suite's records need: read and append, update an
 incident, never delete. Idempotent: running it again changes nothing.
 
-Exit 0 installed (or already installed), 1 the database refused (cannot connect, no privilege), 2 cannot run.
+Exit 0 installed (or already installed), 1 the database refused (no privilege), 2 cannot run (an unreadable env
+file, a bad setting, a database it cannot connect to).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ import psycopg
 import typer
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ops_checks.cli import errors
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.target.install import opscheck
-from ops_checks.verdict import verdict
 
 ADMIN_DSN_ENV = "OPSCHECK_ADMIN_DSN"
-EXIT_REFUSED = 1
 
 
 def admin_dsn(env: Mapping[str, str]) -> str:
@@ -65,6 +65,10 @@ def installed_version(dsn: str) -> str | None:
         return str(version[0]) if version and version[0] else None
 
 
+def _first(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+
+
 def init_cmd(
     env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
     role: Annotated[str | None, typer.Option(help="the bot's database role to grant (default BOT_DB_USER, "
@@ -77,8 +81,7 @@ def init_cmd(
         grantee = bot_role(env, role)
         dsn = "" if print_sql else admin_dsn(env)
     except ConfigError as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+        raise errors.cannot_run(str(exc)) from None
     if print_sql:
         typer.echo(opscheck.SCHEMA_SQL.read_text(encoding="utf-8").rstrip())
         typer.echo(f"\n-- grants to the bot's role {grantee}\n{opscheck.grants_text(grantee)}")
@@ -86,12 +89,14 @@ def init_cmd(
     redactor = Redactor([Secret(env.get(n, "")) for n in ("POSTGRES_PASSWORD", "DB_PASSWORD")]
                         + [Secret(str(conninfo_to_dict(dsn).get("password") or ""))])
     try:
+        psycopg.connect(dsn, autocommit=True).close()
+    except psycopg.Error as exc:
+        raise errors.cannot_run(f"cannot connect as the schema's owner: {redactor.text(_first(exc))}") from None
+    try:
         before = installed_version(dsn)
         done = opscheck.install(dsn, grant_to=grantee)
     except (psycopg.Error, opscheck.InitError) as exc:
-        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-        typer.echo(f"opscheck init: FAILED: {redactor.text(first)}", err=True)
-        raise typer.Exit(EXIT_REFUSED) from None
+        raise errors.failed(redactor.text(_first(exc))) from None
     state = "already installed, verified" if before == opscheck.VERSION else (
         f"upgraded from {before}" if before else "installed")
     typer.echo(f"schema {opscheck.SCHEMA} version {opscheck.VERSION}: {state}")

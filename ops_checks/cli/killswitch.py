@@ -25,6 +25,7 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.cli import errors
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
 from ops_checks.procedures import killswitch
@@ -143,7 +144,9 @@ def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) 
 @app.command()
 def status(env_file: EnvFile = None) -> None:
     """Print the kill switch state from system_settings (read-only)."""
-    raise typer.Exit(_print_state(_target(env_file, allow_mutations=False)))
+    t = _target(env_file, allow_mutations=False)
+    errors.require_db(t.db, t.redactor)  # a database it cannot reach: one line, exit 2
+    raise typer.Exit(_print_state(t))
 
 
 @app.command()
@@ -158,7 +161,8 @@ def activate(
 ) -> None:
     """Activate the kill switch. Always allowed: it is the safe direction."""
     t = _target(env_file, allow_mutations=True)
-    if via == "sql":
+    if via == "sql":  # Method 1 is the database: one it cannot reach is one line, exit 2, nothing changed
+        errors.require_db(t.db, t.redactor)
         code = _activate_sql(t, reason=reason, operator=_operator(operator), deadline_s=max(deadline, 1.0))
     else:
         code = _change(t, activate=True, reason=reason, operator=_operator(operator), via=via)
@@ -178,6 +182,7 @@ def deactivate(
         typer.echo("refused: deactivating the kill switch resumes trading; pass --allow-mutations", err=True)
         raise typer.Exit(2)
     t = _target(env_file, allow_mutations=True)
+    errors.require_db(t.db, t.redactor)  # a database it cannot reach: one line, exit 2, nothing changed
     raise typer.Exit(_change(t, activate=False, reason=reason, operator=_operator(operator), via=via))
 
 
@@ -195,6 +200,7 @@ def verify(
         )
         raise typer.Exit(2)
     t = _target(env_file, allow_mutations=True)
+    errors.require_db(t.db, t.redactor)  # a database it cannot reach: one line, exit 2, nothing changed
     received: list[int] = []
 
     def interrupt(signum: int, _frame: object) -> None:

@@ -7,8 +7,11 @@ For every endpoint it curls: the bot profile's routes (``ops_checks/target/profi
 GET (a POST-only route answers 405 when it exists, 404 when it does not; nothing is ever POSTed). For every env
 var of §2.1–§2.3: set or not (never the value), and whether the bot reads it at all.
 
-One row per subject: location, kind, subject, verdict, one-line reason. Exit 0 when every row conforms, 1 when any
-does not, 2 when the check cannot start (no runbook, unreadable env file).
+One row per subject: location, kind, subject, verdict (conforms, DISAGREES, or not checked), one-line reason. What
+could not be reached is *not checked*, never a disagreement: a database it cannot connect to stops the command
+before any row (one line, exit 2); a bot API or metrics endpoint that does not answer leaves its rows not checked.
+Exit 0 when every row conforms, 1 when any disagrees, 2 when the check cannot start (no runbook, unreadable env
+file, a database it cannot reach) or rows were left not checked (and none disagrees).
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import typer
 
 from ops_checks.catalogue import runbook_text
 from ops_checks.checks import runbook_sql
+from ops_checks.cli import errors
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.target.config import ConfigError, Target, live_target, load_env
 from ops_checks.target.db import DbError
-from ops_checks.verdict import verdict
 
 RUNBOOK = "live-trading-runbook.md"
 
@@ -60,6 +63,15 @@ class Row:
     subject: str
     ok: bool
     reason: str
+    checked: bool = True  # False: the target could not be reached; neither conforms nor disagrees
+
+    @property
+    def verdict(self) -> str:
+        return "not checked" if not self.checked else "conforms" if self.ok else "DISAGREES"
+
+
+def _not_checked(where: str, kind: str, subject: str, why: str) -> Row:
+    return Row(where, kind, subject, False, f"not checked: {why}", checked=False)
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,7 @@ def sql_rows(t: Target, statements: list[runbook_sql.Statement]) -> list[Row]:
         problems = runbook_sql.check_statements(t.db, t.redactor, statements, explain_only=True)
         values = runbook_sql.literal_violations(t.db, t.redactor, statements)
     except DbError as exc:
-        return [Row(s.where, "sql", s.first_line, False, f"not checked: {exc}") for s in statements]
+        return [_not_checked(s.where, "sql", s.first_line, str(exc)) for s in statements]
     rows = []
     for s, p in problems.items():
         hint = next((_hint(k) for k in RENAMED if k.split(".")[-1] in p and k.split(".")[0] in s.sql), "")
@@ -113,7 +125,7 @@ def reference_rows(t: Target, statements: list[runbook_sql.Statement]) -> list[R
     try:
         problems = runbook_sql.check_references(t.db, t.redactor, tables, columns)
     except DbError as exc:
-        return [Row(w, kind, f"{a}.{b}", False, f"not checked: {exc}") for (a, b), (w, kind) in first.items()]
+        return [_not_checked(w, kind, f"{a}.{b}", str(exc)) for (a, b), (w, kind) in first.items()]
     rows = []
     for (a, b), (where, kind) in first.items():
         if (a, b) not in problems:
@@ -155,7 +167,9 @@ def endpoint_rows(t: Target, mentions: list[Mention]) -> list[Row]:
             if parsed.host == "localhost" and parsed.port == 8000:  # the bot's API (BOT_API_URL)
                 code, said = _probe(t, t.bot_url(parsed.path), None)
                 want = routes.get(parsed.path)
-                if want is None:
+                if code is None:
+                    rows.append(_not_checked(m.where, "endpoint", subject, f"{t.bot_url(parsed.path)}: {said}"))
+                elif want is None:
                     rows.append(Row(m.where, "endpoint", subject, False,
                                     f"{method} {parsed.path} {said}; TRADE_BOT has no such route (its guardian: GET "
                                     f"{p.guardian_status_path}, POST {p.guardian_unlock_path}, POST "
@@ -170,11 +184,17 @@ def endpoint_rows(t: Target, mentions: list[Mention]) -> list[Row]:
                                     + ("" if method == "GET" else " (route exists; read-only: nothing POSTed)")))
             elif parsed.port == 9090:  # the runbook's Prometheus metrics (METRICS_URL)
                 code, said = _probe(t, t.metrics_url, None)
+                if code is None:
+                    rows.append(_not_checked(m.where, "endpoint", subject, f"METRICS_URL {t.metrics_url}: {said}"))
+                    continue
                 rows.append(Row(m.where, "endpoint", subject, code == 200,
                                 f"METRICS_URL {t.metrics_url} {said} (the bot serves GET {p.metrics_path} on its "
                                 "API port; :9090 is Prometheus)"))
             elif parsed.host == "api.valr.com":
                 code, said = _probe(t, t.valr_base_url + parsed.path, t.valr_transport)
+                if code is None:
+                    rows.append(_not_checked(m.where, "endpoint", subject, f"VALR {said}"))
+                    continue
                 ok = code in (200, 401, 403)
                 rows.append(Row(m.where, "endpoint", subject, ok, f"VALR {said}" + (
                     " (route exists; needs a signed request)" if code in (401, 403) else "")))
@@ -223,11 +243,21 @@ def render(rows: list[Row]) -> str:
     width = max((len(r.where) for r in rows), default=10)
     lines = [f"{'location':<{width}}  {'kind':<8}  {'verdict':<13}  subject — reason"]
     for r in rows:
-        lines.append(f"{r.where:<{width}}  {r.kind:<8}  {'conforms' if r.ok else 'DISAGREES':<13}  "
-                     f"{r.subject} — {r.reason}")
-    bad = sum(not r.ok for r in rows)
-    lines.append(f"\n{len(rows)} checked, {len(rows) - bad} conform, {bad} disagree")
+        lines.append(f"{r.where:<{width}}  {r.kind:<8}  {r.verdict:<13}  {r.subject} — {r.reason}")
+    checked = [r for r in rows if r.checked]
+    bad = sum(not r.ok for r in checked)
+    summary = f"{len(checked)} checked, {len(checked) - bad} conform, {bad} disagree"
+    if len(checked) < len(rows):
+        summary += f"; {len(rows) - len(checked)} not checked (not reached)"
+    lines.append("\n" + summary)
     return "\n".join(lines)
+
+
+def exit_code(rows: list[Row]) -> int:
+    """0 every row conforms, 1 any disagrees, 2 rows were not checked (and none disagrees)."""
+    if any(r.checked and not r.ok for r in rows):
+        return 1
+    return errors.EXIT_CANNOT_RUN if any(not r.checked for r in rows) else errors.EXIT_OK
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check the runbook against the live system.")
@@ -246,15 +276,12 @@ def check_cmd(
     """Every runbook statement, table, column, endpoint and env var against the system (read-only)."""
     runbook_dir = runbook_text.resolve_dir(runbook)
     if not (runbook_dir / RUNBOOK).exists():
-        typer.echo(f"opscheck: cannot run: runbook not found: {runbook_dir / RUNBOOK}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+        raise errors.cannot_run(f"runbook not found: {runbook_dir / RUNBOOK}")
     if target not in ("live", "sandbox"):
-        typer.echo(f"opscheck: cannot run: --target must be live or sandbox, not {target!r}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+        raise errors.cannot_run(f"--target must be live or sandbox, not {target!r}")
     if target == "sandbox":
         if env_file is not None:
-            typer.echo("opscheck: cannot run: --env-file applies to --target live only", err=True)
-            raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+            raise errors.cannot_run("--env-file applies to --target live only")
         from ops_checks.sandbox.environment import Sandbox
         from ops_checks.sandbox.postgres import ProvisionError
 
@@ -263,14 +290,14 @@ def check_cmd(
                 assert sb.target is not None
                 rows = check(sb.target, runbook_dir)
         except ProvisionError as exc:
-            typer.echo(f"opscheck: cannot run: {exc}", err=True)
-            raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+            raise errors.cannot_run(str(exc)) from None
     else:
         try:
             t = live_target(load_env(env_file), allow_mutations=False)
         except ConfigError as exc:
-            typer.echo(f"opscheck: cannot run: {exc}", err=True)
-            raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+            raise errors.cannot_run(str(exc)) from None
+        # one line and exit 2: the target was not reached, so no row is checked (and none disagrees)
+        errors.require_db(t.db, t.redactor, consequence="the target was not reached: no row checked")
         rows = check(t, runbook_dir)
     typer.echo(render(rows))
-    raise typer.Exit(0 if all(r.ok for r in rows) else 1)
+    raise typer.Exit(exit_code(rows))

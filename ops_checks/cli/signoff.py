@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ops_checks.cli import errors
 from ops_checks.procedures import signoff
 from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict
@@ -36,9 +37,8 @@ def verify_cmd(
         if anchor is not None and not anchor.is_file():
             raise signoff.SignoffError(f"cannot read the anchor file {anchor}: no such file")
         chain = signoff.verify(target.db, target.redactor, key=key, anchor_file=path, expect_head=expect_head)
-    except (ConfigError, signoff.SignoffError, OSError) as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+    except (ConfigError, signoff.SignoffError, OSError) as exc:  # an unreachable database included: exit 2
+        raise errors.cannot_run(str(exc)) from None
     if not chain.ok:
         typer.echo(f"LEDGER {'NOT VERIFIED' if chain.unanchored else 'BROKEN'} ({chain.rows} rows): {chain.problem}")
         for note in chain.notes:

@@ -7,7 +7,9 @@ the operator at the prompt; ``--yes`` is refused on live. ``--target sandbox`` r
 sandbox (pre-transition preflight, LIVE, back to DRY_RUN) and accepts ``--yes``.
 
 The §3.3 checklist is printed and written as JSON and markdown under ``--reports``; env values are never printed.
-Exit codes: 0 complete, 1 failed (rolled back) or refused, 2 could not start.
+The operator and witness recorded are the names given, on the sandbox too.
+Exit codes: 0 complete, 1 failed (rolled back) or refused, 2 could not start (bad options, ``--yes`` on live, a
+database it cannot reach).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Annotated
 import typer
 
 from ops_checks.checks.s3_transition import transition_gate
+from ops_checks.cli import errors
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.drills import transition_drill
 from ops_checks.procedures import transition
@@ -84,34 +87,30 @@ def transition_cmd(
     """Walk §3.2's ten steps with four-eyes evidence; roll back (§3.4) on any failure."""
     to = to.strip().upper()
     if to not in transition.MODES:
-        typer.echo("opscheck: cannot run: --to must be LIVE or DRY_RUN", err=True)
-        raise typer.Exit(2)
+        raise errors.cannot_run("--to must be LIVE or DRY_RUN")
+    if target not in ("live", "sandbox"):
+        raise errors.cannot_run("--target must be live or sandbox")
+    if not operator.strip() or not witness.strip():
+        raise errors.cannot_run("--operator and --witness need a name each")
     if transition_gate.same_person(operator, witness):
-        typer.echo("refused: operator and witness must be two different people (four eyes)", err=True)
-        raise typer.Exit(1)
+        raise errors.refused("operator and witness must be two different people (four eyes)")
     if target == "sandbox":
-        raise typer.Exit(_sandbox(reports))
-    if target != "live":
-        typer.echo("opscheck: cannot run: --target must be live or sandbox", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(_sandbox(reports, operator.strip(), witness.strip()))
     if yes:
-        typer.echo("refused: --yes is for the sandbox and tests; on live every manual step is confirmed", err=True)
-        raise typer.Exit(2)
+        raise errors.cannot_run("--yes is for the sandbox and tests; on live every manual step is confirmed")
     if env_file is None:
-        typer.echo("opscheck: cannot run: --env-file is required on live", err=True)
-        raise typer.Exit(2)
+        raise errors.cannot_run("--env-file is required on live")
     try:
         t = live_target(load_env(env_file), allow_mutations=True)
     except ConfigError as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise errors.cannot_run(str(exc)) from None
     pf = None
     if to == "LIVE":
         try:
             pf = transition_gate.load(preflight) if preflight else transition_gate.latest(reports, "live")
         except transition_gate.GateError as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
+            raise errors.refused(str(exc)) from None
+    errors.require_db(t.db, t.redactor)  # a database it cannot reach: one line, exit 2, before any step
     opts = transition.Options(
         to=to,
         operator=operator,
@@ -129,13 +128,13 @@ def transition_cmd(
     raise typer.Exit(0 if tr.ok else 1)
 
 
-def _sandbox(reports: Path) -> int:
+def _sandbox(reports: Path, operator: str, witness: str) -> int:
     from ops_checks.sandbox.environment import Sandbox
 
     with Sandbox() as sb:
         transition_drill.write_env_file(sb, sb.workdir / transition_drill.ENV_FILE)
         work = Path(tempfile.mkdtemp(prefix="opscheck-transition-", dir=reports if reports.is_dir() else None))
-        drill = transition_drill.run(sb, work)
+        drill = transition_drill.run(sb, work, operator=operator, witness=witness)
     for tr in (drill.to_live, drill.back):
         if tr is not None:
             _print(tr)

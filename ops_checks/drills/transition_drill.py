@@ -167,15 +167,19 @@ class Drill(drill_base.Drill):
         return result
 
 
-def run(sb: Sandbox, workdir: Path) -> Drill:
-    """Preflight, gate, transition to LIVE and back on ``sb`` (started, env file written, faults applied)."""
+def run(sb: Sandbox, workdir: Path, *, operator: str | None = None, witness: str | None = None) -> Drill:
+    """Preflight, gate, transition to LIVE and back on ``sb`` (started, env file written, faults applied).
+
+    ``operator`` and ``witness`` are the names given (``opscheck transition --target sandbox``): recorded as given.
+    Without them, the sandbox's drill inputs (``TRANSITION_OPERATOR``/``TRANSITION_WITNESS``, which faults change),
+    else placeholder names."""
     t = sb.target
     assert t is not None
     drill = Drill()
     env_file = sb.workdir / ENV_FILE
     drill.env_before = env_file.read_bytes()
-    operator = sb.env.get("TRANSITION_OPERATOR", OPERATOR)
-    witness = sb.env.get("TRANSITION_WITNESS", WITNESS)
+    operator = operator or sb.env.get("TRANSITION_OPERATOR", OPERATOR)
+    witness = witness or sb.env.get("TRANSITION_WITNESS", WITNESS)
     run_dir = preflight(sb, workdir / "reports", operator, witness)
     pf = transition_gate.load(run_dir)
     drill.gate = transition_gate.evaluate(pf, target=t.name, operator=operator, witness=witness)

@@ -57,6 +57,10 @@ class IncidentError(Exception):
     """The incident command cannot proceed; ``str()`` is one line."""
 
 
+class NoSuchIncident(IncidentError):
+    """The id is not an incident id, or no incident has it."""
+
+
 @dataclass
 class Action:
     item: str
@@ -324,7 +328,7 @@ def _positions(t: Target, cap: Capture, record: Any) -> None:
 
 def load(t: Target, incident_id: str, *, read_only: bool = True) -> dict[str, Any]:
     if not ID.match(incident_id):
-        raise IncidentError(f"not an incident id: {incident_id!r} (INC-YYYYMMDD-NNN)")
+        raise NoSuchIncident(f"not an incident id: {incident_id!r} (INC-YYYYMMDD-NNN)")
     try:
         with connect(t.db, t.redactor, read_only=read_only) as db:
             row = db.one("SELECT * FROM ops_incidents WHERE incident_id = %s", (incident_id,))
@@ -332,7 +336,7 @@ def load(t: Target, incident_id: str, *, read_only: bool = True) -> dict[str, An
         why = suite_tables.not_installed_reason(exc)
         raise IncidentError(why or f"cannot read the incident record: {exc}") from None
     if row is None:
-        raise IncidentError(f"no incident {incident_id}")
+        raise NoSuchIncident(f"no incident {incident_id}")
     return row
 
 

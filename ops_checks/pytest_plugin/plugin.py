@@ -22,6 +22,7 @@ from ops_checks import __version__, catalogue
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
 from ops_checks.core import redaction
 from ops_checks.core.result import CheckResult
+from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
 from ops_checks.report import html as report
 from ops_checks.report import result_files
@@ -50,19 +51,7 @@ def target_name(config: pytest.Config) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for item in catalogue.ITEMS:
-        config.addinivalue_line("markers", f"{item.tag}: {item.runbook} {item.id} {item.title}")
-    for section in sorted({i.section.split(" ")[0] for i in catalogue.ITEMS}):
-        config.addinivalue_line("markers", f"section_{section.replace('.', '_')}: runbook section {section}")
-    for name, text in (
-        ("blocker", "item blocks GO when not passed"),
-        ("warning", "item reported, never blocks"),
-        ("mutating", "writes to the target: live needs --allow-mutations"),
-        ("slow", "slower test (real Allure, headless browser, fault matrix)"),
-        ("fault_matrix", "runs the preflight against a broken sandbox"),
-        ("cadence_weekly", "weekly prevention-checklist item: runs only with --cadence weekly"),
-        ("cadence_monthly", "monthly prevention-checklist item: runs only with --cadence monthly"),
-    ):
+    for name, text in selection_of.markers().items():  # the names `opscheck preflight -m` is checked against too
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = datetime.now(UTC)

@@ -12,14 +12,12 @@ import os
 from pytest_bdd import scenarios
 
 from ops_checks.pytest_plugin import features_dir
+from ops_checks.pytest_plugin.selection import feature_files, patterns
 
 FEATURES = features_dir()
-_patterns = [p.strip() for p in os.environ.get("OPSCHECK_FEATURES", "").split(",") if p.strip()]
+_patterns = patterns(os.environ.get("OPSCHECK_FEATURES"))
 
-if _patterns:
-    _files = sorted({f for pattern in _patterns for f in FEATURES.glob(pattern)})
-    if not _files:
-        raise RuntimeError(f"OPSCHECK_FEATURES={','.join(_patterns)} matches no feature file")
-    scenarios(*(str(f) for f in _files))
+if _patterns:  # the files `opscheck preflight --features` checked before it started (SelectionError: none)
+    scenarios(*(str(f) for f in feature_files(",".join(_patterns), FEATURES)))
 else:
     scenarios(str(FEATURES))
