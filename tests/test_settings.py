@@ -211,10 +211,8 @@ def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(command: str, arg
     env_file.write_text("DB_HOST=localhost\n")
     args = (*args, "--env-file", str(env_file)) if command in ("transition", "init") else args
     proc = _cli(*command.split(), *args, OPSCHECK_LOG_WINDOW_S="0x10")
-    # `opscheck <command>: cannot run:` (README "Exit codes and messages"); kill-switch's and serve's own lines
-    # are still worded `opscheck: cannot run:` (their rework is elsewhere)
-    said = "opscheck" if command.split()[0] in ("kill-switch", "serve") else f"opscheck {command}"
-    _one_line(proc, f"{said}: cannot run: OPSCHECK_LOG_WINDOW_S='0x10': not a whole number of seconds")
+    # `opscheck <command>: cannot run:` (README "Exit codes and messages"), every command alike
+    _one_line(proc, f"opscheck {command}: cannot run: OPSCHECK_LOG_WINDOW_S='0x10': not a whole number of seconds")
 
 
 def test_a_usage_error_is_still_typers() -> None:

@@ -46,8 +46,7 @@ def _target(env_file: Path | None, allow_mutations: bool) -> Target:
     try:
         return live_target(load_env(env_file), allow_mutations=allow_mutations)
     except ConfigError as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise errors.cannot_run(str(exc)) from None
 
 
 def _operator(name: str | None) -> str:
@@ -82,10 +81,10 @@ def _activate_sql(t: Target, *, reason: str, operator: str, deadline_s: float) -
             if note:
                 problems.append(note)
     except killswitch_state.ActivationTimeout as exc:
-        typer.echo(
-            f"opscheck kill-switch: FAILED: {t.redactor.text(str(exc))}; activate it by hand: "
+        errors.say(
+            errors.FAILED,
+            f"{t.redactor.text(str(exc))}; activate it by hand: "
             "UPDATE system_settings SET circuit_breaker_active = TRUE WHERE id = 1",
-            err=True,
         )
         return max(_print_state(t), 1)
     except DbError as exc:
@@ -110,15 +109,15 @@ def _activate_sql(t: Target, *, reason: str, operator: str, deadline_s: float) -
 def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) -> int:
     verb = "activate" if activate else "deactivate"
     if via not in killswitch.METHODS:
-        typer.echo(f"opscheck: cannot run: --via must be one of {', '.join(killswitch.METHODS)}", err=True)
-        return 2
+        errors.say(errors.CANNOT_RUN, f"--via must be one of {', '.join(killswitch.METHODS)}")
+        return errors.EXIT_CANNOT_RUN
     problems: list[str] = []
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
             if not activate and not killswitch_state.try_lock(db):
-                typer.echo("refused: a kill-switch verification is running (advisory lock held); try again shortly")
+                errors.say(errors.REFUSED, "a kill-switch verification is running (advisory lock held); try again")
                 _print_state(t)
-                return 1
+                return errors.EXIT_REFUSED
             if via == "sql":
                 _, note = killswitch_state.deactivate_recorded(db, reason=reason, operator=operator, via="opscheck cli")
                 if note:
@@ -179,8 +178,7 @@ def deactivate(
 ) -> None:
     """Deactivate the kill switch (needs --allow-mutations: it lets the bot trade again)."""
     if not allow_mutations:
-        typer.echo("refused: deactivating the kill switch resumes trading; pass --allow-mutations", err=True)
-        raise typer.Exit(2)
+        raise errors.cannot_run("deactivating the kill switch resumes trading; pass --allow-mutations")
     t = _target(env_file, allow_mutations=True)
     errors.require_db(t.db, t.redactor)  # a database it cannot reach: one line, exit 2, nothing changed
     raise typer.Exit(_change(t, activate=False, reason=reason, operator=_operator(operator), via=via))
@@ -195,10 +193,7 @@ def verify(
 ) -> None:
     """Run the §4.3 procedure (activate, HALT, test trade rejected, deactivate, ALLOW) and print each step."""
     if not allow_mutations:
-        typer.echo(
-            "refused: the verification activates and deactivates the kill switch; pass --allow-mutations", err=True
-        )
-        raise typer.Exit(2)
+        raise errors.cannot_run("the verification activates and deactivates the kill switch; pass --allow-mutations")
     t = _target(env_file, allow_mutations=True)
     errors.require_db(t.db, t.redactor)  # a database it cannot reach: one line, exit 2, nothing changed
     received: list[int] = []

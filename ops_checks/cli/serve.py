@@ -11,10 +11,10 @@ import uvicorn
 
 from ops_checks import catalogue
 from ops_checks.catalogue import ITEMS, cadence
+from ops_checks.cli import errors
 from ops_checks.cli import server as serve
 from ops_checks.core import settings
 from ops_checks.target.config import ConfigError, live_target, load_env
-from ops_checks.verdict import verdict
 
 
 def mutating_ids() -> set[str]:
@@ -42,19 +42,16 @@ def serve_cmd(
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     if not serve.loopback(host) or not port.isdigit() or not 0 < int(port) < 65536:
-        typer.echo(f"opscheck: cannot run: --listen must be a loopback address:port, not {listen!r}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+        raise errors.cannot_run(f"--listen must be a loopback address:port, not {listen!r}")
     if interval < 1:
-        typer.echo("opscheck: cannot run: --interval must be at least 1 s", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN)
+        raise errors.cannot_run("--interval must be at least 1 s")
     try:  # the settings every run will read: a bad one stops serve now, not each run
         if target == "live":
             live_target(load_env(env_file), allow_mutations=False)
         else:
             settings.check(os.environ)
     except ConfigError as exc:
-        typer.echo(f"opscheck: cannot run: {exc}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+        raise errors.cannot_run(str(exc)) from None
     monitor = serve.Monitor(
         serve.preflight_argv(target, env_file), reports.resolve(), interval, mutating_ids(), read_only_ids()
     )
@@ -69,7 +66,6 @@ def serve_cmd(
             serve.app(monitor.cache, monitor.stale), host=host, port=int(port), log_level="warning", access_log=False
         )
     except (OSError, SystemExit) as exc:
-        typer.echo(f"opscheck: cannot run: cannot listen on {listen}: {exc}", err=True)
-        raise typer.Exit(verdict.EXIT_CANNOT_RUN) from None
+        raise errors.cannot_run(f"cannot listen on {listen}: {exc}") from None
     finally:
         monitor.stop()
