@@ -1,4 +1,4 @@
-"""Redactor speed on hostile 10 MB bodies (issue 13 §4): seconds per body, best of 3.
+"""Redactor speed on hostile 10 MB bodies (issue 13 §4; issue 21: echoes): seconds per body, best of 3.
 
     .venv/bin/python benchmarks/redaction.py
 """
@@ -16,6 +16,8 @@ BODIES = {
     "keywords": "key" * 3_333_333,
     "url, no @": "http://u:" + "p" * 10_000_000,
     "many names": "token " * 1_666_666,
+    "echoed prefixes": "s3cr3t-v " * 1_111_111,  # a peer echoing the secret's first 8 characters, 1.1 M times
+    "echoed, reversed": "eulav-t3rc3s " * 769_230,
 }
 
 

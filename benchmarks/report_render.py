@@ -1,5 +1,6 @@
-"""Wall time of the preflight's report pass (``cli._render_html``): history carried into the results, the one
-``allure generate --single-file``, the analytics strip and offline check, the history kept, the sign-off page.
+"""Wall time of the preflight's evidence pass (``cli/evidence.py: seal``): the result files checked whole, history
+carried into the results, the one ``allure generate --single-file``, the analytics strip and offline check, the
+history kept, the file modes, the manifest (every file fsync'd), verdict.json and the sign-off page.
 
     .venv/bin/python benchmarks/report_render.py [--runs 5] [--run-dir DIR]
 
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ops_checks.cli import app as cli  # noqa: E402
+from ops_checks.cli import evidence  # noqa: E402
 from ops_checks.report import html as report  # noqa: E402
 from ops_checks.sandbox import postgres  # noqa: E402
 
@@ -55,7 +56,8 @@ def main() -> None:
             run_dir = reports / f"run{n}"
             shutil.copytree(source, run_dir, ignore=shutil.ignore_patterns("html"))
             start = time.perf_counter()
-            page = cli._render_html(run_dir, "sandbox", result)
+            page = evidence.seal(run_dir, dict(result), target="sandbox", html=True, log_problem=None).page
+            assert page is not None
             elapsed = time.perf_counter() - start
             t = time.perf_counter()
             refs = report.assert_offline(page.parent / "allure.html")

@@ -24,6 +24,7 @@ from ops_checks.cli import audit as cli_audit
 from ops_checks.cli import drift as cli_drift
 from ops_checks.cli import env as cli_env
 from ops_checks.cli import errors as cli_errors
+from ops_checks.cli import evidence, supervise
 from ops_checks.cli import incident as cli_incident
 from ops_checks.cli import init as cli_init
 from ops_checks.cli import killswitch as cli_killswitch
@@ -31,12 +32,9 @@ from ops_checks.cli import output as cli_output
 from ops_checks.cli import runbook as cli_runbook
 from ops_checks.cli import serve as cli_serve
 from ops_checks.cli import signoff as cli_signoff
-from ops_checks.cli import supervise
 from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings, signals
 from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
-from ops_checks.report import html as report
-from ops_checks.report import signoff_page
 from ops_checks.sandbox import postgres
 from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict, waivers
@@ -230,6 +228,7 @@ def preflight(
         except selection.SelectionError as exc:
             raise _fail_to_start(str(exc)) from None
     server = _migrations_server(migrations) if migrations is not None else None
+    evidence.private_umask()  # the run's folders and files (its child's and Allure's too): 0750/0640 at most
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
     argv = pytest_argv(
@@ -258,12 +257,17 @@ def preflight(
     if note:
         console.say(note)
     started = datetime.now(UTC)
+    redactor = evidence.run_redactor()  # pytest.log is masked as it is written, and again once the child ends
+    handover = evidence.SecretsPipe()  # with every secret the child knew: it hands them over when it ends
+    env.update(handover.env())
     try:
         ran = supervise.run(argv, cwd=Path.cwd(), env=env, timeout_s=deadline, on_line=console.child_line,
-                            log_path=run_dir / "pytest.log")
+                            log_path=run_dir / verdict.LOG_FILE, redact=redactor.text, pass_fds=(handover.write_fd,))
     finally:
         if server is not None:
             server.stop()
+    unseen = handover.receive(redactor)  # and what the child did not know: its files are masked with it too
+    log_problem = evidence.finish_log(run_dir / verdict.LOG_FILE, redactor, ran.log_error)
     if ran.interrupted:
         with signals.deferred():  # the state line always prints: its read is bounded, further signals wait for it
             typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
@@ -271,36 +275,43 @@ def preflight(
                              witness=witness)
             typer.echo(kill_switch_left(target, env_file), err=True)
         raise typer.Exit(128 + int(ran.signal or 0))
-    verdict_path = run_dir / "verdict.json"
+    verdict_path = run_dir / verdict.VERDICT_FILE
     if ran.timed_out:  # the run's deadline ends in a verdict (never GO), not in a kill
         typer.echo(kill_switch_left(target, env_file), err=True)
         if not verdict_path.exists():
             raise _fail_to_start(f"the checks did not finish within {deadline:.0f} s and wrote no verdict")
-        late = json.loads(verdict_path.read_text(encoding="utf-8"))
-        late["warnings"] = [*late.get("warnings", []), f"the run's deadline ({deadline:.0f} s) was reached: "
-                            "items not finished are not verified"]
-        late["verdict"] = verdict.NO_GO
-        verdict.write(run_dir, late)
-    if not verdict_path.exists():
-        log = run_dir / "pytest.log"
-        tail = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()][-15:] \
-            if log.exists() else []
-        for line in tail:
-            typer.echo(f"  | {line}", err=True)
-        raise _fail_to_start(f"the checks produced no verdict (log: {log})")
-    result = json.loads(verdict_path.read_text(encoding="utf-8"))
+        try:
+            late = evidence.read_verdict(run_dir)
+            late["warnings"] = [*late.get("warnings", []), f"the run's deadline ({deadline:.0f} s) was reached: "
+                                "items not finished are not verified"]
+            late["verdict"] = verdict.NO_GO
+            verdict.write(run_dir, late)
+        except (evidence.EvidenceError, OSError) as exc:
+            raise _evidence_incomplete(run_dir, exc) from None
+    if not verdict_path.exists():  # one line, never the log's tail (an INTERNALERROR's traceback)
+        cause = evidence.last_error(run_dir / verdict.LOG_FILE) or log_problem
+        where = f"log: {run_dir / verdict.LOG_FILE}" if log_problem is None else "no log kept"
+        raise _fail_to_start(f"the checks produced no verdict{f': {cause}' if cause else ''} ({where})")
+    # evidence before claims: every file whole, private, fsync'd and in the manifest, the claim written; only
+    # then the sign-off, the run's last write
+    try:
+        result = evidence.read_verdict(run_dir)
+        sealed = evidence.seal(run_dir, result, target=target, html=html, log_problem=log_problem, unseen=unseen)
+    except evidence.EvidenceError as exc:
+        raise _evidence_incomplete(run_dir, exc) from None
+    for note in sealed.notes:
+        typer.echo(note, err=True)
     if operator and witness and result["verdict"] != verdict.PARTIAL:
-        result, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
+        signed, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
                                                       run_id=run_dir.name, operator=operator, witness=witness)
-        verdict.write(run_dir, result)
+        if signed != result:  # not signed: the claim says so (it is outside the manifest, which stays valid)
+            result = signed
+            try:
+                evidence.write_claim(run_dir, result, html=html, allure_href=sealed.allure_href)
+            except OSError as exc:
+                raise _evidence_incomplete(run_dir, exc) from None
         console.say(message)
-    page = None
-    if html:
-        page = _render_html(run_dir, target, result)
-        # the manifest (sha256sum -c) now covers the rendered report too; verdict.json names its digest
-        result["manifest_sha256"] = verdict.results_digest(run_dir, exclude=("verdict.json", "results.sha256"))
-        verdict.write(run_dir, result)
-    console.verdict(result, run_dir=run_dir, html=page)
+    console.verdict(result, run_dir=run_dir, html=sealed.page)
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
 
 
@@ -325,6 +336,14 @@ def mark_interrupted(run_dir: Path, signal_name: str, *, target: str, started_at
     except OSError as exc:
         typer.echo(f"verdict.json not marked interrupted: {exc}", err=True)
         return None
+
+
+def _evidence_incomplete(run_dir: Path, exc: BaseException) -> typer.Exit:
+    """Exit 2, one line: a run whose evidence is not whole on disk claims nothing and is never signed."""
+    why = str(exc) if isinstance(exc, evidence.EvidenceError) else f"{getattr(exc, 'strerror', None) or exc}"
+    aside = evidence.set_aside(run_dir)
+    return _fail_to_start(f"the run's evidence could not be written whole ({why}): not signed{aside} "
+                          f"(run {run_dir})")
 
 
 def _migrations_server(directory: Path) -> postgres.Server:
@@ -357,36 +376,6 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
         return (f"kill switch: UNKNOWN — cannot read it back ({exc}); treat it as ACTIVE and check by hand: "
                 f"{CHECK_BY_HAND}")
     return state_line(t)
-
-
-def _render_html(run_dir: Path, target: str, result: dict[str, object]) -> Path:
-    """``html/index.html`` is the sign-off page (verdict first); ``html/allure.html`` the Allure evidence."""
-    html_dir = run_dir / "html"
-    allure = report.find_allure(runbook_text.checkout_root())
-    allure_href: str | None = None
-    if allure is None:
-        typer.echo("Allure report not rendered: Allure CLI not installed (run scripts/install-allure.sh)", err=True)
-    else:
-        history = run_dir.parent / f".history-{target}"
-        try:
-            report.carry_history(run_dir / "allure-results", history)  # one Allure run: it reads them from there
-        except OSError as exc:
-            typer.echo(f"report history not carried: {exc}", err=True)
-        try:
-            index = report.render_single_file(run_dir / "allure-results", html_dir, allure_bin=allure,
-                                              title=f"ops_checks preflight ({target})")
-            index.replace(html_dir / "allure.html")
-            allure_href = "allure.html"
-            try:
-                report.keep_history(html_dir / "allure.html", history)
-            except (report.ReportError, OSError) as exc:
-                typer.echo(f"report history not kept: {exc}", err=True)
-        except report.ReportError as exc:
-            typer.echo(f"Allure report not rendered: {exc}", err=True)
-    html_dir.mkdir(parents=True, exist_ok=True)
-    page = html_dir / "index.html"
-    page.write_text(signoff_page.render(result, allure_href=allure_href), encoding="utf-8")
-    return page
 
 
 # Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")

@@ -1,12 +1,22 @@
-"""Redactor: every attachment, log line and report passes through it before it is written anywhere."""
+"""Redactor: every attachment, log line and report passes through it before it is written anywhere.
+
+Besides each secret's whole value, what a careless peer echoes back is masked too: the token-like parts of a
+secret URL (a webhook's token, which an error names without the URL's query), any run of at least its first
+``MIN_ECHO`` characters of a token-like secret of ``MIN_ECHOED_SECRET`` characters or more (an exchange that
+answers "key Kv3f9a1c0b2d… not found"), and that secret reversed (or a run of its last characters, reversed).
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from ops_checks.core.secret import Secret
 
@@ -20,6 +30,12 @@ _NAME_TAIL = re.compile(r"[\w-]{0,64}")
 _SEP_VALUE = re.compile(r"(?P<sep>\s{0,8}[=:]\s{0,8})(?P<quote>[\"']?)(?P<value>[^\s\"',;&]+)")
 
 
+MIN_ECHOED_SECRET = 12  # a token-like secret this long is masked where only part of it shows …
+MIN_ECHO = 8  # … any run of at least its first 8 characters (or its last 8, reversed)
+# a prefix shaped like a word ("password", "Discord", "PASSWORD") is left alone: masking it would eat ordinary
+# text wherever the word appears ("DB_PASSWORD is not set"); random keys and tokens mix cases, digits and signs
+_WORDLIKE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
+
 _KNOWN: set[str] = set()  # every secret value registered with any redactor in this process
 
 
@@ -28,6 +44,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
         self._values: set[str] = set()
+        self._plan: tuple[tuple[str, ...], tuple[re.Pattern[str], ...]] | None = None
         for s in secrets:
             self.register(s)
 
@@ -40,13 +57,42 @@ class Redactor:
 
     def register(self, secret: Secret | str | None) -> None:
         value = secret.reveal() if isinstance(secret, Secret) else secret
-        if value and len(value) >= 4:
+        if value and len(value) >= 4 and value not in self._values:
             self._values.add(value)
             _KNOWN.add(value)
+            self._plan = None
+
+    def known(self) -> list[str]:
+        """The secret values this redactor masks (to hand them to another redactor; never to print)."""
+        return sorted(self._values)
+
+    def _masks(self) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+        """The whole values to replace (longest first), and the patterns of the secrets' echoes."""
+        if self._plan is None:
+            whole: set[str] = set()
+            echoes: set[re.Pattern[str]] = set()
+            for value in self._values:
+                derived = _derived(value)
+                whole |= derived[0]
+                echoes |= derived[1]
+            self._plan = (
+                tuple(sorted(whole, key=len, reverse=True)),
+                tuple(sorted(echoes, key=lambda p: (-len(p.pattern), p.pattern))),
+            )
+        return self._plan
+
+    def values(self, text: str) -> str:
+        """Mask known secret values and their echoes only (no pattern rewriting): safe on JSON and XML text."""
+        whole, echoes = self._masks()
+        for value in whole:
+            if value in text:
+                text = text.replace(value, MASK)
+        for echo in echoes:
+            text = echo.sub(MASK, text)
+        return text
 
     def text(self, text: str) -> str:
-        for value in sorted(self._values, key=len, reverse=True):
-            text = text.replace(value, MASK)
+        text = self.values(text)
         if "://" in text:
             text = _URL_PASSWORD.sub(lambda m: f"://{m['user']}:{MASK}@", text)
         return _mask_assignments(text)
@@ -96,11 +142,57 @@ def _mask_assignments(text: str) -> str:
     return "".join(out)
 
 
+def _token_like(text: str) -> bool:
+    return len(text) >= MIN_ECHOED_SECRET and not _WORDLIKE.fullmatch(text) and not any(c.isspace() for c in text)
+
+
+def _url_parts(value: str) -> set[str]:
+    """A secret URL's parts that are secrets on their own: its password, and its token-like path segments and
+    query values (a Discord webhook's token; an error may name the URL without its query string)."""
+    try:
+        url = urlsplit(value)
+        parts = {url.password or "", url.fragment, *url.path.split("/")}
+        parts |= {v for _, v in parse_qsl(url.query)}
+    except ValueError:
+        return set()
+    return {p for p in parts if _token_like(p) or (p and p == url.password and len(p) >= 4)}
+
+
+_ECHO_BLOCK = 256  # a longer secret is matched in blocks (a pattern nests one group per character)
+
+
+@functools.lru_cache(maxsize=4096)
+def _derived(value: str) -> tuple[frozenset[str], frozenset[re.Pattern[str]]]:
+    """What masks ``value``: the whole values to replace, and the patterns of its echoes."""
+    whole = {value}
+    atoms = _url_parts(value) if "://" in value else {value}
+    whole |= atoms
+    echoes = set()
+    for atom in atoms:
+        if not _token_like(atom):
+            continue
+        for text in (atom, atom[::-1]):
+            for at in range(0, len(text), _ECHO_BLOCK):
+                block = text[at : at + _ECHO_BLOCK + MIN_ECHO]
+                seed = block[:MIN_ECHO]
+                if len(seed) == MIN_ECHO and not _WORDLIKE.fullmatch(seed) and len(set(seed)) > 2:
+                    echoes.add(_echo_pattern(block))
+    return frozenset(whole), frozenset(echoes)
+
+
+def _echo_pattern(secret: str) -> re.Pattern[str]:
+    """A run of at least the first ``MIN_ECHO`` characters of ``secret``, as long as it goes on matching:
+    ``seed(?:c(?:c(?:c)?)?)?``; the regex engine searches for the literal seed and extends the match itself, so a
+    body full of echoes costs one pass in C, not a Python step per echo."""
+    tail = ""
+    for ch in reversed(secret[MIN_ECHO:]):
+        tail = f"(?:{re.escape(ch)}{tail})?"
+    return re.compile(re.escape(secret[:MIN_ECHO]) + tail)
+
+
 def scrub_values(text: str, redactor: Redactor) -> str:
-    """Replace known secret values only (no pattern rewriting): safe on JSON and XML text."""
-    for value in sorted(redactor._values, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
+    """Replace known secret values (and their echoes) only, no pattern rewriting: safe on JSON and XML text."""
+    return redactor.values(text)
 
 
 def scrub_tree(root: Path, redactor: Redactor) -> int:
@@ -121,3 +213,18 @@ def scrub_tree(root: Path, redactor: Redactor) -> int:
             path.write_text(clean, encoding="utf-8")
             changed += 1
     return changed
+
+
+SECRETS_FD_ENV = "OPSCHECK_SECRETS_FD"  # the preflight's child hands its secrets to the CLI over this pipe
+
+
+def hand_over(fd: int) -> None:
+    """Write every secret this process knows (JSON) to ``fd``, the write end of a pipe from the parent process,
+    and close it: the parent then masks them in what it wrote from this process's output (never a file)."""
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(json.dumps(sorted(_KNOWN)).encode())
+    except OSError:
+        pass

@@ -44,6 +44,7 @@ WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
 RESULT_KEY = pytest.StashKey[CheckResult]()
 #: the runbook items this run checks (after every selection): drills skip the parts no selected item reads
 SELECTED = pytest.StashKey[frozenset[str]]()
+SECRETS_FD = pytest.StashKey[int | None]()
 
 
 def target_name(config: pytest.Config) -> str:
@@ -63,6 +64,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
     config.stash[TARGET_INFO] = {"target": target_name(config)}
+    # the CLI's pipe for this run's secrets (see pytest_unconfigure); no process this one starts inherits it
+    fd = os.environ.pop(redaction.SECRETS_FD_ENV, "")
+    config.stash[SECRETS_FD] = int(fd) if fd.isdigit() else None
 
 
 def _interrupt_on_termination() -> None:
@@ -244,8 +248,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if not config.stash[OUTCOMES]:
         return
     terminalreporter.section("ops_checks verdict")
+    redactor = redaction.Redactor.everything_known()  # every secret seen by now: the summary goes to pytest.log
     for line in verdict.render_table(current_verdict(config)).splitlines():
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(redactor.text(line))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -272,7 +277,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """After every sessionfinish (JUnit XML is written by then): scrub the result files of every secret value
-    this process has seen, then verdict.json with the results digest."""
+    this process has seen, then verdict.json with the results digest. Last, whatever happened, hand every secret
+    this process knows to the CLI (its pipe), which masks them in pytest.log, the output it kept of this run."""
+    try:
+        _write_results(config)
+    finally:
+        fd = config.stash.get(SECRETS_FD, None)
+        if fd is not None:
+            redaction.hand_over(fd)
+
+
+def _write_results(config: pytest.Config) -> None:
     scrubber = redaction.Redactor.everything_known()
     for option in ("allure_report_dir", "xmlpath", "cucumber_json_path"):
         path = getattr(config.option, option, None)
@@ -289,6 +304,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
         verdict_items=result["items"],
     )
-    redaction.scrub_tree(Path(run_dir), scrubber)
+    for path in Path(run_dir).iterdir():  # pytest.log is the CLI's: it is still writing it, and masks it itself
+        if path.name != verdict.LOG_FILE:
+            redaction.scrub_tree(path, scrubber)
     result["results_sha256"] = verdict.results_digest(Path(run_dir))
     redaction.scrub_tree(verdict.write(Path(run_dir), result), scrubber)

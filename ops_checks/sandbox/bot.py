@@ -108,6 +108,9 @@ class BotKnobs:
     breach_cancel_orders: bool = True
     kill_switch_cancel_orders: bool = True  # SOP §7: activation cancels every open order
     live_start_fails: bool = False  # §3.2 Step 7: the bot exits at start-up in LIVE (a LIVE-only config error)
+    # a careless debug mode: /health and / echo the first 12 characters and the reverse of the bot's VALR key and
+    # guardian admin token
+    echo_credentials: bool = False
 
     def reset(self) -> None:
         for f in fields(self):
@@ -667,8 +670,15 @@ class ReferenceBot:
                 "execution_mode": self.knobs.reported_execution_mode or self.execution_mode,
                 "version": VERSION,
                 "policy_loop_alive": self.policy_loop_alive(),
+                **self._debug_echo(),
             }
         )
+
+    def _debug_echo(self) -> dict[str, str]:
+        if not self.knobs.echo_credentials:
+            return {}
+        seen = [s.reveal() for s in (self._valr_key, self._guardian_token) if s]
+        return {"debug": "; ".join(f"caller {v[:12]}... ({v[::-1]})" for v in seen)}
 
     async def _root(self, request: Request) -> Response:
         error = await run_in_threadpool(self._db_ok)
@@ -694,6 +704,7 @@ class ReferenceBot:
                     "strategy_mode": "DETERMINISTIC",
                 },
                 "operational_metrics": {"net_alpha": None, "operational_cost": None},
+                **self._debug_echo(),
             }
         )
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.sandbox.faults import Fault, knob, set_env
+from ops_checks.sandbox.faults import Fault, chain, knob, set_env
 
 _STALE = "stale-0123456789abcdefghijklmnopqrstuvwxyzABCDEF"  # a plausible, wrong value (>= 32 characters)
 
@@ -73,6 +73,13 @@ FAULTS: tuple[Fault, ...] = (
         set_env("VALR_API_SECRET", "ab" * 32),
     ),
     Fault(
+        "credentials_echoed",
+        "2.1.2",
+        "VALR_API_SECRET belongs to another key, and VALR and the bot run in a debug mode that echoes back the first "
+        "12 characters and the reverse of every credential they are sent (in headers and error messages)",
+        chain(set_env("VALR_API_SECRET", "ab" * 32), knob("valr", echo_key=True), knob("bot", echo_credentials=True)),
+    ),
+    Fault(
         "sovereign_secret_short", "2.1.3", "SOVEREIGN_SECRET has 20 characters", set_env("SOVEREIGN_SECRET", "s" * 20)
     ),
     Fault(
@@ -106,6 +113,12 @@ FAULTS: tuple[Fault, ...] = (
         "2.1.8",
         "Discord refuses the webhook (401)",
         knob("hooks", discord_status=401),
+    ),
+    Fault(
+        "discord_webhook_unreachable",
+        "2.1.8",
+        "Discord refuses the connection: the error names the webhook URL, token included, without its query",
+        knob("hooks", discord_unreachable=True),
     ),
     Fault(
         "openrouter_key_placeholder",

@@ -21,6 +21,7 @@ DEFAULT_DASHBOARDS: tuple[dict[str, Any], ...] = (
 @dataclass
 class HookKnobs:
     discord_status: int = 204
+    discord_unreachable: bool = False  # the connection is refused: the error names the URL (without its query)
     grafana_database: str = "ok"
     dashboards: list[dict[str, Any]] = field(default_factory=lambda: [dict(d) for d in DEFAULT_DASHBOARDS])
 
@@ -46,6 +47,10 @@ class HookServices:
         return httpx.MockTransport(self.router.handler)
 
     def _discord(self, request: httpx.Request) -> httpx.Response:
+        if self.knobs.discord_unreachable:
+            raise httpx.ConnectError(
+                f"[Errno 111] Connection refused: {request.url.copy_with(query=None)}", request=request
+            )
         try:
             payload = json.loads(request.content or b"{}")
         except ValueError:

@@ -13,6 +13,8 @@ Knobs (public attributes, restored by ``reset()``):
   permissions are enforced ("View access" for account reads, "Trade" for orders).
 - ``client_ip``: the caller's address as the simulator sees it, checked against ``allowed_ip_cidr``.
 - ``key_revoked``: the configured key is rejected as unknown.
+- ``echo_key``: a careless debug mode: every answer to a request that carried an API key echoes that key's first
+  12 characters and the whole key reversed (an ``X-Debug-Caller`` header, and the message of every error).
 - ``balances``: total holdings per currency (open limit orders reserve part of them).
 - ``prices``: fill price per supported pair (market orders fill at it).
 - ``fail``: request path (or endpoint template) -> HTTP status to answer (429 answers VALR's rate-limit shape).
@@ -127,6 +129,7 @@ class ValrSimulator:
             self.allowed_ip_cidr: str | None = "127.0.0.1/32"
             self.client_ip: str = "127.0.0.1"
             self.key_revoked: bool = False
+            self.echo_key: bool = False
             self.balances: dict[str, Decimal] = {"ZAR": Decimal("100000.00"), "BTC": Decimal("0.05")}
             self.prices: dict[str, Decimal] = {
                 "BTCZAR": Decimal(1200000),
@@ -235,7 +238,12 @@ class ValrSimulator:
         omit = set().union(*(self.omit_fields.get(k, set()) for k in keys))
         if omit:
             payload = _without(payload, omit)
-        return _response(status, b"" if payload is None else json.dumps(payload).encode("utf-8"))
+        key = request.headers.get("X-VALR-API-KEY", "")
+        echo = f"caller {key[:12]}... ({key[::-1]})" if self.echo_key and key else ""
+        if echo and status >= 400 and isinstance(payload, dict) and "message" in payload:
+            payload = {**payload, "message": f"{payload['message']} [{echo}]"}
+        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        return _response(status, body, headers={"X-Debug-Caller": echo} if echo else None)
 
     def _authenticate(self, request: httpx.Request, permission: str, now: int) -> Answer | None:
         key = request.headers.get("X-VALR-API-KEY", "")

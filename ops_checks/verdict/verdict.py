@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -106,25 +107,48 @@ def build(
     }
 
 
-def results_digest(run_dir: Path, exclude: tuple[str, ...] = ("verdict.json", "results.sha256", "html")) -> str:
-    """SHA-256 over a manifest (``sha256sum`` format) of every result file of the run; writes the manifest."""
+VERDICT_FILE, MANIFEST, LOG_FILE, PAGE = "verdict.json", "results.sha256", "pytest.log", "html/index.html"
+#: the run's claim: verdict.json and the sign-off page name the manifest's digest, so the manifest cannot list them
+CLAIM = (VERDICT_FILE, PAGE)
+
+
+def results_digest(
+    run_dir: Path, exclude: tuple[str, ...] = (VERDICT_FILE, MANIFEST, "html", LOG_FILE), *, sync: bool = False
+) -> str:
+    """SHA-256 of a manifest (``sha256sum`` format) of every file of the run but ``exclude`` (top-level names or
+    relative paths); writes the manifest. ``sync``: each file and the manifest are on disk (fsync) on return."""
     lines = []
     for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(run_dir)
-        if rel.parts[0] in exclude:
+        if rel.parts[0] in exclude or rel.as_posix() in exclude:
             continue
-        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel.as_posix()}")
+        with path.open("rb") as f:
+            lines.append(f"{hashlib.sha256(f.read()).hexdigest()}  {rel.as_posix()}")
+            if sync:
+                os.fsync(f.fileno())
     manifest = "\n".join(lines) + "\n"
-    (run_dir / "results.sha256").write_text(manifest, encoding="utf-8")
+    _write_synced(run_dir / MANIFEST, manifest)
     return hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: the file is whole and on disk (fsync) once renamed."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write(run_dir: Path, verdict: dict[str, Any]) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / "verdict.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(verdict, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    path = run_dir / VERDICT_FILE
+    _write_synced(path, json.dumps(verdict, indent=2) + "\n")
     return path
 
 
