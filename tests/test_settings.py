@@ -61,6 +61,31 @@ def test_a_bad_number_names_the_variable(name: str, value: str) -> None:
     assert message.startswith(f"{name}={value!r}: "), message
 
 
+@pytest.mark.parametrize("value", ["1e-999999", "1e-999", "0.0000001", "1 000", "1_000", "0x10", "+Inf", "1e5000",
+                                   "1e+99999", "5e", ".", "1..2", "--1"])
+def test_only_plain_ascii_decimals_in_a_sane_range(value: str) -> None:
+    """Issue 21 §9: Decimal() reads all of these (or their exponents blow the range); the settings do not."""
+    message = _load_error({"OPSCHECK_DRIFT_MAX_MS": value})
+    assert message.startswith(f"OPSCHECK_DRIFT_MAX_MS={value!r}: "), message
+    assert any(w in message for w in ("not a number", "not a finite number", "decimal places", "at most")), message
+
+
+@pytest.mark.parametrize("value", ["٣", "١٢", "３", "5\u00a0000", "1\u2009000"])
+@pytest.mark.parametrize("name", ["OPSCHECK_DRIFT_MAX_MS", "OPSCHECK_LOG_WINDOW_S"])
+def test_digits_of_other_scripts_are_not_numbers(name: str, value: str) -> None:
+    """Arabic-Indic, full-width digits and non-ASCII spaces: int() and Decimal() read them; the settings do not."""
+    message = _load_error({name: value})
+    assert message.startswith(f"{name} (value not shown: ") and ("not a number" in message
+                                                                 or "not a whole number" in message), message
+
+
+def test_plain_decimals_still_load() -> None:
+    s = settings.load({"OPSCHECK_DRIFT_MAX_MS": "1e-3", "OPSCHECK_KILL_SWITCH_MAX_MS": "+5",
+                       "OPSCHECK_BACKOFF_SCALE": ".5", "OPSCHECK_EQUITY_TOLERANCE_PCT": "0.000001"})
+    assert s.drift_max_ms == Decimal("0.001") and s.kill_switch_max_ms == 5 and s.backoff_scale == Decimal("0.5")
+    assert s.equity_tolerance_pct == Decimal("0.000001")
+
+
 def test_the_messages_say_what_is_wrong() -> None:
     assert _load_error({"OPSCHECK_DRIFT_MAX_MS": "abc"}) == "OPSCHECK_DRIFT_MAX_MS='abc': not a number of milliseconds"
     assert _load_error({"OPSCHECK_DRIFT_MAX_MS": "NaN"}).endswith("not a finite number of milliseconds")
