@@ -77,9 +77,10 @@ def _excerpt(t: Target, lines: list[LogLine]) -> Evidence:
 
 
 def fresh_s(t: Target) -> int:
-    """How old the latest sync line may be (the bot syncs periodically; default max(log_fresh_s, 10) s)."""
-    raw = t.value("OPSCHECK_TIME_SYNC_FRESH_S")
-    return int(raw) if raw.isdigit() else max(t.thresholds.log_fresh_s, 10)
+    """How old the latest sync line may be (``OPSCHECK_TIME_SYNC_FRESH_S``; the bot syncs periodically; default
+    max(log_fresh_s, 10) s)."""
+    fresh = t.thresholds.time_sync_fresh_s
+    return fresh if fresh is not None else max(t.thresholds.log_fresh_s, 10)
 
 
 def time_sync_logs_ok(t: Target) -> CheckResult:
@@ -114,6 +115,10 @@ def time_sync_logs_ok(t: Target) -> CheckResult:
         return failed(latest.text[:120], expected, f"the bot's latest time sync failed: {latest.text[:120]}", ev)
     if not reading.within:
         return failed(latest.text[:120], expected, f"the bot reports drift beyond tolerance: {latest.text[:120]}", ev)
+    tolerance = t.thresholds.drift_max_ms
+    if abs(reading.drift_ms) >= tolerance:
+        return failed(latest.text[:120], expected, f"the bot reports drift_ms={reading.drift_ms}, not within the "
+                      f"{tolerance} ms tolerance (it calls it within its own)", ev)
     observed = f"drift_ms={reading.drift_ms} is_within_tolerance=True {age:.1f} s ago; no {t.profile.log_drift_tag}"
     return passed(observed, expected, observed, ev)
 

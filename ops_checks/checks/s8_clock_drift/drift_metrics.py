@@ -46,8 +46,8 @@ def scrape(t: Target) -> Scrape:
 
 
 def window_s(t: Target) -> int:
-    raw = t.value("OPSCHECK_METRICS_WINDOW_S", "3600")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 3600
+    """The counters' window (``OPSCHECK_METRICS_WINDOW_S``, validated by core/settings.py; default 3600 s)."""
+    return t.thresholds.metrics_window_s
 
 
 def drift_gauge_ok(t: Target) -> CheckResult:

@@ -14,7 +14,6 @@ from ops_checks.target.prometheus import MetricsError, scrape
 from ops_checks.target.valr.client import ValrError
 
 P95_LIMIT_MS = 500.0
-DEFAULT_SAMPLES = 12
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -43,8 +42,7 @@ def measure(t: Target, samples: int) -> tuple[list[float], list[float], str]:
 def p95_within_limit(t: Target) -> CheckResult:
     """sop.5.1: the suite's p95 and the bot's p95 are both at most 500 ms."""
     expected = f"p95 <= {P95_LIMIT_MS:g} ms"
-    raw = t.value("OPSCHECK_LATENCY_SAMPLES", str(DEFAULT_SAMPLES))
-    n = int(raw) if raw.isdigit() and int(raw) >= 2 else DEFAULT_SAMPLES
+    n = t.thresholds.latency_samples  # OPSCHECK_LATENCY_SAMPLES, validated by core/settings.py
     try:
         public, signed, http_ev = measure(t, n)
     except ValrError as exc:
