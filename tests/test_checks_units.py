@@ -22,7 +22,8 @@ def test_parse_zar(raw: str, value: str) -> None:
     assert limits.parse_zar(raw) == Decimal(value)
 
 
-@pytest.mark.parametrize("raw", ["five", "NaN", "Infinity", "", "5e"])
+@pytest.mark.parametrize("raw", ["five", "NaN", "Infinity", "", "5e", "٣", "1_000", "0x10", "1e-999999", "1e999",
+                                 "R5,000.5.5"])
 def test_parse_zar_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
         limits.parse_zar(raw)

@@ -175,3 +175,18 @@ def test_bound_straddling_an_edge_spans_two_bands() -> None:
 def test_no_samples_is_an_error() -> None:
     with pytest.raises(ValueError):
         best([])
+
+
+def test_the_bands_follow_the_drift_thresholds() -> None:
+    """Issue 21 §9: OPSCHECK_DRIFT_WARN_MS and OPSCHECK_DRIFT_MAX_MS are the §8.7 edges, not a validated number
+    nobody reads; the edges never decrease, so a lowered maximum empties the bands above it."""
+    from ops_checks.target.clock import BANDS, bands
+
+    assert bands() == BANDS and band(Decimal(600)) == WARNING and band(Decimal(1001)) == NEUTRAL
+    assert band(Decimal(450), bands(Decimal(400))) == WARNING and band(Decimal(450)) == HEALTHY
+    assert band(Decimal(900), bands(max_ms=Decimal(850))) == NEUTRAL
+    low = bands(max_ms=Decimal("0.001"))
+    assert band(Decimal("0.0005"), low) == HEALTHY and band(Decimal("0.3"), low) == NEUTRAL
+    est = best([Sample(0, 600_000, 0)], low)  # offset -0.3 ms ± 0.3 ms
+    assert est.band == NEUTRAL and WARNING not in est.bands_spanned and CRITICAL not in est.bands_spanned
+    assert band(Decimal(850), bands(Decimal(900))) == HEALTHY and band(Decimal(950), bands(Decimal(900))) == CRITICAL

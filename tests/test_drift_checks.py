@@ -3,6 +3,7 @@ and a loopback metrics endpoint. Every failure is a one-line reason; rejections 
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import json
 import threading
@@ -405,5 +406,10 @@ def test_old_counter_asks_prometheus(
     assert result.ok is ok and f"= {increase}" in result.observed
 
 
-def test_agreement_allowance_default(tmp_path: Path) -> None:
+def test_agreement_allowance_is_the_validated_setting(tmp_path: Path) -> None:
+    """Read from the thresholds (validated once, exit 2 when malformed), never re-parsed from the target's env."""
     assert drift.agreement_allowance_ms(make_target(tmp_path, OPSCHECK_DRIFT_AGREEMENT_MS="x")) == Decimal(250)
+    t = dataclasses.replace(
+        make_target(tmp_path), thresholds=Thresholds.from_env({"OPSCHECK_DRIFT_AGREEMENT_MS": "40"})
+    )
+    assert drift.agreement_allowance_ms(t) == Decimal(40)

@@ -54,3 +54,34 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["drift", "--target", "moon"]).exit_code == 2
     assert runner.invoke(app, ["drift", "--env-file", str(tmp_path / "x")]).exit_code == 2
     assert runner.invoke(app, ["drift", "--target", "live", "--env-file", str(tmp_path / "missing")]).exit_code == 2
+
+
+def test_the_tolerance_is_the_drift_threshold() -> None:
+    """Issue 21 §9: ``opscheck drift`` judges with OPSCHECK_DRIFT_MAX_MS (the threshold 8.6.2 applies), not a
+    hard-coded 1000 ms: lowered below any measurable bound, the same healthy clock fails."""
+    result = runner.invoke(app, ["drift", "--samples", "2"], env={"OPSCHECK_DRIFT_MAX_MS": "0.001"})
+    assert result.exit_code == 1, result.output
+    assert "NOT within the 0.001 ms tolerance" in result.output
+    raised = runner.invoke(
+        app, ["drift", "--sandbox-offset-ms", "1500", "--samples", "2"], env={"OPSCHECK_DRIFT_MAX_MS": "5000"}
+    )
+    assert raised.exit_code == 0 and "within the 5000 ms tolerance" in raised.output
+
+
+def test_the_report_names_the_tolerance_it_judged_by() -> None:
+    from ops_checks.cli import drift as drift_cli
+    from ops_checks.target.clock import OffsetEstimate
+
+    est = OffsetEstimate(Decimal(2), Decimal("0.5"), Decimal(1), ())  # |offset| up to 2.5 ms
+    assert "NOT within the 1 ms tolerance" in drift_cli.report(est, Decimal(1))
+    assert "within the 1000 ms tolerance" in drift_cli.report(est) and "NOT" not in drift_cli.report(est)
+
+
+def test_a_malformed_tolerance_is_exit_2(tmp_path: Path) -> None:
+    for target in ("sandbox", "live"):
+        result = runner.invoke(app, ["drift", "--target", target], env={"OPSCHECK_DRIFT_MAX_MS": "1e-999999"})
+        assert result.exit_code == 2 and "OPSCHECK_DRIFT_MAX_MS='1e-999999'" in result.output, result.output
+    env = tmp_path / ".env"
+    env.write_text("VALR_BASE_URL=http://127.0.0.1:9\nOPSCHECK_DRIFT_MAX_MS=NaN\n")
+    result = runner.invoke(app, ["drift", "--target", "live", "--env-file", str(env)])
+    assert result.exit_code == 2 and "OPSCHECK_DRIFT_MAX_MS='NaN': not a finite number" in result.output

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from ops_checks.cli import errors as cli_errors
 from ops_checks.core import settings
-from ops_checks.sandbox.environment import SANDBOX_THRESHOLDS
+from ops_checks.sandbox.environment import SANDBOX_THRESHOLDS, sandbox_thresholds
 from ops_checks.target.config import ConfigError, Thresholds, live_target
+from tests.preflight_runner import preflight
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "pw-Zq7-never-shown"
@@ -59,6 +60,31 @@ def test_a_bad_whole_number_names_the_variable(name: str, value: str) -> None:
 def test_a_bad_number_names_the_variable(name: str, value: str) -> None:
     message = _load_error({name: value})
     assert message.startswith(f"{name}={value!r}: "), message
+
+
+@pytest.mark.parametrize("value", ["1e-999999", "1e-999", "0.0000001", "1 000", "1_000", "0x10", "+Inf", "1e5000",
+                                   "1e+99999", "5e", ".", "1..2", "--1"])
+def test_only_plain_ascii_decimals_in_a_sane_range(value: str) -> None:
+    """Issue 21 §9: Decimal() reads all of these (or their exponents blow the range); the settings do not."""
+    message = _load_error({"OPSCHECK_DRIFT_MAX_MS": value})
+    assert message.startswith(f"OPSCHECK_DRIFT_MAX_MS={value!r}: "), message
+    assert any(w in message for w in ("not a number", "not a finite number", "decimal places", "at most")), message
+
+
+@pytest.mark.parametrize("value", ["٣", "١٢", "３", "5\u00a0000", "1\u2009000"])
+@pytest.mark.parametrize("name", ["OPSCHECK_DRIFT_MAX_MS", "OPSCHECK_LOG_WINDOW_S"])
+def test_digits_of_other_scripts_are_not_numbers(name: str, value: str) -> None:
+    """Arabic-Indic, full-width digits and non-ASCII spaces: int() and Decimal() read them; the settings do not."""
+    message = _load_error({name: value})
+    assert message.startswith(f"{name} (value not shown: ") and ("not a number" in message
+                                                                 or "not a whole number" in message), message
+
+
+def test_plain_decimals_still_load() -> None:
+    s = settings.load({"OPSCHECK_DRIFT_MAX_MS": "1e-3", "OPSCHECK_KILL_SWITCH_MAX_MS": "+5",
+                       "OPSCHECK_BACKOFF_SCALE": ".5", "OPSCHECK_EQUITY_TOLERANCE_PCT": "0.000001"})
+    assert s.drift_max_ms == Decimal("0.001") and s.kill_switch_max_ms == 5 and s.backoff_scale == Decimal("0.5")
+    assert s.equity_tolerance_pct == Decimal("0.000001")
 
 
 def test_the_messages_say_what_is_wrong() -> None:
@@ -103,6 +129,40 @@ def test_sandbox_overrides_apply_and_the_env_still_wins() -> None:
     assert Thresholds.from_env({"OPSCHECK_LOG_WINDOW_S": "42"}, **SANDBOX_THRESHOLDS).log_window_s == 42
     with pytest.raises(ConfigError, match="OPSCHECK_LOG_WINDOW_S='x'"):
         Thresholds.from_env({"OPSCHECK_LOG_WINDOW_S": "x"}, **SANDBOX_THRESHOLDS)
+
+
+def test_every_setting_reaches_the_thresholds_the_checks_read() -> None:
+    """Issue 21 §9: one validated value per setting, on ``t.thresholds`` (the checks never re-read ``t.env``)."""
+    assert {f.upper() for f in Thresholds().__dict__} == {n.removeprefix("OPSCHECK_") for n in settings.THRESHOLD_VARS}
+    env = {"OPSCHECK_DRIFT_AGREEMENT_MS": "40", "OPSCHECK_LATENCY_SAMPLES": "3", "OPSCHECK_BACKOFF_SCALE": "0.5",
+           "OPSCHECK_AUDIT_WINDOW_DAYS": "9", "OPSCHECK_TIME_SYNC_FRESH_S": "15", "OPSCHECK_METRICS_WINDOW_S": "60"}
+    t = Thresholds.from_env(env)
+    assert (t.drift_agreement_ms, t.latency_samples, t.backoff_scale) == (Decimal(40), 3, Decimal("0.5"))
+    assert (t.audit_window_days, t.time_sync_fresh_s, t.metrics_window_s) == (9, 15, 60)
+
+
+def test_the_sandbox_target_applies_the_environments_thresholds() -> None:
+    """The sandbox builds its own env; the operator's OPSCHECK_ settings still reach its thresholds."""
+    th = sandbox_thresholds({"OPSCHECK_KILL_SWITCH_MAX_MS": "1", "OPSCHECK_DRIFT_MAX_MS": "0.001",
+                             "OPSCHECK_LOG_WINDOW_S": "42", "PATH": "/bin"})
+    assert th.kill_switch_max_ms == 1 and th.drift_max_ms == Decimal("0.001") and th.log_window_s == 42
+    assert th.log_fresh_s == 2 and th.backoff_scale == Decimal("0.001")  # the sandbox's own, not overridden
+    assert sandbox_thresholds({}) == Thresholds.from_env({}, **SANDBOX_THRESHOLDS)
+    with pytest.raises(ConfigError, match="^OPSCHECK_DRIFT_MAX_MS="):
+        sandbox_thresholds({"OPSCHECK_DRIFT_MAX_MS": "1e-999999"})
+
+
+@pytest.mark.slow
+def test_lowered_thresholds_fail_their_items_on_the_sandbox(shared_pg_env: dict[str, str], tmp_path: Path) -> None:
+    """Issue 21 §9: OPSCHECK_KILL_SWITCH_MAX_MS=1 fails 4.5.1 and OPSCHECK_DRIFT_MAX_MS=0.001 fails 8.6.2 (and
+    8.6.4 rests on it): the thresholds are applied where they are checked, not only validated."""
+    env = dict(shared_pg_env, OPSCHECK_KILL_SWITCH_MAX_MS="1", OPSCHECK_DRIFT_MAX_MS="0.001")
+    run = preflight(tmp_path, "--no-html", "-m", "section_4_5 or section_8_6", env=env)
+    status = run.status_of()
+    assert status["4.5.1"] == "failed" and status["8.6.2"] == "failed", run.output[-3000:]
+    assert status["8.6.4"] != "passed" and run.exit_code == 1, run.output[-3000:]
+    reasons = {i["id"]: i["reason"] for i in run.verdict["items"]}  # type: ignore[index]
+    assert "(limit 1 ms)" in reasons["4.5.1"] and "0.001 ms tolerance" in reasons["8.6.2"], reasons
 
 
 # ---------------------------------------------------------------- names

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from ops_checks.core import readings
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
 from ops_checks.target.signal import TEST_SIGNAL_PREFIX
@@ -41,9 +42,14 @@ def bot_not_deciding(t: Target) -> str | None:
             )
     except DbError as exc:
         return f"policy decisions unreadable (item 1.1.4): {exc}"
-    if row is None or row["age"] is None or float(row["age"]) > fresh:
-        return f"the bot's policy loop is not deciding (item 1.6.3): last decision older than {fresh} s"
-    return None
+    stale = f"the bot's policy loop is not deciding (item 1.6.3): last decision older than {fresh} s"
+    if row is None or row["age"] is None:
+        return stale
+    try:  # an 'infinity' timestamp or one in the future is no recent decision
+        age = readings.seconds_ago(row["age"], "the latest decision's age")
+    except readings.BadReading as exc:
+        return f"the bot's policy loop is not deciding (item 1.6.3): {exc}"
+    return stale if age > fresh else None
 
 
 def bot_unhealthy(t: Target) -> str | None:

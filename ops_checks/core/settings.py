@@ -1,15 +1,17 @@
 """One typed settings model for every ``OPSCHECK_<THRESHOLD>`` env var (pydantic-settings).
 
 Each tolerance the checks apply is one field: its env var is ``OPSCHECK_`` + the field name in capitals, its type
-is ``int`` (a whole number: ``5000.5``, ``0x10``, ``NaN``, ``Infinity`` are refused) or ``Decimal`` (money and
-tolerances stay exact; ``NaN``/``Infinity`` are refused), and its bounds are positive and finite (with a sane
-ceiling per unit). An empty value means "not set". A bad value, or an ``OPSCHECK_*`` name that is neither a field
+is ``int`` (ASCII digits only: ``5000.5``, ``1e3``, ``0x10``, ``٣``, ``1_000`` are refused) or ``Decimal`` (money and
+tolerances stay exact; only an ASCII decimal number, ``readings.decimal_text``: ``NaN``, ``Infinity``, ``٣``,
+``0x10``, ``1_000``, ``1 000`` are refused, and at most 6 decimal places, so ``1e-999999`` is too), and its bounds
+are positive and finite (with a sane ceiling per unit). Spaces around a value are ignored; an empty value means
+"not set". A bad value, or an ``OPSCHECK_*`` name that is neither a field
 nor one of the suite's other ``OPSCHECK_`` variables (a misspelt threshold would otherwise be ignored), raises
 ``ConfigError`` with one line naming the variable: the run cannot start (exit 2).
 
 ``load(env)`` validates a mapping (an env file merged under the environment), never ``os.environ`` behind the
-caller's back. ``config.Thresholds.from_env`` reads its fields from here; the other tunables (the audit window,
-the backoff scale, …) are validated here and still read where they are used.
+caller's back. ``config.Thresholds.from_env`` reads every field from here, and the checks read ``t.thresholds``:
+on live from the env file and the environment, on the sandbox from the environment (``operator_env``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ops_checks.core import readings
 from ops_checks.core.envfile import ConfigError
 
 PREFIX = "OPSCHECK_"
@@ -46,7 +49,9 @@ NON_THRESHOLD_VARS = frozenset({
 })
 NON_THRESHOLD_PREFIXES = ("OPSCHECK_SANDBOX_",)  # the sandbox's DSN, migrations and secret overrides
 
-_INT = re.compile(r"[0-9]+")
+_INT = re.compile(r"[0-9]{1,18}", re.ASCII)
+_SPACE = " \t\r\n"  # around a value (never inside it)
+PLACES = 6  # decimal places a Decimal setting may have: 0.000001 ms is a nanosecond
 # A bad value is quoted only when it is short and number-like: a threshold is no secret, but a value pasted into
 # the wrong variable (a URL with its password, a token) may be.
 _SHOWABLE = re.compile(r"[\w.+\- ]{0,24}", re.ASCII)
@@ -63,7 +68,7 @@ def _whole(unit: str, *, minimum: int = 1, maximum: int) -> Callable[[object], i
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw  # a default or an in-process override
         else:
-            text = str(raw).strip()
+            text = str(raw).strip(_SPACE)
             if not _INT.fullmatch(text):
                 raise _reject(f"not a whole number of {unit}")
             value = int(text)
@@ -81,15 +86,19 @@ def _number(unit: str, *, maximum: Decimal, allow_zero: bool = False) -> Callabl
         elif isinstance(raw, int | float) and not isinstance(raw, bool):
             value = Decimal(str(raw))
         else:
-            try:
-                value = Decimal(str(raw).strip())
-            except (InvalidOperation, ValueError):
-                raise _reject(f"not a number of {unit}") from None
+            text = str(raw).strip(_SPACE)
+            parsed = readings.decimal_text(text)
+            if parsed is None:
+                finite = text.lower().lstrip("+-") in ("nan", "snan", "inf", "infinity")
+                raise _reject(f"not a finite number of {unit}" if finite else f"not a number of {unit}")
+            value = parsed
         if not value.is_finite():
             raise _reject(f"not a finite number of {unit}")
         if value < 0 or (value == 0 and not allow_zero) or value > maximum:
             low = "at least 0" if allow_zero else "greater than 0"
             raise _reject(f"must be {low} and at most {maximum} ({unit})")
+        if value != 0 and value.normalize().as_tuple().exponent < -PLACES:  # type: ignore[operator]
+            raise _reject(f"more than {PLACES} decimal places ({unit})")
         return value
 
     return parse
@@ -144,7 +153,7 @@ class Settings(BaseSettings):
     max_risk_ceiling_zar: Zar = Decimal("5000")
     expected_daily_loss_limit_pct: Fraction = Decimal("0.03")
     expected_max_consecutive_losses: Count = 3
-    # read where they are used (drift.py, drift_metrics.py, drift_logs.py, sop/, audit_settings.py)
+    # read through config.Thresholds by drift.py, drift_metrics.py, drift_logs.py, sop/, audit_settings.py
     drift_agreement_ms: MillisOrZero = Decimal("250")
     metrics_window_s: Seconds = 3600
     time_sync_fresh_s: OptionalSeconds = None  # default: max(log_fresh_s, 10)
@@ -224,6 +233,11 @@ def load(env: Mapping[str, str], **overrides: Any) -> Settings:
             return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, env)) from None
+
+
+def operator_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``OPSCHECK_`` settings of ``environ`` (a target whose own env is built, the sandbox, applies these)."""
+    return {k: v for k, v in environ.items() if k.startswith(PREFIX)}
 
 
 def check(env: Mapping[str, str]) -> None:

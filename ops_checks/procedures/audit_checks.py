@@ -27,7 +27,7 @@ def operator_name(t: Target) -> str:
 
 
 def _export(t: Target, workdir: Path) -> audit_export.ExportResult:
-    start, end = AuditSettings.from_env(t.env).export_range()
+    start, end = AuditSettings.of_target(t).export_range()
     return audit_export.export(t.db, t.redactor, start, end, workdir / "audit_export", operator_name(t))
 
 

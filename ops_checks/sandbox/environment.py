@@ -11,13 +11,15 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from ops_checks.core import signals
+from ops_checks.core import settings, signals
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import ntp_host, postgres, sop_env
@@ -33,8 +35,14 @@ BOT_SERVICE, DB_SERVICE = "autonomous_alpha_bot", "postgres"
 # policy brings the bot back with its database). Empty on a healthy sandbox; faults set it.
 DB_START_ENV = "SANDBOX_DB_START"
 
-# Fast, sandbox-sized windows: the sandbox is minutes old, so freshness limits shrink accordingly.
-SANDBOX_THRESHOLDS = {"log_fresh_s": 2, "decisions_fresh_s": 2, "log_window_s": 300}
+# Fast, sandbox-sized windows: the sandbox is minutes old, so freshness limits shrink accordingly; the SOP's
+# backoff runs at 1/1000 time. The operator's OPSCHECK_ settings (the environment) override these, as on live.
+SANDBOX_THRESHOLDS: dict[str, object] = {
+    "log_fresh_s": 2,
+    "decisions_fresh_s": 2,
+    "log_window_s": 300,
+    "backoff_scale": Decimal("0.001"),
+}
 
 # Tests that must know the sandbox's secrets (the leak test) set OPSCHECK_SANDBOX_<NAME>, e.g.
 # OPSCHECK_SANDBOX_SOVEREIGN_SECRET; otherwise every secret is random per session.
@@ -51,6 +59,13 @@ OVERRIDABLE = (
     "DISCORD_WEBHOOK_URL",
     "GRAFANA_TOKEN",
 )
+
+
+def sandbox_thresholds(environ: Mapping[str, str] | None = None) -> Thresholds:
+    """The sandbox's thresholds: its short windows, under the environment's ``OPSCHECK_`` settings (the operator's
+    values apply on the sandbox as on live; the sandbox's own env holds none of them). ConfigError when malformed."""
+    env = settings.operator_env(os.environ if environ is None else environ)
+    return Thresholds.from_env(env, **SANDBOX_THRESHOLDS)
 
 
 def sandbox_secret(name: str, make: str) -> str:
@@ -186,7 +201,7 @@ class Sandbox:
             valr_base_url=VALR_URL,
             env=self.env,
             redactor=redactor,
-            thresholds=Thresholds.from_env(self.env, **SANDBOX_THRESHOLDS),  # type: ignore[arg-type]
+            thresholds=sandbox_thresholds(),
             allow_mutations=True,
             valr_transport=self.valr.transport(),
             hooks_transport=self.hooks.transport(),

@@ -1,5 +1,6 @@
 """The sandbox's incident-SOP configuration: a generated Coinbase CDP key (and a standby), a VALR standby key,
-the perpetual pairs the funding check reads, and a time-compressed backoff (SOP §1) for the suite's retries."""
+and the perpetual pairs the funding check reads (the time-compressed SOP §1 backoff is a sandbox threshold:
+``environment.SANDBOX_THRESHOLDS``)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,5 @@ def install(workdir: Path) -> dict[str, str]:
         "VALR_STANDBY_API_KEY": secrets.token_hex(32),
         "VALR_STANDBY_API_SECRET": secrets.token_hex(32),
         "PERPETUAL_PAIRS": PERPETUAL_PAIR,
-        "OPSCHECK_BACKOFF_SCALE": "0.001",
         "ESCALATION_CONTACTS_FILE": str(contacts),
     }

@@ -31,12 +31,26 @@ from decimal import Decimal
 from ops_checks.target.valr.client import ServerTime, ValrClient
 
 HEALTHY, WARNING, CRITICAL, NEUTRAL = "HEALTHY", "WARNING", "CRITICAL", "NEUTRAL"
-BANDS: tuple[tuple[str, Decimal, Decimal | None], ...] = (  # runbook §8.7: name, lower edge (exclusive), upper
-    (HEALTHY, Decimal(-1), Decimal(500)),
-    (WARNING, Decimal(500), Decimal(800)),
-    (CRITICAL, Decimal(800), Decimal(1000)),
-    (NEUTRAL, Decimal(1000), None),
-)
+Bands = tuple[tuple[str, Decimal, Decimal | None], ...]  # name, lower edge (exclusive), upper edge (inclusive)
+CRITICAL_FROM_MS = Decimal(800)  # runbook §8.7: the critical band's lower edge (no setting of its own)
+
+
+def bands(warn_ms: Decimal = Decimal(500), max_ms: Decimal = Decimal(1000)) -> Bands:
+    """Runbook §8.7's bands at the operator's thresholds: healthy up to ``warn_ms`` (``OPSCHECK_DRIFT_WARN_MS``),
+    warning up to 800 ms, critical up to ``max_ms`` (``OPSCHECK_DRIFT_MAX_MS``), NEUTRAL above. The edges never
+    decrease: a maximum below 800 (or below the warning edge) pulls them down to it, leaving those bands empty; a
+    warning edge above 800 pushes the critical edge up to it."""
+    warn = min(warn_ms, max_ms)
+    critical = min(max(CRITICAL_FROM_MS, warn), max_ms)
+    return (
+        (HEALTHY, Decimal(-1), warn),
+        (WARNING, warn, critical),
+        (CRITICAL, critical, max_ms),
+        (NEUTRAL, max_ms, None),
+    )
+
+
+BANDS = bands()  # the runbook's: 0–500 healthy, 500–800 warning, 800–1000 critical, > 1000 NEUTRAL
 _NS_PER_MS = Decimal(1_000_000)
 _FRACTION = re.compile(r"\d{2}:\d{2}:\d{2}[.,](\d+)")
 
@@ -83,10 +97,11 @@ class OffsetEstimate:
     bound_ms: Decimal
     rtt_ms: Decimal
     samples: tuple[Sample, ...]
+    table: Bands = BANDS  # the §8.7 bands it is judged by (``bands(warn, max)`` of the thresholds)
 
     @property
     def band(self) -> str:
-        return band(abs(self.offset_ms))
+        return band(abs(self.offset_ms), self.table)
 
     @property
     def worst_ms(self) -> Decimal:
@@ -102,7 +117,9 @@ class OffsetEstimate:
     def bands_spanned(self) -> tuple[str, ...]:
         """Every §8.7 band the true |offset| may lie in, given the error bound."""
         lo, hi = self.least_ms, self.worst_ms
-        return tuple(name for name, low, high in BANDS if hi > low and (high is None or lo <= high))
+        return tuple(
+            name for name, low, high in self.table if hi > low and (high is None or (lo <= high and high > low))
+        )
 
     def summary(self) -> str:
         return f"offset {self.offset_ms:+.1f} ms ± {self.bound_ms:.1f} ms (rtt {self.rtt_ms:.1f} ms), band {self.band}"
@@ -120,20 +137,20 @@ class OffsetEstimate:
         return "\n".join(lines)
 
 
-def band(abs_offset_ms: Decimal) -> str:
-    """Runbook §8.7: 0–500 healthy, 500–800 warning, 800–1000 critical, > 1000 NEUTRAL."""
-    for name, low, high in BANDS:
+def band(abs_offset_ms: Decimal, table: Bands = BANDS) -> str:
+    """Runbook §8.7: 0–500 healthy, 500–800 warning, 800–1000 critical, > 1000 NEUTRAL (or ``table``'s edges)."""
+    for name, low, high in table:
         if abs_offset_ms > low and (high is None or abs_offset_ms <= high):
             return name
     return NEUTRAL
 
 
-def best(samples: list[Sample]) -> OffsetEstimate:
+def best(samples: list[Sample], table: Bands = BANDS) -> OffsetEstimate:
     """The estimate from given samples: the one with the smallest round trip (see the module docstring)."""
     if not samples:
         raise ValueError("no samples")
     chosen = min(samples, key=lambda s: (s.rtt_ns + s.resolution_ns, s.rtt_ns))
-    return OffsetEstimate(chosen.offset_ms, chosen.bound_ms, chosen.rtt_ms, tuple(samples))
+    return OffsetEstimate(chosen.offset_ms, chosen.bound_ms, chosen.rtt_ms, tuple(samples), table)
 
 
 def estimate_offset(
@@ -142,8 +159,10 @@ def estimate_offset(
     *,
     wall_ns: Callable[[], int] = time.time_ns,
     mono_ns: Callable[[], int] = time.monotonic_ns,
+    table: Bands = BANDS,
 ) -> OffsetEstimate:
-    """Take ``samples`` readings of ``GET /v1/public/time``; raises ValrError if any request fails."""
+    """Take ``samples`` readings of ``GET /v1/public/time``; raises ValrError if any request fails. ``table``:
+    the §8.7 bands to judge by (``bands(warn, max)``)."""
     taken: list[Sample] = []
     for _ in range(max(1, samples)):
         t_send = wall_ns()
@@ -151,4 +170,4 @@ def estimate_offset(
         server = client.public_time()
         rtt = max(0, mono_ns() - m0)
         taken.append(Sample(t_send, rtt, server.server_ns, resolution_ns(server), server.source))
-    return best(taken)
+    return best(taken, table)

@@ -20,6 +20,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from ops_checks.core import readings
+
 HOST = "api.coinbase.com"
 PROBE = ("GET", "/api/v3/brokerage/accounts")
 LIFETIME_S = 120
@@ -123,20 +125,29 @@ class Decoded:
             out.append(f"iss {c.get('iss')!r} (expected 'cdp')")
         if not isinstance(c.get("uri"), str) or " " not in c["uri"]:
             out.append("uri is not 'METHOD host/path'")
-        nbf, exp = c.get("nbf"), c.get("exp")
-        if not isinstance(nbf, int) or not isinstance(exp, int) or exp - nbf != LIFETIME_S:
+        nbf, exp = _unix(c.get("nbf")), _unix(c.get("exp"))
+        if nbf is None or exp is None or exp - nbf != LIFETIME_S:
             out.append(f"exp - nbf is not {LIFETIME_S} s")
         return out
 
     def window_problem(self, at: float) -> str | None:
         """None when ``at`` (Unix seconds of the verifying clock) lies in [nbf, exp)."""
-        nbf, exp = self.claims.get("nbf"), self.claims.get("exp")
-        if not isinstance(nbf, int) or not isinstance(exp, int):
-            return "no integer nbf/exp"
+        nbf, exp = _unix(self.claims.get("nbf")), _unix(self.claims.get("exp"))
+        if nbf is None or exp is None:
+            shown = ", ".join(f"{k} {readings.shown(self.claims.get(k))}" for k in ("nbf", "exp"))
+            return f"no integer nbf/exp ({shown})"
         if at < nbf:
             return f"not valid for another {nbf - at:.0f} s (nbf in the future)"
         if at >= exp:
             return f"expired {at - exp:.0f} s ago"
+        return None
+
+
+def _unix(value: object) -> int | None:
+    """A JWT time claim: a whole number of Unix seconds (never ``true``, 1.5, NaN or a string), else None."""
+    try:
+        return readings.count(value, "claim")
+    except readings.BadReading:
         return None
 
 

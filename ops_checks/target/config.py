@@ -95,8 +95,10 @@ ENV_VARS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Tolerances the checks apply; defaults are the runbook's, overridable by ``OPSCHECK_<NAME>`` env vars,
-    each validated by the typed model in ``ops_checks/core/settings.py`` (a bad value is a ConfigError: exit 2)."""
+    """Every tolerance and tunable the checks apply; defaults are the runbook's, overridable by ``OPSCHECK_<NAME>``
+    env vars, each validated by the typed model in ``ops_checks/core/settings.py`` (a bad value is a ConfigError:
+    exit 2). Checks read them here, never from ``Target.env``: one validated value per setting, on both targets
+    (the sandbox builds its thresholds from the operator's environment too)."""
 
     drift_max_ms: Decimal = Decimal("1000")
     drift_warn_ms: Decimal = Decimal("500")
@@ -114,6 +116,16 @@ class Thresholds:
     max_risk_ceiling_zar: Decimal = Decimal("5000")
     expected_daily_loss_limit_pct: Decimal = Decimal("0.03")
     expected_max_consecutive_losses: int = 3
+    drift_agreement_ms: Decimal = Decimal("250")  # 8.7.4: the bot's drift reading vs ours, beyond our bound
+    metrics_window_s: int = 3600  # §8.5.2/8.5.3: the counters' increase() window
+    time_sync_fresh_s: int | None = None  # 8.6.4: the latest time sync's age (None: max(log_fresh_s, 10))
+    latency_samples: int = 12  # sop.5.1: VALR requests the suite times
+    backoff_scale: Decimal = Decimal("0.1")  # sop.1.4: the SOP's backoff schedule, time-scaled
+    audit_window_days: int = 30  # §7.5
+    audit_max_gap_s: int = 300  # §7: longest silence in the decision log
+    audit_export_hours: int = 24  # the preflight's audit export
+    audit_retention_years: int = 7  # §7.1 / §7.6
+    audit_max_report_rows: int = 500  # rows attached to a report section
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: object) -> Thresholds:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 
+from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.target.config import Target
 
@@ -116,6 +117,7 @@ def set_kill_switch(t: Target, rec: Recorder, *, activate: bool, reason: str) ->
         return f"guardian API: {exc}"
     if resp.status_code != 200:
         return f"guardian API refused to {'activate' if activate else 'deactivate'}: HTTP {resp.status_code}"
-    if isinstance(answer, dict) and answer.get("kill_switch_active") not in (None, activate):
-        return f"guardian API reports kill_switch_active={answer.get('kill_switch_active')}"
+    reported = answer.get("kill_switch_active") if isinstance(answer, dict) else None
+    if reported is not None and reported is not activate:  # 1, "true", NaN are not a state (1 == True in Python)
+        return f"guardian API reports kill_switch_active={readings.shown(reported)}"
     return None

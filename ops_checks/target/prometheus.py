@@ -1,16 +1,18 @@
 """The bot's Prometheus metrics, labels kept: one scrape parsed with prometheus_client's parser (no regexes).
 
 A metric the runbook or the SOP needs and the bot does not export fails naming both sides: the name the check
-looked for (from the bot profile) and the metrics the bot does export (``BotProfile.metric_names``).
+looked for (from the bot profile) and the metrics the bot does export (``BotProfile.metric_names``). A metric
+that is exported with a value no bot produces (NaN, ±Inf, a negative age, 2 for a 0/1 flag) is ``BadMetric``:
+checks read values through ``Metrics.number``/``Metrics.flag`` (``ops_checks.core.readings``), never raw.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import Evidence
 from ops_checks.target.config import Target
@@ -18,6 +20,11 @@ from ops_checks.target.config import Target
 
 class MetricsError(Exception):
     """The metrics could not be read; one-line reason."""
+
+
+class BadMetric(MetricsError):
+    """The metric is exported, but its value is impossible (NaN, ±Inf, negative, not 0/1 …); one-line reason
+    naming the metric and the value."""
 
 
 @dataclass(frozen=True)
@@ -33,17 +40,50 @@ class Metrics:
         return f"{head}the bot exports no {name} (it exports {own})"
 
     def value(self, name: str, **labels: str) -> float | None:
+        """The first sample of ``name`` with ``labels``, as exported (NaN and ±Inf included), or None when absent.
+        Checks compare ``number``/``flag``, never this."""
         for got, v in self.samples.get(name, []):
-            if all(got.get(k) == want for k, want in labels.items()) and not math.isnan(v):
+            if all(got.get(k) == want for k, want in labels.items()):
                 return v
         return None
 
-    def require(self, name: str, need: str = "", **labels: str) -> float:
+    def _present(self, name: str, need: str, labels: dict[str, str]) -> tuple[str, float]:
+        shown = ",".join(f'{k}="{x}"' for k, x in labels.items())
+        full = f"{name}{'{' + shown + '}' if shown else ''}"
         v = self.value(name, **labels)
         if v is None:
-            shown = ",".join(f'{k}="{x}"' for k, x in labels.items())
-            raise MetricsError(self.absent(f"{name}{'{' + shown + '}' if shown else ''}", need))
-        return v
+            raise MetricsError(self.absent(full, need))
+        return full, v
+
+    def number(
+        self,
+        name: str,
+        need: str = "",
+        *,
+        signed: bool = False,
+        whole: bool = False,
+        maximum: float = readings.CEILING,
+        **labels: str,
+    ) -> float:
+        """The value of ``name``: finite, non-negative unless ``signed``, within ``maximum``; MetricsError when
+        absent, BadMetric (naming the value) when impossible."""
+        full, v = self._present(name, need, labels)
+        try:
+            return readings.number(v, full, signed=signed, whole=whole, maximum=maximum)
+        except readings.BadReading as exc:
+            raise BadMetric(str(exc)) from None
+
+    def flag(self, name: str, need: str = "", **labels: str) -> bool:
+        """A 0/1 gauge as a bool; MetricsError when absent, BadMetric for any other value."""
+        full, v = self._present(name, need, labels)
+        try:
+            return readings.gauge_flag(v, full)
+        except readings.BadReading as exc:
+            raise BadMetric(str(exc)) from None
+
+    def require(self, name: str, need: str = "", **labels: str) -> float:
+        """A finite value of either sign (``number(..., signed=True)``)."""
+        return self.number(name, need, signed=True, **labels)
 
     def evidence(self, *names: str) -> Evidence:
         lines = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target import botapi
 from ops_checks.target.config import Target
@@ -106,7 +107,10 @@ def decisions_logged(t: Target) -> CheckResult:
         return failed("query failed", f"a decision within {fresh} s", str(exc))
     if row is None:
         return failed("no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev)
-    age = float(row["age_s"])
+    try:
+        age = readings.seconds_ago(row["age_s"], "the latest decision's age")
+    except readings.BadReading as exc:
+        return failed("impossible age", f"within {fresh} s", str(exc), ev)
     if age > fresh:
         return failed(
             f"last decision {age:.1f} s ago",
@@ -166,9 +170,20 @@ def dry_run_review(t: Target) -> CheckResult:
     if not r["decisions"]:
         return failed("no decisions", f"{hours} h of decisions", f"no policy decisions in the last {hours} h", ev)
     problems = []
-    if float(r["lead_s"]) > max_gap:
-        problems.append(f"period starts {float(r['lead_s']) / 3600:.1f} h late (first decision {r['first_at']})")
-    gaps = [float(r["max_gap_s"] or 0), float(r["tail_s"])]
+    try:
+        lead = readings.seconds_ago(r["lead_s"], "the period's first decision (seconds late)")
+        gaps = [
+            readings.number(r["max_gap_s"] or 0, "the longest gap (s)"),
+            readings.seconds_ago(r["tail_s"], "the latest decision's age"),
+        ]
+        counts = {
+            k: readings.count(r[k], k)
+            for k in ("decisions", "unexplained_halts", "errors", "neutrals", "live_orders", "failed_orders")
+        }
+    except readings.BadReading as exc:
+        return failed("impossible value", "no anomalies", f"{hours} h DRY_RUN review: {exc}", ev)
+    if lead > max_gap:
+        problems.append(f"period starts {lead / 3600:.1f} h late (first decision {r['first_at']})")
     if max(gaps) > max_gap:
         problems.append(f"gap of {max(gaps) / 60:.0f} min in decisions (ending {r['max_gap_end'] or 'now'})")
     for key, label in (
@@ -177,11 +192,11 @@ def dry_run_review(t: Target) -> CheckResult:
         ("live_orders", "LIVE orders"),
         ("failed_orders", "failed orders"),
     ):
-        if r[key]:
-            problems.append(f"{r[key]} {label}")
+        if counts[key]:
+            problems.append(f"{counts[key]} {label}")
     observed = (
-        f"{r['decisions']} decisions, max gap {float(r['max_gap_s'] or 0):.0f} s, "
-        f"{r['neutrals']} NEUTRAL, {r['unexplained_halts']} HALT, {r['live_orders']} LIVE orders"
+        f"{counts['decisions']} decisions, max gap {gaps[0]:.0f} s, "
+        f"{counts['neutrals']} NEUTRAL, {counts['unexplained_halts']} HALT, {counts['live_orders']} LIVE orders"
     )
     if problems:
         return failed(observed, "no anomalies", f"{hours} h DRY_RUN review: " + "; ".join(problems), ev)

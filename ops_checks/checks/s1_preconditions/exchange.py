@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target import prometheus
@@ -98,9 +99,12 @@ def balance_readable(t: Target) -> CheckResult:
     except prometheus.MetricsError as exc:
         return failed(f"exchange R{exchange_zar}", "the bot's balance", f"bot's {name} unreadable: {exc}", *ev)
     ev.append(metrics.evidence(name))
-    value = metrics.value(name)
-    if value is None:
-        return failed(f"exchange R{exchange_zar}", "the bot's balance", metrics.absent(name, "runbook §1.2.3"), *ev)
+    try:
+        value = metrics.number(name, "runbook §1.2.3")
+    except prometheus.BadMetric as exc:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", f"the bot's balance: {exc}", *ev)
+    except prometheus.MetricsError as exc:
+        return failed(f"exchange R{exchange_zar}", "the bot's balance", str(exc), *ev)
     bots = Decimal(str(value)).quantize(Decimal("0.01"))
     diff = pct_diff(bots, exchange_zar)
     tol = t.thresholds.balance_cache_tolerance_pct
@@ -121,16 +125,20 @@ def starting_equity_recorded(t: Target) -> CheckResult:
             sql_ev = db.log.evidence()
     except DbError as exc:
         return failed("query failed", "starting equity", str(exc))
-    equity = row["daily_starting_equity_zar"] if row else None
-    if equity is None:
+    raw = row["daily_starting_equity_zar"] if row else None
+    if raw is None:
         return failed(None, "recorded", "daily_starting_equity_zar is not recorded", sql_ev)
+    try:
+        equity = readings.amount(raw, "daily_starting_equity_zar")
+    except readings.BadReading as exc:
+        return failed(str(raw), "recorded", str(exc), sql_ev)
     rec = Recorder(t.redactor)
     try:
         actual = zar_total(t, rec)
     except ValrError as exc:
         return failed(f"recorded R{equity}", "actual balance", f"cannot read VALR balance: {exc}", sql_ev)
     ev = (sql_ev, Evidence("HTTP", rec.render()))
-    diff = pct_diff(Decimal(equity), actual)
+    diff = pct_diff(equity, actual)
     tol = t.thresholds.equity_tolerance_pct
     observed = f"recorded R{equity}, VALR R{actual} ({diff:.2f}% apart)"
     if diff > tol:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from psycopg import sql
 
+from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Service, Target
@@ -25,7 +26,7 @@ def database_connectivity(t: Target) -> CheckResult:
     except DbError as exc:
         return failed("no connection", 1, str(exc))
     value = row["one"] if row else None
-    if value != 1:
+    if type(value) is not int or value != 1:
         return failed(value, 1, f"SELECT 1 returned {value!r}", ev)
     return passed(1, 1, f"connected as {t.db.describe()}", ev)
 
@@ -45,13 +46,24 @@ def settings_row_problems(row: dict[str, object], now: datetime, max_reset_age: 
     """What makes a system_settings row invalid (empty list: valid)."""
     problems = [f"{c} is NULL" for c in REQUIRED_SETTINGS if row.get(c) is None]
     pct = row.get("daily_loss_limit_pct")
-    if isinstance(pct, Decimal) and not (Decimal(0) < pct < Decimal(1)):
-        problems.append(f"daily_loss_limit_pct {pct} is not a fraction in (0, 1)")
+    try:  # NaN, a negative or a boolean is named (the NULLs are above)
+        if pct is not None and not Decimal(0) < readings.amount(pct, "daily_loss_limit_pct") < Decimal(1):
+            problems.append(f"daily_loss_limit_pct {pct} is not a fraction in (0, 1)")
+    except readings.BadReading as exc:
+        problems.append(str(exc))
     losses = row.get("max_consecutive_losses")
-    if isinstance(losses, int) and losses <= 0:
-        problems.append(f"max_consecutive_losses {losses} is not positive")
+    try:
+        if losses is not None and readings.count(losses, "max_consecutive_losses") <= 0:
+            problems.append(f"max_consecutive_losses {losses} is not positive")
+    except readings.BadReading as exc:
+        problems.append(str(exc))
+    active = row.get("circuit_breaker_active")
+    if active is not None and not isinstance(active, bool):
+        problems.append(f"circuit_breaker_active is {readings.shown(active)}: not true or false")
     reset = row.get("daily_pnl_reset_at")
-    if isinstance(reset, datetime):
+    if reset is not None and not (isinstance(reset, datetime) and reset.tzinfo is not None):
+        problems.append(f"daily_pnl_reset_at is {readings.shown(reset)}: not a time with a time zone")
+    elif isinstance(reset, datetime):
         if reset > now + timedelta(minutes=1):
             problems.append(f"daily_pnl_reset_at {reset.isoformat()} is in the future")
         elif now - reset > max_reset_age:
@@ -160,7 +172,7 @@ def api_health(t: Target) -> CheckResult:
         return failed("no answer", want, str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     status = body.get("status") if isinstance(body, dict) else None
-    database = body.get(p.health_db_key) if isinstance(body, dict) else None
+    database = body.get(p.health_db_key) if isinstance(body, dict) and p.health_db_key else None
     if resp.status_code != 200 or status != p.health_ok_status:
         db_part = f", {p.health_db_key}={database!r}" if database is not None else ""
         return failed(
@@ -169,10 +181,13 @@ def api_health(t: Target) -> CheckResult:
             f"{p.health_path} answered HTTP {resp.status_code} with status={status!r}{db_part}",
             ev,
         )
-    if database is not None and database != p.health_db_ok:
-        return failed({"status": status, p.health_db_key: database}, want,
-                      f"{p.health_path} is healthy but reports {p.health_db_key}={database!r}", ev)
-    shown = {"status": status, **({p.health_db_key: database} if database is not None else {})}
+    if p.health_db_key and (not isinstance(database, str) or database != p.health_db_ok):
+        # null or missing is no database state: the bot did not say it reached its database (fail closed)
+        key = p.health_db_key
+        said = f"{key}={readings.shown(database)}" if isinstance(body, dict) and key in body else f"no {key}"
+        return failed({"status": status, key: database}, want | {key: p.health_db_ok},
+                      f"{p.health_path} is healthy but reports {said} (expected {key}={p.health_db_ok!r})", ev)
+    shown = {"status": status, **({p.health_db_key: database} if p.health_db_key else {})}
     return passed(shown, want, "", ev)
 
 

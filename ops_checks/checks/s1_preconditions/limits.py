@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target.config import Target
 
 
 def parse_zar(raw: str) -> Decimal:
-    """``5000``, ``5000.00``, ``R5,000`` or ``5 000`` → Decimal; raises ValueError otherwise."""
+    """``5000``, ``5000.00``, ``R5,000`` or ``5 000`` → Decimal; raises ValueError otherwise (``NaN``, ``٣``,
+    ``0x10``, ``1_000``, ``1e-999999``: only ASCII decimal numbers, ``readings.decimal_text``)."""
     cleaned = raw.strip().removeprefix("R").replace(",", "").replace(" ", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise ValueError(f"not a number: {raw!r}") from exc
-    if not value.is_finite():
-        raise ValueError(f"not a finite number: {raw!r}")
+    value = readings.decimal_text(cleaned)
+    if value is None:
+        raise ValueError(f"not a number: {readings.shown(raw)}")
+    if abs(value) > readings.CEILING:
+        raise ValueError(f"not a plausible amount: {readings.shown(raw)}")
     return value
 
 

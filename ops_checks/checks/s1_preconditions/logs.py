@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 
 TAIL_BYTES = 2 * 1024 * 1024
-_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?\s+(.*)$")
+_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?\s+(.*)$", re.ASCII)
 
 
 class LogError(Exception):
@@ -69,6 +70,11 @@ def latest_tagged(t: Target, pattern: re.Pattern[str]) -> tuple[LogLine | None, 
     since = now - timedelta(seconds=t.thresholds.log_window_s)
     matches = [ln for ln in recent_lines(t.log_dir, since) if pattern.search(ln.text)]
     matches.sort(key=lambda ln: ln.at)
+    if matches:  # a line stamped in the future would be "the latest" forever: a clock or time-zone problem
+        try:
+            readings.age_s(matches[-1].at, now, f"{matches[-1].file}: the latest matching line, stamped")
+        except readings.BadReading as exc:
+            raise LogError(f"{exc} (a clock or time-zone problem: a log time without a zone is read as UTC)") from None
     return (matches[-1] if matches else None), matches
 
 
@@ -80,7 +86,7 @@ def _excerpt(lines: list[LogLine], redact: Target) -> Evidence:
 BUDGET = re.compile(r"\[BUDGET_(?:LOADED|ERROR|MISSING)\]")
 HEALTH = re.compile(r"health_status=(\w+)")
 RISK = re.compile(r"risk_assessment=(\w+)")
-ENTRIES = re.compile(r"entries=(\d+)")
+ENTRIES = re.compile(r"entries=([0-9]+)")
 
 
 def budget_loaded(t: Target) -> CheckResult:
@@ -144,7 +150,10 @@ def logs_being_written(t: Target) -> CheckResult:
         return failed("no logs", f"written within {fresh} s", str(exc))
     now = datetime.now(UTC)
     mtime = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
-    age = (now - mtime).total_seconds()
+    try:  # a modification time in the future is no proof of writing
+        age = readings.age_s(mtime, now, f"{newest.name} modified")
+    except readings.BadReading as exc:
+        return failed(f"{newest.name} modified {mtime.isoformat()}", f"written within {fresh} s", str(exc))
     listing = "\n".join(
         f"{p.name} {p.stat().st_size} bytes, modified {datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat()}"
         for p in log_files(t.log_dir)

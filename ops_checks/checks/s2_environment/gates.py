@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ops_checks.checks.s1_preconditions.limits import parse_zar
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -112,13 +113,17 @@ def limits_consistent(t: Target) -> CheckResult:
             ev = db.log.evidence()
     except DbError as exc:
         return failed("starting equity unreadable", expected, str(exc))
-    equity = row["daily_starting_equity_zar"] if row else None
+    raw = row["daily_starting_equity_zar"] if row else None
+    try:
+        equity = None if raw is None else readings.amount(raw, "daily_starting_equity_zar")
+    except readings.BadReading as exc:
+        return failed(f"starting equity {raw}", expected, str(exc), ev)
     observed = ", ".join(f"{k}=R{v}" for k, v in values.items()) + f", starting equity R{equity}"
     if values["MAX_ORDER_ZAR"] > values["MAX_RISK_ZAR"]:
         problems.append(f"MAX_ORDER_ZAR R{values['MAX_ORDER_ZAR']} exceeds MAX_RISK_ZAR R{values['MAX_RISK_ZAR']}")
     if equity is None:
         problems.append("daily_starting_equity_zar is not recorded: the floor cannot be compared")
-    elif values["ZAR_FLOOR"] >= Decimal(equity):
+    elif values["ZAR_FLOOR"] >= equity:
         problems.append(f"ZAR_FLOOR R{values['ZAR_FLOOR']} is not below the starting equity R{equity}")
     if problems:
         return failed(observed, expected, "; ".join(problems), ev)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
+from ops_checks.core import readings
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import DbParams, Target
@@ -51,7 +52,10 @@ def last_rotation(t: Target, name: str) -> Rotation:
         raise RotationError(f"secret_rotations unreadable: {exc}") from exc
     if row is None:
         return Rotation(name, period_of(name), None, None, None, ev)
-    age = Decimal(row["age_days"]).quantize(Decimal("0.1"))
+    try:  # a rotated_at of 'infinity' gives an infinite age: no record to judge by
+        age = readings.amount(row["age_days"], f"{name} rotation age (days)", signed=True).quantize(Decimal("0.1"))
+    except readings.BadReading as exc:
+        raise RotationError(f"secret_rotations: {exc}") from None
     return Rotation(name, period_of(name), row["rotated_at"], row["rotated_by"], age, ev)
 
 
@@ -82,6 +86,8 @@ def within_period(t: Target, name: str) -> CheckResult:
     expected = f"rotated within {r.period_days} days"
     if r.age_days is None:
         return failed("no record", expected, f"no rotation of {name} recorded", r.evidence)
+    if r.age_days < 0:
+        return failed(f"{r.age_days} days", expected, f"{name} rotation is recorded in the future", r.evidence)
     if r.age_days > r.period_days:
         return failed(
             f"{r.age_days} days",

@@ -59,7 +59,7 @@ LIMIT %(limit)s
 
 def missing_days(t: Target) -> CheckResult:
     """7.5.1: every UTC day of the last 30 (since the first decision ever) has policy decisions."""
-    s = AuditSettings.from_env(t.env)
+    s = AuditSettings.of_target(t)
     expected = f"decisions on every day of the last {s.window_days} while the bot was running"
     try:
         with connect(t.db, t.redactor) as db:
@@ -79,7 +79,7 @@ def missing_days(t: Target) -> CheckResult:
 
 def decision_gaps(t: Target) -> CheckResult:
     """7.5.2: no silence in the decision log longer than the threshold (whole missing days are 7.5.1's)."""
-    s = AuditSettings.from_env(t.env)
+    s = AuditSettings.of_target(t)
     expected = f"no gap over {s.max_gap_s} s in the last {s.window_days} days"
     try:
         with connect(t.db, t.redactor) as db:
@@ -102,7 +102,7 @@ def decision_gaps(t: Target) -> CheckResult:
 
 def orphan_trades(t: Target) -> CheckResult:
     """7.5.3: every trade of the last 30 days has a policy decision under its correlation id (orphans listed)."""
-    s = AuditSettings.from_env(t.env)
+    s = AuditSettings.of_target(t)
     expected = "every trade has a policy decision"
     try:
         with connect(t.db, t.redactor) as db:

@@ -99,7 +99,7 @@ LOW_CONFIDENCE = Decimal("0.50")
 
 
 def _params(t: Target) -> dict[str, Any]:
-    s = AuditSettings.from_env(t.env)
+    s = AuditSettings.of_target(t)
     return {"days": s.window_days, "limit": s.max_report_rows, "high": HIGH_CONFIDENCE, "low": LOW_CONFIDENCE}
 
 

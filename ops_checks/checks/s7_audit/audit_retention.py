@@ -89,7 +89,7 @@ def chain_breaks(db: Db, tables: tuple[str, ...]) -> tuple[list[str], list[str],
 
 def rows_retained(t: Target) -> CheckResult:
     """7.6.1: no audit row younger than the retention period is gone; every hash chain the bot can verify holds."""
-    s = AuditSettings.from_env(t.env)
+    s = AuditSettings.of_target(t)
     expected = "oldest decision = recorded inception, or an approved archival record; row-hash chains intact"
     try:
         with connect(t.db, t.redactor) as db:

@@ -1,10 +1,13 @@
-"""Tolerances of the §7 audit checks; defaults are the runbook's, overridable by ``OPSCHECK_AUDIT_*`` env vars."""
+"""Tolerances of the §7 audit checks; defaults are the runbook's, overridable by ``OPSCHECK_AUDIT_*`` env vars
+(validated with every other setting by ``ops_checks/core/settings.py`` and read from ``Target.thresholds``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from ops_checks.target.config import Target, Thresholds
 
 
 @dataclass(frozen=True)
@@ -16,16 +19,24 @@ class AuditSettings:
     max_report_rows: int = 500  # rows attached to a report section (counts always cover every row)
 
     @classmethod
+    def of(cls, thresholds: Thresholds) -> AuditSettings:
+        return cls(
+            window_days=thresholds.audit_window_days,
+            max_gap_s=thresholds.audit_max_gap_s,
+            export_hours=thresholds.audit_export_hours,
+            retention_years=thresholds.audit_retention_years,
+            max_report_rows=thresholds.audit_max_report_rows,
+        )
+
+    @classmethod
+    def of_target(cls, t: Target) -> AuditSettings:
+        """The target's (validated) audit settings."""
+        return cls.of(t.thresholds)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AuditSettings:
-        values: dict[str, int] = {}
-        for f in fields(cls):
-            raw = env.get(f"OPSCHECK_AUDIT_{f.name.upper()}")
-            if raw:
-                try:
-                    values[f.name] = int(raw)
-                except ValueError:
-                    continue  # a malformed override keeps the runbook's default
-        return cls(**values)
+        """``env``'s ``OPSCHECK_AUDIT_*`` values; a malformed one is a ConfigError (one line), never the default."""
+        return cls.of(Thresholds.from_env(env))
 
     def export_range(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         end = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)

@@ -17,11 +17,12 @@ from decimal import Decimal
 
 from ops_checks.checks.s1_preconditions.logs import LogError, LogLine, recent_lines
 from ops_checks.checks.s8_clock_drift.drift import Measurement, agreement_allowance_ms
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 
 NEUTRAL_FOLLOWS_S = 5
-READING_TAIL = r"\s+drift_ms=(-?\d+(?:\.\d+)?)\s+is_within_tolerance=(True|False|true|false)"
+READING_TAIL = r"\s+drift_ms=(-?[0-9]+(?:\.[0-9]+)?)\s+is_within_tolerance=(True|False|true|false)"
 
 
 def _sync(t: Target) -> re.Pattern[str]:
@@ -53,10 +54,10 @@ def _lines(t: Target) -> tuple[list[LogLine], list[LogLine]]:
 
 def _reading(t: Target, line: LogLine) -> Reading | None:
     m = _reading_re(t).search(line.text)
-    try:
-        return Reading(line, Decimal(m.group(1)), m.group(2).lower() == "true") if m else None
-    except ArithmeticError:
+    drift = readings.decimal_text(m.group(1)) if m else None
+    if m is None or drift is None or abs(drift) > readings.CEILING:
         return None
+    return Reading(line, drift, m.group(2).lower() == "true")
 
 
 def _no_sync_reason(t: Target, window: int) -> str:
@@ -77,9 +78,10 @@ def _excerpt(t: Target, lines: list[LogLine]) -> Evidence:
 
 
 def fresh_s(t: Target) -> int:
-    """How old the latest sync line may be (the bot syncs periodically; default max(log_fresh_s, 10) s)."""
-    raw = t.value("OPSCHECK_TIME_SYNC_FRESH_S")
-    return int(raw) if raw.isdigit() else max(t.thresholds.log_fresh_s, 10)
+    """How old the latest sync line may be (``OPSCHECK_TIME_SYNC_FRESH_S``; the bot syncs periodically; default
+    max(log_fresh_s, 10) s)."""
+    fresh = t.thresholds.time_sync_fresh_s
+    return fresh if fresh is not None else max(t.thresholds.log_fresh_s, 10)
 
 
 def time_sync_logs_ok(t: Target) -> CheckResult:
@@ -105,7 +107,10 @@ def time_sync_logs_ok(t: Target) -> CheckResult:
         tag = t.profile.log_time_sync_tag
         return failed(f"no {tag} line", expected, _no_sync_reason(t, window), ev)
     latest = syncs[-1]
-    age = (datetime.now(UTC) - latest.at).total_seconds()
+    try:
+        age = readings.age_s(latest.at, datetime.now(UTC), f"the latest {t.profile.log_time_sync_tag} line")
+    except readings.BadReading as exc:
+        return failed(latest.text[:120], expected, str(exc), ev)
     limit = fresh_s(t)
     if age > limit:
         return failed(f"{age:.0f} s old", f"within {limit} s", f"the bot's last time sync was {age:.0f} s ago", ev)
@@ -114,6 +119,10 @@ def time_sync_logs_ok(t: Target) -> CheckResult:
         return failed(latest.text[:120], expected, f"the bot's latest time sync failed: {latest.text[:120]}", ev)
     if not reading.within:
         return failed(latest.text[:120], expected, f"the bot reports drift beyond tolerance: {latest.text[:120]}", ev)
+    tolerance = t.thresholds.drift_max_ms
+    if abs(reading.drift_ms) >= tolerance:
+        return failed(latest.text[:120], expected, f"the bot reports drift_ms={reading.drift_ms}, not within the "
+                      f"{tolerance} ms tolerance (it calls it within its own)", ev)
     observed = f"drift_ms={reading.drift_ms} is_within_tolerance=True {age:.1f} s ago; no {t.profile.log_drift_tag}"
     return passed(observed, expected, observed, ev)
 

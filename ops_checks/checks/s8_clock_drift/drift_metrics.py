@@ -13,12 +13,12 @@ it the item fails saying why it cannot decide — a guess would be a GO nobody m
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target import prometheus
@@ -46,8 +46,8 @@ def scrape(t: Target) -> Scrape:
 
 
 def window_s(t: Target) -> int:
-    raw = t.value("OPSCHECK_METRICS_WINDOW_S", "3600")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 3600
+    """The counters' window (``OPSCHECK_METRICS_WINDOW_S``, validated by core/settings.py; default 3600 s)."""
+    return t.thresholds.metrics_window_s
 
 
 def drift_gauge_ok(t: Target) -> CheckResult:
@@ -63,8 +63,10 @@ def drift_gauge_ok(t: Target) -> CheckResult:
     values = sc.samples.get(gauge)
     if not values:
         return failed("absent", expected, f"{sc.absent(gauge, 'runbook §8.5.1')} at {t.metrics_url}", *ev)
-    if any(math.isnan(v) or math.isinf(v) for v in values):
-        return failed(values, expected, f"{gauge} is not a number: {values}", *ev)
+    try:
+        values = [readings.number(v, gauge, signed=True) for v in values]
+    except readings.BadReading as exc:
+        return failed("impossible value", expected, str(exc), *ev)
     worst = max(values, key=abs)
     observed = f"{gauge} {worst:g}"
     if Decimal(str(abs(worst))) >= limit:
@@ -78,12 +80,15 @@ def _prometheus_increase(t: Target, name: str, window: int, rec: Recorder) -> fl
     data: Any = json_body(resp)
     if resp.status_code != 200 or not isinstance(data, dict) or data.get("status") != "success":
         raise HttpError(f"Prometheus query failed: HTTP {resp.status_code}")
-    result = data.get("data", {}).get("result")
+    inner = data.get("data")
+    result = inner.get("result") if isinstance(inner, dict) else None
     if not isinstance(result, list) or not result:
         raise HttpError(f"Prometheus has no series {name}")
     try:
-        return sum(float(r["value"][1]) for r in result)
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        return sum(readings.number(r["value"][1], f"increase({name})", text=True) for r in result)
+    except readings.BadReading as exc:
+        raise HttpError(f"Prometheus answered {exc}") from None
+    except (KeyError, IndexError, TypeError) as exc:
         raise HttpError(f"Prometheus answered an unexpected shape for {name}") from exc
 
 
@@ -100,8 +105,11 @@ def counter_not_increased(t: Target, name: str, need: str = "the runbook") -> Ch
     values = sc.samples.get(name)
     if not values:
         return failed("absent", expected, f"{sc.absent(name, need)} at {t.metrics_url}", *ev)
-    total = sum(values)
-    created = min(sc.samples.get(created_name, []), default=None)
+    try:  # a counter is a finite count >= 0, its _created a Unix time: NaN or -5 never adds up to "0"
+        total = sum(readings.number(v, name) for v in values)
+        created = min((readings.number(v, created_name) for v in sc.samples.get(created_name, [])), default=None)
+    except readings.BadReading as exc:
+        return failed("impossible value", expected, str(exc), *ev)
     since = f"since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(created))}" if created else "since start"
     if total == 0:
         return passed(f"{name} 0 {since}", expected, f"{name} is 0 {since}", *ev)

@@ -35,16 +35,11 @@ def cdp_config(t: Target) -> tuple[str, Path] | None | str:
     return name, Path(path)
 
 
-DEFAULT_BACKOFF_SCALE = 0.1  # the SOP's schedule at 1/10 time: a refused key costs 3.1 s of a preflight, not 31 s
-
-
 def backoff_policy(t: Target) -> backoff.Policy:
-    """The SOP policy (1 s, 2^n, cap 60 s, 5 retries, alert after 3), time-scaled by OPSCHECK_BACKOFF_SCALE."""
-    try:
-        scale = float(t.value("OPSCHECK_BACKOFF_SCALE", str(DEFAULT_BACKOFF_SCALE)))
-    except ValueError:
-        scale = DEFAULT_BACKOFF_SCALE
-    return backoff.Policy(scale=scale if 0 < scale <= 1 else DEFAULT_BACKOFF_SCALE)
+    """The SOP policy (1 s, 2^n, cap 60 s, 5 retries, alert after 3), time-scaled by OPSCHECK_BACKOFF_SCALE
+    (validated by core/settings.py: 0 < scale <= 1; default 0.1, the SOP's schedule at 1/10 time: a refused key
+    costs 3.1 s of a preflight, not 31 s)."""
+    return backoff.Policy(scale=float(t.thresholds.backoff_scale))
 
 
 def key_file_secure(t: Target) -> CheckResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
-from ops_checks.target.prometheus import Metrics, MetricsError, scrape
+from ops_checks.target.prometheus import BadMetric, Metrics, MetricsError, scrape
 
 WARN_PER_HOUR = 3
 CRITICAL_PER_HOUR = 10
@@ -29,21 +29,36 @@ NEEDS = {
 }
 
 
+DISCONNECTS, DOWNTIME, CONNECTED = "sop_metric_ws_disconnects", "sop_metric_ws_downtime", "sop_metric_ws_connected"
+AGE, REDUCE_ONLY, KILL_SWITCH = "sop_metric_data_age", "sop_metric_reduce_only", "sop_metric_kill_switch"
+FLAGS = (CONNECTED, REDUCE_ONLY, KILL_SWITCH)  # 0/1 gauges; the others are counts and ages (finite, >= 0)
+
+
 def _read(t: Target, expected: str, *fields: str) -> tuple[Metrics, dict[str, float]] | CheckResult:
-    """The profile's metrics for ``fields``; the result maps each field to its value."""
+    """The profile's metrics for ``fields``; the result maps each field to its value (a flag as 1.0 or 0.0).
+    An absent metric fails naming both sides; an impossible value (NaN, ±Inf, negative, a flag not 0/1) fails
+    naming the value."""
     try:
         m = scrape(t)
-        return m, {f: m.require(getattr(t.profile, f), NEEDS[f]) for f in fields}
     except MetricsError as exc:
         return failed("unreadable", expected, str(exc))
+    values: dict[str, float] = {}
+    try:
+        for f in fields:
+            name = getattr(t.profile, f)
+            if f in FLAGS:
+                values[f] = float(m.flag(name, NEEDS[f]))
+            else:
+                values[f] = m.number(name, NEEDS[f], whole=f == DISCONNECTS)
+    except BadMetric as exc:
+        return failed("impossible value", expected, f"{NEEDS[f]}: {exc}", _ev(t, m, *fields))
+    except MetricsError as exc:
+        return failed("unreadable", expected, str(exc))
+    return m, values
 
 
 def _ev(t: Target, m: Metrics, *fields: str) -> Evidence:
     return m.evidence(*(getattr(t.profile, f) for f in fields))
-
-
-DISCONNECTS, DOWNTIME, CONNECTED = "sop_metric_ws_disconnects", "sop_metric_ws_downtime", "sop_metric_ws_connected"
-AGE, REDUCE_ONLY, KILL_SWITCH = "sop_metric_data_age", "sop_metric_reduce_only", "sop_metric_kill_switch"
 
 
 def disconnects_not_in_warning_band(t: Target) -> CheckResult:

@@ -5,10 +5,11 @@ position exists (quantity × mark price × rate per 8 h; a long pays a positive 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ops_checks.checks.s1_preconditions.exchange import client
+from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
@@ -25,16 +26,12 @@ class Malformed(ValueError):
     """The exchange's answer is not the shape this check understands; ``str()`` names the value."""
 
 
-def _finite(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise Malformed(f"{what} is {type(value).__name__} {str(value)[:30]!r}, not a number")
+def _finite(value: Any, what: str, *, signed: bool = True) -> Decimal:
+    """A finite ASCII number of either sign (``readings.amount``); Malformed naming the value otherwise."""
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise Malformed(f"{what} is {str(value)[:30]!r}, not a number") from None
-    if not number.is_finite():
-        raise Malformed(f"{what} is {str(value)[:30]!r}, not a finite number")
-    return number
+        return readings.amount(value, what, signed=signed, text=True)
+    except readings.BadReading as exc:
+        raise Malformed(str(exc)) from None
 
 
 def _when(value: Any, what: str) -> datetime:
@@ -63,8 +60,8 @@ def rate_8h(rows: list[Any], pair: str = "") -> tuple[Decimal, Decimal]:
 
 
 def impact(position: dict[str, Any], rate: Decimal) -> Decimal:
-    qty = _finite(position.get("quantity", "0"), "position quantity")
-    price = _finite(position.get("markPrice") or position.get("averageEntryPrice") or "0", "position price")
+    qty = _finite(position.get("quantity"), "position quantity", signed=False)
+    price = _finite(position.get("markPrice") or position.get("averageEntryPrice"), "position price", signed=False)
     sign = 1 if str(position.get("side", "")).lower() in ("buy", "long") else -1
     return -sign * qty * price * rate  # negative: the position pays
 

@@ -5,15 +5,17 @@ exchange, an alert sent. ``daily_pnl_pct`` and ``daily_loss_limit_pct`` are frac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ops_checks.checks.s1_preconditions.exchange import open_orders
+from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
-from ops_checks.target.prometheus import MetricsError, scrape
+from ops_checks.target.prometheus import BadMetric, MetricsError, scrape
 from ops_checks.target.valr.client import ValrError
 
 SETTINGS = (
@@ -45,14 +47,25 @@ class LossState:
 
 
 def read(t: Target) -> tuple[LossState | None, Evidence]:
+    """The row's loss state, None when there is no row; ``readings.BadReading`` (one line naming the column and
+    the value) for an impossible value: NULL, NaN, a negative count …"""
     with connect(t.db, t.redactor) as db:
         row = db.one(SETTINGS, (1,))
         ev = db.log.evidence()
     if row is None:
         return None, ev
-    return LossState(bool(row["circuit_breaker_active"]), row["circuit_breaker_reason"], Decimal(row["daily_pnl_pct"]),
-                     Decimal(row["daily_loss_limit_pct"]), int(row["consecutive_losses"]),
-                     int(row["max_consecutive_losses"])), ev
+    try:
+        state = LossState(
+            readings.flag(row["circuit_breaker_active"], "circuit_breaker_active"),
+            row["circuit_breaker_reason"],
+            readings.amount(row["daily_pnl_pct"], "daily_pnl_pct", signed=True),
+            readings.amount(row["daily_loss_limit_pct"], "daily_loss_limit_pct"),
+            readings.count(row["consecutive_losses"], "consecutive_losses"),
+            readings.count(row["max_consecutive_losses"], "max_consecutive_losses"),
+        )
+    except readings.BadReading as exc:
+        raise readings.BadReading(f"system_settings {exc}") from None
+    return state, ev
 
 
 def breach_actions(t: Target, state: LossState) -> list[str]:
@@ -64,13 +77,16 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
         m = scrape(t)
         p = t.profile
         ro, alerts = p.sop_metric_reduce_only, p.sop_metric_alerts_sent
+        breach = state.breach or ""
         if ro not in m.samples:
             missing.append(m.absent(ro, "SOP §4 reduce-only state"))
-        elif m.value(ro) != 1:
+        elif not _metric(lambda: m.flag(ro), missing):
             missing.append("bot not reduce-only")
         if alerts not in m.samples:
             missing.append(m.absent(alerts, "SOP §4 alert sent"))
-        elif not (m.value(alerts, reason=state.breach or "") or 0) > 0:
+        elif m.value(alerts, reason=breach) is None or not _metric(
+            lambda: m.number(alerts, whole=True, reason=breach), missing
+        ):
             missing.append(f"no {state.breach} alert sent")
     except MetricsError as exc:
         missing.append(f"bot state unreadable ({exc})")
@@ -84,6 +100,15 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
     return missing
 
 
+def _metric(read: Callable[[], float | bool], problems: list[str]) -> float | bool:
+    """``read()``; an impossible value (BadMetric) is noted in ``problems`` and counts as not set (0)."""
+    try:
+        return read()
+    except BadMetric as exc:
+        problems.append(str(exc))
+        return 0
+
+
 def loss_breach_handled(t: Target) -> CheckResult:
     """sop.4.1: no breach, or a breach with all four automatic actions in place."""
     expected = "within limits, or breached with circuit breaker, reduce-only, 0 open orders, alert"
@@ -91,6 +116,8 @@ def loss_breach_handled(t: Target) -> CheckResult:
         state, ev = read(t)
     except DbError as exc:
         return failed("unreadable", expected, f"system_settings unreadable: {exc}")
+    except readings.BadReading as exc:
+        return failed("impossible value", expected, str(exc))
     if state is None:
         return failed("no row", expected, "system_settings row id 1 missing", ev)
     if state.breach is None:
@@ -109,6 +136,8 @@ def breach_settings_sane(t: Target) -> CheckResult:
         state, ev = read(t)
     except DbError as exc:
         return failed("unreadable", expected, f"system_settings unreadable: {exc}")
+    except readings.BadReading as exc:
+        return failed("impossible value", expected, str(exc))
     if state is None:
         return failed("no row", expected, "system_settings row id 1 missing", ev)
     if not (0 < state.limit < 1) or state.max_losses < 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ops_checks.checks.s1_preconditions.exchange import open_orders
+from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
@@ -20,8 +21,13 @@ def kill_switch_leaves_no_orders(t: Target) -> CheckResult:
         orders = open_orders(t, rec)
     except (DbError, ValrError) as exc:
         return failed("unreadable", expected, str(exc), Evidence("HTTP", rec.render()))
-    active = bool(row and row["circuit_breaker_active"])
     ev = (sql_ev, Evidence("HTTP", rec.render()))
+    if row is None:
+        return failed("no row", expected, "system_settings row id 1 missing: the kill switch state is unknown", *ev)
+    try:  # NULL is no state: never read as "inactive"
+        active = readings.flag(row["circuit_breaker_active"], "system_settings circuit_breaker_active")
+    except readings.BadReading as exc:
+        return failed("unknown", expected, str(exc), *ev)
     if active and orders:
         return failed(f"active, {len(orders)} open", expected,
                       f"kill switch active but {len(orders)} order(s) still open on VALR", *ev)

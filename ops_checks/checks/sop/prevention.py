@@ -14,15 +14,17 @@ the security audit (``checks/sop/security_audit.py``); sop.monthly.3 the recorde
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.checks.s1_preconditions.exchange import open_orders
+from ops_checks.checks.s1_preconditions.limits import parse_zar
+from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
-from ops_checks.target.prometheus import MetricsError, scrape
+from ops_checks.target.prometheus import BadMetric, MetricsError, scrape
 from ops_checks.target.valr.client import ValrError
 
 KILL_SWITCH_TEST_MAX_AGE_H = 26
@@ -72,7 +74,9 @@ def latency_metric_exported(t: Target) -> CheckResult:
     expected = f'{name}{{quantile="0.5|0.95|0.99"}}'
     try:
         m = scrape(t)
-        values = {q: m.require(name, "SOP daily latency metrics", quantile=q) for q in ("0.5", "0.95", "0.99")}
+        values = {q: m.number(name, "SOP daily latency metrics", quantile=q) for q in ("0.5", "0.95", "0.99")}
+    except BadMetric as exc:
+        return failed("impossible value", expected, f"the bot's latency metric: {exc}", m.evidence(name))
     except MetricsError as exc:
         return failed("absent", expected, str(exc))
     observed = ", ".join(f"p{float(q) * 100:g} {v:.1f} ms" for q, v in values.items())
@@ -83,19 +87,20 @@ def resting_orders_within_risk(t: Target) -> CheckResult:
     """sop.daily.3: the ZAR value of the orders resting on VALR is within MAX_RISK_ZAR."""
     raw = t.value("MAX_RISK_ZAR")
     try:
-        limit = Decimal(raw)
-    except InvalidOperation:
+        limit = parse_zar(raw)
+    except ValueError:
         return failed(raw or "not set", "MAX_RISK_ZAR", "MAX_RISK_ZAR is not a number: position limits unknown")
     expected = f"resting orders <= R{limit}"
     rec = Recorder(t.redactor)
     try:
         orders = open_orders(t, rec)
         exposure = sum(
-            (Decimal(str(o.get("remainingQuantity", "0"))) * Decimal(str(o.get("price", "0")))
+            (readings.amount(o.get("remainingQuantity"), "open order remainingQuantity", text=True)
+             * readings.amount(o.get("price"), "open order price", text=True)
              for o in orders if str(o.get("currencyPair", "")).endswith("ZAR")),
             Decimal(0),
         )
-    except (ValrError, InvalidOperation, TypeError) as exc:
+    except (ValrError, readings.BadReading) as exc:
         return failed("unreadable", expected, f"open orders unreadable: {exc}", Evidence("HTTP", rec.render()))
     observed = f"{len(orders)} resting order(s) worth R{exposure:.2f}"
     ev = Evidence("HTTP", rec.render())
@@ -126,7 +131,10 @@ def kill_switch_tested_recently(t: Target) -> CheckResult:
         return failed("unreadable", expected, f"circuit_breaker_events unreadable: {exc}")
     if row is None:
         return failed("never", expected, "no kill-switch test (MANUAL_LOCK then MANUAL_UNLOCK) recorded", ev)
-    age_h = (datetime.now(UTC) - row["released_at"]).total_seconds() / 3600
+    try:
+        age_h = readings.age_s(row["released_at"], datetime.now(UTC), "the last MANUAL_UNLOCK") / 3600
+    except readings.BadReading as exc:
+        return failed("implausible", expected, str(exc), ev)
     observed = f"last test released {row['released_at']:%Y-%m-%d %H:%M} UTC ({age_h:.1f} h ago)"
     if age_h > KILL_SWITCH_TEST_MAX_AGE_H:
         return failed(observed, expected, f"kill switch not tested today: {observed}", ev)
@@ -155,7 +163,11 @@ def logs_rotated(t: Target) -> CheckResult:
             first = next((ln for raw in fh if (ln := logs.parse_line(raw.rstrip("\n"), path.name))), None)
         if first is None:
             continue
-        age_d = (datetime.now(UTC) - first.at).total_seconds() / 86400
+        try:
+            age_d = readings.age_s(first.at, datetime.now(UTC), f"{path.name}'s first line") / 86400
+        except readings.BadReading as exc:
+            oldest.append(str(exc))
+            continue
         lines.append(f"{path.name}: first line {first.at.isoformat()} ({age_d:.1f} days)")
         if age_d > LOG_ROTATION_DAYS:
             oldest.append(f"{path.name} starts {age_d:.0f} days ago")
@@ -183,7 +195,11 @@ def keys_rotated_monthly(t: Target) -> CheckResult:
         if at is None:
             stale.append(f"{name} never rotated")
             continue
-        days = (datetime.now(UTC) - at).total_seconds() / 86400
+        try:
+            days = readings.age_s(at, datetime.now(UTC), f"{name} rotated_at") / 86400
+        except readings.BadReading as exc:
+            stale.append(str(exc))
+            continue
         ages.append(f"{name} {days:.0f} days")
         if days > KEY_ROTATION_DAYS:
             stale.append(f"{name} rotated {days:.0f} days ago")

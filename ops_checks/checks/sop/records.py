@@ -8,6 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import Db, DbError, connect
@@ -20,8 +21,9 @@ SELECT activity, subject, performed_at, performed_by, outcome, details FROM ops_
 WHERE activity = %s ORDER BY performed_at DESC, id DESC LIMIT 1"""
 
 
-def age_days(at: datetime, now: datetime | None = None) -> float:
-    return ((now or datetime.now(UTC)) - at).total_seconds() / 86400
+def age_days(at: object, now: datetime | None = None, what: str = "performed_at") -> float:
+    """Days since ``at``; ``readings.BadReading`` for a time in the future (beyond clock skew) or no aware time."""
+    return readings.age_s(at, now or datetime.now(UTC), what) / 86400
 
 
 def latest(db: Db, activity: str) -> dict[str, Any] | None:
@@ -32,7 +34,10 @@ def judge_latest(row: dict[str, Any] | None, what: str, max_days: int, now: date
     """The problem with the latest recorded ``what`` (None: it passed within ``max_days``)."""
     if row is None:
         return f"no {what} recorded"
-    days = age_days(row["performed_at"], now)
+    try:
+        days = age_days(row["performed_at"], now, f"the last {what}'s performed_at")
+    except readings.BadReading as exc:
+        return str(exc)
     when = f"{row['performed_at']:%Y-%m-%d %H:%M} UTC by {row['performed_by']}"
     if row["outcome"] != "passed":
         return f"the last {what} ({when}) failed"

@@ -18,6 +18,7 @@ from typing import Any
 
 from ops_checks.catalogue.runbook_text import FILES
 from ops_checks.checks.sop.records import age_days
+from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -67,10 +68,13 @@ def read_runbook(path: Path) -> RunbookFile:
 
 def runbook_problem(rb: RunbookFile, reviewed_at: datetime | None, now: datetime) -> str | None:
     """None when the runbook was updated or reviewed within REVIEW_DAYS."""
-    if rb.last_updated is not None and (now.date() - rb.last_updated).days <= REVIEW_DAYS:
+    if rb.last_updated is not None and 0 <= (now.date() - rb.last_updated).days <= REVIEW_DAYS:
         return None
-    if reviewed_at is not None and age_days(reviewed_at, now) <= REVIEW_DAYS:
-        return None
+    try:
+        if reviewed_at is not None and age_days(reviewed_at, now, f"{rb.name} reviewed_at") <= REVIEW_DAYS:
+            return None
+    except readings.BadReading as exc:
+        return f"{rb.name}: {exc}"
     updated = f"last updated {rb.last_updated}" if rb.last_updated else "no Last Updated date"
     review = f"last reviewed {reviewed_at:%Y-%m-%d}" if reviewed_at else "never reviewed"
     return f"{rb.name}: {updated}, {review}"
@@ -124,6 +128,8 @@ def incident_problems(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]
             missing.append("no root cause")
         if r.get("reviewed_at") is None:
             missing.append("no review recorded")
+        elif r["reviewed_at"] < r["opened_at"]:  # a negative delay is no review of this incident
+            missing.append(f"review recorded at {r['reviewed_at']:%Y-%m-%d %H:%M}, before the incident opened")
         elif r["reviewed_at"] - r["opened_at"] > timedelta(hours=REVIEW_MEETING_H):
             late_h = (r["reviewed_at"] - r["opened_at"]).total_seconds() / 3600
             notes.append(f"{r['incident_id']} reviewed {late_h:.0f} h after opening")

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ops_checks.core import http
+from ops_checks.core import http, readings
 from ops_checks.core.http import HttpError, Recorder
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
@@ -95,13 +95,9 @@ def ns_to_datetime(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
-def _dec(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise TypeError(f"amount {value!r} is not a string or number")
-    result = Decimal(str(value))
-    if not result.is_finite():
-        raise ValueError(f"amount {value!r} is not finite")
-    return result
+def _dec(value: Any, what: str = "amount") -> Decimal:
+    """A balance amount: a finite, non-negative ASCII number (VALR sends strings); ``readings.BadReading`` else."""
+    return readings.amount(value, what, text=True)
 
 
 def _amount(value: Decimal) -> str:
@@ -137,9 +133,9 @@ def _balance(row: Any) -> Balance:
     updated = row.get("updatedAt")
     return Balance(
         currency=str(row["currency"]),
-        available=_dec(row["available"]),
-        reserved=_dec(row["reserved"]),
-        total=_dec(row["total"]),
+        available=_dec(row["available"], "available"),
+        reserved=_dec(row["reserved"], "reserved"),
+        total=_dec(row["total"], "total"),
         updated_at=ns_to_datetime(parse_iso_ns(updated)) if isinstance(updated, str) else None,
     )
 
@@ -148,7 +144,9 @@ def _key_info(data: Any) -> ApiKeyInfo:
     perms, cidr = data["permissions"], data.get("allowedIpAddressCidr")
     if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
         raise TypeError("permissions is not a list of strings")
-    return ApiKeyInfo(str(data.get("label", "")), perms, bool(data.get("isSubAccount", False)), cidr or None)
+    return ApiKeyInfo(
+        str(data.get("label", "")), perms, readings.flag(data.get("isSubAccount", False), "isSubAccount"), cidr or None
+    )
 
 
 def _list_of_dicts(data: Any) -> list[dict[str, Any]]:
