@@ -382,17 +382,21 @@ def write_event(db: Db, *, activated: bool, reason: str, operator: str, via: str
     """``record_event`` that also returns the event row's id (None when it was not written)."""
     event = ACTIVATED_EVENT if activated else RELEASED_EVENT
     cid = uuid.uuid4()
-    try:
-        row = db.one(
-            "INSERT INTO circuit_breaker_events (event_type, trigger_reason) VALUES (%s, %s) RETURNING id",
+    try:  # no RETURNING: that needs SELECT on the table, and a role may write the audit row without reading it
+        db.rows(
+            "INSERT INTO circuit_breaker_events (event_type, trigger_reason) VALUES (%s, %s)",
             (event, _trigger_reason(reason, via)),
         )
     except DbError as exc:
         return None, f"circuit_breaker_events {event} row not written: {exc}"
+    try:  # this session's own id from the table's sequence (None when the sequence cannot be read)
+        row = db.one("SELECT currval(pg_get_serial_sequence('circuit_breaker_events', 'id')) AS id")
+    except DbError:
+        row = None
     note = record_operator(
         db, ACTION_ACTIVATE if activated else ACTION_DEACTIVATE, operator, cid, {"reason": reason, "via": via}
     )
-    return (int(row["id"]) if row else None), note
+    return (int(row["id"]) if row and row["id"] is not None else None), note
 
 
 def record_operator(db: Db, action: str, operator: str, cid: uuid.UUID, detail: dict[str, Any]) -> str | None:
