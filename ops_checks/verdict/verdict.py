@@ -73,7 +73,8 @@ def apply_waivers(items: list[ItemOutcome], active: dict[str, Waiver]) -> list[I
 
 
 def sort_key(item_id: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else 10**6 for p in item_id.replace("sop.", "99.").split("."))
+    # numbers in order; a named part (sop.daily, sop.weekly …) after every number, names in order: a total order
+    return tuple((int(p), "") if p.isdigit() else (10**6, p) for p in item_id.replace("sop.", "99.").split("."))
 
 
 def build(
