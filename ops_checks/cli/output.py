@@ -107,10 +107,12 @@ def tap(result: dict[str, Any]) -> str:
     items = result["items"]
     lines = ["TAP version 13", f"1..{len(items)}"]
     for n, i in enumerate(items, 1):
-        ok = i["status"] == verdicts.PASSED or (i["status"] == verdicts.WAIVED)
+        ok = i["status"] in verdicts.MET
         directive = ""
         if i["status"] == verdicts.WAIVED:
             directive = f" # TODO waived: {i['reason']}"
+        elif i["status"] == verdicts.NOT_APPLICABLE:
+            directive = f" # SKIP not applicable: {i['reason']}"
         elif i["status"] != verdicts.PASSED and i["severity"] != "blocker":
             ok, directive = True, f" # TODO warning: {i['reason']}"
         elif not ok:
@@ -124,8 +126,7 @@ def nagios(result: dict[str, Any]) -> str:
     """One Nagios plugin line: state, summary, perfdata. (The exit code stays opscheck's: 0/1/2/3.)"""
     state = {verdicts.GO: "OK", verdicts.PARTIAL: "WARNING"}.get(result["verdict"], "CRITICAL")
     c = result["counts"]
-    bad = [i["id"] for i in result["items"] if i["status"] not in (verdicts.PASSED, verdicts.WAIVED)
-           and i["severity"] == "blocker"]
+    bad = [i["id"] for i in result["items"] if i["status"] not in verdicts.MET and i["severity"] == "blocker"]
     detail = f"; blockers not passed: {', '.join(bad[:10])}{' …' if len(bad) > 10 else ''}" if bad else ""
     perf = " ".join(f"{k}={v}" for k, v in c.items())
     return f"OPSCHECK {state} - {result['verdict']} {c['passed']}/{c['total']} passed{detail} | {perf}"

@@ -184,7 +184,7 @@ def judge(seen: Observed, expected: frozenset[str], mutating: set[str]) -> dict[
     not_met = {
         i["id"]: i["status"]
         for i in doc["items"]
-        if i["severity"] == "blocker" and i["status"] not in (verdicts.PASSED, verdicts.WAIVED)
+        if i["severity"] == "blocker" and i["status"] not in verdicts.MET
     }
     go = doc["verdict"] in (verdicts.GO, verdicts.PARTIAL) and bool(doc["items"]) and not not_met
     if go:
@@ -389,7 +389,7 @@ def metrics_text(cache: Cache, is_stale: bool = False) -> str:
         "# TYPE opscheck_item_passed gauge",
     ]
     for item in (completed or {}).get("items", []):
-        ok = 1 if item["status"] in ("passed", "waived") else 0
+        ok = 1 if item["status"] in verdicts.MET else 0
         lines.append(
             f'opscheck_item_passed{{item="{item["id"]}",severity="{item["severity"]}",status="{item["status"]}"}} {ok}'
         )

@@ -60,18 +60,18 @@ def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:
 
 
 def _not_verified(t: Target, preconditions: tuple[Precondition, ...]) -> str | None:
-    """The first failing precondition as the preflight words it ("not verified: …"), or None."""
+    """The first failing precondition's reason, as the preflight says it, or None."""
     for pre in preconditions:
         problem = pre(t)
         if problem:
-            return f"not verified: {t.redactor.text(problem)}"
+            return t.redactor.text(problem if isinstance(problem, str) else problem.summary())
     return None
 
 
 def _outcome(t: Target, item: str, runtime: dict[str, Any]) -> dict[str, str]:
     """The item judged as ``opscheck preflight`` judges it: its preconditions, then its check (both the registry's)."""
     if why := _not_verified(t, preconditions_of(item, **runtime)):
-        return verdict.outcome(item, verdict.SKIPPED, why)
+        return verdict.outcome(item, verdict.NOT_VERIFIED, why)
     check: Check = BY_ID[item].bind_check(**runtime)
     result = check(t)
     return verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary())
@@ -94,9 +94,14 @@ def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str
     for item in killswitch.STEPS:
         result = flow.outcome(item) if flow is not None else None
         if flow is None:
-            outcomes.append(verdict.outcome(item, verdict.SKIPPED, blocked or "not verified"))
+            outcomes.append(verdict.outcome(item, verdict.NOT_VERIFIED, blocked or "the kill-switch flow did not run"))
         elif result is None:
-            outcomes.append(verdict.outcome(item, verdict.SKIPPED, flow.not_reached(item)))
+            missed = flow.not_reached(item)
+            outcomes.append(
+                verdict.outcome(
+                    item, verdict.NOT_VERIFIED, missed.reason, cause=missed.cause, blocked_by=missed.blocked_by
+                )
+            )
         else:
             outcomes.append(verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary()))
     runtime["m"] = drift.measure(t)  # §8.6 on one measurement, as ``opscheck preflight`` judges it

@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures.steps_engine import StepFailed, StepRun
 from ops_checks.target import guardian, killswitch_state
 from ops_checks.target import signal as test_signal
@@ -86,6 +86,15 @@ def method2_problem(t: Target, rec: Recorder) -> str | None:
     return guardian.authorisation_problem(t, rec)
 
 
+READ_ONLY = Cause(
+    "read_only",
+    "live run without --allow-mutations",
+    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
+    "run: the run was read-only",
+    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
+)
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C (or another interruption) after activation: the kill switch was left ACTIVE on purpose."""
 
@@ -126,6 +135,7 @@ class KillSwitchFlow:
     per_signal: bool = False  # the bot recorded no decision on its own: each decision is forced by a test signal
     procedure: list[str] = field(default_factory=list)
     touched: bool = False  # the flow tried to activate the kill switch (from then on it may hold it)
+    stopped_at: str | None = None  # the item whose failure stopped the flow
     hold: killswitch_state.Hold | None = None  # what its activation wrote: the only state it may release
 
     def say(self, text: str) -> None:
@@ -134,10 +144,17 @@ class KillSwitchFlow:
     def outcome(self, item_id: str) -> CheckResult | None:
         return self.results.get(item_id)
 
-    def not_reached(self, item_id: str) -> str:
+    def not_reached(self, item_id: str) -> CheckResult:
+        """The one way to say an item of the flow was not reached: not verified, resting on the step that stopped
+        the flow (or on what kept the flow from starting)."""
         why = self.stop_reason or "the step was not part of this run"
         state = "; kill switch LEFT ACTIVE" if self.left_active else ""
-        return f"not verified: the kill-switch flow stopped before {item_id}: {why}{state}"
+        reason = f"the kill-switch flow stopped before {item_id}: {why}{state}"
+        blocked = (self.stopped_at,) if self.stopped_at and self.stopped_at != item_id else ()
+        cause = None
+        if not blocked and self.stop_reason.startswith("needs --allow-mutations"):
+            cause = READ_ONLY
+        return not_verified(reason, cause=cause, blocked_by=blocked)
 
     @property
     def ok(self) -> bool:
@@ -195,6 +212,7 @@ class _Runner:
         reason += self.claim()
         self.flow.results[item] = failed(observed, expected, reason, *evidence)
         self.flow.stop_reason = f"{item} failed"
+        self.flow.stopped_at = item
         self.flow.say(f"{item} FAILED: {reason}")
         return StepFailed(reason)
 
@@ -644,9 +662,7 @@ def verify_kill_switch(t: Target, operator: str = "opscheck") -> CheckResult:
         if result is not None and not result.ok:
             return result
     if not flow.ok or flow.outcome("4.4.6") is None:
-        return failed(
-            "not completed", "activates/deactivates", flow.not_reached("4.4.6").removeprefix("not verified: ")
-        )
+        return failed("not completed", "activates/deactivates", flow.not_reached("4.4.6").reason)
     restored = flow.results["4.4.6"]
     evidence = flow.results[RESPONSE_TIME].evidence[:1] + restored.evidence
     return passed(

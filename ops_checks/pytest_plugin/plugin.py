@@ -8,6 +8,7 @@ brings the options, the target fixtures and every step module listed below.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import os
 import signal
@@ -21,7 +22,8 @@ import pytest
 from ops_checks import __version__, catalogue
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
 from ops_checks.core import redaction
-from ops_checks.core.result import CheckResult
+from ops_checks.core.result import Cause, CheckResult, Status, not_verified
+from ops_checks.procedures import killswitch as killswitch_procedure
 from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
 from ops_checks.report import html as report
@@ -44,6 +46,8 @@ WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
 RESULT_KEY = pytest.StashKey[CheckResult]()
 #: the runbook items this run checks (after every selection): drills skip the parts no selected item reads
 SELECTED = pytest.StashKey[frozenset[str]]()
+#: the item running now, for steps that have no ``request`` to put their structured result on
+CURRENT: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("opscheck_current_item", default=None)
 SECRETS_FD = pytest.StashKey[int | None]()
 
 
@@ -165,7 +169,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ):
             item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
         if live_read_only and item.get_closest_marker("mutating"):
-            item.add_marker(pytest.mark.skip(reason="not verified: needs --allow-mutations (read-only live run)"))
+            why = "needs --allow-mutations (read-only live run)"
+            item.stash[RESULT_KEY] = not_verified(why, cause=READ_ONLY)
+            item.add_marker(pytest.mark.skip(reason=why))
+
+
+READ_ONLY: Cause = killswitch_procedure.READ_ONLY
 
 
 def _first_line(text: str) -> str:
@@ -173,23 +182,48 @@ def _first_line(text: str) -> str:
 
 
 def _judged(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
-    """An item's outcome from its structured result: *failed* when the Then step judged its ``CheckResult`` not ok
-    (the reason is the result's); *not verified* (skipped) with the skip's reason; *broken* when anything else
-    stopped it (the reason is the error's first line); else *passed*."""
+    """An item's outcome from its structured result (``RESULT_KEY``, put there by the Then step, a Given that did not
+    hold, or the read-only gate): its status, reason, cause and ``blocked_by`` as the check said them. Only what no
+    check judged is read from pytest: a setup or step that raised is an *error* (the exception's first line); an item
+    that ended without any result is an *error* too, never a pass."""
     result = item.stash.get(RESULT_KEY, None)
-    longrepr = rep.longrepr
-    if rep.skipped:
-        status = verdict.SKIPPED
-        reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else ""
-    elif rep.failed and rep.when == "call" and result is not None and not result.ok:
-        status, reason = verdict.FAILED, _first_line(result.reason)
-    elif rep.failed:
-        crash = getattr(longrepr, "reprcrash", None)
-        text = _first_line(crash.message if crash is not None else str(longrepr or ""))
-        status, reason = verdict.BROKEN, text.removeprefix("AssertionError: ").removeprefix("Failed: ")
-    else:
-        status, reason = verdict.PASSED, ""
-    return verdict.outcome(rb, status, reason, target_name(item.config))
+    if result is not None and (rep.skipped or rep.failed or result.ok):
+        if rep.failed and result.ok:  # the check passed, then a later step or the teardown raised
+            return _errored(item, rb, rep)
+        return verdict.outcome(
+            rb,
+            result.status.value,
+            _first_line(result.reason),
+            target_name(item.config),
+            cause=result.cause,
+            blocked_by=result.blocked_by,
+        )
+    if rep.failed:
+        return _errored(item, rb, rep)
+    if rep.skipped:  # a skip no check of the suite made (a marker, a plugin): said as pytest gave it
+        longrepr = rep.longrepr
+        reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else "skipped"
+        return verdict.outcome(rb, Status.NOT_VERIFIED.value, reason, target_name(item.config))
+    if rep.when == "call":
+        return verdict.outcome(rb, Status.ERROR.value, "the scenario ended without a result", target_name(item.config))
+    return verdict.outcome(rb, Status.PASSED.value, "", target_name(item.config))
+
+
+def _errored(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    text = _first_line(crash.message if crash is not None else str(rep.longrepr or ""))
+    for prefix in ("AssertionError: ", "Failed: ", "CheckError: "):
+        text = text.removeprefix(prefix)
+    return verdict.outcome(rb, Status.ERROR.value, text, target_name(item.config))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    token = CURRENT.set(item)
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)
 
 
 @pytest.hookimpl(hookwrapper=True)

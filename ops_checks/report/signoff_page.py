@@ -13,9 +13,10 @@ from html import escape
 from typing import Any
 
 COLOURS = {"GO": "#1b7f3b", "NO-GO": "#b3261e", "PARTIAL": "#9a6700"}
-STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e", "broken": "#b3261e", "skipped": "#9a6700",
+STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e", "error": "#b3261e", "not_verified": "#9a6700",
+                  "not_applicable": "#555555",
                   "waived": "#5b5fc7"}
-STATUS_WORDS = {"skipped": "not verified", "broken": "not verified (broken)"}
+STATUS_WORDS = {"not_verified": "not verified", "error": "error (could not check)", "not_applicable": "not applicable"}
 
 
 def _row(label: str, value: object) -> str:

@@ -1,4 +1,6 @@
-"""The verdict: GO only if every blocker item passed. A skipped or broken blocker is "not verified": NO-GO."""
+"""The verdict: GO only if every blocker item passed (or is waived, or out of the declared scope). An error or a
+not-verified blocker is NO-GO. The non-passed items are grouped into causes: an item resting on another
+(``blocked_by``) joins that item's cause, and items with the same structured cause (kind, subject) share it."""
 
 from __future__ import annotations
 
@@ -6,15 +8,34 @@ import hashlib
 import json
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ops_checks.catalogue import BLOCKER, BY_ID, section_of
+from ops_checks.core.result import Cause, Status
 from ops_checks.verdict.waivers import Waiver, never_waivable
 
-PASSED, FAILED, BROKEN, SKIPPED, WAIVED = "passed", "failed", "broken", "skipped", "waived"
+PASSED, FAILED, ERROR, NOT_VERIFIED, NOT_APPLICABLE, WAIVED = (
+    Status.PASSED.value,
+    Status.FAILED.value,
+    Status.ERROR.value,
+    Status.NOT_VERIFIED.value,
+    Status.NOT_APPLICABLE.value,
+    Status.WAIVED.value,
+)
+STATUSES = (PASSED, FAILED, ERROR, NOT_VERIFIED, NOT_APPLICABLE, WAIVED)
+MET = frozenset({PASSED, WAIVED, NOT_APPLICABLE})  # a blocker in one of these does not block
+OPEN = frozenset({FAILED, ERROR, NOT_VERIFIED})  # what a cause groups
+LABELS = {
+    PASSED: "PASSED",
+    FAILED: "FAILED",
+    ERROR: "ERROR",
+    NOT_VERIFIED: "NOT VERIFIED",
+    NOT_APPLICABLE: "N/A",
+    WAIVED: "WAIVED",
+}
 GO, NO_GO, PARTIAL = "GO", "NO-GO", "PARTIAL"
 EXIT_GO, EXIT_NO_GO, EXIT_CANNOT_RUN, EXIT_PARTIAL = 0, 1, 2, 3
 EXIT_CODES = {GO: EXIT_GO, NO_GO: EXIT_NO_GO, PARTIAL: EXIT_PARTIAL}
@@ -28,17 +49,29 @@ class ItemOutcome:
     status: str
     reason: str = ""
     section: str = ""
+    cause: dict[str, str] | None = None  # Cause.as_json(): kind, subject, detail, remedy
+    blocked_by: list[str] = field(default_factory=list)
 
 
-def outcome(item_id: str, status: str, reason: str = "", target: str | None = None) -> ItemOutcome:
+def outcome(
+    item_id: str,
+    status: str,
+    reason: str = "",
+    target: str | None = None,
+    *,
+    cause: Cause | None = None,
+    blocked_by: tuple[str, ...] | list[str] = (),
+) -> ItemOutcome:
     item = BY_ID.get(item_id)
     return ItemOutcome(
         id=item_id,
         title=item.title if item else item_id,
         severity=item.severity_on(target) if item else BLOCKER,
-        status=status,
+        status=Status(status).value,
         reason=reason,
         section=section_of(item_id),
+        cause=cause.as_json() if cause is not None else None,
+        blocked_by=[b for b in blocked_by if b != item_id],
     )
 
 
@@ -49,7 +82,7 @@ def decide(items: list[ItemOutcome], *, partial: bool = False) -> str:
     """
     if not items:
         return NO_GO
-    if not all(i.status in (PASSED, WAIVED) for i in items if i.severity == BLOCKER):
+    if not all(i.status in MET for i in items if i.severity == BLOCKER):
         return NO_GO
     return PARTIAL if partial else GO
 
@@ -67,13 +100,69 @@ def apply_waivers(items: list[ItemOutcome], active: dict[str, Waiver]) -> list[I
             reason = (
                 f"waived until {w.expires.isoformat()} by {w.approver}: {w.justification} (was {i.status}: {i.reason})"
             )
-            i = ItemOutcome(i.id, i.title, i.severity, WAIVED, reason, i.section)
+            i = replace(i, status=WAIVED, reason=reason)
         out.append(i)
     return out
 
 
+def _root(item: ItemOutcome, by_id: dict[str, ItemOutcome]) -> ItemOutcome:
+    """The item whose problem this one rests on: follow ``blocked_by`` through open (failed, error, not verified)
+    items of this run; an item whose blockers all met (or are not in the run) is its own root."""
+    seen = {item.id}
+    current = item
+    while True:
+        nxt = next(
+            (
+                by_id[b]
+                for b in current.blocked_by
+                if b in by_id and by_id[b].status in OPEN and by_id[b].id not in seen
+            ),
+            None,
+        )
+        if nxt is None:
+            return current
+        seen.add(nxt.id)
+        current = nxt
+
+
+def _default_remedy(root: ItemOutcome) -> str:
+    return f"make item {root.id} ({root.title}) hold, then re-run: opscheck preflight -m rb_{root.id.replace('.', '_')}"
+
+
+def causes(items: list[ItemOutcome]) -> list[dict[str, Any]]:
+    """The open items grouped into causes, most items first: each with an id (C1, C2 …), a one-line summary, its
+    kind and subject, a remedy, its root item(s) and every item it explains. Warnings join causes too, but a cause
+    whose items are all warnings is marked ``blocking: false``."""
+    by_id = {i.id: i for i in items}
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in sorted((i for i in items if i.status in OPEN), key=lambda i: sort_key(i.id)):
+        root = _root(item, by_id)
+        cause = root.cause
+        key = (cause["kind"], cause["subject"]) if cause else ("item", root.id)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {
+                "kind": cause["kind"] if cause else "item",
+                "subject": cause["subject"] if cause else root.id,
+                "summary": (cause["detail"] if cause else "") or f"{root.id} {root.title}: {root.reason}",
+                "remedy": (cause.get("remedy") if cause else "") or _default_remedy(root),
+                "roots": [],
+                "items": [],
+                "blocking": False,
+            }
+        if root.id not in group["roots"]:
+            group["roots"].append(root.id)
+        group["items"].append(item.id)
+        group["blocking"] = group["blocking"] or item.severity == BLOCKER
+    ordered = sorted(groups.values(), key=lambda g: (not g["blocking"], -len(g["items"]), sort_key(g["roots"][0])))
+    for n, group in enumerate(ordered, start=1):
+        group["id"] = f"C{n}"
+    return [{"id": g.pop("id"), **g} for g in ordered]
+
+
 def sort_key(item_id: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else 10**6 for p in item_id.replace("sop.", "99.").split("."))
+    # numbers in order; a named part (sop.daily, sop.weekly …) after every number, names in order: a total order
+    return tuple((int(p), "") if p.isdigit() else (10**6, p) for p in item_id.replace("sop.", "99.").split("."))
 
 
 def build(
@@ -91,6 +180,13 @@ def build(
     items = sorted(items, key=lambda i: sort_key(i.id))
     counts = Counter(i.status for i in items)
     selection = selection or {"complete": True, "left_out": []}
+    found = causes(items)
+    cause_of = {item: c["id"] for c in found for item in c["items"]}
+    rows = []
+    for i in items:
+        row = {k: v for k, v in asdict(i).items() if k != "section"}
+        row["cause_id"] = cause_of.get(i.id)
+        rows.append(row)
     return {
         "verdict": decide(items, partial=not selection.get("complete", True)),
         "selection": selection,
@@ -100,8 +196,9 @@ def build(
         "finished_at": finished_at.isoformat(),
         "operator": operator,
         "witness": witness,
-        "items": [{k: v for k, v in asdict(i).items() if k != "section"} for i in items],
-        "counts": {s: counts.get(s, 0) for s in (PASSED, FAILED, BROKEN, SKIPPED, WAIVED)} | {"total": len(items)},
+        "causes": found,
+        "items": rows,
+        "counts": {s: counts.get(s, 0) for s in STATUSES} | {"total": len(items)},
         "warnings": list(warnings or []),
         "results_sha256": None,
     }
@@ -153,34 +250,57 @@ def write(run_dir: Path, verdict: dict[str, Any]) -> Path:
 
 
 def render_table(verdict: dict[str, Any]) -> str:
-    """Per-section table, then every non-passing item on one line, then the verdict."""
+    """Per-section table; then the causes, each with its remedy and the items it explains; then every other
+    non-passing item on one line (an item explained by a cause points at it instead of repeating it); then the
+    verdict line."""
     by_section: dict[str, Counter[str]] = {}
     for i in verdict["items"]:
         by_section.setdefault(section_of(i["id"]), Counter())[i["status"]] += 1
     width = max([len(s) for s in by_section] + [20])
-    out = [f"{'section':<{width}}  passed  failed  broken  not verified  waived"]
+    out = [f"{'section':<{width}}  passed  failed  error  not verified  n/a  waived"]
     for section in sorted(by_section, key=lambda s: sort_key(s.split(" ")[0])):
         c = by_section[section]
         out.append(
-            f"{section:<{width}}  {c[PASSED]:>6}  {c[FAILED]:>6}  {c[BROKEN]:>6}  {c[SKIPPED]:>12}  {c[WAIVED]:>6}"
+            f"{section:<{width}}  {c[PASSED]:>6}  {c[FAILED]:>6}  {c[ERROR]:>5}  {c[NOT_VERIFIED]:>12}  "
+            f"{c[NOT_APPLICABLE]:>3}  {c[WAIVED]:>6}"
         )
+    found = verdict.get("causes") or []
+    by_id = {i["id"]: i for i in verdict["items"]}
+    if found:
+        out.append("")
+        for c in found:
+            kind = "" if c.get("blocking", True) else " (warnings only)"
+            out.append(f"CAUSE {c['id']}{kind}: {c['summary']}")
+            out.append(f"  remedy: {c['remedy']}")
+            explained = [x for x in c["items"] if x not in c["roots"]]
+            roots = ", ".join(f"{r} {LABELS.get(by_id[r]['status'], '')}".strip() for r in c["roots"] if r in by_id)
+            out.append(f"  items: {roots}" + (f"; and, resting on it: {', '.join(explained)}" if explained else ""))
     problems = [i for i in verdict["items"] if i["status"] != PASSED]
     if problems:
         out.append("")
-        labels = {SKIPPED: "NOT VERIFIED", BROKEN: "NOT VERIFIED", WAIVED: "WAIVED", FAILED: "FAILED"}
         for i in problems:
-            label = "WARNING" if i["status"] == FAILED and i["severity"] != BLOCKER else labels[i["status"]]
-            out.append(f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}: {i['reason']}")
+            label = "WARNING" if i["status"] == FAILED and i["severity"] != BLOCKER else LABELS.get(i["status"], "")
+            cause = i.get("cause_id")
+            text = i["reason"]
+            if cause and i["id"] not in next((c["roots"] for c in found if c["id"] == cause), []):
+                text = f"see {cause} ({', '.join(i.get('blocked_by') or []) or 'same cause'})"
+            out.append(f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}: {text}")
     for warning in verdict.get("warnings", []):
         out.append(f"{'NOTE':<12} {warning}")
     left_out = (verdict.get("selection") or {}).get("left_out") or []
     if left_out:
         out.append(f"{'PARTIAL':<12} this selection left out {len(left_out)} item(s) of the daily preflight")
     c = verdict["counts"]
+    open_items = sum(len(x["items"]) for x in found if x.get("blocking", True))
+    head = f"VERDICT: {verdict['verdict']}"
+    if verdict["verdict"] != GO and found:
+        blocking = [x for x in found if x.get("blocking", True)]
+        plural = ("s" if len(blocking) != 1 else "", "s" if open_items != 1 else "")
+        head += f" — {len(blocking)} cause{plural[0]}, {open_items} item{plural[1]}"
     out += [
         "",
-        f"VERDICT: {verdict['verdict']}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, "
-        f"{c['broken']} broken, {c['skipped']} not verified, {c.get('waived', 0)} waived) "
-        f"target={verdict['target']}",
+        f"{head}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, {c.get('error', 0)} error, "
+        f"{c.get('not_verified', 0)} not verified, {c.get('not_applicable', 0)} not applicable, "
+        f"{c.get('waived', 0)} waived) target={verdict['target']}",
     ]
     return "\n".join(out)

@@ -168,7 +168,14 @@ def _common(pf: Preflight, target: str, now: datetime, max_age_min: float) -> st
 
 
 #: how a reason names another item: by its status in the preflight it reads, in the report's words
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "skipped": "not verified", "broken": "not verified (broken)"}
+STATUS_WORDS = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "could not be checked (error)",
+    "not_verified": "not verified",
+    "not_applicable": "not applicable",
+    "waived": "waived",
+}
 NOT_RUN = "not run"  # the preflight has no result for the item (a scoped run, or another version's catalogue)
 
 
