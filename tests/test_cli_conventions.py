@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from ops_checks import __version__, catalogue
 from ops_checks.cli import errors as cli_errors
+from ops_checks.cli import evidence
 from ops_checks.cli import output as cli_output
 from ops_checks.cli import runbook as cli_runbook
 from ops_checks.cli.app import app, mark_interrupted
@@ -162,10 +163,24 @@ ARGS: dict[str, tuple[str, ...]] = {
     "init": (),
     "runbook check": ("--runbook", "{tmp}/runbooks"),
     "signoff verify": (),
+    "evidence verify": ("{tmp}/reports/20240101T000000Z-000000",),  # a sealed, unsigned run: made below
 }
 # env vars that would override the env file (real env vars win): unset for the command
 _OVERRIDES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "OPSCHECK_ADMIN_DSN",
               "POSTGRES_USER", "POSTGRES_PASSWORD", "BOT_API_URL", "METRICS_URL", "VALR_BASE_URL")
+
+
+def sealed_run(run_dir: Path) -> None:
+    """A run as ``opscheck preflight`` seals it (``cli/evidence.py``), without the preflight."""
+    run_dir.mkdir(parents=True)
+    (run_dir / "junit.xml").write_text('<?xml version="1.0"?><testsuites/>')
+    (run_dir / "cucumber.json").write_text("[]")
+    (run_dir / "allure-results").mkdir()
+    (run_dir / "allure-results" / "a-result.json").write_text("{}")
+    now = datetime.now(UTC)
+    result = verdict.build([verdict.outcome("1.1.1", "passed")], target="live", started_at=now, finished_at=now,
+                           operator=None, witness=None) | {"run_id": run_dir.name}
+    evidence.seal(run_dir, result, target="live", html=False, log_problem=None)
 
 
 def test_every_command_has_its_arguments_here() -> None:
@@ -181,6 +196,8 @@ def test_every_command_against_an_unreachable_database(command: str, unreachable
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "runbooks" / "live-trading-runbook.md").write_text("# runbook\n")
     args = [a.format(tmp=tmp_path) for a in ARGS[command]]
+    if command == "evidence verify":
+        sealed_run(Path(args[0]))
     r = CliRunner().invoke(app, [*command.split(), *args, "--env-file", str(unreachable)],
                            env=dict.fromkeys(_OVERRIDES))
     said = f"{r.stdout}{r.stderr}"

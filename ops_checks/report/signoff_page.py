@@ -5,12 +5,19 @@ run id, start and end, the selection, the waivers in force, the results hash, an
 and reason (waived items with their justification and approver). It links to the Allure report
 (``allure.html`` beside it) for the evidence. Everything is escaped; the page loads nothing (no script, no
 external reference), so it opens from ``file://`` and stays offline.
+
+Below the head, the seal (``verdict.seal``): the run's hash and the sign-off — ledger row, head hash, whether the MAC
+key was set — or "not signed" and why, on the page's one seal line (``seal_line``), which ``opscheck evidence
+verify`` renders again from verdict.json. After the items: the system checked (bot URL, database host, name and
+role, the env file's SHA-256, the suite's version, the runbooks quoted), and each item's runbook row, quoted.
 """
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
+
+from ops_checks.verdict.seal import PAGE_SEAL_PREFIX
 
 COLOURS = {"GO": "#1b7f3b", "NO-GO": "#b3261e", "PARTIAL": "#9a6700"}
 STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e", "error": "#b3261e", "not_verified": "#9a6700",
@@ -34,7 +41,82 @@ def _selection_text(sel: dict[str, Any] | None) -> str:
     return f"{'; '.join(p for p in parts if p) or 'a selection'}: {len(left)} item(s) of the preflight left out"
 
 
-def render(verdict: dict[str, Any], *, allure_href: str | None = "allure.html") -> str:
+def _seal_row(label: str, value: object) -> str:
+    """A row of the seal: its own markup, so the seal renders the same whatever the rest of the page becomes."""
+    text = "—" if value in (None, "") else str(value)
+    return f"<tr><th>{escape(label)}</th><td>{escape(text)}</td></tr>"
+
+
+MAC_SET = "set: the row carries a MAC that only the operators' key makes"
+MAC_UNSET = "not set: the row carries no MAC (a ledger rewritten by whoever can write it would go unnoticed)"
+
+
+def seal_line(verdict: dict[str, Any]) -> str:
+    """The page's seal: the run's hash and the sign-off (or "not signed" and why), on one line. Rendered from
+    verdict.json's ``results_sha256``, ``signoff`` and ``run_id`` alone, so a verifier renders it again."""
+    signoff = verdict.get("signoff") if isinstance(verdict.get("signoff"), dict) else {}
+    run_id = str(verdict.get("run_id") or "RUN-ID")
+    rows = [_seal_row("Results SHA-256", verdict.get("results_sha256") or "not computed")]
+    if signoff.get("signed"):
+        rows += [
+            _seal_row("Sign-off", f"ledger row {signoff.get('ledger_row')} of opscheck.ops_signoffs, signed "
+                             f"{signoff.get('signed_at')} by {verdict.get('operator')}, witnessed by "
+                             f"{verdict.get('witness')}"),
+            _seal_row("Head hash", signoff.get("row_hash")),
+            _seal_row("MAC key (OPSCHECK_SIGNOFF_KEY)", MAC_SET if signoff.get("mac_key_set") else MAC_UNSET),
+        ]
+    else:
+        rows.append(_seal_row("Sign-off", f"not signed: {signoff.get('why') or 'no sign-off was recorded'}"))
+    rows.append(_seal_row("Check it", f"opscheck evidence verify <reports>/{run_id} [--env-file .env] (from any "
+                                 "directory; --env-file also compares the ledger row)"))
+    line = (f'{PAGE_SEAL_PREFIX}<h2>Seal and sign-off</h2><table class="head">{"".join(rows)}</table>'
+            "</section>")
+    return line.replace("\n", " ").replace("\r", " ")
+
+
+def identity_section(verdict: dict[str, Any]) -> str:
+    """Which system was checked: for live the bot URL, database host, name and role, the env file's SHA-256; the
+    suite's version and the runbooks quoted, always."""
+    ident = verdict.get("target_identity")
+    if not isinstance(ident, dict):
+        return ""
+    if ident.get("kind") == "live":
+        rows = [
+            _row("Bot URL", ident.get("bot_url")),
+            _row("Database host", f"{ident.get('db_host')}:{ident.get('db_port')}"),
+            _row("Database name", ident.get("db_name")),
+            _row("Database role", ident.get("db_role")),
+            _row("Env file", ident.get("env_file") or "none (settings from the environment)"),
+            _row("Env file SHA-256", ident.get("env_sha256")),
+        ]
+    else:
+        rows = [_row("System", ident.get("system"))]
+    runbooks = ident.get("runbooks") or {}
+    rows += [
+        _row("Suite", f"ops_checks {ident.get('suite_version')}"),
+        _row("Runbooks quoted", f"{ident.get('runbook_dir')}: " + (
+            "; ".join(f"{name} SHA-256 {digest}" for name, digest in sorted(runbooks.items()))
+            or "not found (the catalogue's titles are quoted)")),
+    ]
+    return f'<h2>System checked</h2><table class="head">{"".join(rows)}</table>'
+
+
+def runbook_section(verdict: dict[str, Any], quotes: dict[str, str] | None) -> str:
+    """Each item with the runbook row it implements, in the runbook's own words."""
+    if not quotes:
+        return ""
+    rows = "".join(
+        f"<tr><td class=id>{escape(str(i.get('id')))}</td><td>{escape(quotes[str(i.get('id'))])}</td></tr>"
+        for i in verdict.get("items", [])
+        if quotes.get(str(i.get("id")))
+    )
+    return ("<h2>What each item implements: the runbook's own words</h2>"
+            f'<table class="items"><tr><th>Item</th><th>Runbook row</th></tr>{rows}</table>')
+
+
+def render(
+    verdict: dict[str, Any], *, allure_href: str | None = "allure.html", quotes: dict[str, str] | None = None
+) -> str:
     word = str(verdict.get("verdict", "NO-GO"))
     colour = COLOURS.get(word, "#b3261e")
     counts = verdict.get("counts", {})
@@ -49,7 +131,6 @@ def render(verdict: dict[str, Any], *, allure_href: str | None = "allure.html") 
         _row("Selection", _selection_text(verdict.get("selection"))),
         _row("Waivers in force", "; ".join(f"{w['item']} ({w['approver']}, until {w['expires']})" for w in waivers)
              or "none"),
-        _row("Results SHA-256", verdict.get("results_sha256")),
         _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
     ])
     problems = [i for i in verdict.get("items", []) if i.get("status") != "passed"]
@@ -80,11 +161,14 @@ table.head th{{width:12rem;color:#555}} td.id{{font-family:monospace;white-space
 <body>
 <h1 id="verdict">Verdict: {escape(word)}</h1>
 <table class="head">{head}</table>
+{seal_line(verdict)}
 {link}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Items{f" — {len(problems)} not passed, listed first" if problems else ""}</h2>
 <table class="items"><tr><th>Item</th><th>Title</th><th>Severity</th><th>Status</th><th>Reason</th></tr>
 {''.join(rows)}
 </table>
+{identity_section(verdict)}
+{runbook_section(verdict, quotes)}
 </body></html>
 """

@@ -4,8 +4,6 @@ not-verified blocker is NO-GO. The non-passed items are grouped into causes: an 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -15,6 +13,8 @@ from typing import Any
 
 from ops_checks.catalogue import BLOCKER, BY_ID, section_of
 from ops_checks.core.result import Cause, Status
+from ops_checks.verdict import seal
+from ops_checks.verdict.seal import LOG_FILE, MANIFEST, PAGE, VERDICT_FILE
 from ops_checks.verdict.waivers import Waiver, never_waivable
 
 PASSED, FAILED, ERROR, NOT_VERIFIED, NOT_APPLICABLE, WAIVED = (
@@ -204,28 +204,20 @@ def build(
     }
 
 
-VERDICT_FILE, MANIFEST, LOG_FILE, PAGE = "verdict.json", "results.sha256", "pytest.log", "html/index.html"
-#: the run's claim: verdict.json and the sign-off page name the manifest's digest, so the manifest cannot list them
+#: the run's claim: verdict.json and the sign-off page show the run's hash on their seal line (``seal``)
 CLAIM = (VERDICT_FILE, PAGE)
 
 
 def results_digest(
     run_dir: Path, exclude: tuple[str, ...] = (VERDICT_FILE, MANIFEST, "html", LOG_FILE), *, sync: bool = False
 ) -> str:
-    """SHA-256 of a manifest (``sha256sum`` format) of every file of the run but ``exclude`` (top-level names or
-    relative paths); writes the manifest. ``sync``: each file and the manifest are on disk (fsync) on return."""
-    lines = []
-    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(run_dir)
-        if rel.parts[0] in exclude or rel.as_posix() in exclude:
-            continue
-        with path.open("rb") as f:
-            lines.append(f"{hashlib.sha256(f.read()).hexdigest()}  {rel.as_posix()}")
-            if sync:
-                os.fsync(f.fileno())
-    manifest = "\n".join(lines) + "\n"
+    """Writes ``results.sha256`` (``seal``: ``sha256sum`` lines, paths ``<run-id>/…``, the claim files in their
+    canonical form) over every file of the run but ``exclude`` (top-level names or relative paths) and returns its
+    SHA-256, the run's hash. ``sync``: each file and the manifest are on disk (fsync) on return."""
+    files = [r for r in seal.run_files(run_dir) if r.split("/", 1)[0] not in exclude and r not in exclude]
+    manifest = seal.manifest_text(run_dir, files, sync=sync)
     _write_synced(run_dir / MANIFEST, manifest)
-    return hashlib.sha256(manifest.encode()).hexdigest()
+    return seal.digest_of(manifest)
 
 
 def _write_synced(path: Path, text: str) -> None:
@@ -245,7 +237,7 @@ def _write_synced(path: Path, text: str) -> None:
 def write(run_dir: Path, verdict: dict[str, Any]) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / VERDICT_FILE
-    _write_synced(path, json.dumps(verdict, indent=2) + "\n")
+    _write_synced(path, seal.dumps(verdict))
     return path
 
 
