@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 from ops_checks.catalogue import BY_ID, runbook_text
 from ops_checks.cli import evidence
-from ops_checks.cli.app import app
+from ops_checks.cli.app import app, mark_interrupted
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.procedures import signoff
@@ -327,3 +327,19 @@ def test_a_seal_that_cannot_be_written_rolls_the_sign_off_back(
             ledger_params, Redactor(), claim, run_id="rolled-back", operator="A", witness="B", before_commit=full_disk
         )
     assert len(seen) == 1 and seen[0].row_hash and ledger_rows(ledger, "rolled-back") == []
+
+
+def test_a_run_that_was_never_sealed_cannot_be_verified(tmp_path: Path) -> None:
+    """An interrupted run (or a plain pytest run) claims no seal: exit 2, saying why, never "intact"."""
+    run_dir = tmp_path / "20250101T000000Z-abcdef"
+    run_dir.mkdir()
+    now = datetime.now(UTC)
+    mark_interrupted(run_dir, "SIGTERM", target="sandbox", started_at=now, operator=None, witness=None)
+    r = verify_in_process(run_dir)
+    assert r.exit_code == 2 and "interrupted by SIGTERM before it was sealed" in r.stderr, r.output
+    result_files(plain := tmp_path / "plain" / run_dir.name)
+    claim = one_item()
+    claim["results_sha256"] = verdict.results_digest(plain)  # what the plugin alone writes
+    verdict.write(plain, claim)
+    r = verify_in_process(plain)
+    assert r.exit_code == 2 and "has no seal (a plain pytest run" in r.stderr, r.output

@@ -96,6 +96,7 @@ def verify_files(run_dir: Path) -> Verification:
             + (aside if (run_dir / "verdict.incomplete.json").exists() else "")
         )
     try:
+        _refuse_unsealed(run_dir, claim_path)
         files = seal.run_files(run_dir)
         data = manifest_path.read_bytes() if manifest_path.is_file() else None
         if data is None:
@@ -127,6 +128,22 @@ def verify_files(run_dir: Path) -> Verification:
         raise CannotVerify(f"cannot read {run_dir}: {exc.strerror or exc}") from None
     _check_claim(v, claim_text, page_text)
     return v
+
+
+def _refuse_unsealed(run_dir: Path, claim_path: Path) -> None:
+    """A run ``opscheck preflight`` never sealed has nothing to verify: interrupted, a plain pytest run, a run of a
+    version before the seal. (Its verdict.json names no sign-off, signed or not.) Raises CannotVerify."""
+    try:
+        claim = json.loads(claim_path.read_text(encoding="utf-8")) if claim_path.is_file() else None
+    except ValueError:
+        return  # not JSON: reported as altered
+    if not isinstance(claim, dict) or isinstance(claim.get("signoff"), dict):
+        return
+    if claim.get("interrupted"):
+        why = f"it was interrupted by {claim.get('signal') or 'a signal'} before it was sealed"
+    else:
+        why = "its verdict.json has no seal (a plain pytest run, or a run of a version before the seal)"
+    raise CannotVerify(f"{run_dir.name} is not a sealed run: {why}")
 
 
 def _check_claim(v: Verification, claim_text: str, page_text: str | None) -> None:
