@@ -99,7 +99,7 @@ def test_why_no_go_comes_before_the_items_with_summary_remedy_and_items() -> Non
     first = text.causes[0]
     assert first.startswith(f"{c1['id']} the bot's role app_trading may not SELECT policy_decision_audit")
     assert 'Remedy: GRANT SELECT ON policy_decision_audit TO "app_trading";' in first
-    assert "Items: 1.1.4 failed, 1.6.3 not verified; resting on them: 3.1.2" in first
+    assert "Items: 1.1.4 failed; 1.6.3 not verified; resting on them: 3.1.2" in first
     assert 'GRANT SELECT ON policy_decision_audit TO "app_trading";' in text.codes  # the SQL is code
     # an item-kind cause's default remedy: the prose stays prose, the command is code
     c2 = next(c for c in verdict["causes"] if c["roots"] == ["1.4.3"])

@@ -123,7 +123,8 @@ def render(verdict: dict[str, Any], *, allure_href: str | None = "allure.html") 
         rows.append(
             f"<tr><td class=id>{escape(str(item.get('id')))}</td><td>{escape(str(item.get('title', '')))}</td>"
             f"<td>{escape(str(item.get('severity', '')))}</td>"
-            f"<td style=\"color:{STATUS_COLOURS.get(status, '#333')};font-weight:600\">{escape(shown)}</td>"
+            f"<td style=\"color:{STATUS_COLOURS.get(status, '#333')};font-weight:600;white-space:nowrap\">"
+            f"{escape(shown)}</td>"
             f"<td>{_reason_cell(item, by_id, said)}</td></tr>"
         )
     notes = "".join(f"<li>{escape(str(w))}</li>" for w in verdict.get("warnings") or [])
@@ -141,7 +142,8 @@ th,td{{text-align:left;padding:.25rem .75rem;border-bottom:1px solid #ddd;vertic
 table.head th{{width:12rem;color:#555}} td.id{{font-family:monospace;white-space:nowrap}}
 ol.causes{{list-style:none;padding:0;max-width:70rem}}
 ol.causes li{{border-left:4px solid {colour};padding:.25rem .75rem;margin:0 0 .75rem}}
-ol.causes p{{margin:.2rem 0}} p.summary{{font-weight:600}} .cid{{font-family:monospace;color:{colour}}}
+ol.causes p{{margin:.2rem 0}} p.summary{{font-weight:600}}
+.cid{{font-family:monospace;background:{colour};color:#fff;padding:0 .35rem;border-radius:3px;margin-right:.3rem}}
 .muted{{color:#555}} code{{background:#f3f3f3;padding:.05rem .3rem;font-size:.95em;white-space:pre-wrap}}
 </style></head>
 <body>

@@ -301,10 +301,15 @@ def open_blockers(item: dict[str, Any], items: dict[str, dict[str, Any]]) -> lis
 
 
 def cause_items_text(cause: dict[str, Any], items: dict[str, dict[str, Any]]) -> str:
-    """``1.2.1 failed, 6.4.7 failed; resting on them: 3.1.2, 3.3.1–3.3.10``: a cause's roots with their status, then
+    """``1.2.1, 6.4.7 failed; resting on them: 3.1.2, 3.3.1–3.3.10``: a cause's roots by status, then
     every item it explains; then the items listed under another cause that rest on this one too
     (``also holds up 3.1.2 (under C1)``)."""
-    roots = ", ".join(f"{r} {WORDS.get(items[r]['status'], '')}".strip() for r in cause["roots"] if r in items)
+    by_status: dict[str, list[str]] = {}
+    for r in cause["roots"]:
+        if r in items:
+            by_status.setdefault(str(items[r]["status"]), []).append(r)
+    order = [s for s in STATUSES if s in by_status] + [s for s in by_status if s not in STATUSES]
+    roots = "; ".join(f"{compact_ids(by_status[s])} {WORDS.get(s, s)}" for s in order)
     rest = [x for x in cause["items"] if x not in cause["roots"]]
     them = "it" if len(cause["roots"]) == 1 else "them"
     text = roots + (f"; resting on {them}: {compact_ids(rest)}" if rest else "")
