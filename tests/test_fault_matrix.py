@@ -71,7 +71,8 @@ def assert_evidence(run_dir: Path | None) -> None:
         assert labels["story"].split(" ")[0] == result["name"].split(" ")[0]
         attachments = [a for step in result.get("steps", []) for a in step.get("attachments", [])]
         assert attachments, f"{result['name']} has no evidence"
-    assert (run_dir / "allure-results" / "environment.properties").read_text().startswith("target=sandbox")
+    environment = (run_dir / "allure-results" / "environment.properties").read_text().splitlines()
+    assert environment[0] == "verdict=GO" and "target=sandbox" in environment  # the overview shows the verdict
     assert (run_dir / "junit.xml").exists()
 
 

@@ -23,14 +23,14 @@ ITEM_ID = re.compile(r"\b\d+\.\d+\.\d+(?:\.\d+)?\b|\bsop\.[a-z0-9]+(?:\.[a-z0-9]
 KNOWN = {i.id for i in ITEMS}
 #: the words a reason may put right after an item id, and the statuses each one claims
 WORDS: dict[str, set[str | None]] = {
-    "not verified (broken)": {"broken"},
-    "not verified": {"skipped", "broken"},
+    "not verified": {"not_verified", "error"},
+    "not applicable": {"not_applicable"},
     "not run": {None},
     "missing": {None},
     "passed": {"passed"},
     "failed": {"failed"},
-    "skipped": {"skipped"},
-    "broken": {"broken"},
+    "error": {"error"},
+    "waived": {"waived"},
 }
 _WORD = "|".join(re.escape(w) for w in sorted(WORDS, key=len, reverse=True))
 #: the runs: faults that break separate items share one (a whole preflight each; a reason may name any item)

@@ -193,7 +193,7 @@ def seal(
         check_results(run_dir)
         if html:
             step = "html/allure.html"
-            sealed.allure_href = _render_allure(run_dir, target, sealed.notes)
+            sealed.allure_href = _render_allure(run_dir, target, sealed.notes, result)
         step = "the run's file modes"
         restrict(run_dir)
     except OSError as exc:
@@ -364,8 +364,9 @@ def check_results(run_dir: Path) -> None:
             raise EvidenceError(f"allure-results/{path.name} not written whole: {_why(exc)}") from None
 
 
-def _render_allure(run_dir: Path, target: str, notes: list[str]) -> str | None:
-    """``html/allure.html``, the Allure evidence the sign-off page links to; None when Allure is not installed."""
+def _render_allure(run_dir: Path, target: str, notes: list[str], result: dict[str, Any]) -> str | None:
+    """``html/allure.html``, the Allure evidence the sign-off page links to, named by the verdict (its overview
+    shows the name first); None when Allure is not installed."""
     allure = report.find_allure(runbook_text.checkout_root())
     if allure is None:
         notes.append("Allure report not rendered: Allure CLI not installed (run scripts/install-allure.sh)")
@@ -378,7 +379,10 @@ def _render_allure(run_dir: Path, target: str, notes: list[str]) -> str | None:
         notes.append(f"report history not carried: {exc}")
     try:
         index = report.render_single_file(
-            run_dir / "allure-results", html_dir, allure_bin=allure, title=f"ops_checks preflight ({target})"
+            run_dir / "allure-results",
+            html_dir,
+            allure_bin=allure,
+            title=report.report_name({"target": target, **result}),
         )
         index.replace(html_dir / "allure.html")
     except report.ReportError as exc:

@@ -384,8 +384,9 @@ def metrics_text(cache: Cache, is_stale: bool = False) -> str:
         last, completed, completed_at = cache.last, cache.completed, cache.completed_at
         duration, finished, runs = cache.duration_s, cache.finished_at, cache.runs
     lines = [
-        "# HELP opscheck_item_passed 1 when the item passed (or is waived) in the last completed read-only run "
-        "(opscheck_items_run_info names it), else 0",
+        "# HELP opscheck_item_passed 1 when the item is met (passed, waived or declared not applicable) in the last "
+        "completed read-only run (opscheck_items_run_info names it), else 0; status: passed, failed, error, "
+        "not_verified, not_applicable or waived",
         "# TYPE opscheck_item_passed gauge",
     ]
     for item in (completed or {}).get("items", []):
@@ -394,7 +395,12 @@ def metrics_text(cache: Cache, is_stale: bool = False) -> str:
             f'opscheck_item_passed{{item="{item["id"]}",severity="{item["severity"]}",status="{item["status"]}"}} {ok}'
         )
     if completed is not None:
+        causes = [c for c in completed.get("causes") or [] if isinstance(c, dict) and c.get("blocking", True)]
         lines += [
+            "# HELP opscheck_causes the causes that block the last completed read-only run (each explains one or "
+            "more items not passed; verdict.json lists them with their remedies)",
+            "# TYPE opscheck_causes gauge",
+            f"opscheck_causes {len(causes)}",
             "# HELP opscheck_items_run_info the completed run the opscheck_item_passed gauges come from",
             "# TYPE opscheck_items_run_info gauge",
             f'opscheck_items_run_info{{run="{completed["run"]}"}} 1',

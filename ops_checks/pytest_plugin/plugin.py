@@ -323,21 +323,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _write_results(config: pytest.Config) -> None:
     scrubber = redaction.Redactor.everything_known()
+    run_dir = config.getoption("--run-dir", default=None)
+    result = None
+    if OUTCOMES in config.stash and config.stash[OUTCOMES]:
+        # every result file says what the verdict says (its structured status, cause and remedy), and the Allure
+        # overview shows the verdict; then the files are scrubbed of every secret this process has seen
+        result = current_verdict(config) | ({"run_id": Path(run_dir).name} if run_dir else {})
+        paths = {o: getattr(config.option, o, None) for o in ("xmlpath", "allure_report_dir", "cucumber_json_path")}
+        result_files.rewrite_all(
+            junit=Path(paths["xmlpath"]) if paths["xmlpath"] else None,
+            allure=Path(paths["allure_report_dir"]) if paths["allure_report_dir"] else None,
+            cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
+            verdict=result,
+        )
     for option in ("allure_report_dir", "xmlpath", "cucumber_json_path"):
         path = getattr(config.option, option, None)
         if path and Path(path).exists():
             redaction.scrub_tree(Path(path), scrubber)
-    run_dir = config.getoption("--run-dir", default=None)
-    if not run_dir or OUTCOMES not in config.stash or not config.stash[OUTCOMES]:
+    if not run_dir or result is None:
         return
-    result = current_verdict(config) | {"run_id": Path(run_dir).name}
-    paths = {o: getattr(config.option, o, None) for o in ("xmlpath", "allure_report_dir", "cucumber_json_path")}
-    result_files.rewrite_all(
-        junit=Path(paths["xmlpath"]) if paths["xmlpath"] else None,
-        allure=Path(paths["allure_report_dir"]) if paths["allure_report_dir"] else None,
-        cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
-        verdict_items=result["items"],
-    )
     for path in Path(run_dir).iterdir():  # pytest.log is the CLI's: it is still writing it, and masks it itself
         if path.name != verdict.LOG_FILE:
             redaction.scrub_tree(path, scrubber)

@@ -1,8 +1,10 @@
 """The report's first screen: a self-contained sign-off page that leads with the verdict.
 
 ``html/index.html`` is this page: ``Verdict: GO|NO-GO|PARTIAL`` in large type, then target, operator, witness,
-run id, start and end, the selection, the waivers in force, the results hash, and every item with its status
-and reason (waived items with their justification and approver). It links to the Allure report
+run id, start and end, the selection, the waivers in force, the results hash; then "Why NO-GO": each cause with
+its summary, its remedy (the SQL or command in ``<code>``) and the items it explains; then every item with its
+status in words and its reason, or a pointer to the cause that explains it (waived items with their justification
+and approver). It links to the Allure report
 (``allure.html`` beside it) for the evidence. Everything is escaped; the page loads nothing (no script, no
 external reference), so it opens from ``file://`` and stays offline.
 
@@ -14,16 +16,23 @@ role, the env file's SHA-256, the suite's version, the runbooks quoted), and eac
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
+from ops_checks.verdict import verdict as verdicts
 from ops_checks.verdict.seal import PAGE_SEAL_PREFIX
 
 COLOURS = {"GO": "#1b7f3b", "NO-GO": "#b3261e", "PARTIAL": "#9a6700"}
 STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e", "error": "#b3261e", "not_verified": "#9a6700",
                   "not_applicable": "#555555",
                   "waived": "#5b5fc7"}
-STATUS_WORDS = {"not_verified": "not verified", "error": "error (could not check)", "not_applicable": "not applicable"}
+STATUS_WORDS = {**verdicts.WORDS, "error": "error (could not check)"}
+# where a remedy's command starts: SQL, an env line, a shell command (the prose before it stays prose)
+_COMMAND = re.compile(
+    r"(?:GRANT|REVOKE|ALTER|CREATE|UPDATE|INSERT|DELETE|SELECT|SET|opscheck|docker|psql|pg_\w+|export|systemctl|"
+    r"curl|sudo|python3?|pip)\b|[A-Z][A-Z0-9_]*="
+)
 
 
 def _row(label: str, value: object) -> str:
@@ -114,6 +123,57 @@ def runbook_section(verdict: dict[str, Any], quotes: dict[str, str] | None) -> s
             f'<table class="items"><tr><th>Item</th><th>Runbook row</th></tr>{rows}</table>')
 
 
+def _remedy(text: str) -> str:
+    """A remedy as HTML: `quoted` parts, the command after the first ": " that starts one, or a remedy that is a
+    command as a whole, in ``<code>``; the rest as prose."""
+    if "`" in text:
+        parts = text.split("`")
+        return "".join(f"<code>{escape(p)}</code>" if n % 2 else escape(p) for n, p in enumerate(parts))
+    if _COMMAND.match(text):
+        return f"<code>{escape(text)}</code>"
+    for m in re.finditer(r": ", text):
+        if _COMMAND.match(text, m.end()):
+            return f"{escape(text[: m.end()])}<code>{escape(text[m.end() :])}</code>"
+    return escape(text)
+
+
+def _causes(verdict: dict[str, Any], items: dict[str, dict[str, Any]]) -> str:
+    """The "Why NO-GO" section: each cause with its summary, remedy and items (none without causes)."""
+    found = verdict.get("causes") or []
+    if not found:
+        return ""
+    blocking = any(c.get("blocking", True) for c in found)
+    why = verdicts.headline(verdict).partition(" — ")[2]
+    title = f"Why {verdict.get('verdict')} — {why}" if blocking and why else "Warnings"
+    rows = []
+    for c in found:
+        cid = escape(str(c["id"]))
+        warning = "" if c.get("blocking", True) else " <span class=muted>(warnings only)</span>"
+        rows.append(
+            f'<li id="{cid}"><p class=summary><span class=cid>{cid}</span> {escape(str(c.get("summary", "")))}'
+            f"{warning}</p>"
+            f"<p><span class=muted>Remedy:</span> {_remedy(str(c.get('remedy', '')))}</p>"
+            f"<p><span class=muted>Items:</span> {escape(verdicts.cause_items_text(c, items))}</p></li>"
+        )
+    return f'<h2 id="why">{escape(title)}</h2>\n<ol class="causes">{"".join(rows)}</ol>'
+
+
+def _reason_cell(item: dict[str, Any], items: dict[str, dict[str, Any]], shown: list[str]) -> str:
+    """The item's reason, or (for an item a cause explains whose reason is already said, or that rests on other
+    items) a pointer to its cause(s): each distinct reason appears once on the page."""
+    reason = str(item.get("reason") or "")
+    pointers = verdicts.points_at(item, items)
+    if not pointers:
+        return escape(reason)
+    arrow = ", ".join(f'<a href="#{escape(c)}">{escape(c)}</a>' for c in pointers)
+    resting = verdicts.open_blockers(item, items)
+    if reason and not resting and not any(reason in text for text in shown):
+        shown.append(reason)
+        return f"{escape(reason)} → {arrow}"
+    rests = f" <span class=muted>(rests on {escape(verdicts.compact_ids(resting))})</span>" if resting else ""
+    return f'<span title="{escape(reason)}">→ {arrow}</span>{rests}'
+
+
 def render(
     verdict: dict[str, Any], *, allure_href: str | None = "allure.html", quotes: dict[str, str] | None = None
 ) -> str:
@@ -134,6 +194,8 @@ def render(
         _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
     ])
     problems = [i for i in verdict.get("items", []) if i.get("status") != "passed"]
+    by_id = {str(i.get("id")): i for i in verdict.get("items", [])}
+    said = [str(c.get("summary", "")) for c in verdict.get("causes") or []]  # each distinct reason once
     rows = []
     for item in problems + [i for i in verdict.get("items", []) if i.get("status") == "passed"]:
         status = str(item.get("status"))
@@ -141,8 +203,9 @@ def render(
         rows.append(
             f"<tr><td class=id>{escape(str(item.get('id')))}</td><td>{escape(str(item.get('title', '')))}</td>"
             f"<td>{escape(str(item.get('severity', '')))}</td>"
-            f"<td style=\"color:{STATUS_COLOURS.get(status, '#333')};font-weight:600\">{escape(shown)}</td>"
-            f"<td>{escape(str(item.get('reason') or ''))}</td></tr>"
+            f"<td style=\"color:{STATUS_COLOURS.get(status, '#333')};font-weight:600;white-space:nowrap\">"
+            f"{escape(shown)}</td>"
+            f"<td>{_reason_cell(item, by_id, said)}</td></tr>"
         )
     notes = "".join(f"<li>{escape(str(w))}</li>" for w in verdict.get("warnings") or [])
     link = (f'<p><a href="{escape(allure_href)}">Evidence: the Allure report of this run</a> '
@@ -157,6 +220,11 @@ h1{{font-size:3rem;margin:0 0 1rem;color:{colour}}}
 table{{border-collapse:collapse}}
 th,td{{text-align:left;padding:.25rem .75rem;border-bottom:1px solid #ddd;vertical-align:top}}
 table.head th{{width:12rem;color:#555}} td.id{{font-family:monospace;white-space:nowrap}}
+ol.causes{{list-style:none;padding:0;max-width:70rem}}
+ol.causes li{{border-left:4px solid {colour};padding:.25rem .75rem;margin:0 0 .75rem}}
+ol.causes p{{margin:.2rem 0}} p.summary{{font-weight:600}}
+.cid{{font-family:monospace;background:{colour};color:#fff;padding:0 .35rem;border-radius:3px;margin-right:.3rem}}
+.muted{{color:#555}} code{{background:#f3f3f3;padding:.05rem .3rem;font-size:.95em;white-space:pre-wrap}}
 </style></head>
 <body>
 <h1 id="verdict">Verdict: {escape(word)}</h1>
@@ -164,6 +232,7 @@ table.head th{{width:12rem;color:#555}} td.id{{font-family:monospace;white-space
 {seal_line(verdict)}
 {link}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+{_causes(verdict, by_id)}
 <h2>Items{f" — {len(problems)} not passed, listed first" if problems else ""}</h2>
 <table class="items"><tr><th>Item</th><th>Title</th><th>Severity</th><th>Status</th><th>Reason</th></tr>
 {''.join(rows)}

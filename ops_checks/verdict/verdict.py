@@ -36,6 +36,15 @@ LABELS = {
     NOT_APPLICABLE: "N/A",
     WAIVED: "WAIVED",
 }
+#: each status in words, as every output writes it (messages upper-case it: "NOT VERIFIED: …")
+WORDS = {
+    PASSED: "passed",
+    FAILED: "failed",
+    ERROR: "error",
+    NOT_VERIFIED: "not verified",
+    NOT_APPLICABLE: "not applicable",
+    WAIVED: "waived",
+}
 GO, NO_GO, PARTIAL = "GO", "NO-GO", "PARTIAL"
 EXIT_GO, EXIT_NO_GO, EXIT_CANNOT_RUN, EXIT_PARTIAL = 0, 1, 2, 3
 EXIT_CODES = {GO: EXIT_GO, NO_GO: EXIT_NO_GO, PARTIAL: EXIT_PARTIAL}
@@ -241,10 +250,84 @@ def write(run_dir: Path, verdict: dict[str, Any]) -> Path:
     return path
 
 
+def compact_ids(ids: list[str]) -> str:
+    """Item ids as a short list: a run of three or more consecutive siblings is one range (3.3.1–3.3.10)."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        out.extend([f"{run[0]}–{run[-1]}"] if len(run) >= 3 else run)
+        run.clear()
+
+    for item_id in ids:
+        if run:
+            head, _, last = run[-1].rpartition(".")
+            nxt_head, _, nxt = item_id.rpartition(".")
+            if not (head == nxt_head and last.isdigit() and nxt.isdigit() and int(nxt) == int(last) + 1):
+                flush()
+        run.append(item_id)
+    flush()
+    return ", ".join(out)
+
+
+def points_at(item: dict[str, Any], items: dict[str, dict[str, Any]]) -> list[str]:
+    """The causes an item points at, in their order: its own and those of every open item it rests on (``blocked_by``,
+    followed through the run): 3.3.1 resting on 3.1.2, which rests on 1.2.1 (C1) and 1.4.3 (C2), points at C1, C2."""
+    found: list[str] = []
+    seen: set[str] = set()
+    todo = [item]
+    while todo:
+        current = todo.pop(0)
+        if current["id"] in seen:
+            continue
+        seen.add(current["id"])
+        if current.get("cause_id") and current["cause_id"] not in found:
+            found.append(current["cause_id"])
+        todo += [items[b] for b in open_blockers(current, items)]
+    return sorted(found, key=lambda c: int(c[1:]) if c[1:].isdigit() else 0)
+
+
+def open_blockers(item: dict[str, Any], items: dict[str, dict[str, Any]]) -> list[str]:
+    """The items of this run an item rests on that did not pass (nor are waived or out of scope)."""
+    return [b for b in item.get("blocked_by") or [] if b in items and items[b]["status"] in OPEN]
+
+
+def cause_items_text(cause: dict[str, Any], items: dict[str, dict[str, Any]]) -> str:
+    """``1.2.1, 6.4.7 failed; resting on them: 3.1.2, 3.3.1–3.3.10``: a cause's roots by status, then
+    every item it explains; then the items listed under another cause that rest on this one too
+    (``also holds up 3.1.2 (under C1)``)."""
+    by_status: dict[str, list[str]] = {}
+    for r in cause["roots"]:
+        if r in items:
+            by_status.setdefault(str(items[r]["status"]), []).append(r)
+    order = [s for s in STATUSES if s in by_status] + [s for s in by_status if s not in STATUSES]
+    roots = "; ".join(f"{compact_ids(by_status[s])} {WORDS.get(s, s)}" for s in order)
+    rest = [x for x in cause["items"] if x not in cause["roots"]]
+    them = "it" if len(cause["roots"]) == 1 else "them"
+    text = roots + (f"; resting on {them}: {compact_ids(rest)}" if rest else "")
+    shared: dict[str, list[str]] = {}
+    for item in items.values():
+        if item["status"] in OPEN and item["id"] not in cause["items"] and cause["id"] in points_at(item, items):
+            shared.setdefault(str(item.get("cause_id")), []).append(item["id"])
+    for other, ids in sorted(shared.items(), key=lambda kv: int(kv[0][1:]) if kv[0][1:].isdigit() else 0):
+        text += f"; also holds up {compact_ids(sorted(ids, key=sort_key))} (under {other})"
+    return text
+
+
+def headline(verdict: dict[str, Any]) -> str:
+    """``NO-GO — 4 causes, 16 items``: the verdict and, when it is not GO, how many causes explain how many items."""
+    word = str(verdict.get("verdict", NO_GO))
+    blocking = [c for c in verdict.get("causes") or [] if c.get("blocking", True)]
+    if word == GO or not blocking:
+        return word
+    n = sum(len(c["items"]) for c in blocking)
+    return f"{word} — {len(blocking)} cause{'s' if len(blocking) != 1 else ''}, {n} item{'s' if n != 1 else ''}"
+
+
 def render_table(verdict: dict[str, Any]) -> str:
-    """Per-section table; then the causes, each with its remedy and the items it explains; then every other
-    non-passing item on one line (an item explained by a cause points at it instead of repeating it); then the
-    verdict line."""
+    """Per-section table; then the causes (why NO-GO), each with its summary, remedy and the items it explains;
+    then every item that did not pass on one line: an item a cause explains points at it (``→ C1``) instead of
+    repeating it, and each distinct reason is printed once; last, the ``VERDICT:`` line."""
     by_section: dict[str, Counter[str]] = {}
     for i in verdict["items"]:
         by_section.setdefault(section_of(i["id"]), Counter())[i["status"]] += 1
@@ -258,41 +341,45 @@ def render_table(verdict: dict[str, Any]) -> str:
         )
     found = verdict.get("causes") or []
     by_id = {i["id"]: i for i in verdict["items"]}
+    shown: list[str] = []  # every text printed so far: a reason already said is not said again
     if found:
-        out.append("")
+        blocking = [c for c in found if c.get("blocking", True)]
+        title = "WHY NO-GO" if verdict["verdict"] == NO_GO and blocking else "CAUSES"
+        out += ["", f"{title}: {headline(verdict).partition(' — ')[2] or f'{len(found)} (warnings only)'}"]
         for c in found:
             kind = "" if c.get("blocking", True) else " (warnings only)"
-            out.append(f"CAUSE {c['id']}{kind}: {c['summary']}")
-            out.append(f"  remedy: {c['remedy']}")
-            explained = [x for x in c["items"] if x not in c["roots"]]
-            roots = ", ".join(f"{r} {LABELS.get(by_id[r]['status'], '')}".strip() for r in c["roots"] if r in by_id)
-            out.append(f"  items: {roots}" + (f"; and, resting on it: {', '.join(explained)}" if explained else ""))
+            out.append(f"{c['id']:<4} {c['summary']}{kind}")
+            out.append(f"     remedy: {c['remedy']}")
+            out.append(f"     items:  {cause_items_text(c, by_id)}")
+            shown.append(c["summary"])
     problems = [i for i in verdict["items"] if i["status"] != PASSED]
     if problems:
         out.append("")
         for i in problems:
             label = "WARNING" if i["status"] == FAILED and i["severity"] != BLOCKER else LABELS.get(i["status"], "")
-            cause = i.get("cause_id")
-            text = i["reason"]
-            if cause and i["id"] not in next((c["roots"] for c in found if c["id"] == cause), []):
-                text = f"see {cause} ({', '.join(i.get('blocked_by') or []) or 'same cause'})"
-            out.append(f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}: {text}")
+            head = f"{label:<12} {i['id']:<8} [{i['severity']}] {i['title']}"
+            pointers = points_at(i, by_id)
+            if not pointers:
+                out.append(f"{head}: {i['reason']}" if i["reason"] else head)
+                continue
+            reason = i["reason"]
+            arrow = f"→ {', '.join(pointers)}"
+            resting = open_blockers(i, by_id)
+            if reason and not resting and not any(reason in text for text in shown):
+                shown.append(reason)
+                out.append(f"{head}: {reason} {arrow}")
+            else:
+                out.append(f"{head} {arrow}" + (f" (rests on {compact_ids(resting)})" if resting else ""))
     for warning in verdict.get("warnings", []):
         out.append(f"{'NOTE':<12} {warning}")
     left_out = (verdict.get("selection") or {}).get("left_out") or []
     if left_out:
         out.append(f"{'PARTIAL':<12} this selection left out {len(left_out)} item(s) of the daily preflight")
     c = verdict["counts"]
-    open_items = sum(len(x["items"]) for x in found if x.get("blocking", True))
-    head = f"VERDICT: {verdict['verdict']}"
-    if verdict["verdict"] != GO and found:
-        blocking = [x for x in found if x.get("blocking", True)]
-        plural = ("s" if len(blocking) != 1 else "", "s" if open_items != 1 else "")
-        head += f" — {len(blocking)} cause{plural[0]}, {open_items} item{plural[1]}"
     out += [
         "",
-        f"{head}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, {c.get('error', 0)} error, "
-        f"{c.get('not_verified', 0)} not verified, {c.get('not_applicable', 0)} not applicable, "
-        f"{c.get('waived', 0)} waived) target={verdict['target']}",
+        f"VERDICT: {headline(verdict)}  ({c['passed']}/{c['total']} passed, {c['failed']} failed, "
+        f"{c.get('error', 0)} error, {c.get('not_verified', 0)} not verified, "
+        f"{c.get('not_applicable', 0)} not applicable, {c.get('waived', 0)} waived) target={verdict['target']}",
     ]
     return "\n".join(out)
