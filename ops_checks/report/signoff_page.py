@@ -34,6 +34,15 @@ def _selection_text(sel: dict[str, Any] | None) -> str:
     return f"{'; '.join(p for p in parts if p) or 'a selection'}: {len(left)} item(s) of the preflight left out"
 
 
+def _scope_text(scope: dict[str, Any] | None) -> str:
+    """The operator's declared scope (OPSCHECK_SCOPE): what it declared and which items it made not applicable."""
+    if not scope or not scope.get("declared"):
+        return "nothing declared out of scope: every item applies"
+    declared = "; ".join(f"{k}={','.join(v)}" for k, v in scope["declared"].items())
+    na = scope.get("not_applicable") or []
+    return f"{scope.get('source') or 'declared'}: {declared}" + (f" (not applicable: {', '.join(na)})" if na else "")
+
+
 def render(verdict: dict[str, Any], *, allure_href: str | None = "allure.html") -> str:
     word = str(verdict.get("verdict", "NO-GO"))
     colour = COLOURS.get(word, "#b3261e")
@@ -49,6 +58,7 @@ def render(verdict: dict[str, Any], *, allure_href: str | None = "allure.html") 
         _row("Selection", _selection_text(verdict.get("selection"))),
         _row("Waivers in force", "; ".join(f"{w['item']} ({w['approver']}, until {w['expires']})" for w in waivers)
              or "none"),
+        _row("Declared scope", _scope_text(verdict.get("scope"))),
         _row("Results SHA-256", verdict.get("results_sha256")),
         _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
     ])
