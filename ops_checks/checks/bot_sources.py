@@ -113,7 +113,7 @@ def valr_cause(t: Target, exc: ValrError, request: str) -> Cause:
     return Cause(
         "exchange_error",
         f"VALR {request}",
-        f"VALR answers {request} with HTTP {exc.http_status}: {exc}",
+        str(exc) if request in str(exc) else f"VALR fails {request}: {exc}",
         f"VALR is failing {request}: check https://status.valr.com and re-run once it answers",
     )
 

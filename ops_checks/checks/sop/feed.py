@@ -165,18 +165,25 @@ def feed_down_blocks_entries(t: Target) -> CheckResult:
     ev = _ev(t, m, CONNECTED, REDUCE_ONLY, DOWNTIME)
     if v[CONNECTED] != 1 and v[REDUCE_ONLY] != 1:
         detail = "websocket down but the bot still allows entries"
-        return failed("down, entries allowed", expected, detail, ev, cause=_guard(detail, "SOP §2 recovery"))
+        return failed(
+            "down, entries allowed",
+            expected,
+            detail,
+            ev,
+            cause=_guard(
+                detail, "feed-drop recovery", "pause entries (reduce-only) while the websocket is down (SOP §2)"
+            ),
+        )
     state = "connected" if v[CONNECTED] == 1 else "down, reduce-only"
     return passed(state, expected, f"websocket {state}", ev)
 
 
-def _guard(detail: str, what: str) -> Cause:
+def _guard(detail: str, what: str, should: str) -> Cause:
     return Cause(
         "bot_defect",
         f"the bot's {what}",
         detail,
-        f"fix the bot's {what}: pause entries (reduce-only) while its market data is missing or stale; until "
-        "then, activate the kill switch (opscheck kill-switch activate)",
+        f"fix the bot's {what}: it must {should}; until then, activate the kill switch (opscheck kill-switch activate)",
     )
 
 
@@ -191,8 +198,9 @@ def stale_blocks_entries(t: Target) -> CheckResult:
     ev = _ev(t, m, AGE, REDUCE_ONLY)
     if age > STALE_BLOCK_S and not ro:
         detail = f"market data {age:.1f} s old but entries are not blocked"
+        should = f"block entries (reduce-only) once market data is older than {STALE_BLOCK_S} s (SOP §8)"
         return failed(
-            f"age {age:.1f} s, entries allowed", expected, detail, ev, cause=_guard(detail, "staleness handler")
+            f"age {age:.1f} s, entries allowed", expected, detail, ev, cause=_guard(detail, "staleness handler", should)
         )
     return passed(f"age {age:.1f} s{', reduce-only' if ro else ''}", expected, f"market data {age:.1f} s old", ev)
 
@@ -233,7 +241,15 @@ def stale_activates_kill_switch(t: Target) -> CheckResult:
     if not active:
         detail = f"market data {age:.1f} s old but the kill switch is not active"
         return failed(
-            f"age {age:.1f} s, kill switch off", expected, detail, *ev, cause=_guard(detail, "staleness handler")
+            f"age {age:.1f} s, kill switch off",
+            expected,
+            detail,
+            *ev,
+            cause=_guard(
+                detail,
+                "staleness handler",
+                f"activate the kill switch once market data is older than {STALE_KILL_S} s (SOP §8)",
+            ),
         )
     return passed(f"age {age:.1f} s, kill switch on", expected, f"market data {age:.1f} s old, kill switch on", *ev)
 
