@@ -311,6 +311,16 @@ def test_time_sync_logs_fail(
     assert result.cause is not None and result.cause.kind == kind and result.cause.remedy
 
 
+def test_logs_without_timestamps_prove_no_absence(tmp_path: Path) -> None:
+    """The app run under uvicorn directly (not main.py) logs without times: no window can be judged, so a missing
+    synchroniser line is not verified, not a bot defect."""
+    t = make_target(tmp_path)
+    (t.log_dir / "bot.log").write_text("INFO:     Started server process [1]\nWARNING:  something\n")
+    for result in (drift_logs.time_sync_logs_ok(t), drift_logs.neutral_guard(t, measured(t, 0))):
+        assert result.status.value == "not_verified" and "no timestamped line" in one_line(result)
+        assert result.cause is not None and result.cause.kind == "log_format" and result.blocked_by == ("1.4.4",)
+
+
 def test_time_sync_logs_missing_dir(tmp_path: Path) -> None:
     t = make_target(tmp_path)
     t.log_dir = tmp_path / "nowhere"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -113,3 +114,29 @@ def test_funding_history_of_the_wrong_shape_is_named(rows: list[object]) -> None
     with pytest.raises(Malformed) as err:
         rate_8h(rows, "BTCZARPERP")
     assert "subscriptable" not in str(err.value) and "BTCZARPERP" in str(err.value)
+
+
+@pytest.mark.parametrize("real", [False, True])
+def test_error_lines_are_found_in_either_log_format(tmp_path: Path, real: bool) -> None:
+    """sop.daily.1 reads the level the real bot writes (main.py: ``… | ERROR | logger | message``) as well as the
+    reference bot's (``…Z ERROR message``); a log without timestamps proves no absence of errors."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from ops_checks.checks.sop import prevention
+    from ops_checks.core.redaction import Redactor
+
+    now = datetime.now(UTC)
+    stamp = f"{now:%Y-%m-%d %H:%M:%S}" if real else f"{now:%Y-%m-%dT%H:%M:%S.%f}Z"
+    line = "{} | {} | ORCHESTRATOR | {}" if real else "{} {} {}"
+    log = tmp_path / "bot.log"
+    log.write_text(line.format(stamp, "INFO", "heartbeat") + "\n" + line.format(stamp, "ERROR", "[DB-500] boom") + "\n")
+    t = SimpleNamespace(log_dir=tmp_path, thresholds=SimpleNamespace(log_window_s=300), redactor=Redactor())
+    result = prevention.error_logs_clean(t)  # type: ignore[arg-type]
+    assert result.status.value == "failed" and "1 ERROR line(s)" in result.reason and "[DB-500] boom" in result.reason
+    assert result.cause is not None and result.cause.remedy
+    log.write_text(line.format(stamp, "WARNING", "slow") + "\n")
+    assert prevention.error_logs_clean(t).ok  # type: ignore[arg-type]
+    log.write_text("INFO:     Started server process [7]\nERROR:    boom\n")  # uvicorn, no time: nothing to judge
+    blind = prevention.error_logs_clean(t)  # type: ignore[arg-type]
+    assert blind.status.value == "not_verified" and blind.cause is not None and blind.cause.kind == "log_format"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from ops_checks.checks import preconditions
+from ops_checks.checks.s1_preconditions import logs
 from ops_checks.core.result import Cause, CheckResult, not_verified
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError
@@ -39,6 +40,35 @@ def level(text: str) -> str | None:
     """The level of a log line (its text after the timestamp), in either format; None when it names none."""
     m = _LEVEL.match(text)
     return m.group(1) if m else None
+
+
+def untimestamped(t: Target, probe_bytes: int = 64 * 1024) -> CheckResult | None:
+    """None when the newest log file's tail holds a line with a timestamp the suite reads (or no line at all);
+    else *not verified*: its lines carry no time (e.g. the app run under uvicorn directly, not as its Dockerfile
+    runs it), so no window of them can be judged — an absence found there proves nothing."""
+    try:
+        newest = logs.log_files(t.log_dir)[-1]
+        with newest.open("rb") as fh:
+            start = max(0, fh.seek(0, 2) - probe_bytes)
+            fh.seek(start)
+            lines = fh.read().decode("utf-8", "replace").splitlines()[1 if start else 0 :]  # a cut first line
+        lines = [ln for ln in lines if ln.strip()]
+    except (logs.LogError, OSError):
+        return None  # unreadable logs are the caller's (logs_unreadable)
+    if not lines or any(logs.parse_line(ln, newest.name) for ln in lines):
+        return None
+    detail = f"the bot's log {newest} has no timestamped line: no time window of it can be judged"
+    return not_verified(
+        detail,
+        cause=Cause(
+            "log_format",
+            f"LOG_DIR {t.log_dir}",
+            detail,
+            "run the bot as its Dockerfile does (python main.py: logging.basicConfig with '%(asctime)s | "
+            "%(levelname)s | %(name)s | %(message)s'), or point LOG_DIR at logs whose lines start with a timestamp",
+        ),
+        blocked_by=(LOGS_ITEM,),
+    )
 
 
 def undeclared(t: Target, *fields: str, alternative: str = "") -> CheckResult | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ops_checks.checks.bot_sources import level, logs_unreadable
+from ops_checks.checks.bot_sources import level, logs_unreadable, untimestamped
 from ops_checks.checks.s1_preconditions.logs import LogError, LogLine, recent_lines
 from ops_checks.checks.s8_clock_drift.drift import Measurement, agreement_allowance_ms, time_unavailable
 from ops_checks.core import readings
@@ -207,7 +207,8 @@ def time_sync_logs_ok(t: Target) -> CheckResult:
         key=lambda pair: pair[0].at,
     )
     if not outcomes and not log.readings and not log.started:
-        return failed("no time sync", expected, not_running(t).detail, ev, cause=not_running(t))
+        blind = untimestamped(t)  # an absence in logs without times proves nothing
+        return blind or failed("no time sync", expected, not_running(t).detail, ev, cause=not_running(t))
     if outcomes and outcomes[-1][1] in ("failure", "malformed"):
         last = outcomes[-1][0]
         detail = f"the bot's latest time sync failed: {last.text[:120]}"
@@ -278,7 +279,8 @@ def neutral_guard(t: Target, m: Measurement) -> CheckResult:
     in_window = [r for r in log.readings if r.line.at >= since]
     if not in_window:
         if not log.started and not log.readings and not log.failures:
-            return failed("no reading", expected, not_running(t).detail, *ev, cause=not_running(t))
+            blind = untimestamped(t)  # an absence in logs without times proves nothing
+            return blind or failed("no reading", expected, not_running(t).detail, *ev, cause=not_running(t))
         if logs_in_tolerance(log):  # it logs every sync, and none lately: 8.6.4 names it
             age = (datetime.now(UTC) - log.readings[-1].line.at).total_seconds()
             detail = f"the bot logged no drift reading in the last {window} s"
