@@ -179,6 +179,8 @@ ZAR_FLOOR=1000
 MAX_ORDER_ZAR=100
 MAX_RISK_ZAR=500
 EXPECTED_SERVICES=
+# the operator's declared scope: TRADE_BOT trades on VALR only, with no perpetuals and no market-data websocket
+OPSCHECK_SCOPE=exchanges=valr; perpetuals=none; websocket_feed=none
 EOF
 chmod 600 "$RUN/live.env"
 say "opscheck init (the suite's own schema, as the database superuser; grants to app_trading)"

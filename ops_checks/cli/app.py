@@ -37,6 +37,7 @@ from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings, signals
 from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
 from ops_checks.sandbox import postgres
+from ops_checks.target import scope as scopes
 from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict, waivers
 
@@ -205,6 +206,7 @@ def preflight(
     if target == "live":
         try:
             live_target(load_env(env_file), allow_mutations=allow_mutations)
+            declared = scopes.from_env(load_env(env_file))
         except ConfigError as exc:
             raise _fail_to_start(str(exc)) from None
     elif env_file is not None:
@@ -212,6 +214,7 @@ def preflight(
     else:
         try:
             settings.check(os.environ)  # the OPSCHECK_ thresholds, before anything starts
+            declared = scopes.from_env(os.environ)  # the sandbox passes OPSCHECK_SCOPE through
         except ConfigError as exc:
             raise _fail_to_start(str(exc)) from None
     if migrations is not None and target != "sandbox":
@@ -259,6 +262,7 @@ def preflight(
         env[postgres.DSN_ENV] = server.admin_dsn
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
     console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
+    console.say(declared.describe())
     note = runbook_text.missing_note(runbooks)
     if note:
         console.say(note)

@@ -28,6 +28,8 @@ from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
 from ops_checks.report import html as report
 from ops_checks.report import result_files
+from ops_checks.target import scope as scopes
+from ops_checks.target.config import ConfigError, load_env
 from ops_checks.verdict import verdict, waivers
 from ops_checks.verdict.verdict import ItemOutcome
 
@@ -49,6 +51,8 @@ SELECTED = pytest.StashKey[frozenset[str]]()
 #: the item running now, for steps that have no ``request`` to put their structured result on
 CURRENT: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("opscheck_current_item", default=None)
 SECRETS_FD = pytest.StashKey[int | None]()
+#: the operator's declared scope (OPSCHECK_SCOPE): what is not applicable, printed in the header and recorded
+SCOPE = pytest.StashKey[scopes.Scope]()
 
 
 def target_name(config: pytest.Config) -> str:
@@ -67,10 +71,23 @@ def pytest_configure(config: pytest.Config) -> None:
     except waivers.WaiverError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
+    try:
+        config.stash[SCOPE] = declared_scope(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[TARGET_INFO] = {"target": target_name(config)}
     # the CLI's pipe for this run's secrets (see pytest_unconfigure); no process this one starts inherits it
     fd = os.environ.pop(redaction.SECRETS_FD_ENV, "")
     config.stash[SECRETS_FD] = int(fd) if fd.isdigit() else None
+
+
+def declared_scope(config: pytest.Config) -> scopes.Scope:
+    """``OPSCHECK_SCOPE`` as the checks read it: from the env file and the environment on live, from the environment
+    on the sandbox (which passes it through: ``sandbox/sop_env.py``). ConfigError when malformed."""
+    if target_name(config) == "live":
+        env_file = config.getoption("--env-file", default=None)
+        return scopes.from_env(load_env(Path(env_file) if env_file else None))
+    return scopes.from_env(os.environ)
 
 
 def _interrupt_on_termination() -> None:
@@ -125,7 +142,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"{'mutations ALLOWED' if config.getoption('--allow-mutations') else 'read-only'})"
         )
     )
-    return [f"ops_checks target: {name}{extra}"]
+    return [f"ops_checks target: {name}{extra}", f"ops_checks {config.stash[SCOPE].describe()}"]
 
 
 def runbook_item(item: pytest.Item) -> str | None:
@@ -275,6 +292,7 @@ def current_verdict(config: pytest.Config) -> dict[str, Any]:
         warnings=warnings,
         selection=selection(config),
         waivers_in_force=in_force,
+        scope=config.stash[SCOPE].as_json(),
     )
 
 

@@ -174,6 +174,15 @@ def _reason_cell(item: dict[str, Any], items: dict[str, dict[str, Any]], shown: 
     return f'<span title="{escape(reason)}">→ {arrow}</span>{rests}'
 
 
+def _scope_text(scope: dict[str, Any] | None) -> str:
+    """The operator's declared scope (OPSCHECK_SCOPE): what it declared and which items it made not applicable."""
+    if not scope or not scope.get("declared"):
+        return "nothing declared out of scope: every item applies"
+    declared = "; ".join(f"{k}={','.join(v)}" for k, v in scope["declared"].items())
+    na = scope.get("not_applicable") or []
+    return f"{scope.get('source') or 'declared'}: {declared}" + (f" (not applicable: {', '.join(na)})" if na else "")
+
+
 def render(
     verdict: dict[str, Any], *, allure_href: str | None = "allure.html", quotes: dict[str, str] | None = None
 ) -> str:
@@ -191,6 +200,7 @@ def render(
         _row("Selection", _selection_text(verdict.get("selection"))),
         _row("Waivers in force", "; ".join(f"{w['item']} ({w['approver']}, until {w['expires']})" for w in waivers)
              or "none"),
+        _row("Declared scope", _scope_text(verdict.get("scope"))),
         _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
     ])
     problems = [i for i in verdict.get("items", []) if i.get("status") != "passed"]

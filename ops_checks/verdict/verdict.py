@@ -185,6 +185,7 @@ def build(
     warnings: list[str] | None = None,
     selection: dict[str, Any] | None = None,
     waivers_in_force: list[dict[str, str]] | None = None,
+    scope: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     items = sorted(items, key=lambda i: sort_key(i.id))
     counts = Counter(i.status for i in items)
@@ -200,6 +201,7 @@ def build(
         "verdict": decide(items, partial=not selection.get("complete", True)),
         "selection": selection,
         "waivers": list(waivers_in_force or []),
+        "scope": scope,  # the operator's declared scope (target/scope.py Scope.as_json): what is not applicable
         "target": target,
         "started_at": started_at.isoformat(),
         "finished_at": finished_at.isoformat(),
