@@ -437,7 +437,7 @@ def _db_fields() -> list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any],
 
     def precondition(t: Target) -> Any:
         problem = preconditions.bot_not_deciding(t)
-        return SimpleNamespace(ok=problem is None, reason=problem or "")
+        return SimpleNamespace(ok=problem is None, reason=problem.reason if problem else "")
 
     signed = st.one_of(BAD_DB_NUMBER.filter(lambda v: v is not None))
     fields: list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any], Callable[[Target], Any]]] = [
