@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
+from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures.steps_engine import StepFailed, StepRun
 from ops_checks.target import guardian, killswitch_state
 from ops_checks.target import signal as test_signal
@@ -86,13 +86,7 @@ def method2_problem(t: Target, rec: Recorder) -> str | None:
     return guardian.authorisation_problem(t, rec)
 
 
-READ_ONLY = Cause(
-    "read_only",
-    "live run without --allow-mutations",
-    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
-    "run: the run was read-only",
-    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
-)
+READ_ONLY = guardian.READ_ONLY  # one cause for every item a read-only run leaves out (the guardian's GET proof too)
 
 
 class Interrupted(KeyboardInterrupt):
