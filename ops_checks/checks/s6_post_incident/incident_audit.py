@@ -24,13 +24,7 @@ ACTIVE_WITHOUT_INCIDENT = "the kill switch is ACTIVE but no incident is on recor
 
 def active_without_incident(state: killswitch_state.KillSwitchState) -> Cause:
     """The one cause of every §6 item when the kill switch is ACTIVE and no incident documents why."""
-    return Cause(
-        "kill_switch_active",
-        "system_settings.circuit_breaker_active",
-        f"{ACTIVE_WITHOUT_INCIDENT}: {state.describe()}",
-        "if it is an incident, open it: opscheck incident capture --operator NAME --detection TEXT; otherwise, once "
-        "it is safe, deactivate it: opscheck kill-switch deactivate --allow-mutations --operator NAME",
-    )
+    return killswitch_state.active_cause(f"{ACTIVE_WITHOUT_INCIDENT}: {state.describe()}")
 
 
 def check(t: Target, item: str, left_active_by: tuple[str, ...] = ()) -> CheckResult:
