@@ -52,7 +52,16 @@ def export_tables(t: Target, workdir: Path) -> CheckResult:
     wanted = sorted([*(f.name for f in r.files), MANIFEST, CHECKSUMS])
     ev = _files_evidence(r.directory)
     if produced != wanted:
-        return failed(produced, wanted, f"export directory holds {produced}, expected {wanted}", *ev)
+        missing, extra = sorted(set(wanted) - set(produced)), sorted(set(produced) - set(wanted))
+        what = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unexpected {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        return failed(", ".join(produced), ", ".join(wanted), f"export directory incomplete: {what}", *ev)
     crlf = [p.name for p in r.directory.glob("*.csv") if p.read_bytes()[:4096].split(b"\n", 1)[0].endswith(b"\r")]
     if crlf:
         return failed(f"CRLF in {crlf}", "LF line endings", f"CRLF line endings in {', '.join(crlf)}", *ev)
@@ -101,7 +110,8 @@ def verify_export(t: Target, directory: Path) -> CheckResult:
     if not report.ok:
         return failed(f"{len(report.problems)} problem(s)", expected, report.reason(), *ev)
     if ok is False:
-        return failed("sha256sum -c failed", expected, f"sha256sum -c: {tool_output.splitlines()[-1:]}", *ev)
+        last = tool_output.splitlines()[-1] if tool_output.strip() else "no output"
+        return failed("sha256sum -c failed", expected, f"sha256sum -c: {last}", *ev)
     return passed("all files verified", expected, f"verified {directory.name}; sha256sum -c: {ok is not None}", *ev)
 
 

@@ -39,6 +39,13 @@ _MISMATCH = "[AUD-009]"
 _UNKNOWN_TABLE = "unknown table"
 _NO_FUNCTION, _NO_PRIVILEGE, _CANCELED = "42883", "42501", "57014"
 
+INCEPTION_UNKNOWN = Cause(
+    "setting",
+    "AUDIT_INCEPTION_DATE",
+    "when the bot's audit trail began is not recorded: retention cannot be proven",
+    "AUDIT_INCEPTION_DATE=<when the bot first recorded a policy decision, ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z> "
+    "in the env file, or one row in opscheck.ops_audit_inception (id 1, inception_at, recorded_by)",
+)
 INTACT, BROKEN, UNCOVERED, CANNOT_CHECK = "intact", "broken", "not covered", "cannot check"
 
 
@@ -64,7 +71,7 @@ def _inception(t: Target, db: Db) -> tuple[datetime | None, str]:
         try:
             ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            return None, f"AUDIT_INCEPTION_DATE {raw!r} is not an ISO date"
+            return None, f"AUDIT_INCEPTION_DATE is set but is not an ISO 8601 date ({raw})"
         return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)), "AUDIT_INCEPTION_DATE"
     row = db.one("SELECT inception_at, recorded_by FROM ops_audit_inception WHERE id = 1")
     if row is None:
@@ -185,7 +192,7 @@ def rows_retained(t: Target) -> CheckResult:
     except DbError as exc:
         return failed("query failed", expected, str(exc))
     if inception is None:
-        return failed("no inception", expected, f"cannot prove retention: {source}", *ev)
+        return failed("no inception", expected, f"cannot prove retention: {source}", *ev, cause=INCEPTION_UNKNOWN)
     assert oldest is not None
     now, first = oldest["now"], oldest["oldest"]
     problems = archival_problems([a for a in archivals if a["table_name"] in RETAINED_TABLES], now, s.retention_years)
