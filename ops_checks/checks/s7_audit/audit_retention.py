@@ -111,9 +111,22 @@ def walk_chain(t: Target, db: Db, table: str) -> Chain:
         row = db.one(f"SELECT public.{VERIFY}(%s) AS intact", (table,))
     except DbError as exc:
         return _verify_error(t, table, exc)
-    if row and row["intact"] is True:
+    verdict = row["intact"] if row else None
+    if verdict is True:
         return Chain(table, INTACT)
-    return Chain(table, BROKEN, f"{VERIFY} returned {row['intact'] if row else 'nothing'} (rows deleted or altered)")
+    if verdict is False:  # the function recomputed the chain and found a row that does not match
+        return Chain(table, BROKEN)
+    return Chain(
+        table,
+        CANNOT_CHECK,
+        f"the bot's {VERIFY} returned no verdict",
+        Cause(
+            "bot_defect",
+            f"{VERIFY}({table})",
+            f"the bot's {VERIFY}('{table}') returns NULL instead of true or false",
+            f"fix the bot's {VERIFY}(text) so it returns true or false for {table}, then re-run 7.6.1",
+        ),
+    )
 
 
 def _verify_error(t: Target, table: str, exc: DbError) -> Chain:
@@ -124,7 +137,7 @@ def _verify_error(t: Target, table: str, exc: DbError) -> Chain:
     role = t.db.user or "the bot's role"
     by_hand = f"check by hand: SELECT {VERIFY}('{table}');"
     if _MISMATCH in text:
-        return Chain(table, BROKEN, f"the bot's {VERIFY} reports a mismatch (rows deleted or altered): {text}")
+        return Chain(table, BROKEN, f"the bot's {VERIFY} reports: {text}")
     if _UNKNOWN_TABLE in text.lower():
         return Chain(table, UNCOVERED, f"the bot's {VERIFY} does not know it")
     if state == _NO_FUNCTION:
