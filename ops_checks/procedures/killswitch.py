@@ -36,6 +36,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.checks import preconditions
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
@@ -86,13 +87,32 @@ def method2_problem(t: Target, rec: Recorder) -> str | None:
     return guardian.authorisation_problem(t, rec)
 
 
-READ_ONLY = Cause(
-    "read_only",
-    "live run without --allow-mutations",
-    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
-    "run: the run was read-only",
-    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
+NO_HALT = Cause(
+    "bot_defect",
+    "policy_decision_audit HALT_KILL_SWITCH",
+    "the bot records no HALT / HALT_KILL_SWITCH decision once the kill switch is ACTIVE",
+    "the bot must read system_settings.circuit_breaker_active before every decision and record HALT with reason "
+    "HALT_KILL_SWITCH in policy_decision_audit (runbook §4.1, §4.3 Step 3); then deactivate the kill switch the test "
+    "left ACTIVE: opscheck kill-switch deactivate --allow-mutations",
 )
+
+
+def _event_cause(t: Target, note: str) -> Cause:
+    """Why the kill switch's audit event (circuit_breaker_events) could not be written: a grant, or the bot's
+    compute_row_hash() refusing the table (TRADE_BOT migration 026 dropped it from its CASE)."""
+    if "permission denied" in note:
+        return preconditions.table_cause(t, "circuit_breaker_events", note, "INSERT")
+    return Cause(
+        "bot_defect",
+        "circuit_breaker_events INSERT",
+        f"the bot's schema refuses the kill switch's audit event: {note}",
+        "the bot's compute_row_hash() must accept circuit_breaker_events rows again (migration 026 dropped the table "
+        "from its CASE): fix it in a new TRADE_BOT migration; then deactivate the kill switch the test left ACTIVE: "
+        "opscheck kill-switch deactivate --allow-mutations",
+    )
+
+
+READ_ONLY = guardian.READ_ONLY  # one cause for every item a read-only run leaves out (the guardian's GET proof too)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -208,9 +228,11 @@ class _Runner:
         self.flow.results[item] = passed(observed, expected, reason, *evidence)
         self.flow.say(f"{item} passed: {reason}")
 
-    def fail(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> StepFailed:
+    def fail(
+        self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence, cause: Cause | None = None
+    ) -> StepFailed:
         reason += self.claim()
-        self.flow.results[item] = failed(observed, expected, reason, *evidence)
+        self.flow.results[item] = failed(observed, expected, reason, *evidence, cause=cause)
         self.flow.stop_reason = f"{item} failed"
         self.flow.stopped_at = item
         self.flow.say(f"{item} FAILED: {reason}")
@@ -272,6 +294,9 @@ class _Runner:
                 state.full(),
                 "INACTIVE before the test",
                 f"kill switch already {state.describe()}: left untouched, not tested",
+                cause=killswitch_state.active_cause(
+                    f"the kill switch is already {state.describe()}: the §4.3 test cannot start"
+                ),
             )
         baseline, _ = self.poll(_LATEST_DECISION, state.db_now, BASELINE_WAIT_S)
         also = f"; also {'; '.join(state.other_halts())}" if state.other_halts() else ""
@@ -342,7 +367,13 @@ class _Runner:
         state = killswitch_state.read_state(self.db)
         self.flow.say(f"step 2: kill switch activated via {self.opts.method}; database says {state.describe()}")
         if note and note.startswith("circuit_breaker_events"):
-            raise self.fail("4.4.2", f"{state.describe()}, no audit event", "ACTIVE, MANUAL_LOCK recorded", note)
+            raise self.fail(
+                "4.4.2",
+                f"{state.describe()}, no audit event",
+                "ACTIVE, MANUAL_LOCK recorded",
+                note,
+                cause=_event_cause(self.t, note),
+            )
         if note:
             self.flow.say(note)
         if event_id is None:
@@ -378,6 +409,7 @@ class _Runner:
                 "HALT / HALT_KILL_SWITCH",
                 f"bot recorded no HALT_KILL_SWITCH decision in policy_decision_audit within {waited_ms:.0f} ms of "
                 f"the kill switch{forced}",
+                cause=NO_HALT,
             )
         self.ok(
             "4.4.3",

@@ -61,7 +61,8 @@ def drill_record_steps(
     fixture: str, reached: str, reads: tuple[str, ...], live: Callable[[Target, str], CheckResult]
 ) -> None:
     """The steps that read a drill's record, defined in the calling step module: Given ``reached`` (the item is not
-    verified when the sandbox's drill stopped before it), When each of ``reads`` (``{item}`` in the text: the
+    verified, resting on the step that stopped it, when the sandbox's drill stopped before it: ``Drill.not_reached``),
+    When each of ``reads`` (``{item}`` in the text: the
     drill's outcome in the sandbox, ``live(target, item)`` on live). ``fixture``: the drill's fixture."""
 
     def reached_step(target: Target, request: pytest.FixtureRequest) -> None:
