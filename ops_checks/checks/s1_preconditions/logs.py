@@ -99,9 +99,11 @@ def budget_loaded(t: Target) -> CheckResult:
     window = f"last {t.thresholds.log_window_s} s"
     if last is None:
         return failed(
-            "no budget line", "[BUDGET_LOADED]",
+            "no budget line",
+            "[BUDGET_LOADED]",
             f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window} "
-            "(TRADE_BOT v1.9.0 writes no such tag)", ev,
+            "(TRADE_BOT v1.9.0 writes no such tag)",
+            ev,
         )
     if "[BUDGET_LOADED]" not in last.text:
         return failed(last.text, "[BUDGET_LOADED]", f"latest budget line is not a load: {last.text[:120]}", ev)
@@ -120,9 +122,11 @@ def _status_line(t: Target, pattern: re.Pattern[str], expected: str, label: str)
     ev = _excerpt(lines, t)
     if last is None:
         return failed(
-            None, f"{label}={expected}",
+            None,
+            f"{label}={expected}",
             f"runbook §1.3 expects '{label}=' log lines; the bot wrote none in the last {t.thresholds.log_window_s} s"
-            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)", ev,
+            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)",
+            ev,
         )
     m = pattern.search(last.text)
     value = m.group(1) if m else None

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops_checks.checks import causes
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
@@ -15,7 +16,8 @@ def discord_test_message(t: Target, run_id: str) -> CheckResult:
     """1.4.1: a test message posted to the alert webhook is accepted (2xx). Mutating: it posts a message."""
     url = t.secret("DISCORD_WEBHOOK_URL")
     if not url:
-        return failed("not set", "2xx", "DISCORD_WEBHOOK_URL is not set")
+        cause = causes.unset("DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/<id>/<token>")
+        return failed("not set", "2xx", cause.detail, cause=cause)
     t.redactor.register(url)
     rec = Recorder(t.redactor)
     content = f"opscheck preflight test message (run {run_id}, {datetime.now(UTC).isoformat(timespec='seconds')})"
@@ -58,8 +60,9 @@ def metrics_respond(t: Target) -> CheckResult:
     missing = [m for m in expected if m not in declared]
     if missing:
         return failed(sorted(declared)[:20], expected, f"metrics missing: {', '.join(missing)}", ev)
-    return passed(f"{len(families)} metric families", expected, f"{len(families)} families incl. {', '.join(expected)}",
-                  ev)
+    return passed(
+        f"{len(families)} metric families", expected, f"{len(families)} families incl. {', '.join(expected)}", ev
+    )
 
 
 def grafana_dashboards(t: Target) -> CheckResult:
