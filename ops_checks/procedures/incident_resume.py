@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 
 from ops_checks.checks.s1_preconditions import exchange, logs
 from ops_checks.checks.s8_clock_drift import drift
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures import incident
 from ops_checks.target import killswitch_state
 from ops_checks.target.config import Target
@@ -54,10 +54,15 @@ class Resume:
     def result(self, item: str) -> CheckResult | None:
         return self.results.get(item)
 
-    def not_reached(self, item: str) -> str | None:
+    def not_reached(self, item: str) -> CheckResult | None:
+        """Not verified, resting on the check that stopped the resume (its cause is that item's)."""
         if item in self.results:
             return None
-        return f"the resume stopped before {item}: {self.stopped or 'not run'}; kill switch left ACTIVE"
+        stopped_at = next((k for k, r in self.results.items() if not r.ok), None)
+        return not_verified(
+            f"the resume stopped before {item}: {self.stopped or 'not run'}; kill switch left ACTIVE",
+            blocked_by=(stopped_at,) if stopped_at else (),
+        )
 
     def table(self) -> str:
         lines = [
