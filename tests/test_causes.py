@@ -214,3 +214,35 @@ def test_a_waived_item_is_met_for_3_1_2_and_the_gate(tmp_path: Path) -> None:
     gate = transition_gate.evaluate(pf, target="sandbox", operator="ann", witness="bob")
     assert all(r.ok for r in gate.values()) and transition_gate.refusal(gate, pf) is None
     assert transition_gate.blockers_not_met(pf) == []
+
+
+# ---------------------------------------------------------------------------------------------------- one preflight
+@pytest.mark.slow
+def test_two_faults_are_two_causes_and_every_other_item_points_at_one(
+    tmp_path: Path, shared_pg_env: dict[str, str]
+) -> None:
+    """Issue 22 (done when): VALR read-only and Grafana without dashboards are NO-GO with exactly two causes; 3.1.2,
+    the refused §3 drill's rows and the resume's 6.4.x point at them instead of repeating them (6.4.7 meets VALR's
+    status too: the same cause as 1.2.1)."""
+    from tests.preflight_runner import preflight
+
+    faults = ("--sandbox-fault", "exchange_read_only", "--sandbox-fault", "grafana_dashboards_missing")
+    run = preflight(tmp_path / "r", "--no-html", *faults, env=shared_pg_env, timeout=900)
+    assert run.verdict is not None, run.output[-3000:]
+    assert run.verdict["verdict"] == "NO-GO" and run.exit_code == 1
+    found = run.verdict["causes"]
+    assert len(found) == 2, [(c["id"], c["roots"], c["summary"]) for c in found]
+    by_key = {(c["kind"], c["subject"]): c for c in found}
+    valr, grafana = by_key[("exchange_status", "VALR")], next(c for c in found if c["kind"] == "grafana_dashboards")
+    assert sorted(valr["roots"]) == ["1.2.1", "6.4.7"] and grafana["roots"] == ["1.4.3"]
+    assert all(c["remedy"] and "make item" not in c["remedy"] for c in found)
+    items = {i["id"]: i for i in run.verdict["items"]}
+    open_items = sorted(i for i, row in items.items() if row["status"] in ("failed", "error", "not_verified"))
+    assert sorted(valr["items"] + grafana["items"]) == open_items
+    assert {"3.1.2", *(f"3.3.{n}" for n in range(1, 11)), "6.4.3", "6.4.7", "6.4.8"} <= set(open_items)
+    for item in open_items:
+        if item not in ("1.2.1", "1.4.3", "6.4.7"):
+            assert items[item]["blocked_by"], item  # derived: points at what it rests on
+    assert set(items["3.1.2"]["blocked_by"]) == {"1.2.1", "1.4.3"}
+    assert {"1.2.1", "1.4.3"} <= set(items["3.3.1"]["blocked_by"]) and items["6.4.3"]["blocked_by"] == ["6.4.7"]
+    assert "VERDICT: NO-GO — 2 causes" in run.output

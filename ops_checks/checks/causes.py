@@ -29,6 +29,14 @@ def malformed(name: str, problem: str, example: str) -> Cause:
     return Cause(SETTING, name, problem, f"set {name}={example} in the env file")
 
 
+def flag(name: str, actual: str, why: str, want: str) -> Cause:
+    """A mode or gate flag not as this preflight needs it (unset, or set otherwise), with the env line that fixes it:
+    one cause for every item reading that flag (1.6.1 and 2.2.1 both read EXECUTION_MODE)."""
+    if not actual:
+        return Cause(SETTING, name, f"{name} is not set: {why}", f"add {name}={want} to the env file")
+    return malformed(name, f"{name} is {actual!r}: {why}", want)
+
+
 def host_of(url: str) -> str:
     try:
         u = httpx.URL(url)

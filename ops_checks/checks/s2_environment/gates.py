@@ -20,11 +20,6 @@ MODES = ("DRY_RUN", "LIVE")
 LIMITS = ("MAX_ORDER_ZAR", "MAX_RISK_ZAR", "ZAR_FLOOR")
 
 
-def _shown(value: str) -> str:
-    """A gate flag's value quoted, or the words "not set" (unquoted: not a value the operator wrote)."""
-    return repr(value) if value else "not set"
-
-
 def expected_mode(t: Target) -> str:
     return t.value("EXPECTED_EXECUTION_MODE", "DRY_RUN").strip().upper()
 
@@ -40,7 +35,8 @@ def execution_mode(t: Target) -> CheckResult:
         return _bad_expected(mode)
     actual = t.value("EXECUTION_MODE")
     if actual != mode:
-        return failed(actual or "not set", mode, f"EXECUTION_MODE is {_shown(actual)}, a {mode} preflight needs {mode}")
+        cause = causes.flag("EXECUTION_MODE", actual, f"a {mode} preflight needs {mode}", mode)
+        return failed(actual or "not set", mode, cause.detail, cause=cause)
     return passed(actual, mode, f"EXECUTION_MODE={actual} ({mode} preflight)")
 
 
@@ -52,17 +48,24 @@ def live_trading_confirmed(t: Target) -> CheckResult:
     actual = t.value("LIVE_TRADING_CONFIRMED")
     if mode == "LIVE":
         if actual != "TRUE":
-            return failed(actual or "not set", "TRUE", f"LIVE_TRADING_CONFIRMED is {_shown(actual)}: LIVE needs TRUE")
+            cause = causes.flag("LIVE_TRADING_CONFIRMED", actual, "LIVE needs TRUE", "TRUE")
+            return failed(actual or "not set", "TRUE", cause.detail, cause=cause)
         return passed(actual, "TRUE", "LIVE_TRADING_CONFIRMED=TRUE (LIVE preflight)")
     if actual and actual.upper() != "FALSE":
-        return failed(actual, "unset", f"LIVE_TRADING_CONFIRMED is {actual!r} in a DRY_RUN preflight: it must be unset")
+        cause = causes.malformed(
+            "LIVE_TRADING_CONFIRMED",
+            f"LIVE_TRADING_CONFIRMED is {actual!r} in a DRY_RUN preflight: it must be unset",
+            "FALSE (or remove the line)",
+        )
+        return failed(actual, "unset", cause.detail, cause=cause)
     return passed(actual or "unset", "unset", "LIVE_TRADING_CONFIRMED not set (DRY_RUN preflight)")
 
 
 def _true_flag(t: Target, name: str, why: str) -> CheckResult:
     actual = t.value(name)
     if actual.lower() != "true":
-        return failed(actual or "not set", "true", f"{name} is {_shown(actual)}, expected true ({why})")
+        cause = causes.flag(name, actual, f"expected true ({why})", "true")
+        return failed(actual or "not set", "true", cause.detail, cause=cause)
     return passed(actual, "true", f"{name}={actual}")
 
 
