@@ -246,3 +246,21 @@ def test_two_faults_are_two_causes_and_every_other_item_points_at_one(
     assert set(items["3.1.2"]["blocked_by"]) == {"1.2.1", "1.4.3"}
     assert {"1.2.1", "1.4.3"} <= set(items["3.3.1"]["blocked_by"]) and items["6.4.3"]["blocked_by"] == ["6.4.7"]
     assert "VERDICT: NO-GO — 2 causes" in run.output
+
+
+def test_a_transition_step_refused_by_the_database_names_the_grant_or_the_constraint() -> None:
+    from ops_checks.procedures import transition
+    from ops_checks.target.db import DbError
+
+    t = target(DB_USER="app_trading")
+    pnl = transition.step_cause(t, 6, DbError("permission denied for table system_settings"))
+    assert pnl is not None and pnl.remedy == 'GRANT UPDATE ON system_settings TO "app_trading";'
+    backup = transition.step_cause(
+        t, 3, OSError("database dump failed: ai_debates: permission denied for table ai_debates")
+    )
+    assert backup is not None and backup.remedy == 'GRANT SELECT ON ai_debates TO "app_trading";'
+    trail = transition.step_cause(
+        t, 1, DbError('new row for relation "ops_operator_actions" violates check constraint "x"')
+    )
+    assert trail is not None and trail.subject == "opscheck.ops_operator_actions"
+    assert transition.step_cause(t, 5, DbError("KILL_SWITCH_ENABLED is not true")) is None
