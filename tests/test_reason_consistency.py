@@ -22,15 +22,15 @@ from tests.fork_runner import ForkRunner
 ITEM_ID = re.compile(r"\b\d+\.\d+\.\d+(?:\.\d+)?\b|\bsop\.[a-z0-9]+(?:\.[a-z0-9]+)*")
 KNOWN = {i.id for i in ITEMS}
 #: the words a reason may put right after an item id, and the statuses each one claims
-WORDS: dict[str, set[str | None]] = {
-    "not verified": {"not_verified", "error"},
+WORDS: dict[str, set[str | None]] = {  # the statuses of the outcome model (core/result.py Status)
+    "could not be checked (error)": {"error"},
+    "not verified": {"not_verified"},
     "not applicable": {"not_applicable"},
+    "waived": {"waived"},
     "not run": {None},
     "missing": {None},
     "passed": {"passed"},
     "failed": {"failed"},
-    "error": {"error"},
-    "waived": {"waived"},
 }
 _WORD = "|".join(re.escape(w) for w in sorted(WORDS, key=len, reverse=True))
 #: the runs: faults that break separate items share one (a whole preflight each; a reason may name any item)

@@ -56,7 +56,7 @@ OLD_DRIFT_CHECKS = {
     "8.6.5": "signed_request:signed_request_accepted",
 }
 OLD_PRECONDITIONS = {
-    "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB, "1.1.6": _DB,
+    "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB,  # 1.1.6 (HTTP) no longer waits on the database (issue 22)
     "1.2.3": ("ops_checks.checks.preconditions:metrics_unreadable",),
     "1.3.1": (*_KILL_SWITCH, "ops_checks.checks.preconditions:bot_not_deciding"),
     "1.3.2": _DB, "1.5.1": _DB,

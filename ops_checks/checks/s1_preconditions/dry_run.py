@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target import botapi
@@ -23,9 +24,13 @@ def execution_mode(t: Target) -> CheckResult:
     expected = t.value("EXPECTED_EXECUTION_MODE", "DRY_RUN")
     actual = t.value("EXECUTION_MODE")
     if actual != expected:
-        return failed(actual or "not set", expected, f"EXECUTION_MODE is {actual or 'not set'!r}, expected {expected}")
+        cause = causes.flag("EXECUTION_MODE", actual, f"expected {expected}", expected)
+        return failed(actual or "not set", expected, cause.detail, cause=cause)
     if expected == "DRY_RUN" and t.value("LIVE_TRADING_CONFIRMED").upper() == "TRUE":
-        return failed("LIVE_TRADING_CONFIRMED=TRUE", "unset in DRY_RUN", "LIVE_TRADING_CONFIRMED is TRUE in DRY_RUN")
+        cause = causes.malformed(
+            "LIVE_TRADING_CONFIRMED", "LIVE_TRADING_CONFIRMED is TRUE in DRY_RUN", "FALSE (or remove the line)"
+        )
+        return failed("LIVE_TRADING_CONFIRMED=TRUE", "unset in DRY_RUN", cause.detail, cause=cause)
     reported = botapi.execution_mode(t)
     if isinstance(reported, CheckResult):
         return reported

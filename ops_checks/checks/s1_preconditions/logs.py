@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ops_checks.core import readings
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 
 TAIL_BYTES = 2 * 1024 * 1024
@@ -17,7 +17,22 @@ _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]
 
 
 class LogError(Exception):
-    """The log directory cannot be read; one-line reason."""
+    """The log directory cannot be read; one-line reason. ``cause``: the problem as one cause (the directory, its
+    files or their clock), shared by every item that reads the logs."""
+
+    def __init__(self, reason: str, cause: Cause | None = None) -> None:
+        super().__init__(reason)
+        self.cause = cause
+
+
+def _dir_cause(log_dir: Path, detail: str) -> Cause:
+    return Cause(
+        "logs",
+        f"LOG_DIR {log_dir}",
+        detail,
+        "set LOG_DIR=<the directory the bot writes its *.log files to> in the env file (the host side of the "
+        "bot's log volume) and let this user read it",
+    )
 
 
 @dataclass(frozen=True)
@@ -29,10 +44,12 @@ class LogLine:
 
 def log_files(log_dir: Path) -> list[Path]:
     if not log_dir.is_dir():
-        raise LogError(f"log directory {log_dir} does not exist or is not readable")
+        reason = f"log directory {log_dir} does not exist or is not readable"
+        raise LogError(reason, _dir_cause(log_dir, reason))
     files = sorted((p for p in log_dir.glob("*.log") if p.is_file()), key=lambda p: p.stat().st_mtime)
     if not files:
-        raise LogError(f"no *.log files in {log_dir}")
+        reason = f"no *.log files in {log_dir}"
+        raise LogError(reason, _dir_cause(log_dir, reason))
     return files
 
 
@@ -94,14 +111,16 @@ def budget_loaded(t: Target) -> CheckResult:
     try:
         last, lines = latest_tagged(t, BUDGET)
     except LogError as exc:
-        return failed("no logs", "[BUDGET_LOADED]", str(exc))
+        return failed("no logs", "[BUDGET_LOADED]", str(exc), cause=exc.cause)
     ev = _excerpt(lines, t)
     window = f"last {t.thresholds.log_window_s} s"
     if last is None:
         return failed(
-            "no budget line", "[BUDGET_LOADED]",
+            "no budget line",
+            "[BUDGET_LOADED]",
             f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window} "
-            "(TRADE_BOT v1.9.0 writes no such tag)", ev,
+            "(TRADE_BOT v1.9.0 writes no such tag)",
+            ev,
         )
     if "[BUDGET_LOADED]" not in last.text:
         return failed(last.text, "[BUDGET_LOADED]", f"latest budget line is not a load: {last.text[:120]}", ev)
@@ -116,13 +135,15 @@ def _status_line(t: Target, pattern: re.Pattern[str], expected: str, label: str)
     try:
         last, lines = latest_tagged(t, pattern)
     except LogError as exc:
-        return failed("no logs", f"{label}={expected}", str(exc))
+        return failed("no logs", f"{label}={expected}", str(exc), cause=exc.cause)
     ev = _excerpt(lines, t)
     if last is None:
         return failed(
-            None, f"{label}={expected}",
+            None,
+            f"{label}={expected}",
             f"runbook §1.3 expects '{label}=' log lines; the bot wrote none in the last {t.thresholds.log_window_s} s"
-            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)", ev,
+            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)",
+            ev,
         )
     m = pattern.search(last.text)
     value = m.group(1) if m else None
@@ -147,7 +168,7 @@ def logs_being_written(t: Target) -> CheckResult:
     try:
         newest = log_files(t.log_dir)[-1]
     except LogError as exc:
-        return failed("no logs", f"written within {fresh} s", str(exc))
+        return failed("no logs", f"written within {fresh} s", str(exc), cause=exc.cause)
     now = datetime.now(UTC)
     mtime = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
     try:  # a modification time in the future is no proof of writing
