@@ -100,4 +100,8 @@ def test_reasons_name_other_items_by_their_status_in_the_same_run(
     assert not inconsistencies(run.verdict), "\n".join(inconsistencies(run.verdict))
     titles = {i["id"]: i.get("title", "") for i in run.verdict["items"]}  # the case the check exists for:
     named = [c for i in run.verdict["items"] for c in claims(i.get("reason") or "", titles) if c[0] != i["id"]]
-    assert named, f"{fault}: no reason names another item"  # some reason names another item
+    rests = [(i["id"], b) for i in run.verdict["items"] for b in i.get("blocked_by") or []]
+    assert named or rests, f"{fault}: no item names or rests on another"  # the case the check exists for
+    status = {i["id"]: i["status"] for i in run.verdict["items"]}
+    wrong = [(item, on) for item, on in rests if status.get(on) == "passed"]
+    assert not wrong, f"{fault}: items rest on items that passed: {wrong}"

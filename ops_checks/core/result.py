@@ -30,6 +30,20 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     WAIVED = "waived"
 
+    @property
+    def word(self) -> str:
+        """How a reason names another item's outcome ("6.4.6 not verified")."""
+        return _WORDS[self]
+
+
+_WORDS = {
+    Status.PASSED: "passed",
+    Status.FAILED: "failed",
+    Status.ERROR: "could not be checked (error)",
+    Status.NOT_VERIFIED: "not verified",
+    Status.NOT_APPLICABLE: "not applicable",
+    Status.WAIVED: "waived",
+}
 
 #: statuses that count as met for a blocker (and for the items derived from it)
 MET = frozenset({Status.PASSED, Status.WAIVED, Status.NOT_APPLICABLE})

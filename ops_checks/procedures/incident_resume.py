@@ -64,8 +64,10 @@ class Resume:
             return None
         if self.stopped_at is not None:
             at = self.stopped_at
+            stopper = self.results.get(at)
+            word = stopper.status.word if stopper is not None else "failed"
             return not_verified(
-                f"the resume stopped because {at} {CHECKS[at]} failed; kill switch left ACTIVE", blocked_by=(at,)
+                f"the resume stopped because {at} {CHECKS[at]} {word}; kill switch left ACTIVE", blocked_by=(at,)
             )
         return not_verified(f"the resume stopped before {item}: {self.stopped or 'not run'}; kill switch left ACTIVE")
 
@@ -260,7 +262,7 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
         res.results[item] = result
         res.at[item] = datetime.now(UTC).isoformat(timespec="seconds")
         if not result.ok:
-            res.stopped = f"{item} {CHECKS[item]} failed: {result.summary()}"
+            res.stopped = f"{item} {CHECKS[item]} {result.status.word}: {result.summary()}"
             res.stopped_at = item
             break
     summary = {
