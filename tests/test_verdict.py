@@ -44,7 +44,7 @@ def test_verdict_json_shape(tmp_path: Path) -> None:
     built["results_sha256"] = verdict.results_digest(tmp_path)
     data = json.loads(verdict.write(tmp_path, built).read_text())
     assert set(data) == {"verdict", "target", "started_at", "finished_at", "operator", "witness", "items", "counts",
-                         "warnings", "results_sha256", "selection", "waivers", "causes", "signoff"}
+                         "warnings", "results_sha256", "selection", "waivers", "causes", "signoff", "scope"}
     assert [i["id"] for i in data["items"]] == ["1.1.1", "1.3.1"]
     assert data["items"][1] == {"id": "1.3.1", "title": "Kill switch functional", "severity": "blocker",
                                 "status": "failed", "reason": "no HALT", "cause": None, "blocked_by": [],

@@ -17,6 +17,7 @@ import re
 from ops_checks.checks import preconditions
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.core.result import Cause, CheckResult, not_verified
+from ops_checks.target import scope
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError
 from ops_checks.target.profile import DECLARED_SOURCES
@@ -79,9 +80,27 @@ def undeclared(t: Target, *fields: str, alternative: str = "") -> CheckResult | 
         if getattr(t.profile, field) is None:
             d = DECLARED_SOURCES[field]
             detail = f"the SOP names no source for the {d.figure} and none is declared ({d.env})"
-            remedy = d.remedy() + (f"; {alternative}" if alternative else "")
-            return not_verified(detail, cause=Cause("source_undeclared", d.figure, detail, remedy))
+            return not_verified(detail, cause=_undeclared_cause(t, alternative))
     return None
+
+
+def _undeclared_cause(t: Target, alternative: str) -> Cause:
+    """One cause for every SOP figure without a declared source (one fix: the operator's env lines), naming each
+    figure still undeclared and its line; figures of a feed the operator declared out of scope are left out."""
+    no_ws = scope.from_env(t.env).in_scope(scope.WEBSOCKET) is False
+    missing = [
+        d
+        for f, d in DECLARED_SOURCES.items()
+        if getattr(t.profile, f) is None and not (no_ws and d.env.startswith("BOT_METRIC_WEBSOCKET"))
+    ]
+    figures = ", ".join(d.figure for d in missing)
+    remedy = "; ".join(d.remedy() for d in missing) + (f"; {alternative}" if alternative else "")
+    return Cause(
+        "source_undeclared",
+        "the SOP's figures without a source",
+        f"the SOP names no source for the {figures}, and the bot profile declares none (BOT_METRIC_* lines)",
+        remedy,
+    )
 
 
 def declared(t: Target, field: str) -> str:

@@ -19,6 +19,24 @@ CODE_INVALID_SIGNATURE = -11252  # VALR: the signature does not match the key's 
 SETTING = "setting"
 
 
+NO_DECISIONS = Cause(
+    "bot_state",
+    "policy_decision_audit (no decisions)",
+    "the bot records no policy decisions: policy_decision_audit holds none for the period the item reads",
+    "run the bot with signals flowing in DRY_RUN so its TradePermissionPolicy records a PolicyDecision per signal "
+    "(TRADE_BOT writes them to policy_decision_audit as its role: GRANT INSERT ON policy_decision_audit), for the "
+    "whole period the runbook reads (24 h for §1.6, 30 days for §7), then re-run",
+)
+
+STARTING_EQUITY = Cause(
+    "bot_state",
+    "daily_starting_equity_zar",
+    "system_settings.daily_starting_equity_zar is not recorded: the day's starting equity is unknown",
+    "let the bot record the day's starting equity (its daily reset), or record it: UPDATE system_settings "
+    "SET daily_starting_equity_zar = <ZAR balance on VALR> WHERE id = 1;",
+)
+
+
 def unset(name: str, example: str) -> Cause:
     """``name`` is missing from the env file (not the same as a value that does not parse: ``malformed``)."""
     return Cause(SETTING, name, f"{name} is not set in the env file", f"add {name}={example} to the env file")

@@ -32,6 +32,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "BOT_SIGNAL_SECRET_VAR": "signal_secret_var",
     "BOT_GUARDIAN_TOKEN_VAR": "guardian_token_var",
     "BOT_DB_ROLE": "db_role",
+    "BOT_HEALTH_MODE_KEY": "runbook_health_execution_mode_key",  # where the bot reports EXECUTION_MODE, if anywhere
 }
 
 

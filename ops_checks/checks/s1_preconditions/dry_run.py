@@ -91,6 +91,7 @@ def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> 
             "policy_decision_audit (it answered trade_decision "
             f"{reply.trade_decision or 'absent'})",
             *ev,
+            cause=causes.NO_DECISIONS,
         )
     decision = logged[0]["policy_decision"]
     return passed(f"{decision} logged, no order", expected, f"signal {reply.signal_id} ({cid}): {decision}", *ev)
@@ -111,7 +112,10 @@ def decisions_logged(t: Target) -> CheckResult:
     except DbError as exc:
         return failed("query failed", f"a decision within {fresh} s", str(exc))
     if row is None:
-        return failed("no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev)
+        return failed(
+            "no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev,
+            cause=causes.NO_DECISIONS,
+        )
     try:
         age = readings.seconds_ago(row["age_s"], "the latest decision's age")
     except readings.BadReading as exc:
@@ -173,7 +177,10 @@ def dry_run_review(t: Target) -> CheckResult:
         return failed("query failed", "no anomalies", str(exc))
     assert r is not None
     if not r["decisions"]:
-        return failed("no decisions", f"{hours} h of decisions", f"no policy decisions in the last {hours} h", ev)
+        return failed(
+            "no decisions", f"{hours} h of decisions", f"no policy decisions in the last {hours} h", ev,
+            cause=causes.NO_DECISIONS,
+        )
     problems = []
     try:
         lead = readings.seconds_ago(r["lead_s"], "the period's first decision (seconds late)")

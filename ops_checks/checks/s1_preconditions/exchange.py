@@ -150,6 +150,13 @@ def balance_readable(t: Target) -> CheckResult:
             f"the bot reports {name}=0 against VALR R{exchange_zar}: "
             "it has not read (or not published) the account balance",
             *ev,
+            cause=Cause(
+                "bot_state",
+                f"{name} (the bot's view of the balance)",
+                f"the bot publishes {name}=0 while VALR holds R{exchange_zar}: it has not read the account balance",
+                "let the bot reach VALR with its VALR_API_KEY (its balance poller feeds the gauge), check its log for "
+                "VALR errors, then re-run",
+            ),
         )
     if diff > tol:
         return failed(observed, f"within {tol}%", f"balance mismatch: {observed}, tolerance {tol}%", *ev)
@@ -166,7 +173,8 @@ def starting_equity_recorded(t: Target) -> CheckResult:
         return failed("query failed", "starting equity", str(exc))
     raw = row["daily_starting_equity_zar"] if row else None
     if raw is None:
-        return failed(None, "recorded", "daily_starting_equity_zar is not recorded", sql_ev)
+        why = "daily_starting_equity_zar is not recorded"
+        return failed(None, "recorded", why, sql_ev, cause=causes.STARTING_EQUITY)
     try:
         equity = readings.amount(raw, "daily_starting_equity_zar")
     except readings.BadReading as exc:

@@ -87,7 +87,19 @@ def settings_row_valid(t: Target) -> CheckResult:
         return failed("no row", "row id=1", "system_settings has no row with id = 1", ev)
     problems = settings_row_problems(row, row["db_now"], timedelta(hours=t.thresholds.settings_reset_max_age_h))
     if problems:
-        return failed("; ".join(problems), "valid settings", "system_settings id=1 invalid: " + "; ".join(problems), ev)
+        cause = (
+            causes.STARTING_EQUITY
+            if problems == ["daily_starting_equity_zar is NULL"]
+            else Cause(
+                "bot_state",
+                "system_settings id=1",
+                "system_settings id=1 is invalid: " + "; ".join(problems),
+                "correct the row the bot's policy reads (its migrations seed it; its daily reset sets the P&L "
+                "columns): UPDATE system_settings SET … WHERE id = 1, then re-run",
+            )
+        )
+        said = "; ".join(problems)
+        return failed(said, "valid settings", f"system_settings id=1 invalid: {said}", ev, cause=cause)
     return passed("row id=1 valid", "row id=1 valid", "", ev)
 
 
@@ -112,7 +124,8 @@ class ServicesError(RuntimeError):
 
 
 def _docker_cause(detail: str, remedy: str) -> Cause:
-    return Cause("unreachable", "docker", detail, remedy)
+    """The service list cannot be read: the same cause (kind, subject) as §5's readiness items'."""
+    return Cause("service_list", "docker ps", detail, remedy)
 
 
 def docker_services(timeout_s: float = 5.0) -> list[Service]:

@@ -103,7 +103,26 @@ def _excerpt(lines: list[LogLine], redact: Target) -> Evidence:
 BUDGET = re.compile(r"\[BUDGET_(?:LOADED|ERROR|MISSING)\]")
 HEALTH = re.compile(r"health_status=(\w+)")
 RISK = re.compile(r"risk_assessment=(\w+)")
-ENTRIES = re.compile(r"entries=([0-9]+)")
+# the runbook's ``entries=N``, or what TRADE_BOT's BudgetIntegration writes (app/logic/budget_integration.py:
+# ``[BUDGET_LOADED] total_budget=… total_spend=… campaigns=N correlation_id=…``)
+ENTRIES = re.compile(r"(?:entries|campaigns)=([0-9]+)")
+
+#: 1.3.4 and 1.3.5 read the bot's policy inputs from its log, which the real bot does not write there
+POLICY_INPUTS_NOT_LOGGED = Cause(
+    "runbook_vs_bot",
+    "policy inputs in the bot's log",
+    "runbook §1.3 reads health_status= and risk_assessment= from the bot's log; TRADE_BOT v1.9.0 logs its policy "
+    "inputs only in policy_decision_audit.context_snapshot",
+    "the bot must log health_status=… and risk_assessment=… at each policy evaluation, or the runbook must read them "
+    "from policy_decision_audit.context_snapshot",
+)
+
+
+def _untimed(t: Target) -> CheckResult | None:
+    """An absence in logs whose lines carry no time proves nothing: not verified, resting on 1.4.4's cause."""
+    from ops_checks.checks import bot_sources  # it imports this module
+
+    return bot_sources.untimestamped(t)
 
 
 def budget_loaded(t: Target) -> CheckResult:
@@ -115,12 +134,21 @@ def budget_loaded(t: Target) -> CheckResult:
     ev = _excerpt(lines, t)
     window = f"last {t.thresholds.log_window_s} s"
     if last is None:
+        untimed = _untimed(t)
+        if untimed is not None:
+            return untimed
         return failed(
             "no budget line",
             "[BUDGET_LOADED]",
-            f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window} "
-            "(TRADE_BOT v1.9.0 writes no such tag)",
+            f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window}",
             ev,
+            cause=Cause(
+                "bot_state",
+                "budget integration",
+                f"the bot logged no [BUDGET_LOADED] line in the {window}: its budget integration has not loaded",
+                "load the budget report the bot's BudgetIntegration reads (TRADE_BOT app/logic/budget_integration.py"
+                " logs [BUDGET_LOADED] total_budget=… campaigns=… when it does), then re-run",
+            ),
         )
     if "[BUDGET_LOADED]" not in last.text:
         return failed(last.text, "[BUDGET_LOADED]", f"latest budget line is not a load: {last.text[:120]}", ev)
@@ -138,12 +166,16 @@ def _status_line(t: Target, pattern: re.Pattern[str], expected: str, label: str)
         return failed("no logs", f"{label}={expected}", str(exc), cause=exc.cause)
     ev = _excerpt(lines, t)
     if last is None:
+        untimed = _untimed(t)
+        if untimed is not None:
+            return untimed
         return failed(
             None,
             f"{label}={expected}",
             f"runbook §1.3 expects '{label}=' log lines; the bot wrote none in the last {t.thresholds.log_window_s} s"
             " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)",
             ev,
+            cause=POLICY_INPUTS_NOT_LOGGED,
         )
     m = pattern.search(last.text)
     value = m.group(1) if m else None

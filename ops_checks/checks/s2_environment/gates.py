@@ -128,15 +128,7 @@ def limits_consistent(t: Target) -> CheckResult:
             )
         )
     if equity is None:
-        found.append(
-            Cause(
-                "bot_state",
-                "daily_starting_equity_zar",
-                "daily_starting_equity_zar is not recorded: the floor cannot be compared",
-                "let the bot record the day's starting equity (its daily reset), or record it: UPDATE system_settings "
-                "SET daily_starting_equity_zar = <ZAR balance on VALR> WHERE id = 1;",
-            )
-        )
+        found.append(causes.STARTING_EQUITY)
     elif values["ZAR_FLOOR"] >= equity:
         found.append(
             causes.malformed(

@@ -250,6 +250,14 @@ def webhook_secret(t: Target) -> CheckResult:
                 f'runbook §2.1: {var} is "TradingView auth"; the bot verifies {p.signal_signature_header} with '
                 f"{p.signal_secret_var} and refused the signal signed with {var} ({reply.describe()})",
                 *ev,
+                cause=Cause(
+                    "runbook_vs_bot",
+                    f"{var} (the signal's signing secret)",
+                    f"runbook §2.1 says {var} authenticates TradingView signals; the bot verifies "
+                    f"{p.signal_signature_header} with {p.signal_secret_var} and refuses signals signed with {var}",
+                    f"sign TradingView alerts with {p.signal_secret_var} (and correct runbook §2.1), or make the bot "
+                    f"verify with {var}; if the bot's secret is another variable, set BOT_SIGNAL_SECRET_VAR",
+                ),
             )
         return failed(reply.describe(), expected, f"bot refused the signal signed with {var} ({reply.describe()})", *ev)
     if forged.status_code not in (401, 403):
