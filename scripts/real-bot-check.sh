@@ -14,7 +14,8 @@
 # bot could not be installed or started (the reason is printed).
 #
 # Settings: OPSCHECK_REAL_BOT_WORK (venv and logs, default /tmp/opscheck-real-bot), REAL_BOT_PORT (default: free),
-# REAL_BOT_PIP_TIMEOUT (default 900 s), PYTHON (default python3).
+# REAL_BOT_PIP_TIMEOUT (default 900 s), PYTHON (default python3), REAL_BOT_AS (app_trading, the default, or superuser:
+# as docker-compose.prod.yml's POSTGRES_USER), REAL_BOT_PREFLIGHT_ARGS (e.g. --allow-mutations).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,7 +53,7 @@ CLOSED="$("$OPS_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 say "applying $TRADE_BOT_DIR/database/migrations to a throwaway database"
 cd "$REPO"
 "$OPS_PY" - "$TRADE_BOT_DIR/database/migrations" "$RUN/db.env" <<'PY' || die "the bot's migrations could not be applied (above)"
-import json, secrets, sys
+import json, os, secrets, sys
 from pathlib import Path
 from psycopg import sql
 import psycopg
@@ -74,8 +75,11 @@ try:
     with psycopg.connect(psycopg.conninfo.make_conninfo(**admin_db), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'app_trading'").fetchone():
             conn.execute("CREATE ROLE app_trading NOLOGIN")
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE app_trading").format(
-            sql.Identifier(role), sql.Literal(password)))
+        # REAL_BOT_AS=superuser: the bot and the suite connect as a superuser, as docker-compose.prod.yml's
+        # POSTGRES_USER does (the bot's .env then names that user); default: a member of app_trading
+        superuser = os.environ.get("REAL_BOT_AS", "app_trading") == "superuser"
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN {} PASSWORD {} IN ROLE app_trading").format(
+            sql.Identifier(role), sql.SQL("SUPERUSER" if superuser else "NOSUPERUSER"), sql.Literal(password)))
 except postgres.ProvisionError as exc:
     postgres.drop_database_named(server.admin_dsn, name, role)
     print(f"real-bot-check: {exc}", file=sys.stderr)
@@ -85,7 +89,8 @@ Path(sys.argv[2]).write_text(json.dumps({
     "host": str(admin.get("host", "127.0.0.1")), "port": str(admin.get("port", 5432)),
     "admin_user": str(admin.get("user", "postgres")), "admin_password": str(admin.get("password") or ""),
 }))
-print(f"real-bot-check: database {name}, bot role {role} (member of app_trading)")
+print(f"real-bot-check: database {name}, bot role {role} (member of app_trading"
+      f"{', SUPERUSER' if os.environ.get('REAL_BOT_AS') == 'superuser' else ''})")
 if server.kind != "dsn":
     print("real-bot-check: note: a local cluster was started for this run; set OPSCHECK_SANDBOX_DSN to reuse one",
           file=sys.stderr)
@@ -179,6 +184,8 @@ ZAR_FLOOR=1000
 MAX_ORDER_ZAR=100
 MAX_RISK_ZAR=500
 EXPECTED_SERVICES=
+# the operator's declared scope: TRADE_BOT trades on VALR only, with no perpetuals and no market-data websocket
+OPSCHECK_SCOPE=exchanges=valr; perpetuals=none; websocket_feed=none
 EOF
 chmod 600 "$RUN/live.env"
 say "opscheck init (the suite's own schema, as the database superuser; grants to app_trading)"
@@ -200,9 +207,15 @@ if [ -f "$VERDICT" ]; then
 import json, sys
 v = json.load(open(sys.argv[1]))
 print(f"VERDICT: {v['verdict']}  counts: {v['counts']}")
+causes = v.get("causes") or []
+print(f"{len(causes)} causes:")
+for c in causes:
+    print(f"  {c['id']:<4} [{c['kind']}] {c['summary']}"[:300])
+    print(f"       remedy: {c['remedy']}"[:300])
+    print(f"       items: {', '.join(c['items'])}"[:300])
 for item in v["items"]:
     if item["status"] != "passed":
-        print(f"  {item['status']:<8} {item['id']:<12} {item.get('reason') or ''}"[:400])
+        print(f"  {item['status']:<12} {item['id']:<12} {item.get('cause_id') or '':<4} {item.get('reason') or ''}"[:400])
 PY
 else
     tail -n 20 "$RUN/preflight.out"

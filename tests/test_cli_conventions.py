@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from ops_checks import __version__, catalogue
 from ops_checks.cli import errors as cli_errors
+from ops_checks.cli import evidence
 from ops_checks.cli import output as cli_output
 from ops_checks.cli import runbook as cli_runbook
 from ops_checks.cli.app import app, mark_interrupted
@@ -72,19 +73,33 @@ def test_bad_format_exits_2() -> None:
 
 
 def test_tap_and_nagios_renderings() -> None:
-    result = {"verdict": "NO-GO", "counts": {"passed": 1, "failed": 1, "broken": 0, "skipped": 1, "waived": 0,
-                                             "total": 3},
+    result = {"verdict": "NO-GO", "counts": {"passed": 1, "failed": 1, "error": 1, "not_verified": 1,
+                                             "not_applicable": 1, "waived": 1, "total": 6},
+              "causes": [{"id": "C1", "summary": "the database is unreachable", "remedy": "start it",
+                          "roots": ["8.6.1"], "items": ["8.6.1", "4.4.3"], "blocking": True}],
               "items": [{"id": "1.1.1", "title": "DB", "severity": "blocker", "status": "passed", "reason": ""},
                         {"id": "1.4.3", "title": "Grafana", "severity": "warning", "status": "failed",
                          "reason": "none"},
-                        {"id": "4.4.3", "title": "HALT", "severity": "blocker", "status": "skipped",
-                         "reason": "not verified: x"}]}
+                        {"id": "4.4.3", "title": "HALT", "severity": "blocker", "status": "not_verified",
+                         "reason": "x", "cause_id": "C1", "blocked_by": ["8.6.1"]},
+                        {"id": "8.6.1", "title": "Time", "severity": "blocker", "status": "error",
+                         "reason": "y", "cause_id": "C1"},
+                        {"id": "sop.1.1", "title": "CDP", "severity": "blocker", "status": "not_applicable",
+                         "reason": "declared out of scope"},
+                        {"id": "1.5.1", "title": "Equity", "severity": "blocker", "status": "waived",
+                         "reason": "waived until 2099-01-01"}]}
     tap = cli_output.tap(result).splitlines()
-    assert tap[:3] == ["TAP version 13", "1..3", "ok 1 - 1.1.1 DB"]
-    assert tap[3].startswith("ok 2 - 1.4.3 Grafana # TODO warning")
-    assert tap[4].startswith("not ok 3 - 4.4.3 HALT # skipped")
+    assert tap[:3] == ["TAP version 13", "1..6", "ok 1 - 1.1.1 DB"]
+    assert tap[3] == "not ok 2 - 1.4.3 Grafana # TODO warning, failed: none"
+    assert tap[4] == "not ok 3 - 4.4.3 HALT # not verified: x → C1"
+    assert tap[5] == "not ok 4 - 8.6.1 Time # error: y → C1"
+    assert tap[6] == "ok 5 - sop.1.1 CDP # SKIP not applicable: declared out of scope"
+    assert tap[7] == "not ok 6 - 1.5.1 Equity # TODO waived: waived until 2099-01-01"
+    assert tap[-2:] == ["# C1: the database is unreachable (remedy: start it)", "# verdict NO-GO — 1 cause, 2 items"]
     nagios = cli_output.nagios(result)
-    assert nagios.startswith("OPSCHECK CRITICAL - NO-GO 1/3 passed; blockers not passed: 4.4.3 | ")
+    assert nagios.startswith("OPSCHECK CRITICAL - NO-GO — 1 cause, 2 items: 1/6 passed; blockers not passed: "
+                             "4.4.3, 8.6.1; C1 the database is unreachable | ")
+    assert nagios.endswith(" total=6 causes=1") and "\n" not in nagios
 
 
 # ---------------------------------------------------------------- issue 21 part 10: one convention for every command
@@ -162,10 +177,24 @@ ARGS: dict[str, tuple[str, ...]] = {
     "init": (),
     "runbook check": ("--runbook", "{tmp}/runbooks"),
     "signoff verify": (),
+    "evidence verify": ("{tmp}/reports/20240101T000000Z-000000",),  # a sealed, unsigned run: made below
 }
 # env vars that would override the env file (real env vars win): unset for the command
 _OVERRIDES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "OPSCHECK_ADMIN_DSN",
               "POSTGRES_USER", "POSTGRES_PASSWORD", "BOT_API_URL", "METRICS_URL", "VALR_BASE_URL")
+
+
+def sealed_run(run_dir: Path) -> None:
+    """A run as ``opscheck preflight`` seals it (``cli/evidence.py``), without the preflight."""
+    run_dir.mkdir(parents=True)
+    (run_dir / "junit.xml").write_text('<?xml version="1.0"?><testsuites/>')
+    (run_dir / "cucumber.json").write_text("[]")
+    (run_dir / "allure-results").mkdir()
+    (run_dir / "allure-results" / "a-result.json").write_text("{}")
+    now = datetime.now(UTC)
+    result = verdict.build([verdict.outcome("1.1.1", "passed")], target="live", started_at=now, finished_at=now,
+                           operator=None, witness=None) | {"run_id": run_dir.name}
+    evidence.seal(run_dir, result, target="live", html=False, log_problem=None)
 
 
 def test_every_command_has_its_arguments_here() -> None:
@@ -181,6 +210,8 @@ def test_every_command_against_an_unreachable_database(command: str, unreachable
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "runbooks" / "live-trading-runbook.md").write_text("# runbook\n")
     args = [a.format(tmp=tmp_path) for a in ARGS[command]]
+    if command == "evidence verify":
+        sealed_run(Path(args[0]))
     r = CliRunner().invoke(app, [*command.split(), *args, "--env-file", str(unreachable)],
                            env=dict.fromkeys(_OVERRIDES))
     said = f"{r.stdout}{r.stderr}"

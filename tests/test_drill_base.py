@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops_checks.core.result import CheckResult, failed, passed
+from ops_checks.core.result import CheckResult, Status, failed, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures.steps_engine import StepFailed, StepRun, first_line, one_line
 from ops_checks.target.db import DbError
@@ -79,9 +79,12 @@ def test_outcome_requirement_and_the_live_path() -> None:
     assert drill.outcome("b").ok
     missing = drill.outcome("c")
     assert not missing.ok and missing.reason == "the drill did not reach c"
-    assert drill.requirement("a") == "a failed: a broke"
+    rests = drill.requirement("a")  # resting on a failed item: not verified, pointing at it (never repeating it)
+    assert rests is not None and rests.status is Status.NOT_VERIFIED and rests.blocked_by == ("a",)
+    assert rests.reason == "rests on a, which failed" and "a broke" not in rests.reason
     assert drill.requirement("b") is None
-    assert drill.requirement("c") == "the drill did not reach c"
+    unreached = drill.requirement("c")
+    assert unreached is not None and unreached.blocked_by == ("c",) and "did not reach" in unreached.reason
     assert drill.not_reached("a") is None
     live = passed("live", "live", "read-only check")
     assert drill_base.outcome("a", None, lambda: live) is live

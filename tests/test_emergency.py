@@ -50,7 +50,8 @@ def test_healthy_drill_passes_every_level(server: postgres.Server, tmp_path: Pat
         k: v.summary() for k, v in result.results.items()
     }
     manifest = (tmp_path / "dump" / "CHECKSUMS.sha256").read_text()
-    assert all(f"{t}.csv" in manifest for t in emergency.AUDIT_TABLES)
+    for table in ("system_settings", "policy_decision_audit", "circuit_breaker_events", "hitl_approvals"):
+        assert f"{table}.csv" in manifest  # the settings row and every hash-chained table the schema declares
     checklist = next(e for e in result.results["5.5.1"].evidence if "checklist" in e.name).content
     assert "SOVEREIGN_SECRET" in checklist and "VALR_API_KEY" in checklist and "SECURITY_BREACH_L4" in checklist
 

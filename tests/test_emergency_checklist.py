@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,13 +13,14 @@ import pytest
 from psycopg import sql
 
 from ops_checks.checks.s5_emergency import emergency_checklist as ec
-from ops_checks.core.result import failed, passed
+from ops_checks.core.result import Status, failed, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.drills import emergency_checklist_drill, emergency_drill
 from ops_checks.procedures.incident import Action
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
+from ops_checks.target import suite_tables
 from ops_checks.target.config import Target
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
@@ -89,12 +91,18 @@ def test_privilege_problems() -> None:
         "root_cause": True,
         "incidents_update": True,
     }
-    assert ec.incident_problem(good) is None and ec.root_cause_problem(good) is None
-    missing = ec.incident_problem({**good, "incidents": False}) or ""
-    assert "opscheck.ops_incidents" in missing and "opscheck init" in missing
-    assert "circuit_breaker_events" in (ec.incident_problem({**good, "events_insert": False}) or "")
-    assert "root_cause field" in (ec.root_cause_problem({**good, "root_cause": False}) or "")
-    assert "UPDATE" in (ec.root_cause_problem({**good, "incidents_update": False}) or "")
+    t = types.SimpleNamespace(db=types.SimpleNamespace(user="app_trading"))  # the role is all these read
+    assert ec.incident_problem(t, good) is None and ec.root_cause_problem(t, good) is None
+    missing = ec.incident_problem(t, {**good, "incidents": False})
+    assert missing is not None and missing.status is Status.NOT_VERIFIED and missing.cause == suite_tables.CAUSE
+    assert "opscheck.ops_incidents" in missing.reason and "opscheck init" in missing.cause.remedy
+    events = ec.incident_problem(t, {**good, "events_insert": False})
+    assert events is not None and "circuit_breaker_events" in events.reason
+    assert events.cause is not None and events.cause.remedy.startswith("GRANT INSERT ON circuit_breaker_events")
+    field = ec.root_cause_problem(t, {**good, "root_cause": False})
+    assert field is not None and "root_cause field" in field.reason
+    update = ec.root_cause_problem(t, {**good, "incidents_update": False})
+    assert update is not None and update.cause is not None and "GRANT UPDATE" in update.cause.remedy
 
 
 def test_rows_without_their_step_fail() -> None:
@@ -157,7 +165,6 @@ def test_without_the_suite_schema_dependent_items_are_not_verified(live_like: tu
     empty pass); 7.6.1 owns the failure in §7, 7.2.2 is skipped through its precondition."""
     from ops_checks.checks.s6_post_incident import incident_audit
     from ops_checks.checks.s7_audit import audit_retention
-    from ops_checks.target import suite_tables
     from ops_checks.target.install.opscheck import NOT_INSTALLED
 
     sb, t = live_like
@@ -173,8 +180,11 @@ def test_without_the_suite_schema_dependent_items_are_not_verified(live_like: tu
         assert not r.ok, item
         assert r.reason.startswith(NOT_INSTALLED), (item, r.reason)
         assert "opscheck.ops_" in r.reason and "\n" not in r.reason
+        assert r.cause == suite_tables.CAUSE, item  # one cause in the verdict, with `opscheck init` as its remedy
+        assert r.status is (Status.FAILED if item == "7.6.1" else Status.NOT_VERIFIED), item  # 7.6.1 owns it
     why = suite_tables.problem(t, "ops_schema_version")
-    assert why and why.startswith("the suite's schema is missing") and "opscheck init" in why
+    assert why is not None and why.status is Status.NOT_VERIFIED and why.cause == suite_tables.CAUSE
+    assert why.reason.startswith("the suite's schema is missing") and "opscheck init" in why.reason
     mapped = suite_tables.not_installed_reason('relation "ops_incidents" does not exist')
     assert mapped and mapped.startswith(NOT_INSTALLED)
     assert suite_tables.not_installed_reason('relation "trading_orders" does not exist') is None

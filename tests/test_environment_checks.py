@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from ops_checks.checks.s2_environment import gates, rotation, secrets_check
+from ops_checks.core.result import not_verified
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
 from ops_checks.target.config import Target, live_target
@@ -74,7 +75,7 @@ def test_flags() -> None:
 @pytest.mark.parametrize(
     ("env", "words"),
     [
-        ({"MAX_ORDER_ZAR": "abc"}, "MAX_ORDER_ZAR is not a decimal"),
+        ({"MAX_ORDER_ZAR": "abc"}, "MAX_ORDER_ZAR is 'abc': not a decimal amount"),
         ({"MAX_RISK_ZAR": "-5"}, "must be positive"),
         ({"ZAR_FLOOR": ""}, "ZAR_FLOOR is not set"),
         ({"MAX_ORDER_ZAR": "NaN"}, "not a decimal"),
@@ -190,13 +191,16 @@ def test_rotation_bands(database: postgres.Database) -> None:
     assert not rotation.within_period(t, name).ok and rotation.not_far_overdue(t, name).ok
     assert rotation.far_overdue(t, name) is None
     _rotated(database, name, 181)
-    assert not rotation.not_far_overdue(t, name).ok and "2.4.1.1" in (rotation.far_overdue(t, name) or "")
+    assert not rotation.not_far_overdue(t, name).ok
+    warning_rests_on = rotation.far_overdue(t, name) or not_verified("")
+    assert warning_rests_on.blocked_by == ("2.4.1.1",) and "not verified" not in warning_rests_on.reason
     _rotated(database, "SOVEREIGN_SECRET", 179)
     assert rotation.within_period(t, "SOVEREIGN_SECRET").ok
     with psycopg.connect(database.admin_db_dsn, autocommit=True) as conn:
         conn.execute("DELETE FROM opscheck.secret_rotations WHERE secret_name = 'OPENROUTER_API_KEY'")
     result = rotation.not_far_overdue(t, "OPENROUTER_API_KEY")
-    assert not result.ok and "opscheck secrets rotated OPENROUTER_API_KEY" in result.reason
+    assert not result.ok and result.reason == "no rotation of OPENROUTER_API_KEY is recorded"
+    assert result.cause is not None and "opscheck secrets rotated OPENROUTER_API_KEY" in result.cause.remedy
 
 
 def test_secrets_rotated_records_name_time_operator_only(database: postgres.Database) -> None:

@@ -2,13 +2,14 @@
 
 - ``supervise.run``: a log that cannot be written (``/dev/full``) neither stalls nor stops the child, and every
   line passes the redactor before it reaches the log or the screen.
-- ``cli/evidence.py``: result files that are not whole are refused; the manifest lists every file but the claim,
-  and the claim names the manifest's digest; folders 0750 and files 0640 at most.
+- ``cli/evidence.py``: result files that are not whole are refused; the manifest lists every file, the claim in its
+  canonical form (issue 22, ``verdict.seal``), and the claim's seal names the manifest's digest; folders 0750 and
+  files 0640 at most.
 - ``opscheck preflight`` with a stand-in child (a few lines of Python in place of the pytest run, so each case
-  takes a fraction of a second): the sign-off is called only once every file is on disk and in the manifest, and
-  nothing is written after it; an OSError on the way, a truncated result file or a missing verdict is exit 2 with
-  one line, never a traceback, and no sign-off; a secret only the child knew, handed over its pipe, is masked in
-  pytest.log.
+  takes a fraction of a second): the sign-off is called only once every file is on disk and in the manifest; the
+  row goes into the seal before it is committed, and nothing is written after; an OSError on the way, a truncated
+  result file or a missing verdict is exit 2 with one line, never a traceback, and no sign-off; a secret only the
+  child knew, handed over its pipe, is masked in pytest.log.
 - A real sandbox preflight, signed, on a 2 MB tmpfs (else under a file-size limit): exit 2, one line, not signed.
 """
 
@@ -19,6 +20,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -35,6 +37,7 @@ from ops_checks.cli import app as cli_app
 from ops_checks.cli import evidence, supervise
 from ops_checks.cli import signoff as cli_signoff
 from ops_checks.core.redaction import MASK, Redactor
+from ops_checks.procedures import signoff
 from ops_checks.verdict import verdict
 from tests.preflight_runner import REPO
 
@@ -96,15 +99,20 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_kept: None) 
     monkeypatch.setenv("GRAFANA_TOKEN", PARENT_SECRET)
     seen: dict[str, Any] = {"calls": 0}
 
-    def record_after_run(result: dict[str, Any], *, run_id: str, **_: object) -> tuple[dict[str, Any], str]:
+    def record_after_run(
+        result: dict[str, Any], *, run_id: str, before_commit: Any = None, **_: object
+    ) -> tuple[dict[str, Any], str]:
         run_dir = tmp_path / "reports" / run_id
         seen["calls"] += 1
         seen["manifest_ok"] = manifest_problems(run_dir) == []
         seen["listed"] = listed(run_dir)
-        seen["claim"] = json.loads((run_dir / "verdict.json").read_text())
-        seen["snapshot"] = snapshot(run_dir)
+        seen["before"] = json.loads((run_dir / "verdict.json").read_text())
         seen["result_hash"] = result.get("results_sha256")
-        return result, "sign-off recorded: ledger row 1 (stand-in)"
+        ledger = signoff.LedgerId("db", "1", None)
+        before_commit(signoff.Signed(7, "f" * 64, ledger, signoff.GENESIS, "2025-01-01T00:00:00.000000+00:00"))
+        seen["claim"] = json.loads((run_dir / "verdict.json").read_text())  # as it is when the row is committed
+        seen["snapshot"] = snapshot(run_dir)
+        return result, "sign-off recorded: ledger row 7 (stand-in)"
 
     monkeypatch.setattr(cli_signoff, "record_after_run", record_after_run)
     return seen
@@ -133,16 +141,23 @@ def the_run(tmp_path: Path) -> Path:
 
 
 def listed(run_dir: Path) -> set[str]:
-    return {line.split("  ", 1)[1] for line in (run_dir / "results.sha256").read_text().splitlines()}
+    """The manifest's paths, relative to the run (each is written ``<run-id>/<path>``)."""
+    names = [line.split("  ", 1)[1] for line in (run_dir / "results.sha256").read_text().splitlines()]
+    assert all(n.startswith(run_dir.name + "/") for n in names), names
+    return {n.split("/", 1)[1] for n in names}
 
 
 def manifest_problems(run_dir: Path) -> list[str]:
-    """What ``sha256sum -c results.sha256`` would complain about."""
+    """What ``cd <reports> && sha256sum -c <run>/results.sha256`` would complain about, verdict.json with its seal
+    line put back to the placeholder (README)."""
     problems = []
     for line in (run_dir / "results.sha256").read_text().splitlines():
         digest, name = line.split("  ", 1)
-        path = run_dir / name
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        path = run_dir.parent / name
+        data = path.read_bytes() if path.is_file() else b""
+        if name.endswith("/verdict.json"):
+            data = re.sub(rb'(?m)^  "results_sha256": .*$', b'  "results_sha256": "sealed", "signoff": "sealed"', data)
+        if not path.is_file() or hashlib.sha256(data).hexdigest() != digest:
             problems.append(name)
     return problems
 
@@ -189,12 +204,18 @@ def test_seal_lists_the_evidence_then_writes_the_claim_naming_it(tmp_path: Path)
     run_dir = tmp_path / "run"
     result_files(run_dir)
     result = one_item_verdict()
-    evidence.seal(run_dir, result, target="sandbox", html=False, log_problem=None)
-    assert listed(run_dir) == {"junit.xml", "cucumber.json", "allure-results/a-result.json", "pytest.log"}
+    evidence.seal(run_dir, result, target="sandbox", html=False, log_problem=None, unsigned="no reason")
+    assert listed(run_dir) == {
+        "junit.xml",
+        "cucumber.json",
+        "allure-results/a-result.json",
+        "pytest.log",
+        "verdict.json",
+    }
     assert manifest_problems(run_dir) == []
     claim = json.loads((run_dir / "verdict.json").read_text())
     assert claim["results_sha256"] == hashlib.sha256((run_dir / "results.sha256").read_bytes()).hexdigest()
-    assert "manifest_sha256" not in claim
+    assert claim["signoff"] == {"signed": False, "why": "no reason"} and "manifest_sha256" not in claim
     for p in [run_dir, *run_dir.rglob("*")]:
         assert p.stat().st_mode & 0o027 == 0, f"{p} is {oct(p.stat().st_mode)}"
 
@@ -226,7 +247,8 @@ def test_an_oserror_while_sealing_is_an_evidence_error(tmp_path: Path, monkeypat
     monkeypatch.setattr(verdict, "results_digest", full)
     with pytest.raises(evidence.EvidenceError, match=r"results.sha256: No space left on device"):
         evidence.seal(run_dir, one_item_verdict(), target="sandbox", html=False, log_problem=None)
-    assert not (run_dir / "verdict.json").exists()
+    # the claim written so far names no hash (the CLI sets it aside: see the stand-in cases below)
+    assert json.loads((run_dir / "verdict.json").read_text())["results_sha256"] is None
 
 
 # -- opscheck preflight with a stand-in child ---------------------------------------------------------------------
@@ -235,9 +257,12 @@ def test_the_sign_off_comes_last_after_every_file_is_listed(tmp_path: Path, stan
     assert r.exit_code == 0, r.output
     run_dir = the_run(tmp_path)
     assert stand_in["calls"] == 1 and stand_in["manifest_ok"]
-    assert stand_in["listed"] == {"junit.xml", "cucumber.json", "allure-results/a-result.json", "pytest.log"}
+    files = {"junit.xml", "cucumber.json", "allure-results/a-result.json", "pytest.log", "verdict.json"}
+    assert stand_in["listed"] == files
     digest = hashlib.sha256((run_dir / "results.sha256").read_bytes()).hexdigest()
     assert stand_in["claim"]["results_sha256"] == stand_in["result_hash"] == digest  # what was signed is on disk
+    assert stand_in["before"]["signoff"]["signed"] is False  # until the row exists …
+    assert stand_in["claim"]["signoff"]["ledger_row"] == 7  # … which is in the seal before it is committed
     assert snapshot(run_dir) == stand_in["snapshot"]  # nothing was written after the sign-off
     assert manifest_problems(run_dir) == []
     log = (run_dir / "pytest.log").read_text()

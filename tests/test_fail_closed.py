@@ -37,6 +37,7 @@ from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core import readings
 from ops_checks.core.result import Evidence
 from ops_checks.sandbox.postgres import free_port
+from ops_checks.sandbox.sop_env import declared_sources
 from ops_checks.target import botapi
 from ops_checks.target.config import Target, live_target
 
@@ -64,7 +65,8 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     env = {"DB_HOST": "127.0.0.1", "DB_PORT": str(free_port()), "DB_PASSWORD": "x" * 32, "BOT_API_URL": url,
            "METRICS_URL": f"{url}/metrics", "VALR_BASE_URL": "https://api.valr.com", "VALR_API_KEY": "k" * 64,
            "VALR_API_SECRET": "s" * 64, "EXECUTION_MODE": "DRY_RUN",
-           "LOG_DIR": str(tmp_path_factory.mktemp("logs"))}
+           "LOG_DIR": str(tmp_path_factory.mktemp("logs")),
+           **declared_sources()}  # the SOP figures' sources, declared as the sandbox declares its bot's
     t = live_target(env, allow_mutations=False)
     t = dataclasses.replace(t, valr_transport=httpx.MockTransport(
         lambda r: httpx.Response(200, content=STATE["body"], headers={"content-type": STATE["type"]})))
@@ -193,7 +195,6 @@ def _prom(value: float) -> str:
 HEALTHY_METRICS: dict[str, float] = {
     "market_data_age_seconds": 0.4,
     "trading_reduce_only": 0.0,
-    "kill_switch_active": 0.0,
     "websocket_disconnects_last_hour": 1.0,
     "websocket_downtime_seconds": 0.0,
     "websocket_connected": 1.0,
@@ -207,7 +208,7 @@ HEALTHY_METRICS: dict[str, float] = {
 }
 
 # what each value is: a 0/1 flag, a signed reading (a drift), or (the rest) a finite reading >= 0
-FLAG_METRICS = {"trading_reduce_only", "kill_switch_active", "websocket_connected"}
+FLAG_METRICS = {"trading_reduce_only", "websocket_connected"}
 SIGNED_METRICS = {"exchange_clock_drift_ms"}
 
 
@@ -219,7 +220,6 @@ def _metric_readers() -> dict[str, list[Callable[[Target], Any]]]:
         "market_data_age_seconds": [feed.stale_blocks_entries, feed.stale_activates_kill_switch,
                                     feed.staleness_observable],
         "trading_reduce_only": [feed.stale_blocks_entries, feed.feed_down_blocks_entries, feed.staleness_observable],
-        "kill_switch_active": [feed.stale_activates_kill_switch],
         "websocket_disconnects_last_hour": [feed.disconnects_not_in_warning_band, feed.disconnects_below_critical],
         "websocket_downtime_seconds": [feed.downtime_within_limit],
         "websocket_connected": [feed.downtime_within_limit, feed.feed_down_blocks_entries],
@@ -312,8 +312,8 @@ def test_market_data_age_minus_inf_fails_sop_8_1_and_8_2(healthy: tuple[Target, 
     STATE.update(body=_metrics_text(market_data_age_seconds=-INF), type="text/plain")
     for check in (feed.stale_blocks_entries, feed.stale_activates_kill_switch):
         result = check(t)
-        assert not result.ok and result.reason == "SOP §8 market-data age: market_data_age_seconds is -inf: " \
-            "not a finite number", result.reason
+        assert not result.ok and result.reason == "market_data_age_seconds is -inf: not a finite number", \
+            result.reason
 
 
 # -- JSON fields of the exchange (VALR sends amounts as strings) ------------------------------------------------------
@@ -437,7 +437,7 @@ def _db_fields() -> list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any],
 
     def precondition(t: Target) -> Any:
         problem = preconditions.bot_not_deciding(t)
-        return SimpleNamespace(ok=problem is None, reason=problem or "")
+        return SimpleNamespace(ok=problem is None, reason=problem.reason if problem else "")
 
     signed = st.one_of(BAD_DB_NUMBER.filter(lambda v: v is not None))
     fields: list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any], Callable[[Target], Any]]] = [
@@ -516,7 +516,7 @@ def test_a_breach_is_never_handled_on_an_impossible_metric(monkeypatch: pytest.M
     """sop.4.1's reduce-only flag and alert count: ``+Inf > 0`` must not count as "an alert was sent"."""
     from ops_checks.checks.sop import loss
     from ops_checks.core.redaction import Redactor
-    from ops_checks.target.profile import REAL_BOT
+    from ops_checks.target.profile import profile_from_env
     from ops_checks.target.prometheus import Metrics
 
     def metrics(reduce_only: float, alerts: float) -> Metrics:
@@ -524,7 +524,7 @@ def test_a_breach_is_never_handled_on_an_impossible_metric(monkeypatch: pytest.M
                         "bot_alerts_sent_total": [({"reason": "DAILY_LOSS_LIMIT"}, alerts)]}, "")
 
     monkeypatch.setattr(loss, "open_orders", lambda t, rec: [])
-    t = SimpleNamespace(profile=REAL_BOT, redactor=Redactor())
+    t = SimpleNamespace(profile=profile_from_env(declared_sources()), redactor=Redactor())
     state = loss.LossState(True, "DAILY_LOSS_LIMIT", Decimal("-0.05"), Decimal("0.03"), 0, 3)
     monkeypatch.setattr(loss, "scrape", lambda t: metrics(1.0, 1.0))
     assert loss.breach_actions(t, state) == []  # type: ignore[arg-type]

@@ -52,7 +52,8 @@ def test_healthy_sandbox_is_go(healthy_run: Run) -> None:
     assert run.verdict is not None, run.output[-3000:]
     assert run.verdict["verdict"] == "GO", run.output[-3000:]
     assert run.exit_code == 0
-    assert run.verdict["counts"]["failed"] == 0 and run.verdict["counts"]["broken"] == 0
+    assert run.verdict["counts"]["failed"] == 0 and run.verdict["counts"]["error"] == 0
+    assert run.verdict["causes"] == []
     every_preflight = [i for i in ITEMS if cadence.of_item(i.id) is None]  # weekly/monthly: --cadence only
     assert run.verdict["counts"]["passed"] == run.verdict["counts"]["total"] >= len(every_preflight)
     assert len(run.verdict["results_sha256"]) == 64
@@ -70,7 +71,8 @@ def assert_evidence(run_dir: Path | None) -> None:
         assert labels["story"].split(" ")[0] == result["name"].split(" ")[0]
         attachments = [a for step in result.get("steps", []) for a in step.get("attachments", [])]
         assert attachments, f"{result['name']} has no evidence"
-    assert (run_dir / "allure-results" / "environment.properties").read_text().startswith("target=sandbox")
+    environment = (run_dir / "allure-results" / "environment.properties").read_text().splitlines()
+    assert environment[0] == "verdict=GO" and "target=sandbox" in environment  # the overview shows the verdict
     assert (run_dir / "junit.xml").exists()
 
 
@@ -94,6 +96,22 @@ def assert_fails_exactly_its_item(fault: str, run: Run) -> None:
     assert run.failed(section) == {expected}, f"{fault}: {run.status_of(section)}\n{run.output[-2000:]}"
     reason = next(i["reason"] for i in run.verdict["items"] if i["id"] == expected)
     assert reason and "\n" not in reason and "Traceback" not in reason
+    assert_one_cause(fault, run)
+
+
+def assert_one_cause(fault: str, run: Run) -> None:
+    """The fault's NO-GO names exactly one cause, rooted at the fault's item, with a remedy; every item of the run
+    that did not pass is explained by it (a symptom points at the cause instead of repeating it)."""
+    assert run.verdict is not None
+    expected = registry()[fault].item
+    causes = run.verdict["causes"]
+    open_items = sorted(i["id"] for i in run.verdict["items"] if i["status"] in ("failed", "error", "not_verified"))
+    summary = [(c["id"], c["roots"], c["items"], c["summary"]) for c in causes]
+    assert len(causes) == 1, f"{fault}: {len(causes)} causes for {open_items}: {summary}"
+    cause = causes[0]
+    assert expected in cause["roots"], f"{fault}: cause rooted at {cause['roots']}, not {expected}: {summary}"
+    assert sorted(cause["items"]) == open_items, f"{fault}: {summary}"
+    assert cause["remedy"] and "\n" not in cause["summary"], cause
 
 
 @pytest.mark.parametrize("fault", sorted(registry(), key=lambda f: registry()[f].item))

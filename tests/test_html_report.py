@@ -133,6 +133,8 @@ def test_first_screen_is_the_verdict(fault: str | None, run_for: Callable[[str |
     assert run.verdict["results_sha256"] in text
     assert requests and all(u.startswith(LOCAL) for u in requests), requests
     manifest = (run.run_dir / "results.sha256").read_bytes()
-    # the manifest lists the evidence, the Allure report included; the page is the claim, naming the manifest's hash
-    assert b"html/allure.html" in manifest and b"html/index.html" not in manifest
+    # the manifest lists every file, the Allure report and the page included (the page's seal line, which shows the
+    # manifest's hash, in its canonical form: tests/test_seal.py)
+    assert f"{run.run_dir.name}/html/allure.html".encode() in manifest
+    assert f"{run.run_dir.name}/html/index.html".encode() in manifest
     assert hashlib.sha256(manifest).hexdigest() == run.verdict["results_sha256"]

@@ -159,3 +159,43 @@ def test_resume_never_releases_a_hold_somebody_put_in_place_after_the_capture(sb
     with connect(t.db, t.redactor) as db:
         after = killswitch_state.read_state(db)
     assert after.active and after.reason == "EMERGENCY_L1"
+
+
+def test_a_kill_switch_active_without_an_incident_is_one_cause_resting_on_what_left_it_active(sb: Sandbox) -> None:
+    """Issue 22: as the compose file's superuser, 4.4.2 rightly leaves the kill switch ACTIVE (the bot's row-hash
+    defect); the 14 §6.1/§6.4 items then all fail "ACTIVE but no incident is on record". One cause, not 15: each
+    item rests on 4.4.2 when this run's verification left it ACTIVE, and shares one cause with a remedy when not."""
+    from ops_checks.verdict import verdict
+
+    t = sb.target
+    assert t is not None
+    sb.admin(
+        "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'VERIFICATION_TEST "
+        "opscheck:abc12345', circuit_breaker_triggered_at = now() WHERE id = 1"
+    )
+    items = [f"6.1.{n}" for n in range(1, 7)] + [f"6.4.{n}" for n in range(1, 9)]
+    left = {item: incident_audit.check(t, item, left_active_by=("4.4.2",)) for item in items}
+    alone = {item: incident_audit.check(t, item) for item in items}
+    for item in items:
+        for r in (left[item], alone[item]):
+            assert not r.ok and incident_audit.ACTIVE_WITHOUT_INCIDENT in r.reason, (item, r.reason)
+            assert r.cause is not None and r.cause.key == (
+                "kill_switch_active",
+                "system_settings.circuit_breaker_active",
+            )
+            assert "opscheck kill-switch deactivate --allow-mutations" in r.cause.remedy
+        assert left[item].blocked_by == ("4.4.2",) and "left ACTIVE by 4.4.2" in left[item].reason
+        assert alone[item].blocked_by == ()
+
+    flow_step = verdict.outcome("4.4.2", "failed", "kill switch ACTIVE but no MANUAL_LOCK row: kill switch LEFT ACTIVE")
+    run = [flow_step] + [
+        verdict.outcome(i, r.status.value, r.reason, cause=r.cause, blocked_by=r.blocked_by) for i, r in left.items()
+    ]
+    (cause,) = verdict.causes(run)
+    assert cause["roots"] == ["4.4.2"] and sorted(cause["items"]) == sorted(["4.4.2", *items])
+    alone_run = [
+        verdict.outcome(i, r.status.value, r.reason, cause=r.cause, blocked_by=r.blocked_by) for i, r in alone.items()
+    ]
+    (shared,) = verdict.causes(alone_run)
+    assert shared["kind"] == "kill_switch_active" and len(shared["items"]) == 14
+    assert "opscheck incident capture" in shared["remedy"]

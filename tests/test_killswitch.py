@@ -10,6 +10,7 @@ from datetime import datetime
 import psycopg
 import pytest
 
+from ops_checks.core.result import Status
 from ops_checks.procedures import killswitch
 from ops_checks.sandbox import faults_s4, postgres
 from ops_checks.sandbox.environment import Sandbox
@@ -149,7 +150,8 @@ def test_each_broken_bot_fails_its_step_and_stops_there(
     assert failed == [failing], {k: v.summary() for k, v in flow.results.items()}
     later = killswitch.FLOW_ORDER[killswitch.FLOW_ORDER.index(failing) + 1 :]
     assert all(flow.outcome(i) is None for i in later)
-    assert all(flow.not_reached(i).startswith("not verified: ") for i in later)
+    assert all(flow.not_reached(i).status is Status.NOT_VERIFIED for i in later)
+    assert all(flow.not_reached(i).blocked_by == (failing,) for i in later)  # they rest on the step that stopped it
     assert state(t).active is left_active
     assert flow.left_active is left_active
     if left_active:
@@ -198,7 +200,8 @@ def test_read_only_target_does_not_run(t: Target) -> None:
     import dataclasses
 
     flow = killswitch.run_flow(dataclasses.replace(t, allow_mutations=False))
-    assert flow.results == {} and "allow-mutations" in flow.not_reached("4.4.1")
+    missed = flow.not_reached("4.4.1")
+    assert flow.results == {} and "allow-mutations" in missed.reason and missed.cause == killswitch.READ_ONLY
 
 
 def test_unknown_method_fails_first_step(t: Target) -> None:

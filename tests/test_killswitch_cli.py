@@ -273,3 +273,42 @@ def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_lin
         assert last.startswith("kill switch: ACTIVE"), last
     with connect(t.db, t.redactor) as db:
         assert killswitch_state.read_state(db).active
+
+
+def test_a_live_run_whose_verification_leaves_the_switch_active_names_one_cause(
+    server: postgres.Server, tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 22: as the compose file's superuser, 4.4.2 rightly leaves the kill switch ACTIVE (the bot's row-hash
+    defect: compute_row_hash rejects circuit_breaker_events). §6.1/§6.4 on live then find it ACTIVE with no incident
+    on record: they rest on 4.4.2, so the NO-GO names one cause, not fifteen."""
+    import os
+
+    from ops_checks.drills import base as drill_base
+    from ops_checks.sandbox.faults import apply as apply_faults
+    from tests.preflight_runner import preflight
+
+    with drill_base.disposable(server) as box:
+        apply_faults(box, ["row_hash_rejects_circuit_breaker_events"])
+        live = {k: v for k, v in box.env.items() if not k.startswith("VALR_API")}
+        env_file = tmp_path / "live.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in live.items() if "\n" not in v))
+        child_env = {k: v for k, v in os.environ.items() if k not in live and not k.startswith("OPSCHECK_")}
+        done = preflight(
+            tmp_path / "reports",
+            "--no-html", "--target", "live", "--env-file", str(env_file), "--allow-mutations",
+            "-m", "section_4_4 or section_6_1 or section_6_4",
+            env=child_env,
+        )
+    assert done.verdict is not None, done.output[-3000:]
+    by_id = {i["id"]: i for i in done.verdict["items"]}
+    assert by_id["4.4.2"]["status"] == "failed" and "LEFT ACTIVE" in by_id["4.4.2"]["reason"], by_id["4.4.2"]
+    section_6 = [i for i in by_id if i.startswith(("6.1.", "6.4."))]
+    assert len(section_6) == 14
+    for item in section_6:
+        assert by_id[item]["status"] == "failed" and by_id[item]["blocked_by"] == ["4.4.2"], by_id[item]
+        assert "no incident is on record" in by_id[item]["reason"]
+    summary = [(c["roots"], c["items"], c["summary"]) for c in done.verdict["causes"]]
+    assert len(done.verdict["causes"]) == 1, summary
+    (cause,) = done.verdict["causes"]
+    open_items = sorted(i for i, row in by_id.items() if row["status"] in ("failed", "error", "not_verified"))
+    assert cause["roots"] == ["4.4.2"] and sorted(cause["items"]) == open_items, summary

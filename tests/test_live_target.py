@@ -75,7 +75,10 @@ def check(run_out: str, verdict: dict | None, elapsed: float, limit_s: float = 1
             assert item["reason"] and "\n" not in item["reason"], item
     by_id = {i["id"]: i for i in verdict["items"]}
     assert by_id["1.1.1"]["status"] == "failed"
-    assert by_id["1.3.1"]["status"] == "skipped" and "allow-mutations" in by_id["1.3.1"]["reason"]
+    assert by_id["1.3.1"]["status"] == "not_verified" and "allow-mutations" in by_id["1.3.1"]["reason"]
+    # issue 22: an HTTP item neither waits on nor names the database; a refused connection is not a refused key
+    assert by_id["1.1.6"]["status"] == "failed" and "database" not in by_id["1.1.6"]["reason"]
+    assert not any("refused VALR_API_KEY" in i["reason"] or "['" in i["reason"] for i in verdict["items"])
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ def test_real_bot_preflight_names_real_differences(shared_pg_env: dict[str, str]
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]  # NO-GO: the runbook and the bot disagree
     assert "VERDICT: NO-GO" in out and "Traceback" not in out
-    reasons = dict(re.findall(r"^\s+(?:failed|skipped)\s+(\S+)\s+(.*)$", out, re.M))
+    reasons = dict(re.findall(r"^\s+(?:failed|error|not_verified)\s+(\S+)\s+(.*)$", out, re.M))
     assert "/api/guardian/kill-switch" in reasons["5.2.1"] and "/guardian/unlock" in reasons["5.2.1"]
     assert "permission denied for table policy_decision_audit" in reasons["1.1.4"]
     assert "[BUDGET_LOADED]" in reasons["1.3.3"]

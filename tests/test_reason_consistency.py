@@ -22,15 +22,15 @@ from tests.fork_runner import ForkRunner
 ITEM_ID = re.compile(r"\b\d+\.\d+\.\d+(?:\.\d+)?\b|\bsop\.[a-z0-9]+(?:\.[a-z0-9]+)*")
 KNOWN = {i.id for i in ITEMS}
 #: the words a reason may put right after an item id, and the statuses each one claims
-WORDS: dict[str, set[str | None]] = {
-    "not verified (broken)": {"broken"},
-    "not verified": {"skipped", "broken"},
+WORDS: dict[str, set[str | None]] = {  # the statuses of the outcome model (core/result.py Status)
+    "could not be checked (error)": {"error"},
+    "not verified": {"not_verified"},
+    "not applicable": {"not_applicable"},
+    "waived": {"waived"},
     "not run": {None},
     "missing": {None},
     "passed": {"passed"},
     "failed": {"failed"},
-    "skipped": {"skipped"},
-    "broken": {"broken"},
 }
 _WORD = "|".join(re.escape(w) for w in sorted(WORDS, key=len, reverse=True))
 #: the runs: faults that break separate items share one (a whole preflight each; a reason may name any item)
@@ -100,4 +100,8 @@ def test_reasons_name_other_items_by_their_status_in_the_same_run(
     assert not inconsistencies(run.verdict), "\n".join(inconsistencies(run.verdict))
     titles = {i["id"]: i.get("title", "") for i in run.verdict["items"]}  # the case the check exists for:
     named = [c for i in run.verdict["items"] for c in claims(i.get("reason") or "", titles) if c[0] != i["id"]]
-    assert named, f"{fault}: no reason names another item"  # some reason names another item
+    rests = [(i["id"], b) for i in run.verdict["items"] for b in i.get("blocked_by") or []]
+    assert named or rests, f"{fault}: no item names or rests on another"  # the case the check exists for
+    status = {i["id"]: i["status"] for i in run.verdict["items"]}
+    wrong = [(item, on) for item, on in rests if status.get(on) == "passed"]
+    assert not wrong, f"{fault}: items rest on items that passed: {wrong}"

@@ -9,12 +9,16 @@ import re
 import stat
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from ops_checks.core.result import Cause
 from ops_checks.report import html as report
+from ops_checks.report import result_files
 from ops_checks.report.html import ReportError
+from ops_checks.verdict import verdict as verdicts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -259,32 +263,93 @@ def test_write_executor(tmp_path):
     assert "url" not in json.dumps(data).lower()
 
 
-@pytest.mark.parametrize(
-    ("status", "message", "category"),
-    [
-        ("failed", "AssertionError: safety gate failed: drift 900 ms\nassert False", "Safety gate failed"),
-        ("broken", "connectivity: bot /health timed out after 2 s", "Connectivity"),
-        ("failed", "Failed: configuration: MAX_ORDER_ZAR is not set", "Configuration"),
-        ("failed", "data integrity: 3 trades without a policy decision", "Data integrity"),
-        ("skipped", "Skipped: not verified: needs --allow-mutations", "Not verified (skipped blocker)"),
-        ("skipped", "_pytest.outcomes.Skipped: Not Verified: no DB", "Not verified (skipped blocker)"),
-        ("failed", "something else", None),
-        ("passed", "safety gate failed: but status passed", None),
-        ("failed", "AssertionError: expected no connectivity: problems", None),
-    ],
-)
-def test_categories_match_reason_prefixes(tmp_path, status, message, category):
-    cats = json.loads(report.write_categories(tmp_path).read_text())
-    assert [c["name"] for c in cats] == [
-        "Safety gate failed",
-        "Connectivity",
-        "Configuration",
-        "Data integrity",
-        "Not verified (skipped blocker)",
-    ]
-    # Allure matches messageRegex against the whole message (Java Matcher.matches()).
-    hits = [c["name"] for c in cats if status in c["matchedStatuses"] and re.fullmatch(c["messageRegex"], message)]
-    assert hits == ([category] if category else [])
+def a_verdict() -> dict:
+    """Two causes: C1 (1.2.1 and 6.4.7 failed, 3.1.2 failed and 3.3.1 not verified resting on them), C2 (1.4.3);
+    one item waived, one out of the declared scope, one that could not run (its own cause)."""
+    now = datetime.now(UTC)
+    read_only = Cause("read_only", "VALR", "VALR is read-only", "wait for VALR to open")
+    return verdicts.build(
+        [
+            verdicts.outcome("1.1.1", "passed"),
+            verdicts.outcome("1.2.1", "failed", "VALR status is read-only", cause=read_only),
+            verdicts.outcome("6.4.7", "failed", "VALR status is read-only", cause=read_only),
+            verdicts.outcome("1.4.3", "failed", "no dashboards found"),
+            verdicts.outcome("3.1.2", "failed", "§1 not met", blocked_by=("1.2.1", "1.4.3")),
+            verdicts.outcome("3.3.1", "not_verified", "transition refused", blocked_by=("3.1.2",)),
+            verdicts.outcome("1.5.1", "waived", "waived until 2099-01-01 by X: migrating"),
+            verdicts.outcome("sop.1.1", "not_applicable", "CDP is out of the declared scope (scope.yml)"),
+            verdicts.outcome("8.6.1", "error", "the check raised ValueError"),
+        ],
+        target="sandbox",
+        started_at=now,
+        finished_at=now,
+        operator=None,
+        witness=None,
+    ) | {"run_id": "run-1"}
+
+
+def first_category(cats: list[dict], status: str, message: str) -> str | None:
+    """What Allure 2 does: the first category whose statuses hold the result's and whose regex (Java
+    Matcher.matches(): the whole message) matches; Allure's own for a failed or broken result that none takes."""
+    for c in cats:
+        if status in c["matchedStatuses"] and ("messageRegex" not in c or re.fullmatch(c["messageRegex"], message)):
+            return c["name"]
+    return None
+
+
+def test_categories_are_by_status_then_by_cause_from_the_structured_status(tmp_path):
+    verdict = a_verdict()
+    cats = json.loads(report.write_categories(tmp_path, verdict).read_text())
+    index = result_files.Index(verdict)
+    allure_status = result_files.ALLURE_STATUS
+    placed = {
+        i["id"]: first_category(cats, allure_status[i["status"]], result_files.full_message(i, index))
+        for i in verdict["items"]
+        if i["status"] != "passed"
+    }
+    c1, c2, c3 = (next(c for c in verdict["causes"] if c["roots"][0] == r)["id"] for r in ("1.2.1", "1.4.3", "8.6.1"))
+    assert placed["1.2.1"] == placed["6.4.7"] == placed["3.1.2"] == f"Failed — {c1}: VALR is read-only"
+    assert placed["3.3.1"] == f"Not verified — {c1}: VALR is read-only"  # its first cause of two
+    assert placed["1.4.3"].startswith(f"Failed — {c2}: 1.4.3 Grafana dashboards: no dashboards found")
+    assert placed["8.6.1"].startswith(f"Error — {c3}: ")
+    assert placed["1.5.1"] == "Waived: failed, under an approved waiver"
+    assert placed["sop.1.1"] == "Not applicable: out of the declared scope"
+    # without a verdict (a plain pytest run): one category per status, no cause
+    plain = report.categories()
+    assert [c["name"].split(":")[0] for c in plain] == ["Failed", "Error", "Not verified", "Not applicable", "Waived"]
+    assert first_category(plain, "skipped", "NOT VERIFIED: no database") == "Not verified: nothing was checked"
+    assert first_category(plain, "skipped", "Skipped: something else") is None
+    assert first_category(plain, "broken", "anything") == "Error: the check could not run"
+
+
+def test_the_overview_names_the_verdict_and_keeps_the_plugins_environment(tmp_path):
+    verdict = a_verdict()
+    report.write_environment(tmp_path, {"target": "sandbox", "operator": "", "db": "h:1/db"})
+    report.write_executor(tmp_path, "opscheck (A. Operator)", "run-1", "ops_checks preflight", build_order=3)
+    report.write_overview(tmp_path, verdict)
+    executor = json.loads((tmp_path / "executor.json").read_text())
+    assert executor == {
+        "name": "opscheck (A. Operator)",
+        "type": "opscheck",
+        "buildName": "run-1",
+        "reportName": "ops_checks preflight (sandbox) — NO-GO (3 causes, 6 items)",
+        "buildOrder": 3,
+    }
+    props = parse_properties((tmp_path / "environment.properties").read_text(encoding="ascii"))
+    assert list(props)[:2] == ["verdict", "run"] and props["verdict"] == "NO-GO — 3 causes, 6 items"
+    assert props["target"] == "sandbox" and props["operator"] == "" and props["db"] == "h:1/db"
+    assert props["C1"] == "VALR is read-only (remedy: wait for VALR to open)"
+    report.write_overview(tmp_path, verdict)  # again: the same file, nothing doubled
+    assert parse_properties((tmp_path / "environment.properties").read_text(encoding="ascii")) == props
+    go = verdicts.build(
+        [verdicts.outcome("1.1.1", "passed")],
+        target="live",
+        started_at=datetime.now(UTC),
+        finished_at=datetime.now(UTC),
+        operator=None,
+        witness=None,
+    )
+    assert report.report_name(go) == "ops_checks preflight (live) — GO"
 
 
 # --------------------------------------------------------------------------- render_single_file with a fake CLI
@@ -421,38 +486,49 @@ def allure_result(name: str, status: str, message: str | None = None, story: str
 
 
 @pytest.mark.slow
-def test_real_allure_renders_one_offline_file(tmp_path):
+def test_real_allure_renders_one_offline_file_that_shows_the_verdict(tmp_path):
     allure = report.allure_bin_in(REPO_ROOT)
     if not os.access(allure, os.X_OK):
         pytest.skip(f"Allure CLI not installed at {allure.relative_to(REPO_ROOT)} (run scripts/install-allure.sh)")
     res = results(tmp_path)
     for item in (
-        allure_result("Kill switch halts trading within 1000 ms", "passed"),
+        allure_result("1.1.1 Database connectivity", "passed", story="1.1.1 Database connectivity"),
         allure_result(
-            "Clock drift against VALR", "failed", "AssertionError: safety gate failed: drift 900 ms", "8.7.1"
+            "1.2.1 VALR API reachable", "failed", "AssertionError: VALR status is read-only", "1.2.1 VALR API reachable"
+        ),
+        allure_result(
+            "3.3.1 Audit record created", "skipped", "Skipped: transition refused", "3.3.1 Audit record created"
         ),
     ):
         (res / f"{item['uuid']}-result.json").write_text(json.dumps(item))
     report.write_environment(res, {"target": "sandbox", "db": "127.0.0.1:5432/autonomous_alpha"})
     report.write_executor(res, "opscheck", "preflight test", "ops_checks preflight")
-    report.write_categories(res)
+    verdict = a_verdict()
+    result_files.rewrite_all(junit=None, allure=res, cucumber=None, verdict=verdict)
 
     out = tmp_path / "report"
-    html = report.render_single_file(res, out, allure_bin=allure, title="ops_checks preflight", timeout_s=120)
+    name = report.report_name(verdict)
+    html = report.render_single_file(res, out, allure_bin=allure, title=name, timeout_s=120)
 
     assert html == out.resolve() / "index.html"
     assert [p.name for p in out.iterdir()] == ["index.html"]
     assert report.assert_offline(html) == []
     text = html.read_text()
     assert "googletagmanager" not in text
-    assert "<title>ops_checks preflight</title>" in text
+    assert f"<title>{name}</title>" in text
     files = report.embedded_files(html)
-    inlined = b"".join(files.values()).decode("utf-8", "replace")
-    assert "Kill switch halts trading within 1000 ms" in inlined
-    categories = json.loads(files["data/categories.json"])
-    assert "Safety gate failed" in [c["name"] for c in categories["children"]]
+    # the overview: the verdict is the report's name, the first line of its environment, and its categories
+    assert (
+        json.loads(files["widgets/summary.json"])["reportName"]
+        == "ops_checks preflight (sandbox) — NO-GO (3 causes, 6 items)"
+    )
     env = json.loads(files["widgets/environment.json"])
+    assert {"name": "verdict", "values": ["NO-GO — 3 causes, 6 items"]} in env
     assert {"name": "target", "values": ["sandbox"]} in env
+    shown = {c["name"]: c["statistic"]["total"] for c in json.loads(files["widgets/categories.json"])["items"]}
+    assert shown == {"Failed — C1: VALR is read-only": 1, "Not verified — C1: VALR is read-only": 1}
+    inlined = b"".join(files.values()).decode("utf-8", "replace")
+    assert "NOT VERIFIED: transition refused" in inlined and "Skipped: transition refused" not in inlined
 
 
 def test_history_is_carried_in_and_kept_from_the_single_file_page(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -55,27 +56,52 @@ def test_breach_kinds() -> None:
     assert LossState(False, None, Decimal("0.01"), Decimal("0.03"), 3, 3).breach == "MAX_CONSECUTIVE_LOSSES"
 
 
-def test_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real bot exports none of the SOP's observables: the item names the metric and what the bot has."""
+def test_sop_figure_without_a_declared_source_is_not_verified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SOP names no metric for its figures and the real bot exports none: with no source declared the item is
+    not verified, its cause naming the env line to declare; it never fails for a name the suite chose."""
+    from types import SimpleNamespace
+
+    from ops_checks.checks.sop import feed
+    from ops_checks.target.profile import REAL_BOT
+
+    monkeypatch.setattr(feed, "scrape", lambda t: pytest.fail("no source declared: nothing to scrape"))
+    t = SimpleNamespace(profile=REAL_BOT, redactor=None, env={})
+    r = feed.stale_blocks_entries(t)  # type: ignore[arg-type]
+    assert r.status.value == "not_verified" and "websocket_disconnects_last_hour" not in r.reason
+    assert r.cause is not None and (r.cause.kind, r.cause.subject) == ("source_undeclared", "market-data age")
+    assert r.cause.remedy.startswith("BOT_METRIC_MARKET_DATA_AGE=<metric name> in the env file")
+    ws = feed.disconnects_below_critical(t)  # type: ignore[arg-type]
+    assert ws.cause is not None and ws.cause.remedy.startswith("BOT_METRIC_WEBSOCKET_DISCONNECTS=<metric name>")
+    assert "OPSCHECK_SCOPE=websocket_feed=none" in ws.cause.remedy
+
+
+def test_declared_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A declared metric the bot does not export fails naming the metric, its declaration and what the bot has."""
     from types import SimpleNamespace
 
     from ops_checks.checks.sop import feed, loss
-    from ops_checks.target.profile import REAL_BOT
+    from ops_checks.target.profile import REAL_BOT, profile_from_env
     from ops_checks.target.prometheus import Metrics
 
     real = Metrics({"trade_signals_received_total": [({}, 3.0)]}, "", REAL_BOT.metric_names)
     monkeypatch.setattr(feed, "scrape", lambda t: real)
-    t = SimpleNamespace(profile=REAL_BOT, redactor=None)
+    profile = profile_from_env({"BOT_METRIC_MARKET_DATA_AGE": "md_age_s", "BOT_METRIC_REDUCE_ONLY": "ro",
+                                "BOT_METRIC_ALERTS_SENT": "alerts_total"})
+    t = SimpleNamespace(profile=profile, redactor=None, env={})
     r = feed.stale_blocks_entries(t)  # type: ignore[arg-type]
-    assert not r.ok and r.reason.startswith(
-        "SOP §8 market-data age: the bot exports no market_data_age_seconds (it exports trade_signals_received_total, "
+    assert r.status.value == "failed" and r.reason.startswith(
+        "SOP market-data age (BOT_METRIC_MARKET_DATA_AGE): the bot exports no md_age_s (it exports "
+        "trade_signals_received_total, "
     )
+    assert r.cause is not None and (r.cause.kind, r.cause.subject) == ("source_absent", "md_age_s")
     monkeypatch.setattr(loss, "scrape", lambda t: real)
     monkeypatch.setattr(loss, "open_orders", lambda t, rec: [])
     state = LossState(True, "DAILY_LOSS_LIMIT", Decimal("-0.05"), Decimal("0.03"), 0, 3)
     missing = loss.breach_actions(t, state)  # type: ignore[arg-type]
     assert [m.split(":")[0] for m in missing] == ["SOP §4 reduce-only state", "SOP §4 alert sent"]
-    assert "bot_alerts_sent_total" in missing[1] and "equity_zar_gauge" in missing[1]
+    assert "alerts_total" in missing[1] and "equity_zar_gauge" in missing[1]
+    undeclared = SimpleNamespace(profile=REAL_BOT, redactor=None, env={})
+    assert loss.breach_actions(undeclared, state) == []  # type: ignore[arg-type] # not read: not declared
 
 
 @pytest.mark.parametrize("rows", [[1.5], [{"fundingRate": "NaN"}], [{"fundingRate": True}], ["x"],
@@ -88,3 +114,29 @@ def test_funding_history_of_the_wrong_shape_is_named(rows: list[object]) -> None
     with pytest.raises(Malformed) as err:
         rate_8h(rows, "BTCZARPERP")
     assert "subscriptable" not in str(err.value) and "BTCZARPERP" in str(err.value)
+
+
+@pytest.mark.parametrize("real", [False, True])
+def test_error_lines_are_found_in_either_log_format(tmp_path: Path, real: bool) -> None:
+    """sop.daily.1 reads the level the real bot writes (main.py: ``… | ERROR | logger | message``) as well as the
+    reference bot's (``…Z ERROR message``); a log without timestamps proves no absence of errors."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from ops_checks.checks.sop import prevention
+    from ops_checks.core.redaction import Redactor
+
+    now = datetime.now(UTC)
+    stamp = f"{now:%Y-%m-%d %H:%M:%S}" if real else f"{now:%Y-%m-%dT%H:%M:%S.%f}Z"
+    line = "{} | {} | ORCHESTRATOR | {}" if real else "{} {} {}"
+    log = tmp_path / "bot.log"
+    log.write_text(line.format(stamp, "INFO", "heartbeat") + "\n" + line.format(stamp, "ERROR", "[DB-500] boom") + "\n")
+    t = SimpleNamespace(log_dir=tmp_path, thresholds=SimpleNamespace(log_window_s=300), redactor=Redactor())
+    result = prevention.error_logs_clean(t)  # type: ignore[arg-type]
+    assert result.status.value == "failed" and "1 ERROR line(s)" in result.reason and "[DB-500] boom" in result.reason
+    assert result.cause is not None and result.cause.remedy
+    log.write_text(line.format(stamp, "WARNING", "slow") + "\n")
+    assert prevention.error_logs_clean(t).ok  # type: ignore[arg-type]
+    log.write_text("INFO:     Started server process [7]\nERROR:    boom\n")  # uvicorn, no time: nothing to judge
+    blind = prevention.error_logs_clean(t)  # type: ignore[arg-type]
+    assert blind.status.value == "not_verified" and blind.cause is not None and blind.cause.kind == "log_format"

@@ -322,11 +322,15 @@ def _step_index() -> dict[str, tuple[str, set[str]]]:
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "drill_record_steps":
                 _, given_text, reads, live = call.args
                 assert isinstance(given_text, ast.Constant) and isinstance(reads, ast.Tuple)
-                assert isinstance(live, ast.Attribute) and isinstance(live.value, ast.Name)
+                if isinstance(live, ast.Name):  # a function of the step module that calls the live check
+                    live_reaches = calls(funcs[live.id], names)
+                else:
+                    assert isinstance(live, ast.Attribute) and isinstance(live.value, ast.Name)
+                    live_reaches = {f"{names[live.value.id]}:{live.attr}"}
                 index[given_text.value] = ("given", set())
                 for text in reads.elts:
                     assert isinstance(text, ast.Constant)
-                    index[text.value] = ("when", {f"{names[live.value.id]}:{live.attr}"})
+                    index[text.value] = ("when", live_reaches)
     return index
 
 

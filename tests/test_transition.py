@@ -317,6 +317,6 @@ def test_refused_without_the_suite_schema(sb: Sandbox, tmp_path: Path) -> None:
     original = (sb.workdir / ".env").read_bytes()
     sb.admin("ALTER TABLE opscheck.ops_operator_actions RENAME TO ops_operator_actions_gone")
     tr = transition.run(sb.target, _opts(sb, tmp_path, _verdict(tmp_path)))
-    assert tr.refused.startswith("not verified: the suite's schema is missing") and tr.rollback == []
+    assert "the suite's schema is missing" in tr.refused and tr.rollback == []
     assert (sb.workdir / ".env").read_bytes() == original and _mode(sb) == "DRY_RUN"
     assert "opscheck init" in transition_audit.check(sb.target, "3.3.1").reason

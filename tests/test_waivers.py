@@ -115,3 +115,21 @@ def test_waivers_in_the_working_directory_are_not_loaded(tmp_path: Path, shared_
     verdict = json.loads(next((tmp_path / "r").glob("*/verdict.json")).read_text())
     assert next(i for i in verdict["items"] if i["id"] == "1.4.3")["status"] == "failed"
     assert verdict["waivers"] == []
+
+
+@pytest.mark.slow
+def test_a_waiver_holds_for_the_items_resting_on_it(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
+    """Issue 22 (done when): the Grafana fault with a waiver on 1.4.3 (the README's example) is GO: 1.4.3 waived,
+    and 3.1.2 and the §3 transition drill (whose own preflight applies the run's waivers) passed."""
+    from tests.preflight_runner import preflight
+
+    waiver = _waiver_file(tmp_path, "1.4.3", "2099-01-01")
+    run = preflight(tmp_path / "r", "--no-html", "--sandbox-fault", "grafana_dashboards_missing", "--waivers",
+                    str(waiver), env=shared_pg_env, timeout=900)
+    assert run.verdict is not None, run.output[-3000:]
+    status = run.status_of()
+    assert run.verdict["verdict"] == "GO" and run.exit_code == 0, run.output[-3000:]
+    assert status["1.4.3"] == "waived" and run.verdict["causes"] == []
+    assert status["3.1.2"] == "passed"
+    assert {i: s for i, s in status.items() if i.startswith("3.3.")} == {f"3.3.{n}": "passed" for n in range(1, 11)}
+    assert [i for i, s in status.items() if s != "passed"] == ["1.4.3"]

@@ -37,7 +37,7 @@ def section_of(item_id: str) -> str:
 
 
 def category_of(item_id: str) -> str:
-    """The failure category (message prefix) of an item; an unknown id is a configuration problem."""
+    """The failure category of an item; an unknown id is a configuration problem."""
     item = BY_ID.get(item_id)
     return item.category if item else CONFIGURATION
 

@@ -31,7 +31,8 @@ SOP = "Incident Response SOP"
 BLOCKER = "blocker"
 WARNING = "warning"
 
-# failure categories: the prefix of a failed item's one-line reason (report.py groups the Allure results by them)
+# failure categories: what kind of runbook promise an item checks (declared per item; never written into a reason:
+# the reports group results by their structured status and cause)
 SAFETY_GATE = "safety gate failed:"
 CONNECTIVITY = "connectivity:"
 CONFIGURATION = "configuration:"
@@ -114,7 +115,7 @@ class Item:
     runbook: str = LIVE_RUNBOOK
     live_severity: str | None = None  # when the item weighs differently on the live target
     _: KW_ONLY
-    category: str  # one of CATEGORIES: the prefix of the item's failure message
+    category: str  # one of CATEGORIES
     check: str  # "ops_checks.module:function", the function the item's When step calls
     check_args: tuple[str, ...] = ()
     check_needs: tuple[str, ...] = ()

@@ -25,6 +25,7 @@ from ops_checks.cli import drift as cli_drift
 from ops_checks.cli import env as cli_env
 from ops_checks.cli import errors as cli_errors
 from ops_checks.cli import evidence, supervise
+from ops_checks.cli import evidence_verify as cli_evidence_verify
 from ops_checks.cli import incident as cli_incident
 from ops_checks.cli import init as cli_init
 from ops_checks.cli import killswitch as cli_killswitch
@@ -36,6 +37,7 @@ from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings, signals
 from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
 from ops_checks.sandbox import postgres
+from ops_checks.target import scope as scopes
 from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict, waivers
 
@@ -204,6 +206,7 @@ def preflight(
     if target == "live":
         try:
             live_target(load_env(env_file), allow_mutations=allow_mutations)
+            declared = scopes.from_env(load_env(env_file))
         except ConfigError as exc:
             raise _fail_to_start(str(exc)) from None
     elif env_file is not None:
@@ -211,6 +214,7 @@ def preflight(
     else:
         try:
             settings.check(os.environ)  # the OPSCHECK_ thresholds, before anything starts
+            declared = scopes.from_env(os.environ)  # the sandbox passes OPSCHECK_SCOPE through
         except ConfigError as exc:
             raise _fail_to_start(str(exc)) from None
     if migrations is not None and target != "sandbox":
@@ -246,6 +250,11 @@ def preflight(
         argv += ["--waivers", str(waivers_file.resolve())]
     runbooks = runbook_text.resolve_dir(runbook)
     argv += ["--runbook", str(runbooks)]
+    try:  # the system checked, as the claim records it (the env file as it was when the run started)
+        identity = evidence.target_identity(target, env_file, runbooks)
+    except (ConfigError, OSError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise _fail_to_start(f"the system checked cannot be recorded: {why}") from None
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if features:
         env["OPSCHECK_FEATURES"] = features
@@ -253,6 +262,7 @@ def preflight(
         env[postgres.DSN_ENV] = server.admin_dsn
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
     console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
+    console.say(declared.describe())
     note = runbook_text.missing_note(runbooks)
     if note:
         console.say(note)
@@ -292,25 +302,32 @@ def preflight(
         cause = evidence.last_error(run_dir / verdict.LOG_FILE) or log_problem
         where = f"log: {run_dir / verdict.LOG_FILE}" if log_problem is None else "no log kept"
         raise _fail_to_start(f"the checks produced no verdict{f': {cause}' if cause else ''} ({where})")
-    # evidence before claims: every file whole, private, fsync'd and in the manifest, the claim written; only
-    # then the sign-off, the run's last write
+    # evidence before claims: every file whole, private, fsync'd, the claim written, all of it in the manifest and
+    # the seal naming its hash; only then the sign-off, whose commit is the run's last write
     try:
         result = evidence.read_verdict(run_dir)
-        sealed = evidence.seal(run_dir, result, target=target, html=html, log_problem=log_problem, unseen=unseen)
+        unsigned = evidence.unsigned_reason(result, target=target, operator=operator, witness=witness)
+        sealed = evidence.seal(run_dir, result, target=target, html=html, log_problem=log_problem, unseen=unseen,
+                               identity=identity, quotes=evidence.runbook_quotes(result, runbooks), unsigned=unsigned)
     except evidence.EvidenceError as exc:
         raise _evidence_incomplete(run_dir, exc) from None
     for note in sealed.notes:
         typer.echo(note, err=True)
     if operator and witness and result["verdict"] != verdict.PARTIAL:
-        signed, message = cli_signoff.record_after_run(result, target_name=target, env_file=env_file,
-                                                      run_id=run_dir.name, operator=operator, witness=witness)
-        if signed != result:  # not signed: the claim says so (it is outside the manifest, which stays valid)
+        try:  # the row's id and head hash go into the seal before the row is committed
+            signed, message = cli_signoff.record_after_run(
+                result, target_name=target, env_file=env_file, run_id=run_dir.name, operator=operator,
+                witness=witness, before_commit=evidence.signing(run_dir, result, html=html))
+        except evidence.EvidenceError as exc:
+            raise _evidence_incomplete(run_dir, exc) from None
+        if signed is not result:  # not signed, so NO-GO: sealed again, the seal saying why
             result = signed
             try:
-                evidence.write_claim(run_dir, result, html=html, allure_href=sealed.allure_href)
-            except OSError as exc:
+                evidence.reseal(run_dir, result, sealed, html=html, unsigned=str(result["warnings"][-1]))
+            except evidence.EvidenceError as exc:
                 raise _evidence_incomplete(run_dir, exc) from None
         console.say(message)
+    console.say(f"results SHA-256 {result['results_sha256']} (check it: opscheck evidence verify {run_dir})")
     console.verdict(result, run_dir=run_dir, html=sealed.page)
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
 
@@ -380,6 +397,7 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
 
 # Sub-commands of other areas register here, one line each: app.add_typer(<module>.app, name="<name>")
 app.add_typer(cli_signoff.app, name="signoff")
+app.add_typer(cli_evidence_verify.app, name="evidence")  # opscheck evidence verify RUN_DIR: a run's seal
 app.command("serve")(cli_serve.serve_cmd)
 app.add_typer(cli_env.app)  # opscheck env verify, opscheck secrets rotated
 app.add_typer(cli_drift.app, name="drift")  # opscheck drift: one offset measurement (runbook §8)

@@ -226,7 +226,7 @@ def verify(
     for item in killswitch.FLOW_ORDER:
         result = flow.outcome(item)
         if result is None:
-            typer.echo(f"NOT VERIFIED {item}: {flow.not_reached(item).removeprefix('not verified: ')}")
+            typer.echo(f"NOT VERIFIED {item}: {flow.not_reached(item).reason}")
         else:
             typer.echo(f"{'PASSED' if result.ok else 'FAILED':<12} {item}: {t.redactor.text(result.summary())}")
     if flow.latency_ms is not None:

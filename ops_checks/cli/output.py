@@ -25,8 +25,15 @@ RESET = "\033[0m"
 
 
 class Console:
-    def __init__(self, *, quiet: bool = False, verbose: bool = False, color: bool = True,
-                 fmt: str | None = None, human: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+        color: bool = True,
+        fmt: str | None = None,
+        human: TextIO | None = None,
+    ) -> None:
         self.quiet, self.verbose, self.fmt = quiet, verbose, fmt
         self.out: TextIO = human or (sys.stderr if fmt else sys.stdout)
         self.tty = self.out.isatty()
@@ -45,7 +52,7 @@ class Console:
         at = line.find(PREFIX)  # pytest's progress dots may precede it on the same line
         if at < 0:
             return
-        kind, _, rest = line[at + len(PREFIX):].partition(" ")
+        kind, _, rest = line[at + len(PREFIX) :].partition(" ")
         if kind == "phase":
             if rest.startswith("checking ") and rest.split(" ")[1].isdigit():
                 self.total = int(rest.split(" ")[1])
@@ -83,8 +90,11 @@ class Console:
             print(f"report: {run_dir}" + (f"\nhtml:   {html}" if html else ""), file=self.out)
         word = result["verdict"]
         colour = COLOURS.get(word, "") if self.color else ""
-        print(last.replace(f"VERDICT: {word}", f"VERDICT: {colour}{word}{RESET if colour else ''}", 1),
-              file=self.out, flush=True)
+        print(
+            last.replace(f"VERDICT: {word}", f"VERDICT: {colour}{word}{RESET if colour else ''}", 1),
+            file=self.out,
+            flush=True,
+        )
         if self.fmt:
             print(machine(result, self.fmt, run_dir), file=sys.stdout, flush=True)
 
@@ -103,29 +113,47 @@ def machine(result: dict[str, Any], fmt: str, run_dir: Path) -> str:
 
 
 def tap(result: dict[str, Any]) -> str:
-    """TAP 13: a blocker that did not pass is ``not ok``; a failed warning and a waiver are ``# TODO``."""
+    """TAP 13, from each item's structured status: passed is ``ok``; not applicable is ``ok # SKIP``; a waived
+    failure and a failed warning are ``not ok # TODO`` (known, not counted as failures); failed, error and not
+    verified blockers are ``not ok``, with the status word, the reason and the cause(s) it points at."""
     items = result["items"]
+    by_id = {i["id"]: i for i in items}
     lines = ["TAP version 13", f"1..{len(items)}"]
     for n, i in enumerate(items, 1):
-        ok = i["status"] == verdicts.PASSED or (i["status"] == verdicts.WAIVED)
-        directive = ""
-        if i["status"] == verdicts.WAIVED:
-            directive = f" # TODO waived: {i['reason']}"
-        elif i["status"] != verdicts.PASSED and i["severity"] != "blocker":
-            ok, directive = True, f" # TODO warning: {i['reason']}"
-        elif not ok:
-            directive = f" # {i['status']}: {i['reason']}"
-        lines.append(f"{'ok' if ok else 'not ok'} {n} - {i['id']} {i['title']}{directive}".replace("\n", " "))
-    lines.append(f"# verdict {result['verdict']}")
+        status, reason = i["status"], i.get("reason") or ""
+        causes = verdicts.points_at(i, by_id)
+        why = f"{reason} → {', '.join(causes)}" if causes else reason
+        ok, directive = status == verdicts.PASSED, ""
+        if status == verdicts.NOT_APPLICABLE:
+            ok, directive = True, f" # SKIP not applicable: {reason}"
+        elif status == verdicts.WAIVED:
+            directive = f" # TODO waived: {reason}"
+        elif status != verdicts.PASSED and i["severity"] != "blocker":
+            directive = f" # TODO warning, {verdicts.WORDS.get(status, status)}: {why}"
+        elif status != verdicts.PASSED:
+            directive = f" # {verdicts.WORDS.get(status, status)}: {why}"
+        line = f"{'ok' if ok else 'not ok'} {n} - {i['id']} {i['title']}{directive}"
+        lines.append(" ".join(line.split()))
+    for cause in result.get("causes") or []:
+        lines.append(" ".join(f"# {cause['id']}: {cause['summary']} (remedy: {cause['remedy']})".split()))
+    lines.append(f"# verdict {verdicts.headline(result)}")
     return "\n".join(lines)
 
 
 def nagios(result: dict[str, Any]) -> str:
-    """One Nagios plugin line: state, summary, perfdata. (The exit code stays opscheck's: 0/1/2/3.)"""
+    """One Nagios plugin line: state, summary (the verdict, its causes), perfdata. (The exit code stays
+    opscheck's: 0/1/2/3.)"""
     state = {verdicts.GO: "OK", verdicts.PARTIAL: "WARNING"}.get(result["verdict"], "CRITICAL")
     c = result["counts"]
-    bad = [i["id"] for i in result["items"] if i["status"] not in (verdicts.PASSED, verdicts.WAIVED)
-           and i["severity"] == "blocker"]
+    bad = [i["id"] for i in result["items"] if i["status"] not in verdicts.MET and i["severity"] == "blocker"]
     detail = f"; blockers not passed: {', '.join(bad[:10])}{' …' if len(bad) > 10 else ''}" if bad else ""
-    perf = " ".join(f"{k}={v}" for k, v in c.items())
-    return f"OPSCHECK {state} - {result['verdict']} {c['passed']}/{c['total']} passed{detail} | {perf}"
+    causes = [x for x in result.get("causes") or [] if x.get("blocking", True)]
+    why = "; ".join(f"{x['id']} {_short(x['summary'], 80)}" for x in causes[:3]) + (" …" if len(causes) > 3 else "")
+    perf = " ".join(f"{k}={v}" for k, v in c.items()) + f" causes={len(causes)}"
+    head = f"OPSCHECK {state} - {verdicts.headline(result)}: {c['passed']}/{c['total']} passed{detail}"
+    return f"{head}{f'; {why}' if why else ''} | {perf}".replace("\n", " ")
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

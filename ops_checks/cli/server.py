@@ -184,7 +184,7 @@ def judge(seen: Observed, expected: frozenset[str], mutating: set[str]) -> dict[
     not_met = {
         i["id"]: i["status"]
         for i in doc["items"]
-        if i["severity"] == "blocker" and i["status"] not in (verdicts.PASSED, verdicts.WAIVED)
+        if i["severity"] == "blocker" and i["status"] not in verdicts.MET
     }
     go = doc["verdict"] in (verdicts.GO, verdicts.PARTIAL) and bool(doc["items"]) and not not_met
     if go:
@@ -384,17 +384,23 @@ def metrics_text(cache: Cache, is_stale: bool = False) -> str:
         last, completed, completed_at = cache.last, cache.completed, cache.completed_at
         duration, finished, runs = cache.duration_s, cache.finished_at, cache.runs
     lines = [
-        "# HELP opscheck_item_passed 1 when the item passed (or is waived) in the last completed read-only run "
-        "(opscheck_items_run_info names it), else 0",
+        "# HELP opscheck_item_passed 1 when the item is met (passed, waived or declared not applicable) in the last "
+        "completed read-only run (opscheck_items_run_info names it), else 0; status: passed, failed, error, "
+        "not_verified, not_applicable or waived",
         "# TYPE opscheck_item_passed gauge",
     ]
     for item in (completed or {}).get("items", []):
-        ok = 1 if item["status"] in ("passed", "waived") else 0
+        ok = 1 if item["status"] in verdicts.MET else 0
         lines.append(
             f'opscheck_item_passed{{item="{item["id"]}",severity="{item["severity"]}",status="{item["status"]}"}} {ok}'
         )
     if completed is not None:
+        causes = [c for c in completed.get("causes") or [] if isinstance(c, dict) and c.get("blocking", True)]
         lines += [
+            "# HELP opscheck_causes the causes that block the last completed read-only run (each explains one or "
+            "more items not passed; verdict.json lists them with their remedies)",
+            "# TYPE opscheck_causes gauge",
+            f"opscheck_causes {len(causes)}",
             "# HELP opscheck_items_run_info the completed run the opscheck_item_passed gauges come from",
             "# TYPE opscheck_items_run_info gauge",
             f'opscheck_items_run_info{{run="{completed["run"]}"}} 1',

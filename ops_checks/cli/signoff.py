@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,9 +59,19 @@ def verify_cmd(
 
 
 def record_after_run(
-    result: dict[str, Any], *, target_name: str, env_file: Path | None, run_id: str, operator: str, witness: str
+    result: dict[str, Any],
+    *,
+    target_name: str,
+    env_file: Path | None,
+    run_id: str,
+    operator: str,
+    witness: str,
+    before_commit: Callable[[signoff.Signed], None] | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Record the run's sign-off; a failure to record makes the run NO-GO. Returns the verdict and a message."""
+    """Record the run's sign-off; a failure to record makes the run NO-GO. Returns the verdict (``result`` itself
+    when signed or on the sandbox, a new NO-GO verdict naming the failure as its last warning when not) and a
+    message. ``before_commit`` (``signoff.record``) writes the row into the run's seal; an OSError it raises is
+    raised again, and nothing is signed."""
     if target_name != "live":
         return result, "sign-off: not recorded on the sandbox (its database is thrown away)"
     try:
@@ -69,7 +80,14 @@ def record_after_run(
         key = signoff.key_from(env)
         target.redactor.register(key)
         signed = signoff.record(
-            target.db, target.redactor, result, run_id=run_id, operator=operator, witness=witness, key=key
+            target.db,
+            target.redactor,
+            result,
+            run_id=run_id,
+            operator=operator,
+            witness=witness,
+            key=key,
+            before_commit=before_commit,
         )
     except (ConfigError, signoff.SignoffError) as exc:
         result = dict(result, verdict=verdict.NO_GO, warnings=[*result.get("warnings", []), str(exc)])

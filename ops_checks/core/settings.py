@@ -42,6 +42,7 @@ NON_THRESHOLD_VARS = frozenset({
     "OPSCHECK_OPERATOR",  # who the kill-switch and audit records name
     "OPSCHECK_REAL_BOT_WORK",  # scripts/real-bot-check.sh work directory
     "OPSCHECK_RUNBOOK_DIR",  # the runbooks the report quotes (preflight --runbook)
+    "OPSCHECK_SCOPE",  # the operator's declared scope (target/scope.py): what is not applicable
     "OPSCHECK_SECRETS_FD",  # the preflight child hands the secrets it knew to the CLI over this pipe
     "OPSCHECK_SIGNOFF_ANCHOR",  # the sign-off anchor file
     "OPSCHECK_SIGNOFF_KEY",  # the sign-off MAC key (secret: never echoed)

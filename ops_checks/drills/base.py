@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from ops_checks.core.http import HttpError
-from ops_checks.core.result import CheckResult, failed
+from ops_checks.core.result import CheckResult, Status, failed, not_verified
 from ops_checks.procedures.steps_engine import first_line
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
@@ -26,6 +26,15 @@ from ops_checks.target.db import DbError
 DRILL_ERRORS: tuple[type[Exception], ...] = (DbError, psycopg.Error, HttpError, OSError)
 COMPLETED = "drill completed"
 ERROR_PREFIX = "drill error: "
+#: how a reason says what became of the item it rests on (by that item's status)
+OUTCOME_WORDS = {
+    Status.FAILED: "failed",
+    Status.ERROR: "could not run",
+    Status.NOT_VERIFIED: "was not verified",
+    Status.NOT_APPLICABLE: "is out of scope",
+    Status.WAIVED: "is waived",
+    Status.PASSED: "passed",
+}
 
 
 def guard(
@@ -85,15 +94,19 @@ class Drill:
         """The drill's result for ``item``; failed when the drill never reached it."""
         return self.results.get(item) or failed("not run", COMPLETED, f"the drill did not reach {item}")
 
-    def requirement(self, item: str) -> str | None:
-        """Why the items resting on ``item`` cannot be verified (it was not reached, or it failed), or None."""
+    def requirement(self, item: str) -> CheckResult | None:
+        """None when ``item`` passed; else the not-verified result of an item resting on it: ``blocked_by`` names
+        ``item`` (the verdict files the resting item under ``item``'s cause, never as a cause of its own)."""
         result = self.results.get(item)
+        if result is not None and result.ok:
+            return None
         if result is None:
-            return f"the drill did not reach {item}"
-        return None if result.ok else f"{self.title(item)} failed: {result.summary()}"
+            return not_verified(f"rests on {self.title(item)}, which the drill did not reach", blocked_by=(item,))
+        return not_verified(f"rests on {self.title(item)}, which {OUTCOME_WORDS[result.status]}", blocked_by=(item,))
 
-    def not_reached(self, item: str) -> str | None:
-        """Why the drill stopped before item ``item`` (the item is then not verified), or None."""
+    def not_reached(self, item: str) -> CheckResult | None:
+        """None when the drill reached ``item``; else a not-verified result resting on the step that stopped the
+        drill (``blocked_by``): the one way to say "not reached" (as ``KillSwitchFlow.not_reached``)."""
         return None
 
 

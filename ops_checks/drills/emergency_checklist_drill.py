@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ops_checks.checks.s5_emergency import emergency_checklist as ec
-from ops_checks.core.result import CheckResult, Evidence
+from ops_checks.core.result import Cause, CheckResult, Evidence
 from ops_checks.drills import base as drill_base
 from ops_checks.drills import emergency_drill
 from ops_checks.procedures import incident
@@ -27,6 +27,7 @@ from ops_checks.target.db import DbError, connect
 OPERATOR = "sandbox-operator"
 DEFAULT_CAUSE = "emergency shutdown drill: L1–L4 rehearsed on a disposable sandbox (no real anomaly)"
 ERRORS = (*drill_base.DRILL_ERRORS, incident.IncidentError)
+
 
 def _log_event(sb: Sandbox, incident_id: str) -> dict[str, Any] | str:
     """The emergency's kill-switch activation in the audit trail (§7.3 lists these events): what was committed.
@@ -83,6 +84,16 @@ def run(sb: Sandbox, drill: emergency_drill.Drill, out_root: Path) -> None:
     _guarded(results, "5.7.4", lambda: ec.incident_row(t, iid, activated, event))
     _guarded(results, "5.7.5", lambda: ec.notified_row(iid, list(hooks.messages), actions.get("6.1.5")))
     _guarded(results, "5.7.6", lambda: ec.root_cause_row(t, iid))
+    if cap is None:  # rows 3-6 all rest on the incident the capture failed to open: one cause, not four
+        cause = Cause(
+            "incident_capture",
+            "opscheck incident capture",
+            f"the emergency's incident could not be opened: {event}",
+            "fix what the capture reports, then run `opscheck incident capture --operator NAME --detection TEXT`",
+        )
+        for item in ("5.7.3", "5.7.4", "5.7.5", "5.7.6"):
+            if not results[item].ok and results[item].cause is None:
+                results[item].cause = cause
     filled = Evidence("§5.7 emergency shutdown checklist", ec.table(results), "text/markdown")
     for item, result in results.items():
         drill.record(item, result)

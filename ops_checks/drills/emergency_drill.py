@@ -221,10 +221,13 @@ def l4(sb: Sandbox, stmt_sql: str, dump_dir: Path, drill: Drill) -> CheckResult:
         problems.append(f"audit dump failed at {problem}")
     elif "SECURITY_BREACH_L4" not in (dump_dir / "system_settings.csv").read_text(encoding="utf-8"):
         problems.append("the dump does not show the L4 kill switch")
-    elif not done["policy_decision_audit"][0]:
+    elif not done.get("policy_decision_audit", (0, ""))[0]:
         problems.append("the dump holds no policy decisions")
     if problems:
-        return failed("; ".join(problems), "kill switch, dump, checklist", "L4: " + "; ".join(problems), *ev)
+        cause = emergency.dump_cause(t, problem) if problem and len(problems) == 1 else None
+        return failed(
+            "; ".join(problems), "kill switch, dump, checklist", "L4: " + "; ".join(problems), *ev, cause=cause
+        )
     rows = sum(r for r, _ in done.values())
     return passed(
         f"dump of {len(done)} tables ({rows} rows), checklist",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops_checks.core import poll
-from ops_checks.core.result import CheckResult, Evidence, failed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures import incident, incident_report, incident_resume
 from ops_checks.sandbox.environment import Sandbox
@@ -53,9 +53,18 @@ class Drill(drill_base.Drill):
     problem: str = ""
     evidence: list[Evidence] = field(default_factory=list)
 
+    def capture_cause(self) -> Cause:
+        """Why there is no capture: one cause for every §6.1 row (each would otherwise repeat it)."""
+        return Cause(
+            "incident_capture",
+            "opscheck incident capture",
+            f"the incident capture failed: {self.problem}",
+            "fix what the capture reports, then run `opscheck incident capture --allow-mutations` again",
+        )
+
     def action(self, item: str) -> CheckResult:
         if self.capture is None:
-            return failed("no capture", item, f"incident capture failed: {self.problem}")
+            return failed("no capture", item, f"incident capture failed: {self.problem}", cause=self.capture_cause())
         result = self.capture.result(item)
         result.evidence.extend(self.evidence)
         return result
@@ -64,14 +73,26 @@ class Drill(drill_base.Drill):
         """6.1.x from the capture (``action``), 6.4.x from the resume (``check``)."""
         return self.action(item) if item.startswith("6.1.") else self.check(item)
 
-    def not_reached(self, item: str) -> str | None:
+    def not_reached(self, item: str) -> CheckResult | None:
+        if not item.startswith("6.4."):
+            return None
+        if self.capture is None:
+            return not_verified("no resume attempted: the incident capture failed", cause=self.capture_cause())
         if self.resume is None:
-            return f"no resume attempted: {self.problem or 'capture failed'}"
+            return not_verified(
+                f"no resume attempted: {self.problem}",
+                cause=Cause(
+                    "incident_resume",
+                    "opscheck incident resume",
+                    f"the incident could not be documented or resumed: {self.problem}",
+                    "fix what `opscheck incident document` / `opscheck incident resume` report, then run them again",
+                ),
+            )
         return self.resume.not_reached(item)
 
     def check(self, item: str) -> CheckResult:
         assert self.resume is not None
-        result = self.resume.result(item) or failed("not reached", item, "not reached")
+        result = self.resume.result(item) or failed("not reached", item, "the resume did not reach this check")
         result.evidence.extend(self.evidence)
         if item == "6.4.1" and result.ok and not self.refused_without_root_cause:
             return failed(

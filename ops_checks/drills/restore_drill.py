@@ -1,10 +1,11 @@
 """sop.weekly.4 "Test backup systems": a backup is only a backup once it has been restored.
 
-The drill (sandbox, or wherever a disposable database on the same server can be made): every §7.1 audit table is
-dumped with ``COPY … TO STDOUT`` (CSV, rows in a canonical order, SHA-256 per file; DESIGN.md §8.5), loaded into a
-disposable database built from the reference schema with ``COPY … FROM STDIN`` (the columns named by the dump's
-header), dumped again from there the same way, and compared table by table: row counts and SHA-256. The drill is
-recorded in ``ops_prevention_records`` (activity ``restore_drill``), passed or failed.
+The drill (sandbox, or wherever a disposable database on the same server can be made): every audit table of the bot
+(its hash-chained tables, as the database declares them: ``ops_checks.target.audit_tables``) is dumped with
+``COPY … TO STDOUT`` (CSV, rows in a canonical order, SHA-256 per file; DESIGN.md §8.5), loaded into a disposable
+database built from the reference schema with ``COPY … FROM STDIN`` (the columns named by the dump's header), dumped
+again from there the same way, and compared table by table: row counts and SHA-256. The drill is recorded in
+``ops_prevention_records`` (activity ``restore_drill``), passed or failed.
 On live the check is read-only: the latest recorded restore drill passed within the last 7 days.
 """
 
@@ -24,7 +25,7 @@ from ops_checks.checks.sop import records
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.procedures.backup import stream_copy
 from ops_checks.sandbox import postgres
-from ops_checks.target.audit_tables import AUDIT_TABLES
+from ops_checks.target import audit_tables
 from ops_checks.target.config import DbParams, Target
 from ops_checks.target.db import Db, DbError, QueryLog, connect, one_line
 
@@ -93,7 +94,10 @@ def drill(t: Target, restore: DbParams | str, workdir: Path) -> list[TableCopy]:
     (workdir / "restored").mkdir(parents=True, exist_ok=True)
     dumped: dict[str, tuple[list[str], int, str]] = {}
     with connect(t.db, t.redactor, read_only=True) as src:
-        for table in (a.name for a in AUDIT_TABLES):
+        tables = [a.name for a in audit_tables.discover(src)]
+        if not tables:
+            raise DbError(audit_tables.none_found(t.db.describe()))
+        for table in tables:
             columns = [r["column_name"] for r in src.rows(_COLUMNS, (table,))]
             if not columns:
                 raise DbError(f"{table}: missing from the database")
@@ -131,7 +135,7 @@ def run_on_server(t: Target, server: postgres.Server, workdir: Path, by: str) ->
         first = str(exc).strip().splitlines()
         result = failed("restore failed", EXPECTED,
                         f"backup restore failed: {t.redactor.text(first[0] if first else type(exc).__name__)}")
-    details = {"tables": len(AUDIT_TABLES), "observed": str(result.observed), "reason": result.reason}
+    details = {"observed": str(result.observed), "reason": result.reason}
     try:
         records.record(t, ACTIVITY, "audit tables (COPY dump)", by, result.ok, details)
     except DbError as exc:

@@ -21,7 +21,7 @@ from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.checks.sop import loss
 from ops_checks.core import poll
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.target import killswitch_state, signal
@@ -94,7 +94,8 @@ def feed_drop(sb: Sandbox, d: Drill) -> CheckResult:
     finally:
         bot.knobs.stale_kill_switch = kill
         bot.sop.reconnect()
-    return _result(problems, "blocked entries, allowed exits, resumed after the clean window", d)
+    return _result(problems, "blocked entries, allowed exits, resumed after the clean window", d,
+                   what="feed-drop recovery (SOP §2: pause entries, allow exits, resume after 2 clean minutes)")
 
 
 def stalled_feed(sb: Sandbox, d: Drill) -> CheckResult:
@@ -110,7 +111,8 @@ def stalled_feed(sb: Sandbox, d: Drill) -> CheckResult:
     d.say("stall: " + ("; ".join(problems) or "reduce-only, then kill switch active"))
     bot.sop.reconnect()
     _release(sb)
-    return _result(problems, "reduce-only past 5 s, kill switch past 30 s", d)
+    return _result(problems, "reduce-only past 5 s, kill switch past 30 s", d,
+                   what="staleness handler (SOP §8: reduce-only past 5 s, kill switch past 30 s)")
 
 
 def _set_kill_switch(sb: Sandbox, activate: bool, reason: str) -> str | None:
@@ -161,15 +163,19 @@ def kill_switch_cancels(sb: Sandbox, d: Drill) -> CheckResult:
     d.say(f"{len(open_orders(t, rec))} resting orders placed; activating the kill switch")
     problem = _set_kill_switch(sb, True, "SOP §7 drill")
     if problem:
-        return failed("not activated", "0 open orders", f"kill switch activation failed: {problem}")
+        detail = f"kill switch activation failed: {problem}"
+        return failed("not activated", "0 open orders", detail, cause=Cause(
+            "drill", "SOP §7 kill-switch drill", detail, "see the drill's procedure in the evidence; re-run"))
     left: list[int] = []
     cleared = _until(lambda: not left.append(len(open_orders(t, rec))) and left[-1] == 0, 2.0)
     d.say(f"open orders after activation: {left[-1] if left else '?'}")
     _release(sb)
     ev = Evidence("HTTP (last)", rec.exchanges[-1].render() if rec.exchanges else "")
+    what = "kill switch (SOP §7: cancel every open order)"
     if cleared is None:
-        return _result([f"{left[-1]} order(s) still open 2 s after the kill switch"], "0 open orders", d, ev)
-    return _result([], f"0 open orders {cleared * 1000:.0f} ms after activation", d, ev)
+        return _result([f"{left[-1]} order(s) still open 2 s after the kill switch"], "0 open orders", d, ev,
+                       what=what)
+    return _result([], f"0 open orders {cleared * 1000:.0f} ms after activation", d, ev, what=what)
 
 
 def loss_breach(sb: Sandbox, d: Drill) -> CheckResult:
@@ -190,12 +196,17 @@ def loss_breach(sb: Sandbox, d: Drill) -> CheckResult:
 
     _until(settled, 2.0)
     d.say("breach: " + ("; ".join(missing) or "circuit breaker, reduce-only, 0 open orders, alert"))
-    return _result(missing, "circuit breaker, reduce-only, 0 open orders, alert", d)
+    return _result(missing, "circuit breaker, reduce-only, 0 open orders, alert", d,
+                   what="loss-breach handler (SOP §4: halt, reduce-only, cancel orders, alert)")
 
 
-def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence) -> CheckResult:
+def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence, what: str) -> CheckResult:
+    """The drill's judgement; a failure is the bot's ``what`` not doing what the SOP says (its cause)."""
     if problems:
-        return failed("; ".join(problems), ok_text, "; ".join(problems), *ev)
+        detail = "; ".join(problems)
+        return failed(detail, ok_text, detail, *ev, cause=Cause(
+            "bot_defect", f"the bot's {what.split(' (')[0]}", f"drill: {detail}",
+            f"fix the bot's {what}; the drill's procedure (evidence) shows what it did"))
     return passed(ok_text, ok_text, ok_text, *ev)
 
 

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,19 +20,20 @@ from typing import Any
 from ops_checks.catalogue import BLOCKER, BY_ID, ITEMS
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.checks.s8_clock_drift import drift
-from ops_checks.core.result import CheckResult, Evidence, failed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures import killswitch, transition
 from ops_checks.sandbox.compose import SandboxServices
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.target.config import Target
 from ops_checks.verdict import verdict
+from ops_checks.verdict.waivers import Waiver
 
 OPERATOR, WITNESS = "sandbox-operator", "sandbox-witness"
 ENV_FILE = ".env"
 
 Check = Callable[[Target], CheckResult]
-Precondition = Callable[[Target], str | None]
+Precondition = Callable[[Target], CheckResult | str | None]
 
 #: the items the pre-transition preflight checks one by one, in the order ``opscheck preflight`` runs them: every
 #: §1 and §2.1–2.3 blocker (1.3.1 is its own kill-switch drill there, run before §4's, and so it is here); then
@@ -59,29 +60,46 @@ def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:
     return {"run_id": run_id, "exchange_orders": orders}
 
 
-def _not_verified(t: Target, preconditions: tuple[Precondition, ...]) -> str | None:
-    """The first failing precondition as the preflight words it ("not verified: …"), or None."""
+def _not_verified(t: Target, preconditions: tuple[Precondition, ...]) -> CheckResult | None:
+    """The first failing precondition's structured result (its reason, cause and the items it rests on), as the
+    preflight gives it, or None."""
     for pre in preconditions:
         problem = pre(t)
-        if problem:
-            return f"not verified: {t.redactor.text(problem)}"
+        if problem is None or problem == "":
+            continue
+        result = problem if isinstance(problem, CheckResult) else not_verified(problem)
+        if not result.ok:
+            return result
     return None
 
 
-def _outcome(t: Target, item: str, runtime: dict[str, Any]) -> dict[str, str]:
+def _judged(t: Target, item: str, result: CheckResult) -> verdict.ItemOutcome:
+    """``result`` as the item's outcome, its status, cause and ``blocked_by`` as the check gave them."""
+    return verdict.outcome(
+        item, result.status.value, t.redactor.text(result.summary()), cause=result.cause, blocked_by=result.blocked_by
+    )
+
+
+def _outcome(t: Target, item: str, runtime: dict[str, Any]) -> verdict.ItemOutcome:
     """The item judged as ``opscheck preflight`` judges it: its preconditions, then its check (both the registry's)."""
-    if why := _not_verified(t, preconditions_of(item, **runtime)):
-        return verdict.outcome(item, verdict.SKIPPED, why)
+    if (blocked := _not_verified(t, preconditions_of(item, **runtime))) is not None:
+        return _judged(t, item, blocked)
     check: Check = BY_ID[item].bind_check(**runtime)
-    result = check(t)
-    return verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary())
+    return _judged(t, item, check(t))
 
 
-def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str = WITNESS) -> Path:
+def preflight(
+    sb: Sandbox,
+    reports: Path,
+    operator: str = OPERATOR,
+    witness: str = WITNESS,
+    waivers: Mapping[str, Waiver] | None = None,
+) -> Path:
     """The pre-transition preflight of the disposable sandbox; returns its run directory (with verdict.json).
 
     Each item is judged as ``opscheck preflight`` judges it: the same check, the same preconditions (a failed one
-    makes the item *not verified*), the same order (1.3.1's own drill, then §4.3's flow, then §8.6)."""
+    makes the item *not verified*), the same order (1.3.1's own drill, then §4.3's flow, then §8.6), and the same
+    waivers (``waivers``: the run's active ones by item): a waived item is met here as it is in the run's verdict."""
     t = sb.target
     assert t is not None
     started = datetime.now(UTC)
@@ -92,17 +110,25 @@ def preflight(sb: Sandbox, reports: Path, operator: str = OPERATOR, witness: str
     orders = runtime["exchange_orders"]
     flow = None if blocked else killswitch.run_flow(t, killswitch.FlowOptions.for_target(t, exchange_orders=orders))
     for item in killswitch.STEPS:
-        result = flow.outcome(item) if flow is not None else None
         if flow is None:
-            outcomes.append(verdict.outcome(item, verdict.SKIPPED, blocked or "not verified"))
-        elif result is None:
-            outcomes.append(verdict.outcome(item, verdict.SKIPPED, flow.not_reached(item)))
+            outcomes.append(_judged(t, item, blocked or not_verified("the kill-switch flow did not run")))
         else:
-            outcomes.append(verdict.outcome(item, verdict.PASSED if result.ok else verdict.FAILED, result.summary()))
+            outcomes.append(_judged(t, item, flow.outcome(item) or flow.not_reached(item)))
     runtime["m"] = drift.measure(t)  # §8.6 on one measurement, as ``opscheck preflight`` judges it
     outcomes += [_outcome(t, item, runtime) for item in transition_gate.DRIFT_ITEMS]
+    active = dict(waivers or {})
+    in_force = [
+        {"item": w.item, "justification": w.justification, "approver": w.approver, "expires": w.expires.isoformat()}
+        for w in sorted(active.values(), key=lambda w: verdict.sort_key(w.item))
+    ]
     data = verdict.build(
-        outcomes, target=t.name, started_at=started, finished_at=datetime.now(UTC), operator=operator, witness=witness
+        verdict.apply_waivers(outcomes, active),
+        target=t.name,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        operator=operator,
+        witness=witness,
+        waivers_in_force=in_force,
     )
     run_dir = reports / run_id
     verdict.write(run_dir, data)
@@ -133,6 +159,7 @@ class Drill(drill_base.Drill):
     """``results``: the gate's requirements (3.1.x) and the transition's checklist rows (3.3.x)."""
 
     gate: dict[str, CheckResult] = field(default_factory=dict)
+    preflight: transition_gate.Preflight | None = None
     to_live: transition.Transition | None = None
     back: transition.Transition | None = None
     env_before: bytes = b""
@@ -144,8 +171,29 @@ class Drill(drill_base.Drill):
             return failed("not run", item, "the gate did not evaluate this requirement")
         return super().outcome(item)
 
-    def not_reached(self, item: str) -> str | None:
-        """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None."""
+    def refusal(self) -> CheckResult | None:
+        """Why the transition to LIVE never started (its rows 3.3.x are then not verified), or None.
+
+        It rests on what the gate found: the blocker items its preflight did not show met (they are items of the
+        same run) and the §3.1 requirements not met; the reason does not repeat theirs."""
+        tr = self.to_live
+        if tr is None or not tr.refused:
+            return None
+        unmet = [req for req, r in self.gate.items() if not r.ok]
+        items = transition_gate.blockers_not_met(self.preflight) if self.preflight is not None else []
+        rests_on = tuple(dict.fromkeys([*items, *unmet]))
+        named = f" (it rests on {', '.join(rests_on[:6])}{' …' if len(rests_on) > 6 else ''})" if rests_on else ""
+        cause = Cause(
+            "transition_refused",
+            "the transition to LIVE",
+            f"the transition to LIVE was refused: {tr.refused}",
+            "make the pre-transition preflight GO (the items it rests on), then re-run",
+        )
+        return not_verified(f"the transition was refused before step 1{named}", cause=cause, blocked_by=rests_on)
+
+    def not_reached(self, item: str) -> CheckResult | None:  # type: ignore[override]
+        """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None: not verified,
+        resting on the row of the step that failed."""
         tr = self.to_live
         if tr is None or tr.refused:
             return None
@@ -153,8 +201,12 @@ class Drill(drill_base.Drill):
         if step.status != transition.NOT_REACHED:
             return None
         first = next((s for s in tr.steps if s.status == transition.FAILED), None)
-        where = f"step {first.number} ({first.action}) failed" if first else "the transition stopped"
-        return f"the transition stopped before {item}: {where}; rolled back"
+        if first is None:
+            return not_verified(f"the transition stopped before {item}; rolled back")
+        return not_verified(
+            f"the transition stopped before {item}: step {first.number} ({first.action}) failed; rolled back",
+            blocked_by=(first.item,),
+        )
 
     def checklist(self, item: str) -> CheckResult:
         assert self.to_live is not None
@@ -167,12 +219,20 @@ class Drill(drill_base.Drill):
         return result
 
 
-def run(sb: Sandbox, workdir: Path, *, operator: str | None = None, witness: str | None = None) -> Drill:
+def run(
+    sb: Sandbox,
+    workdir: Path,
+    *,
+    operator: str | None = None,
+    witness: str | None = None,
+    waivers: Mapping[str, Waiver] | None = None,
+) -> Drill:
     """Preflight, gate, transition to LIVE and back on ``sb`` (started, env file written, faults applied).
 
     ``operator`` and ``witness`` are the names given (``opscheck transition --target sandbox``): recorded as given.
     Without them, the sandbox's drill inputs (``TRANSITION_OPERATOR``/``TRANSITION_WITNESS``, which faults change),
-    else placeholder names."""
+    else placeholder names. ``waivers``: the run's active waivers by item; the drill's own preflight applies them
+    as the run's verdict does, so a waived item is met for the gate too."""
     t = sb.target
     assert t is not None
     drill = Drill()
@@ -180,8 +240,9 @@ def run(sb: Sandbox, workdir: Path, *, operator: str | None = None, witness: str
     drill.env_before = env_file.read_bytes()
     operator = operator or sb.env.get("TRANSITION_OPERATOR", OPERATOR)
     witness = witness or sb.env.get("TRANSITION_WITNESS", WITNESS)
-    run_dir = preflight(sb, workdir / "reports", operator, witness)
+    run_dir = preflight(sb, workdir / "reports", operator, witness, waivers)
     pf = transition_gate.load(run_dir)
+    drill.preflight = pf
     drill.gate = transition_gate.evaluate(pf, target=t.name, operator=operator, witness=witness)
     services = SandboxServices(sb, env_file)
 

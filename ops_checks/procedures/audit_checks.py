@@ -9,10 +9,11 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ops_checks.checks import preconditions
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures import audit_export, audit_verify, compliance
-from ops_checks.procedures.audit_export import AUDIT_TABLES, CHECKSUMS, MANIFEST, ExportError, iso
+from ops_checks.procedures.audit_export import CHECKSUMS, MANIFEST, ExportError, iso
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError
 
@@ -35,18 +36,32 @@ def _files_evidence(directory: Path) -> list[Evidence]:
     return [Evidence(name, (directory / name).read_text(encoding="utf-8")) for name in (MANIFEST, CHECKSUMS)]
 
 
+EXPORT_ITEM = "7.2.1"
+
+
 def export_tables(t: Target, workdir: Path) -> CheckResult:
-    """7.2.1: every §7.1 table of the last day streamed to CSV (LF), hashed, and renamed into place complete."""
-    expected = f"{len(AUDIT_TABLES)} CSV files, a manifest and checksums"
+    """7.2.1: every audit table of the bot (its hash-chained tables, as the database declares them) of the last day
+    streamed to CSV (LF), hashed, and renamed into place complete."""
+    expected = "a CSV file per hash-chained audit table, a manifest and checksums"
     try:
         r = _export(t, workdir)
     except ExportError as exc:
-        return failed("export failed", expected, str(exc))
+        cause = preconditions.table_cause(t, exc.table, exc.error) if exc.table else None
+        return failed("export failed", expected, str(exc), cause=cause)
     produced = sorted(p.name for p in r.directory.iterdir())
-    wanted = sorted([*(tb.filename for tb in AUDIT_TABLES), MANIFEST, CHECKSUMS])
+    wanted = sorted([*(f.name for f in r.files), MANIFEST, CHECKSUMS])
     ev = _files_evidence(r.directory)
     if produced != wanted:
-        return failed(produced, wanted, f"export directory holds {produced}, expected {wanted}", *ev)
+        missing, extra = sorted(set(wanted) - set(produced)), sorted(set(produced) - set(wanted))
+        what = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unexpected {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        return failed(", ".join(produced), ", ".join(wanted), f"export directory incomplete: {what}", *ev)
     crlf = [p.name for p in r.directory.glob("*.csv") if p.read_bytes()[:4096].split(b"\n", 1)[0].endswith(b"\r")]
     if crlf:
         return failed(f"CRLF in {crlf}", "LF line endings", f"CRLF line endings in {', '.join(crlf)}", *ev)
@@ -54,12 +69,15 @@ def export_tables(t: Target, workdir: Path) -> CheckResult:
     return passed(observed, expected, observed, *ev)
 
 
-def prepare_export(t: Target, workdir: Path) -> tuple[Path | None, str | None]:
-    """An export for 7.2.2 to verify; (None, reason) when it cannot be made (item 7.2.1 owns that failure)."""
+def prepare_export(t: Target, workdir: Path) -> tuple[Path | None, CheckResult | None]:
+    """An export for 7.2.2 to verify; (None, not verified resting on 7.2.1) when it cannot be made: item 7.2.1
+    owns that failure and says why."""
     try:
         return _export(t, workdir).directory, None
-    except ExportError as exc:
-        return None, f"audit export failed (item 7.2.1): {exc}"
+    except ExportError:
+        return None, not_verified(
+            f"no export to verify: the audit export failed (item {EXPORT_ITEM})", blocked_by=(EXPORT_ITEM,)
+        )
 
 
 def sha256sum_check(directory: Path) -> tuple[bool | None, str]:
@@ -92,7 +110,8 @@ def verify_export(t: Target, directory: Path) -> CheckResult:
     if not report.ok:
         return failed(f"{len(report.problems)} problem(s)", expected, report.reason(), *ev)
     if ok is False:
-        return failed("sha256sum -c failed", expected, f"sha256sum -c: {tool_output.splitlines()[-1:]}", *ev)
+        last = tool_output.splitlines()[-1] if tool_output.strip() else "no output"
+        return failed("sha256sum -c failed", expected, f"sha256sum -c: {last}", *ev)
     return passed("all files verified", expected, f"verified {directory.name}; sha256sum -c: {ok is not None}", *ev)
 
 

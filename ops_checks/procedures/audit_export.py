@@ -1,4 +1,5 @@
-"""Runbook §7.2 Full Audit Export, done safely: each §7.1 table streamed with ``COPY … TO STDOUT WITH CSV HEADER``
+"""Runbook §7.2 Full Audit Export, done safely: each of the bot's audit tables (its hash-chained tables, read from
+the database: ``ops_checks.target.audit_tables``) streamed with ``COPY … TO STDOUT WITH CSV HEADER``
 through psycopg (no ``docker exec -it``, so LF line ends: DESIGN.md §8.5), in constant memory, hashed while written.
 
 The export is one REPEATABLE READ read-only transaction (every file from the same snapshot), over a half-open UTC
@@ -24,7 +25,8 @@ import psycopg
 from psycopg import sql
 
 from ops_checks.core.redaction import Redactor
-from ops_checks.target.audit_tables import AUDIT_TABLES, BY_TABLE, AuditTable
+from ops_checks.target import audit_tables
+from ops_checks.target.audit_tables import BY_TABLE, AuditTable
 from ops_checks.target.config import DbParams
 from ops_checks.target.db import one_line
 
@@ -38,7 +40,14 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
 
 
 class ExportError(Exception):
-    """The export failed; str() is a one-line reason. Nothing was left at the target."""
+    """The export failed; str() is a one-line reason. Nothing was left at the target. ``table`` and ``error``:
+    the table the database refused to export and its one-line error (for a structured cause), when that is what
+    failed."""
+
+    def __init__(self, reason: str, *, table: str | None = None, error: str = "") -> None:
+        super().__init__(reason)
+        self.table = table
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -78,12 +87,30 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+WHOLE = "%s::timestamptz IS NOT NULL AND %s::timestamptz IS NOT NULL"  # the range, bound and compared with nothing
+
+
 def copy_statement(table: AuditTable) -> sql.Composed:
-    """The runbook's query, with identifiers quoted and the range as parameters (bound client-side by psycopg)."""
+    """The runbook's query, with identifiers quoted and the range as parameters (bound client-side by psycopg).
+    A table without a time column is exported whole (the range is still bound, and compared with nothing)."""
+    key = sql.SQL(", ").join(sql.Identifier(c) for c in table.key)
+    if not table.time_column:
+        return sql.SQL(
+            f"COPY (SELECT * FROM {{t}} WHERE {WHOLE} ORDER BY {{k}}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        ).format(t=sql.Identifier(table.name), k=key)
     return sql.SQL(
-        "COPY (SELECT * FROM {t} WHERE {c} >= %s AND {c} < %s ORDER BY {c}, id) "
+        "COPY (SELECT * FROM {t} WHERE {c} >= %s AND {c} < %s ORDER BY {c}, {k}) "
         "TO STDOUT WITH (FORMAT csv, HEADER true)"
-    ).format(t=sql.Identifier(table.name), c=sql.Identifier(table.time_column))
+    ).format(t=sql.Identifier(table.name), c=sql.Identifier(table.time_column), k=key)
+
+
+def count_statement(table: AuditTable) -> sql.Composed:
+    """The rows of ``table`` an export over ``[%s, %s)`` holds (the whole table when it has no time column)."""
+    if not table.time_column:
+        return sql.SQL(f"SELECT count(*) FROM {{t}} WHERE {WHOLE}").format(t=sql.Identifier(table.name))
+    return sql.SQL("SELECT count(*) FROM {t} WHERE {c} >= %s AND {c} < %s").format(
+        t=sql.Identifier(table.name), c=sql.Identifier(table.time_column)
+    )
 
 
 class HashingWriter:
@@ -282,9 +309,10 @@ def export(
     out_dir: Path,
     operator: str,
     *,
-    tables: tuple[AuditTable, ...] = AUDIT_TABLES,
+    tables: tuple[AuditTable, ...] | None = None,
 ) -> ExportResult:
-    """Export every audit table's rows with ``start <= time < end`` into ``out_dir`` (which must not exist)."""
+    """Export every audit table's rows with ``start <= time < end`` into ``out_dir`` (which must not exist).
+    ``tables`` None: the bot's audit tables as the database declares them, read in the export's own snapshot."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ExportError("the export range must be timezone-aware (UTC)")
     if not start < end:
@@ -316,7 +344,7 @@ def _export_into(
     end: datetime,
     tmp: Path,
     operator: str,
-    tables: tuple[AuditTable, ...],
+    tables: tuple[AuditTable, ...] | None,
 ) -> ExportResult:
     exported_at = datetime.now(UTC)
     try:
@@ -327,11 +355,16 @@ def _export_into(
     with conn:
         with conn.cursor() as cur:
             version = _schema_version(cur)
+            if tables is None:
+                tables = audit_tables.discover_cursor(cur)
+                if not tables:
+                    raise ExportError(audit_tables.none_found(db_params.describe()))
             for table in tables:
                 try:
                     files.append(_copy_table(cur, table, start, end, tmp / table.filename))
                 except psycopg.Error as exc:
-                    raise ExportError(f"cannot export {table.name}: {redactor.text(one_line(exc))}") from exc
+                    error = redactor.text(one_line(exc))
+                    raise ExportError(f"cannot export {table.name}: {error}", table=table.name, error=error) from exc
         conn.rollback()  # read-only: nothing to commit
     result = ExportResult(tmp, start, end, exported_at, operator, db_params.describe(), version, tuple(files))
     entries = [(f.name, f.sha256) for f in files]

@@ -10,10 +10,10 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from ops_checks.core.redaction import Redactor
-from ops_checks.procedures.audit_export import BY_TABLE, CHECKSUMS, MANIFEST, export_connection
+from ops_checks.procedures.audit_export import CHECKSUMS, MANIFEST, count_statement, export_connection
+from ops_checks.target import audit_tables
 from ops_checks.target.config import DbParams
 from ops_checks.target.db import one_line
 
@@ -222,16 +222,23 @@ def _against_db(manifest: Manifest, params: DbParams, redactor: Redactor, report
         report.add("database", f"cannot connect: {redactor.text(one_line(exc))}")
         return
     with conn, conn.cursor() as cur:
+        try:
+            declared = {t.name: t for t in audit_tables.discover_cursor(cur)}
+        except psycopg.Error as exc:
+            report.add("database", f"cannot read the audit tables' triggers: {redactor.text(one_line(exc))}")
+            return
+        exported = {entry.table for entry in manifest.files}
+        for name in sorted(set(declared) - exported):
+            report.add(MANIFEST, f"lists no export of {name}, one of the bot's hash-chained audit tables")
         for entry in manifest.files:
-            table = BY_TABLE.get(entry.table)
+            table = declared.get(entry.table)
             if table is None:
-                report.add(entry.name, f"unknown audit table {entry.table!r} in the manifest")
+                report.add(
+                    entry.name, f"{entry.table} (in the manifest) is no hash-chained audit table of the database"
+                )
                 continue
-            query = sql.SQL("SELECT count(*) FROM {t} WHERE {c} >= %s AND {c} < %s").format(
-                t=sql.Identifier(table.name), c=sql.Identifier(table.time_column)
-            )
             try:
-                cur.execute(query, (manifest.start, manifest.end))
+                cur.execute(count_statement(table), (manifest.start, manifest.end))
                 row = cur.fetchone()
             except psycopg.Error as exc:
                 report.add(entry.name, f"cannot count {table.name} in the database: {redactor.text(one_line(exc))}")

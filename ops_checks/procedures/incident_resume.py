@@ -20,9 +20,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.checks import preconditions
 from ops_checks.checks.s1_preconditions import exchange, logs
 from ops_checks.checks.s8_clock_drift import drift
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures import incident
 from ops_checks.target import killswitch_state
 from ops_checks.target.config import Target
@@ -40,6 +41,7 @@ CHECKS = {
 }
 ORDER = ("6.4.1", "6.4.2", "6.4.4", "6.4.5", "6.4.6", "6.4.7", "6.4.8", "6.4.3")
 ALLOW_WAIT_S = 3.0
+PNL_COLUMNS = "daily_pnl_zar, daily_pnl_pct, consecutive_losses, daily_pnl_reset_at"  # what §6.5 Step 2 resets
 RESUME_ACTION = "incident_resume"  # opscheck.ops_operator_actions.action for §6.5 Step 4
 
 
@@ -49,15 +51,25 @@ class Resume:
     results: dict[str, CheckResult] = field(default_factory=dict)
     at: dict[str, str] = field(default_factory=dict)
     stopped: str = ""
+    stopped_at: str | None = None  # the check whose failure stopped the resume
     resumed: bool = False
 
     def result(self, item: str) -> CheckResult | None:
         return self.results.get(item)
 
-    def not_reached(self, item: str) -> str | None:
+    def not_reached(self, item: str) -> CheckResult | None:
+        """None when ``item`` was checked; else not verified, resting on the check that stopped the resume (the
+        one way to say "not reached", as ``KillSwitchFlow.not_reached``)."""
         if item in self.results:
             return None
-        return f"the resume stopped before {item}: {self.stopped or 'not run'}; kill switch left ACTIVE"
+        if self.stopped_at is not None:
+            at = self.stopped_at
+            stopper = self.results.get(at)
+            word = stopper.status.word if stopper is not None else "failed"
+            return not_verified(
+                f"the resume stopped because {at} {CHECKS[at]} {word}; kill switch left ACTIVE", blocked_by=(at,)
+            )
+        return not_verified(f"the resume stopped before {item}: {self.stopped or 'not run'}; kill switch left ACTIVE")
 
     def table(self) -> str:
         lines = [
@@ -97,10 +109,19 @@ def _pnl(t: Target, reset_daily: bool) -> CheckResult:
         last = row["daily_pnl_reset_at"]
         new_day = last is None or last.astimezone(UTC).date() < row["db_now"].astimezone(UTC).date()
         if new_day or reset_daily:
-            db.rows(
-                "UPDATE system_settings SET daily_pnl_zar = 0.00, daily_pnl_pct = 0.000000, consecutive_losses = 0,"
-                " daily_pnl_reset_at = NOW() WHERE id = 1"
-            )
+            try:
+                db.rows(
+                    "UPDATE system_settings SET daily_pnl_zar = 0.00, daily_pnl_pct = 0.000000,"
+                    " consecutive_losses = 0, daily_pnl_reset_at = NOW() WHERE id = 1"
+                )
+            except DbError as exc:
+                return failed(
+                    "not reset",
+                    "Reset",
+                    f"§6.5 Step 2 cannot reset the daily P&L: {exc}",
+                    db.log.evidence("§6.5 Step 2"),
+                    cause=preconditions.table_cause(t, "system_settings", str(exc), f"UPDATE ({PNL_COLUMNS})"),
+                )
             row = db.one(
                 "SELECT daily_pnl_pct, daily_loss_limit_pct, consecutive_losses, max_consecutive_losses,"
                 " daily_pnl_reset_at FROM system_settings WHERE id = 1"
@@ -241,7 +262,8 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
         res.results[item] = result
         res.at[item] = datetime.now(UTC).isoformat(timespec="seconds")
         if not result.ok:
-            res.stopped = f"{item} {CHECKS[item]} failed: {result.summary()}"
+            res.stopped = f"{item} {CHECKS[item]} {result.status.word}: {result.summary()}"
+            res.stopped_at = item
             break
     summary = {
         k: {"status": "passed" if r.ok else "failed", "detail": r.summary(), "at": res.at[k]}

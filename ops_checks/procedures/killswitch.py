@@ -36,9 +36,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.checks import preconditions
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures.steps_engine import StepFailed, StepRun
 from ops_checks.target import guardian, killswitch_state
 from ops_checks.target import signal as test_signal
@@ -86,6 +87,34 @@ def method2_problem(t: Target, rec: Recorder) -> str | None:
     return guardian.authorisation_problem(t, rec)
 
 
+NO_HALT = Cause(
+    "bot_defect",
+    "policy_decision_audit HALT_KILL_SWITCH",
+    "the bot records no HALT / HALT_KILL_SWITCH decision once the kill switch is ACTIVE",
+    "the bot must read system_settings.circuit_breaker_active before every decision and record HALT with reason "
+    "HALT_KILL_SWITCH in policy_decision_audit (runbook §4.1, §4.3 Step 3); then deactivate the kill switch the test "
+    "left ACTIVE: opscheck kill-switch deactivate --allow-mutations",
+)
+
+
+def _event_cause(t: Target, note: str) -> Cause:
+    """Why the kill switch's audit event (circuit_breaker_events) could not be written: a grant, or the bot's
+    compute_row_hash() refusing the table (TRADE_BOT migration 026 dropped it from its CASE)."""
+    if "permission denied" in note:
+        return preconditions.table_cause(t, "circuit_breaker_events", note, "INSERT")
+    return Cause(
+        "bot_defect",
+        "circuit_breaker_events INSERT",
+        f"the bot's schema refuses the kill switch's audit event: {note}",
+        "the bot's compute_row_hash() must accept circuit_breaker_events rows again (migration 026 dropped the table "
+        "from its CASE): fix it in a new TRADE_BOT migration; then deactivate the kill switch the test left ACTIVE: "
+        "opscheck kill-switch deactivate --allow-mutations",
+    )
+
+
+READ_ONLY = guardian.READ_ONLY  # one cause for every item a read-only run leaves out (the guardian's GET proof too)
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C (or another interruption) after activation: the kill switch was left ACTIVE on purpose."""
 
@@ -126,6 +155,7 @@ class KillSwitchFlow:
     per_signal: bool = False  # the bot recorded no decision on its own: each decision is forced by a test signal
     procedure: list[str] = field(default_factory=list)
     touched: bool = False  # the flow tried to activate the kill switch (from then on it may hold it)
+    stopped_at: str | None = None  # the item whose failure stopped the flow
     hold: killswitch_state.Hold | None = None  # what its activation wrote: the only state it may release
 
     def say(self, text: str) -> None:
@@ -134,10 +164,17 @@ class KillSwitchFlow:
     def outcome(self, item_id: str) -> CheckResult | None:
         return self.results.get(item_id)
 
-    def not_reached(self, item_id: str) -> str:
+    def not_reached(self, item_id: str) -> CheckResult:
+        """The one way to say an item of the flow was not reached: not verified, resting on the step that stopped
+        the flow (or on what kept the flow from starting)."""
         why = self.stop_reason or "the step was not part of this run"
         state = "; kill switch LEFT ACTIVE" if self.left_active else ""
-        return f"not verified: the kill-switch flow stopped before {item_id}: {why}{state}"
+        reason = f"the kill-switch flow stopped before {item_id}: {why}{state}"
+        blocked = (self.stopped_at,) if self.stopped_at and self.stopped_at != item_id else ()
+        cause = None
+        if not blocked and self.stop_reason.startswith("needs --allow-mutations"):
+            cause = READ_ONLY
+        return not_verified(reason, cause=cause, blocked_by=blocked)
 
     @property
     def ok(self) -> bool:
@@ -191,10 +228,13 @@ class _Runner:
         self.flow.results[item] = passed(observed, expected, reason, *evidence)
         self.flow.say(f"{item} passed: {reason}")
 
-    def fail(self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence) -> StepFailed:
+    def fail(
+        self, item: str, observed: Any, expected: Any, reason: str, *evidence: Evidence, cause: Cause | None = None
+    ) -> StepFailed:
         reason += self.claim()
-        self.flow.results[item] = failed(observed, expected, reason, *evidence)
+        self.flow.results[item] = failed(observed, expected, reason, *evidence, cause=cause)
         self.flow.stop_reason = f"{item} failed"
+        self.flow.stopped_at = item
         self.flow.say(f"{item} FAILED: {reason}")
         return StepFailed(reason)
 
@@ -254,6 +294,9 @@ class _Runner:
                 state.full(),
                 "INACTIVE before the test",
                 f"kill switch already {state.describe()}: left untouched, not tested",
+                cause=killswitch_state.active_cause(
+                    f"the kill switch is already {state.describe()}: the §4.3 test cannot start"
+                ),
             )
         baseline, _ = self.poll(_LATEST_DECISION, state.db_now, BASELINE_WAIT_S)
         also = f"; also {'; '.join(state.other_halts())}" if state.other_halts() else ""
@@ -324,7 +367,13 @@ class _Runner:
         state = killswitch_state.read_state(self.db)
         self.flow.say(f"step 2: kill switch activated via {self.opts.method}; database says {state.describe()}")
         if note and note.startswith("circuit_breaker_events"):
-            raise self.fail("4.4.2", f"{state.describe()}, no audit event", "ACTIVE, MANUAL_LOCK recorded", note)
+            raise self.fail(
+                "4.4.2",
+                f"{state.describe()}, no audit event",
+                "ACTIVE, MANUAL_LOCK recorded",
+                note,
+                cause=_event_cause(self.t, note),
+            )
         if note:
             self.flow.say(note)
         if event_id is None:
@@ -360,6 +409,7 @@ class _Runner:
                 "HALT / HALT_KILL_SWITCH",
                 f"bot recorded no HALT_KILL_SWITCH decision in policy_decision_audit within {waited_ms:.0f} ms of "
                 f"the kill switch{forced}",
+                cause=NO_HALT,
             )
         self.ok(
             "4.4.3",
@@ -644,9 +694,7 @@ def verify_kill_switch(t: Target, operator: str = "opscheck") -> CheckResult:
         if result is not None and not result.ok:
             return result
     if not flow.ok or flow.outcome("4.4.6") is None:
-        return failed(
-            "not completed", "activates/deactivates", flow.not_reached("4.4.6").removeprefix("not verified: ")
-        )
+        return failed("not completed", "activates/deactivates", flow.not_reached("4.4.6").reason)
     restored = flow.results["4.4.6"]
     evidence = flow.results[RESPONSE_TIME].evidence[:1] + restored.evidence
     return passed(

@@ -31,17 +31,19 @@ import hmac
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from ops_checks.core.redaction import Redactor
 from ops_checks.target.config import DbParams
-from ops_checks.target.db import Db, DbError, connect
+from ops_checks.target.db import Db, DbError, connect, one_line
 
 GENESIS = "0" * 64
 LOCK_KEY = 0x516E0FF  # serialises writers so two sign-offs never share a predecessor
@@ -64,7 +66,7 @@ class SignoffError(Exception):
 def row_hash(row: dict[str, Any], prev_hash: str) -> str:
     payload = {k: row[k] for k in FIELDS} | {"prev_hash": prev_hash}
     if isinstance(payload["signed_at"], datetime):
-        payload["signed_at"] = payload["signed_at"].astimezone(UTC).isoformat(timespec="microseconds")
+        payload["signed_at"] = _hashed_time(payload["signed_at"])
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -152,6 +154,21 @@ class Signed:
     id: int
     row_hash: str
     ledger: LedgerId
+    prev_hash: str = GENESIS
+    signed_at: str = ""  # as hashed (``row_hash``): ISO 8601 UTC, microseconds
+    mac_key_set: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """What the run's seal shows of its sign-off (verdict.json's ``signoff``)."""
+        return {
+            "signed": True,
+            "ledger_row": self.id,
+            "row_hash": self.row_hash,
+            "prev_hash": self.prev_hash,
+            "signed_at": self.signed_at,
+            "mac_key_set": self.mac_key_set,
+            "ledger": self.ledger.key(),
+        }
 
 
 def append_anchor(path: Path, signed: Signed, run_id: str) -> None:
@@ -206,8 +223,13 @@ def record(
     operator: str,
     witness: str,
     key: str | None = None,
+    before_commit: Callable[[Signed], None] | None = None,
 ) -> Signed:
-    """Append a sign-off row for this verdict (read-write session, whatever the target's read-only setting)."""
+    """Append a sign-off row for this verdict (read-write session, whatever the target's read-only setting).
+
+    ``before_commit`` gets the row (id, head hash) inside the transaction: the run writes it into its seal there,
+    so the commit is the run's last write. Whatever it raises rolls the row back and is raised again; a commit
+    that fails is a SignoffError (the run's seal must then say "not signed")."""
     if not operator or not witness or operator.strip().lower() == witness.strip().lower():
         raise SignoffError("a sign-off needs two different people: --operator and --witness")
     row = {
@@ -250,10 +272,37 @@ def record(
                 )
                 oldest = db.one("SELECT row_hash FROM ops_signoffs ORDER BY id LIMIT 1")
                 ledger = identify(db, oldest["row_hash"] if oldest else None)
+                assert inserted is not None
+                signed = Signed(
+                    int(inserted["id"]), digest, ledger, prev, _hashed_time(row["signed_at"]), key is not None
+                )
+                if before_commit is not None:
+                    before_commit(signed)
     except DbError as exc:
         raise SignoffError(f"sign-off not recorded: {exc}") from exc
-    assert inserted is not None
-    return Signed(int(inserted["id"]), digest, ledger)
+    except psycopg.Error as exc:  # the COMMIT itself
+        raise SignoffError(f"sign-off not recorded: {redactor.text(one_line(exc))}") from exc
+    return signed
+
+
+def _hashed_time(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def rows_of_run(params: DbParams, redactor: Redactor, run_id: str) -> list[dict[str, Any]]:
+    """The ledger rows that sign ``run_id`` (normally one; none when it was not signed), read-only."""
+    try:
+        with connect(params, redactor) as db:
+            exists = db.one("SELECT to_regclass('ops_signoffs') IS NOT NULL AS present")
+            if not exists or not exists["present"]:
+                raise SignoffError(MISSING)
+            return db.rows(
+                f"SELECT id, {', '.join(FIELDS)}, prev_hash, row_hash, mac FROM ops_signoffs WHERE run_id = %s "
+                "ORDER BY id",
+                (run_id,),
+            )
+    except DbError as exc:
+        raise SignoffError(f"cannot read the sign-off ledger: {exc}") from exc
 
 
 @dataclass(frozen=True)

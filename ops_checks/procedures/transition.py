@@ -26,6 +26,7 @@ Where the runbook and the real bot (TRADE_BOT v1.9.0) disagree, the procedure fo
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,11 +38,12 @@ from typing import Any, Protocol
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.checks import preconditions
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.core.envfile import ConfigError, read_env_file
 from ops_checks.core.http import HttpError, Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.procedures import backup as backup_mod
 from ops_checks.procedures import env_edit
 from ops_checks.procedures.steps_engine import StepFailed, StepRun, one_line
@@ -109,6 +111,7 @@ class Step:
     at: str = ""
     detail: str = ""
     evidence: list[Evidence] = field(default_factory=list)
+    cause: Cause | None = None  # what made the step fail, when it is a problem of its own (a grant, a table)
 
     @property
     def item(self) -> str:
@@ -149,7 +152,7 @@ class Transition:
             return passed(s.status, s.action, f"{s.action}: {s.detail} (verified by {s.verified_by}, {s.at})", *ev)
         if s.status == NOT_REACHED:
             return failed(NOT_REACHED, s.action, f"not reached: the transition stopped earlier{self._rb()}", *ev)
-        return failed(s.status, s.action, f"{s.action} failed: {s.detail}{self._rb()}", *ev)
+        return failed(s.status, s.action, f"{s.action} failed: {s.detail}{self._rb()}", *ev, cause=s.cause)
 
     def _rb(self) -> str:
         if self.rollback_ok is None:
@@ -212,6 +215,27 @@ class Transition:
 
 
 TRAIL_TABLE = "ops_operator_actions"
+#: what each step needs of a table it writes or reads, for the GRANT a refusal asks for
+STEP_PRIVILEGE = {1: "INSERT", 3: "SELECT", 6: "UPDATE", 10: "INSERT"}
+_DENIED = re.compile(r'permission denied for (?:table|relation) "?([\w.]+)"?')
+
+
+def step_cause(t: Target, number: int, exc: Exception) -> Cause | None:
+    """The cause of a step's database error when it is a problem of its own, with its remedy: the role lacks a
+    grant on a table (the GRANT), or the suite's trail table refuses the row (its constraints); else None."""
+    text = str(exc)
+    denied = _DENIED.search(text)
+    if denied:
+        return preconditions.table_cause(t, denied.group(1), text, STEP_PRIVILEGE.get(number, "SELECT"))
+    if isinstance(exc, DbError) and "violates check constraint" in text and TRAIL_TABLE in text:
+        return Cause(
+            "database_error",
+            f"opscheck.{TRAIL_TABLE}",
+            f"the transition trail opscheck.{TRAIL_TABLE} refuses the transition's rows: {one_line(text)}",
+            f"inspect the table's constraints (psql: \\d opscheck.{TRAIL_TABLE}) and drop any not created by "
+            "opscheck init, then re-run",
+        )
+    return None
 
 
 def record_action(db: Db, action: str, detail: dict[str, Any], operator: str, witness: str | None) -> dict[str, Any]:
@@ -273,6 +297,7 @@ class _Run:
         """The step engine's record of an expected error (``STEP_ERRORS``) of the step of row ``item``."""
         step = self.tr.step(int(item.rsplit(".", 1)[1]))
         step.status, step.detail = FAILED, self.t.redactor.text(one_line(f"{type(exc).__name__}: {exc}"))
+        step.cause = step_cause(self.t, step.number, exc)
         step.at = now_iso()
         return step.detail
 

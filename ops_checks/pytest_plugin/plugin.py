@@ -8,6 +8,7 @@ brings the options, the target fixtures and every step module listed below.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import os
 import signal
@@ -21,11 +22,14 @@ import pytest
 from ops_checks import __version__, catalogue
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
 from ops_checks.core import redaction
-from ops_checks.core.result import CheckResult
+from ops_checks.core.result import Cause, CheckResult, Status, not_verified
+from ops_checks.procedures import killswitch as killswitch_procedure
 from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
 from ops_checks.report import html as report
 from ops_checks.report import result_files
+from ops_checks.target import scope as scopes
+from ops_checks.target.config import ConfigError, load_env
 from ops_checks.verdict import verdict, waivers
 from ops_checks.verdict.verdict import ItemOutcome
 
@@ -44,7 +48,11 @@ WAIVERS = pytest.StashKey[tuple[dict[str, waivers.Waiver], list[str]]]()
 RESULT_KEY = pytest.StashKey[CheckResult]()
 #: the runbook items this run checks (after every selection): drills skip the parts no selected item reads
 SELECTED = pytest.StashKey[frozenset[str]]()
+#: the item running now, for steps that have no ``request`` to put their structured result on
+CURRENT: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("opscheck_current_item", default=None)
 SECRETS_FD = pytest.StashKey[int | None]()
+#: the operator's declared scope (OPSCHECK_SCOPE): what is not applicable, printed in the header and recorded
+SCOPE = pytest.StashKey[scopes.Scope]()
 
 
 def target_name(config: pytest.Config) -> str:
@@ -63,10 +71,23 @@ def pytest_configure(config: pytest.Config) -> None:
     except waivers.WaiverError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
+    try:
+        config.stash[SCOPE] = declared_scope(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[TARGET_INFO] = {"target": target_name(config)}
     # the CLI's pipe for this run's secrets (see pytest_unconfigure); no process this one starts inherits it
     fd = os.environ.pop(redaction.SECRETS_FD_ENV, "")
     config.stash[SECRETS_FD] = int(fd) if fd.isdigit() else None
+
+
+def declared_scope(config: pytest.Config) -> scopes.Scope:
+    """``OPSCHECK_SCOPE`` as the checks read it: from the env file and the environment on live, from the environment
+    on the sandbox (which passes it through: ``sandbox/sop_env.py``). ConfigError when malformed."""
+    if target_name(config) == "live":
+        env_file = config.getoption("--env-file", default=None)
+        return scopes.from_env(load_env(Path(env_file) if env_file else None))
+    return scopes.from_env(os.environ)
 
 
 def _interrupt_on_termination() -> None:
@@ -121,7 +142,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"{'mutations ALLOWED' if config.getoption('--allow-mutations') else 'read-only'})"
         )
     )
-    return [f"ops_checks target: {name}{extra}"]
+    return [f"ops_checks target: {name}{extra}", f"ops_checks {config.stash[SCOPE].describe()}"]
 
 
 def runbook_item(item: pytest.Item) -> str | None:
@@ -165,7 +186,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ):
             item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
         if live_read_only and item.get_closest_marker("mutating"):
-            item.add_marker(pytest.mark.skip(reason="not verified: needs --allow-mutations (read-only live run)"))
+            why = "needs --allow-mutations (read-only live run)"
+            item.stash[RESULT_KEY] = not_verified(why, cause=READ_ONLY)
+            item.add_marker(pytest.mark.skip(reason=why))
+
+
+READ_ONLY: Cause = killswitch_procedure.READ_ONLY
 
 
 def _first_line(text: str) -> str:
@@ -173,23 +199,48 @@ def _first_line(text: str) -> str:
 
 
 def _judged(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
-    """An item's outcome from its structured result: *failed* when the Then step judged its ``CheckResult`` not ok
-    (the reason is the result's); *not verified* (skipped) with the skip's reason; *broken* when anything else
-    stopped it (the reason is the error's first line); else *passed*."""
+    """An item's outcome from its structured result (``RESULT_KEY``, put there by the Then step, a Given that did not
+    hold, or the read-only gate): its status, reason, cause and ``blocked_by`` as the check said them. Only what no
+    check judged is read from pytest: a setup or step that raised is an *error* (the exception's first line); an item
+    that ended without any result is an *error* too, never a pass."""
     result = item.stash.get(RESULT_KEY, None)
-    longrepr = rep.longrepr
-    if rep.skipped:
-        status = verdict.SKIPPED
-        reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else ""
-    elif rep.failed and rep.when == "call" and result is not None and not result.ok:
-        status, reason = verdict.FAILED, _first_line(result.reason)
-    elif rep.failed:
-        crash = getattr(longrepr, "reprcrash", None)
-        text = _first_line(crash.message if crash is not None else str(longrepr or ""))
-        status, reason = verdict.BROKEN, text.removeprefix("AssertionError: ").removeprefix("Failed: ")
-    else:
-        status, reason = verdict.PASSED, ""
-    return verdict.outcome(rb, status, reason, target_name(item.config))
+    if result is not None and (rep.skipped or rep.failed or result.ok):
+        if rep.failed and result.ok:  # the check passed, then a later step or the teardown raised
+            return _errored(item, rb, rep)
+        return verdict.outcome(
+            rb,
+            result.status.value,
+            _first_line(result.reason),
+            target_name(item.config),
+            cause=result.cause,
+            blocked_by=result.blocked_by,
+        )
+    if rep.failed:
+        return _errored(item, rb, rep)
+    if rep.skipped:  # a skip no check of the suite made (a marker, a plugin): said as pytest gave it
+        longrepr = rep.longrepr
+        reason = str(longrepr[2]).removeprefix("Skipped: ") if isinstance(longrepr, tuple) else "skipped"
+        return verdict.outcome(rb, Status.NOT_VERIFIED.value, reason, target_name(item.config))
+    if rep.when == "call":
+        return verdict.outcome(rb, Status.ERROR.value, "the scenario ended without a result", target_name(item.config))
+    return verdict.outcome(rb, Status.PASSED.value, "", target_name(item.config))
+
+
+def _errored(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    text = _first_line(crash.message if crash is not None else str(rep.longrepr or ""))
+    for prefix in ("AssertionError: ", "Failed: ", "CheckError: "):
+        text = text.removeprefix(prefix)
+    return verdict.outcome(rb, Status.ERROR.value, text, target_name(item.config))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    token = CURRENT.set(item)
+    try:
+        yield
+    finally:
+        CURRENT.reset(token)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -241,6 +292,7 @@ def current_verdict(config: pytest.Config) -> dict[str, Any]:
         warnings=warnings,
         selection=selection(config),
         waivers_in_force=in_force,
+        scope=config.stash[SCOPE].as_json(),
     )
 
 
@@ -289,21 +341,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _write_results(config: pytest.Config) -> None:
     scrubber = redaction.Redactor.everything_known()
+    run_dir = config.getoption("--run-dir", default=None)
+    result = None
+    if OUTCOMES in config.stash and config.stash[OUTCOMES]:
+        # every result file says what the verdict says (its structured status, cause and remedy), and the Allure
+        # overview shows the verdict; then the files are scrubbed of every secret this process has seen
+        result = current_verdict(config) | ({"run_id": Path(run_dir).name} if run_dir else {})
+        paths = {o: getattr(config.option, o, None) for o in ("xmlpath", "allure_report_dir", "cucumber_json_path")}
+        result_files.rewrite_all(
+            junit=Path(paths["xmlpath"]) if paths["xmlpath"] else None,
+            allure=Path(paths["allure_report_dir"]) if paths["allure_report_dir"] else None,
+            cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
+            verdict=result,
+        )
     for option in ("allure_report_dir", "xmlpath", "cucumber_json_path"):
         path = getattr(config.option, option, None)
         if path and Path(path).exists():
             redaction.scrub_tree(Path(path), scrubber)
-    run_dir = config.getoption("--run-dir", default=None)
-    if not run_dir or OUTCOMES not in config.stash or not config.stash[OUTCOMES]:
+    if not run_dir or result is None:
         return
-    result = current_verdict(config) | {"run_id": Path(run_dir).name}
-    paths = {o: getattr(config.option, o, None) for o in ("xmlpath", "allure_report_dir", "cucumber_json_path")}
-    result_files.rewrite_all(
-        junit=Path(paths["xmlpath"]) if paths["xmlpath"] else None,
-        allure=Path(paths["allure_report_dir"]) if paths["allure_report_dir"] else None,
-        cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
-        verdict_items=result["items"],
-    )
     for path in Path(run_dir).iterdir():  # pytest.log is the CLI's: it is still writing it, and masks it itself
         if path.name != verdict.LOG_FILE:
             redaction.scrub_tree(path, scrubber)

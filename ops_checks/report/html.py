@@ -31,17 +31,13 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
-from ops_checks.catalogue import category_of, model
+from ops_checks.verdict import verdict as verdicts
 
 __all__ = [
-    "CATEGORY_PREFIXES",
-    "CONFIGURATION_PREFIX",
-    "CONNECTIVITY_PREFIX",
-    "DATA_INTEGRITY_PREFIX",
-    "NOT_VERIFIED_PREFIX",
-    "SAFETY_GATE_PREFIX",
+    "STATUS_CATEGORIES",
     "ReportError",
     "allure_bin_in",
     "assert_offline",
@@ -49,27 +45,23 @@ __all__ = [
     "embedded_files",
     "find_allure",
     "render_single_file",
+    "report_name",
     "strip_analytics",
     "write_categories",
     "write_environment",
     "write_executor",
+    "write_overview",
 ]
 
-# One-line reasons start with one of these prefixes; write_categories() sorts results by them.
-# The first four are the items' failure categories, declared in the registry (Item.category).
-SAFETY_GATE_PREFIX = model.SAFETY_GATE
-CONNECTIVITY_PREFIX = model.CONNECTIVITY
-CONFIGURATION_PREFIX = model.CONFIGURATION
-DATA_INTEGRITY_PREFIX = model.DATA_INTEGRITY
-NOT_VERIFIED_PREFIX = "not verified:"
-
-# (category name, prefix, matched statuses)
-CATEGORY_PREFIXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Safety gate failed", SAFETY_GATE_PREFIX, ("failed", "broken")),
-    ("Connectivity", CONNECTIVITY_PREFIX, ("failed", "broken")),
-    ("Configuration", CONFIGURATION_PREFIX, ("failed", "broken")),
-    ("Data integrity", DATA_INTEGRITY_PREFIX, ("failed", "broken")),
-    ("Not verified (skipped blocker)", NOT_VERIFIED_PREFIX, ("skipped", "broken")),
+# Allure's categories, one per outcome: (name, Allure statuses, the status whose message starts "<WORD>: "). Allure
+# tells failed from broken by status; the three kinds of skipped differ only by their message, which result_files
+# writes from the item's structured status ("NOT VERIFIED: …"): a rendering, never read back by our code.
+STATUS_CATEGORIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("Failed: the check ran and the target does not hold", ("failed",), verdicts.FAILED),
+    ("Error: the check could not run", ("broken",), verdicts.ERROR),
+    ("Not verified: nothing was checked", ("skipped",), verdicts.NOT_VERIFIED),
+    ("Not applicable: out of the declared scope", ("skipped",), verdicts.NOT_APPLICABLE),
+    ("Waived: failed, under an approved waiver", ("skipped",), verdicts.WAIVED),
 )
 
 # Relative to the repo root: where scripts/install-allure.sh puts the CLI.
@@ -203,8 +195,11 @@ def keep_history(html_path: Path, history_dir: Path) -> None:
     computed for it (``history/*.json``, this run included), so it is read back from the page; it replaces the
     kept one only whole (written beside it, then renamed into place). ReportError when the page holds none."""
     history_dir = Path(history_dir).resolve()
-    files = {name[len(HISTORY_PREFIX):]: data for name, data in embedded_files(html_path).items()
-             if name.startswith(HISTORY_PREFIX) and "/" not in name[len(HISTORY_PREFIX):]}
+    files = {
+        name[len(HISTORY_PREFIX) :]: data
+        for name, data in embedded_files(html_path).items()
+        if name.startswith(HISTORY_PREFIX) and "/" not in name[len(HISTORY_PREFIX) :]
+    }
     if "history.json" not in files:
         raise ReportError(f"the report {html_path} holds no history/history.json")
     tmp = history_dir.with_name(history_dir.name + ".tmp")
@@ -233,12 +228,27 @@ _URL_STOP = set(" \t\r\n\"'<>()`\\,;")
 # pass per pattern over megabytes of inlined base64. ``\b`` before a leading word is checked by hand (``_word_start``).
 _B_URL = rb"(?P<url>(?:https?:)?//[^\s\"'<>)`\\]+)"
 _B_ABS_URL = rb"(?P<url>https?://[^\s\"'<>)`\\]+)"
-_LOAD_TAGS = ("script", "link", "img", "iframe", "frame", "source", "video", "audio", "embed", "object", "track",
-              "image", "use")
+_LOAD_TAGS = (
+    "script",
+    "link",
+    "img",
+    "iframe",
+    "frame",
+    "source",
+    "video",
+    "audio",
+    "embed",
+    "object",
+    "track",
+    "image",
+    "use",
+)
 # A tag that loads what its src/href/... points at.
 _TAG_REFS = tuple(
     re.compile(
-        rb"<(?P<tag>" + tag.encode() + rb")\b[^>]*?\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*[\"']?\s*"
+        rb"<(?P<tag>"
+        + tag.encode()
+        + rb")\b[^>]*?\b(?P<attr>src|href|xlink:href|data|poster|srcset)\s*=\s*[\"']?\s*"
         + _B_URL
     )
     for tag in _LOAD_TAGS
@@ -290,11 +300,11 @@ def _scan(raw: bytes, where: str, found: list[str], depth: int = 0) -> None:
     suffix = f" (in {where})" if where else ""
     for pattern in _TAG_REFS:
         for m in pattern.finditer(low):
-            found.append(f"<{_text(m['tag'])} {_text(m['attr'])}> {_text(raw[m.start('url'):m.end('url')])}{suffix}")
+            found.append(f"<{_text(m['tag'])} {_text(m['attr'])}> {_text(raw[m.start('url') : m.end('url')])}{suffix}")
     for kind, pattern, bounded in _PATTERNS:
         for m in pattern.finditer(low):
             if not bounded or _word_start(low, m.start()):
-                found.append(f"{kind} {_text(raw[m.start('url'):m.end('url')])}{suffix}")
+                found.append(f"{kind} {_text(raw[m.start('url') : m.end('url')])}{suffix}")
     for host in _ANALYTICS_HOSTS:
         for m in host.finditer(low):
             # Widen the literal host hit to the surrounding URL.
@@ -316,7 +326,7 @@ def _scan(raw: bytes, where: str, found: list[str], depth: int = 0) -> None:
         resume = m.end()
         if not _TEXTUAL.search(m["mime"]):
             continue
-        payload = raw[m.start("payload"):m.end("payload")]
+        payload = raw[m.start("payload") : m.end("payload")]
         if b";base64" in m["params"].replace(b" ", b""):
             decoded = _b64_bytes(payload)
         else:
@@ -328,7 +338,7 @@ def _scan(raw: bytes, where: str, found: list[str], depth: int = 0) -> None:
             if not _word_start(raw, m.start()) or not _RENDERED_EXT.search(_text(m["name"])):
                 continue
             close = raw.find(b"'", m.end())
-            payload = raw[m.end():close]
+            payload = raw[m.end() : close]
             if close < 0 or payload.translate(None, _B64_ALPHABET) or not _ALLURE_TAIL.match(raw, close):
                 continue
             decoded = _b64_bytes(payload)
@@ -486,27 +496,116 @@ def write_executor(
     return path
 
 
-def category_prefix(item_id: str) -> str:
-    """The failure-category prefix of an item's failure message: the item's category in the registry."""
-    return category_of(item_id)
+def _starts_with(status: str) -> str:
+    # Java regex, matched against the whole message (Matcher.matches()): "NOT VERIFIED: …" (result_files.message)
+    return r"(?s)" + re.escape(verdicts.WORDS[status].upper() + ":").replace("\\ ", " ") + r".*"
 
 
-def _prefix_regex(prefix: str) -> str:
-    # Java regex, matched against the whole message. Allows leading exception names that pytest and
-    # allure-pytest-bdd put before our reason ("AssertionError: ", "Skipped: ", "Failed: ").
-    return r"(?is)[\s('\"]*(?:[\w.]+:\s+)*" + re.escape(prefix).replace("\\ ", " ") + r".*"
+def _points_at(status: str, cause_id: str) -> str:
+    # that, and a line of the message's explanation "→ C1: <summary>" (result_files.explanation)
+    return _starts_with(status).replace("(?s)", "(?ms)", 1) + r"^→ " + re.escape(cause_id) + r": .*"
 
 
-def categories() -> list[dict[str, object]]:
-    """The category definitions written by write_categories()."""
-    return [
-        {"name": name, "matchedStatuses": list(statuses), "messageRegex": _prefix_regex(prefix)}
-        for name, prefix, statuses in CATEGORY_PREFIXES
-    ]
+def categories(verdict: Mapping[str, Any] | None = None) -> list[dict[str, object]]:
+    """The categories write_categories() writes: one per status that is not passed; given the run's verdict, each
+    is preceded by one per cause its items point at (``Not verified — C1: <summary>``). Allure puts a result in
+    the first category it matches, so an item points at the lowest-numbered of its causes there."""
+    verdict = verdict or {}
+    items = {str(i["id"]): dict(i) for i in verdict.get("items") or []}
+    causes = {str(c["id"]): c for c in verdict.get("causes") or []}
+    first: set[tuple[str, str]] = set()  # (status, the first cause an item of that status points at)
+    for item in items.values():
+        pointers = [c for c in verdicts.points_at(item, items) if c in causes]
+        if pointers:
+            first.add((str(item["status"]), pointers[0]))
+    out: list[dict[str, object]] = []
+    for name, statuses, status in STATUS_CATEGORIES:
+        for cause_id, cause in causes.items():
+            if (status, cause_id) in first:
+                summary = _short(str(cause.get("summary", "")), 150)
+                out.append(
+                    {
+                        "name": f"{name.split(':')[0]} — {cause_id}: {summary}",
+                        "matchedStatuses": list(statuses),
+                        "messageRegex": _points_at(status, cause_id),
+                    }
+                )
+        category: dict[str, object] = {"name": name, "matchedStatuses": list(statuses)}
+        if statuses == ("skipped",):  # failed and broken are told apart by their Allure status alone
+            category["messageRegex"] = _starts_with(status)
+        out.append(category)
+    return out
 
 
-def write_categories(results_dir: Path) -> Path:
-    """Write ``categories.json``: results grouped by the prefix of their one-line reason."""
+def write_categories(results_dir: Path, verdict: Mapping[str, Any] | None = None) -> Path:
+    """Write ``categories.json``: the results by status and (given the verdict) by cause."""
     path = Path(results_dir) / "categories.json"
-    _atomic_write(path, json.dumps(categories(), indent=2) + "\n")
+    _atomic_write(path, json.dumps(categories(verdict), indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def report_name(verdict: Mapping[str, Any], title: str = "ops_checks preflight") -> str:
+    """The Allure report's name, which its overview shows first: ``ops_checks preflight (sandbox) — NO-GO (2 causes,
+    16 items)``; a GO run reads ``… — GO``."""
+    word, _, why = verdicts.headline(dict(verdict)).partition(" — ")
+    target = verdict.get("target")
+    return f"{title}{f' ({target})' if target else ''} — {word}{f' ({why})' if why else ''}"
+
+
+def write_overview(results_dir: Path, verdict: Mapping[str, Any]) -> None:
+    """What the Allure overview shows of the verdict (its donut counts only tests): the verdict in the report's
+    name (``executor.json``) and in its environment (``verdict``, ``run`` and one line per cause), and the
+    categories per status and per cause. Keeps what the plugin wrote in both files before."""
+    results_dir = Path(results_dir)
+    write_categories(results_dir, verdict)
+    executor_path = results_dir / "executor.json"
+    try:
+        executor = json.loads(executor_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        executor = {}
+    write_executor(
+        results_dir,
+        name=str(executor.get("name") or "opscheck"),
+        build_name=str(executor.get("buildName") or verdict.get("run_id") or "pytest session"),
+        report_name=report_name(verdict),
+        build_order=executor.get("buildOrder") if isinstance(executor.get("buildOrder"), int) else None,
+    )
+    props = _read_properties(results_dir / "environment.properties")
+    props = {k: v for k, v in props.items() if k not in ("verdict", "run") and not re.fullmatch(r"C\d+", k)}
+    head = {"verdict": verdicts.headline(dict(verdict)), "run": str(verdict.get("run_id") or "")}
+    props = {**{k: v for k, v in head.items() if v}, **props}
+    for cause in (verdict.get("causes") or [])[:20]:
+        props[str(cause["id"])] = _short(f"{cause.get('summary', '')} (remedy: {cause.get('remedy', '')})", 400)
+    write_environment(results_dir, props)
+
+
+def _read_properties(path: Path) -> dict[str, str]:
+    """``environment.properties`` as write_environment() writes it (one ``key=value`` a line, Java escapes)."""
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return {}
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        m = re.match(r"((?:\\.|[^=\\])*)=(.*)", line)
+        if m:
+            out[_unescape_properties(m[1])] = _unescape_properties(m[2])
+    return out
+
+
+def _unescape_properties(text: str) -> str:
+    simple = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+
+    def one(m: re.Match[str]) -> str:
+        ch = m[1]
+        if ch.startswith("u"):
+            return chr(int(ch[1:], 16))
+        return simple.get(ch, ch)
+
+    decoded = re.sub(r"\\(u[0-9A-Fa-f]{4}|.)", one, text)
+    return decoded.encode("utf-16", "surrogatepass").decode("utf-16")  # join surrogate pairs

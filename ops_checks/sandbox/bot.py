@@ -199,6 +199,9 @@ class _BotLog:
             self._fh.write(line + "\n")
             self._fh.flush()
 
+    def debug(self, message: str) -> None:
+        self.write("DEBUG", message)
+
     def info(self, message: str) -> None:
         self.write("INFO", message)
 
@@ -580,7 +583,7 @@ class ReferenceBot:
                     self.log.warning(f"[BUDGET_LOADED] entries=0 source={BUDGET_SOURCE} parse_errors=1")
                 else:
                     self.log.info(f"[BUDGET_LOADED] entries={entries} source={BUDGET_SOURCE}")
-                self.log.info(f"[HEALTH] health_status={self.knobs.health_status}")  # drift: [EXCHANGE_TIME_DRIFT]
+                self.log.info(f"[HEALTH] health_status={self.knobs.health_status}")
                 self.log.info(f"[RISK] risk_assessment={self.knobs.risk_assessment}")
                 self._stop.wait(max(0.01, float(self.knobs.status_interval_s)))
 
@@ -606,6 +609,11 @@ class ReferenceBot:
             return
 
     def _time_sync(self, client: httpx.Client) -> None:
+        """One sync, logged as the real bot's ExchangeTimeSynchronizer logs it (TRADE_BOT
+        app/logic/trade_permission_policy.py ``sync_time``), this bot logging at DEBUG level: ``Exchange time sync:
+        drift_ms=N`` (N = |drift|; DEBUG within tolerance, WARNING beyond), ``[TPP-006] … entering NEUTRAL state``
+        on the first sync beyond, ``Exchange clock drift recovered …`` on the first one back, ``[TPP-007] Exchange
+        /time endpoint unavailable: …`` when a sync fails."""
         try:
             skew_ns = round(float(self.knobs.clock_offset_ms) * 1_000_000)
             t_send = time.time_ns() + skew_ns
@@ -617,16 +625,25 @@ class ReferenceBot:
             server_ns = parse_valr_time(str(resp.json()["time"]))
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             self.metrics.sync_failures.inc()
-            self.log.error(f"[TIME_SYNC] failure {self._reason(exc)}")
+            self.log.error(f"[TPP-007] Exchange /time endpoint unavailable: {self._reason(exc)}")
             return
         drift_ms = round(((t_send + t_recv) // 2 - server_ns) / 1_000_000)
         exceeded = abs(drift_ms) > DRIFT_TOLERANCE_MS
+        was_exceeded = self._drift_exceeded
         self._drift_ms, self._drift_exceeded = drift_ms, exceeded
         self.metrics.drift.set(drift_ms)
-        self.log.info(f"[TIME_SYNC] drift_ms={drift_ms} is_within_tolerance={not exceeded}")
         if exceeded:
             self.metrics.drift_exceeded.inc()
-            self.log.warning(f"[EXCHANGE_TIME_DRIFT] drift_ms={drift_ms} NEUTRAL state triggered")
+            if not was_exceeded:
+                self.log.warning("[TPP-006] Exchange clock drift exceeded threshold - entering NEUTRAL state")
+                self.log.warning(
+                    f"EXCHANGE_CLOCK_DRIFT: Drift {abs(drift_ms)}ms exceeds {DRIFT_TOLERANCE_MS}ms threshold"
+                )
+        elif was_exceeded:
+            self.log.info("Exchange clock drift recovered - clearing NEUTRAL state")
+            self.log.info(f"EXCHANGE_CLOCK_DRIFT_RECOVERED: Drift {abs(drift_ms)}ms within {DRIFT_TOLERANCE_MS}ms "
+                          "threshold")
+        (self.log.warning if exceeded else self.log.debug)(f"Exchange time sync: drift_ms={abs(drift_ms)}")
 
     # ---------------------------------------------------------------- HTTP app
     def _app(self) -> Starlette:

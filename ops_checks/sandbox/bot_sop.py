@@ -28,19 +28,29 @@ CANCEL_ALL_PATH = "/v1/orders"
 
 
 class SopMetrics:
+    """The reference bot's metrics for the SOP's figures. The SOP names none and the real bot exports none: the
+    sandbox declares these names as the figures' sources (``sop_env.declared_sources``), as an operator would."""
+
+    NAMES = {
+        "connected": "websocket_connected",
+        "disconnects": "websocket_disconnects_last_hour",
+        "downtime": "websocket_downtime_seconds",
+        "age": "market_data_age_seconds",
+        "reduce_only": "trading_reduce_only",
+        "latency": "exchange_request_latency_ms",
+        "alerts": "bot_alerts_sent",
+    }
+
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
-        self.connected = Gauge("websocket_connected", "1 while the market-data websocket is connected", registry=r)
-        self.disconnects = Gauge(
-            "websocket_disconnects_last_hour", "Websocket disconnects in the last hour", registry=r
-        )
-        self.downtime = Gauge("websocket_downtime_seconds", "Seconds the websocket has been down (0: up)", registry=r)
-        self.age = Gauge("market_data_age_seconds", "Age of the newest market-data update", registry=r)
-        self.reduce_only = Gauge("trading_reduce_only", "1 while entries are blocked (exits only)", registry=r)
-        self.latency = Gauge(
-            "exchange_request_latency_ms", "Exchange request latency quantiles", ["quantile"], registry=r
-        )
-        self.alerts = Counter("bot_alerts_sent", "Alerts sent to the team", ["reason"], registry=r)
+        n = self.NAMES
+        self.connected = Gauge(n["connected"], "1 while the market-data websocket is connected", registry=r)
+        self.disconnects = Gauge(n["disconnects"], "Websocket disconnects in the last hour", registry=r)
+        self.downtime = Gauge(n["downtime"], "Seconds the websocket has been down (0: up)", registry=r)
+        self.age = Gauge(n["age"], "Age of the newest market-data update", registry=r)
+        self.reduce_only = Gauge(n["reduce_only"], "1 while entries are blocked (exits only)", registry=r)
+        self.latency = Gauge(n["latency"], "Exchange request latency quantiles", ["quantile"], registry=r)
+        self.alerts = Counter(n["alerts"], "Alerts sent to the team", ["reason"], registry=r)
         self.cancels = Counter("exchange_cancel_all", "Cancel-all requests sent to the exchange", registry=r)
 
 

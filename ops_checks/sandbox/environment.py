@@ -27,6 +27,7 @@ from ops_checks.sandbox.bot import ReferenceBot
 from ops_checks.sandbox.hooks import HookServices
 from ops_checks.sandbox.valr_sim import ValrSimulator
 from ops_checks.target.config import SECRET_VARS, DbParams, Service, Target, Thresholds
+from ops_checks.target.profile import profile_from_env
 
 VALR_URL = "https://api.valr.com"
 BOT_SERVICE, DB_SERVICE = "autonomous_alpha_bot", "postgres"
@@ -206,6 +207,7 @@ class Sandbox:
             valr_transport=self.valr.transport(),
             hooks_transport=self.hooks.transport(),
             list_services=self.services,
+            profile=profile_from_env(self.env),  # the SOP sources it declares (sop_env.declared_sources)
             description=f"sandbox (Postgres: {self.server.kind if self.server else '?'}, VALR simulator, "
             f"reference bot at {self.bot.url})",
         )

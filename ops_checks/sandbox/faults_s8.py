@@ -17,8 +17,13 @@ from pathlib import Path
 from ops_checks.sandbox import ntp_host
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, bot, chain, knob, set_env
+from ops_checks.target.profile import REAL_BOT
 
 SYNC_WAIT_S = 5.0
+# the lines the reference bot writes as the real bot's ExchangeTimeSynchronizer does (see drift_logs.py)
+SYNC = REAL_BOT.bot_time_sync_log
+EXCEEDED = REAL_BOT.bot_drift_exceeded_log
+FAILED = REAL_BOT.bot_time_sync_failed_tag
 
 
 def _log_text(sb: Sandbox) -> str:
@@ -36,16 +41,20 @@ def _wait_for(sb: Sandbox, predicate: Callable[[str], bool], what: str) -> None:
         time.sleep(0.05)
 
 
+def _in_tolerance(text: str) -> bool:
+    """A within-tolerance sync line (DEBUG ``Exchange time sync: drift_ms=N``) is in ``text``."""
+    return any(SYNC in line and " DEBUG " in line for line in text.splitlines())
+
+
 def _synced_after(marker: str, text: str) -> bool:
-    """A new within-tolerance [TIME_SYNC] line follows the last occurrence of ``marker``."""
-    tail = text[text.rfind(marker) + len(marker) :] if marker in text else text
-    return "is_within_tolerance=True" in tail
+    """A new within-tolerance sync line follows the last occurrence of ``marker``."""
+    return _in_tolerance(text[text.rfind(marker) + len(marker) :] if marker in text else text)
 
 
 def bot_synced(sb: Sandbox) -> None:
-    """Wait for two more [TIME_SYNC] lines: the second one began after the change (the first may not have)."""
+    """Wait for two more sync lines: the second one began after the change (the first may not have)."""
     start = len(_log_text(sb))
-    _wait_for(sb, lambda text: text[start:].count("[TIME_SYNC]") >= 2, "two time syncs")
+    _wait_for(sb, lambda text: text[start:].count(SYNC) >= 2, "two time syncs")
 
 
 def drift_episode(sb: Sandbox) -> None:
@@ -53,9 +62,9 @@ def drift_episode(sb: Sandbox) -> None:
     assert sb.valr is not None
     sb.valr.timestamp_window_ms = 5000
     sb.valr.clock_offset_ms = 1500
-    _wait_for(sb, lambda text: "[EXCHANGE_TIME_DRIFT]" in text, "[EXCHANGE_TIME_DRIFT]")
+    _wait_for(sb, lambda text: EXCEEDED in text, f"'{EXCEEDED}'")
     sb.valr.clock_offset_ms = 0
-    _wait_for(sb, lambda text: _synced_after("[EXCHANGE_TIME_DRIFT]", text), "a sync back within tolerance")
+    _wait_for(sb, lambda text: _synced_after(EXCEEDED, text), "a sync back within tolerance")
     sb.valr.timestamp_window_ms = 1000
 
 
@@ -63,9 +72,9 @@ def sync_failure_episode(sb: Sandbox) -> None:
     """VALR's time endpoint answers 503 until the bot's time sync has failed, then recovers."""
     assert sb.valr is not None
     sb.valr.fail = {"/v1/public/time": 503}
-    _wait_for(sb, lambda text: "[TIME_SYNC] failure" in text, "a time-sync failure")
+    _wait_for(sb, lambda text: FAILED in text, "a time-sync failure")
     sb.valr.fail = {}
-    _wait_for(sb, lambda text: _synced_after("[TIME_SYNC] failure", text), "a successful sync")
+    _wait_for(sb, lambda text: _synced_after(FAILED, text), "a successful sync")
 
 
 def rotate_logs(sb: Sandbox) -> None:
@@ -74,7 +83,7 @@ def rotate_logs(sb: Sandbox) -> None:
     shutil.copyfile(path, path.with_name(path.name + ".1"))
     with path.open("r+", encoding="utf-8") as fh:
         fh.truncate(0)
-    _wait_for(sb, lambda text: "is_within_tolerance=True" in text, "a sync into the new log")
+    _wait_for(sb, _in_tolerance, "a sync into the new log")
 
 
 def restart_bot_process(sb: Sandbox) -> None:
@@ -128,7 +137,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "bot_logged_drift_then_restarted",
         "8.6.4",
-        "the bot logged [EXCHANGE_TIME_DRIFT] minutes ago and was restarted since (its counters reset)",
+        "the bot logged '[TPP-006] Exchange clock drift exceeded threshold' minutes ago and was restarted since (its "
+        "counters reset)",
         chain(drift_episode, restart_bot_process),
     ),
     Fault(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ops_checks.core.http import HttpError, Recorder, request
-from ops_checks.core.result import CheckResult, Evidence, failed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed
 from ops_checks.target.config import Target
 
 EXECUTION_MODES = ("DRY_RUN", "LIVE")
@@ -102,4 +102,11 @@ def execution_mode(t: Target) -> CheckResult | str:
         expected,
         "runbook §1.6/§3.2 Step 8 expects the bot to report EXECUTION_MODE; the bot does not: " + "; ".join(tried),
         *evidence,
+        cause=Cause(
+            "runbook_vs_bot",
+            "EXECUTION_MODE reported by the bot",
+            f"the bot does not report its EXECUTION_MODE ({key}) on GET {t.profile.health_path} or GET /",
+            f"the bot must report {key} (DRY_RUN or LIVE) in GET {t.profile.health_path}; or set BOT_HEALTH_MODE_KEY "
+            "(the bot profile) to the key it does report",
+        ),
     )

@@ -18,6 +18,7 @@ import secrets
 
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
+from ops_checks.core.result import Cause, CheckResult, failed, not_verified
 from ops_checks.target.config import Target
 
 PROBE_ACTION = "opscheck-authorisation-probe"  # deliberately not activate/deactivate: the probe cannot mutate
@@ -50,26 +51,69 @@ def _probes(t: Target) -> list[tuple[str, dict[str, str]]]:
     ]
 
 
+#: what an authorisation probe found (besides "refused", which is the pass)
+MISSING, POST_ONLY, UNREACHABLE, ACCEPTED = "missing", "post_only", "unreachable", "accepted"
+EXPECTED = "the guardian refuses callers without the secret"
+
+#: the read-only run: the same cause (kind, subject) as the mutating items a read-only run leaves out
+READ_ONLY = Cause(
+    "read_only",
+    "live run without --allow-mutations",
+    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
+    "run: the run was read-only",
+    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
+)
+
+
+def authorisation(t: Target, rec: Recorder) -> CheckResult | None:
+    """None when the guardian refuses callers without the secret and with a wrong one; else the structured result:
+    not verified on a read-only target whose POST-only route a GET cannot prove (the read-only run is the cause),
+    failed otherwise (a missing route names what the runbook promises and what the bot has)."""
+    found = _probe(t, rec)
+    if found is None:
+        return None
+    kind, problem = found
+    if kind == POST_ONLY:
+        return not_verified(problem, cause=READ_ONLY, expected=EXPECTED)
+    if kind == MISSING:
+        route = f"POST {t.profile.runbook_kill_switch_path}"
+        cause = Cause(
+            "runbook_vs_bot",
+            route,
+            f"the runbook's §4.2 Method 2 endpoint {route} does not exist in the bot",
+            f"the bot needs {route} (authenticated with {t.profile.runbook_kill_switch_header}), or the runbook must "
+            "drop §4.2 Method 2 and keep Method 1 (the SQL one-liner)",
+        )
+        return failed("no such route", EXPECTED, problem, cause=cause)
+    return failed(kind, EXPECTED, problem)
+
+
 def authorisation_problem(t: Target, rec: Recorder) -> str | None:
     """None when the guardian refuses callers without the secret and with a wrong one, else a one-line reason.
 
     Sends GET only when the target is read-only (``t.allow_mutations`` False)."""
+    found = _probe(t, rec)
+    return None if found is None else found[1]
+
+
+def _probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
+    """None when the guardian refused every probe; else what it found (``MISSING`` …) and a one-line reason."""
     if not t.allow_mutations:
-        return _read_only_problem(t, rec)
+        return _read_only_probe(t, rec)
     body = json.dumps({"action": PROBE_ACTION, "reason": "opscheck authorisation probe"}).encode()
     for label, headers in _probes(t):
         try:
             resp = request("POST", _url(t), recorder=rec, content=body, headers=headers)
         except HttpError as exc:
-            return f"guardian API unreachable, cannot prove it demands the secret: {exc}"
+            return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {exc}"
         if resp.status_code in (404, 405):
-            return missing_endpoint(t, resp.status_code)
+            return MISSING, missing_endpoint(t, resp.status_code)
         if resp.status_code not in REFUSED:
-            return f"guardian API answered HTTP {resp.status_code} to a request {label} (expected 401/403)"
+            return ACCEPTED, f"guardian API answered HTTP {resp.status_code} to a request {label} (expected 401/403)"
     return None
 
 
-def _read_only_problem(t: Target, rec: Recorder) -> str | None:
+def _read_only_probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
     """The GET-only proof (a read-only live run sends nothing else)."""
     path = t.profile.runbook_kill_switch_path
     for label, headers in _probes(t):
@@ -77,16 +121,16 @@ def _read_only_problem(t: Target, rec: Recorder) -> str | None:
         try:
             resp = request("GET", _url(t), recorder=rec, headers=headers)
         except HttpError as exc:
-            return f"guardian API unreachable, cannot prove it demands the secret: {exc}"
+            return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {exc}"
         if resp.status_code == 404:
-            return missing_endpoint(t, 404, "GET")
+            return MISSING, missing_endpoint(t, 404, "GET")
         if resp.status_code == 405:
-            return (
-                f"not verified: POST {path} exists (GET → 405) but only a POST can prove it refuses callers "
+            return POST_ONLY, (
+                f"POST {path} exists (GET → 405) but only a POST can prove it refuses callers "
                 f"without {t.profile.runbook_kill_switch_header} (read-only run: {NEEDS_MUTATIONS})"
             )
         if resp.status_code not in REFUSED:
-            return (
+            return ACCEPTED, (
                 f"guardian API answered HTTP {resp.status_code} to a GET {label} (expected 401/403, or 405 for a "
                 "POST-only route)"
             )

@@ -46,6 +46,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.core.result import Cause
 from ops_checks.target.db import Db, DbError
 
 LOCK_KEY = 0x0B5C4EC4  # Postgres advisory lock id: no two mutating kill-switch runs at once (DESIGN.md §7)
@@ -98,6 +99,19 @@ class KillSwitchState:
         """``describe()`` plus any other switch that is set."""
         halts = self.other_halts()
         return self.describe() + (f"; also {'; '.join(halts)}" if halts else "")
+
+
+ACTIVE_SUBJECT = "system_settings.circuit_breaker_active"
+ACTIVE_REMEDY = (
+    "if it is an incident, open it: opscheck incident capture --operator NAME --detection TEXT; otherwise, once it is "
+    "safe, deactivate it: opscheck kill-switch deactivate --allow-mutations --operator NAME"
+)
+
+
+def active_cause(detail: str) -> Cause:
+    """An ACTIVE kill switch that keeps items from passing (the §4.3 test cannot start, §6 finds no incident for
+    it): one cause for all of them, whatever each item says, with what to do about the switch."""
+    return Cause("kill_switch_active", ACTIVE_SUBJECT, detail, ACTIVE_REMEDY)
 
 
 class NoSettingsRow(DbError):

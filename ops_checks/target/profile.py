@@ -4,8 +4,10 @@ Defaults are the real bot's values (GitHub ``Herman940306/TRADE_BOT`` v1.9.0, co
 its source: ``app/main.py`` (``/``, ``/health``, ``/metrics``), ``app/api/webhook.py`` and
 ``app/schemas/signal.py`` (the TradingView webhook), ``app/auth/security.py`` (its signing),
 ``app/api/guardian.py`` (``/guardian/*``), ``app/observability/metrics.py`` (metric names) and
-``docker-compose.prod.yml`` (the role the bot connects as). The ``runbook_*`` fields are what the runbook
-promises and the real bot does not provide; checks that need them report the difference, naming both sides.
+``docker-compose.prod.yml`` (the role the bot connects as), ``app/logic/trade_permission_policy.py`` (its
+time-sync log lines). The ``runbook_*`` fields are what the runbook promises and the real bot does not provide;
+checks that need them report the difference, naming both sides. The ``sop_metric_*`` fields are sources the SOP
+names none for: declared per deployment (``DECLARED_SOURCES``), none by default.
 
 Checks reach the bot only through ``Target.profile``: never a hard-coded path, header or field name.
 """
@@ -30,6 +32,58 @@ ENV_OVERRIDES: dict[str, str] = {
     "BOT_SIGNAL_SECRET_VAR": "signal_secret_var",
     "BOT_GUARDIAN_TOKEN_VAR": "guardian_token_var",
     "BOT_DB_ROLE": "db_role",
+    "BOT_HEALTH_MODE_KEY": "runbook_health_execution_mode_key",  # where the bot reports EXECUTION_MODE, if anywhere
+}
+
+
+@dataclass(frozen=True)
+class DeclaredSource:
+    """A figure the runbook or SOP needs but names no source for: the env line that declares the bot's metric for
+    it (``env``), what the figure is (``figure``: the cause's subject) and what the metric must be (``shape``)."""
+
+    env: str
+    figure: str
+    shape: str
+
+    def remedy(self) -> str:
+        return f"{self.env}=<metric name> in the env file: {self.shape}"
+
+
+# profile field -> its declaration (str | None fields: None is "not declared"; read once by config.py)
+DECLARED_SOURCES: dict[str, DeclaredSource] = {
+    "sop_metric_ws_disconnects": DeclaredSource(
+        "BOT_METRIC_WEBSOCKET_DISCONNECTS",
+        "websocket disconnects per hour",
+        "the bot's gauge of its market-data websocket's disconnects in the last hour",
+    ),
+    "sop_metric_ws_downtime": DeclaredSource(
+        "BOT_METRIC_WEBSOCKET_DOWNTIME",
+        "websocket downtime",
+        "the bot's gauge of the seconds its market-data websocket has been down (0 while connected)",
+    ),
+    "sop_metric_ws_connected": DeclaredSource(
+        "BOT_METRIC_WEBSOCKET_CONNECTED",
+        "websocket state",
+        "the bot's 0/1 gauge, 1 while its market-data websocket is connected",
+    ),
+    "sop_metric_data_age": DeclaredSource(
+        "BOT_METRIC_MARKET_DATA_AGE",
+        "market-data age",
+        "the bot's gauge of the age in seconds of its newest market-data update",
+    ),
+    "sop_metric_reduce_only": DeclaredSource(
+        "BOT_METRIC_REDUCE_ONLY", "reduce-only state", "the bot's 0/1 gauge, 1 while it blocks entries (exits only)"
+    ),
+    "sop_metric_alerts_sent": DeclaredSource(
+        "BOT_METRIC_ALERTS_SENT",
+        "alerts sent",
+        "the bot's counter of alerts sent to the team, with a reason label (DAILY_LOSS_LIMIT …)",
+    ),
+    "sop_metric_exchange_latency": DeclaredSource(
+        "BOT_METRIC_EXCHANGE_LATENCY",
+        "exchange latency",
+        'the bot\'s exchange request latency in ms with quantile labels "0.5", "0.95", "0.99"',
+    ),
 }
 
 
@@ -80,30 +134,39 @@ class BotProfile:
     runbook_kill_switch_secret_var: str = "SOVEREIGN_SECRET"
     runbook_signal_secret_var: str = "WEBHOOK_SECRET"  # runbook §2.1: "TradingView auth"
     runbook_health_execution_mode_key: str = "execution_mode"  # not in the real /health
-    # --- logs (runbook §1.3 / §8 tags; the real bot writes [TIME_SYNC], not [BUDGET_LOADED])
+    # --- logs (runbook §1.3 tags)
     log_tag_budget: str = "[BUDGET_LOADED]"
     log_health_pattern: str = r"health_status=(?P<value>[A-Z]+)"
     log_risk_pattern: str = r"risk_assessment=(?P<value>[A-Z_]+)"
-    log_time_sync_tag: str = "[TIME_SYNC]"
-    log_drift_tag: str = "[EXCHANGE_TIME_DRIFT]"
     # runbook §8.2 / §8.5 drift metrics (engineer D): the real bot exports none of them (its
     # ExchangeTimeSynchronizer, app/logic/trade_permission_policy.py, only logs "Exchange time sync: drift_ms=N")
     runbook_drift_gauge: str = "exchange_clock_drift_ms"
     runbook_drift_exceeded_counter: str = "exchange_clock_drift_exceeded_total"
     runbook_sync_failures_counter: str = "exchange_time_sync_failures_total"
-    # the bot's log lines for the same thing (trade_permission_policy.py; never "[TIME_SYNC]")
+    # §8.2 / §8.3: what the bot's ExchangeTimeSynchronizer logs (app/logic/trade_permission_policy.py). The runbook
+    # quotes "[TIME_SYNC] drift_ms=45 is_within_tolerance=True" and "[EXCHANGE_TIME_DRIFT] … NEUTRAL state
+    # triggered"; the bot's code writes neither: it logs the lines below, through main.py's basicConfig
+    # ("%(asctime)s | %(levelname)s | %(name)s | %(message)s", level INFO).
+    bot_time_sync_started_log: str = "ExchangeTimeSynchronizer initialized"  # INFO, once (runbook §8.3 Step 2)
+    # each sync: DEBUG when within tolerance (not written at main.py's INFO level), WARNING beyond it; N = |drift|
     bot_time_sync_log: str = "Exchange time sync: drift_ms="
+    # WARNING "[TPP-006] Exchange clock drift exceeded threshold - entering NEUTRAL state", on the first sync beyond
     bot_drift_exceeded_log: str = "Exchange clock drift exceeded threshold"
-    # incident-SOP observables (engineer D): the suite's names for what the SOP needs; the real bot has no
-    # equivalent metric for any of them
-    sop_metric_ws_disconnects: str = "websocket_disconnects_last_hour"
-    sop_metric_ws_downtime: str = "websocket_downtime_seconds"
-    sop_metric_ws_connected: str = "websocket_connected"
-    sop_metric_data_age: str = "market_data_age_seconds"
-    sop_metric_reduce_only: str = "trading_reduce_only"
-    sop_metric_kill_switch: str = "kill_switch_active"
-    sop_metric_alerts_sent: str = "bot_alerts_sent_total"
-    sop_metric_exchange_latency: str = "exchange_request_latency_ms"
+    # INFO "Exchange clock drift recovered - clearing NEUTRAL state", on the first sync back within tolerance
+    bot_drift_recovered_log: str = "Exchange clock drift recovered"
+    # ERROR "[TPP-007] Exchange /time endpoint unavailable: <error>" (or "[TPP-007] Exchange client not configured")
+    bot_time_sync_failed_tag: str = "[TPP-007]"
+    # incident-SOP figures the SOP names no source for (websocket, market-data age, latency, reduce-only state,
+    # alerts): declared per deployment (``DECLARED_SOURCES``: BOT_METRIC_* env lines), none by default. The real bot
+    # (TRADE_BOT v1.9.0) has no websocket feed and exports no such metric; an item needing an undeclared source is
+    # not verified and names the env line to declare.
+    sop_metric_ws_disconnects: str | None = None
+    sop_metric_ws_downtime: str | None = None
+    sop_metric_ws_connected: str | None = None
+    sop_metric_data_age: str | None = None
+    sop_metric_reduce_only: str | None = None
+    sop_metric_alerts_sent: str | None = None
+    sop_metric_exchange_latency: str | None = None
     # --- database role: the runbook's commands use app_trading; docker-compose.prod.yml connects as
     # "sovereign" (the POSTGRES_USER, a superuser) through DATABASE_URL
     db_role: str = "app_trading"
@@ -131,8 +194,10 @@ REAL_BOT = BotProfile()
 
 
 def profile_from_env(env: Mapping[str, str], base: BotProfile = REAL_BOT) -> BotProfile:
-    """``base`` with the ``BOT_*`` overrides of ``env`` applied (empty values are ignored)."""
-    changes = {f: env[name].strip() for name, f in ENV_OVERRIDES.items() if (env.get(name) or "").strip()}
+    """``base`` with the ``BOT_*`` overrides and source declarations (``BOT_METRIC_*``) of ``env`` applied (empty
+    values are ignored)."""
+    names = {**ENV_OVERRIDES, **{d.env: f for f, d in DECLARED_SOURCES.items()}}
+    changes = {f: env[name].strip() for name, f in names.items() if (env.get(name) or "").strip()}
     if "BOT_EXPECTED_METRICS" in env and env["BOT_EXPECTED_METRICS"].strip():
         changes["metric_names"] = tuple(  # type: ignore[assignment]
             n.strip() for n in env["BOT_EXPECTED_METRICS"].split(",") if n.strip()

@@ -2,11 +2,13 @@
 that rests on them is *not verified: run `opscheck init`* — never an SQL error, never an empty pass.
 
 Use one of:
-- ``problem(t, "ops_incidents")`` in a ``Given`` step (``require``): the item is skipped as not verified;
+- ``problem(t, "ops_incidents")`` in a ``Given`` step (``require``): the item is not verified, with ``CAUSE``;
 - ``problem = missing(db, "ops_incidents")`` before reading; ``None`` when installed, else the one-line reason;
 - ``reason = not_installed_reason(exc)`` on a ``DbError``/``psycopg.Error``: the same reason when the error is an
   undefined suite table, else ``None`` (the error is then a real one, reported as such).
-``not_installed(...)`` builds the failed ``CheckResult`` (a failed blocker: NO-GO, reason starting "not verified").
+``not_installed(...)`` builds the failed ``CheckResult`` of the item that owns the problem, ``unverifiable(...)`` the
+not-verified one of an item that merely rests on the tables; both carry ``CAUSE``, so they are one cause in the
+verdict, with its remedy.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ops_checks.core.result import CheckResult, Evidence, failed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified
 from ops_checks.target.config import Target
 from ops_checks.target.db import Db, DbError, connect
 from ops_checks.target.install.opscheck import NOT_INSTALLED, SCHEMA, TABLES
+
+#: every item that rests on the suite's tables shares this one cause when they are missing
+CAUSE = Cause(
+    "suite_schema",
+    f"schema {SCHEMA}",
+    f"the suite's own tables (schema {SCHEMA}) are missing: `opscheck init` never ran on this database",
+    "opscheck init --env-file <the env file> (as a role that may create the schema: OPSCHECK_ADMIN_DSN), then re-run",
+)
+DATABASE_ITEM = "1.1.1"  # the item that owns an unreachable database
 
 _UNDEFINED = re.compile(r'relation "(?:opscheck\.)?([a-z_]+)" does not exist')
 
@@ -38,15 +49,15 @@ def missing(db: Db, *tables: str) -> str | None:
     return reason(absent) if absent else None
 
 
-def problem(t: Target, *tables: str) -> str | None:
-    """For a ``Given`` precondition (``require`` adds "not verified: "): why the suite's tables are unusable (they
-    are missing, or the database cannot be read), else ``None``."""
+def problem(t: Target, *tables: str) -> CheckResult | None:
+    """For a ``Given`` precondition (``require``): the not-verified result when the suite's tables are unusable
+    (they are missing: ``CAUSE``; or the database cannot be read: resting on 1.1.1), else ``None``."""
     try:
         with connect(t.db, t.redactor) as db:
             why = missing(db, *tables)
     except DbError as exc:
-        return f"database unreadable: {exc}"
-    return why.removeprefix("not verified: ") if why else None
+        return not_verified(f"the database cannot be read: {exc}", blocked_by=(DATABASE_ITEM,))
+    return not_verified(why, cause=CAUSE) if why else None
 
 
 def not_installed_reason(exc: BaseException | str) -> str | None:
@@ -58,5 +69,10 @@ def not_installed_reason(exc: BaseException | str) -> str | None:
 
 
 def not_installed(why: str, expected: Any, *evidence: Evidence) -> CheckResult:
-    """A failed (not verified) result for an item whose suite tables are missing."""
-    return failed("suite schema not installed", expected, why, *evidence)
+    """The failed result of the item that owns missing suite tables (``CAUSE``)."""
+    return failed("suite schema not installed", expected, why, *evidence, cause=CAUSE)
+
+
+def unverifiable(why: str, expected: Any, *evidence: Evidence) -> CheckResult:
+    """The not-verified result of an item that only rests on missing suite tables (``CAUSE``)."""
+    return not_verified(why, *evidence, cause=CAUSE, expected=expected)

@@ -39,7 +39,7 @@ ITEMS: tuple[Item, ...] = (
     _s11("1.1.4", "Policy audit table", check="ops_checks.checks.s1_preconditions.infra:table_queryable",
          check_args=("policy_decision_audit",), preconditions=(DATABASE,)),
     _s11("1.1.5", "Containers running and healthy", check="ops_checks.checks.s1_preconditions.infra:services_healthy"),
-    _s11("1.1.6", "API endpoint responsive", check="ops_checks.checks.s1_preconditions.infra:api_health", preconditions=(DATABASE,)),
+    _s11("1.1.6", "API endpoint responsive", check="ops_checks.checks.s1_preconditions.infra:api_health"),
     _s12("1.2.1", "VALR API reachable", check="ops_checks.checks.s1_preconditions.exchange:valr_reachable"),
     _s12("1.2.2", "API key valid", check="ops_checks.checks.s1_preconditions.exchange:api_key_valid"),
     _s12("1.2.3", "Account balance readable", check="ops_checks.checks.s1_preconditions.exchange:balance_readable",

@@ -13,7 +13,9 @@ S45 = "4.5 Kill Switch Response Time"
 # A procedure step, not a Target -> CheckResult function: §4.3's flow (killswitch.run_flow, returning a
 # KillSwitchFlow) runs once per session, and each item's When step reads its step with KillSwitchFlow.outcome(item).
 _step = partial(Item, category=SAFETY_GATE, check="ops_checks.procedures.killswitch:run_flow", mutating=True)
-_KILL_SWITCH = (DATABASE, table("circuit_breaker_events"))
+# the flow writes circuit_breaker_events and reads the bot's decisions (policy_decision_audit) at every step: a role
+# that cannot read them leaves every step not verified, under that grant's one cause (never a "database error" each)
+_KILL_SWITCH = (DATABASE, table("circuit_breaker_events"), table("policy_decision_audit"))
 
 ITEMS: tuple[Item, ...] = (
     # In the sandbox the reference bot implements §4.1 exactly, so a disagreement is a defect (blocker); on live a
@@ -27,5 +29,5 @@ ITEMS: tuple[Item, ...] = (
     _step("4.4.4", "Test trade rejected", S44, preconditions=_KILL_SWITCH),
     _step("4.4.5", "Kill switch deactivated", S44, preconditions=_KILL_SWITCH),
     _step("4.4.6", "ALLOW decision verified", S44, preconditions=_KILL_SWITCH),
-    _step("4.5.1", "Kill switch response time", S45, preconditions=(DATABASE,)),
+    _step("4.5.1", "Kill switch response time", S45, preconditions=(DATABASE, table("policy_decision_audit"))),
 )

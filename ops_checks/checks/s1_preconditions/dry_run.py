@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target import botapi
@@ -23,9 +24,13 @@ def execution_mode(t: Target) -> CheckResult:
     expected = t.value("EXPECTED_EXECUTION_MODE", "DRY_RUN")
     actual = t.value("EXECUTION_MODE")
     if actual != expected:
-        return failed(actual or "not set", expected, f"EXECUTION_MODE is {actual or 'not set'!r}, expected {expected}")
+        cause = causes.flag("EXECUTION_MODE", actual, f"expected {expected}", expected)
+        return failed(actual or "not set", expected, cause.detail, cause=cause)
     if expected == "DRY_RUN" and t.value("LIVE_TRADING_CONFIRMED").upper() == "TRUE":
-        return failed("LIVE_TRADING_CONFIRMED=TRUE", "unset in DRY_RUN", "LIVE_TRADING_CONFIRMED is TRUE in DRY_RUN")
+        cause = causes.malformed(
+            "LIVE_TRADING_CONFIRMED", "LIVE_TRADING_CONFIRMED is TRUE in DRY_RUN", "FALSE (or remove the line)"
+        )
+        return failed("LIVE_TRADING_CONFIRMED=TRUE", "unset in DRY_RUN", cause.detail, cause=cause)
     reported = botapi.execution_mode(t)
     if isinstance(reported, CheckResult):
         return reported
@@ -86,6 +91,7 @@ def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> 
             "policy_decision_audit (it answered trade_decision "
             f"{reply.trade_decision or 'absent'})",
             *ev,
+            cause=causes.NO_DECISIONS,
         )
     decision = logged[0]["policy_decision"]
     return passed(f"{decision} logged, no order", expected, f"signal {reply.signal_id} ({cid}): {decision}", *ev)
@@ -106,7 +112,10 @@ def decisions_logged(t: Target) -> CheckResult:
     except DbError as exc:
         return failed("query failed", f"a decision within {fresh} s", str(exc))
     if row is None:
-        return failed("no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev)
+        return failed(
+            "no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev,
+            cause=causes.NO_DECISIONS,
+        )
     try:
         age = readings.seconds_ago(row["age_s"], "the latest decision's age")
     except readings.BadReading as exc:
@@ -168,7 +177,10 @@ def dry_run_review(t: Target) -> CheckResult:
         return failed("query failed", "no anomalies", str(exc))
     assert r is not None
     if not r["decisions"]:
-        return failed("no decisions", f"{hours} h of decisions", f"no policy decisions in the last {hours} h", ev)
+        return failed(
+            "no decisions", f"{hours} h of decisions", f"no policy decisions in the last {hours} h", ev,
+            cause=causes.NO_DECISIONS,
+        )
     problems = []
     try:
         lead = readings.seconds_ago(r["lead_s"], "the period's first decision (seconds late)")

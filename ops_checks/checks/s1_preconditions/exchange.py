@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.target import prometheus
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -27,6 +28,25 @@ def open_orders(t: Target, rec: Recorder) -> list[dict[str, Any]]:
     return client(t, rec).open_orders()
 
 
+def valr_failed(t: Target, observed: str, expected: str, exc: ValrError, *evidence: Evidence) -> CheckResult:
+    """A failed VALR call as the item's result: the real failure named (DNS, refused, timeout, the key, the
+    signature, VALR's own error) and its cause, shared with every other item that met it."""
+    cause, reason = causes.valr_failure(t, exc)
+    return failed(observed, expected, reason, *evidence, cause=cause)
+
+
+def exchange_status(t: Target, status: str) -> Cause:
+    """VALR says it is not ``online`` (e.g. ``read-only``): one cause, whichever item reads the status (1.2.1, and
+    6.4.7 before a resume)."""
+    return Cause(
+        "exchange_status",
+        "VALR",
+        f"VALR reports status {status!r}: the exchange accepts no orders",
+        f"wait until VALR reports online (GET {t.valr_base_url}/v1/public/status, https://status.valr.com), then "
+        "re-run",
+    )
+
+
 def valr_reachable(t: Target) -> CheckResult:
     """1.2.1: public time answers JSON with ``epochTime`` and the exchange status is ``online``."""
     rec = Recorder(t.redactor)
@@ -35,24 +55,35 @@ def valr_reachable(t: Target) -> CheckResult:
         server_time = c.public_time()
         status = c.status()
     except ValrError as exc:
-        return failed("unreachable", "epochTime and status online", str(exc), Evidence("HTTP", rec.render()))
+        return valr_failed(t, "unreachable", "epochTime and status online", exc, Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     if server_time.epoch_time is None:
         return failed("no epochTime", "epochTime", "/v1/public/time answered without epochTime", ev)
     if status != "online":
-        return failed(status, "online", f"VALR status is {status!r}: orders are not accepted", ev)
+        cause = exchange_status(t, status)
+        return failed(status, "online", cause.detail, ev, cause=cause)
     return passed(f"epochTime={server_time.epoch_time}, status={status}", "epochTime and status online", "", ev)
+
+
+def credentials_unset(t: Target) -> CheckResult | None:
+    """VALR_API_KEY or VALR_API_SECRET missing from the env file: a failed result with the setting's cause."""
+    for name in ("VALR_API_KEY", "VALR_API_SECRET"):
+        if not t.secret(name):
+            cause = causes.unset(name, f"<your VALR {'API key' if name.endswith('KEY') else 'API secret'}>")
+            return failed("not set", "VALR_API_KEY and VALR_API_SECRET", cause.detail, cause=cause)
+    return None
 
 
 def api_key_valid(t: Target) -> CheckResult:
     """1.2.2: a signed request authenticates, and the key can read and trade."""
-    if not t.secret("VALR_API_KEY") or not t.secret("VALR_API_SECRET"):
-        return failed("not set", "VALR_API_KEY and VALR_API_SECRET", "VALR_API_KEY or VALR_API_SECRET is not set")
+    unset = credentials_unset(t)
+    if unset is not None:
+        return unset
     rec = Recorder(t.redactor)
     try:
         info = client(t, rec).api_key_info()
     except ValrError as exc:
-        return failed("authentication failed", "authenticated", str(exc), Evidence("HTTP", rec.render()))
+        return valr_failed(t, "authentication failed", "authenticated", exc, Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     missing = [p for p in REQUIRED_PERMISSIONS if p not in info.permissions]
     if missing:
@@ -76,7 +107,7 @@ def zar_total(t: Target, rec: Recorder) -> Decimal:
     for b in balances:
         if b.currency == "ZAR":
             return b.total
-    raise ValrError("VALR balances have no ZAR entry")
+    raise ValrError("VALR balances have no ZAR entry", http_status=200)
 
 
 EQUITY_METRIC = "equity_zar_gauge"  # the real bot: "Current account balance in ZAR from VALR"
@@ -85,11 +116,14 @@ EQUITY_METRIC = "equity_zar_gauge"  # the real bot: "Current account balance in 
 def balance_readable(t: Target) -> CheckResult:
     """1.2.3: the signed balance read works, and the balance the bot itself reports (its ``equity_zar_gauge``,
     app/observability/metrics.py) matches VALR's ZAR total. The real bot has no balance table."""
+    unset = credentials_unset(t)
+    if unset is not None:
+        return unset
     rec = Recorder(t.redactor)
     try:
         exchange_zar = zar_total(t, rec)
     except ValrError as exc:
-        return failed("unreadable", "ZAR balance", str(exc), Evidence("HTTP", rec.render()))
+        return valr_failed(t, "unreadable", "ZAR balance", exc, Evidence("HTTP", rec.render()))
     ev = [Evidence("HTTP", rec.render())]
     name = EQUITY_METRIC if EQUITY_METRIC in t.profile.metric_names else ""
     if not name:
@@ -110,8 +144,20 @@ def balance_readable(t: Target) -> CheckResult:
     tol = t.thresholds.balance_cache_tolerance_pct
     observed = f"exchange R{exchange_zar}, bot's {name} R{bots} ({diff:.2f}% apart)"
     if bots == 0 and exchange_zar != 0:
-        return failed(observed, f"within {tol}%", f"the bot reports {name}=0 against VALR R{exchange_zar}: "
-                      "it has not read (or not published) the account balance", *ev)
+        return failed(
+            observed,
+            f"within {tol}%",
+            f"the bot reports {name}=0 against VALR R{exchange_zar}: "
+            "it has not read (or not published) the account balance",
+            *ev,
+            cause=Cause(
+                "bot_state",
+                f"{name} (the bot's view of the balance)",
+                f"the bot publishes {name}=0 while VALR holds R{exchange_zar}: it has not read the account balance",
+                "let the bot reach VALR with its VALR_API_KEY (its balance poller feeds the gauge), check its log for "
+                "VALR errors, then re-run",
+            ),
+        )
     if diff > tol:
         return failed(observed, f"within {tol}%", f"balance mismatch: {observed}, tolerance {tol}%", *ev)
     return passed(observed, f"within {tol}%", observed, *ev)
@@ -127,16 +173,20 @@ def starting_equity_recorded(t: Target) -> CheckResult:
         return failed("query failed", "starting equity", str(exc))
     raw = row["daily_starting_equity_zar"] if row else None
     if raw is None:
-        return failed(None, "recorded", "daily_starting_equity_zar is not recorded", sql_ev)
+        why = "daily_starting_equity_zar is not recorded"
+        return failed(None, "recorded", why, sql_ev, cause=causes.STARTING_EQUITY)
     try:
         equity = readings.amount(raw, "daily_starting_equity_zar")
     except readings.BadReading as exc:
         return failed(str(raw), "recorded", str(exc), sql_ev)
+    unset = credentials_unset(t)
+    if unset is not None:
+        return unset
     rec = Recorder(t.redactor)
     try:
         actual = zar_total(t, rec)
     except ValrError as exc:
-        return failed(f"recorded R{equity}", "actual balance", f"cannot read VALR balance: {exc}", sql_ev)
+        return valr_failed(t, f"recorded R{equity}", "actual balance", exc, sql_ev)
     ev = (sql_ev, Evidence("HTTP", rec.render()))
     diff = pct_diff(equity, actual)
     tol = t.thresholds.equity_tolerance_pct

@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from psycopg import sql
 
+from ops_checks.checks import causes, preconditions
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Service, Target
 from ops_checks.target.db import DbError, connect
 
@@ -24,7 +25,7 @@ def database_connectivity(t: Target) -> CheckResult:
             row = db.one("SELECT 1 AS one")
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("no connection", 1, str(exc))
+        return failed("no connection", 1, str(exc), cause=causes.database_connect(t, str(exc)))
     value = row["one"] if row else None
     if type(value) is not int or value != 1:
         return failed(value, 1, f"SELECT 1 returned {value!r}", ev)
@@ -81,12 +82,24 @@ def settings_row_valid(t: Target) -> CheckResult:
             row = db.one("SELECT *, now() AS db_now FROM system_settings WHERE id = %s", (1,))
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("query failed", "row id=1", str(exc))
+        return causes.db_failed(t, "query failed", "row id=1", exc, "system_settings")
     if row is None:
         return failed("no row", "row id=1", "system_settings has no row with id = 1", ev)
     problems = settings_row_problems(row, row["db_now"], timedelta(hours=t.thresholds.settings_reset_max_age_h))
     if problems:
-        return failed("; ".join(problems), "valid settings", "system_settings id=1 invalid: " + "; ".join(problems), ev)
+        cause = (
+            causes.STARTING_EQUITY
+            if problems == ["daily_starting_equity_zar is NULL"]
+            else Cause(
+                "bot_state",
+                "system_settings id=1",
+                "system_settings id=1 is invalid: " + "; ".join(problems),
+                "correct the row the bot's policy reads (its migrations seed it; its daily reset sets the P&L "
+                "columns): UPDATE system_settings SET … WHERE id = 1, then re-run",
+            )
+        )
+        said = "; ".join(problems)
+        return failed(said, "valid settings", f"system_settings id=1 invalid: {said}", ev, cause=cause)
     return passed("row id=1 valid", "row id=1 valid", "", ev)
 
 
@@ -98,15 +111,29 @@ def table_queryable(t: Target, table: str) -> CheckResult:
             row = db.one(query.as_string(db.conn))
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("query failed", "query succeeds", f"SELECT COUNT(*) FROM {table} failed: {exc}")
+        return causes.db_failed(t, "query failed", "query succeeds", exc, table)
     return passed(f"{row['n'] if row else 0} rows", "query succeeds", f"{table}: {row['n'] if row else 0} rows", ev)
+
+
+class ServicesError(RuntimeError):
+    """The services cannot be listed; ``str()`` is one plain sentence, ``cause`` the problem and its remedy."""
+
+    def __init__(self, reason: str, cause: Cause) -> None:
+        super().__init__(reason)
+        self.cause = cause
+
+
+def _docker_cause(detail: str, remedy: str) -> Cause:
+    """The service list cannot be read: the same cause (kind, subject) as §5's readiness items'."""
+    return Cause("service_list", "docker ps", detail, remedy)
 
 
 def docker_services(timeout_s: float = 5.0) -> list[Service]:
     """The live stand-in: ``docker ps --filter name=autonomous`` as JSON lines."""
     docker = shutil.which("docker")
     if docker is None:
-        raise RuntimeError("docker CLI not found on this host")
+        reason = "the docker CLI is not installed on this host"
+        raise ServicesError(reason, _docker_cause(reason, "run opscheck on the host that runs the bot's containers"))
     try:
         out = subprocess.run(
             [docker, "ps", "--all", "--format", "{{json .}}"],
@@ -116,12 +143,27 @@ def docker_services(timeout_s: float = 5.0) -> list[Service]:
             check=True,
         )
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"docker ps timed out after {timeout_s} s") from exc
+        reason = f"docker ps did not answer within {timeout_s} s"
+        raise ServicesError(reason, _docker_cause(reason, "check the Docker daemon: systemctl status docker")) from exc
     except subprocess.CalledProcessError as exc:
-        raise RuntimeError(f"docker ps failed: {(exc.stderr or '').strip().splitlines()[:1]}") from exc
+        said = next(iter((exc.stderr or "").strip().splitlines()), "") or f"exit status {exc.returncode}"
+        reason = f"docker ps failed: {said}"
+        remedy = (
+            "start the Docker daemon (systemctl start docker), or let this user use it: "
+            "sudo usermod -aG docker $USER (then log in again)"
+        )
+        raise ServicesError(reason, _docker_cause(reason, remedy)) from exc
     services = []
     for line in out.stdout.splitlines():
-        info = json.loads(line)
+        try:
+            info = json.loads(line)
+        except ValueError as exc:
+            reason = f"docker ps printed a line that is not JSON: {line[:80]}"
+            raise ServicesError(
+                reason, _docker_cause(reason, "check the docker CLI's version (docker version)")
+            ) from exc
+        if not isinstance(info, dict):
+            continue
         status = str(info.get("Status", ""))
         state = str(info.get("State", "running" if status.startswith("Up") else "exited"))
         health = (
@@ -143,8 +185,10 @@ def services_healthy(t: Target) -> CheckResult:
     lister = t.list_services or docker_services
     try:
         services = lister()
+    except ServicesError as exc:
+        return failed("no service list", expected, str(exc), cause=exc.cause)
     except (RuntimeError, ValueError, OSError) as exc:
-        return failed("no service list", expected, str(exc))
+        return failed("no service list", expected, f"the services cannot be listed: {exc}")
     table = "\n".join(f"{s.name:32} {s.state:10} {s.health}" for s in services)
     ev = Evidence("service list", f"{'NAME':32} {'STATE':10} HEALTH\n{table}")
     by_name = {s.name: s for s in services}
@@ -169,12 +213,27 @@ def api_health(t: Target) -> CheckResult:
         resp = request("GET", t.bot_url(p.health_path), recorder=rec)
         body = json_body(resp)
     except HttpError as exc:
+        if resp_status(rec) is None:  # no HTTP answer at all: DNS, refused, timeout
+            cause = causes.unreachable("the bot's API", t.bot_url(p.health_path), "BOT_API_URL", exc)
+            return failed("no answer", want, cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("no answer", want, str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     status = body.get("status") if isinstance(body, dict) else None
     database = body.get(p.health_db_key) if isinstance(body, dict) and p.health_db_key else None
     if resp.status_code != 200 or status != p.health_ok_status:
         db_part = f", {p.health_db_key}={database!r}" if database is not None else ""
+        if database is not None and database != p.health_db_ok:
+            # the bot says why: its database. Only now is the database asked (once): when it is down for us too,
+            # the bot's health rests on item 1.1.1, which names the cause
+            problem = preconditions.database_error(t)
+            if problem:
+                return not_verified(
+                    f"{p.health_path} answered HTTP {resp.status_code}: the bot reports {p.health_db_key}="
+                    f"{database!r}, and its database cannot be reached from here either",
+                    ev,
+                    cause=causes.database_connect(t, problem),
+                    blocked_by=(preconditions.DATABASE_ITEM,),
+                )
         return failed(
             f"HTTP {resp.status_code} status={status!r}{db_part}",
             want,
@@ -185,10 +244,19 @@ def api_health(t: Target) -> CheckResult:
         # null or missing is no database state: the bot did not say it reached its database (fail closed)
         key = p.health_db_key
         said = f"{key}={readings.shown(database)}" if isinstance(body, dict) and key in body else f"no {key}"
-        return failed({"status": status, key: database}, want | {key: p.health_db_ok},
-                      f"{p.health_path} is healthy but reports {said} (expected {key}={p.health_db_ok!r})", ev)
+        return failed(
+            {"status": status, key: database},
+            want | {key: p.health_db_ok},
+            f"{p.health_path} is healthy but reports {said} (expected {key}={p.health_db_ok!r})",
+            ev,
+        )
     shown = {"status": status, **({p.health_db_key: database} if p.health_db_key else {})}
     return passed(shown, want, "", ev)
+
+
+def resp_status(rec: Recorder) -> int | None:
+    """The HTTP status of the last exchange recorded, None when it got no answer."""
+    return rec.exchanges[-1].status if rec.exchanges else None
 
 
 def utcnow() -> datetime:

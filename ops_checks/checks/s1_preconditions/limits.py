@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ops_checks.checks import causes
 from ops_checks.core import readings
-from ops_checks.core.result import CheckResult, failed, passed
+from ops_checks.core.result import Cause, CheckResult, failed, passed
 from ops_checks.target.config import Target
 
 
@@ -21,19 +22,35 @@ def parse_zar(raw: str) -> Decimal:
     return value
 
 
+#: an example value for each limit's remedy (the runbook's own figures)
+EXAMPLES = {"ZAR_FLOOR": "<your floor in ZAR, e.g. 1000>", "MAX_ORDER_ZAR": "5000", "MAX_RISK_ZAR": "5000"}
+
+
+def limit_problem(name: str, raw: str, ceiling: Decimal | None = None) -> tuple[Decimal | None, Cause | None]:
+    """``name``'s value as a Decimal, or the problem with it as a setting cause: unset (missing or empty) is not the
+    same as malformed (set, but not a plain decimal amount), nor as out of range. The same cause for 1.5.x and
+    2.3.1, so one bad limit is one cause."""
+    example = EXAMPLES.get(name, "<amount in ZAR>")
+    if not raw.strip():
+        return None, causes.unset(name, example)
+    try:
+        value = parse_zar(raw)
+    except ValueError:
+        return None, causes.malformed(name, f"{name} is {readings.shown(raw)}: not a decimal amount in ZAR", example)
+    if value <= 0:
+        return value, causes.malformed(name, f"{name} is R{value}: it must be positive", example)
+    if ceiling is not None and value > ceiling:
+        return value, causes.malformed(name, f"{name} R{value} exceeds the ceiling R{ceiling}", f"{ceiling}")
+    return value, None
+
+
 def zar_limit(t: Target, name: str, ceiling: Decimal | None) -> CheckResult:
     raw = t.value(name)
     expected = f"0 < {name} <= R{ceiling}" if ceiling is not None else f"{name} > 0"
-    if not raw:
-        return failed("not set", expected, f"{name} is not set")
-    try:
-        value = parse_zar(raw)
-    except ValueError as exc:
-        return failed(raw, expected, f"{name} {exc}")
-    if value <= 0:
-        return failed(f"R{value}", expected, f"{name} is R{value}: must be positive")
-    if ceiling is not None and value > ceiling:
-        return failed(f"R{value}", expected, f"{name} R{value} exceeds the ceiling R{ceiling}")
+    value, cause = limit_problem(name, raw, ceiling)
+    if cause is not None:
+        observed = "not set" if not raw.strip() else (f"R{value}" if value is not None else readings.shown(raw))
+        return failed(observed, expected, cause.detail, cause=cause)
     return passed(f"R{value}", expected, f"{name} = R{value}")
 
 
@@ -45,13 +62,19 @@ def zar_floor(t: Target) -> CheckResult:
         return result
     try:
         expected = parse_zar(expected_raw)
-    except ValueError as exc:
-        return failed(result.observed, "EXPECTED_ZAR_FLOOR", f"EXPECTED_ZAR_FLOOR {exc}")
+    except ValueError:
+        cause = causes.malformed(
+            "EXPECTED_ZAR_FLOOR",
+            f"EXPECTED_ZAR_FLOOR is {readings.shown(expected_raw)}: not a decimal amount in ZAR",
+            "<the floor you expect, in ZAR>",
+        )
+        return failed(result.observed, "EXPECTED_ZAR_FLOOR", cause.detail, cause=cause)
     actual = parse_zar(t.value("ZAR_FLOOR"))
     if actual != expected:
-        return failed(
-            f"R{actual}", f"R{expected}", f"ZAR_FLOOR R{actual} does not match the expected floor R{expected}"
+        cause = causes.malformed(
+            "ZAR_FLOOR", f"ZAR_FLOOR R{actual} does not match the expected floor R{expected}", f"{expected}"
         )
+        return failed(f"R{actual}", f"R{expected}", cause.detail, cause=cause)
     return passed(f"R{actual}", f"R{expected}", f"ZAR_FLOOR = R{actual} as expected")
 
 

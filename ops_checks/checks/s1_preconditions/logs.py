@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ops_checks.core import readings
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 
 TAIL_BYTES = 2 * 1024 * 1024
@@ -17,7 +17,22 @@ _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]
 
 
 class LogError(Exception):
-    """The log directory cannot be read; one-line reason."""
+    """The log directory cannot be read; one-line reason. ``cause``: the problem as one cause (the directory, its
+    files or their clock), shared by every item that reads the logs."""
+
+    def __init__(self, reason: str, cause: Cause | None = None) -> None:
+        super().__init__(reason)
+        self.cause = cause
+
+
+def _dir_cause(log_dir: Path, detail: str) -> Cause:
+    return Cause(
+        "logs",
+        f"LOG_DIR {log_dir}",
+        detail,
+        "set LOG_DIR=<the directory the bot writes its *.log files to> in the env file (the host side of the "
+        "bot's log volume) and let this user read it",
+    )
 
 
 @dataclass(frozen=True)
@@ -29,10 +44,12 @@ class LogLine:
 
 def log_files(log_dir: Path) -> list[Path]:
     if not log_dir.is_dir():
-        raise LogError(f"log directory {log_dir} does not exist or is not readable")
+        reason = f"log directory {log_dir} does not exist or is not readable"
+        raise LogError(reason, _dir_cause(log_dir, reason))
     files = sorted((p for p in log_dir.glob("*.log") if p.is_file()), key=lambda p: p.stat().st_mtime)
     if not files:
-        raise LogError(f"no *.log files in {log_dir}")
+        reason = f"no *.log files in {log_dir}"
+        raise LogError(reason, _dir_cause(log_dir, reason))
     return files
 
 
@@ -86,7 +103,26 @@ def _excerpt(lines: list[LogLine], redact: Target) -> Evidence:
 BUDGET = re.compile(r"\[BUDGET_(?:LOADED|ERROR|MISSING)\]")
 HEALTH = re.compile(r"health_status=(\w+)")
 RISK = re.compile(r"risk_assessment=(\w+)")
-ENTRIES = re.compile(r"entries=([0-9]+)")
+# the runbook's ``entries=N``, or what TRADE_BOT's BudgetIntegration writes (app/logic/budget_integration.py:
+# ``[BUDGET_LOADED] total_budget=… total_spend=… campaigns=N correlation_id=…``)
+ENTRIES = re.compile(r"(?:entries|campaigns)=([0-9]+)")
+
+#: 1.3.4 and 1.3.5 read the bot's policy inputs from its log, which the real bot does not write there
+POLICY_INPUTS_NOT_LOGGED = Cause(
+    "runbook_vs_bot",
+    "policy inputs in the bot's log",
+    "runbook §1.3 reads health_status= and risk_assessment= from the bot's log; TRADE_BOT v1.9.0 logs its policy "
+    "inputs only in policy_decision_audit.context_snapshot",
+    "the bot must log health_status=… and risk_assessment=… at each policy evaluation, or the runbook must read them "
+    "from policy_decision_audit.context_snapshot",
+)
+
+
+def _untimed(t: Target) -> CheckResult | None:
+    """An absence in logs whose lines carry no time proves nothing: not verified, resting on 1.4.4's cause."""
+    from ops_checks.checks import bot_sources  # it imports this module
+
+    return bot_sources.untimestamped(t)
 
 
 def budget_loaded(t: Target) -> CheckResult:
@@ -94,14 +130,25 @@ def budget_loaded(t: Target) -> CheckResult:
     try:
         last, lines = latest_tagged(t, BUDGET)
     except LogError as exc:
-        return failed("no logs", "[BUDGET_LOADED]", str(exc))
+        return failed("no logs", "[BUDGET_LOADED]", str(exc), cause=exc.cause)
     ev = _excerpt(lines, t)
     window = f"last {t.thresholds.log_window_s} s"
     if last is None:
+        untimed = _untimed(t)
+        if untimed is not None:
+            return untimed
         return failed(
-            "no budget line", "[BUDGET_LOADED]",
-            f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window} "
-            "(TRADE_BOT v1.9.0 writes no such tag)", ev,
+            "no budget line",
+            "[BUDGET_LOADED]",
+            f"runbook §1.3.3 expects a [BUDGET_LOADED] log line; the bot wrote none in the {window}",
+            ev,
+            cause=Cause(
+                "bot_state",
+                "budget integration",
+                f"the bot logged no [BUDGET_LOADED] line in the {window}: its budget integration has not loaded",
+                "load the budget report the bot's BudgetIntegration reads (TRADE_BOT app/logic/budget_integration.py"
+                " logs [BUDGET_LOADED] total_budget=… campaigns=… when it does), then re-run",
+            ),
         )
     if "[BUDGET_LOADED]" not in last.text:
         return failed(last.text, "[BUDGET_LOADED]", f"latest budget line is not a load: {last.text[:120]}", ev)
@@ -116,13 +163,19 @@ def _status_line(t: Target, pattern: re.Pattern[str], expected: str, label: str)
     try:
         last, lines = latest_tagged(t, pattern)
     except LogError as exc:
-        return failed("no logs", f"{label}={expected}", str(exc))
+        return failed("no logs", f"{label}={expected}", str(exc), cause=exc.cause)
     ev = _excerpt(lines, t)
     if last is None:
+        untimed = _untimed(t)
+        if untimed is not None:
+            return untimed
         return failed(
-            None, f"{label}={expected}",
+            None,
+            f"{label}={expected}",
             f"runbook §1.3 expects '{label}=' log lines; the bot wrote none in the last {t.thresholds.log_window_s} s"
-            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)", ev,
+            " (TRADE_BOT v1.9.0 logs its policy inputs only in policy_decision_audit.context_snapshot)",
+            ev,
+            cause=POLICY_INPUTS_NOT_LOGGED,
         )
     m = pattern.search(last.text)
     value = m.group(1) if m else None
@@ -147,7 +200,7 @@ def logs_being_written(t: Target) -> CheckResult:
     try:
         newest = log_files(t.log_dir)[-1]
     except LogError as exc:
-        return failed("no logs", f"written within {fresh} s", str(exc))
+        return failed("no logs", f"written within {fresh} s", str(exc), cause=exc.cause)
     now = datetime.now(UTC)
     mtime = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
     try:  # a modification time in the future is no proof of writing

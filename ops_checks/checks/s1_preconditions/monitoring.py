@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops_checks.checks import causes
 from ops_checks.core.http import HttpError, Recorder, json_body, request
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 
 
@@ -15,19 +17,31 @@ def discord_test_message(t: Target, run_id: str) -> CheckResult:
     """1.4.1: a test message posted to the alert webhook is accepted (2xx). Mutating: it posts a message."""
     url = t.secret("DISCORD_WEBHOOK_URL")
     if not url:
-        return failed("not set", "2xx", "DISCORD_WEBHOOK_URL is not set")
+        cause = causes.unset("DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/<id>/<token>")
+        return failed("not set", "2xx", cause.detail, cause=cause)
     t.redactor.register(url)
     rec = Recorder(t.redactor)
     content = f"opscheck preflight test message (run {run_id}, {datetime.now(UTC).isoformat(timespec='seconds')})"
+    parts = urlsplit(url.reveal())
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never the path: it holds the webhook's token
     try:
         resp = request("POST", url.reveal(), recorder=rec, transport=t.hooks_transport, json={"content": content})
     except HttpError as exc:
+        if not rec.exchanges or rec.exchanges[-1].status is None:
+            cause = causes.unreachable("Discord", origin, "DISCORD_WEBHOOK_URL", exc)
+            return failed("not delivered", "2xx", cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("not delivered", "2xx", str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     if not 200 <= resp.status_code < 300:
-        return failed(
-            f"HTTP {resp.status_code}", "2xx", f"Discord webhook refused the test message: HTTP {resp.status_code}", ev
+        cause = Cause(
+            causes.SETTING,
+            "DISCORD_WEBHOOK_URL",
+            f"Discord refuses the webhook in DISCORD_WEBHOOK_URL (HTTP {resp.status_code}): it was deleted, or its "
+            "URL is wrong",
+            "create a webhook in the alert channel (Discord: channel settings, Integrations, Webhooks) and set "
+            "DISCORD_WEBHOOK_URL=<its URL> in the env file",
         )
+        return failed(f"HTTP {resp.status_code}", "2xx", cause.detail, ev, cause=cause)
     return passed(f"HTTP {resp.status_code}", "2xx", "test message accepted", ev)
 
 
@@ -43,10 +57,20 @@ def metrics_respond(t: Target) -> CheckResult:
     try:
         resp = request("GET", t.metrics_url, recorder=rec)
     except HttpError as exc:
+        if not rec.exchanges or rec.exchanges[-1].status is None:
+            cause = causes.unreachable("the bot's metrics", t.metrics_url, "METRICS_URL", exc)
+            return failed("no answer", "Prometheus text", cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("no answer", "Prometheus text", str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     if resp.status_code != 200:
-        return failed(f"HTTP {resp.status_code}", "HTTP 200", f"metrics endpoint answered HTTP {resp.status_code}", ev)
+        cause = Cause(
+            "bot_metrics",
+            t.metrics_url,
+            f"the bot's metrics endpoint answers HTTP {resp.status_code}",
+            f"check the bot's log for the metrics exporter's error; GET {t.metrics_url} must answer 200 with "
+            "Prometheus text (METRICS_URL names it)",
+        )
+        return failed(f"HTTP {resp.status_code}", "HTTP 200", cause.detail, ev, cause=cause)
     try:
         families = list(text_string_to_metric_families(resp.text))
     except (ValueError, TypeError, IndexError) as exc:
@@ -58,8 +82,9 @@ def metrics_respond(t: Target) -> CheckResult:
     missing = [m for m in expected if m not in declared]
     if missing:
         return failed(sorted(declared)[:20], expected, f"metrics missing: {', '.join(missing)}", ev)
-    return passed(f"{len(families)} metric families", expected, f"{len(families)} families incl. {', '.join(expected)}",
-                  ev)
+    return passed(
+        f"{len(families)} metric families", expected, f"{len(families)} families incl. {', '.join(expected)}", ev
+    )
 
 
 def grafana_dashboards(t: Target) -> CheckResult:
@@ -81,24 +106,49 @@ def grafana_dashboards(t: Target) -> CheckResult:
         )
         dashboards = json_body(search) if search.status_code == 200 else None
     except HttpError as exc:
+        if not rec.exchanges or rec.exchanges[-1].status is None:
+            cause = causes.unreachable("Grafana", t.grafana_url, "GRAFANA_URL", exc)
+            return failed("unreachable", "Grafana healthy", cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("unreachable", "Grafana healthy", str(exc), Evidence("HTTP", rec.render()))
     ev = Evidence("HTTP", rec.render())
     db_state = hbody.get("database") if isinstance(hbody, dict) else None
     if health.status_code != 200 or db_state != "ok":
-        return failed(
-            f"HTTP {health.status_code} database={db_state}",
-            "database=ok",
-            f"Grafana unhealthy: HTTP {health.status_code}, database={db_state}",
-            ev,
+        cause = Cause(
+            "grafana",
+            t.grafana_url,
+            f"Grafana is unhealthy: HTTP {health.status_code}, database={db_state}",
+            f"check Grafana's log and its own database; GET {t.grafana_url}/api/health must say database ok",
         )
+        return failed(f"HTTP {health.status_code} database={db_state}", "database=ok", cause.detail, ev, cause=cause)
     if not isinstance(dashboards, list):
+        cause = (
+            Cause(
+                causes.SETTING,
+                "GRAFANA_TOKEN",
+                f"Grafana refuses the dashboard search (HTTP {search.status_code}): GRAFANA_TOKEN is missing or wrong",
+                "create a Grafana service-account token with the Viewer role and set GRAFANA_TOKEN=<the token>",
+            )
+            if search.status_code in (401, 403)
+            else None
+        )
         return failed(
-            f"HTTP {search.status_code}", "dashboard list", f"dashboard search failed: HTTP {search.status_code}", ev
+            f"HTTP {search.status_code}",
+            "dashboard list",
+            cause.detail if cause else f"dashboard search failed: HTTP {search.status_code}",
+            ev,
+            cause=cause,
         )
     names = {str(d.get(k)) for d in dashboards if isinstance(d, dict) for k in ("title", "uid")}
     missing = [w for w in wanted if w not in names]
     if not dashboards or missing:
-        reason = f"dashboards missing: {', '.join(missing)}" if missing else "no dashboards found"
-        return failed(sorted(names), wanted or "at least one", reason, ev)
+        reason = f"Grafana lacks the dashboards {', '.join(missing)}" if missing else "Grafana has no dashboards"
+        cause = Cause(
+            "grafana_dashboards",
+            t.grafana_url,
+            reason,
+            f"import the bot's dashboards into Grafana ({t.grafana_url}/dashboard/import) and name the ones the "
+            "desk watches in GRAFANA_DASHBOARDS=<title or uid>,...",
+        )
+        return failed(sorted(names), wanted or "at least one", reason, ev, cause=cause)
     titles = [str(d.get("title")) for d in dashboards if isinstance(d, dict)]
     return passed(titles, wanted or "at least one", f"{len(titles)} dashboards", ev)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ops_checks.checks import causes
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -18,7 +19,7 @@ def circuit_breaker_configured(t: Target) -> CheckResult:
             row = db.one("SELECT daily_loss_limit_pct, max_consecutive_losses FROM system_settings WHERE id = %s", (1,))
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("query failed", expected, str(exc))
+        return causes.db_failed(t, "query failed", expected, exc, "system_settings")
     if row is None:
         return failed("no row", expected, "system_settings has no row id = 1", ev)
     pct, losses = row["daily_loss_limit_pct"], row["max_consecutive_losses"]

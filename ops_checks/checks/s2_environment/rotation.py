@@ -14,7 +14,7 @@ from decimal import Decimal
 from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
 from ops_checks.core import readings
 from ops_checks.core.redaction import Redactor
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import DbParams, Target
 from ops_checks.target.db import DbError, connect
 
@@ -63,17 +63,18 @@ def _describe(r: Rotation) -> str:
     return f"{r.name} last rotated {r.rotated_at:%Y-%m-%d} by {r.rotated_by} ({r.age_days} days ago)"
 
 
-def far_overdue(t: Target, name: str) -> str | None:
-    """Precondition of the warning 2.4.N: the blocker 2.4.N.1 owns 'no record' and 'more than twice overdue'."""
-    row = ROTATION_ROWS[name][0]
+def far_overdue(t: Target, name: str) -> CheckResult | None:
+    """Precondition of the warning 2.4.N: the blocker 2.4.N.1 owns 'no record', 'more than twice overdue' and an
+    unreadable record (the warning then rests on it)."""
+    owner = f"{ROTATION_ROWS[name][0]}.1"
     try:
         r = last_rotation(t, name)
     except RotationError as exc:
-        return str(exc)
+        return not_verified(str(exc), blocked_by=(owner,))
     if r.age_days is None:
-        return f"no rotation of {name} recorded (item {row}.1)"
+        return not_verified(f"no rotation of {name} is recorded", blocked_by=(owner,))
     if r.age_days > 2 * r.period_days or r.age_days < 0:
-        return f"{name} rotation more than twice overdue or implausible (item {row}.1)"
+        return not_verified(f"{name}'s rotation is more than twice overdue or implausible", blocked_by=(owner,))
     return None
 
 
@@ -89,12 +90,10 @@ def within_period(t: Target, name: str) -> CheckResult:
     if r.age_days < 0:
         return failed(f"{r.age_days} days", expected, f"{name} rotation is recorded in the future", r.evidence)
     if r.age_days > r.period_days:
-        return failed(
-            f"{r.age_days} days",
-            expected,
-            f"{_describe(r)}: overdue by {r.age_days - r.period_days} days (period {r.period_days}); rotate it",
-            r.evidence,
+        cause = _rotation_cause(
+            name, f"{_describe(r)}: overdue by {r.age_days - r.period_days} days (period {r.period_days})"
         )
+        return failed(f"{r.age_days} days", expected, cause.detail, r.evidence, cause=cause)
     return passed(
         f"{r.age_days} days", expected, f"{_describe(r)}; next due in {r.period_days - r.age_days} days", r.evidence
     )
@@ -109,22 +108,24 @@ def not_far_overdue(t: Target, name: str) -> CheckResult:
     limit = 2 * r.period_days
     expected = f"rotated within {limit} days (twice the {r.period_days}-day period)"
     if r.age_days is None:
-        return failed(
-            "no record",
-            expected,
-            f"no rotation of {name} recorded: run `opscheck secrets rotated {name} --by NAME`",
-            r.evidence,
-        )
+        cause = _rotation_cause(name, f"no rotation of {name} is recorded")
+        return failed("no record", expected, cause.detail, r.evidence, cause=cause)
     if r.age_days < 0:
-        return failed(f"{r.age_days} days", expected, f"{name} rotation is recorded in the future", r.evidence)
+        cause = _rotation_cause(name, f"{name} rotation is recorded in the future")
+        return failed(f"{r.age_days} days", expected, cause.detail, r.evidence, cause=cause)
     if r.age_days > limit:
-        return failed(
-            f"{r.age_days} days",
-            expected,
-            f"{_describe(r)}: more than twice the {r.period_days}-day period; rotate before trading",
-            r.evidence,
-        )
+        cause = _rotation_cause(name, f"{_describe(r)}: more than twice the {r.period_days}-day period")
+        return failed(f"{r.age_days} days", expected, cause.detail, r.evidence, cause=cause)
     return passed(f"{r.age_days} days", expected, _describe(r), r.evidence)
+
+
+def _rotation_cause(name: str, detail: str) -> Cause:
+    return Cause(
+        "rotation",
+        name,
+        detail,
+        f"rotate {name} (runbook §2.4), then record it: opscheck secrets rotated {name} --by NAME",
+    )
 
 
 def record_rotation(db: DbParams, redactor: Redactor, name: str, by: str, at: datetime | None = None) -> datetime:

@@ -12,9 +12,10 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions import monitoring
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.core.secret import Secret
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -22,8 +23,8 @@ from ops_checks.target.signal import send_signal
 from ops_checks.target.valr.client import ApiKeyInfo, ValrClient, ValrError
 
 SOVEREIGN_MIN_LENGTH = 32  # app/auth/security.py (the profile's signal_secret_min_length)
-CODE_UNAUTHORIZED = -93  # VALR: key unknown, revoked or missing
-CODE_INVALID_SIGNATURE = -11252  # VALR: the signature does not match the key's secret
+CODE_UNAUTHORIZED = causes.CODE_UNAUTHORIZED  # VALR: key unknown, revoked or missing
+CODE_INVALID_SIGNATURE = causes.CODE_INVALID_SIGNATURE  # VALR: the signature does not match the key's secret
 _PLACEHOLDER = re.compile(
     r"^(changeme|change[-_]me|todo|tbd|xxx+|\*+|secret|password|none|null|placeholder|example|dummy|test|"
     r"your[-_].*|<.*>|\$\{.*\})$",
@@ -32,9 +33,15 @@ _PLACEHOLDER = re.compile(
 
 
 # ---------------------------------------------------------------- helpers
-def read_only_reason(what: str) -> str:
-    """The reason of an item whose proof is a POST, on a read-only target (which is sent GET only)."""
-    return f"not verified: proving {what} needs a POST; read-only run (needs --allow-mutations)"
+def read_only(what: str) -> CheckResult:
+    """An item whose proof is a POST, on a read-only target (which is sent GET only): not verified."""
+    return not_verified(f"proving {what} needs a POST: the run is read-only", cause=causes.READ_ONLY)
+
+
+def not_set(name: str, expected: str, example: str) -> CheckResult:
+    """``name`` is missing from the env file: failed, with the setting's cause (shared by every item needing it)."""
+    cause = causes.unset(name, example)
+    return failed("not set", expected, cause.detail, cause=cause)
 
 
 def placeholder_problem(name: str, value: Secret) -> str | None:
@@ -54,7 +61,9 @@ def set_and_real(t: Target, name: str, purpose: str) -> CheckResult:
     value = t.secret(name)
     problem = placeholder_problem(name, value)
     if problem:
-        return failed("not usable", "SET", problem)
+        example = f"<the real {purpose} value>"
+        cause = causes.unset(name, example) if not value else causes.malformed(name, problem, example)
+        return failed("not usable", "SET", problem, cause=cause)
     return passed(f"SET ({len(value)} characters)", "SET", f"{name} is set ({purpose}); value never displayed")
 
 
@@ -75,27 +84,37 @@ def _key_unknown(exc: ValrError) -> bool:
     return exc.code == CODE_UNAUTHORIZED and exc.http_status in (401, 403)
 
 
-def valr_key_not_recognised(t: Target) -> str | None:
-    """Precondition of 2.1.2: VALR recognises the key (otherwise the secret cannot be judged)."""
+def _unset(name: str) -> Cause:
+    return causes.unset(name, f"<your VALR {'API key' if name.endswith('KEY') else 'API secret'}>")
+
+
+def valr_key_not_recognised(t: Target) -> CheckResult | None:
+    """Precondition of 2.1.2 and 2.1.1.1: VALR recognises the key (otherwise neither the secret nor the key's
+    restrictions can be judged); item 2.1.1 owns the problem."""
     if not t.secret("VALR_API_KEY"):
-        return "VALR_API_KEY is not set (item 2.1.1)"
+        cause = _unset("VALR_API_KEY")
+        return not_verified(cause.detail, cause=cause, blocked_by=("2.1.1",))
     if not t.secret("VALR_API_SECRET"):
         return None  # 2.1.2 fails on its own
     _, exc, _ = _valr(t)
     if exc is not None and _key_unknown(exc):
-        return f"VALR does not recognise VALR_API_KEY (item 2.1.1; {exc})"
+        cause, reason = causes.valr_failure(t, exc)
+        return not_verified(reason, cause=cause, blocked_by=("2.1.1",))
     return None
 
 
-def valr_signature_not_accepted(t: Target) -> str | None:
-    """Precondition of 2.1.1 and 2.1.1.1: requests signed with VALR_API_SECRET are accepted."""
+def valr_signature_not_accepted(t: Target) -> CheckResult | None:
+    """Precondition of 2.1.1 and 2.1.1.1: requests signed with VALR_API_SECRET are accepted (item 2.1.2 owns the
+    problem)."""
     if not t.secret("VALR_API_SECRET"):
-        return "VALR_API_SECRET is not set (item 2.1.2)"
+        cause = _unset("VALR_API_SECRET")
+        return not_verified(cause.detail, cause=cause, blocked_by=("2.1.2",))
     if not t.secret("VALR_API_KEY"):
         return None  # 2.1.1 fails on its own
     _, exc, _ = _valr(t)
     if exc is not None and exc.code == CODE_INVALID_SIGNATURE:
-        return f"VALR rejects the signature made with VALR_API_SECRET (item 2.1.2; {exc})"
+        cause, reason = causes.valr_failure(t, exc)
+        return not_verified(reason, cause=cause, blocked_by=("2.1.2",))
     return None
 
 
@@ -104,18 +123,23 @@ def valr_api_key(t: Target) -> CheckResult:
     """2.1.1: VALR authenticates the key and its permissions exclude Withdraw (a trading key must not withdraw)."""
     expected = "authenticated, no Withdraw permission"
     if not t.secret("VALR_API_KEY"):
-        return failed("not set", expected, "VALR_API_KEY is not set")
+        cause = _unset("VALR_API_KEY")
+        return failed("not set", expected, cause.detail, cause=cause)
     info, exc, ev = _valr(t)
-    if exc is not None or info is None:
-        return failed("not authenticated", expected, f"VALR refused VALR_API_KEY ({exc})", ev)
+    if exc is not None:
+        cause, reason = causes.valr_failure(t, exc)
+        return failed("not authenticated", expected, reason, ev, cause=cause)
+    assert info is not None
     withdraw = [p for p in info.permissions if "withdraw" in p.lower()]
     if withdraw:
-        return failed(
-            info.permissions,
-            expected,
+        cause = Cause(
+            "valr_key_permissions",
+            "VALR_API_KEY",
             f"VALR_API_KEY carries the {', '.join(withdraw)} permission: a trading key must not withdraw",
-            ev,
+            "on VALR, remove Withdraw from the key's permissions (or create a key with View access and Trade only "
+            "and set VALR_API_KEY and VALR_API_SECRET to it)",
         )
+        return failed(info.permissions, expected, cause.detail, ev, cause=cause)
     return passed(info.permissions, expected, f"key authenticated ({info.label!r}), permissions {info.permissions}", ev)
 
 
@@ -123,10 +147,18 @@ def valr_key_ip_restricted(t: Target) -> CheckResult:
     """2.1.1.1 (warning): the key is bound to an IP allow-list (``allowedIpAddressCidr``)."""
     expected = "an IP allow-list"
     info, exc, ev = _valr(t)
-    if exc is not None or info is None:
-        return failed("unknown", expected, f"cannot read the restrictions of VALR_API_KEY ({exc})", ev)
+    if exc is not None:
+        cause, reason = causes.valr_failure(t, exc)
+        return failed("unknown", expected, f"the key's restrictions cannot be read: {reason}", ev, cause=cause)
+    assert info is not None
     if not info.allowed_ip_cidr:
-        return failed("unrestricted", expected, "VALR_API_KEY is not IP-restricted: it works from any address", ev)
+        cause = Cause(
+            "valr_key_permissions",
+            "VALR_API_KEY IP allow-list",
+            "VALR_API_KEY is not IP-restricted: it works from any address",
+            "on VALR, bind the key to the bot's public address (the key's IP allow-list)",
+        )
+        return failed("unrestricted", expected, cause.detail, ev, cause=cause)
     return passed(info.allowed_ip_cidr, expected, f"key restricted to {info.allowed_ip_cidr}", ev)
 
 
@@ -134,12 +166,13 @@ def valr_api_secret(t: Target) -> CheckResult:
     """2.1.2: a read signed with VALR_API_SECRET (HMAC-SHA512) is accepted by VALR."""
     expected = "signed read accepted"
     if not t.secret("VALR_API_SECRET"):
-        return failed("not set", expected, "VALR_API_SECRET is not set")
+        cause = _unset("VALR_API_SECRET")
+        return failed("not set", expected, cause.detail, cause=cause)
     info, exc, ev = _valr(t)
     if exc is not None:
-        if exc.code == CODE_INVALID_SIGNATURE:
-            return failed("signature rejected", expected, f"VALR_API_SECRET does not match the key ({exc})", ev)
-        return failed("rejected", expected, f"signed read failed ({exc})", ev)
+        cause, reason = causes.valr_failure(t, exc)
+        observed = "signature rejected" if exc.code == CODE_INVALID_SIGNATURE else "rejected"
+        return failed(observed, expected, reason, ev, cause=cause)
     return passed("HTTP 200", expected, "GET /v1/account/api-keys/current signed and accepted", ev)
 
 
@@ -153,14 +186,15 @@ def sovereign_secret(t: Target) -> CheckResult:
     var = p.signal_secret_var
     value = t.secret(var)
     if not value:
-        return failed("not set", expected, f"{var} is not set")
+        return not_set(var, expected, f"<at least {p.signal_secret_min_length} random characters>")
     if len(value) < p.signal_secret_min_length:
         return failed(
-            f"{len(value)} characters", expected,
+            f"{len(value)} characters",
+            expected,
             f"{var} has {len(value)} characters, needs {p.signal_secret_min_length}",
         )
     if not t.allow_mutations:
-        return failed(f"{len(value)} characters", expected, read_only_reason(f"that the bot verifies with {var}"))
+        return read_only(f"that the bot verifies with {var}")
     probe = json.dumps({"opscheck_probe": "signature only: invalid body, never stored"}).encode()
     reply = send_signal(t, secret=value, body=probe)
     ev = reply.evidence
@@ -168,17 +202,23 @@ def sovereign_secret(t: Target) -> CheckResult:
         return failed("no answer", expected, f"{p.signal_path}: {reply.error}", *ev)
     if reply.status_code == 401:
         return failed(
-            reply.describe(), expected,
-            f"the bot refused the signature made with {var} ({reply.describe()}): it is not the bot's {var}", *ev,
+            reply.describe(),
+            expected,
+            f"the bot refused the signature made with {var} ({reply.describe()}): it is not the bot's {var}",
+            *ev,
         )
     if reply.status_code in (400, 422):
         return passed(
             f"{len(value)} characters; signature accepted ({reply.describe()} on the invalid probe body)",
-            expected, f"the bot verifies signatures with this {var}", *ev,
+            expected,
+            f"the bot verifies signatures with this {var}",
+            *ev,
         )
     return failed(
-        reply.describe(), expected,
-        f"the bot answered {reply.describe()} to a signed invalid body (expected 422 after the signature check)", *ev,
+        reply.describe(),
+        expected,
+        f"the bot answered {reply.describe()} to a signed invalid body (expected 422 after the signature check)",
+        *ev,
     )
 
 
@@ -192,9 +232,9 @@ def webhook_secret(t: Target) -> CheckResult:
     var = p.runbook_signal_secret_var
     value = t.secret(var)
     if not value:
-        return failed("not set", expected, f"{var} is not set")
+        return not_set(var, expected, "<the secret shared with TradingView and the bot>")
     if not t.allow_mutations:
-        return failed("set", expected, read_only_reason(f"that a signal signed with {var} is accepted"))
+        return read_only(f"that a signal signed with {var} is accepted")
     wrong = Secret(secrets.token_urlsafe(32))
     t.redactor.register(wrong)
     forged = send_signal(t, secret=wrong)
@@ -205,12 +245,21 @@ def webhook_secret(t: Target) -> CheckResult:
     if not reply.accepted:
         if reply.status_code == 401:
             return failed(
-                reply.describe(), expected,
-                f"runbook §2.1: {var} is \"TradingView auth\"; the bot verifies {p.signal_signature_header} with "
-                f"{p.signal_secret_var} and refused the signal signed with {var} ({reply.describe()})", *ev,
+                reply.describe(),
+                expected,
+                f'runbook §2.1: {var} is "TradingView auth"; the bot verifies {p.signal_signature_header} with '
+                f"{p.signal_secret_var} and refused the signal signed with {var} ({reply.describe()})",
+                *ev,
+                cause=Cause(
+                    "runbook_vs_bot",
+                    f"{var} (the signal's signing secret)",
+                    f"runbook §2.1 says {var} authenticates TradingView signals; the bot verifies "
+                    f"{p.signal_signature_header} with {p.signal_secret_var} and refuses signals signed with {var}",
+                    f"sign TradingView alerts with {p.signal_secret_var} (and correct runbook §2.1), or make the bot "
+                    f"verify with {var}; if the bot's secret is another variable, set BOT_SIGNAL_SECRET_VAR",
+                ),
             )
-        return failed(reply.describe(), expected, f"bot refused the signal signed with {var} ({reply.describe()})",
-                      *ev)
+        return failed(reply.describe(), expected, f"bot refused the signal signed with {var} ({reply.describe()})", *ev)
     if forged.status_code not in (401, 403):
         return failed(
             f"wrong signature answered {forged.describe()}",
@@ -228,7 +277,7 @@ def webhook_secret(t: Target) -> CheckResult:
 
 
 # ---------------------------------------------------------------- 2.1.5, 2.1.6 database
-def _connects(t: Target, user: str, password: Secret, label: str) -> CheckResult:
+def _connects(t: Target, user: str, password: Secret, label: str, var: str) -> CheckResult:
     params = dataclasses.replace(t.db, user=user, password=password, read_only=True)
     expected = f"SELECT 1 as {user}"
     try:
@@ -236,7 +285,17 @@ def _connects(t: Target, user: str, password: Secret, label: str) -> CheckResult
             row = db.one("SELECT current_user AS role, 1 AS one")
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("connection refused", expected, f"{label} refused ({exc})")
+        problem = str(exc)
+        if "password authentication failed" in problem:
+            cause = Cause(
+                causes.SETTING,
+                var,
+                f"Postgres refuses {label} for role {user}",
+                f"set {var}=<role {user}'s password> in the env file",
+            )
+            return failed("password refused", expected, cause.detail, cause=cause)
+        cause = causes.database_connect(t, problem)
+        return failed("no session", expected, f"no session as {user}: {problem}", cause=cause, blocked_by=("1.1.1",))
     return passed(f"connected as {row['role'] if row else user}", expected, f"{label} connects", ev)
 
 
@@ -244,8 +303,8 @@ def postgres_password(t: Target) -> CheckResult:
     """2.1.5: POSTGRES_PASSWORD opens a (read-only) session as the superuser (POSTGRES_USER, default postgres)."""
     value = t.secret("POSTGRES_PASSWORD")
     if not value:
-        return failed("not set", "SELECT 1", "POSTGRES_PASSWORD is not set")
-    return _connects(t, t.value("POSTGRES_USER", "postgres"), value, "POSTGRES_PASSWORD")
+        return not_set("POSTGRES_PASSWORD", "SELECT 1", "<the superuser's password>")
+    return _connects(t, t.value("POSTGRES_USER", "postgres"), value, "POSTGRES_PASSWORD", "POSTGRES_PASSWORD")
 
 
 def db_password(t: Target) -> CheckResult:
@@ -255,8 +314,8 @@ def db_password(t: Target) -> CheckResult:
     if not value and t.value("DATABASE_URL"):
         value, label = t.db.password, "the password in DATABASE_URL"
     if not value:
-        return failed("not set", "SELECT 1", "DB_PASSWORD is not set")
-    return _connects(t, t.db.user, value, label)
+        return not_set("DB_PASSWORD", "SELECT 1", "<the application role's password>")
+    return _connects(t, t.db.user, value, label, "DB_PASSWORD")
 
 
 # ---------------------------------------------------------------- 2.1.7 – 2.1.9
@@ -269,7 +328,7 @@ def discord_webhook(t: Target, run_id: str) -> CheckResult:
     """2.1.8 (mutating): DISCORD_WEBHOOK_URL is an https URL and a test message posted to it is accepted (2xx)."""
     url = t.secret("DISCORD_WEBHOOK_URL")
     if not url:
-        return failed("not set", "2xx", "DISCORD_WEBHOOK_URL is not set")
+        return not_set("DISCORD_WEBHOOK_URL", "2xx", "https://discord.com/api/webhooks/<id>/<token>")
     parts = urlsplit(url.reveal())
     for segment in parts.path.split("/"):
         if len(segment) >= 16:
@@ -277,7 +336,7 @@ def discord_webhook(t: Target, run_id: str) -> CheckResult:
     if parts.scheme != "https" or not parts.hostname:
         return failed("not an https URL", "2xx", "DISCORD_WEBHOOK_URL is not an https URL")
     if not t.allow_mutations:
-        return failed("https URL", "2xx", read_only_reason("that DISCORD_WEBHOOK_URL accepts a message"))
+        return read_only("that DISCORD_WEBHOOK_URL accepts a message")
     return monitoring.discord_test_message(t, run_id)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops_checks.checks import causes
 from ops_checks.checks.s3_transition.transition_gate import execution_mode, same_person
 from ops_checks.core.result import CheckResult, failed, passed
 from ops_checks.target import suite_tables
@@ -50,7 +51,7 @@ def check(t: Target, item: str) -> CheckResult:
             rows = [] if absent else db.rows(_TRAIL)
             ev = [db.log.evidence("transition audit trail")]
     except DbError as exc:
-        return failed("unreadable", "transition audit trail", f"cannot read the audit trail: {exc}")
+        return causes.db_failed(t, "unreadable", "transition audit trail", exc, f"opscheck.{TABLE}")
     if absent:
         return suite_tables.not_installed(absent, "transition audit trail", *ev)
     reading = execution_mode(t)

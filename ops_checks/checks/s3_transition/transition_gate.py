@@ -3,15 +3,18 @@
 The transition to LIVE starts only when a GO preflight of the same target, finished less than N minutes ago
 (default 30), shows every requirement met, and operator and witness are two different people:
 
-- 3.1.1 24-hour DRY_RUN period completed: item 1.6.4 passed.
-- 3.1.2 All §1 preconditions verified: every blocker item of §1 present and passed.
-- 3.1.3 All §2 environment variables verified: every blocker item of §2.1–§2.3 present and passed.
-- 3.1.4 Kill switch tested per §4: items 4.4.1–4.4.6 passed (or 1.3.1, the §1 kill-switch drill).
-- 3.1.5 Clock drift verified per §8: items 8.6.1–8.6.5 passed (or 1.2.4, the §1 drift measurement).
+- 3.1.1 24-hour DRY_RUN period completed: item 1.6.4 met.
+- 3.1.2 All §1 preconditions verified: every blocker item of §1 present and met.
+- 3.1.3 All §2 environment variables verified: every blocker item of §2.1–§2.3 present and met.
+- 3.1.4 Kill switch tested per §4: items 4.4.1–4.4.6 met (or 1.3.1, the §1 kill-switch drill).
+- 3.1.5 Clock drift verified per §8: items 8.6.1–8.6.5 met (or 1.2.4, the §1 drift measurement).
 - 3.1.6 Two authorised operators (four eyes): the preflight was signed by two different people, and the
   transition's operator and witness are two different people.
 
-Each requirement also fails when the verdict is of another target or stale; the transition also needs it GO.
+An item is met when it passed, or is waived under an approved waiver of that run (a waiver holds for what rests on
+it; the kill-switch items can never be waived), or is out of the declared scope. An unmet requirement names the
+items it rests on (``blocked_by``). Each requirement also fails when the verdict is of another target or stale; the
+transition also needs it GO.
 
 ``execution_mode(t)`` says which mode the bot runs in. The real bot (TRADE_BOT v1.9.0) reports it nowhere over
 HTTP (``/health`` is ``{"status", "database"}``, ``/`` ``components`` has no mode): it reads ``EXECUTION_MODE``
@@ -31,7 +34,7 @@ from typing import Any
 
 from ops_checks.catalogue import BLOCKER, ITEMS
 from ops_checks.core.http import HttpError, Recorder, json_body, request
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import MET, Cause, CheckResult, Evidence, failed, passed
 from ops_checks.target.config import Target
 
 DEFAULT_MAX_AGE_MIN = 30
@@ -168,7 +171,14 @@ def _common(pf: Preflight, target: str, now: datetime, max_age_min: float) -> st
 
 
 #: how a reason names another item: by its status in the preflight it reads, in the report's words
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "skipped": "not verified", "broken": "not verified (broken)"}
+STATUS_WORDS = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "could not be checked (error)",
+    "not_verified": "not verified",
+    "not_applicable": "not applicable",
+    "waived": "waived",
+}
 NOT_RUN = "not run"  # the preflight has no result for the item (a scoped run, or another version's catalogue)
 
 
@@ -176,15 +186,31 @@ def status_word(status: str | None) -> str:
     return STATUS_WORDS.get(status or "", NOT_RUN)
 
 
-def _items_passed(pf: Preflight, ids: Iterable[str]) -> list[str]:
+def met(status: str | None) -> bool:
+    """An item counts as met when it passed, is waived (an approved waiver holds for the items resting on it) or is
+    out of the declared scope."""
+    return status in MET
+
+
+def not_met(pf: Preflight, ids: Iterable[str]) -> list[str]:
+    """The items of ``ids`` the preflight does not show met (failed, error, not verified, or not run)."""
     status = pf.status
-    return [f"{i} {status_word(status.get(i))}" for i in ids if status.get(i) != "passed"]
+    return [i for i in ids if not met(status.get(i))]
 
 
 def _either(pf: Preflight, first: tuple[str, ...], second: tuple[str, ...]) -> list[str]:
-    """Met when either group passed entirely; otherwise what kept each group from passing (both are named)."""
-    a, b = _items_passed(pf, first), _items_passed(pf, second)
+    """Met when either group is met entirely; otherwise what kept each group from it (both are named)."""
+    a, b = not_met(pf, first), not_met(pf, second)
     return [] if not a or not b else [*a, *b]
+
+
+def blockers_not_met(pf: Preflight) -> list[str]:
+    """Every blocker item of the preflight that is not met (the items a refused transition rests on)."""
+    return [
+        str(i["id"])
+        for i in pf.data.get("items", [])
+        if isinstance(i, dict) and "id" in i and i.get("severity") == BLOCKER and not met(i.get("status"))
+    ]
 
 
 def evaluate(
@@ -201,12 +227,13 @@ def evaluate(
     common = _common(pf, target, now, max_age_min)
     where = f"preflight {pf.path.parent.name} (finished {pf.data.get('finished_at')}, verdict {pf.data.get('verdict')})"
     missing = {
-        "3.1.1": _items_passed(pf, ("1.6.4",)),
-        "3.1.2": _items_passed(pf, S1_BLOCKERS),
-        "3.1.3": _items_passed(pf, S2_BLOCKERS),
+        "3.1.1": not_met(pf, ("1.6.4",)),
+        "3.1.2": not_met(pf, S1_BLOCKERS),
+        "3.1.3": not_met(pf, S2_BLOCKERS),
         "3.1.4": _either(pf, KILL_SWITCH_ITEMS, ("1.3.1",)),
         "3.1.5": _either(pf, DRIFT_ITEMS, ("1.2.4",)),
     }
+    status = pf.status
     pf_op, pf_wit = pf.data.get("operator"), pf.data.get("witness")
     four_eyes: list[str] = []
     if not operator or not witness:
@@ -215,7 +242,6 @@ def evaluate(
         four_eyes.append("operator and witness are the same person")
     if not pf_op or not pf_wit or same_person(pf_op, pf_wit):
         four_eyes.append("the preflight was not signed by two different people")
-    missing["3.1.6"] = four_eyes
     labels = {
         "3.1.1": "24-hour DRY_RUN period (1.6.4)",
         "3.1.2": f"the other {len(S1_BLOCKERS)} §1 blocker items",
@@ -227,12 +253,37 @@ def evaluate(
     out: dict[str, CheckResult] = {}
     ev = Evidence("preflight used", f"{where}\nfile: {pf.path}\nitems: {json.dumps(pf.status, sort_keys=True)}")
     for req in REQUIREMENTS:
-        problems = list(missing[req])
-        if common:
-            problems.insert(0, common)
-        if problems:
-            shown = "; ".join(problems[:4]) + (f" (+{len(problems) - 4} more)" if len(problems) > 4 else "")
-            out[req] = failed(shown, labels[req], f"{labels[req]} not met: {shown}", ev)
+        if common:  # no usable preflight: every requirement rests on running it again
+            cause = Cause(
+                "preflight",
+                "the pre-transition preflight",
+                common,
+                f"run opscheck preflight again (the gate "
+                f"takes a GO preflight of this target, at most {max_age_min:g} min old), then the transition",
+            )
+            out[req] = failed(common, labels[req], f"{labels[req]} not met: {common}", ev, cause=cause)
+        elif req == "3.1.6" and four_eyes:
+            shown = "; ".join(four_eyes)
+            cause = Cause(
+                "four_eyes",
+                "operator and witness",
+                shown,
+                "run the preflight and the transition with --operator and --witness naming two different people",
+            )
+            out[req] = failed(shown, labels[req], f"{labels[req]} not met: {shown}", ev, cause=cause)
+        elif missing.get(req):
+            ids = missing[req]
+            named = [f"{i} {status_word(status.get(i))}" for i in ids]
+            shown = "; ".join(named[:4]) + (f" (+{len(named) - 4} more)" if len(named) > 4 else "")
+            # the items it rests on are in the same run (preflight) or named by the preflight it read (transition)
+            cause = Cause(
+                "pre_transition",
+                req,
+                f"{labels[req]} not met: {shown}",
+                f"make {', '.join(ids)} pass (or waive what may be waived), run opscheck preflight again, "
+                "then the transition",
+            )
+            out[req] = failed(shown, labels[req], f"{labels[req]} not met: {shown}", ev, cause=cause, blocked_by=ids)
         else:
             out[req] = passed("met", labels[req], f"{labels[req]}: met in {where}", ev)
     return out

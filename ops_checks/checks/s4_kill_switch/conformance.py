@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ops_checks.checks import causes
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.target import policy
 from ops_checks.target.config import Target
@@ -98,7 +99,11 @@ def replay_recent(t: Target) -> CheckResult:
     evidence = [Evidence("oracle disagreements", listing or "none"), ev_sql]
     if not decisions:
         return failed(
-            "no decisions", expected, f"no policy decisions in the last {WINDOW_HOURS} h to replay", *evidence
+            "no decisions",
+            expected,
+            f"no policy decisions in the last {WINDOW_HOURS} h to replay",
+            *evidence,
+            cause=causes.NO_DECISIONS,
         )
     if bad:
         return failed(

@@ -17,26 +17,27 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
-from ops_checks.checks import runbook_sql
+from ops_checks.checks import preconditions, runbook_sql
 from ops_checks.checks.s1_preconditions import infra
 from ops_checks.core.http import HttpError, Recorder, request
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
-from ops_checks.target import guardian
-from ops_checks.target.audit_tables import AUDIT_TABLES as BOT_AUDIT_TABLES
+from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
+from ops_checks.target import audit_tables, guardian
 from ops_checks.target.config import Service, Target
 from ops_checks.target.db import Db, DbError, connect
 
 LEVELS = {"5.2.1": "L1", "5.3.1": "L2", "5.4.1": "L3", "5.5.1": "L4"}
 BOT_CONTAINER = "autonomous_alpha_bot"  # the name §5.3 stops
 # §5.5 step 5's dump (the runbook pg_dumps the whole database as postgres; the suite streams the audit tables as the
-# application role): the settings row and every append-only audit table of the bot (ops_checks.target.audit_tables).
-AUDIT_TABLES = ("system_settings", *(t.name for t in BOT_AUDIT_TABLES))
+# application role): the settings row and every audit table of the bot, as its schema declares them
+# (ops_checks.target.audit_tables: its hash-chained tables).
+SETTINGS_TABLE = "system_settings"
 L4_ROTATE = ("SOVEREIGN_SECRET", "WEBHOOK_SECRET", "GUARDIAN_RESET_CODE")
 ALSO_ROTATE = ("DB_PASSWORD", "POSTGRES_PASSWORD", "DISCORD_WEBHOOK_URL", "OPENROUTER_API_KEY", "GRAFANA_TOKEN")
 
@@ -101,13 +102,29 @@ def revocation_checklist(t: Target, state: str, dump: str) -> str:
     return t.redactor.text("\n".join(lines))
 
 
-def audit_dump(db: Db, out_dir: Path | None) -> tuple[dict[str, tuple[int, str]], str | None]:
+def dump_tables(db: Db) -> tuple[str, ...]:
+    """What the L4 dump streams out: the settings row and the bot's audit tables as the database declares them."""
+    return (SETTINGS_TABLE, *(t.name for t in audit_tables.discover(db)))
+
+
+@dataclass(frozen=True)
+class DumpProblem:
+    """The table the audit dump could not stream out, and the database's one-line error."""
+
+    table: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.error}"
+
+
+def audit_dump(db: Db, out_dir: Path | None) -> tuple[dict[str, tuple[int, str]], DumpProblem | None]:
     """Stream each audit table with COPY … TO STDOUT (CSV, header; DESIGN.md §8.5: no ``docker exec -it``).
 
     ``out_dir`` None: a probe (``LIMIT 0``) proving the role may stream every table. Returns per table
     (rows, sha256) and the first problem, if any."""
     done: dict[str, tuple[int, str]] = {}
-    for table in AUDIT_TABLES:
+    for table in dump_tables(db):
         query = sql.SQL("COPY (SELECT * FROM {} {}) TO STDOUT WITH CSV HEADER").format(
             sql.Identifier(table), sql.SQL("LIMIT 0" if out_dir is None else "")
         )
@@ -118,7 +135,7 @@ def audit_dump(db: Db, out_dir: Path | None) -> tuple[dict[str, tuple[int, str]]
                     buf.write(bytes(chunk))
         except psycopg.Error as exc:
             text = str(exc).strip().splitlines()
-            return done, f"{table}: {text[0] if text else type(exc).__name__}"
+            return done, DumpProblem(table, text[0] if text else type(exc).__name__)
         data = buf.getvalue()
         rows = max(0, len(list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))) - 1)
         digest = hashlib.sha256(data).hexdigest()
@@ -132,66 +149,105 @@ def audit_dump(db: Db, out_dir: Path | None) -> tuple[dict[str, tuple[int, str]]
     return done, None
 
 
-def _ready(label: str, problems: list[str], observed: str, *evidence: Evidence) -> CheckResult:
-    if problems:
-        why = problems[0] if problems[0].startswith("not verified") else f"{label} not ready: {problems[0]}"
-        return failed("; ".join(problems), f"{label} ready", why, *evidence)
-    return passed(observed, f"{label} ready", f"{label} ready: {observed}", *evidence)
+def dump_cause(t: Target, problem: DumpProblem) -> Cause:
+    """Why the role cannot stream a table out: its grant (or the table is missing), with the remedy."""
+    return preconditions.table_cause(t, problem.table, problem.error)
+
+
+def service_list_cause(error: str) -> Cause:
+    """The service list (``docker ps``) cannot be read: one cause for every item that reads it."""
+    return Cause(
+        "service_list",
+        "docker ps",
+        f"the service list cannot be read: {error}",
+        "make `docker ps` work for the user running opscheck (the docker group, or DOCKER_HOST), then re-run",
+    )
+
+
+def _ready(label: str, found: list[CheckResult], observed: str, *evidence: Evidence) -> CheckResult:
+    """The readiness of one level from the parts that did not hold (``found``): failed when one failed (its cause
+    first), not verified when every one of them only could not be verified, passed when there are none."""
+    expected = f"{label} ready"
+    broken = [r for r in found if r.status in (Status.FAILED, Status.ERROR)]
+    if broken:
+        first = broken[0]
+        why = f"{label} not ready: " + "; ".join(r.summary() for r in broken)
+        return failed(
+            "; ".join(r.summary() for r in found),
+            expected,
+            why,
+            *evidence,
+            cause=first.cause,
+            blocked_by=first.blocked_by,
+        )
+    if found:
+        first = found[0]
+        why = f"{label} readiness: " + "; ".join(r.summary() for r in found)
+        return not_verified(why, *evidence, cause=first.cause, blocked_by=first.blocked_by, expected=expected)
+    return passed(observed, expected, f"{label} ready: {observed}", *evidence)
+
+
+def problem(reason: str, cause: Cause | None = None) -> CheckResult:
+    """One part of a readiness check that does not hold, as a failed result."""
+    return failed("not ready", "ready", reason, cause=cause)
 
 
 def l1_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
     stmt = one_liners(runbook_dir)["L1"]
     valid = runbook_sql.check(t, [stmt], "L1 one-liner")
     rec = Recorder(t.redactor)
-    problems = [] if valid.ok else [valid.reason]
-    if problem := guardian.authorisation_problem(t, rec):
-        problems.append(problem)
+    found = [] if valid.ok else [valid]
+    if (guard := guardian.authorisation(t, rec)) is not None:
+        found.append(guard)
     return _ready(
         "L1",
-        problems,
+        found,
         "one-liner valid and permitted; guardian demands the secret",
         *valid.evidence,
         Evidence("HTTP", rec.render()),
     )
 
 
-def _service_problems(t: Target, wanted: list[str]) -> tuple[list[str], str]:
+def _service_problems(t: Target, wanted: list[str]) -> tuple[list[CheckResult], str]:
     try:
         listed = services(t)
     except RuntimeError as exc:
-        return [f"service list unavailable: {exc}"], ""
+        return [problem(f"service list unavailable: {exc}", service_list_cause(str(exc)))], ""
     names = {s.name: s.state for s in listed}
     missing = [n for n in wanted if n not in names]
     table = "\n".join(f"{s.name}\t{s.state}\t{s.health}" for s in listed)
-    return ([f"not in the service list: {', '.join(missing)}"] if missing else []), table
+    return ([problem(f"not in the service list: {', '.join(missing)}")] if missing else []), table
 
 
 def l2_ready(t: Target) -> CheckResult:
-    problems, table = _service_problems(t, [BOT_CONTAINER])
-    return _ready("L2", problems, f"{BOT_CONTAINER} is listed", Evidence("services", table))
+    found, table = _service_problems(t, [BOT_CONTAINER])
+    return _ready("L2", found, f"{BOT_CONTAINER} is listed", Evidence("services", table))
 
 
 def l3_ready(t: Target) -> CheckResult:
     wanted = [s.strip() for s in t.value("EXPECTED_SERVICES", f"{BOT_CONTAINER},postgres").split(",") if s.strip()]
-    problems, table = _service_problems(t, wanted)
-    return _ready("L3", problems, f"{', '.join(wanted)} listed", Evidence("services", table))
+    found, table = _service_problems(t, wanted)
+    return _ready("L3", found, f"{', '.join(wanted)} listed", Evidence("services", table))
 
 
 def l4_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
     stmt = one_liners(runbook_dir)["L4"]
     valid = runbook_sql.check(t, [stmt], "L4 statement")
-    problems = [] if valid.ok else [valid.reason]
+    found = [] if valid.ok else [valid]
+    tables: tuple[str, ...] = (SETTINGS_TABLE,)
     try:
         with connect(t.db, t.redactor) as db:
-            _, problem = audit_dump(db, None)
+            tables = dump_tables(db)
+            _, dumped = audit_dump(db, None)
     except DbError as exc:
-        problem = str(exc)
-    if problem:
-        problems.append(f"audit tables cannot be streamed out: {problem}")
-    checklist = revocation_checklist(t, "to be set by §5.5 step 1", "COPY … TO STDOUT of " + ", ".join(AUDIT_TABLES))
+        found.append(preconditions.database_blocked(t, str(exc)))
+    else:
+        if dumped is not None:
+            found.append(problem(f"audit tables cannot be streamed out: {dumped}", dump_cause(t, dumped)))
+    checklist = revocation_checklist(t, "to be set by §5.5 step 1", "COPY … TO STDOUT of " + ", ".join(tables))
     return _ready(
         "L4",
-        problems,
+        found,
         "statement valid, audit tables streamable, checklist produced",
         *valid.evidence,
         Evidence("L4 revocation and rotation checklist", checklist),

@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ops_checks.checks import runbook_sql
+from ops_checks.checks import preconditions, runbook_sql
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
 from ops_checks.target import killswitch_state, suite_tables
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -173,18 +173,21 @@ def root_cause_row(t: Target, incident_id: str | None) -> CheckResult:
 # -- live: readiness of each row (read-only) ----------------------------------------------------------------------
 def _kill_switch_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
     valid = runbook_sql.check(t, [emergency.one_liners(runbook_dir)["L1"]], "L1 one-liner")
-    return _ready("5.7.1", None if valid.ok else valid.reason, "L1 one-liner valid and permitted", *valid.evidence)
+    return _ready("5.7.1", None if valid.ok else valid, "L1 one-liner valid and permitted", *valid.evidence)
 
 
 def _services_ready(t: Target, _: Path | None) -> CheckResult:
     try:
         listed = emergency.services(t)
     except RuntimeError as exc:
-        return _ready("5.7.2", f"service list unavailable: {exc}", "")
+        why = emergency.problem(f"service list unavailable: {exc}", emergency.service_list_cause(str(exc)))
+        return _ready("5.7.2", why, "")
     names = [s.name for s in listed]
-    problem = None if emergency.BOT_CONTAINER in names else f"{emergency.BOT_CONTAINER} is not in the service list"
+    found = None
+    if emergency.BOT_CONTAINER not in names:
+        found = emergency.problem(f"{emergency.BOT_CONTAINER} is not in the service list")
     return _ready(
-        "5.7.2", problem, f"service list shows {emergency.BOT_CONTAINER}", Evidence("services", "\n".join(names))
+        "5.7.2", found, f"service list shows {emergency.BOT_CONTAINER}", Evidence("services", "\n".join(names))
     )
 
 
@@ -196,7 +199,7 @@ def _positions_ready(t: Target, _: Path | None) -> CheckResult:
     try:
         balances, orders = client.balances(), client.open_orders()
     except ValrError as exc:
-        return _ready("5.7.3", f"VALR cannot be read: {exc}", "", Evidence("HTTP", rec.render()))
+        return _ready("5.7.3", emergency.problem(f"VALR cannot be read: {exc}"), "", Evidence("HTTP", rec.render()))
     detail = f"{len(balances)} balance(s), {len(orders)} open order(s) readable with the key"
     return _ready("5.7.3", None, detail, Evidence("HTTP", rec.render()))
 
@@ -214,58 +217,106 @@ SELECT to_regclass('opscheck.ops_incidents') IS NOT NULL AS incidents,
             ELSE has_any_column_privilege(current_user, 'opscheck.ops_incidents', 'UPDATE') END AS incidents_update"""
 
 
-def privileges(t: Target) -> tuple[dict[str, Any] | None, str | None, Evidence | None]:
+def privileges(t: Target) -> tuple[dict[str, Any] | None, CheckResult | None, Evidence | None]:
     try:
         with connect(t.db, t.redactor) as db:
             row = db.one(_PRIVILEGES)
             return row, None, db.log.evidence("privileges (no write)")
     except DbError as exc:
-        return None, f"database unreadable: {exc}", None
+        return None, preconditions.database_blocked(t, str(exc)), None
 
 
-def incident_problem(row: dict[str, Any]) -> str | None:
+def _grant(t: Target, table: str, privilege: str) -> CheckResult:
+    role = t.db.user or "the bot's role"
+    return emergency.problem(
+        f"the role may not {privilege} {'into ' if privilege == 'INSERT' else ''}{table}",
+        Cause(
+            "grant",
+            f"{table} for {role}",
+            f"the role {role} may not {privilege} {table}",
+            f'GRANT {privilege} ON {table} TO "{role}";',
+        ),
+    )
+
+
+def _suite_missing() -> CheckResult:
+    return suite_tables.unverifiable(suite_tables.reason(["ops_incidents"]), "ops_incidents")
+
+
+def incident_problem(t: Target, row: dict[str, Any]) -> CheckResult | None:
     if not row["incidents"]:
-        return suite_tables.reason(["ops_incidents"])
+        return _suite_missing()
     if not row["incidents_insert"]:
-        return "the role may not INSERT into ops_incidents"
+        return _grant(t, "opscheck.ops_incidents", "INSERT")
     if not row["events"] or not row["events_insert"]:
-        return "the role may not INSERT into circuit_breaker_events"
+        return _grant(t, "circuit_breaker_events", "INSERT")
     return None
 
 
-def root_cause_problem(row: dict[str, Any]) -> str | None:
+def root_cause_problem(t: Target, row: dict[str, Any]) -> CheckResult | None:
     if not row["incidents"]:
-        return suite_tables.reason(["ops_incidents"])
+        return _suite_missing()
     if not row["root_cause"]:
-        return "the incident record has no root_cause field"
+        return emergency.problem(
+            "the incident record has no root_cause field",
+            Cause(
+                "suite_schema_version",
+                "opscheck.ops_incidents.root_cause",
+                "the suite's ops_incidents has no root_cause column (an older `opscheck init`)",
+                "opscheck init --env-file <the env file> (upgrades the suite's schema), then re-run",
+            ),
+        )
     if not row["incidents_update"]:
-        return "the role may not UPDATE ops_incidents (root cause cannot be recorded)"
+        return _grant(t, "opscheck.ops_incidents", "UPDATE")
     return None
 
 
 def _incident_ready(t: Target, _: Path | None) -> CheckResult:
     row, problem, ev = privileges(t)
-    problem = problem or incident_problem(row or {})
+    problem = problem or incident_problem(t, row or {})
     return _ready("5.7.4", problem, "ops_incidents and circuit_breaker_events writable", *([ev] if ev else []))
 
 
 def _notify_ready(t: Target, _: Path | None) -> CheckResult:
     url = t.secret("DISCORD_WEBHOOK_URL").reveal()
-    problem = None if url.startswith("https://") else "DISCORD_WEBHOOK_URL is not set (or not an https URL)"
+    problem = None
+    if not url.startswith("https://"):
+        why = "DISCORD_WEBHOOK_URL is not set" if not url else "DISCORD_WEBHOOK_URL is not an https URL"
+        problem = emergency.problem(
+            why,
+            Cause(
+                "setting",
+                "DISCORD_WEBHOOK_URL",
+                why,
+                "DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/<id>/<token> in the env file",
+            ),
+        )
     return _ready("5.7.5", problem, "DISCORD_WEBHOOK_URL set (delivery is proven by 1.4.1)")
 
 
 def _root_cause_ready(t: Target, _: Path | None) -> CheckResult:
     row, problem, ev = privileges(t)
-    problem = problem or root_cause_problem(row or {})
+    problem = problem or root_cause_problem(t, row or {})
     return _ready("5.7.6", problem, "ops_incidents.root_cause exists and is writable", *([ev] if ev else []))
 
 
-def _ready(item: str, problem: str | None, observed: str, *ev: Evidence) -> CheckResult:
-    if problem:
-        why = problem if problem.startswith("not verified") else f"not ready: {problem}"
-        return failed("not ready", f"{ROWS[item]}: ready", why, *ev)
-    return passed(observed, f"{ROWS[item]}: ready", f"ready: {observed}", *ev)
+def _ready(item: str, problem: CheckResult | None, observed: str, *ev: Evidence) -> CheckResult:
+    """A row's readiness: passed, or the status, cause and blocked_by of what does not hold (``problem``)."""
+    expected = f"{ROWS[item]}: ready"
+    if problem is None:
+        return passed(observed, expected, f"ready: {observed}", *ev)
+    if problem.status is Status.NOT_VERIFIED:
+        return not_verified(
+            problem.summary(), *ev, cause=problem.cause, blocked_by=problem.blocked_by, expected=expected
+        )
+    return failed(
+        "not ready",
+        expected,
+        f"not ready: {problem.summary()}",
+        *ev,
+        cause=problem.cause,
+        blocked_by=problem.blocked_by,
+    )
 
 
 READINESS: dict[str, Callable[[Target, Path | None], CheckResult]] = {

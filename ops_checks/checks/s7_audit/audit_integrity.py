@@ -8,6 +8,7 @@ reported by exactly one item.
 
 from __future__ import annotations
 
+from ops_checks.checks import causes
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, failed, passed
@@ -68,12 +69,21 @@ def missing_days(t: Target) -> CheckResult:
     except DbError as exc:
         return failed("query failed", expected, str(exc))
     if not days:
-        return failed("no decisions", expected, "policy_decision_audit holds no decisions at all", *ev)
+        return failed(
+            "no decisions", expected, "policy_decision_audit holds no decisions at all", *ev, cause=causes.NO_DECISIONS
+        )
     empty = [str(d["date"]) for d in days if not d["decision_count"]]
     observed = f"{len(days)} day(s) since {days[0]['date']}, {len(empty)} without decisions"
     if empty:
         listed = ", ".join(empty[:5]) + (f" (+{len(empty) - 5} more)" if len(empty) > 5 else "")
-        return failed(observed, expected, f"{len(empty)} day(s) without any policy decision: {listed}", *ev)
+        none_at_all = len(empty) == len(days)  # not a gap: the bot has recorded nothing in the window
+        return failed(
+            observed,
+            expected,
+            f"{len(empty)} day(s) without any policy decision: {listed}",
+            *ev,
+            cause=causes.NO_DECISIONS if none_at_all else None,
+        )
     return passed(observed, expected, "", *ev)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.checks import causes
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, failed, passed
@@ -120,7 +121,9 @@ def decision_summary(t: Target) -> CheckResult:
         n = sum(int(r["count"]) for r in rows if r["policy_decision"] not in DECISIONS)
         return failed(observed, expected, f"{n} decision(s) outside ALLOW/NEUTRAL/HALT: {', '.join(unknown)}", *ev)
     if not total:
-        return failed(observed, expected, f"no policy decisions in the last {p['days']} days", *ev)
+        return failed(
+            observed, expected, f"no policy decisions in the last {p['days']} days", *ev, cause=causes.NO_DECISIONS
+        )
     return passed(observed, expected, "", *ev)
 
 

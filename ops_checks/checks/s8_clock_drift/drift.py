@@ -10,14 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.clock import CRITICAL, WARNING, Bands, OffsetEstimate, bands, estimate_offset
 from ops_checks.target.config import Target
 from ops_checks.target.valr.client import ValrError
 
 BAND_ACTION = {WARNING: "monitor closely", CRITICAL: "prepare to sync the clock"}
+BAND_REMEDY = {
+    WARNING: "monitor the drift closely (runbook §8.7): opscheck drift; check the host's NTP (timedatectl status)",
+    CRITICAL: "prepare to sync the clock (runbook §8.7, §8.4.1: sudo systemctl restart systemd-timesyncd), then re-run",
+}
+TIME_ITEM, DRIFT_ITEM = "8.6.1", "8.6.2"  # VALR's clock is readable; the offset is within tolerance
+TIME_REQUEST = "GET /v1/public/time"
 
 
 def band_range(est: OffsetEstimate, name: str) -> str:
@@ -33,11 +40,13 @@ def band_table(t: Target) -> Bands:
 
 @dataclass(frozen=True)
 class Measurement:
-    """The offset estimate, or why there is none; ``http`` is the redacted exchange log."""
+    """The offset estimate, or why there is none (``error``, and ``cause``: what keeps VALR's clock from being
+    read); ``http`` is the redacted exchange log."""
 
     estimate: OffsetEstimate | None
     error: str | None
     http: str
+    cause: Cause | None = None
 
     def evidence(self) -> list[Evidence]:
         ev = [Evidence("drift samples", self.estimate.render())] if self.estimate else []
@@ -50,23 +59,42 @@ def measure(t: Target, samples: int | None = None) -> Measurement:
     try:
         est = estimate_offset(client(t, rec), samples or t.thresholds.drift_samples, table=band_table(t))
     except ValrError as exc:
-        return Measurement(None, str(exc), rec.render())
+        return Measurement(None, str(exc), rec.render(), valr_cause(t, exc, TIME_REQUEST))
     # the samples are the evidence; keep only the first and last exchange of the run in full
     shown = rec.exchanges[:1] + rec.exchanges[-1:] if len(rec.exchanges) > 2 else rec.exchanges
     return Measurement(est, None, "\n\n".join(ex.render() for ex in shown))
 
 
-# -- preconditions: None when they hold, else a one-line reason naming the item that owns the problem ------------
-def time_unavailable(m: Measurement) -> str | None:
-    return None if m.estimate else f"VALR's clock cannot be read (item 8.6.1): {m.error}"
+def drift_cause(t: Target, est: OffsetEstimate) -> Cause:
+    """The clock offset beyond tolerance: one cause for every item that sees it (1.2.4, 8.6.2 and the items
+    resting on them)."""
+    limit = t.thresholds.drift_max_ms
+    return Cause(
+        "clock_drift",
+        "exchange clock offset",
+        f"the clock offset to VALR ({est.summary()}) reaches the {limit} ms tolerance",
+        "sync the host clock (runbook §8.4.1: sudo systemctl restart systemd-timesyncd; timedatectl status), "
+        "restart the bot's container if its clock differs (§8.4.2), then re-run",
+    )
 
 
-def beyond_tolerance(t: Target, m: Measurement) -> str | None:
+# -- preconditions: None when they hold, else a not-verified result resting on the item that owns the problem ----
+def time_unavailable(m: Measurement) -> CheckResult | None:
+    if m.estimate:
+        return None
+    return not_verified(f"VALR's clock cannot be read: {m.error}", cause=m.cause, blocked_by=(TIME_ITEM,))
+
+
+def beyond_tolerance(t: Target, m: Measurement) -> CheckResult | None:
     if m.estimate is None:
         return time_unavailable(m)
     limit = t.thresholds.drift_max_ms
     if m.estimate.worst_ms >= limit:
-        return f"exchange clock {m.estimate.summary()} is beyond the {limit} ms tolerance (item 8.6.2)"
+        return not_verified(
+            f"the exchange clock offset {m.estimate.summary()} is beyond the {limit} ms tolerance",
+            cause=drift_cause(t, m.estimate),
+            blocked_by=(DRIFT_ITEM,),
+        )
     return None
 
 
@@ -78,7 +106,8 @@ def exchange_time_reachable(t: Target) -> CheckResult:
     try:
         st = client(t, rec).public_time()
     except ValrError as exc:
-        return failed("no usable answer", "JSON response", str(exc), Evidence("HTTP", rec.render()))
+        ev = Evidence("HTTP", rec.render())
+        return failed("no usable answer", "JSON response", str(exc), ev, cause=valr_cause(t, exc, TIME_REQUEST))
     observed = f"server time {st.server_dt.isoformat()} from {st.source}"
     if st.source != "time":
         observed += " (no nanosecond 'time' field: coarse fallback)"
@@ -90,12 +119,26 @@ def offset_within_tolerance(t: Target, m: Measurement) -> CheckResult:
     limit = t.thresholds.drift_max_ms
     expected = f"< {limit} ms"
     if m.estimate is None:
-        return failed("not measured", expected, str(m.error), *m.evidence())
+        return _unmeasured(m)
     est = m.estimate
     observed = est.summary()
     if est.worst_ms >= limit:
-        return failed(observed, expected, f"clock drift {observed} reaches the {limit} ms tolerance", *m.evidence())
+        return failed(
+            observed,
+            expected,
+            f"clock drift {observed} reaches the {limit} ms tolerance",
+            *m.evidence(),
+            cause=drift_cause(t, est),
+        )
     return passed(observed, expected, observed, *m.evidence())
+
+
+def _unmeasured(m: Measurement) -> CheckResult:
+    """No estimate: the item rests on 8.6.1 (VALR's clock readable)."""
+    result = time_unavailable(m)
+    assert result is not None
+    result.evidence.extend(m.evidence())
+    return result
 
 
 def drift_within_tolerance(t: Target) -> CheckResult:
@@ -111,7 +154,7 @@ def band_unambiguous(m: Measurement) -> CheckResult:
     """
     expected = "offset ± bound within one band"
     if m.estimate is None:
-        return failed("not measured", expected, str(m.error), *m.evidence())
+        return _unmeasured(m)
     est = m.estimate
     spanned = est.bands_spanned
     observed = f"{est.summary()}; |offset| between {est.least_ms:.1f} and {est.worst_ms:.1f} ms"
@@ -121,6 +164,13 @@ def band_unambiguous(m: Measurement) -> CheckResult:
             expected,
             f"band undecided: {est.summary()} spans {'/'.join(spanned)} (round trip too slow to tell)",
             *m.evidence(),
+            cause=Cause(
+                "slow_exchange",
+                "round trip to VALR",
+                f"the round trip to VALR (rtt {est.rtt_ms:.0f} ms) is too slow to place the drift in one §8.7 band",
+                "re-run from a host with a faster path to VALR (check this host's network latency with "
+                "opscheck drift), or accept the wider bound for this run",
+            ),
         )
     return passed(observed, expected, f"band {spanned[0]}: {observed}", *m.evidence())
 
@@ -130,7 +180,7 @@ def outside_band(m: Measurement, name: str) -> CheckResult:
     OPSCHECK_DRIFT_MAX_MS): the estimate is not in that band; when it is, the item fails with the band's action
     (warning severity: visible, does not block)."""
     if m.estimate is None:
-        return failed("not measured", f"not in the {name.lower()} band", str(m.error), *m.evidence())
+        return _unmeasured(m)
     est = m.estimate
     expected = f"not in the {name.lower()} band ({band_range(est, name)})"
     if est.band == name:
@@ -139,6 +189,12 @@ def outside_band(m: Measurement, name: str) -> CheckResult:
             expected,
             f"clock drift in the {name.lower()} band ({band_range(est, name)}): {est.summary()}: {BAND_ACTION[name]}",
             *m.evidence(),
+            cause=Cause(
+                "clock_drift_band",
+                f"{name.lower()} band",
+                f"the clock offset to VALR ({est.summary()}) is in the runbook's {name.lower()} band",
+                BAND_REMEDY[name],
+            ),
         )
     return passed(est.summary(), expected, est.summary(), *m.evidence())
 

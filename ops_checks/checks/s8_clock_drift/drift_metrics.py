@@ -2,13 +2,14 @@
 ``increase(exchange_clock_drift_exceeded_total[1h])``, 8.5.3 ``increase(exchange_time_sync_failures_total[1h])``).
 
 The names are the runbook's and come from the bot profile (``runbook_drift_*``). The real bot (TRADE_BOT v1.9.0)
-exports none of them: on it each item fails naming the runbook's metric and the metrics the bot does export.
+exports none of them: on it each item fails naming the runbook's metric and the metrics the bot does export, all
+three under one cause (the bot must export them).
 
 The bot's Prometheus text is parsed with prometheus_client's parser. A counter's increase over the window
 (default 3600 s, ``OPSCHECK_METRICS_WINDOW_S``) is known exactly from one scrape when the counter is 0, or when
 it was created (its ``_created`` sample: the process start) inside the window. Otherwise only a time series
 can tell: with ``PROMETHEUS_URL`` set the PromQL ``increase()`` of the runbook is asked of Prometheus; without
-it the item fails saying why it cannot decide — a guess would be a GO nobody measured.
+it the item is *not verified*, its cause naming the setting — a guess would be a GO nobody measured.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.checks.bot_sources import metrics_unreadable
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target import prometheus
 from ops_checks.target.config import Target
 from ops_checks.target.prometheus import MetricsError
@@ -45,6 +47,28 @@ def scrape(t: Target) -> Scrape:
     return Scrape({n: [v for _, v in vals] for n, vals in labelled.samples.items()}, labelled.http, labelled)
 
 
+def metrics_missing(t: Target, name: str, problem: str) -> Cause:
+    """The runbook's §8.5 metric ``name`` is not exported: one cause for the three (the bot must export them)."""
+    p = t.profile
+    return Cause(
+        "bot_defect",
+        "runbook §8.5 drift metrics",
+        f"the bot does not export the runbook's §8.5 drift metric {name} ({problem})",
+        f"the bot must export {p.runbook_drift_gauge} (gauge, ms), {p.runbook_drift_exceeded_counter} and "
+        f"{p.runbook_sync_failures_counter} (counters) on {p.metrics_path}, fed by its ExchangeTimeSynchronizer "
+        "(TRADE_BOT: app/observability/metrics.py, app/logic/trade_permission_policy.py)",
+    )
+
+
+def _impossible(name: str, problem: str) -> Cause:
+    return Cause(
+        "bot_defect",
+        f"metric {name}",
+        f"the bot exports an impossible value: {problem}",
+        f"fix the bot's {name} (a drift in ms; a counter is a finite count >= 0)",
+    )
+
+
 def window_s(t: Target) -> int:
     """The counters' window (``OPSCHECK_METRICS_WINDOW_S``, validated by core/settings.py; default 3600 s)."""
     return t.thresholds.metrics_window_s
@@ -58,19 +82,38 @@ def drift_gauge_ok(t: Target) -> CheckResult:
     try:
         sc = scrape(t)
     except MetricsError as exc:
-        return failed("unreadable", expected, str(exc))
+        return metrics_unreadable(t, str(exc))
     ev = (Evidence("metric samples", sc.lines(gauge)), Evidence("HTTP", sc.http))
     values = sc.samples.get(gauge)
     if not values:
-        return failed("absent", expected, f"{sc.absent(gauge, 'runbook §8.5.1')} at {t.metrics_url}", *ev)
+        why = sc.absent(gauge, "runbook §8.5.1")
+        return failed(
+            "absent",
+            expected,
+            f"{why} at {t.metrics_url}",
+            *ev,
+            cause=metrics_missing(t, gauge, f"absent at {t.metrics_url}"),
+        )
     try:
         values = [readings.number(v, gauge, signed=True) for v in values]
     except readings.BadReading as exc:
-        return failed("impossible value", expected, str(exc), *ev)
+        return failed("impossible value", expected, str(exc), *ev, cause=_impossible(gauge, str(exc)))
     worst = max(values, key=abs)
     observed = f"{gauge} {worst:g}"
     if Decimal(str(abs(worst))) >= limit:
-        return failed(observed, expected, f"{observed} ms: beyond the {limit} ms tolerance", *ev)
+        return failed(
+            observed,
+            expected,
+            f"{observed} ms: beyond the {limit} ms tolerance",
+            *ev,
+            cause=Cause(
+                "clock_drift",
+                "the bot's drift gauge",
+                f"the bot's own drift reading {observed} ms is beyond the {limit} ms tolerance",
+                "sync the bot host's clock (runbook §8.4.1) and restart the bot's container if its clock differs "
+                "(§8.4.2), then re-run",
+            ),
+        )
     return passed(observed, expected, observed, *ev)
 
 
@@ -99,17 +142,23 @@ def counter_not_increased(t: Target, name: str, need: str = "the runbook") -> Ch
     try:
         sc = scrape(t)
     except MetricsError as exc:
-        return failed("unreadable", expected, str(exc))
+        return metrics_unreadable(t, str(exc))
     created_name = name.removesuffix("_total") + "_created"
     ev = [Evidence("metric samples", sc.lines(name, created_name)), Evidence("HTTP", sc.http)]
     values = sc.samples.get(name)
     if not values:
-        return failed("absent", expected, f"{sc.absent(name, need)} at {t.metrics_url}", *ev)
+        return failed(
+            "absent",
+            expected,
+            f"{sc.absent(name, need)} at {t.metrics_url}",
+            *ev,
+            cause=metrics_missing(t, name, f"absent at {t.metrics_url}"),
+        )
     try:  # a counter is a finite count >= 0, its _created a Unix time: NaN or -5 never adds up to "0"
         total = sum(readings.number(v, name) for v in values)
         created = min((readings.number(v, created_name) for v in sc.samples.get(created_name, [])), default=None)
     except readings.BadReading as exc:
-        return failed("impossible value", expected, str(exc), *ev)
+        return failed("impossible value", expected, str(exc), *ev, cause=_impossible(name, str(exc)))
     since = f"since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(created))}" if created else "since start"
     if total == 0:
         return passed(f"{name} 0 {since}", expected, f"{name} is 0 {since}", *ev)
@@ -119,25 +168,58 @@ def counter_not_increased(t: Target, name: str, need: str = "the runbook") -> Ch
             expected,
             f"{name} increased by {total:g} in the last {window} s (counter started {since.removeprefix('since ')})",
             *ev,
+            cause=_increased(name, window),
         )
     if not t.value("PROMETHEUS_URL"):
-        return failed(
-            f"{name} {total:g} {since}",
-            expected,
-            f"{name} is {total:g} {since}, before the {window} s window: one scrape cannot tell when; "
-            "set PROMETHEUS_URL to evaluate increase() over the window",
+        detail = (
+            f"{name} is {total:g} {since}, before the {window} s window: one scrape cannot tell whether it "
+            "rose within the window"
+        )
+        return not_verified(
+            detail,
             *ev,
+            cause=Cause(
+                "setting",
+                "PROMETHEUS_URL",
+                detail,
+                "PROMETHEUS_URL=<the base URL of the Prometheus that scrapes the bot> in the env file: "
+                "increase() over the window is asked of it",
+            ),
+            expected=expected,
         )
     rec = Recorder(t.redactor)
     try:
         increase = _prometheus_increase(t, name, window, rec)
     except HttpError as exc:
-        return failed("unknown", expected, str(exc), *ev, Evidence("Prometheus", rec.render()))
+        base = t.value("PROMETHEUS_URL")
+        return not_verified(
+            f"Prometheus cannot tell the increase of {name}: {exc}",
+            *ev,
+            Evidence("Prometheus", rec.render()),
+            cause=Cause(
+                "unreachable",
+                f"Prometheus {base}",
+                f"Prometheus at {base} cannot answer: {exc}",
+                f"check PROMETHEUS_URL in the env file and that Prometheus scrapes the bot: curl -s {base}"
+                "/api/v1/targets",
+            ),
+            expected=expected,
+        )
     ev.append(Evidence("Prometheus", rec.render()))
     observed = f"increase({name}[{window}s]) = {increase:g}"
     if increase > 0:
-        return failed(observed, expected, observed, *ev)
+        return failed(observed, expected, observed, *ev, cause=_increased(name, window))
     return passed(observed, expected, observed, *ev)
+
+
+def _increased(name: str, window: int) -> Cause:
+    return Cause(
+        "drift_events",
+        name,
+        f"{name} rose in the last {window} s: the bot saw clock-drift trouble within the window",
+        "find the episode in the bot's log (runbook §8.2.2, §8.8), sync the clock (§8.4), and re-run once the "
+        "window has passed without a new event",
+    )
 
 
 def drift_exceeded_not_increased(t: Target) -> CheckResult:

@@ -4,7 +4,7 @@ else ``ntpq -pn``).
 The tools are looked up on ``NTP_TOOLS_PATH`` when set (the sandbox points it at its stand-in for the bot
 host's ``timedatectl``, whose answer a fault can turn to "not synchronised"), else on ``PATH``. The first tool
 that gives an answer decides. When none is present or none works (``timedatectl`` without systemd, say),
-the host clock is *not verified*: the scenario is skipped with that reason, which is NO-GO for a blocker.
+the host clock is *not verified* (a cause naming the tools tried), which is NO-GO for a blocker.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Target
 
 TIMEOUT_S = 3.0
@@ -101,21 +101,46 @@ def probe(t: Target) -> tuple[NtpAnswer | None, list[str]]:
     return None, tried
 
 
-def tool_missing(t: Target) -> str | None:
+def _no_tool(tried: list[str]) -> CheckResult:
+    detail = f"no NTP status tool on this host answers ({'; '.join(tried)})"
+    return not_verified(
+        detail,
+        cause=Cause(
+            "tool_missing",
+            "NTP status tool",
+            detail,
+            "install timedatectl (systemd), chronyc (chrony) or ntpq (ntp) on the bot host, or set NTP_TOOLS_PATH "
+            "in the env file to the directory holding one",
+        ),
+        expected=EXPECTED,
+    )
+
+
+def tool_missing(t: Target) -> CheckResult | None:
     """Precondition of 8.6.3: None when some NTP tool answers, else why the host clock cannot be verified."""
     answer, tried = probe(t)
-    if answer is not None:
-        return None
-    return f"no NTP tool on this host answers ({'; '.join(tried)})"
+    return None if answer is not None else _no_tool(tried)
 
 
 def ntp_synchronized(t: Target) -> CheckResult:
     """8.6.3: the host's clock is synchronised by NTP, as the first available tool reports."""
     answer, tried = probe(t)
     if answer is None:
-        return failed("no NTP tool", EXPECTED, f"host clock not verified: {'; '.join(tried)}")
+        return _no_tool(tried)
     ev = Evidence(f"{answer.tool} output", answer.output)
     observed = f"{answer.tool}: {answer.detail}"
     if not answer.synchronized:
-        return failed(observed, EXPECTED, f"host clock not synchronised by NTP ({observed})", ev)
+        return failed(
+            observed,
+            EXPECTED,
+            f"host clock not synchronised by NTP ({observed})",
+            ev,
+            cause=Cause(
+                "ntp",
+                "host clock",
+                f"the host clock is not synchronised by NTP ({observed})",
+                "enable NTP and force a sync (runbook §8.4.1: sudo timedatectl set-ntp true; sudo systemctl restart "
+                "systemd-timesyncd), then check: timedatectl status",
+            ),
+        )
     return passed(observed, EXPECTED, observed, ev)

@@ -7,14 +7,45 @@ refusal — with VALR's own code and message.
 
 from __future__ import annotations
 
+from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Target
 from ops_checks.target.valr.client import ValrError
 
 PATH = "/v1/account/balances"
 CODE_INVALID_SIGNATURE = -11252
+
+
+#: VALR's API key and secret unset: shared by every item that signs a request (8.6.5, sop.1.4)
+KEYS_UNSET = Cause(
+    "setting",
+    "VALR_API_KEY, VALR_API_SECRET",
+    "VALR_API_KEY or VALR_API_SECRET is not set: no signed request can be sent",
+    "VALR_API_KEY=<key> and VALR_API_SECRET=<its secret> in the env file (a View-only key will do)",
+)
+
+
+def keys_unset(t: Target, expected: str) -> CheckResult | None:
+    """Not verified (``KEYS_UNSET``) when the VALR key or secret is not set, else None."""
+    if t.secret("VALR_API_KEY") and t.secret("VALR_API_SECRET"):
+        return None
+    return not_verified(KEYS_UNSET.detail, cause=KEYS_UNSET, expected=expected)
+
+
+def signed_cause(t: Target, exc: ValrError) -> Cause:
+    """A refused signed request: a timestamp outside VALR's window is the clock's problem (runbook §8.4), anything
+    else the key's or VALR's."""
+    if rejection_kind(exc).startswith("timestamp rejected"):
+        return Cause(
+            "clock_drift",
+            "exchange clock offset",
+            f"VALR rejects the request's timestamp: {exc}",
+            "sync the host clock (runbook §8.4.1: sudo systemctl restart systemd-timesyncd; timedatectl status), "
+            "then re-run",
+        )
+    return valr_cause(t, exc, f"GET {PATH}")
 
 
 def rejection_kind(exc: ValrError) -> str:
@@ -34,8 +65,8 @@ def rejection_kind(exc: ValrError) -> str:
 def signed_request_accepted(t: Target) -> CheckResult:
     """8.6.5: the signed request answers 200 with the account's balances."""
     expected = "200 OK"
-    if not t.secret("VALR_API_KEY") or not t.secret("VALR_API_SECRET"):
-        return failed("not set", expected, "VALR_API_KEY or VALR_API_SECRET is not set")
+    if (unset := keys_unset(t, expected)) is not None:
+        return unset
     rec = Recorder(t.redactor)
     try:
         balances = client(t, rec).balances()
@@ -43,6 +74,6 @@ def signed_request_accepted(t: Target) -> CheckResult:
         ev = Evidence("HTTP", rec.render())
         code = f" code {exc.code}" if exc.code is not None else ""
         observed = f"HTTP {exc.http_status}{code}" if exc.http_status else "no answer"
-        return failed(observed, expected, f"{rejection_kind(exc)}: {exc}", ev)
+        return failed(observed, expected, f"{rejection_kind(exc)}: {exc}", ev, cause=signed_cause(t, exc))
     observed = f"HTTP 200, {len(balances)} balances"
     return passed(observed, expected, f"signed GET {PATH} accepted: {observed}", Evidence("HTTP", rec.render()))

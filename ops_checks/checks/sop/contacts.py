@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ops_checks.core import safe_read
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Target
 
 ENV = "ESCALATION_CONTACTS_FILE"
@@ -98,17 +98,26 @@ def contacts_current(t: Target) -> CheckResult:
     """sop.monthly.4: the escalation contact list is present, well formed and reviewed within 31 days."""
     raw = t.value(ENV)
     if not raw:
-        return failed("not set", EXPECTED, f"{ENV} is not set: no escalation contact list")
+        detail = f"{ENV} is not set: no escalation contact list"
+        return not_verified(detail, expected=EXPECTED, cause=Cause(
+            "setting", ENV, detail, f"{ENV}=<the JSON escalation contact list> in the env file (README: {ENV})"))
     path = Path(raw)
+    remedy = (f"update {path}: P1/P2 with an E.164 phone, P3 with an email or Slack handle (runbook §5.6), then set "
+              "reviewed_at (ISO time with zone) and reviewed_by")
     try:
         doc = json.loads(safe_read.read_text(path))
     except safe_read.UnsafeFile as exc:
-        return failed("unreadable", EXPECTED, f"contact list unreadable: {exc}")
+        detail = f"contact list unreadable: {exc}"
+        return failed("unreadable", EXPECTED, detail, cause=Cause("contacts", "escalation contact list", detail,
+                                                                  f"make {path} a readable regular file; " + remedy))
     except ValueError as exc:
-        return failed("malformed", EXPECTED, f"contact list {path} is not JSON: {str(exc).splitlines()[0]}")
+        detail = f"contact list {path} is not JSON: {str(exc).splitlines()[0]}"
+        return failed("malformed", EXPECTED, detail, cause=Cause("contacts", "escalation contact list", detail, remedy))
     ev = Evidence("escalation contacts (masked)", t.redactor.text(_listing(doc)))
     problems = contact_problems(doc, datetime.now(UTC))
     if problems:
-        return failed("; ".join(problems), EXPECTED, f"contact list: {'; '.join(problems)}", ev)
+        detail = f"contact list: {'; '.join(problems)}"
+        return failed("; ".join(problems), EXPECTED, detail, ev, cause=Cause(
+            "contacts", "escalation contact list", detail, remedy))
     observed = f"{len(doc['contacts'])} contact(s), P1–P3 reachable, reviewed {doc['reviewed_at']}"
     return passed(observed, EXPECTED, observed, ev)

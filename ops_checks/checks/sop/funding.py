@@ -1,6 +1,8 @@
 """Incident SOP §6 (funding rate spike): for each configured perpetual pair (``PERPETUAL_PAIRS``), the latest
 settled funding rate normalised to 8 h; |rate| > 0.1 % is a warning, with the position impact when a
-position exists (quantity × mark price × rate per 8 h; a long pays a positive rate)."""
+position exists (quantity × mark price × rate per 8 h; a long pays a positive rate). With ``PERPETUAL_PAIRS`` unset
+the item is *not applicable* only when the operator declared no perpetuals (``OPSCHECK_SCOPE=perpetuals=none``),
+else *not verified*."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
+from ops_checks.target import scope
 from ops_checks.target.config import Target
 from ops_checks.target.valr.client import ValrError
 
@@ -70,8 +74,8 @@ def funding_within_limit(t: Target) -> CheckResult:
     """sop.6.1 (warning)."""
     expected = "|funding| <= 0.1 % per 8 h"
     wanted = pairs(t)
-    if not wanted:
-        return passed("no perpetual pairs", expected, "PERPETUAL_PAIRS not set: no perpetual exposure to check")
+    if (gated := scope.gate(t.env, scope.PERPETUALS, bool(wanted), "PERPETUAL_PAIRS")) is not None:
+        return gated
     rec = Recorder(t.redactor)
     lines, spikes = [], []
     try:
@@ -88,9 +92,41 @@ def funding_within_limit(t: Target) -> CheckResult:
             lines.append(line)
             if abs(per8) > LIMIT_8H:
                 spikes.append(line)
-    except (ValrError, Malformed) as exc:
-        return failed("unreadable", expected, f"funding rate unreadable: {exc}", Evidence("HTTP", rec.render()))
+    except ValrError as exc:
+        return failed(
+            "unreadable",
+            expected,
+            f"funding rate unreadable: {exc}",
+            Evidence("HTTP", rec.render()),
+            cause=valr_cause(t, exc, "the funding history"),
+        )
+    except Malformed as exc:
+        return failed(
+            "unreadable",
+            expected,
+            f"funding rate unreadable: {exc}",
+            Evidence("HTTP", rec.render()),
+            cause=Cause(
+                "exchange_error",
+                "VALR funding history",
+                f"VALR's funding history: {exc}",
+                "check PERPETUAL_PAIRS names VALR perpetual pairs (e.g. BTCUSDTPERP) and VALR's "
+                "answer in the evidence; re-run",
+            ),
+        )
     ev = (Evidence("funding", "\n".join(lines)), Evidence("HTTP", rec.render()))
     if spikes:
-        return failed("; ".join(spikes), expected, f"funding spike: {'; '.join(spikes)}", *ev)
+        return failed(
+            "; ".join(spikes),
+            expected,
+            f"funding spike: {'; '.join(spikes)}",
+            *ev,
+            cause=Cause(
+                "funding_spike",
+                "perpetual funding rate",
+                f"funding beyond ±0.1 % per 8 h: {'; '.join(spikes)}",
+                "SOP §6: compute the impact (python scripts/funding_impact.py --position-size $SIZE) and reduce or "
+                "close the position if it exceeds the daily target",
+            ),
+        )
     return passed("; ".join(lines), expected, "; ".join(lines), *ev)

@@ -1,6 +1,8 @@
 """Incident SOP §4 (daily loss breach): P&L and consecutive losses against system_settings, and the four
 automatic actions a breach must coincide with — circuit breaker active, reduce-only, no open orders on the
-exchange, an alert sent. ``daily_pnl_pct`` and ``daily_loss_limit_pct`` are fractions (0.03 = 3 %).
+exchange, an alert sent. ``daily_pnl_pct`` and ``daily_loss_limit_pct`` are fractions (0.03 = 3 %). The bot's
+reduce-only state and its alerts are declared sources (``BOT_METRIC_REDUCE_ONLY``, ``BOT_METRIC_ALERTS_SENT``: the
+SOP names none); a breach whose actions cannot be read for want of a declaration is *not verified*.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ops_checks.checks import preconditions
+from ops_checks.checks.bot_sources import undeclared
 from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
 from ops_checks.target.prometheus import BadMetric, MetricsError, scrape
@@ -22,6 +26,27 @@ SETTINGS = (
     "SELECT circuit_breaker_active, circuit_breaker_reason, daily_pnl_pct, daily_loss_limit_pct, consecutive_losses,"
     " max_consecutive_losses FROM system_settings WHERE id = %s"
 )
+NO_ROW = "system_settings row id 1 missing: the kill switch and the loss limits are unknown"
+REDUCE_ONLY, ALERTS = "sop_metric_reduce_only", "sop_metric_alerts_sent"
+
+
+def settings_cause(problem: str) -> Cause:
+    """The bot's settings row missing or holding an impossible value: one cause for every item reading it."""
+    return Cause(
+        "bot_data",
+        "system_settings row 1",
+        f"the bot's system_settings row: {problem}",
+        "restore system_settings row id 1 from the bot's migrations (TRADE_BOT database/migrations) with sane values "
+        "(daily_loss_limit_pct 0 < x < 1, max_consecutive_losses >= 1), then re-run",
+    )
+
+
+def unreadable(t: Target, exc: DbError) -> CheckResult:
+    """system_settings cannot be read: not verified, on the database's or the table's cause."""
+    if str(exc).startswith("cannot connect"):
+        return preconditions.database_blocked(t, str(exc))
+    return not_verified(f"system_settings unreadable: {exc}",
+                        cause=preconditions.table_cause(t, "system_settings", str(exc)))
 
 
 @dataclass(frozen=True)
@@ -69,11 +94,14 @@ def read(t: Target) -> tuple[LossState | None, Evidence]:
 
 
 def breach_actions(t: Target, state: LossState) -> list[str]:
-    """What is missing of the four automatic actions (empty: all four hold)."""
+    """What is missing of the four automatic actions (empty: all four hold). The reduce-only state and the alert
+    are read only when their sources are declared (``undeclared`` says when not)."""
     missing = []
     if not state.active:
         missing.append("circuit breaker not active")
     try:
+        if undeclared(t, REDUCE_ONLY, ALERTS) is not None:
+            raise _Undeclared
         m = scrape(t)
         p = t.profile
         ro, alerts = p.sop_metric_reduce_only, p.sop_metric_alerts_sent
@@ -90,6 +118,8 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
             missing.append(f"no {state.breach} alert sent")
     except MetricsError as exc:
         missing.append(f"bot state unreadable ({exc})")
+    except _Undeclared:
+        pass
     rec = Recorder(t.redactor)
     try:
         orders = open_orders(t, rec)
@@ -98,6 +128,10 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
     except ValrError as exc:
         missing.append(f"open orders unreadable ({exc})")
     return missing
+
+
+class _Undeclared(Exception):
+    """The reduce-only or alert source is not declared: those two actions are not read."""
 
 
 def _metric(read: Callable[[], float | bool], problems: list[str]) -> float | bool:
@@ -115,16 +149,27 @@ def loss_breach_handled(t: Target) -> CheckResult:
     try:
         state, ev = read(t)
     except DbError as exc:
-        return failed("unreadable", expected, f"system_settings unreadable: {exc}")
+        return unreadable(t, exc)
     except readings.BadReading as exc:
-        return failed("impossible value", expected, str(exc))
+        return failed("impossible value", expected, str(exc), cause=settings_cause(str(exc)))
     if state is None:
-        return failed("no row", expected, "system_settings row id 1 missing", ev)
+        return failed("no row", expected, NO_ROW, ev, cause=settings_cause(NO_ROW))
     if state.breach is None:
         return passed(state.describe(), expected, f"no breach: {state.describe()}", ev)
     missing = breach_actions(t, state)
     if missing:
-        return failed(state.describe(), expected, f"{state.breach} breached but {'; '.join(missing)}", ev)
+        detail = f"{state.breach} breached but {'; '.join(missing)}"
+        return failed(state.describe(), expected, detail, ev, cause=Cause(
+            "loss_breach",
+            "daily loss breach",
+            detail,
+            "activate the kill switch now (opscheck kill-switch activate; SOP §4/§7), cancel the open orders, alert "
+            "the team; then fix the bot's breach handler",
+        ))
+    if (unknown := undeclared(t, REDUCE_ONLY, ALERTS)) is not None:
+        unknown.reason = f"{state.breach} breached, circuit breaker active, no open orders; {unknown.reason}"
+        unknown.evidence.append(ev)
+        return unknown
     return passed(state.describe(), expected, f"{state.breach}: trading halted, reduce-only, no open orders, alerted",
                   ev)
 
@@ -135,11 +180,12 @@ def breach_settings_sane(t: Target) -> CheckResult:
     try:
         state, ev = read(t)
     except DbError as exc:
-        return failed("unreadable", expected, f"system_settings unreadable: {exc}")
+        return unreadable(t, exc)
     except readings.BadReading as exc:
-        return failed("impossible value", expected, str(exc))
+        return failed("impossible value", expected, str(exc), cause=settings_cause(str(exc)))
     if state is None:
-        return failed("no row", expected, "system_settings row id 1 missing", ev)
+        return failed("no row", expected, NO_ROW, ev, cause=settings_cause(NO_ROW))
     if not (0 < state.limit < 1) or state.max_losses < 1:
-        return failed(state.describe(), expected, f"breach limits unusable: {state.describe()}", ev)
+        detail = f"breach limits unusable: {state.describe()}"
+        return failed(state.describe(), expected, detail, ev, cause=settings_cause(detail))
     return passed(state.describe(), expected, f"limits set (drill: sandbox only): {state.describe()}", ev)

@@ -16,10 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ops_checks.catalogue.runbook_text import ENV as RUNBOOK_ENV
 from ops_checks.catalogue.runbook_text import FILES
+from ops_checks.checks.bot_sources import db_unreadable
 from ops_checks.checks.sop.records import age_days
 from ops_checks.core import readings
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
 
@@ -92,28 +94,43 @@ def _incident_line(r: dict[str, Any]) -> str:
     return f"{r['incident_id']} opened {r['opened_at']:%Y-%m-%d %H:%M} UTC; root cause {cause}; review {review}"
 
 
+def _record_sql(activity: str, subject: str) -> str:
+    return ("INSERT INTO opscheck.ops_prevention_records (activity, subject, performed_by, outcome, details) VALUES "
+            f"('{activity}', '{subject}', '<you>', 'passed', '{{}}');")
+
+
 def runbooks_reviewed(t: Target, runbook_dir: Path | None) -> CheckResult:
     """sop.weekly.2: every runbook updated or reviewed within the last 7 days."""
     expected = f"each runbook updated or reviewed within {REVIEW_DAYS} days"
     if runbook_dir is None or not runbook_dir.is_dir():
-        return failed("not found", expected, "runbook directory not found (--runbook DIR): cannot tell its revision")
+        detail = "the runbook directory is not found: the runbooks' revisions cannot be read"
+        return not_verified(detail, expected=expected, cause=Cause(
+            "setting", "runbook directory", detail,
+            f"opscheck preflight --runbook DIR, or {RUNBOOK_ENV}=<the directory holding the runbooks> in the "
+            "environment"))
     try:
         files = [read_runbook(runbook_dir / name) for name in sorted(FILES.values())]
     except OSError as exc:
-        return failed("unreadable", expected, f"runbook unreadable: {exc.strerror or type(exc).__name__}")
+        detail = f"runbook unreadable: {exc.strerror or type(exc).__name__}"
+        return not_verified(detail, expected=expected, cause=Cause(
+            "setting", "runbook directory", detail,
+            f"make the runbooks ({', '.join(sorted(FILES.values()))}) readable in {runbook_dir}"))
     try:
         with connect(t.db, t.redactor) as db:
             reviews = {r["subject"]: r["reviewed_at"] for r in db.rows(_REVIEWS)}
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("unreadable", expected, f"runbook reviews unreadable: {exc}")
+        return db_unreadable(t, exc, "opscheck.ops_prevention_records", expected)
     now = datetime.now(UTC)
     lines = [_runbook_line(rb, reviews.get(rb.name)) for rb in files]
     evidence = Evidence("runbooks", f"{runbook_dir}\n" + "\n".join(lines))
     problems = [p for rb in files if (p := runbook_problem(rb, reviews.get(rb.name), now))]
     if problems:
-        return failed("; ".join(problems), expected, f"runbooks not reviewed this week: {'; '.join(problems)}",
-                      ev, evidence)
+        detail = f"runbooks not reviewed this week: {'; '.join(problems)}"
+        return failed("; ".join(problems), expected, detail, ev, evidence, cause=Cause(
+            "review_overdue", "runbook review", detail,
+            "review the runbooks (SOP prevention, weekly) and record each review: "
+            + _record_sql("runbook_review", "<runbook file name>")))
     observed = f"{len(files)} runbook(s) updated or reviewed within {REVIEW_DAYS} days"
     return passed(observed, expected, observed, ev, evidence)
 
@@ -146,12 +163,16 @@ def incidents_reviewed(t: Target) -> CheckResult:
             rows = db.rows(_INCIDENTS, (REVIEW_MEETING_H,))
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("unreadable", expected, f"incident reviews unreadable: {exc}")
+        return db_unreadable(t, exc, "opscheck.ops_incidents", expected)
     problems, notes = incident_problems(rows)
     listing = "\n".join(_incident_line(r) for r in rows)
     evidence = Evidence("incidents past their review meeting", t.redactor.text(listing or "none"))
     if problems:
-        return failed("; ".join(problems), expected, f"incidents not reviewed: {'; '.join(problems)}", ev, evidence)
+        detail = f"incidents not reviewed: {'; '.join(problems)}"
+        return failed("; ".join(problems), expected, detail, ev, evidence, cause=Cause(
+            "review_overdue", "incident review", detail,
+            "hold the review meeting, document the root cause (opscheck incident document) and record the review: "
+            + _record_sql("incident_review", "<incident id>")))
     observed = f"{len(rows)} incident(s) older than {REVIEW_MEETING_H} h, all reviewed"
     if notes:
         observed += f" ({'; '.join(notes)})"

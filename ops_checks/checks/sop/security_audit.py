@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops_checks.checks.bot_sources import db_unreadable
 from ops_checks.checks.s2_environment import secrets_check
 from ops_checks.checks.s7_audit import audit_retention
-from ops_checks.core.result import CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
 
@@ -46,24 +47,37 @@ def role_attributes(t: Target) -> CheckResult:
             row = db.one(_ROLE, (role,))
             ev = db.log.evidence()
     except DbError as exc:
-        return failed("unreadable", expected, f"role attributes unreadable: {exc}")
+        return db_unreadable(t, exc, "pg_roles", expected)
     problems = role_problems(row, role)
     if problems:
-        return failed("; ".join(problems), expected, "; ".join(problems), ev)
+        name = row["rolname"] if row else (role or "the bot's role")
+        return failed("; ".join(problems), expected, "; ".join(problems), ev, cause=Cause(
+            "privilege", f"role {name}", "; ".join(problems),
+            f'ALTER ROLE "{name}" NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS;'
+            if row else f"set BOT_DB_USER to the bot's database role (now {role or 'unset'})"))
     return passed(f"role {row['rolname']}: no elevated attributes", expected, "", ev)  # type: ignore[index]
 
 
 def audit(t: Target) -> CheckResult:
-    """sop.monthly.2: every least-privilege finding at once; fails naming each one."""
+    """sop.monthly.2: every least-privilege finding at once; fails naming each one. A finding of a check another item
+    owns (7.6.2 the audit tables, 2.1.1 the VALR key) rests on that item (``blocked_by``) and keeps its cause; a
+    part that could not be checked makes the audit not verified."""
     parts = (
-        ("database role", role_attributes(t)),
-        ("audit tables", audit_retention.bot_cannot_delete(t)),
-        ("VALR key", secrets_check.valr_api_key(t)),
+        ("database role", role_attributes(t), ()),
+        ("audit tables", audit_retention.bot_cannot_delete(t), ("7.6.2",)),
+        ("VALR key", secrets_check.valr_api_key(t), ("2.1.1",)),
     )
-    summary = "\n".join(f"{name}: {'ok' if r.ok else 'FINDING'} — {r.observed}" for name, r in parts)
-    evidence = [Evidence("security audit", t.redactor.text(summary))] + [e for _, r in parts for e in r.evidence]
-    findings = [f"{name}: {r.reason or r.observed}" for name, r in parts if not r.ok]
+    summary = "\n".join(f"{name}: {'ok' if r.ok else 'FINDING'} — {r.observed}" for name, r, _ in parts)
+    evidence = [Evidence("security audit", t.redactor.text(summary))] + [e for _, r, _ in parts for e in r.evidence]
+    open_parts = [(name, r, owner) for name, r, owner in parts if not r.ok]
+    findings = [f"{name}: {r.reason or r.observed}" for name, r, _ in open_parts]
+    blocked_by = [item for _, _, owner in open_parts for item in owner]
+    cause = next((r.cause for _, r, _ in open_parts if r.cause is not None), None)
+    if any(r.status in (Status.NOT_VERIFIED, Status.ERROR) for _, r, _ in open_parts):
+        return not_verified(f"security audit incomplete: {'; '.join(findings)}", *evidence, cause=cause,
+                            blocked_by=blocked_by, expected=EXPECTED)
     if findings:
-        return failed(f"{len(findings)} finding(s)", EXPECTED, f"security audit: {'; '.join(findings)}", *evidence)
+        return failed(f"{len(findings)} finding(s)", EXPECTED, f"security audit: {'; '.join(findings)}", *evidence,
+                      cause=cause, blocked_by=blocked_by)
     return passed("no findings", EXPECTED, "security audit: role, audit-table privileges and VALR key least-privilege",
                   *evidence)

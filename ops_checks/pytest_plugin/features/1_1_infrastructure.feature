@@ -33,6 +33,5 @@ Feature: 1.1 Infrastructure Verification
 
   @rb_1_1_6 @blocker
   Scenario: 1.1.6 API endpoint responsive
-    Given the database is reachable
     When the bot's health endpoint is called
     Then the runbook expects "Returns {"status": "healthy"}"

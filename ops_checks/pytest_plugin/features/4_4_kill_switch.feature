@@ -10,6 +10,7 @@ Feature: 4.4 Kill Switch Verification Checklist
   Background:
     Given the database is reachable
     And the table "circuit_breaker_events" is readable
+    And the table "policy_decision_audit" is readable
 
   @rb_4_4_1 @blocker @mutating
   Scenario: 4.4.1 Initial state checked

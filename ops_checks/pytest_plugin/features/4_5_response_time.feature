@@ -8,5 +8,6 @@ Feature: 4.5 Kill Switch Response Time
   @rb_4_5_1 @blocker @mutating
   Scenario: 4.5.1 Kill switch response time
     Given the database is reachable
+    And the table "policy_decision_audit" is readable
     When the time from the committed UPDATE to the first HALT decision is measured
     Then the runbook expects "< 1000ms"

@@ -1,8 +1,9 @@
 @section_sop_1
 Feature: sop.1 Authentication/Authorization Failures
   Incident Response SOP, §1 Authentication/Authorization Failures: token expiry, the backoff strategy and the
-  escalation checks (clock drift > 30 s fails JWTs, key permissions 400/600). Coinbase CDP items pass as
-  "not configured" when the operator trades on VALR only.
+  escalation checks (clock drift > 30 s fails JWTs, key permissions 400/600). The Coinbase CDP items are not
+  applicable when the operator declares VALR only (OPSCHECK_SCOPE=exchanges=valr), not verified when CDP is
+  neither configured nor declared out of scope.
 
   @sop_1_1 @blocker
   Scenario: sop.1.1 CDP key file permissions

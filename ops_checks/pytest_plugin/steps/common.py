@@ -10,10 +10,9 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from ops_checks.checks import preconditions
-from ops_checks.core.result import CheckResult
+from ops_checks.core.result import CheckResult, Status, not_verified
 from ops_checks.drills import base as drill_base
-from ops_checks.pytest_plugin.plugin import PROBED, RESULT_KEY, runbook_item
-from ops_checks.report import html as report
+from ops_checks.pytest_plugin.plugin import CURRENT, PROBED, RESULT_KEY, runbook_item
 from ops_checks.target.config import Target
 
 MIME = {
@@ -38,16 +37,32 @@ def attach(target: Target, result: CheckResult) -> None:
         )
 
 
-def require(target: Target, problem: str | None) -> None:
-    if problem:
-        pytest.skip(f"not verified: {target.redactor.text(problem)}")
+def require(target: Target, problem: CheckResult | str | None, request: pytest.FixtureRequest | None = None) -> None:
+    """A Given that does not hold: the item is *not verified* (a structured result: its cause and the items it
+    rests on), never passed. ``problem`` None: it holds."""
+    if problem is None or problem == "":
+        return
+    result = problem if isinstance(problem, CheckResult) else not_verified(problem)
+    if result.ok:
+        return
+    shown = dataclasses.replace(result, reason=target.redactor.text(result.summary()))
+    node = request.node if request is not None else _current_node()
+    if node is not None:
+        node.stash[RESULT_KEY] = shown
+    pytest.skip(shown.reason)
+
+
+def _current_node() -> pytest.Item | None:
+    """The item running now (steps that have no ``request``): read from the plugin's own record."""
+    return CURRENT.get()
 
 
 def drill_record_steps(
     fixture: str, reached: str, reads: tuple[str, ...], live: Callable[[Target, str], CheckResult]
 ) -> None:
     """The steps that read a drill's record, defined in the calling step module: Given ``reached`` (the item is not
-    verified when the sandbox's drill stopped before it), When each of ``reads`` (``{item}`` in the text: the
+    verified, resting on the step that stopped it, when the sandbox's drill stopped before it: ``Drill.not_reached``),
+    When each of ``reads`` (``{item}`` in the text: the
     drill's outcome in the sandbox, ``live(target, item)`` on live). ``fixture``: the drill's fixture."""
 
     def reached_step(target: Target, request: pytest.FixtureRequest) -> None:
@@ -64,15 +79,18 @@ def drill_record_steps(
 
 
 @pytest.fixture(scope="session")
-def database_problem(target: Target, request: pytest.FixtureRequest) -> str | None:
+def database_problem(target: Target, request: pytest.FixtureRequest) -> CheckResult | None:
     """Probed once per session: an unreachable host costs one connect timeout, not one per item. On live the
     up-front reachability probe has already asked (``PROBED``), so its answer is used, not asked again."""
     probed = request.config.stash.get(PROBED, {})
-    return probed["database"] if "database" in probed else preconditions.database_unreachable(target)
+    if "database" in probed:
+        found = probed["database"]
+        return preconditions.database_blocked(target, found) if found else None
+    return preconditions.database_unreachable(target)
 
 
 @given("the database is reachable")
-def database_reachable(target: Target, database_problem: str | None) -> None:
+def database_reachable(target: Target, database_problem: CheckResult | None) -> None:
     require(target, database_problem)
 
 
@@ -103,5 +121,14 @@ def runbook_expects(target: Target, result: CheckResult, expected: str, request:
     attach(target, result)
     shown = dataclasses.replace(result, reason=target.redactor.text(result.summary()))
     request.node.stash[RESULT_KEY] = shown
+    # the status is the result's own; pytest's outcome only mirrors it for JUnit and Allure (no text is parsed back)
+    if shown.status in (Status.NOT_VERIFIED, Status.NOT_APPLICABLE):
+        pytest.skip(shown.reason)
+    if shown.status is Status.ERROR:
+        raise CheckError(shown.reason)
     if not shown.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
-        raise AssertionError(f"{report.category_prefix(runbook_item(request.node) or '')} {shown.reason}")
+        raise AssertionError(shown.reason)
+
+
+class CheckError(Exception):
+    """The check could not run to its end (Allure: broken; the verdict: error)."""

@@ -57,7 +57,8 @@ def l4(target: Target, emergency_drills: emergency_drill.Drill | None, runbook_d
 
 @given(parsers.parse("emergency level {item} was carried out"))
 def level_carried_out(target: Target, emergency_drills: emergency_drill.Drill | None, item: str) -> None:
-    """A checklist row resting on a level's drill: when the level failed, that item owns the failure (sandbox)."""
+    """A checklist row resting on a level's drill: when the level did not pass, the row is not verified and rests
+    on the level's item (``blocked_by``), which owns the failure (sandbox)."""
     if emergency_drills is not None:
         require(target, emergency_drills.requirement(item))
 

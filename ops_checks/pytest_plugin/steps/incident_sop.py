@@ -82,7 +82,8 @@ def ws_downtime(target: Target) -> CheckResult:
 
 @when("the market-data feed drops and comes back", target_fixture="result")
 def feed_drop(target: Target, sop_drills: drills.Drill | None) -> CheckResult:
-    return drill_base.outcome("sop.2.4", sop_drills, lambda: feed.feed_down_blocks_entries(target))
+    out_of_scope = feed.websocket_out_of_scope(target)  # no websocket declared: no drill result counts either
+    return out_of_scope or drill_base.outcome("sop.2.4", sop_drills, lambda: feed.feed_down_blocks_entries(target))
 
 
 @when("the standby keys are inspected", target_fixture="result")

@@ -12,18 +12,33 @@ from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.target.config import Target
 
+#: the session's §4.3 flow once it ran: later items (§6 on live) ask whether it left the kill switch ACTIVE
+FLOW = pytest.StashKey[killswitch.KillSwitchFlow]()
+
 
 @pytest.fixture(scope="session")
-def kill_switch_flow(target: Target, sandbox: Sandbox | None) -> killswitch.KillSwitchFlow:
+def kill_switch_flow(
+    target: Target, sandbox: Sandbox | None, request: pytest.FixtureRequest
+) -> killswitch.KillSwitchFlow:
     """Runs the whole mutating procedure the first time a §4.3/§4.5 item asks for it."""
     orders = (lambda: len(sandbox.valr.orders)) if sandbox is not None and sandbox.valr is not None else None
-    return killswitch.run_flow(target, killswitch.FlowOptions.for_target(target, exchange_orders=orders))
+    opts = killswitch.FlowOptions.for_target(target, exchange_orders=orders)
+    flow = request.config.stash[FLOW] = killswitch.KillSwitchFlow(opts.method)  # kept even if interrupted
+    return killswitch.run_flow(target, opts, flow)
+
+
+def left_active_by(config: pytest.Config) -> tuple[str, ...]:
+    """The item of this run whose failure left the kill switch ACTIVE (the §4.3 flow's stopping step), if any."""
+    flow = config.stash.get(FLOW, None)
+    if flow is None or not flow.left_active or not flow.stopped_at:
+        return ()
+    return (flow.stopped_at,)
 
 
 def _step(target: Target, flow: killswitch.KillSwitchFlow, item: str) -> CheckResult:
     result = flow.outcome(item)
     if result is None:
-        require(target, flow.not_reached(item).removeprefix("not verified: "))
+        require(target, flow.not_reached(item))
     assert result is not None
     return result
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 
 from ops_checks.checks.s6_post_incident import incident_audit
+from ops_checks.core.result import CheckResult
 from ops_checks.drills import incident_drill
 from ops_checks.pytest_plugin.disposables import drill_fixture
+from ops_checks.pytest_plugin.plugin import CURRENT
 from ops_checks.pytest_plugin.steps.common import drill_record_steps
+from ops_checks.pytest_plugin.steps.kill_switch import left_active_by
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
+from ops_checks.target.config import Target
 
 
 @drill_fixture("incident_drills", lambda item: item.startswith("6."))
@@ -20,6 +24,12 @@ def _incident_drill(config: pytest.Config, sandbox: Sandbox, drill_sb: Sandbox) 
     return incident_drill.run(drill_sb, sandbox.workdir / "incident")
 
 
+def _live(target: Target, item: str) -> CheckResult:
+    """Live: the latest incident record; a kill switch this run's §4.3 verification left ACTIVE is that step's."""
+    node = CURRENT.get()
+    return incident_audit.check(target, item, left_active_by(node.config) if node is not None else ())
+
+
 drill_record_steps(
     "incident_drills",
     "the resume reached this check",
@@ -27,5 +37,5 @@ drill_record_steps(
         "immediate action {item} is read from the incident record",
         "pre-resume check {item} is read from the incident record",
     ),
-    incident_audit.check,
+    _live,
 )

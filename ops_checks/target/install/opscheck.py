@@ -64,4 +64,4 @@ def grants_text(role: str) -> str:
     return "\n".join(stmt.as_string(None) + ";" for stmt in grant_statements(role))
 
 
-NOT_INSTALLED = "not verified: the suite's schema is missing — run `opscheck init`"
+NOT_INSTALLED = "the suite's schema is missing — run `opscheck init`"
