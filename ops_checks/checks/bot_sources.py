@@ -24,7 +24,7 @@ from ops_checks.target.profile import DECLARED_SOURCES
 from ops_checks.target.valr.client import ValrError
 
 METRICS_ITEM = "1.4.2"  # the bot's metrics are readable
-LOGS_ITEM = "1.4.4"  # the bot's logs are being written
+LOGS_ITEM = logs.LOGS_ITEM  # the bot's logs are being written
 
 #: the suite's own tables missing (the same cause as ``target/suite_tables.py``'s, for every item resting on them)
 SUITE_SCHEMA = Cause(
@@ -44,32 +44,8 @@ def level(text: str) -> str | None:
 
 
 def untimestamped(t: Target, probe_bytes: int = 64 * 1024) -> CheckResult | None:
-    """None when the newest log file's tail holds a line with a timestamp the suite reads (or no line at all);
-    else *not verified*: its lines carry no time (e.g. the app run under uvicorn directly, not as its Dockerfile
-    runs it), so no window of them can be judged — an absence found there proves nothing."""
-    try:
-        newest = logs.log_files(t.log_dir)[-1]
-        with newest.open("rb") as fh:
-            start = max(0, fh.seek(0, 2) - probe_bytes)
-            fh.seek(start)
-            lines = fh.read().decode("utf-8", "replace").splitlines()[1 if start else 0 :]  # a cut first line
-        lines = [ln for ln in lines if ln.strip()]
-    except (logs.LogError, OSError):
-        return None  # unreadable logs are the caller's (logs_unreadable)
-    if not lines or any(logs.parse_line(ln, newest.name) for ln in lines):
-        return None
-    detail = f"the bot's log {newest} has no timestamped line: no time window of it can be judged"
-    return not_verified(
-        detail,
-        cause=Cause(
-            "log_format",
-            f"LOG_DIR {t.log_dir}",
-            detail,
-            "run the bot as its Dockerfile does (python main.py: logging.basicConfig with '%(asctime)s | "
-            "%(levelname)s | %(name)s | %(message)s'), or point LOG_DIR at logs whose lines start with a timestamp",
-        ),
-        blocked_by=(LOGS_ITEM,),
-    )
+    """``logs.untimestamped``: an absence in logs whose lines carry no time proves nothing."""
+    return logs.untimestamped(t, probe_bytes)
 
 
 def undeclared(t: Target, *fields: str, alternative: str = "") -> CheckResult | None:

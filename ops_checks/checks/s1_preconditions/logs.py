@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ops_checks.core import readings
-from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.target.config import Target
 
 TAIL_BYTES = 2 * 1024 * 1024
@@ -118,11 +118,41 @@ POLICY_INPUTS_NOT_LOGGED = Cause(
 )
 
 
+LOGS_ITEM = "1.4.4"  # the bot's logs are being written
+
+
 def _untimed(t: Target) -> CheckResult | None:
     """An absence in logs whose lines carry no time proves nothing: not verified, resting on 1.4.4's cause."""
-    from ops_checks.checks import bot_sources  # it imports this module
+    return untimestamped(t)
 
-    return bot_sources.untimestamped(t)
+
+def untimestamped(t: Target, probe_bytes: int = 64 * 1024) -> CheckResult | None:
+    """None when the newest log file's tail holds a line with a timestamp the suite reads (or no line at all);
+    else *not verified*: its lines carry no time (e.g. the app run under uvicorn directly, not as its Dockerfile
+    runs it), so no window of them can be judged — an absence found there proves nothing."""
+    try:
+        newest = log_files(t.log_dir)[-1]
+        with newest.open("rb") as fh:
+            start = max(0, fh.seek(0, 2) - probe_bytes)
+            fh.seek(start)
+            lines = fh.read().decode("utf-8", "replace").splitlines()[1 if start else 0 :]  # a cut first line
+        lines = [ln for ln in lines if ln.strip()]
+    except (LogError, OSError):
+        return None  # unreadable logs are the caller's (logs_unreadable)
+    if not lines or any(parse_line(ln, newest.name) for ln in lines):
+        return None
+    detail = f"the bot's log {newest} has no timestamped line: no time window of it can be judged"
+    return not_verified(
+        detail,
+        cause=Cause(
+            "log_format",
+            f"LOG_DIR {t.log_dir}",
+            detail,
+            "run the bot as its Dockerfile does (python main.py: logging.basicConfig with '%(asctime)s | "
+            "%(levelname)s | %(name)s | %(message)s'), or point LOG_DIR at logs whose lines start with a timestamp",
+        ),
+        blocked_by=(LOGS_ITEM,),
+    )
 
 
 def budget_loaded(t: Target) -> CheckResult:
