@@ -8,6 +8,7 @@ import httpx
 
 from ops_checks.checks import preconditions
 from ops_checks.core import netfail
+from ops_checks.core.result import READ_ONLY as READ_ONLY  # re-exported: a proof that needs a write
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError
@@ -185,11 +186,3 @@ def db_failed(
     return failed(observed, expected, problem, *evidence, cause=preconditions.table_cause(t, table, problem, privilege))
 
 
-#: the same cause as the plugin's read-only gate (procedures.killswitch.READ_ONLY): a proof that needs a write
-READ_ONLY = Cause(
-    "read_only",
-    "live run without --allow-mutations",
-    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
-    "run: the run was read-only",
-    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
-)

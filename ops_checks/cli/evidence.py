@@ -418,19 +418,7 @@ def set_aside(run_dir: Path) -> str:
     return ""
 
 
-def write_synced(path: Path, text: str) -> None:
-    """Write ``text`` through a temporary file, fsync'd, then renamed over ``path``: whole or not there."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise
+write_synced = verdict.write_synced  # whole and on disk, or not there
 
 
 def _sync_dir(path: Path) -> None:

@@ -69,6 +69,16 @@ class Cause:
         return {"kind": self.kind, "subject": self.subject, "detail": self.detail, "remedy": self.remedy}
 
 
+#: the one cause a read-only live run gives every item it leaves out (a proof that needs a write)
+READ_ONLY = Cause(
+    "read_only",
+    "live run without --allow-mutations",
+    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
+    "run: the run was read-only",
+    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
+)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One attachment: a name, its (already redacted) text and a MIME type."""

@@ -18,7 +18,7 @@ import secrets
 
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
-from ops_checks.core.result import Cause, CheckResult, failed, not_verified
+from ops_checks.core.result import READ_ONLY, Cause, CheckResult, failed, not_verified
 from ops_checks.target.config import Target
 
 PROBE_ACTION = "opscheck-authorisation-probe"  # deliberately not activate/deactivate: the probe cannot mutate
@@ -55,14 +55,7 @@ def _probes(t: Target) -> list[tuple[str, dict[str, str]]]:
 MISSING, POST_ONLY, UNREACHABLE, ACCEPTED = "missing", "post_only", "unreachable", "accepted"
 EXPECTED = "the guardian refuses callers without the secret"
 
-#: the read-only run: the same cause (kind, subject) as the mutating items a read-only run leaves out
-READ_ONLY = Cause(
-    "read_only",
-    "live run without --allow-mutations",
-    "the items that change state (the kill-switch test, the signed test signal, the Discord test message) were not "
-    "run: the run was read-only",
-    "run the pre-session preflight with --allow-mutations (and --operator/--witness)",
-)
+
 
 
 def authorisation(t: Target, rec: Recorder) -> CheckResult | None:

@@ -4,6 +4,7 @@ not-verified blocker is NO-GO. The non-passed items are grouped into causes: an 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -227,11 +228,11 @@ def results_digest(
     SHA-256, the run's hash. ``sync``: each file and the manifest are on disk (fsync) on return."""
     files = [r for r in seal.run_files(run_dir) if r.split("/", 1)[0] not in exclude and r not in exclude]
     manifest = seal.manifest_text(run_dir, files, sync=sync)
-    _write_synced(run_dir / MANIFEST, manifest)
+    write_synced(run_dir / MANIFEST, manifest)
     return seal.digest_of(manifest)
 
 
-def _write_synced(path: Path, text: str) -> None:
+def write_synced(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file: the file is whole and on disk (fsync) once renamed."""
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -241,14 +242,15 @@ def _write_synced(path: Path, text: str) -> None:
             os.fsync(f.fileno())
         tmp.replace(path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise
 
 
 def write(run_dir: Path, verdict: dict[str, Any]) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / VERDICT_FILE
-    _write_synced(path, seal.dumps(verdict))
+    write_synced(path, seal.dumps(verdict))
     return path
 
 
