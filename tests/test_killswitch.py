@@ -92,6 +92,24 @@ def test_a_bot_that_decides_per_signal_is_made_to_decide_by_a_signed_test_signal
     assert not state(t).active
 
 
+def test_a_per_signal_bot_outside_dry_run_leaves_step_6_not_verified_and_the_switch_active(
+    sb: Sandbox, t: Target
+) -> None:
+    """A test signal the bot ALLOWs would trade outside DRY_RUN: 4.4.6 is not verified (a setting cause), never a
+    failure with "not verified" written into it, and the switch is activated again and left ACTIVE."""
+    import dataclasses
+
+    assert sb.bot is not None
+    sb.bot.knobs.loop_paused = True
+    live_mode = dataclasses.replace(t, env={**t.env, "EXECUTION_MODE": "LIVE"})
+    flow = killswitch.run_flow(live_mode, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    step6 = flow.results["4.4.6"]
+    assert step6.status.value == "not_verified" and step6.cause is not None, step6
+    assert (step6.cause.kind, step6.cause.subject) == ("setting", "EXECUTION_MODE")
+    assert "not verified" not in step6.reason and flow.left_active
+    assert state(t).active
+
+
 def test_events_refused_by_the_row_hash_trigger_fail_the_activation_and_leave_it_active(sb: Sandbox, t: Target) -> None:
     sb.admin(faults_s4.ROW_HASH_REJECTS_EVENTS)
     flow = killswitch.run_flow(t)

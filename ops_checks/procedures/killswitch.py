@@ -579,13 +579,24 @@ class _Runner:
         if self.flow.per_signal:
             if self.t.value("EXECUTION_MODE", "").strip().upper() != "DRY_RUN":
                 self._reactivate("per-signal bot not in DRY_RUN")
-                raise self.fail(
-                    "4.4.6",
-                    "not verified",
-                    ALLOW,
+                why = (
                     "the bot decides per signal only and EXECUTION_MODE is not DRY_RUN: a test signal it ALLOWs "
-                    "would trade, so ALLOW cannot be proven",
+                    "would trade, so ALLOW cannot be proven" + self.claim()
                 )
+                self.flow.results["4.4.6"] = not_verified(
+                    why,
+                    cause=Cause(
+                        "setting",
+                        "EXECUTION_MODE",
+                        "step 6 of the kill-switch test needs a signal the bot ALLOWs, which outside DRY_RUN trades",
+                        "run the kill-switch verification with the bot in DRY_RUN (EXECUTION_MODE=DRY_RUN), then "
+                        "deactivate the switch it leaves ACTIVE: opscheck kill-switch deactivate --allow-mutations",
+                    ),
+                    expected=ALLOW,
+                )
+                self.flow.stop_reason, self.flow.stopped_at = "4.4.6 not verified", "4.4.6"
+                self.flow.say(f"4.4.6 NOT VERIFIED: {why}")
+                raise StepFailed(why)
             self._probe("step 6")
         after, waited = self.poll(_FIRST_AFTER_RELEASE, released_at, self.wait_s)
         if self.opts.require_allow or baseline is None:
