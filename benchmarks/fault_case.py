@@ -52,8 +52,9 @@ def main() -> None:
                     if way == "subprocess":
                         run = preflight(Path(tmp) / way, "--no-html", *argv, env=dict(os.environ))
                     else:
-                        run = preflight_in_process(Path(tmp) / way, faults=[fault], select=section_selection(item),
-                                                   cadence=optional)
+                        run = preflight_in_process(
+                            Path(tmp) / way, faults=[fault], select=section_selection(item), cadence=optional
+                        )
                     wall, used = time.perf_counter() - wall, cpu() - used
                     totals[way][0] += wall
                     totals[way][1] += used

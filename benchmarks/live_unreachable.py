@@ -53,12 +53,24 @@ def hung_listener() -> tuple[int, threading.Event]:
 def env_file(directory: Path, db_port: int, http_port: int) -> Path:
     closed = free_port()
     lines = {
-        "DB_HOST": "127.0.0.1", "DB_PORT": db_port, "DB_NAME": "autonomous_alpha", "DB_USER": "app_trading",
-        "DB_PASSWORD": SECRET, "BOT_API_URL": f"http://127.0.0.1:{http_port}",
-        "METRICS_URL": f"http://127.0.0.1:{closed}/metrics", "GRAFANA_URL": f"http://127.0.0.1:{closed}",
-        "VALR_BASE_URL": f"http://127.0.0.1:{http_port}", "VALR_API_KEY": SECRET, "VALR_API_SECRET": SECRET,
-        "WEBHOOK_SECRET": SECRET, "SOVEREIGN_SECRET": SECRET, "LOG_DIR": str(directory / "no-logs"),
-        "EXECUTION_MODE": "DRY_RUN", "MAX_ORDER_ZAR": "5000", "MAX_RISK_ZAR": "5000", "ZAR_FLOOR": "20000",
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": db_port,
+        "DB_NAME": "autonomous_alpha",
+        "DB_USER": "app_trading",
+        "DB_PASSWORD": SECRET,
+        "BOT_API_URL": f"http://127.0.0.1:{http_port}",
+        "METRICS_URL": f"http://127.0.0.1:{closed}/metrics",
+        "GRAFANA_URL": f"http://127.0.0.1:{closed}",
+        "VALR_BASE_URL": f"http://127.0.0.1:{http_port}",
+        "VALR_API_KEY": SECRET,
+        "VALR_API_SECRET": SECRET,
+        "WEBHOOK_SECRET": SECRET,
+        "SOVEREIGN_SECRET": SECRET,
+        "LOG_DIR": str(directory / "no-logs"),
+        "EXECUTION_MODE": "DRY_RUN",
+        "MAX_ORDER_ZAR": "5000",
+        "MAX_RISK_ZAR": "5000",
+        "ZAR_FLOOR": "20000",
     }
     path = directory / "live.env"
     path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
@@ -67,8 +79,25 @@ def env_file(directory: Path, db_port: int, http_port: int) -> Path:
 
 def one_run(env: Path, reports: Path) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ops_checks.cli", "preflight", "--target", "live", "--env-file", str(env),
-                    "--no-html", "--reports", str(reports)], cwd=REPO, capture_output=True, timeout=600, check=False)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ops_checks.cli",
+            "preflight",
+            "--target",
+            "live",
+            "--env-file",
+            str(env),
+            "--no-html",
+            "--reports",
+            str(reports),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
     return time.perf_counter() - t0
 
 

@@ -45,8 +45,10 @@ def main() -> None:
     print(f"make test: {int(minutes)}:{seconds:04.1f} ({elapsed:.1f} s)  {summary}")
     share = 100 * (busy1 - busy0) / (total1 - total0)
     cpu_s = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
-    print(f"cores={os.cpu_count()}  load at start={load:.1f}  CPUs busy {share:.0f} % ({cpu_s:.0f} CPU-s)"
-          f"  exit {proc.returncode}")
+    print(
+        f"cores={os.cpu_count()}  load at start={load:.1f}  CPUs busy {share:.0f} % ({cpu_s:.0f} CPU-s)"
+        f"  exit {proc.returncode}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,10 @@ def main() -> None:
         verdict = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else f"exit {proc.returncode}"
         print(f"run {n}: {elapsed:.2f} s  ({verdict})")
         times.append(elapsed)
-    print(f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})"
-          f"  cores={os.cpu_count()}")
+    print(
+        f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})"
+        f"  cores={os.cpu_count()}"
+    )
 
 
 if __name__ == "__main__":

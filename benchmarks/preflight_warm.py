@@ -36,8 +36,12 @@ def one_run(env: dict[str, str], html: bool) -> tuple[float, str]:
         start = time.perf_counter()
         proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
-        failed = [f"{i['id']}: {i['reason']}" for v in Path(reports).glob("*/verdict.json")
-                  for i in json.loads(v.read_text())["items"] if i["status"] != "passed"]
+        failed = [
+            f"{i['id']}: {i['reason']}"
+            for v in Path(reports).glob("*/verdict.json")
+            for i in json.loads(v.read_text())["items"]
+            if i["status"] != "passed"
+        ]
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else f"exit {proc.returncode}"
     return elapsed, "; ".join([last, *failed])
 
@@ -67,8 +71,10 @@ def main() -> None:
         if server is not None:
             server.stop()
         cache.cleanup()
-    print(f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})"
-          f"  cores={os.cpu_count()}  load={os.getloadavg()[0]:.1f}")
+    print(
+        f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})"
+        f"  cores={os.cpu_count()}  load={os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

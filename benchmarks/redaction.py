@@ -1,6 +1,6 @@
 """Redactor speed on hostile 10 MB bodies (issue 13 §4; issue 21: echoes): seconds per body, best of 3.
 
-    .venv/bin/python benchmarks/redaction.py
+.venv/bin/python benchmarks/redaction.py
 """
 
 from __future__ import annotations

@@ -65,9 +65,11 @@ def main() -> None:
             trend = json.loads((reports / ".history-sandbox" / "history-trend.json").read_text())
             print(f"round {n}: {elapsed:.2f} s  (trend points {len(trend)}, external references {len(refs)})")
             times.append(elapsed)
-    print(f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f}); "
-          f"offline check alone {statistics.median(offline) * 1000:.0f} ms  cores={os.cpu_count()}  "
-          f"load={os.getloadavg()[0]:.1f}")
+    print(
+        f"median of {len(times)}: {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f}); "
+        f"offline check alone {statistics.median(offline) * 1000:.0f} ms  cores={os.cpu_count()}  "
+        f"load={os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -101,8 +101,11 @@ class Plan:
             package = f.name == "__init__.py"
             # a module becomes a package's __init__ when other modules move under its new name (catalogue)
             new_is_package = package or any(v.startswith(new + ".") for v in values)
-            new_file = ROOT / Path(*new.split(".")) / "__init__.py" if new_is_package else \
-                ROOT / Path(*new.split(".")).with_suffix(".py")
+            new_file = (
+                ROOT / Path(*new.split(".")) / "__init__.py"
+                if new_is_package
+                else ROOT / Path(*new.split(".")).with_suffix(".py")
+            )
             if f.resolve() == new_file.resolve():
                 continue
             self.active[old] = new
@@ -140,8 +143,12 @@ def move(plan: Plan, cfg: dict) -> None:
             for data in sorted(src.parent.iterdir()):
                 if data.is_file() and data.suffix != ".py" and git("ls-files", str(data.relative_to(ROOT))).strip():
                     git("mv", str(data.relative_to(ROOT)), str((dst.parent / data.name).relative_to(ROOT)))
-                elif data.is_dir() and data.name != "__pycache__" and not (data / "__init__.py").exists() \
-                        and git("ls-files", str(data.relative_to(ROOT))).strip():
+                elif (
+                    data.is_dir()
+                    and data.name != "__pycache__"
+                    and not (data / "__init__.py").exists()
+                    and git("ls-files", str(data.relative_to(ROOT))).strip()
+                ):
                     git("mv", str(data.relative_to(ROOT)), str((dst.parent / data.name).relative_to(ROOT)))
     for old in sorted(plan.active, key=lambda o: -o.count(".")):  # remove emptied package directories
         if plan.is_package[old]:
@@ -169,7 +176,7 @@ def rewrite_dotted(plan: Plan, text: str, keep_python_m: set[str]) -> str:
             return m.group(0)
         n, new = hit
         if n == len(parts) and m.group(0) in keep_python_m:
-            if PYTHON_M.search(text[max(0, m.start() - 40):m.start()]):  # -m X, "-m", "X" (over lines too)
+            if PYTHON_M.search(text[max(0, m.start() - 40) : m.start()]):  # -m X, "-m", "X" (over lines too)
                 return m.group(0)
         return ".".join([new, *parts[n:]])
 
@@ -230,13 +237,17 @@ def rewrite_python(plan: Plan, text: str, keep_python_m: set[str], path: Path) -
 
     def offset(line: int, col: int) -> int:  # ast columns are UTF-8 byte offsets
         start = line_starts[line - 1]
-        line_text = text[start:line_starts[line]]
+        line_text = text[start : line_starts[line]]
         return start + len(line_text.encode("utf-8")[:col].decode("utf-8"))
 
     spans: list[tuple[int, int, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and \
-                (node.module == PKG or node.module.startswith(PKG + ".")):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and (node.module == PKG or node.module.startswith(PKG + "."))
+        ):
             groups = rewrite_import(plan, node)
             if groups is None:
                 continue
@@ -246,7 +257,7 @@ def rewrite_python(plan: Plan, text: str, keep_python_m: set[str], path: Path) -
                 print(f"relayer: note: a comment inside the import at {path}:{node.lineno} is dropped", file=sys.stderr)
             indent = " " * node.col_offset
             line_end = text.find("\n", end)
-            rest = text[end:line_end if line_end >= 0 else len(text)]
+            rest = text[end : line_end if line_end >= 0 else len(text)]
             comment = "  " + rest.strip() if rest.strip().startswith("#") else ""  # a noqa directive, say
             statements = [f"from {mod} import {', '.join(names)}" for mod, names in groups]
             new = ("\n" + indent).join([s + comment for s in statements[:-1]] + statements[-1:])
@@ -287,7 +298,7 @@ def rewrap(before: str, after: str, limit: int) -> str:
     out = []
     for row, ln in enumerate(lines, 1):
         body = ln.rstrip("\n")
-        eol = ln[len(body):]
+        eol = ln[len(body) :]
         while row in prose and len(body) > limit and body not in old_lines:
             cut = body.rfind(" ", 0, limit + 1)
             indent = body[: len(body) - len(body.lstrip())]
@@ -329,8 +340,10 @@ def main() -> int:
     cfg = load_map()
     missing = unmapped(cfg)
     if missing:
-        print("relayer: these modules are not in scripts/relayer_map.toml [modules] (add them, old = new):",
-              file=sys.stderr)
+        print(
+            "relayer: these modules are not in scripts/relayer_map.toml [modules] (add them, old = new):",
+            file=sys.stderr,
+        )
         for m in missing:
             print(f"  {m}", file=sys.stderr)
         return 1

@@ -23,6 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests on a Postgres server (sandboxes, bots, drills: seconds of waiting each), then the unit tests, so that with
     ``-n`` the short tests fill the workers at the end instead of a long one starting last. Stable, and the same on
     every worker (xdist requires it)."""
+
     def rank(item: pytest.Item) -> int:
         if item.get_closest_marker("fault_matrix"):
             return 1
@@ -65,8 +66,9 @@ def healthy_run(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPath
     with (shared / "healthy-run.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.exists():
-            run = preflight(shared / "healthy-run", "--operator", "A. Operator", "--witness", "B. Witness",
-                            env=shared_pg_env)
+            run = preflight(
+                shared / "healthy-run", "--operator", "A. Operator", "--witness", "B. Witness", env=shared_pg_env
+            )
             record.write_text(json.dumps({"exit_code": run.exit_code, "output": run.output}))
     saved = json.loads(record.read_text())
     return latest_run(shared / "healthy-run", saved["exit_code"], saved["output"])

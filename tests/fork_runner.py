@@ -41,6 +41,7 @@ def _serve() -> None:
     warm = Path(sys.argv[1])
     run = preflight_in_process(warm, faults=[], select=WARM_SELECT)
     import anyio._backends._asyncio  # noqa: F401 - what the bots' first threadpool call imports (in every child)
+
     if not run.verdict:
         protocol.write(json.dumps({"error": f"warm-up run gave no verdict: {run.output}"}) + "\n")
         return
@@ -58,8 +59,9 @@ def _serve() -> None:
                 log = os.open(reports / f"fork-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(log, 1)
                 os.dup2(log, 2)
-                child = preflight_in_process(reports, faults=req["faults"], select=req["select"],
-                                             cadence=req.get("cadence"))
+                child = preflight_in_process(
+                    reports, faults=req["faults"], select=req["select"], cadence=req.get("cadence")
+                )
                 code = child.exit_code
             except BaseException as exc:  # noqa: BLE001 - reported through the exit code and the log
                 print(f"fork runner child failed: {exc!r}", file=sys.stderr, flush=True)
@@ -90,7 +92,12 @@ class ForkRunner:
         self._log = (workdir / "fork-server.log").open("w")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "tests.fork_runner", str(workdir / "warm")],
-            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
         )
         answer = self._answer(READY_TIMEOUT_S)
         if not answer.get("ready"):

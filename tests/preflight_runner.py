@@ -69,8 +69,17 @@ def preflight_in_process(
 
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
-    argv = pytest_argv(run_dir, target="sandbox", env_file=None, allow_mutations=False, operator=None, witness=None,
-                       faults=faults, select=select, cadence=cadence)
+    argv = pytest_argv(
+        run_dir,
+        target="sandbox",
+        env_file=None,
+        allow_mutations=False,
+        operator=None,
+        witness=None,
+        faults=faults,
+        select=select,
+        cadence=cadence,
+    )
     assert argv[1:3] == ["-m", "pytest"], argv[:3]
     argv = [*argv[3:], "--runbook", str(runbook_text.resolve_dir(runbook))]
     saved_handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}

@@ -204,8 +204,12 @@ def test_guardian_real_endpoints(bot: ReferenceBot, admin_dsn: str) -> None:
 
 def test_guardian_unlock_unconfigured(make_bot: types.FunctionType) -> None:
     bot = make_bot(guardian_admin_token="")
-    r = httpx.post(f"{bot.url}/guardian/unlock", json={"reason": "r", "correlation_id": "c"},
-                   headers={"Authorization": "Bearer x"}, timeout=5)
+    r = httpx.post(
+        f"{bot.url}/guardian/unlock",
+        json={"reason": "r", "correlation_id": "c"},
+        headers={"Authorization": "Bearer x"},
+        timeout=5,
+    )
     assert r.status_code == 503 and r.json()["detail"]["error_code"] == "GRD-001"
 
 
@@ -342,8 +346,9 @@ def test_signed_webhook_dry_run_sends_nothing(bot: ReferenceBot, admin_dsn: str,
     assert valr.orders() == []
     sig = _rows(admin_dsn, "SELECT symbol, side, price, hmac_verified FROM signals WHERE correlation_id = %s", (cid,))
     assert sig == [("BTCZAR", "BUY", __import__("decimal").Decimal("1000000.0000000000"), True)]
-    row = _rows(admin_dsn, "SELECT status, execution_mode, pair, is_mock FROM trading_orders WHERE correlation_id = %s",
-                (cid,))
+    row = _rows(
+        admin_dsn, "SELECT status, execution_mode, pair, is_mock FROM trading_orders WHERE correlation_id = %s", (cid,)
+    )
     assert row == [("MOCK_FILLED", "DRY_RUN", "BTCZAR", True)]
     audit = _rows(
         admin_dsn,
@@ -373,8 +378,12 @@ def test_order_despite_halt_fault(bot: ReferenceBot, valr: FakeValr, monkeypatch
     _stub_signing(monkeypatch)
     bot.knobs.budget_signal = "HARD_STOP"
     r = _signal(bot, "SIG-HALT-1")
-    assert r.json()["policy_decision"] == {"decision": "HALT", "reason_code": "HALT_BUDGET_HARD_STOP",
-                                           "blocking_gate": "BUDGET", "precedence_rank": 2}
+    assert r.json()["policy_decision"] == {
+        "decision": "HALT",
+        "reason_code": "HALT_BUDGET_HARD_STOP",
+        "blocking_gate": "BUDGET",
+        "precedence_rank": 2,
+    }
     assert valr.orders() == []
     bot.knobs.order_despite_halt = True
     _signal(bot, "SIG-HALT-2")
@@ -391,8 +400,9 @@ def test_live_mode_places_signed_order(
     (order,) = valr.orders()
     assert order.headers["X-VALR-API-KEY"] and json.loads(order.content)["pair"] == "BTCZAR"
     cid = r.json()["correlation_id"]
-    assert _rows(admin_dsn, "SELECT execution_mode, status FROM trading_orders WHERE correlation_id = %s",
-                 (cid,)) == [("LIVE", "PLACED")]
+    assert _rows(admin_dsn, "SELECT execution_mode, status FROM trading_orders WHERE correlation_id = %s", (cid,)) == [
+        ("LIVE", "PLACED")
+    ]
     assert "s" * 64 not in _log(live) and "k" * 64 not in _log(live)
 
 

@@ -22,8 +22,9 @@ def test_parse_zar(raw: str, value: str) -> None:
     assert limits.parse_zar(raw) == Decimal(value)
 
 
-@pytest.mark.parametrize("raw", ["five", "NaN", "Infinity", "", "5e", "٣", "1_000", "0x10", "1e-999999", "1e999",
-                                 "R5,000.5.5"])
+@pytest.mark.parametrize(
+    "raw", ["five", "NaN", "Infinity", "", "5e", "٣", "1_000", "0x10", "1e-999999", "1e999", "R5,000.5.5"]
+)
 def test_parse_zar_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
         limits.parse_zar(raw)
@@ -39,9 +40,15 @@ def test_log_line_parsing_handles_zones_and_nanoseconds() -> None:
 
 def test_settings_rules() -> None:
     now = datetime.now(UTC)
-    good = {"daily_loss_limit_pct": Decimal("0.03"), "max_consecutive_losses": 3, "daily_pnl_zar": Decimal(0),
-            "consecutive_losses": 0, "daily_pnl_reset_at": now - timedelta(hours=2),
-            "daily_starting_equity_zar": Decimal("100000"), "circuit_breaker_active": False}
+    good = {
+        "daily_loss_limit_pct": Decimal("0.03"),
+        "max_consecutive_losses": 3,
+        "daily_pnl_zar": Decimal(0),
+        "consecutive_losses": 0,
+        "daily_pnl_reset_at": now - timedelta(hours=2),
+        "daily_starting_equity_zar": Decimal("100000"),
+        "circuit_breaker_active": False,
+    }
     assert settings_row_problems(good, now, timedelta(hours=26)) == []
     stale = good | {"daily_pnl_reset_at": now - timedelta(days=3)}
     assert "not reset for 72 h" in settings_row_problems(stale, now, timedelta(hours=26))[0]
@@ -77,23 +84,29 @@ def _recorder() -> http.Recorder:
     return http.Recorder(Redactor(["tok-secret-1234"]))
 
 
-@pytest.mark.parametrize(("exc", "words"), [(httpx.ReadTimeout("slow"), "timed out"),
-                                            (httpx.ConnectError("refused"), "failed")])
+@pytest.mark.parametrize(
+    ("exc", "words"), [(httpx.ReadTimeout("slow"), "timed out"), (httpx.ConnectError("refused"), "failed")]
+)
 def test_http_errors_are_one_line(exc: Exception, words: str) -> None:
     def boom(request: httpx.Request) -> httpx.Response:
         raise exc
 
     rec = _recorder()
     with pytest.raises(http.HttpError) as err:
-        http.request("GET", "http://127.0.0.1:9/x?token=tok-secret-1234", recorder=rec,
-                     transport=httpx.MockTransport(boom))
+        http.request(
+            "GET", "http://127.0.0.1:9/x?token=tok-secret-1234", recorder=rec, transport=httpx.MockTransport(boom)
+        )
     assert words in str(err.value) and "\n" not in str(err.value)
     assert "tok-secret-1234" not in rec.render()
 
 
 def test_malformed_json_is_an_http_error() -> None:
     rec = _recorder()
-    resp = http.request("GET", "http://127.0.0.1:9/x", recorder=rec,
-                        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>")))
+    resp = http.request(
+        "GET",
+        "http://127.0.0.1:9/x",
+        recorder=rec,
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>")),
+    )
     with pytest.raises(http.HttpError, match="malformed JSON"):
         http.json_body(resp)

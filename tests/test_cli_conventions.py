@@ -32,8 +32,14 @@ pytestmark = pytest.mark.slow
 
 
 def opscheck(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops_checks.cli", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ops_checks.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_version() -> None:
@@ -42,8 +48,7 @@ def test_version() -> None:
 
 
 def test_a_feature_selection_is_partial_exit_3(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
-    r = opscheck("preflight", "--no-html", "--features", "1_1*.feature", "--reports", str(tmp_path),
-                 env=shared_pg_env)
+    r = opscheck("preflight", "--no-html", "--features", "1_1*.feature", "--reports", str(tmp_path), env=shared_pg_env)
     assert r.returncode == 3, r.stdout + r.stderr
     data = json.loads(next(tmp_path.glob("*/verdict.json")).read_text())
     assert data["verdict"] == "PARTIAL" and data["selection"]["features"] == "1_1*.feature"
@@ -54,14 +59,26 @@ def test_a_feature_selection_is_partial_exit_3(tmp_path: Path, shared_pg_env: di
 
 
 def test_a_partial_run_is_never_signed(tmp_path: Path) -> None:
-    r = opscheck("preflight", "--features", "1_1*.feature", "--operator", "A", "--witness", "B", "--reports",
-                 str(tmp_path))
+    r = opscheck(
+        "preflight", "--features", "1_1*.feature", "--operator", "A", "--witness", "B", "--reports", str(tmp_path)
+    )
     assert r.returncode == 2 and "never signed" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_format_json_prints_one_document_on_stdout(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
-    r = opscheck("preflight", "--no-html", "--format", "json", "-m", "section_1_1", "--features", "1_1*.feature",
-                 "--reports", str(tmp_path), env=dict(shared_pg_env, NO_COLOR="1"))
+    r = opscheck(
+        "preflight",
+        "--no-html",
+        "--format",
+        "json",
+        "-m",
+        "section_1_1",
+        "--features",
+        "1_1*.feature",
+        "--reports",
+        str(tmp_path),
+        env=dict(shared_pg_env, NO_COLOR="1"),
+    )
     doc = json.loads(r.stdout)  # the whole of stdout is the document; human lines went to stderr
     assert doc["verdict"] == "PARTIAL" and doc["counts"]["total"] == 6
     assert "VERDICT: PARTIAL" in r.stderr and "\033[" not in r.stderr
@@ -73,21 +90,56 @@ def test_bad_format_exits_2() -> None:
 
 
 def test_tap_and_nagios_renderings() -> None:
-    result = {"verdict": "NO-GO", "counts": {"passed": 1, "failed": 1, "error": 1, "not_verified": 1,
-                                             "not_applicable": 1, "waived": 1, "total": 6},
-              "causes": [{"id": "C1", "summary": "the database is unreachable", "remedy": "start it",
-                          "roots": ["8.6.1"], "items": ["8.6.1", "4.4.3"], "blocking": True}],
-              "items": [{"id": "1.1.1", "title": "DB", "severity": "blocker", "status": "passed", "reason": ""},
-                        {"id": "1.4.3", "title": "Grafana", "severity": "warning", "status": "failed",
-                         "reason": "none"},
-                        {"id": "4.4.3", "title": "HALT", "severity": "blocker", "status": "not_verified",
-                         "reason": "x", "cause_id": "C1", "blocked_by": ["8.6.1"]},
-                        {"id": "8.6.1", "title": "Time", "severity": "blocker", "status": "error",
-                         "reason": "y", "cause_id": "C1"},
-                        {"id": "sop.1.1", "title": "CDP", "severity": "blocker", "status": "not_applicable",
-                         "reason": "declared out of scope"},
-                        {"id": "1.5.1", "title": "Equity", "severity": "blocker", "status": "waived",
-                         "reason": "waived until 2099-01-01"}]}
+    result = {
+        "verdict": "NO-GO",
+        "counts": {
+            "passed": 1,
+            "failed": 1,
+            "error": 1,
+            "not_verified": 1,
+            "not_applicable": 1,
+            "waived": 1,
+            "total": 6,
+        },
+        "causes": [
+            {
+                "id": "C1",
+                "summary": "the database is unreachable",
+                "remedy": "start it",
+                "roots": ["8.6.1"],
+                "items": ["8.6.1", "4.4.3"],
+                "blocking": True,
+            }
+        ],
+        "items": [
+            {"id": "1.1.1", "title": "DB", "severity": "blocker", "status": "passed", "reason": ""},
+            {"id": "1.4.3", "title": "Grafana", "severity": "warning", "status": "failed", "reason": "none"},
+            {
+                "id": "4.4.3",
+                "title": "HALT",
+                "severity": "blocker",
+                "status": "not_verified",
+                "reason": "x",
+                "cause_id": "C1",
+                "blocked_by": ["8.6.1"],
+            },
+            {"id": "8.6.1", "title": "Time", "severity": "blocker", "status": "error", "reason": "y", "cause_id": "C1"},
+            {
+                "id": "sop.1.1",
+                "title": "CDP",
+                "severity": "blocker",
+                "status": "not_applicable",
+                "reason": "declared out of scope",
+            },
+            {
+                "id": "1.5.1",
+                "title": "Equity",
+                "severity": "blocker",
+                "status": "waived",
+                "reason": "waived until 2099-01-01",
+            },
+        ],
+    }
     tap = cli_output.tap(result).splitlines()
     assert tap[:3] == ["TAP version 13", "1..6", "ok 1 - 1.1.1 DB"]
     assert tap[3] == "not ok 2 - 1.4.3 Grafana # TODO warning, failed: none"
@@ -97,8 +149,10 @@ def test_tap_and_nagios_renderings() -> None:
     assert tap[7] == "not ok 6 - 1.5.1 Equity # TODO waived: waived until 2099-01-01"
     assert tap[-2:] == ["# C1: the database is unreachable (remedy: start it)", "# verdict NO-GO — 1 cause, 2 items"]
     nagios = cli_output.nagios(result)
-    assert nagios.startswith("OPSCHECK CRITICAL - NO-GO — 1 cause, 2 items: 1/6 passed; blockers not passed: "
-                             "4.4.3, 8.6.1; C1 the database is unreachable | ")
+    assert nagios.startswith(
+        "OPSCHECK CRITICAL - NO-GO — 1 cause, 2 items: 1/6 passed; blockers not passed: "
+        "4.4.3, 8.6.1; C1 the database is unreachable | "
+    )
     assert nagios.endswith(" total=6 causes=1") and "\n" not in nagios
 
 
@@ -124,6 +178,7 @@ def exit_table() -> dict[str, dict[str, str]]:
 
 def app_commands() -> set[str]:
     """Every command an operator can run: the leaves of the Typer app, as typed after ``opscheck``."""
+
     def leaves(cmd: Any, path: tuple[str, ...]) -> Iterator[str]:
         subs = getattr(cmd, "commands", None)
         if subs and not getattr(cmd, "invoke_without_command", False):
@@ -151,9 +206,11 @@ def unreachable(tmp_path: Path) -> Path:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again when the block ends: refused at once
     env = tmp_path / "unreachable.env"
-    env.write_text(f"DB_HOST=127.0.0.1\nDB_PORT={port}\nDB_NAME=autonomous_alpha\nDB_USER=app_trading\n"
-                   f"DB_PASSWORD=pw-unreachable\nBOT_API_URL=http://127.0.0.1:{port}\n"
-                   f"METRICS_URL=http://127.0.0.1:{port}/metrics\nVALR_BASE_URL=http://127.0.0.1:{port}\n")
+    env.write_text(
+        f"DB_HOST=127.0.0.1\nDB_PORT={port}\nDB_NAME=autonomous_alpha\nDB_USER=app_trading\n"
+        f"DB_PASSWORD=pw-unreachable\nBOT_API_URL=http://127.0.0.1:{port}\n"
+        f"METRICS_URL=http://127.0.0.1:{port}/metrics\nVALR_BASE_URL=http://127.0.0.1:{port}\n"
+    )
     return env
 
 
@@ -180,8 +237,20 @@ ARGS: dict[str, tuple[str, ...]] = {
     "evidence verify": ("{tmp}/reports/20240101T000000Z-000000",),  # a sealed, unsigned run: made below
 }
 # env vars that would override the env file (real env vars win): unset for the command
-_OVERRIDES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "OPSCHECK_ADMIN_DSN",
-              "POSTGRES_USER", "POSTGRES_PASSWORD", "BOT_API_URL", "METRICS_URL", "VALR_BASE_URL")
+_OVERRIDES = (
+    "DATABASE_URL",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_NAME",
+    "DB_USER",
+    "DB_PASSWORD",
+    "OPSCHECK_ADMIN_DSN",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "BOT_API_URL",
+    "METRICS_URL",
+    "VALR_BASE_URL",
+)
 
 
 def sealed_run(run_dir: Path) -> None:
@@ -192,8 +261,14 @@ def sealed_run(run_dir: Path) -> None:
     (run_dir / "allure-results").mkdir()
     (run_dir / "allure-results" / "a-result.json").write_text("{}")
     now = datetime.now(UTC)
-    result = verdict.build([verdict.outcome("1.1.1", "passed")], target="live", started_at=now, finished_at=now,
-                           operator=None, witness=None) | {"run_id": run_dir.name}
+    result = verdict.build(
+        [verdict.outcome("1.1.1", "passed")],
+        target="live",
+        started_at=now,
+        finished_at=now,
+        operator=None,
+        witness=None,
+    ) | {"run_id": run_dir.name}
     evidence.seal(run_dir, result, target="live", html=False, log_problem=None)
 
 
@@ -212,8 +287,9 @@ def test_every_command_against_an_unreachable_database(command: str, unreachable
     args = [a.format(tmp=tmp_path) for a in ARGS[command]]
     if command == "evidence verify":
         sealed_run(Path(args[0]))
-    r = CliRunner().invoke(app, [*command.split(), *args, "--env-file", str(unreachable)],
-                           env=dict.fromkeys(_OVERRIDES))
+    r = CliRunner().invoke(
+        app, [*command.split(), *args, "--env-file", str(unreachable)], env=dict.fromkeys(_OVERRIDES)
+    )
     said = f"{r.stdout}{r.stderr}"
     assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)  # never an exception
     expected = row["database unreachable"]
@@ -233,8 +309,18 @@ def test_preflight_against_an_unreachable_database(unreachable: Path, tmp_path: 
     """The preflight checks the database (1.1.1): unreachable is its NO-GO, as README's table says."""
     code = int(exit_table()["preflight"]["database unreachable"].split()[0])
     env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
-    r = opscheck("preflight", "--target", "live", "--env-file", str(unreachable), "--no-html", "-q", "--reports",
-                 str(tmp_path / "reports"), env=env)
+    r = opscheck(
+        "preflight",
+        "--target",
+        "live",
+        "--env-file",
+        str(unreachable),
+        "--no-html",
+        "-q",
+        "--reports",
+        str(tmp_path / "reports"),
+        env=env,
+    )
     assert r.returncode == code, r.stdout + r.stderr
     data = json.loads(next((tmp_path / "reports").glob("*/verdict.json")).read_text())
     assert data["verdict"] == "NO-GO" and {i["id"]: i["status"] for i in data["items"]}["1.1.1"] == "failed"
@@ -247,8 +333,9 @@ def test_a_path_that_does_not_exist_cannot_run() -> None:
 
 
 def test_the_prefix_names_the_command_as_typed() -> None:
-    assert cli_errors.command_from_argv(app, ["kill-switch", "status", "--env-file", "x"]) == \
-        "opscheck kill-switch status"
+    assert (
+        cli_errors.command_from_argv(app, ["kill-switch", "status", "--env-file", "x"]) == "opscheck kill-switch status"
+    )
     assert cli_errors.command_from_argv(app, ["drift", "--target", "live"]) == "opscheck drift"
     assert cli_errors.command_from_argv(app, ["--version"]) == "opscheck"
     r = CliRunner().invoke(app, ["transition", "--to", "SIDEWAYS", "--operator", "a", "--witness", "b"])
@@ -263,16 +350,24 @@ def test_a_preflight_signed_by_one_person_is_refused(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- a selection that picks nothing
-@pytest.mark.parametrize(("args", "says"), [
-    (("--features", "nosuch*.feature"), "--features 'nosuch*.feature' matches no feature file"),
-    (("-m", "nosuchmarker"), "-m 'nosuchmarker': unknown marker(s) nosuchmarker"),
-    (("-m", "section_1_1 and section_1_2"), "-m 'section_1_1 and section_1_2' selects no runbook item"),
-    (("-m", "(section_1_1"), "-m '(section_1_1' is not a marker expression"),
-    (("-m", "cadence_weekly"), "selects no runbook item (it picks only weekly prevention items: add --cadence weekly)"),
-    (("--features", "1_1*.feature", "-m", "section_2_1"), "--features '1_1*.feature' and -m 'section_2_1' selects"),
-], ids=["glob", "unknown-marker", "no-item", "syntax", "cadence", "both"])
-def test_a_selection_that_picks_nothing_is_one_line_before_anything_starts(args: tuple[str, ...], says: str,
-                                                                           tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--features", "nosuch*.feature"), "--features 'nosuch*.feature' matches no feature file"),
+        (("-m", "nosuchmarker"), "-m 'nosuchmarker': unknown marker(s) nosuchmarker"),
+        (("-m", "section_1_1 and section_1_2"), "-m 'section_1_1 and section_1_2' selects no runbook item"),
+        (("-m", "(section_1_1"), "-m '(section_1_1' is not a marker expression"),
+        (
+            ("-m", "cadence_weekly"),
+            "selects no runbook item (it picks only weekly prevention items: add --cadence weekly)",
+        ),
+        (("--features", "1_1*.feature", "-m", "section_2_1"), "--features '1_1*.feature' and -m 'section_2_1' selects"),
+    ],
+    ids=["glob", "unknown-marker", "no-item", "syntax", "cadence", "both"],
+)
+def test_a_selection_that_picks_nothing_is_one_line_before_anything_starts(
+    args: tuple[str, ...], says: str, tmp_path: Path
+) -> None:
     r = CliRunner().invoke(app, ["preflight", "--no-html", "--reports", str(tmp_path), *args])
     assert r.exit_code == 2 and r.stdout == "", r.output
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("opscheck preflight: cannot run: "), r.stderr
@@ -283,8 +378,12 @@ def test_a_selection_that_picks_nothing_is_one_line_before_anything_starts(args:
 def test_a_selection_resolves_as_pytest_would() -> None:
     assert selection.resolve("1_1*.feature", None) == [f"1.1.{n}" for n in range(1, 7)]
     assert selection.resolve(None, "section_1_3 and mutating") == ["1.3.1"]
-    assert selection.resolve(None, "cadence_weekly", "weekly") == ["sop.weekly.1", "sop.weekly.2", "sop.weekly.3",
-                                                                   "sop.weekly.4"]
+    assert selection.resolve(None, "cadence_weekly", "weekly") == [
+        "sop.weekly.1",
+        "sop.weekly.2",
+        "sop.weekly.3",
+        "sop.weekly.4",
+    ]
     every = selection.resolve(None, "blocker or warning", "weekly,monthly")
     assert every == sorted({i.id for i in catalogue.ITEMS}, key=verdict.sort_key)
 
@@ -307,8 +406,9 @@ def test_the_selection_reads_the_tags_pytest_bdd_binds() -> None:
 def test_an_interrupted_run_without_a_verdict_gets_a_minimal_one(tmp_path: Path) -> None:
     run_dir = tmp_path / "20260101T000000Z-abcdef"
     run_dir.mkdir()
-    path = mark_interrupted(run_dir, "SIGTERM", target="sandbox", started_at=datetime.now(UTC), operator=None,
-                            witness=None)
+    path = mark_interrupted(
+        run_dir, "SIGTERM", target="sandbox", started_at=datetime.now(UTC), operator=None, witness=None
+    )
     assert path is not None
     data = json.loads(path.read_text())
     assert data["interrupted"] is True and data["signal"] == "SIGTERM" and data["verdict"] == "NO-GO"
@@ -318,10 +418,21 @@ def test_an_interrupted_run_without_a_verdict_gets_a_minimal_one(tmp_path: Path)
 def test_an_interrupted_runs_verdict_is_marked_and_never_go(tmp_path: Path) -> None:
     items = [verdict.outcome("1.1.1", verdict.PASSED)]
     now = datetime.now(UTC)
-    verdict.write(tmp_path, verdict.build(items, target="sandbox", started_at=now, finished_at=now, operator=None,
-                                          witness=None) | {"verdict": "GO"})
-    data = json.loads(mark_interrupted(tmp_path, "SIGINT", target="sandbox", started_at=now, operator=None,  # type: ignore[arg-type]
-                                       witness=None).read_text())
+    verdict.write(
+        tmp_path,
+        verdict.build(items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None)
+        | {"verdict": "GO"},
+    )
+    data = json.loads(
+        mark_interrupted(
+            tmp_path,
+            "SIGINT",
+            target="sandbox",
+            started_at=now,
+            operator=None,  # type: ignore[arg-type]
+            witness=None,
+        ).read_text()
+    )
     assert data["verdict"] == "NO-GO" and data["interrupted"] is True and data["signal"] == "SIGINT"
     assert data["items"][0]["id"] == "1.1.1"  # the child's outcomes are kept
 
@@ -329,8 +440,9 @@ def test_an_interrupted_runs_verdict_is_marked_and_never_go(tmp_path: Path) -> N
 # ---------------------------------------------------------------- runbook check: not reached is not checked
 def test_runbook_rows_not_reached_are_not_checked_never_disagreements(unreachable: Path) -> None:
     t = live_target(load_env(unreachable), allow_mutations=False)
-    rows = cli_runbook.endpoint_rows(t, [cli_runbook.Mention("rb.md:1 (§1.1)", 1,
-                                                             "curl -s http://localhost:8000/health")])
+    rows = cli_runbook.endpoint_rows(
+        t, [cli_runbook.Mention("rb.md:1 (§1.1)", 1, "curl -s http://localhost:8000/health")]
+    )
     assert [(r.verdict, r.checked) for r in rows] == [("not checked", False)]
     assert rows[0].reason.startswith("not checked: ")
     assert cli_runbook.exit_code(rows) == 2
@@ -343,8 +455,20 @@ def test_runbook_rows_not_reached_are_not_checked_never_disagreements(unreachabl
 
 # ---------------------------------------------------------------- transition: the names given are recorded
 def test_a_sandbox_transition_records_the_names_given(tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
-    r = opscheck("transition", "--target", "sandbox", "--to", "LIVE", "--operator", " A. Operator",
-                 "--witness", "B. Witness", "--reports", str(tmp_path), env=shared_pg_env)
+    r = opscheck(
+        "transition",
+        "--target",
+        "sandbox",
+        "--to",
+        "LIVE",
+        "--operator",
+        " A. Operator",
+        "--witness",
+        "B. Witness",
+        "--reports",
+        str(tmp_path),
+        env=shared_pg_env,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
     records = [json.loads(p.read_text()) for p in tmp_path.glob("*/transitions/TR-*.json")]
     assert len(records) == 2  # to LIVE and back

@@ -23,7 +23,11 @@ def test_es256_claims_and_header() -> None:
     d = cj.decode_verified(token, key.public_key())
     assert d.header["alg"] == "ES256" and d.header["kid"] == NAME and len(d.header["nonce"]) == 64
     assert d.claims == {
-        "sub": NAME, "iss": "cdp", "nbf": now, "exp": now + 120, "uri": "GET api.coinbase.com/api/v3/brokerage/accounts"
+        "sub": NAME,
+        "iss": "cdp",
+        "nbf": now,
+        "exp": now + 120,
+        "uri": "GET api.coinbase.com/api/v3/brokerage/accounts",
     }
     assert d.shape_problems(NAME, "ES256") == []
     assert d.window_problem(now + 1) is None

@@ -64,8 +64,10 @@ def test_the_guarded_runner_turns_an_error_into_a_failed_item_with_a_one_line_re
     result = drill.guarded("x.1", broken)
     assert not result.ok and result.reason == "drill error: disk full" and result.expected == "drill completed"
     assert drill.guarded("x.2", lambda: passed("ok", "ok", "fine")).ok
-    assert [line.split(" ", 1)[1] for line in drill.procedure] == ["x.1: FAILED drill error: disk full",
-                                                                   "x.2: passed fine"]
+    assert [line.split(" ", 1)[1] for line in drill.procedure] == [
+        "x.1: FAILED drill error: disk full",
+        "x.2: passed fine",
+    ]
     with pytest.raises(KeyError):  # not a drill error: a bug propagates
         drill.guarded("x.3", lambda: {}["missing"])
     custom = drill_base.guard(broken, (OSError,), "row", "NOT done: ")

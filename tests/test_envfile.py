@@ -63,7 +63,7 @@ def test_dotenv_semantics(tmp_path: Path) -> None:
     [
         ("A=1\nnot an assignment\n", 2, "no '='"),
         ("1A=x\n", 1, "invalid variable name"),
-        ("A=1\n\nB=\"open\nC=2\n", 3, "unterminated double-quoted"),
+        ('A=1\n\nB="open\nC=2\n', 3, "unterminated double-quoted"),
         (f"A='{SECRETISH}\n", 1, "unterminated single-quoted"),
         (f"A={SECRETISH}'x\n", 1, "stray quote"),
         (f'A="{SECRETISH}" trailing\n', 1, "after the closing quote"),
@@ -162,12 +162,33 @@ def test_preflight_with_a_malformed_env_file_exits_2_with_one_line(tmp_path: Pat
     assert "Traceback" not in out and SECRETISH[:8] not in out
 
 
-_SETTING_NAMES = ("DB_PORT", "DATABASE_URL", "OPSCHECK_DRIFT_MAX_MS", "OPSCHECK_LOG_WINDOW_S", "OPSCHECK_DRIFT_MAXMS",
-                  "OPSCHECK_MAX_ORDER_CEILING_ZAR", "DB_HOST")
+_SETTING_NAMES = (
+    "DB_PORT",
+    "DATABASE_URL",
+    "OPSCHECK_DRIFT_MAX_MS",
+    "OPSCHECK_LOG_WINDOW_S",
+    "OPSCHECK_DRIFT_MAXMS",
+    "OPSCHECK_MAX_ORDER_CEILING_ZAR",
+    "DB_HOST",
+)
 _SETTING_VALUES = st.one_of(
-    st.sampled_from(["NaN", "Infinity", "5000.5", "0x10", "-1", "0", "abc", "65536", "5432",
-                     f"postgresql://app:{SECRETISH}@h:abc/db", f"postgresql://app:{SECRETISH}@h:5432,h2:1/db",
-                     f"postgresql://app:{SECRETISH}@h/db?port=x", "postgresql://%zz@h/db"]),
+    st.sampled_from(
+        [
+            "NaN",
+            "Infinity",
+            "5000.5",
+            "0x10",
+            "-1",
+            "0",
+            "abc",
+            "65536",
+            "5432",
+            f"postgresql://app:{SECRETISH}@h:abc/db",
+            f"postgresql://app:{SECRETISH}@h:5432,h2:1/db",
+            f"postgresql://app:{SECRETISH}@h/db?port=x",
+            "postgresql://%zz@h/db",
+        ]
+    ),
     st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
 )
 

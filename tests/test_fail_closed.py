@@ -62,30 +62,78 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}"
-    env = {"DB_HOST": "127.0.0.1", "DB_PORT": str(free_port()), "DB_PASSWORD": "x" * 32, "BOT_API_URL": url,
-           "METRICS_URL": f"{url}/metrics", "VALR_BASE_URL": "https://api.valr.com", "VALR_API_KEY": "k" * 64,
-           "VALR_API_SECRET": "s" * 64, "EXECUTION_MODE": "DRY_RUN",
-           "LOG_DIR": str(tmp_path_factory.mktemp("logs")),
-           **declared_sources()}  # the SOP figures' sources, declared as the sandbox declares its bot's
+    env = {
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": str(free_port()),
+        "DB_PASSWORD": "x" * 32,
+        "BOT_API_URL": url,
+        "METRICS_URL": f"{url}/metrics",
+        "VALR_BASE_URL": "https://api.valr.com",
+        "VALR_API_KEY": "k" * 64,
+        "VALR_API_SECRET": "s" * 64,
+        "EXECUTION_MODE": "DRY_RUN",
+        "LOG_DIR": str(tmp_path_factory.mktemp("logs")),
+        **declared_sources(),
+    }  # the SOP figures' sources, declared as the sandbox declares its bot's
     t = live_target(env, allow_mutations=False)
-    t = dataclasses.replace(t, valr_transport=httpx.MockTransport(
-        lambda r: httpx.Response(200, content=STATE["body"], headers={"content-type": STATE["type"]})))
+    t = dataclasses.replace(
+        t,
+        valr_transport=httpx.MockTransport(
+            lambda r: httpx.Response(200, content=STATE["body"], headers={"content-type": STATE["type"]})
+        ),
+    )
     yield t
     srv.shutdown()
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["", "live", "dry_run", " LIVE", "LIVE ", "NaN", "nan", "Infinity", "-1", "1e309", "null",
-                     "HEALTHY", "healthy ", "connected ", "0x10", "5000.5", "\u0000", "∞"]),
+    st.sampled_from(
+        [
+            "",
+            "live",
+            "dry_run",
+            " LIVE",
+            "LIVE ",
+            "NaN",
+            "nan",
+            "Infinity",
+            "-1",
+            "1e309",
+            "null",
+            "HEALTHY",
+            "healthy ",
+            "connected ",
+            "0x10",
+            "5000.5",
+            "\u0000",
+            "∞",
+        ]
+    ),
     st.text(max_size=20),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8),
-                                                                                         inner, max_size=3),
-                      max_leaves=8)
-KEYS = st.sampled_from(["status", "database", "execution_mode", "components", "time", "epochTime", "balance",
-                        "currency", "available", "system_locked"])
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+KEYS = st.sampled_from(
+    [
+        "status",
+        "database",
+        "execution_mode",
+        "components",
+        "time",
+        "epochTime",
+        "balance",
+        "currency",
+        "available",
+        "system_locked",
+    ]
+)
 PAYLOADS = st.one_of(
     st.dictionaries(KEYS, VALUES, min_size=1, max_size=5),
     st.dictionaries(KEYS, st.dictionaries(KEYS, VALUES, max_size=3), min_size=1, max_size=3),
@@ -105,12 +153,14 @@ def _valid_health(p: Any) -> bool:
 def _reports_a_valid_mode(p: Any) -> bool:
     def mode_in(d: Any) -> bool:
         return isinstance(d, dict) and d.get("execution_mode") in ("LIVE", "DRY_RUN")
+
     return mode_in(p) or (isinstance(p, dict) and mode_in(p.get("components")))
 
 
 def _reports_no_mode(p: Any) -> bool:
     def has(d: Any) -> bool:
         return isinstance(d, dict) and d.get("execution_mode") is not None
+
     return not (has(p) or (isinstance(p, dict) and has(p.get("components"))))
 
 
@@ -142,16 +192,31 @@ def test_execution_mode_fails_closed(target: Target, payload: Any) -> None:
 @given(payload=PAYLOADS)
 def test_exchange_checks_fail_closed(target: Target, payload: Any) -> None:
     STATE.update(body=_encode(payload), type="application/json")
-    for check in (exchange.valr_reachable, exchange.api_key_valid, exchange.balance_readable,
-                  drift.exchange_time_reachable):
+    for check in (
+        exchange.valr_reachable,
+        exchange.api_key_valid,
+        exchange.balance_readable,
+        drift.exchange_time_reachable,
+    ):
         result = check(target)
         assert not result.ok, (check.__name__, payload, result.reason)
 
 
 @COMMON
-@given(text=st.one_of(st.text(max_size=200), st.sampled_from([
-    "exchange_clock_drift_ms NaN", "exchange_clock_drift_ms +Inf", "trade_signals_received_total{} abc",
-    "# TYPE x gauge\nx{a=\"1\"} 1e999", "\x00\x01\x02"])))
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.sampled_from(
+            [
+                "exchange_clock_drift_ms NaN",
+                "exchange_clock_drift_ms +Inf",
+                "trade_signals_received_total{} abc",
+                '# TYPE x gauge\nx{a="1"} 1e999',
+                "\x00\x01\x02",
+            ]
+        ),
+    )
+)
 def test_metrics_check_fails_closed_on_junk(target: Target, text: str) -> None:
     STATE.update(body=text.encode("utf-8", "replace"), type="text/plain")
     result = monitoring.metrics_respond(target)
@@ -159,17 +224,25 @@ def test_metrics_check_fails_closed_on_junk(target: Target, text: str) -> None:
 
 
 def test_nan_and_lowercase_live_never_pass(target: Target) -> None:
-    for payload in ({"execution_mode": math.nan}, {"execution_mode": "live"}, {"execution_mode": " LIVE"},
-                    {"components": {"execution_mode": "dry_run"}}):
+    for payload in (
+        {"execution_mode": math.nan},
+        {"execution_mode": "live"},
+        {"execution_mode": " LIVE"},
+        {"components": {"execution_mode": "dry_run"}},
+    ):
         STATE.update(body=_encode(payload), type="application/json")
         assert not isinstance(botapi.execution_mode(target), str), payload
         assert transition_gate.execution_mode(target).value is None, payload
 
 
 def test_health_without_a_database_state_never_passes(target: Target) -> None:
-    for payload in ({"status": "healthy", "database": None}, {"status": "healthy"},
-                    {"status": "healthy", "database": True}, {"status": "healthy", "database": ["connected"]},
-                    {"status": "healthy", "database": "connected "}):
+    for payload in (
+        {"status": "healthy", "database": None},
+        {"status": "healthy"},
+        {"status": "healthy", "database": True},
+        {"status": "healthy", "database": ["connected"]},
+        {"status": "healthy", "database": "connected "},
+    ):
         STATE.update(body=_encode(payload), type="application/json")
         result = infra.api_health(target)
         assert not result.ok and "database" in result.reason and "\n" not in result.reason, payload
@@ -217,8 +290,11 @@ def _metric_readers() -> dict[str, list[Callable[[Target], Any]]]:
     from ops_checks.checks.sop import feed, latency, prevention
 
     return {
-        "market_data_age_seconds": [feed.stale_blocks_entries, feed.stale_activates_kill_switch,
-                                    feed.staleness_observable],
+        "market_data_age_seconds": [
+            feed.stale_blocks_entries,
+            feed.stale_activates_kill_switch,
+            feed.staleness_observable,
+        ],
         "trading_reduce_only": [feed.stale_blocks_entries, feed.feed_down_blocks_entries, feed.staleness_observable],
         "websocket_disconnects_last_hour": [feed.disconnects_not_in_warning_band, feed.disconnects_below_critical],
         "websocket_downtime_seconds": [feed.downtime_within_limit],
@@ -264,15 +340,23 @@ def healthy(target: Target) -> Iterator[tuple[Target, _Tamper]]:
 
     sim = ValrSimulator(SIM_KEY, SIM_SECRET)
     tamper = _Tamper(sim.transport())
-    env = {**target.env, "VALR_API_KEY": SIM_KEY, "VALR_API_SECRET": SIM_SECRET, "PERPETUAL_PAIRS": "BTCUSDTPERP",
-           "MAX_ORDER_ZAR": "5000", "MAX_RISK_ZAR": "5000", "ZAR_FLOOR": "20000"}
+    env = {
+        **target.env,
+        "VALR_API_KEY": SIM_KEY,
+        "VALR_API_SECRET": SIM_SECRET,
+        "PERPETUAL_PAIRS": "BTCUSDTPERP",
+        "MAX_ORDER_ZAR": "5000",
+        "MAX_RISK_ZAR": "5000",
+        "ZAR_FLOOR": "20000",
+    }
     t = dataclasses.replace(target, env=env, valr_base_url=sim.base_url, valr_transport=tamper)
     client(t, Recorder(t.redactor)).place_limit_order("BTCZAR", "BUY", Decimal("0.0001"), Decimal("1000000"))
     yield t, tamper
 
 
-BAD_READING = st.one_of(st.sampled_from([NAN, INF, -INF, 1e13, 1e300]),
-                        st.floats(max_value=-1e-300, allow_nan=False, allow_infinity=False))
+BAD_READING = st.one_of(
+    st.sampled_from([NAN, INF, -INF, 1e13, 1e300]), st.floats(max_value=-1e-300, allow_nan=False, allow_infinity=False)
+)
 BAD_SIGNED = st.sampled_from([NAN, INF, -INF, 1e13, -1e13, 1e300, -1e300])
 BAD_FLAG = st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: v not in (0.0, 1.0))
 
@@ -312,14 +396,39 @@ def test_market_data_age_minus_inf_fails_sop_8_1_and_8_2(healthy: tuple[Target, 
     STATE.update(body=_metrics_text(market_data_age_seconds=-INF), type="text/plain")
     for check in (feed.stale_blocks_entries, feed.stale_activates_kill_switch):
         result = check(t)
-        assert not result.ok and result.reason == "market_data_age_seconds is -inf: not a finite number", \
-            result.reason
+        assert not result.ok and result.reason == "market_data_age_seconds is -inf: not a finite number", result.reason
 
 
 # -- JSON fields of the exchange (VALR sends amounts as strings) ------------------------------------------------------
 BAD_JSON_NUMBER = st.one_of(
-    st.sampled_from([None, True, False, NAN, INF, -INF, "NaN", "Infinity", "-1", "-0.5", "٣", "1_000", "0x10", " 5",
-                     "1e999", "", "5 000", 1e300, -5, 10**20, [], {}, ["1"], {"value": "1"}]),
+    st.sampled_from(
+        [
+            None,
+            True,
+            False,
+            NAN,
+            INF,
+            -INF,
+            "NaN",
+            "Infinity",
+            "-1",
+            "-0.5",
+            "٣",
+            "1_000",
+            "0x10",
+            " 5",
+            "1e999",
+            "",
+            "5 000",
+            1e300,
+            -5,
+            10**20,
+            [],
+            {},
+            ["1"],
+            {"value": "1"},
+        ]
+    ),
     st.text(max_size=8).filter(lambda s: readings.decimal_text(s) is None),  # any text but a plain number
 )
 BAD_JSON_FLAG = st.sampled_from([None, 0, 1, "true", "false", NAN, [], {}, "True"])
@@ -332,11 +441,13 @@ def _valr_fields() -> list[tuple[str, str, Callable[[Any, Any], None], Callable[
     def balance(key: str) -> Callable[[Any, Any], None]:
         def put(data: Any, v: Any) -> None:
             next(b for b in data if b["currency"] == "ZAR")[key] = v
+
         return put
 
     def order(key: str) -> Callable[[Any, Any], None]:
         def put(data: Any, v: Any) -> None:
             data[0][key] = v
+
         return put
 
     def rate(data: Any, v: Any) -> None:
@@ -404,24 +515,65 @@ def _connect_to(row: dict[str, Any]) -> Callable[..., Any]:
 
 NOW = datetime.now(UTC)
 SETTINGS_ROW: dict[str, Any] = {
-    "id": 1, "circuit_breaker_active": False, "circuit_breaker_reason": None, "daily_pnl_pct": Decimal("-0.01"),
-    "daily_loss_limit_pct": Decimal("0.03"), "consecutive_losses": 0, "max_consecutive_losses": 3,
-    "daily_pnl_zar": Decimal("-100"), "daily_pnl_reset_at": NOW, "daily_starting_equity_zar": Decimal("100000"),
+    "id": 1,
+    "circuit_breaker_active": False,
+    "circuit_breaker_reason": None,
+    "daily_pnl_pct": Decimal("-0.01"),
+    "daily_loss_limit_pct": Decimal("0.03"),
+    "consecutive_losses": 0,
+    "max_consecutive_losses": 3,
+    "daily_pnl_zar": Decimal("-100"),
+    "daily_pnl_reset_at": NOW,
+    "daily_starting_equity_zar": Decimal("100000"),
     "db_now": NOW,
 }
 DECISION_ROW: dict[str, Any] = {
-    "correlation_id": "c", "policy_decision": "ALLOW", "reason_code": "ALL_GATES_PASSED", "timestamp_utc": NOW,
-    "context_snapshot": {"kill_switch_active": False, "budget_signal": "ALLOW", "health_status": "GREEN",
-                         "risk_assessment": "HEALTHY"},
-    "age_s": Decimal("1.5"), "age": Decimal("1.5"),
+    "correlation_id": "c",
+    "policy_decision": "ALLOW",
+    "reason_code": "ALL_GATES_PASSED",
+    "timestamp_utc": NOW,
+    "context_snapshot": {
+        "kill_switch_active": False,
+        "budget_signal": "ALLOW",
+        "health_status": "GREEN",
+        "risk_assessment": "HEALTHY",
+    },
+    "age_s": Decimal("1.5"),
+    "age": Decimal("1.5"),
 }
 REVIEW_ROW: dict[str, Any] = {
-    "decisions": 2000, "first_at": NOW, "lead_s": Decimal("5"), "tail_s": Decimal("2"), "max_gap_s": Decimal("30"),
-    "max_gap_end": NOW, "unexplained_halts": 0, "errors": 0, "neutrals": 0, "live_orders": 0, "failed_orders": 0,
+    "decisions": 2000,
+    "first_at": NOW,
+    "lead_s": Decimal("5"),
+    "tail_s": Decimal("2"),
+    "max_gap_s": Decimal("30"),
+    "max_gap_end": NOW,
+    "unexplained_halts": 0,
+    "errors": 0,
+    "neutrals": 0,
+    "live_orders": 0,
+    "failed_orders": 0,
 }
 
-BAD_DB_NUMBER = st.sampled_from([None, True, False, Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"),
-                                 NAN, INF, -INF, Decimal("1e13"), 10**15, "0.03", "1", [1], {"v": 1}])
+BAD_DB_NUMBER = st.sampled_from(
+    [
+        None,
+        True,
+        False,
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        Decimal("-Infinity"),
+        NAN,
+        INF,
+        -INF,
+        Decimal("1e13"),
+        10**15,
+        "0.03",
+        "1",
+        [1],
+        {"v": 1},
+    ]
+)
 BAD_DB_AMOUNT = st.one_of(BAD_DB_NUMBER, st.sampled_from([Decimal("-0.01"), -1]))  # a negative where none can be
 BAD_DB_COUNT = st.one_of(BAD_DB_AMOUNT, st.sampled_from([Decimal("1.5"), 2.5]))
 BAD_DB_AGE = st.one_of(BAD_DB_NUMBER, st.sampled_from([Decimal("-3600"), -86400.0]))  # in the future
@@ -449,8 +601,13 @@ def _db_fields() -> list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any],
         (loss.__name__, SETTINGS_ROW, "max_consecutive_losses", BAD_DB_COUNT, loss.loss_breach_handled),
         (loss.__name__, SETTINGS_ROW, "max_consecutive_losses", BAD_DB_COUNT, loss.breach_settings_sane),
         (orders.__name__, SETTINGS_ROW, "circuit_breaker_active", BAD_DB_FLAG, orders.kill_switch_leaves_no_orders),
-        (exchange.__name__, SETTINGS_ROW, "daily_starting_equity_zar", BAD_DB_AMOUNT,
-         exchange.starting_equity_recorded),
+        (
+            exchange.__name__,
+            SETTINGS_ROW,
+            "daily_starting_equity_zar",
+            BAD_DB_AMOUNT,
+            exchange.starting_equity_recorded,
+        ),
         (gates.__name__, SETTINGS_ROW, "daily_starting_equity_zar", BAD_DB_AMOUNT, gates.limits_consistent),
         (dry_run.__name__, DECISION_ROW, "age_s", BAD_DB_AGE, dry_run.decisions_logged),
         (preconditions.__name__, DECISION_ROW, "age", BAD_DB_AGE.filter(lambda v: v is not None), precondition),
@@ -485,9 +642,7 @@ def test_the_healthy_database_rows_pass(healthy: tuple[Target, _Tamper]) -> None
 
 @COMMON
 @given(data=st.data())
-def test_no_check_passes_on_an_impossible_database_value(
-    healthy: tuple[Target, _Tamper], data: st.DataObject
-) -> None:
+def test_no_check_passes_on_an_impossible_database_value(healthy: tuple[Target, _Tamper], data: st.DataObject) -> None:
     t, _ = healthy
     module, row, name, bad, check = data.draw(st.sampled_from(_db_fields()), label="field")
     value = data.draw(bad, label="value")
@@ -497,8 +652,15 @@ def test_no_check_passes_on_an_impossible_database_value(
 
 
 # -- the helper itself ------------------------------------------------------------------------------------------
-@given(value=st.one_of(st.none(), st.booleans(), st.lists(st.integers(), max_size=2), st.text(max_size=6),
-                       st.sampled_from([NAN, INF, -INF, Decimal("NaN"), Decimal("-Infinity"), 1e300, -1.0, -1])))
+@given(
+    value=st.one_of(
+        st.none(),
+        st.booleans(),
+        st.lists(st.integers(), max_size=2),
+        st.text(max_size=6),
+        st.sampled_from([NAN, INF, -INF, Decimal("NaN"), Decimal("-Infinity"), 1e300, -1.0, -1]),
+    )
+)
 def test_readings_refuse_what_is_no_reading(value: Any) -> None:
     with pytest.raises(readings.BadReading) as err:
         readings.number(value, "age")
@@ -520,8 +682,13 @@ def test_a_breach_is_never_handled_on_an_impossible_metric(monkeypatch: pytest.M
     from ops_checks.target.prometheus import Metrics
 
     def metrics(reduce_only: float, alerts: float) -> Metrics:
-        return Metrics({"trading_reduce_only": [({}, reduce_only)],
-                        "bot_alerts_sent_total": [({"reason": "DAILY_LOSS_LIMIT"}, alerts)]}, "")
+        return Metrics(
+            {
+                "trading_reduce_only": [({}, reduce_only)],
+                "bot_alerts_sent_total": [({"reason": "DAILY_LOSS_LIMIT"}, alerts)],
+            },
+            "",
+        )
 
     monkeypatch.setattr(loss, "open_orders", lambda t, rec: [])
     t = SimpleNamespace(profile=profile_from_env(declared_sources()), redactor=Redactor())

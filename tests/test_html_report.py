@@ -19,8 +19,14 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LOCAL = ("file://", "data:", "blob:")
 
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +50,13 @@ def first_screen_text(browser: Any, html: Path, requests: list[str]) -> str:
     try:
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"file://{html}")
-        return str(page.evaluate(
-            "() => Array.from(document.querySelectorAll('h1, th, td, a'))"
-            ".filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < 800; })"
-            ".map(e => e.innerText).join('\\n')"))
+        return str(
+            page.evaluate(
+                "() => Array.from(document.querySelectorAll('h1, th, td, a'))"
+                ".filter(e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < 800; })"
+                ".map(e => e.innerText).join('\\n')"
+            )
+        )
     finally:
         page.close()
 
@@ -84,8 +93,9 @@ def visible_tree_text(browser: Any, html: Path, requests: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def run_for(shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory,
-            healthy_run: Run) -> Callable[[str | None], Run]:
+def run_for(
+    shared_pg_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, healthy_run: Run
+) -> Callable[[str | None], Run]:
     """One preflight with the HTML report per fault (None: healthy), signed by an operator and a witness, made
     once for this module: the first screen and the evidence tree are read from the same run."""
     runs: dict[str | None, Run] = {None: healthy_run}

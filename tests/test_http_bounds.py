@@ -95,8 +95,12 @@ def test_hostile_endpoint_fails_one_line(endpoint: tuple[str, int]) -> None:
 
     def call() -> None:
         try:
-            http.request("GET", f"http://127.0.0.1:{port}/health", recorder=http.Recorder(Redactor()),
-                         timeout=http.httpx.Timeout(2.0, connect=1.0))
+            http.request(
+                "GET",
+                f"http://127.0.0.1:{port}/health",
+                recorder=http.Recorder(Redactor()),
+                timeout=http.httpx.Timeout(2.0, connect=1.0),
+            )
         except BaseException as exc:  # noqa: BLE001 - inspected below
             box["error"] = exc
 

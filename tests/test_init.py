@@ -28,18 +28,33 @@ def bare_db(server: postgres.Server) -> Iterator[postgres.Database]:
 
 
 def env_file(tmp_path: Path, db: postgres.Database, **extra: str) -> Path:
-    lines = {"DB_HOST": db.host, "DB_PORT": str(db.port), "DB_NAME": db.name, "DB_USER": db.user,
-             "DB_PASSWORD": db.password, **extra}
+    lines = {
+        "DB_HOST": db.host,
+        "DB_PORT": str(db.port),
+        "DB_NAME": db.name,
+        "DB_USER": db.user,
+        "DB_PASSWORD": db.password,
+        **extra,
+    }
     path = tmp_path / "live.env"
     path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
     return path
 
 
 def init(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPSCHECK_ADMIN_DSN", "POSTGRES_USER", "POSTGRES_PASSWORD", "DB_USER", "BOT_DB_USER")}
-    return subprocess.run([sys.executable, "-m", "ops_checks.cli", "init", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, env=env)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPSCHECK_ADMIN_DSN", "POSTGRES_USER", "POSTGRES_PASSWORD", "DB_USER", "BOT_DB_USER")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ops_checks.cli", "init", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def test_init_twice_then_the_bot_role_can_append_but_not_delete(tmp_path: Path, bare_db: postgres.Database) -> None:
@@ -52,8 +67,10 @@ def test_init_twice_then_the_bot_role_can_append_but_not_delete(tmp_path: Path, 
     assert second.returncode == 0 and "already installed, verified" in second.stdout, second.stderr
     with psycopg.connect(bare_db.admin_db_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM opscheck.ops_schema_version").fetchone() == (1,)
-        tables = {r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'opscheck'")}
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'opscheck'")
+        }
         assert tables == set(opscheck.TABLES)
     with psycopg.connect(bare_db.app_dsn, autocommit=True) as conn:
         conn.execute("INSERT INTO opscheck.secret_rotations (secret_name, rotated_by) VALUES ('VALR_API_KEY', 'Ann')")
@@ -64,11 +81,14 @@ def test_init_twice_then_the_bot_role_can_append_but_not_delete(tmp_path: Path, 
             conn.execute("UPDATE opscheck.ops_signoffs SET verdict = 'GO'")
 
 
-def test_init_with_the_superuser_variables(tmp_path: Path, server: postgres.Server,
-                                           bare_db: postgres.Database) -> None:
+def test_init_with_the_superuser_variables(tmp_path: Path, server: postgres.Server, bare_db: postgres.Database) -> None:
     admin = conninfo_to_dict(server.admin_dsn)
-    f = env_file(tmp_path, bare_db, POSTGRES_USER=str(admin.get("user") or "postgres"),
-                 POSTGRES_PASSWORD=str(admin.get("password") or ""))
+    f = env_file(
+        tmp_path,
+        bare_db,
+        POSTGRES_USER=str(admin.get("user") or "postgres"),
+        POSTGRES_PASSWORD=str(admin.get("password") or ""),
+    )
     run = init("--env-file", str(f), "--role", "app_trading")
     assert run.returncode == 0 and 'TO "app_trading";' in run.stdout, run.stderr
     if admin.get("password"):

@@ -36,13 +36,19 @@ def _databases(dsn: str) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
-def test_signal_to_the_preflight_reaches_the_run(sig: signal.Signals, tmp_path: Path,
-                                                  shared_pg_env: dict[str, str]) -> None:
+def test_signal_to_the_preflight_reaches_the_run(
+    sig: signal.Signals, tmp_path: Path, shared_pg_env: dict[str, str]
+) -> None:
     reports = tmp_path / "reports-interrupt"
     databases_before = _databases(shared_pg_env[postgres.DSN_ENV])
-    proc = subprocess.Popen([sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--reports",
-                             str(reports)], cwd=REPO, env=shared_pg_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--reports", str(reports)],
+        cwd=REPO,
+        env=shared_pg_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert proc.stdout is not None
     seen: list[str] = []
     reader = threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
@@ -71,10 +77,28 @@ def test_the_run_deadline_ends_in_a_no_go_verdict(tmp_path: Path, shared_pg_env:
     request 700 ms late, so §1 (~13 s then, and no drill) is still being checked when the deadline comes, however
     fast the machine."""
     reports = tmp_path / "reports-deadline"
-    r = subprocess.run([sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--deadline", "6",
-                        "--features", "1_*.feature", "--sandbox-fault", "exchange_latency_700ms",
-                        "--reports", str(reports)], cwd=REPO, env=shared_pg_env, capture_output=True, text=True,
-                       timeout=HANG)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ops_checks.cli",
+            "preflight",
+            "--no-html",
+            "--deadline",
+            "6",
+            "--features",
+            "1_*.feature",
+            "--sandbox-fault",
+            "exchange_latency_700ms",
+            "--reports",
+            str(reports),
+        ],
+        cwd=REPO,
+        env=shared_pg_env,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
     out = r.stdout + r.stderr
     assert r.returncode == 1, out[-2000:]
     verdict = json.loads(next(reports.glob("*/verdict.json")).read_text())

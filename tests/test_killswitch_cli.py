@@ -126,8 +126,12 @@ def test_unreachable_database_is_one_line(env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("sig_name", ["SIGTERM", "SIGHUP"])
-def test_a_signal_after_activation_says_what_it_leaves(sb: Sandbox, env: dict[str, str], tmp_path,  # type: ignore[no-untyped-def]
-                                                       sig_name: str) -> None:
+def test_a_signal_after_activation_says_what_it_leaves(
+    sb: Sandbox,
+    env: dict[str, str],
+    tmp_path,  # type: ignore[no-untyped-def]
+    sig_name: str,
+) -> None:
     """Issue 13 §1: SIGTERM to `kill-switch verify` after activation used to end it silently (rc -15)."""
     import signal
     import subprocess
@@ -139,9 +143,23 @@ def test_a_signal_after_activation_says_what_it_leaves(sb: Sandbox, env: dict[st
     sb.bot.knobs.ignore_kill_switch = True  # the HALT never comes: the flow waits, the switch is ACTIVE
     env_file = tmp_path / "live.env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items() if "\n" not in v))
-    proc = subprocess.Popen([sys.executable, "-m", "ops_checks.cli", "kill-switch", "verify", "--allow-mutations",
-                             "--env-file", str(env_file)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={"PATH": "/usr/bin:/bin"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ops_checks.cli",
+            "kill-switch",
+            "verify",
+            "--allow-mutations",
+            "--env-file",
+            str(env_file),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     try:
         deadline = time.monotonic() + 60
         active = False
@@ -164,7 +182,9 @@ def test_a_signal_after_activation_says_what_it_leaves(sb: Sandbox, env: dict[st
 
 
 def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation_active(
-    sb: Sandbox, env: dict[str, str], tmp_path  # type: ignore[no-untyped-def]
+    sb: Sandbox,
+    env: dict[str, str],
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     """Issue 21 §1: while the live preflight's §4 flow holds the switch, operator B runs `opscheck kill-switch
     activate`. B is told ACTIVE (exit 0); the preflight fails 4.4.5, names B, and the switch ends ACTIVE with B's
@@ -196,7 +216,13 @@ def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation
     child_env = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("OPSCHECK_")}
     done = preflight(
         tmp_path / "reports",
-        "--target", "live", "--env-file", str(env_file), "--allow-mutations", "-m", "section_4_4",
+        "--target",
+        "live",
+        "--env-file",
+        str(env_file),
+        "--allow-mutations",
+        "-m",
+        "section_4_4",
         env=child_env,
     )
     watcher.join(30)
@@ -215,7 +241,10 @@ def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation
 
 @pytest.mark.parametrize("command", ["preflight", "verify"])
 def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_line(
-    sb: Sandbox, env: dict[str, str], tmp_path, command: str  # type: ignore[no-untyped-def]
+    sb: Sandbox,
+    env: dict[str, str],
+    tmp_path,
+    command: str,  # type: ignore[no-untyped-def]
 ) -> None:
     """Issue 21 §2: from the activation on, another session holds LOCK TABLE system_settings IN ACCESS EXCLUSIVE
     MODE; the operator presses Ctrl-C twice. The last line still names the kill-switch state (UNKNOWN with the
@@ -242,8 +271,12 @@ def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_lin
     )
     child_env = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("OPSCHECK_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ops_checks.cli", *argv], cwd=REPO, env=child_env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "ops_checks.cli", *argv],
+        cwd=REPO,
+        env=child_env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     with psycopg.connect(sb.db.admin_db_dsn) as locker:
         try:
@@ -276,7 +309,8 @@ def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_lin
 
 
 def test_a_live_run_whose_verification_leaves_the_switch_active_names_one_cause(
-    server: postgres.Server, tmp_path  # type: ignore[no-untyped-def]
+    server: postgres.Server,
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     """Issue 22: as the compose file's superuser, 4.4.2 rightly leaves the kill switch ACTIVE (the bot's row-hash
     defect: compute_row_hash rejects circuit_breaker_events). §6.1/§6.4 on live then find it ACTIVE with no incident
@@ -295,8 +329,14 @@ def test_a_live_run_whose_verification_leaves_the_switch_active_names_one_cause(
         child_env = {k: v for k, v in os.environ.items() if k not in live and not k.startswith("OPSCHECK_")}
         done = preflight(
             tmp_path / "reports",
-            "--no-html", "--target", "live", "--env-file", str(env_file), "--allow-mutations",
-            "-m", "section_4_4 or section_6_1 or section_6_4",
+            "--no-html",
+            "--target",
+            "live",
+            "--env-file",
+            str(env_file),
+            "--allow-mutations",
+            "-m",
+            "section_4_4 or section_6_1 or section_6_4",
             env=child_env,
         )
     assert done.verdict is not None, done.output[-3000:]

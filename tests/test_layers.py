@@ -84,8 +84,9 @@ def upward_imports() -> list[str]:
         for line, written, name in _imported(path):
             theirs = _layer(name)
             if theirs in LAYERS and LAYERS.index(theirs) > LAYERS.index(own):
-                found.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {written}  ({own} imports {theirs}, "
-                             f"a higher layer)")
+                found.append(
+                    f"{path.relative_to(PACKAGE.parent)}:{line}: {written}  ({own} imports {theirs}, a higher layer)"
+                )
     return found
 
 
@@ -175,14 +176,17 @@ def _a_cycle(graph: dict[str, set[str]], component: set[str]) -> list[str]:
         step = next((w for w in nxt if w not in seen), None)
         if step is None:  # close on the first node already on the path
             back = next(w for w in nxt if w in seen)
-            return path[path.index(back):]
+            return path[path.index(back) :]
         path.append(step)
         seen.add(step)
 
 
 def test_every_top_level_entry_is_a_declared_layer() -> None:
-    entries = {p.stem if p.suffix == ".py" else p.name for p in PACKAGE.iterdir()
-               if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").is_file()}
+    entries = {
+        p.stem if p.suffix == ".py" else p.name
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").is_file()
+    }
     assert sorted(entries - set(LAYERS)) == [], "a module or package outside the layers: place it in one (LAYERS)"
     assert sorted(set(LAYERS) - entries) == []
 
@@ -198,14 +202,19 @@ def test_no_import_cycle_between_siblings() -> None:
 
 
 def test_the_library_imports_no_test_framework() -> None:
-    offenders = {str(p.relative_to(PACKAGE)): sorted(n for n in _imports(p) if n.split(".")[0] in TEST_FRAMEWORKS)
-                 for p in library_modules()}
+    offenders = {
+        str(p.relative_to(PACKAGE)): sorted(n for n in _imports(p) if n.split(".")[0] in TEST_FRAMEWORKS)
+        for p in library_modules()
+    }
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
 def test_the_library_never_imports_the_plugin() -> None:
-    offenders = [str(p.relative_to(PACKAGE)) for p in library_modules()
-                 if any(n.startswith("ops_checks.pytest_plugin") for n in _imports(p))]
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in library_modules()
+        if any(n.startswith("ops_checks.pytest_plugin") for n in _imports(p))
+    ]
     # the CLI is the top layer, above the plugin: it asks the plugin package where its steps and features are
     allowed = {"cli/app.py", "cli/serve.py"}
     assert sorted(set(offenders) - allowed) == []

@@ -50,13 +50,25 @@ def hung_port() -> Iterator[int]:
 def env_file(tmp_path: Path, db_port: int, http_port: int) -> Path:
     closed = free_port()
     lines = {
-        "DB_HOST": "127.0.0.1", "DB_PORT": db_port, "DB_NAME": "autonomous_alpha", "DB_USER": "app_trading",
-        "DB_PASSWORD": SECRET, "BOT_API_URL": f"http://127.0.0.1:{http_port}",
-        "METRICS_URL": f"http://127.0.0.1:{closed}/metrics", "GRAFANA_URL": f"http://127.0.0.1:{closed}",
-        "VALR_BASE_URL": f"http://127.0.0.1:{http_port}", "VALR_API_KEY": SECRET, "VALR_API_SECRET": SECRET,
-        "WEBHOOK_SECRET": SECRET, "SOVEREIGN_SECRET": SECRET, "LOG_DIR": str(tmp_path / "no-logs"),
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": db_port,
+        "DB_NAME": "autonomous_alpha",
+        "DB_USER": "app_trading",
+        "DB_PASSWORD": SECRET,
+        "BOT_API_URL": f"http://127.0.0.1:{http_port}",
+        "METRICS_URL": f"http://127.0.0.1:{closed}/metrics",
+        "GRAFANA_URL": f"http://127.0.0.1:{closed}",
+        "VALR_BASE_URL": f"http://127.0.0.1:{http_port}",
+        "VALR_API_KEY": SECRET,
+        "VALR_API_SECRET": SECRET,
+        "WEBHOOK_SECRET": SECRET,
+        "SOVEREIGN_SECRET": SECRET,
+        "LOG_DIR": str(tmp_path / "no-logs"),
         "DISCORD_WEBHOOK_URL": f"http://127.0.0.1:{closed}/api/webhooks/1/{SECRET}",
-        "EXECUTION_MODE": "DRY_RUN", "MAX_ORDER_ZAR": "5000", "MAX_RISK_ZAR": "5000", "ZAR_FLOOR": "20000",
+        "EXECUTION_MODE": "DRY_RUN",
+        "MAX_ORDER_ZAR": "5000",
+        "MAX_RISK_ZAR": "5000",
+        "ZAR_FLOOR": "20000",
     }
     path = tmp_path / "live.env"
     path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
@@ -84,8 +96,9 @@ def check(run_out: str, verdict: dict | None, elapsed: float, limit_s: float = 1
 @pytest.mark.slow
 def test_unreachable_database_and_services(tmp_path: Path) -> None:
     start = time.monotonic()
-    run = preflight(tmp_path / "r", "--target", "live", "--env-file", str(env_file(tmp_path, free_port(),
-                    free_port())), "--no-html")
+    run = preflight(
+        tmp_path / "r", "--target", "live", "--env-file", str(env_file(tmp_path, free_port(), free_port())), "--no-html"
+    )
     check(run.output, run.verdict, time.monotonic() - start)
     assert run.exit_code == 1
 
@@ -93,8 +106,9 @@ def test_unreachable_database_and_services(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_hung_database_and_bot(tmp_path: Path, hung_port: int) -> None:
     start = time.monotonic()
-    run = preflight(tmp_path / "r", "--target", "live", "--env-file", str(env_file(tmp_path, hung_port, hung_port)),
-                    "--no-html")
+    run = preflight(
+        tmp_path / "r", "--target", "live", "--env-file", str(env_file(tmp_path, hung_port, hung_port)), "--no-html"
+    )
     # a hung database (3 s connect timeout) and a hung bot (5 s read timeout) are each waited for once: ~14 s on an
     # idle machine; the bound leaves room for a loaded CI worker while still failing any unbounded wait
     check(run.output, run.verdict, time.monotonic() - start)

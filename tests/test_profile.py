@@ -24,7 +24,9 @@ def test_defaults_are_the_real_bots() -> None:
     p = BotProfile()
     assert p.health_path == "/health" and p.metrics_path == "/metrics" and p.root_path == "/"
     assert (p.guardian_status_path, p.guardian_unlock_path, p.guardian_reset_path) == (
-        "/guardian/status", "/guardian/unlock", "/guardian/reset",
+        "/guardian/status",
+        "/guardian/unlock",
+        "/guardian/reset",
     )
     assert p.guardian_auth("tok") == {"Authorization": "Bearer tok"} and p.guardian_token_var == "GUARDIAN_ADMIN_TOKEN"
     assert p.signal_path == "/webhook/tradingview" and p.signal_signature_header == "X-TradingView-Signature"
@@ -39,8 +41,13 @@ def test_defaults_are_the_real_bots() -> None:
 
 
 def test_env_overrides_and_target_wiring() -> None:
-    env = {"BOT_HEALTH_PATH": "/healthz", "BOT_SIGNAL_PATH": "/hook", "BOT_GUARDIAN_PATH": "/ks",
-           "BOT_EXPECTED_METRICS": "a_total, b", "BOT_METRICS_PATH": " "}
+    env = {
+        "BOT_HEALTH_PATH": "/healthz",
+        "BOT_SIGNAL_PATH": "/hook",
+        "BOT_GUARDIAN_PATH": "/ks",
+        "BOT_EXPECTED_METRICS": "a_total, b",
+        "BOT_METRICS_PATH": " ",
+    }
     p = profile_from_env(env)
     assert p.health_path == "/healthz" and p.signal_path == "/hook" and p.runbook_kill_switch_path == "/ks"
     assert p.metric_names == ("a_total", "b") and p.metrics_path == "/metrics"  # blank values are ignored
@@ -52,11 +59,14 @@ def test_env_overrides_and_target_wiring() -> None:
 
 def test_signal_body_and_signature_are_the_real_bots() -> None:
     raw = signal_body(REAL_BOT, signal_id="S-1", price=Decimal("1.50"), quantity="0.0001")
-    assert json.loads(raw) == {"signal_id": "S-1", "symbol": "BTCZAR", "side": "BUY", "price": "1.50",
-                               "quantity": "0.0001"}
+    assert json.loads(raw) == {
+        "signal_id": "S-1",
+        "symbol": "BTCZAR",
+        "side": "BUY",
+        "price": "1.50",
+        "quantity": "0.0001",
+    }
     assert sign(SOVEREIGN, raw) == hmac.new(SOVEREIGN.encode(), raw, hashlib.sha256).hexdigest()
-
-
 
 
 def test_send_signal_signs_with_sovereign_secret(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,8 +74,14 @@ def test_send_signal_signs_with_sovereign_secret(monkeypatch: pytest.MonkeyPatch
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"status": "accepted", "correlation_id": "0b8e4c1e-9d1a-4c55-9a8e-2f0c7c1d2e3f",
-                                         "trade_decision": {"status": "APPROVED", "action": "PROCEED"}})
+        return httpx.Response(
+            200,
+            json={
+                "status": "accepted",
+                "correlation_id": "0b8e4c1e-9d1a-4c55-9a8e-2f0c7c1d2e3f",
+                "trade_decision": {"status": "APPROVED", "action": "PROCEED"},
+            },
+        )
 
     real_client = httpx.Client
     monkeypatch.setattr(httpx, "Client", lambda **kw: real_client(**{**kw, "transport": httpx.MockTransport(handler)}))
@@ -101,8 +117,12 @@ def test_execution_mode_not_reported_names_both_sides(monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("body", "want"),
-    [({"execution_mode": "DRY_RUN"}, "DRY_RUN"), ({"execution_mode": "dry_run"}, None), ({"execution_mode": "X"}, None),
-     ({"execution_mode": " LIVE"}, None)],
+    [
+        ({"execution_mode": "DRY_RUN"}, "DRY_RUN"),
+        ({"execution_mode": "dry_run"}, None),
+        ({"execution_mode": "X"}, None),
+        ({"execution_mode": " LIVE"}, None),
+    ],
 )
 def test_execution_mode_reported(monkeypatch: pytest.MonkeyPatch, body: dict[str, str], want: str | None) -> None:
     real_client = httpx.Client

@@ -16,7 +16,9 @@ from tests.test_live_target import env_file, hung_port  # noqa: F401 - hung_port
 
 
 def test_probe_names_each_dead_host_and_later_requests_fail_at_once(
-    tmp_path: Path, hung_port: int, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    tmp_path: Path,
+    hung_port: int,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(http, "_TIMED_OUT", {})
     monkeypatch.setattr(db, "_TIMED_OUT", {})

@@ -111,8 +111,9 @@ def snapshot(db: postgres.Database) -> dict[str, tuple[int, str]]:
     out: dict[str, tuple[int, str]] = {}
     with psycopg.connect(db.admin_db_dsn, autocommit=True) as conn:
         for schema, name in _tables(conn):
-            query = sql.SQL("SELECT count(*), coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') "
-                            "FROM {}.{} AS r").format(sql.Identifier(schema), sql.Identifier(name))
+            query = sql.SQL(
+                "SELECT count(*), coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM {}.{} AS r"
+            ).format(sql.Identifier(schema), sql.Identifier(name))
             row = conn.execute(query).fetchone()
             assert row is not None
             out[f"{schema}.{name}"] = (int(row[0]), str(row[1]))
@@ -121,14 +122,30 @@ def snapshot(db: postgres.Database) -> dict[str, tuple[int, str]]:
 
 def env_file(tmp_path: Path, db: postgres.Database, url: str) -> Path:
     lines = {
-        "DB_HOST": db.host, "DB_PORT": db.port, "DB_NAME": db.name, "DB_USER": db.user, "DB_PASSWORD": db.password,
+        "DB_HOST": db.host,
+        "DB_PORT": db.port,
+        "DB_NAME": db.name,
+        "DB_USER": db.user,
+        "DB_PASSWORD": db.password,
         "POSTGRES_PASSWORD": SECRET,
-        "BOT_API_URL": url, "METRICS_URL": f"{url}/metrics", "GRAFANA_URL": url, "GRAFANA_TOKEN": SECRET,
-        "VALR_BASE_URL": url, "VALR_API_KEY": SECRET, "VALR_API_SECRET": SECRET,
-        "WEBHOOK_SECRET": SECRET, "SOVEREIGN_SECRET": SECRET, "GUARDIAN_ADMIN_TOKEN": SECRET,
-        "GUARDIAN_RESET_CODE": SECRET, "OPENROUTER_API_KEY": SECRET,
-        "DISCORD_WEBHOOK_URL": f"{url}/api/webhooks/1/{SECRET}", "LOG_DIR": str(tmp_path / "logs"),
-        "EXECUTION_MODE": "DRY_RUN", "MAX_ORDER_ZAR": "5000", "MAX_RISK_ZAR": "5000", "ZAR_FLOOR": "20000",
+        "BOT_API_URL": url,
+        "METRICS_URL": f"{url}/metrics",
+        "GRAFANA_URL": url,
+        "GRAFANA_TOKEN": SECRET,
+        "VALR_BASE_URL": url,
+        "VALR_API_KEY": SECRET,
+        "VALR_API_SECRET": SECRET,
+        "WEBHOOK_SECRET": SECRET,
+        "SOVEREIGN_SECRET": SECRET,
+        "GUARDIAN_ADMIN_TOKEN": SECRET,
+        "GUARDIAN_RESET_CODE": SECRET,
+        "OPENROUTER_API_KEY": SECRET,
+        "DISCORD_WEBHOOK_URL": f"{url}/api/webhooks/1/{SECRET}",
+        "LOG_DIR": str(tmp_path / "logs"),
+        "EXECUTION_MODE": "DRY_RUN",
+        "MAX_ORDER_ZAR": "5000",
+        "MAX_RISK_ZAR": "5000",
+        "ZAR_FLOOR": "20000",
     }
     (tmp_path / "logs").mkdir(exist_ok=True)
     path = tmp_path / "live.env"
@@ -144,8 +161,16 @@ def test_read_only_live_run_sends_only_get_and_writes_nothing(
     assert all(f"public.{t}" in before for t in WATCHED), sorted(before)
     assert any(k.startswith("opscheck.") for k in before), sorted(before)
 
-    run = preflight(tmp_path / "r", "--target", "live", "--env-file", str(env_file(tmp_path, bot_database,
-                    recorder.url)), "--no-html", env=shared_pg_env, timeout=300)
+    run = preflight(
+        tmp_path / "r",
+        "--target",
+        "live",
+        "--env-file",
+        str(env_file(tmp_path, bot_database, recorder.url)),
+        "--no-html",
+        env=shared_pg_env,
+        timeout=300,
+    )
 
     assert run.verdict is not None, run.output[-3000:]
     assert "Traceback" not in run.output, run.output[-3000:]

@@ -18,13 +18,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BOT = os.environ.get("TRADE_BOT_DIR")
 
-pytestmark = pytest.mark.skipif(not BOT, reason="TRADE_BOT_DIR is not set: no real bot to check "
-                                "(TRADE_BOT_DIR=/path/to/TRADE_BOT pytest tests/test_real_bot.py)")
+pytestmark = pytest.mark.skipif(
+    not BOT,
+    reason="TRADE_BOT_DIR is not set: no real bot to check "
+    "(TRADE_BOT_DIR=/path/to/TRADE_BOT pytest tests/test_real_bot.py)",
+)
 
 
 def test_real_bot_preflight_names_real_differences(shared_pg_env: dict[str, str]) -> None:
-    proc = subprocess.run([str(REPO / "scripts" / "real-bot-check.sh")], cwd=REPO, capture_output=True, text=True,
-                          timeout=1800, env=dict(shared_pg_env, TRADE_BOT_DIR=str(BOT)))
+    proc = subprocess.run(
+        [str(REPO / "scripts" / "real-bot-check.sh")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=dict(shared_pg_env, TRADE_BOT_DIR=str(BOT)),
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]  # NO-GO: the runbook and the bot disagree
     assert "VERDICT: NO-GO" in out and "Traceback" not in out

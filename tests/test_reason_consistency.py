@@ -34,8 +34,11 @@ WORDS: dict[str, set[str | None]] = {  # the statuses of the outcome model (core
 }
 _WORD = "|".join(re.escape(w) for w in sorted(WORDS, key=len, reverse=True))
 #: the runs: faults that break separate items share one (a whole preflight each; a reason may name any item)
-RUNS = [("pre_transition_clock_skew", "pre_transition_grafana_down"), ("exchange_time_down", "kill_switch_ignored"),
-        ("db_connect_revoked",)]
+RUNS = [
+    ("pre_transition_clock_skew", "pre_transition_grafana_down"),
+    ("exchange_time_down", "kill_switch_ignored"),
+    ("db_connect_revoked",),
+]
 FAULTS = [f for faults in RUNS for f in faults]
 
 
@@ -49,7 +52,7 @@ def claims(reason: str, titles: dict[str, str]) -> list[tuple[str, str]]:
             continue
         title = titles.get(item) or next((i.title for i in ITEMS if i.id == item), "")
         between = r"(?:\s*\([^)]{1,12}\))?" + (rf"(?:\s+{re.escape(title)})?" if title else "")
-        word = re.match(rf"{between}\s*:?\s+({_WORD})\b", reason[m.start() + len(item):])
+        word = re.match(rf"{between}\s*:?\s+({_WORD})\b", reason[m.start() + len(item) :])
         if word:
             found.append((item, word.group(1)))
     return found
@@ -64,21 +67,35 @@ def inconsistencies(verdict: dict[str, Any]) -> list[str]:
             if other == item["id"]:
                 continue
             if status.get(other) not in WORDS[word]:
-                bad.append(f"{item['id']} says '{other} {word}' but {other} is {status.get(other, 'not in the run')}: "
-                           f"{item['reason'][:200]}")
+                bad.append(
+                    f"{item['id']} says '{other} {word}' but {other} is {status.get(other, 'not in the run')}: "
+                    f"{item['reason'][:200]}"
+                )
     return bad
 
 
 def test_claims_are_read_as_the_report_words_them() -> None:
     titles = {"6.4.6": "Clock drift within tolerance"}
-    reason = ("not met: 8.6.2 failed; 8.6.4 not verified; 1.2.4 failed; 5.2.1 (L1) failed: x; 8.6.1 missing; "
-              "6.4.6 Clock drift within tolerance failed; host 127.0.0.1 failed; stopped before 4.4.2: 4.4.1 failed")
-    assert claims(reason, titles) == [("8.6.2", "failed"), ("8.6.4", "not verified"), ("1.2.4", "failed"),
-                                      ("5.2.1", "failed"), ("8.6.1", "missing"), ("6.4.6", "failed"),
-                                      ("4.4.1", "failed")]
-    verdict = {"items": [{"id": "3.1.5", "status": "failed", "reason": "not met: 8.6.1 missing; 8.6.3 failed"},
-                         {"id": "8.6.1", "status": "passed", "reason": ""},
-                         {"id": "8.6.3", "status": "passed", "reason": ""}]}
+    reason = (
+        "not met: 8.6.2 failed; 8.6.4 not verified; 1.2.4 failed; 5.2.1 (L1) failed: x; 8.6.1 missing; "
+        "6.4.6 Clock drift within tolerance failed; host 127.0.0.1 failed; stopped before 4.4.2: 4.4.1 failed"
+    )
+    assert claims(reason, titles) == [
+        ("8.6.2", "failed"),
+        ("8.6.4", "not verified"),
+        ("1.2.4", "failed"),
+        ("5.2.1", "failed"),
+        ("8.6.1", "missing"),
+        ("6.4.6", "failed"),
+        ("4.4.1", "failed"),
+    ]
+    verdict = {
+        "items": [
+            {"id": "3.1.5", "status": "failed", "reason": "not met: 8.6.1 missing; 8.6.3 failed"},
+            {"id": "8.6.1", "status": "passed", "reason": ""},
+            {"id": "8.6.3", "status": "passed", "reason": ""},
+        ]
+    }
     assert len(inconsistencies(verdict)) == 2
 
 

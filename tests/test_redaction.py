@@ -15,11 +15,27 @@ def test_known_values_are_replaced_everywhere() -> None:
 def test_secret_named_fields_and_headers() -> None:
     r = Redactor()
     assert r.mapping({"api_key": "abc", "nested": [{"password": "p"}], "ok": "fine", "code": -11252}) == {
-        "api_key": MASK, "nested": [{"password": MASK}], "ok": "fine", "code": -11252}
-    headers = dict(r.headers([("X-VALR-API-KEY", "k"), ("X-VALR-SIGNATURE", "s"), ("Authorization", "Bearer t"),
-                              ("Content-Type", "application/json")]))
-    assert headers == {"X-VALR-API-KEY": MASK, "X-VALR-SIGNATURE": MASK, "Authorization": MASK,
-                       "Content-Type": "application/json"}
+        "api_key": MASK,
+        "nested": [{"password": MASK}],
+        "ok": "fine",
+        "code": -11252,
+    }
+    headers = dict(
+        r.headers(
+            [
+                ("X-VALR-API-KEY", "k"),
+                ("X-VALR-SIGNATURE", "s"),
+                ("Authorization", "Bearer t"),
+                ("Content-Type", "application/json"),
+            ]
+        )
+    )
+    assert headers == {
+        "X-VALR-API-KEY": MASK,
+        "X-VALR-SIGNATURE": MASK,
+        "Authorization": MASK,
+        "Content-Type": "application/json",
+    }
 
 
 def test_url_passwords_and_assignments() -> None:

@@ -17,13 +17,27 @@ from ops_checks.cli import serve as cli_serve
 from ops_checks.drills import transition_drill
 
 OLD_CATEGORY_BY_SECTION = (
-    ("1.1", model.CONNECTIVITY), ("1.2", model.CONNECTIVITY), ("1.3", model.SAFETY_GATE),
-    ("1.4", model.CONNECTIVITY), ("1.5", model.CONFIGURATION), ("1.6", model.CONFIGURATION),
-    ("2.", model.CONFIGURATION), ("3.", model.SAFETY_GATE), ("4.", model.SAFETY_GATE),
-    ("5.", model.SAFETY_GATE), ("6.", model.SAFETY_GATE), ("7.", model.DATA_INTEGRITY),
-    ("8.", model.CONNECTIVITY), ("sop.1", model.CONNECTIVITY), ("sop.2", model.CONNECTIVITY),
-    ("sop.3", model.CONFIGURATION), ("sop.4", model.SAFETY_GATE), ("sop.5", model.CONNECTIVITY),
-    ("sop.6", model.CONFIGURATION), ("sop.7", model.SAFETY_GATE), ("sop.8", model.SAFETY_GATE),
+    ("1.1", model.CONNECTIVITY),
+    ("1.2", model.CONNECTIVITY),
+    ("1.3", model.SAFETY_GATE),
+    ("1.4", model.CONNECTIVITY),
+    ("1.5", model.CONFIGURATION),
+    ("1.6", model.CONFIGURATION),
+    ("2.", model.CONFIGURATION),
+    ("3.", model.SAFETY_GATE),
+    ("4.", model.SAFETY_GATE),
+    ("5.", model.SAFETY_GATE),
+    ("6.", model.SAFETY_GATE),
+    ("7.", model.DATA_INTEGRITY),
+    ("8.", model.CONNECTIVITY),
+    ("sop.1", model.CONNECTIVITY),
+    ("sop.2", model.CONNECTIVITY),
+    ("sop.3", model.CONFIGURATION),
+    ("sop.4", model.SAFETY_GATE),
+    ("sop.5", model.CONNECTIVITY),
+    ("sop.6", model.CONFIGURATION),
+    ("sop.7", model.SAFETY_GATE),
+    ("sop.8", model.SAFETY_GATE),
     ("sop.", model.CONFIGURATION),
 )
 
@@ -32,36 +46,66 @@ _DB = ("ops_checks.checks.preconditions:database_unreachable",)
 _DECISIONS = (*_DB, "ops_checks.checks.preconditions:table_unreadable(policy_decision_audit)")
 _KILL_SWITCH = (*_DB, "ops_checks.checks.preconditions:table_unreadable(circuit_breaker_events)")
 OLD_PRECHECKS = {
-    "1.1.1": "infra:database_connectivity", "1.1.2": "infra:settings_row_valid",
-    "1.1.3": "infra:table_queryable(circuit_breaker_events)", "1.1.4": "infra:table_queryable(policy_decision_audit)",
-    "1.1.5": "infra:services_healthy", "1.1.6": "infra:api_health", "1.2.1": "exchange:valr_reachable",
-    "1.2.2": "exchange:api_key_valid", "1.2.3": "exchange:balance_readable", "1.2.4": "drift:drift_within_tolerance",
-    "1.3.1": "killswitch:verify_kill_switch", "1.3.2": "safety:circuit_breaker_configured",
-    "1.3.3": "logs:budget_loaded", "1.3.4": "logs:health_green", "1.3.5": "logs:risk_healthy",
-    "1.4.1": "monitoring:discord_test_message[run_id]", "1.4.2": "monitoring:metrics_respond",
-    "1.4.3": "monitoring:grafana_dashboards", "1.4.4": "logs:logs_being_written",
-    "1.5.1": "exchange:starting_equity_recorded", "1.5.2": "limits:zar_floor", "1.5.3": "limits:max_order",
-    "1.5.4": "limits:max_risk", "1.6.1": "dry_run:execution_mode", "1.6.2": "dry_run:test_signal[exchange_orders]",
-    "1.6.3": "dry_run:decisions_logged", "1.6.4": "dry_run:dry_run_review",
-    "2.1.1": "secrets_check:valr_api_key", "2.1.2": "secrets_check:valr_api_secret",
-    "2.1.3": "secrets_check:sovereign_secret", "2.1.4": "secrets_check:webhook_secret",
-    "2.1.5": "secrets_check:postgres_password", "2.1.6": "secrets_check:db_password",
-    "2.1.7": "secrets_check:guardian_reset_code", "2.1.8": "secrets_check:discord_webhook[run_id]",
-    "2.1.9": "secrets_check:openrouter_api_key", "2.2.1": "gates:execution_mode",
-    "2.2.2": "gates:live_trading_confirmed", "2.2.3": "gates:kill_switch_enabled", "2.3.1": "gates:limits_consistent",
+    "1.1.1": "infra:database_connectivity",
+    "1.1.2": "infra:settings_row_valid",
+    "1.1.3": "infra:table_queryable(circuit_breaker_events)",
+    "1.1.4": "infra:table_queryable(policy_decision_audit)",
+    "1.1.5": "infra:services_healthy",
+    "1.1.6": "infra:api_health",
+    "1.2.1": "exchange:valr_reachable",
+    "1.2.2": "exchange:api_key_valid",
+    "1.2.3": "exchange:balance_readable",
+    "1.2.4": "drift:drift_within_tolerance",
+    "1.3.1": "killswitch:verify_kill_switch",
+    "1.3.2": "safety:circuit_breaker_configured",
+    "1.3.3": "logs:budget_loaded",
+    "1.3.4": "logs:health_green",
+    "1.3.5": "logs:risk_healthy",
+    "1.4.1": "monitoring:discord_test_message[run_id]",
+    "1.4.2": "monitoring:metrics_respond",
+    "1.4.3": "monitoring:grafana_dashboards",
+    "1.4.4": "logs:logs_being_written",
+    "1.5.1": "exchange:starting_equity_recorded",
+    "1.5.2": "limits:zar_floor",
+    "1.5.3": "limits:max_order",
+    "1.5.4": "limits:max_risk",
+    "1.6.1": "dry_run:execution_mode",
+    "1.6.2": "dry_run:test_signal[exchange_orders]",
+    "1.6.3": "dry_run:decisions_logged",
+    "1.6.4": "dry_run:dry_run_review",
+    "2.1.1": "secrets_check:valr_api_key",
+    "2.1.2": "secrets_check:valr_api_secret",
+    "2.1.3": "secrets_check:sovereign_secret",
+    "2.1.4": "secrets_check:webhook_secret",
+    "2.1.5": "secrets_check:postgres_password",
+    "2.1.6": "secrets_check:db_password",
+    "2.1.7": "secrets_check:guardian_reset_code",
+    "2.1.8": "secrets_check:discord_webhook[run_id]",
+    "2.1.9": "secrets_check:openrouter_api_key",
+    "2.2.1": "gates:execution_mode",
+    "2.2.2": "gates:live_trading_confirmed",
+    "2.2.3": "gates:kill_switch_enabled",
+    "2.3.1": "gates:limits_consistent",
 }
 OLD_DRIFT_CHECKS = {
-    "8.6.1": "drift:exchange_time_reachable", "8.6.2": "drift:offset_within_tolerance[m]",
-    "8.6.3": "ntp:ntp_synchronized", "8.6.4": "drift_logs:time_sync_logs_ok",
+    "8.6.1": "drift:exchange_time_reachable",
+    "8.6.2": "drift:offset_within_tolerance[m]",
+    "8.6.3": "ntp:ntp_synchronized",
+    "8.6.4": "drift_logs:time_sync_logs_ok",
     "8.6.5": "signed_request:signed_request_accepted",
 }
 OLD_PRECONDITIONS = {
-    "1.1.2": _DB, "1.1.3": _DB, "1.1.4": _DB,  # 1.1.6 (HTTP) no longer waits on the database (issue 22)
+    "1.1.2": _DB,
+    "1.1.3": _DB,
+    "1.1.4": _DB,  # 1.1.6 (HTTP) no longer waits on the database (issue 22)
     "1.2.3": ("ops_checks.checks.preconditions:metrics_unreadable",),
     "1.3.1": (*_KILL_SWITCH, "ops_checks.checks.preconditions:bot_not_deciding"),
-    "1.3.2": _DB, "1.5.1": _DB,
+    "1.3.2": _DB,
+    "1.5.1": _DB,
     "1.6.1": ("ops_checks.checks.preconditions:bot_unhealthy",),
-    "1.6.2": _DECISIONS, "1.6.3": _DECISIONS, "1.6.4": _DECISIONS,
+    "1.6.2": _DECISIONS,
+    "1.6.3": _DECISIONS,
+    "1.6.4": _DECISIONS,
     "2.1.1": ("ops_checks.checks.s2_environment.secrets_check:valr_signature_not_accepted",),
     "2.1.2": ("ops_checks.checks.s2_environment.secrets_check:valr_key_not_recognised",),
     "2.3.1": _DB,
@@ -105,8 +149,12 @@ def test_serve_refuses_a_registry_without_mutating_items(monkeypatch: pytest.Mon
 
 def test_the_pre_transition_preflight_checks_every_section_1_and_2_1_to_2_3_blocker_in_registry_order() -> None:
     """The rule the old table followed by hand, now derived: a new §1 or §2.1–2.3 blocker joins it by itself."""
-    expected = tuple(i.id for i in ITEMS if i.severity == "blocker"
-                     and i.section.split(" ")[0] in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3"))
+    expected = tuple(
+        i.id
+        for i in ITEMS
+        if i.severity == "blocker"
+        and i.section.split(" ")[0] in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3")
+    )
     assert transition_drill.PRECHECK_ITEMS == expected
     assert transition_drill.REGISTRY_ITEMS == (*expected, *(f"4.4.{n}" for n in range(1, 7)), *OLD_DRIFT_CHECKS)
 
@@ -133,8 +181,15 @@ def test_a_bound_check_passes_fixed_and_run_time_arguments() -> None:
     module.without_target = lambda m, name: seen.append((m, name))  # type: ignore[attr-defined]
     sys.modules["fake_checks"] = module
     try:
-        item = Item("9.9.9", "x", "9.9 X", category=model.CONFIGURATION, check="fake_checks:with_target",
-                    check_args=("tbl",), check_needs=("run_id",))
+        item = Item(
+            "9.9.9",
+            "x",
+            "9.9 X",
+            category=model.CONFIGURATION,
+            check="fake_checks:with_target",
+            check_args=("tbl",),
+            check_needs=("run_id",),
+        )
         item.bind_check(run_id="r1")("T")
         model.Given("fake_checks:without_target", ("WARNING",), ("m",)).bind(m="M")("T")
         with pytest.raises(TypeError, match="needs run_id"):
@@ -153,13 +208,17 @@ def test_an_item_with_an_unknown_category_or_cadence_is_refused() -> None:
 
 def test_the_registry_imports_no_check_module() -> None:
     """Checks are named, not imported: loading the registry leaves the check modules unloaded (cheap, low layer)."""
-    code = ("import sys, ops_checks.catalogue as c; "
-            "print(sorted(m for m in sys.modules if m.startswith('ops_checks')))")
+    code = "import sys, ops_checks.catalogue as c; print(sorted(m for m in sys.modules if m.startswith('ops_checks')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = set(ast.literal_eval(out))
-    assert loaded <= {"ops_checks", "ops_checks.catalogue", "ops_checks.catalogue.items", "ops_checks.catalogue.model",
-                      "ops_checks.catalogue.rotation_periods",
-                      *(f"ops_checks.catalogue.items.{m}" for m in _item_modules())}
+    assert loaded <= {
+        "ops_checks",
+        "ops_checks.catalogue",
+        "ops_checks.catalogue.items",
+        "ops_checks.catalogue.model",
+        "ops_checks.catalogue.rotation_periods",
+        *(f"ops_checks.catalogue.items.{m}" for m in _item_modules()),
+    }
 
 
 def _item_modules() -> list[str]:

@@ -28,27 +28,47 @@ NOW = datetime(2025, 3, 7, 9, 5, 3, 123456, tzinfo=UTC)
 # Statements that cannot work on the real bot's schema (TRADE_BOT v1.9.0, modelled by the sandbox): the runbook's
 # known disagreements with the bot, each with the error it must give and why. Asserted exactly: a statement that
 # starts to fail, or stops failing, changes this list on purpose (and docs/RUNBOOK-VS-BOT.md with it).
-TEXT_ID = ("the runbook writes a text id into the uuid correlation_id, and a policy_decision/reason_code outside the "
-           "bot's CHECK lists (ALLOW/NEUTRAL/HALT; the bot's reason codes): an operator action is no policy decision")
+TEXT_ID = (
+    "the runbook writes a text id into the uuid correlation_id, and a policy_decision/reason_code outside the "
+    "bot's CHECK lists (ALLOW/NEUTRAL/HALT; the bot's reason codes): an operator action is no policy decision"
+)
 KNOWN_DISAGREEMENTS: dict[str, tuple[str, str]] = {
     "live-trading-runbook.md:230 (3.2 Transition Procedure)": (
-        'invalid input syntax for type uuid: "LIVE_TRANSITION_20250307_090503"', TEXT_ID),
+        'invalid input syntax for type uuid: "LIVE_TRANSITION_20250307_090503"',
+        TEXT_ID,
+    ),
     "live-trading-runbook.md:314 (3.2 Transition Procedure)": (
-        'relation "valr_balances" does not exist', "the bot keeps no balances table: it reads them from VALR"),
+        'relation "valr_balances" does not exist',
+        "the bot keeps no balances table: it reads them from VALR",
+    ),
     "live-trading-runbook.md:367 (3.2 Transition Procedure)": (
-        'invalid input syntax for type uuid: "LIVE_TRANSITION_COMPLETE_20250307_090503"', TEXT_ID),
+        'invalid input syntax for type uuid: "LIVE_TRANSITION_COMPLETE_20250307_090503"',
+        TEXT_ID,
+    ),
     "live-trading-runbook.md:423 (3.4 Rollback Procedure)": (
-        'invalid input syntax for type uuid: "LIVE_ROLLBACK_20250307_090503"', TEXT_ID),
+        'invalid input syntax for type uuid: "LIVE_ROLLBACK_20250307_090503"',
+        TEXT_ID,
+    ),
     "live-trading-runbook.md:890 (6.5 Resume Trading Procedure)": (
-        'invalid input syntax for type uuid: "POST_INCIDENT_RESUME_20250307_090503"', TEXT_ID),
+        'invalid input syntax for type uuid: "POST_INCIDENT_RESUME_20250307_090503"',
+        TEXT_ID,
+    ),
     "live-trading-runbook.md:1020 (7.2 Full Audit Export)": (
-        'relation "ai_debate_ledger" does not exist', "the bot's table is ai_debates (migration 007)"),
+        'relation "ai_debate_ledger" does not exist',
+        "the bot's table is ai_debates (migration 007)",
+    ),
     "live-trading-runbook.md:1029 (7.2 Full Audit Export)": (
-        'relation "risk_audit" does not exist', "the bot's table is risk_assessments (migration 006)"),
+        'relation "risk_audit" does not exist',
+        "the bot's table is risk_assessments (migration 006)",
+    ),
     "live-trading-runbook.md:1092 (7.3.3 Trade Execution Audit)": (
-        "column t.symbol does not exist", "trading_orders has pair and execution_price, not symbol and price"),
+        "column t.symbol does not exist",
+        "trading_orders has pair and execution_price, not symbol and price",
+    ),
     "live-trading-runbook.md:1174 (7.4 Compliance Report Generation)": (
-        'column "pnl_zar" does not exist', "trading_orders has realized_pnl_zar, not pnl_zar"),
+        'column "pnl_zar" does not exist',
+        "trading_orders has realized_pnl_zar, not pnl_zar",
+    ),
 }
 
 # Runbook defects that are not SQL errors: the statements run, but do not do what the runbook relies on.
@@ -195,13 +215,15 @@ def test_checks_name_every_value_explain_cannot_see(
     _, params = database
     values = runbook_sql.literal_violations(params, Redactor(), statements)
     transition = next(s for s in statements if s.where.startswith("live-trading-runbook.md:230"))
-    assert set(values) == {s for s in statements if s.where in KNOWN_DISAGREEMENTS and "uuid" in
-                           KNOWN_DISAGREEMENTS[s.where][0]}
+    assert set(values) == {
+        s for s in statements if s.where in KNOWN_DISAGREEMENTS and "uuid" in KNOWN_DISAGREEMENTS[s.where][0]
+    }
     assert values[transition] == (
         "correlation_id is uuid, the runbook writes 'LIVE_TRANSITION_20250307_090503'; policy_decision 'TRANSITION' "
         "is not one of ALLOW, NEUTRAL, HALT; reason_code 'DRY_RUN_TO_LIVE' is not one of ALLOW_ALL_GATES_PASSED, "
         "HALT_KILL_SWITCH, HALT_BUDGET_HARD_STOP, HALT_BUDGET_RDS_EXCEEDED, HALT_BUDGET_STALE_DATA, "
-        "HALT_RISK_CRITICAL, NEUTRAL_HEALTH_YELLOW, NEUTRAL_HEALTH_RED, HALT_LATCHED, HALT_CONTEXT_INCOMPLETE")
+        "HALT_RISK_CRITICAL, NEUTRAL_HEALTH_YELLOW, NEUTRAL_HEALTH_RED, HALT_LATCHED, HALT_CONTEXT_INCOMPLETE"
+    )
 
 
 def test_tables_and_columns_the_runbook_names(
@@ -228,16 +250,22 @@ def test_a_role_without_the_grant_is_named(database: tuple[postgres.Database, Db
         conn.execute("REVOKE SELECT, INSERT ON policy_decision_audit FROM app_trading")
         try:
             problems = runbook_sql.check_references(params, Redactor(), [("policy_decision_audit", "SELECT")], [])
-            assert problems == {("policy_decision_audit", "SELECT"): f"{db.user} has no SELECT on "
-                                "policy_decision_audit"}
+            assert problems == {
+                ("policy_decision_audit", "SELECT"): f"{db.user} has no SELECT on policy_decision_audit"
+            }
         finally:
             conn.execute("GRANT SELECT, INSERT ON policy_decision_audit TO app_trading")
 
 
 def test_runbook_check_command_on_the_sandbox(shared_pg_env: dict[str, str], runbooks: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "ops_checks.cli", "runbook", "check", "--target", "sandbox",
-                           "--runbook", str(runbooks)], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env=shared_pg_env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ops_checks.cli", "runbook", "check", "--target", "sandbox", "--runbook", str(runbooks)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=shared_pg_env,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     bad = [line for line in proc.stdout.splitlines() if " DISAGREES " in line]
     text = "\n".join(bad)

@@ -13,8 +13,10 @@ import pytest
 
 from ops_checks.sandbox import postgres
 
-INSERT = ("INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, context_snapshot) "
-          "VALUES (gen_random_uuid(), 'ALLOW', 'ALLOW_ALL_GATES_PASSED', '{}')")
+INSERT = (
+    "INSERT INTO policy_decision_audit (correlation_id, policy_decision, reason_code, context_snapshot) "
+    "VALUES (gen_random_uuid(), 'ALLOW', 'ALLOW_ALL_GATES_PASSED', '{}')"
+)
 
 
 @pytest.fixture

@@ -30,10 +30,18 @@ from tests.preflight_runner import preflight
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "pw-Zq7-never-shown"
 
-INT_VARS = ("OPSCHECK_LOG_WINDOW_S", "OPSCHECK_DRY_RUN_MAX_GAP_S", "OPSCHECK_DRIFT_SAMPLES",
-            "OPSCHECK_AUDIT_WINDOW_DAYS")
-DECIMAL_VARS = ("OPSCHECK_DRIFT_MAX_MS", "OPSCHECK_MAX_ORDER_CEILING_ZAR", "OPSCHECK_EQUITY_TOLERANCE_PCT",
-                "OPSCHECK_BACKOFF_SCALE")
+INT_VARS = (
+    "OPSCHECK_LOG_WINDOW_S",
+    "OPSCHECK_DRY_RUN_MAX_GAP_S",
+    "OPSCHECK_DRIFT_SAMPLES",
+    "OPSCHECK_AUDIT_WINDOW_DAYS",
+)
+DECIMAL_VARS = (
+    "OPSCHECK_DRIFT_MAX_MS",
+    "OPSCHECK_MAX_ORDER_CEILING_ZAR",
+    "OPSCHECK_EQUITY_TOLERANCE_PCT",
+    "OPSCHECK_BACKOFF_SCALE",
+)
 BAD_INTS = ("abc", "5000.5", "0x10", "NaN", "Infinity", "-5", "0", "1e3", "1_000", "99999999999999999999", " ")
 BAD_DECIMALS = ("abc", "NaN", "sNaN", "Infinity", "-Infinity", "inf", "-1", "0", "1e400", "1.2.3", "0x10")
 
@@ -62,8 +70,24 @@ def test_a_bad_number_names_the_variable(name: str, value: str) -> None:
     assert message.startswith(f"{name}={value!r}: "), message
 
 
-@pytest.mark.parametrize("value", ["1e-999999", "1e-999", "0.0000001", "1 000", "1_000", "0x10", "+Inf", "1e5000",
-                                   "1e+99999", "5e", ".", "1..2", "--1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1e-999999",
+        "1e-999",
+        "0.0000001",
+        "1 000",
+        "1_000",
+        "0x10",
+        "+Inf",
+        "1e5000",
+        "1e+99999",
+        "5e",
+        ".",
+        "1..2",
+        "--1",
+    ],
+)
 def test_only_plain_ascii_decimals_in_a_sane_range(value: str) -> None:
     """Issue 21 §9: Decimal() reads all of these (or their exponents blow the range); the settings do not."""
     message = _load_error({"OPSCHECK_DRIFT_MAX_MS": value})
@@ -76,13 +100,20 @@ def test_only_plain_ascii_decimals_in_a_sane_range(value: str) -> None:
 def test_digits_of_other_scripts_are_not_numbers(name: str, value: str) -> None:
     """Arabic-Indic, full-width digits and non-ASCII spaces: int() and Decimal() read them; the settings do not."""
     message = _load_error({name: value})
-    assert message.startswith(f"{name} (value not shown: ") and ("not a number" in message
-                                                                 or "not a whole number" in message), message
+    assert message.startswith(f"{name} (value not shown: ") and (
+        "not a number" in message or "not a whole number" in message
+    ), message
 
 
 def test_plain_decimals_still_load() -> None:
-    s = settings.load({"OPSCHECK_DRIFT_MAX_MS": "1e-3", "OPSCHECK_KILL_SWITCH_MAX_MS": "+5",
-                       "OPSCHECK_BACKOFF_SCALE": ".5", "OPSCHECK_EQUITY_TOLERANCE_PCT": "0.000001"})
+    s = settings.load(
+        {
+            "OPSCHECK_DRIFT_MAX_MS": "1e-3",
+            "OPSCHECK_KILL_SWITCH_MAX_MS": "+5",
+            "OPSCHECK_BACKOFF_SCALE": ".5",
+            "OPSCHECK_EQUITY_TOLERANCE_PCT": "0.000001",
+        }
+    )
     assert s.drift_max_ms == Decimal("0.001") and s.kill_switch_max_ms == 5 and s.backoff_scale == Decimal("0.5")
     assert s.equity_tolerance_pct == Decimal("0.000001")
 
@@ -104,9 +135,15 @@ def test_two_bad_values_report_the_first_and_count_the_rest() -> None:
 
 
 def test_good_values_load_with_their_types() -> None:
-    s = settings.load({"OPSCHECK_DRIFT_MAX_MS": " 750.5 ", "OPSCHECK_LOG_WINDOW_S": "60",
-                       "OPSCHECK_MAX_ORDER_CEILING_ZAR": "1234.56", "OPSCHECK_DRIFT_AGREEMENT_MS": "0",
-                       "OPSCHECK_DRY_RUN_MAX_GAP_S": ""})  # empty = not set
+    s = settings.load(
+        {
+            "OPSCHECK_DRIFT_MAX_MS": " 750.5 ",
+            "OPSCHECK_LOG_WINDOW_S": "60",
+            "OPSCHECK_MAX_ORDER_CEILING_ZAR": "1234.56",
+            "OPSCHECK_DRIFT_AGREEMENT_MS": "0",
+            "OPSCHECK_DRY_RUN_MAX_GAP_S": "",
+        }
+    )  # empty = not set
     assert s.drift_max_ms == Decimal("750.5") and s.log_window_s == 60 and s.dry_run_max_gap_s == 300
     assert s.max_order_ceiling_zar == Decimal("1234.56") and isinstance(s.max_order_ceiling_zar, Decimal)
     assert s.drift_agreement_ms == 0
@@ -134,8 +171,14 @@ def test_sandbox_overrides_apply_and_the_env_still_wins() -> None:
 def test_every_setting_reaches_the_thresholds_the_checks_read() -> None:
     """Issue 21 §9: one validated value per setting, on ``t.thresholds`` (the checks never re-read ``t.env``)."""
     assert {f.upper() for f in Thresholds().__dict__} == {n.removeprefix("OPSCHECK_") for n in settings.THRESHOLD_VARS}
-    env = {"OPSCHECK_DRIFT_AGREEMENT_MS": "40", "OPSCHECK_LATENCY_SAMPLES": "3", "OPSCHECK_BACKOFF_SCALE": "0.5",
-           "OPSCHECK_AUDIT_WINDOW_DAYS": "9", "OPSCHECK_TIME_SYNC_FRESH_S": "15", "OPSCHECK_METRICS_WINDOW_S": "60"}
+    env = {
+        "OPSCHECK_DRIFT_AGREEMENT_MS": "40",
+        "OPSCHECK_LATENCY_SAMPLES": "3",
+        "OPSCHECK_BACKOFF_SCALE": "0.5",
+        "OPSCHECK_AUDIT_WINDOW_DAYS": "9",
+        "OPSCHECK_TIME_SYNC_FRESH_S": "15",
+        "OPSCHECK_METRICS_WINDOW_S": "60",
+    }
     t = Thresholds.from_env(env)
     assert (t.drift_agreement_ms, t.latency_samples, t.backoff_scale) == (Decimal(40), 3, Decimal("0.5"))
     assert (t.audit_window_days, t.time_sync_fresh_s, t.metrics_window_s) == (9, 15, 60)
@@ -143,8 +186,14 @@ def test_every_setting_reaches_the_thresholds_the_checks_read() -> None:
 
 def test_the_sandbox_target_applies_the_environments_thresholds() -> None:
     """The sandbox builds its own env; the operator's OPSCHECK_ settings still reach its thresholds."""
-    th = sandbox_thresholds({"OPSCHECK_KILL_SWITCH_MAX_MS": "1", "OPSCHECK_DRIFT_MAX_MS": "0.001",
-                             "OPSCHECK_LOG_WINDOW_S": "42", "PATH": "/bin"})
+    th = sandbox_thresholds(
+        {
+            "OPSCHECK_KILL_SWITCH_MAX_MS": "1",
+            "OPSCHECK_DRIFT_MAX_MS": "0.001",
+            "OPSCHECK_LOG_WINDOW_S": "42",
+            "PATH": "/bin",
+        }
+    )
     assert th.kill_switch_max_ms == 1 and th.drift_max_ms == Decimal("0.001") and th.log_window_s == 42
     assert th.log_fresh_s == 2 and th.backoff_scale == Decimal("0.001")  # the sandbox's own, not overridden
     assert sandbox_thresholds({}) == Thresholds.from_env({}, **SANDBOX_THRESHOLDS)
@@ -166,11 +215,14 @@ def test_lowered_thresholds_fail_their_items_on_the_sandbox(shared_pg_env: dict[
 
 
 # ---------------------------------------------------------------- names
-@pytest.mark.parametrize(("name", "suggestion"), [
-    ("OPSCHECK_DRIFT_MAX_M", "OPSCHECK_DRIFT_MAX_MS"),
-    ("OPSCHECK_LOG_WINDOW_SECONDS", "OPSCHECK_LOG_WINDOW_S"),
-    ("OPSCHECK_DRYRUN_MAX_GAP_S", "OPSCHECK_DRY_RUN_MAX_GAP_S"),
-])
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("OPSCHECK_DRIFT_MAX_M", "OPSCHECK_DRIFT_MAX_MS"),
+        ("OPSCHECK_LOG_WINDOW_SECONDS", "OPSCHECK_LOG_WINDOW_S"),
+        ("OPSCHECK_DRYRUN_MAX_GAP_S", "OPSCHECK_DRY_RUN_MAX_GAP_S"),
+    ],
+)
 def test_a_misspelt_name_is_refused_with_a_suggestion(name: str, suggestion: str) -> None:
     message = _load_error({name: "secret-looking-value"})
     assert message.startswith(f"{name}: unknown setting") and f"did you mean {suggestion}?" in message
@@ -186,11 +238,20 @@ def test_the_suites_other_opscheck_variables_are_accepted() -> None:
 def test_every_opscheck_name_the_project_mentions_is_known() -> None:
     """A new OPSCHECK_ variable must be added to settings.py, or every run that sets it would stop."""
     token = re.compile(r"\bOPSCHECK_[A-Z0-9_]*[A-Z0-9]\b")
-    files = [REPO / "README.md", *(REPO / "ops_checks").rglob("*.py"), *(REPO / "tests").rglob("*.py"),
-             *(REPO / "scripts").glob("*"), *(REPO / "docs").glob("*.md")]
+    files = [
+        REPO / "README.md",
+        *(REPO / "ops_checks").rglob("*.py"),
+        *(REPO / "tests").rglob("*.py"),
+        *(REPO / "scripts").glob("*"),
+        *(REPO / "docs").glob("*.md"),
+    ]
     deliberate = (Path(__file__).name, "test_envfile.py")  # these two misspell names on purpose
-    seen = {m for f in files if f.is_file() and f.name not in deliberate
-            for m in token.findall(f.read_text(encoding="utf-8", errors="replace"))}
+    seen = {
+        m
+        for f in files
+        if f.is_file() and f.name not in deliberate
+        for m in token.findall(f.read_text(encoding="utf-8", errors="replace"))
+    }
     not_env = {"OPSCHECK_SCHEMA", "OPSCHECK_AUDIT", "OPSCHECK_SANDBOX", "OPSCHECK_THRESHOLD"}  # constants, families
     known = settings.THRESHOLD_VARS | settings.NON_THRESHOLD_VARS | not_env
     assert sorted(n for n in seen - known if not n.startswith(settings.NON_THRESHOLD_PREFIXES)) == []
@@ -228,10 +289,19 @@ def test_good_ports() -> None:
 
 # ---------------------------------------------------------------- the CLI
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OPSCHECK_") and not k.startswith("DB_")
-            and k != "DATABASE_URL"}
-    return subprocess.run([sys.executable, "-m", "ops_checks.cli", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env={**base, **env})
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("OPSCHECK_") and not k.startswith("DB_") and k != "DATABASE_URL"
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ops_checks.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **env},
+    )
 
 
 def _one_line(proc: subprocess.CompletedProcess[str], expected: str) -> None:
@@ -249,24 +319,44 @@ def test_preflight_with_a_bad_threshold_exits_2_with_one_line(target: str, tmp_p
 
 def test_preflight_with_a_misspelt_name_exits_2(tmp_path: Path) -> None:
     proc = _cli("preflight", "--reports", str(tmp_path), OPSCHECK_LOG_WINDOW="60")
-    _one_line(proc, "opscheck preflight: cannot run: OPSCHECK_LOG_WINDOW: unknown setting (did you mean "
-                    "OPSCHECK_LOG_WINDOW_S?)")
+    _one_line(
+        proc,
+        "opscheck preflight: cannot run: OPSCHECK_LOG_WINDOW: unknown setting (did you mean OPSCHECK_LOG_WINDOW_S?)",
+    )
 
 
 def test_preflight_live_with_a_bad_database_url_port_exits_2(tmp_path: Path) -> None:
-    proc = _cli("preflight", "--target", "live", "--reports", str(tmp_path),
-                DATABASE_URL=f"postgresql://app:{PASSWORD}@h:port/aa")
+    proc = _cli(
+        "preflight",
+        "--target",
+        "live",
+        "--reports",
+        str(tmp_path),
+        DATABASE_URL=f"postgresql://app:{PASSWORD}@h:port/aa",
+    )
     _one_line(proc, "opscheck preflight: cannot run: DATABASE_URL: the port is not a port number from 1 to 65535")
     assert PASSWORD not in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("command", "args"), [
-    ("env verify", ()), ("env verify", ("--target", "sandbox")), ("kill-switch status", ()),
-    ("audit compliance", ("--month", "2026-01")), ("drift", ("--target", "live")), ("runbook check", ()),
-    ("signoff verify", ()), ("incident report", ("INC-20240101-001",)), ("init", ()), ("serve", ()),
-    ("transition", ("--to", "LIVE", "--operator", "A", "--witness", "B"))])
-def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(command: str, args: tuple[str, ...],
-                                                               tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("env verify", ()),
+        ("env verify", ("--target", "sandbox")),
+        ("kill-switch status", ()),
+        ("audit compliance", ("--month", "2026-01")),
+        ("drift", ("--target", "live")),
+        ("runbook check", ()),
+        ("signoff verify", ()),
+        ("incident report", ("INC-20240101-001",)),
+        ("init", ()),
+        ("serve", ()),
+        ("transition", ("--to", "LIVE", "--operator", "A", "--witness", "B")),
+    ],
+)
+def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(
+    command: str, args: tuple[str, ...], tmp_path: Path
+) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("DB_HOST=localhost\n")
     args = (*args, "--env-file", str(env_file)) if command in ("transition", "init") else args
@@ -281,8 +371,9 @@ def test_a_usage_error_is_still_typers() -> None:
 
 
 # ---------------------------------------------------------------- the last line of defence
-def test_an_unexpected_exception_is_one_line_and_a_log(capsys: pytest.CaptureFixture[str],
-                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_unexpected_exception_is_one_line_and_a_log(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)
     monkeypatch.setenv("VALR_API_SECRET", PASSWORD)
@@ -314,14 +405,49 @@ def test_a_config_error_raised_anywhere_is_cannot_run(capsys: pytest.CaptureFixt
 
 
 # ---------------------------------------------------------------- property test
-_NAMES = sorted(settings.THRESHOLD_VARS) + ["OPSCHECK_DRIFT_MAXMS", "OPSCHECK_X", "DB_PORT", "DATABASE_URL",
-                                           "DB_HOST", "BOT_API_URL", "LOG_DIR"]
-_SPECIAL = st.sampled_from(["NaN", "nan", "-NaN", "sNaN", "Infinity", "-inf", "1e999999", "1e-999999", "0x10", "0",
-                            "-0", "5000.5", "1_000", "١٢", " 7 ", "", "\x00", "9" * 40, "postgresql://u:p@h:x/d",
-                            "postgresql://u:p@[::1]:5432/d", "postgresql://u:p@h:5432,h2:5433/d", "host=h port=x",
-                            "postgresql://%zz@h/d", "postgresql://u:p@h:/d", "="])
-_NUMBERS = st.one_of(st.integers(-10**12, 10**12).map(str), st.decimals(allow_nan=True, allow_infinity=True).map(str),
-                     st.floats(allow_nan=True, allow_infinity=True).map(repr))
+_NAMES = sorted(settings.THRESHOLD_VARS) + [
+    "OPSCHECK_DRIFT_MAXMS",
+    "OPSCHECK_X",
+    "DB_PORT",
+    "DATABASE_URL",
+    "DB_HOST",
+    "BOT_API_URL",
+    "LOG_DIR",
+]
+_SPECIAL = st.sampled_from(
+    [
+        "NaN",
+        "nan",
+        "-NaN",
+        "sNaN",
+        "Infinity",
+        "-inf",
+        "1e999999",
+        "1e-999999",
+        "0x10",
+        "0",
+        "-0",
+        "5000.5",
+        "1_000",
+        "١٢",
+        " 7 ",
+        "",
+        "\x00",
+        "9" * 40,
+        "postgresql://u:p@h:x/d",
+        "postgresql://u:p@[::1]:5432/d",
+        "postgresql://u:p@h:5432,h2:5433/d",
+        "host=h port=x",
+        "postgresql://%zz@h/d",
+        "postgresql://u:p@h:/d",
+        "=",
+    ]
+)
+_NUMBERS = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
 _VALUES = st.one_of(_SPECIAL, _NUMBERS, st.text(max_size=30))
 _ENVS = st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=6)
 
@@ -337,5 +463,7 @@ def test_any_environment_loads_or_is_a_config_error(env: dict[str, str]) -> None
             message = str(err)
             assert "\n" not in message and message.startswith(("OPSCHECK_", "DB_PORT", "DATABASE_URL")), message
             if message.startswith("DATABASE_URL"):  # fixed text: nothing of the URL (its password) is shown
-                assert message in ("DATABASE_URL is not a valid libpq URL",
-                                   "DATABASE_URL: the port is not a port number from 1 to 65535")
+                assert message in (
+                    "DATABASE_URL is not a valid libpq URL",
+                    "DATABASE_URL: the port is not a port number from 1 to 65535",
+                )

@@ -36,8 +36,15 @@ def verdict(n: int) -> dict[str, object]:
         "target": "live",
         "verdict": "GO" if n % 2 else "NO-GO",
         "results_sha256": f"{n:064x}",
-        "counts": {"passed": n, "failed": 0, "error": 0, "not_verified": 0, "not_applicable": 0, "waived": 0,
-                   "total": n},
+        "counts": {
+            "passed": n,
+            "failed": 0,
+            "error": 0,
+            "not_verified": 0,
+            "not_applicable": 0,
+            "waived": 0,
+            "total": n,
+        },
     }
 
 

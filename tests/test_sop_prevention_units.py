@@ -26,8 +26,10 @@ def test_runbook_revision_read_from_either_style(tmp_path: Path) -> None:
     sop.write_text("text\n*Version: 1.0*\n*Last Updated: 2025-08-30*\n", encoding="utf-8")
     none = tmp_path / "none.md"
     none.write_text("no dates here\n", encoding="utf-8")
-    assert (reviews.read_runbook(live).last_updated, reviews.read_runbook(live).revision) == (date(2024, 12, 23),
-                                                                                             "1.0.0")
+    assert (reviews.read_runbook(live).last_updated, reviews.read_runbook(live).revision) == (
+        date(2024, 12, 23),
+        "1.0.0",
+    )
     assert (reviews.read_runbook(sop).last_updated, reviews.read_runbook(sop).revision) == (date(2025, 8, 30), "1.0")
     assert reviews.read_runbook(none).last_updated is None and len(reviews.read_runbook(none).sha256) == 64
 
@@ -38,7 +40,8 @@ def test_runbook_needs_an_update_or_a_review_within_a_week() -> None:
     assert reviews.runbook_problem(fresh, None, NOW) is None
     assert reviews.runbook_problem(old, NOW - timedelta(days=2), NOW) is None
     assert reviews.runbook_problem(old, NOW - timedelta(days=8), NOW) == (
-        "sop.md: last updated 2025-08-30, last reviewed 2026-11-14")
+        "sop.md: last updated 2025-08-30, last reviewed 2026-11-14"
+    )
     assert "never reviewed" in str(reviews.runbook_problem(old, None, NOW))
 
 
@@ -59,8 +62,9 @@ def test_incident_review_problems() -> None:
 def test_latest_record_judged() -> None:
     row = {"performed_at": NOW - timedelta(days=10), "performed_by": "ops", "outcome": "passed"}
     assert records.judge_latest(row, "DR drill", 31, NOW) is None
-    assert "40 days ago" in str(records.judge_latest(row | {"performed_at": NOW - timedelta(days=40)}, "DR drill",
-                                                     31, NOW))
+    assert "40 days ago" in str(
+        records.judge_latest(row | {"performed_at": NOW - timedelta(days=40)}, "DR drill", 31, NOW)
+    )
     assert "failed" in str(records.judge_latest(row | {"outcome": "failed"}, "DR drill", 31, NOW))
     assert records.judge_latest(None, "DR drill", 31, NOW) == "no DR drill recorded"
 
@@ -96,7 +100,8 @@ def test_role_attribute_findings() -> None:
     clean = {"rolname": "app", **dict.fromkeys(security_audit.ATTRIBUTES, False)}
     assert security_audit.role_problems(clean, "") == []
     assert security_audit.role_problems(clean | {"rolsuper": True, "rolcreatedb": True}, "") == [
-        "role app has SUPERUSER, CREATEDB"]
+        "role app has SUPERUSER, CREATEDB"
+    ]
     assert security_audit.role_problems(None, "bot") == ["role bot not found"]
 
 

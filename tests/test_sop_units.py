@@ -85,8 +85,13 @@ def test_declared_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.
 
     real = Metrics({"trade_signals_received_total": [({}, 3.0)]}, "", REAL_BOT.metric_names)
     monkeypatch.setattr(feed, "scrape", lambda t: real)
-    profile = profile_from_env({"BOT_METRIC_MARKET_DATA_AGE": "md_age_s", "BOT_METRIC_REDUCE_ONLY": "ro",
-                                "BOT_METRIC_ALERTS_SENT": "alerts_total"})
+    profile = profile_from_env(
+        {
+            "BOT_METRIC_MARKET_DATA_AGE": "md_age_s",
+            "BOT_METRIC_REDUCE_ONLY": "ro",
+            "BOT_METRIC_ALERTS_SENT": "alerts_total",
+        }
+    )
     t = SimpleNamespace(profile=profile, redactor=None, env={})
     r = feed.stale_blocks_entries(t)  # type: ignore[arg-type]
     assert r.status.value == "failed" and r.reason.startswith(
@@ -104,9 +109,19 @@ def test_declared_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.
     assert loss.breach_actions(undeclared, state) == []  # type: ignore[arg-type] # not read: not declared
 
 
-@pytest.mark.parametrize("rows", [[1.5], [{"fundingRate": "NaN"}], [{"fundingRate": True}], ["x"],
-                                  [{"fundingRate": "0.0001", "fundingTime": "2026-11-26T00:00:00Z"},
-                                   {"fundingRate": "0.0001", "fundingTime": "yesterday"}]])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [1.5],
+        [{"fundingRate": "NaN"}],
+        [{"fundingRate": True}],
+        ["x"],
+        [
+            {"fundingRate": "0.0001", "fundingTime": "2026-11-26T00:00:00Z"},
+            {"fundingRate": "0.0001", "fundingTime": "yesterday"},
+        ],
+    ],
+)
 def test_funding_history_of_the_wrong_shape_is_named(rows: list[object]) -> None:
     """Issue 13 §9: sop.6.1 reported "'float' object is not subscriptable" to the operator."""
     from ops_checks.checks.sop.funding import Malformed, rate_8h

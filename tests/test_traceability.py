@@ -125,8 +125,11 @@ def parse_feature(name: str, text: str) -> list[Scenario]:
 
 
 def all_scenarios() -> list[Scenario]:
-    return [s for f in sorted(features_dir().glob("*.feature"))
-            for s in parse_feature(f.name, f.read_text(encoding="utf-8"))]
+    return [
+        s
+        for f in sorted(features_dir().glob("*.feature"))
+        for s in parse_feature(f.name, f.read_text(encoding="utf-8"))
+    ]
 
 
 #: the library Given steps: the step text (parse pattern) → the registry's precondition for it
@@ -136,12 +139,15 @@ GIVEN_STEPS: dict[str, Callable[..., model.Given]] = {
     "the bot's API is healthy": lambda: model.BOT_HEALTHY,
     "the bot's metrics are readable": lambda: model.METRICS_READABLE,
     "the bot is recording policy decisions": lambda: model.BOT_DECIDING,
-    "VALR accepts requests signed with VALR_API_SECRET":
-        lambda: model.Given("ops_checks.checks.s2_environment.secrets_check:valr_signature_not_accepted"),
-    "VALR recognises VALR_API_KEY":
-        lambda: model.Given("ops_checks.checks.s2_environment.secrets_check:valr_key_not_recognised"),
-    'the rotation of "{name}" is not more than twice overdue':
-        lambda name: model.Given("ops_checks.checks.s2_environment.rotation:far_overdue", (name,)),
+    "VALR accepts requests signed with VALR_API_SECRET": lambda: model.Given(
+        "ops_checks.checks.s2_environment.secrets_check:valr_signature_not_accepted"
+    ),
+    "VALR recognises VALR_API_KEY": lambda: model.Given(
+        "ops_checks.checks.s2_environment.secrets_check:valr_key_not_recognised"
+    ),
+    'the rotation of "{name}" is not more than twice overdue': lambda name: model.Given(
+        "ops_checks.checks.s2_environment.rotation:far_overdue", (name,)
+    ),
     "VALR's clock can be read": lambda: model.CLOCK_READABLE,
     "the exchange clock is within tolerance": lambda: model.CLOCK_WITHIN_TOLERANCE,
     "an NTP status tool answers on this host": lambda: model.Given("ops_checks.checks.s8_clock_drift.ntp:tool_missing"),
@@ -178,12 +184,14 @@ def check_binds(item: model.Item) -> str | None:
         func = item.resolve_check()
     except (ImportError, AttributeError, ValueError, TypeError) as exc:
         return f"{item.id}: check {item.check} does not resolve ({exc})"
-    params = list(inspect.signature(func).parameters)[model.takes_target(func):]
+    params = list(inspect.signature(func).parameters)[model.takes_target(func) :]
     fixed = [p for p in params if p not in item.check_needs][: len(item.check_args)]
     try:
-        inspect.signature(func).bind(*(("target",) if model.takes_target(func) else ()),
-                                     **dict(zip(fixed, item.check_args, strict=True)),
-                                     **{n: None for n in item.check_needs})
+        inspect.signature(func).bind(
+            *(("target",) if model.takes_target(func) else ()),
+            **dict(zip(fixed, item.check_args, strict=True)),
+            **{n: None for n in item.check_needs},
+        )
     except (TypeError, ValueError) as exc:
         return f"{item.id}: check {item.check} cannot be called with its arguments ({exc})"
     for given in item.preconditions:
@@ -214,16 +222,19 @@ def registry_problems(items: Sequence[model.Item], scenarios: Sequence[Scenario]
         if ("mutating" in sc.tags) != item.mutating:
             problems.append(f"{where}: @mutating is {'mutating' in sc.tags}, the registry says {item.mutating}")
         if {"blocker", "warning"} & sc.tags != {item.severity}:
-            problems.append(f"{where}: severity tags {sorted({'blocker', 'warning'} & sc.tags)}, "
-                            f"the registry says {item.severity}")
+            problems.append(
+                f"{where}: severity tags {sorted({'blocker', 'warning'} & sc.tags)}, the registry says {item.severity}"
+            )
         tagged = {c for c in OPTIONAL_CADENCES if f"cadence_{c}" in sc.tags}
         if tagged != ({item.cadence} if item.cadence else set()):
             problems.append(f"{where}: cadence tags {sorted(tagged)}, the registry says {item.cadence}")
         givens, unknown = preconditions_of(sc.givens)
         problems += [f"{where}: Given step {step!r} is no known precondition" for step in unknown]
         if givens != item.preconditions:
-            problems.append(f"{where}: the Given steps stand for {[g.func for g in givens]} {givens}, "
-                            f"the registry says {item.preconditions}")
+            problems.append(
+                f"{where}: the Given steps stand for {[g.func for g in givens]} {givens}, "
+                f"the registry says {item.preconditions}"
+            )
         if len(sc.whens) != 1:
             problems.append(f"{where}: {len(sc.whens)} When steps")
     problems += [f"{i}: tagged on a scenario but not in the registry" for i in owners if i not in by_id]
@@ -267,6 +278,7 @@ def test_a_missing_or_unresolvable_entry_is_caught() -> None:
 
 # ---------------------------------------------------------------- the When step calls the registry's check
 
+
 def _step_index() -> dict[str, tuple[str, set[str]]]:
     """Every Given/When step pattern of the step modules → (kind, the library functions its body reaches).
 
@@ -304,15 +316,20 @@ def _step_index() -> dict[str, tuple[str, set[str]]]:
         funcs = shared | local_functions(tree)
         for func in local_functions(tree).values():
             for deco in func.decorator_list:
-                if not (isinstance(deco, ast.Call) and isinstance(deco.func, ast.Name)
-                        and deco.func.id in ("given", "when") and deco.args):
+                if not (
+                    isinstance(deco, ast.Call)
+                    and isinstance(deco.func, ast.Name)
+                    and deco.func.id in ("given", "when")
+                    and deco.args
+                ):
                     continue
                 arg = deco.args[0]
                 if isinstance(arg, ast.Call):  # parsers.parse("...")
                     arg = arg.args[0]
                 assert isinstance(arg, ast.Constant) and isinstance(arg.value, str)
                 used = {a.arg for a in func.args.args} | {
-                    n.func.id for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+                    n.func.id for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                }
                 reached = calls(func, names)
                 for helper in used & set(funcs) - {func.name}:
                     reached |= calls(funcs[helper], names)
@@ -338,8 +355,9 @@ def _step_for(index: dict[str, tuple[str, set[str]]], kind: str, text: str) -> s
     return _step_match(index, kind, text)[0]
 
 
-def _step_match(index: dict[str, tuple[str, set[str]]], kind: str,
-                text: str) -> tuple[set[str] | None, tuple[str, ...] | None]:
+def _step_match(
+    index: dict[str, tuple[str, set[str]]], kind: str, text: str
+) -> tuple[set[str] | None, tuple[str, ...] | None]:
     """(what the step reaches, the values its pattern parses out of ``text``, None for a literal step)."""
     for pattern, (k, reached) in index.items():
         if k != kind:

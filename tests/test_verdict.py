@@ -18,15 +18,18 @@ def item(status: str, severity: str = "blocker", item_id: str = "1.1.1") -> Item
     return ItemOutcome(item_id, "t", severity, status, "reason" if status != "passed" else "")
 
 
-@pytest.mark.parametrize(("statuses", "expected"), [
-    (["passed", "passed"], "GO"),
-    (["passed", "failed"], "NO-GO"),
-    (["passed", "not_verified"], "NO-GO"),
-    (["passed", "error"], "NO-GO"),
-    (["passed", "not_applicable"], "GO"),
-    (["passed", "waived"], "GO"),
-    ([], "NO-GO"),
-])
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["passed", "passed"], "GO"),
+        (["passed", "failed"], "NO-GO"),
+        (["passed", "not_verified"], "NO-GO"),
+        (["passed", "error"], "NO-GO"),
+        (["passed", "not_applicable"], "GO"),
+        (["passed", "waived"], "GO"),
+        ([], "NO-GO"),
+    ],
+)
 def test_blockers_decide(statuses: list[str], expected: str) -> None:
     assert verdict.decide([item(s) for s in statuses]) == expected
 
@@ -38,28 +41,68 @@ def test_failed_warning_does_not_block_but_failed_blocker_does() -> None:
 
 def test_verdict_json_shape(tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    built = verdict.build([verdict.outcome("1.3.1", "failed", "no HALT"), verdict.outcome("1.1.1", "passed")],
-                          target="sandbox", started_at=now, finished_at=now, operator="a", witness="b")
+    built = verdict.build(
+        [verdict.outcome("1.3.1", "failed", "no HALT"), verdict.outcome("1.1.1", "passed")],
+        target="sandbox",
+        started_at=now,
+        finished_at=now,
+        operator="a",
+        witness="b",
+    )
     (tmp_path / "junit.xml").write_text("<x/>")
     built["results_sha256"] = verdict.results_digest(tmp_path)
     data = json.loads(verdict.write(tmp_path, built).read_text())
-    assert set(data) == {"verdict", "target", "started_at", "finished_at", "operator", "witness", "items", "counts",
-                         "warnings", "results_sha256", "selection", "waivers", "causes", "signoff", "scope"}
+    assert set(data) == {
+        "verdict",
+        "target",
+        "started_at",
+        "finished_at",
+        "operator",
+        "witness",
+        "items",
+        "counts",
+        "warnings",
+        "results_sha256",
+        "selection",
+        "waivers",
+        "causes",
+        "signoff",
+        "scope",
+    }
     assert [i["id"] for i in data["items"]] == ["1.1.1", "1.3.1"]
-    assert data["items"][1] == {"id": "1.3.1", "title": "Kill switch functional", "severity": "blocker",
-                                "status": "failed", "reason": "no HALT", "cause": None, "blocked_by": [],
-                                "cause_id": "C1"}
-    assert data["counts"] == {"passed": 1, "failed": 1, "error": 0, "not_verified": 0, "not_applicable": 0,
-                              "waived": 0, "total": 2}
+    assert data["items"][1] == {
+        "id": "1.3.1",
+        "title": "Kill switch functional",
+        "severity": "blocker",
+        "status": "failed",
+        "reason": "no HALT",
+        "cause": None,
+        "blocked_by": [],
+        "cause_id": "C1",
+    }
+    assert data["counts"] == {
+        "passed": 1,
+        "failed": 1,
+        "error": 0,
+        "not_verified": 0,
+        "not_applicable": 0,
+        "waived": 0,
+        "total": 2,
+    }
     assert data["verdict"] == "NO-GO" and len(data["results_sha256"]) == 64
     assert "junit.xml" in (tmp_path / "results.sha256").read_text()
 
 
 def test_table_names_every_problem_on_one_line() -> None:
     now = datetime.now(UTC)
-    built = verdict.build([verdict.outcome("1.2.4", "failed", "drift 1500 ms"), verdict.outcome("1.6.3",
-                          "not_verified", "db down")], target="live", started_at=now, finished_at=now,
-                          operator=None, witness=None)
+    built = verdict.build(
+        [verdict.outcome("1.2.4", "failed", "drift 1500 ms"), verdict.outcome("1.6.3", "not_verified", "db down")],
+        target="live",
+        started_at=now,
+        finished_at=now,
+        operator=None,
+        witness=None,
+    )
     text = verdict.render_table(built)
     assert "FAILED       1.2.4" in text and "drift 1500 ms" in text
     assert "NOT VERIFIED 1.6.3" in text and text.rstrip().splitlines()[-1].startswith("VERDICT: NO-GO — 2 causes")
@@ -71,8 +114,7 @@ def test_waived_blocker_does_not_block_and_keeps_its_story() -> None:
     from ops_checks.verdict.waivers import Waiver
 
     waiver = Waiver("1.4.3", "Grafana migration", "Head of Ops", date(2099, 1, 1))
-    items = verdict.apply_waivers([item("failed", item_id="1.4.3"), item("passed", item_id="1.1.1")],
-                                  {"1.4.3": waiver})
+    items = verdict.apply_waivers([item("failed", item_id="1.4.3"), item("passed", item_id="1.1.1")], {"1.4.3": waiver})
     assert [i.status for i in items] == ["waived", "passed"]
     assert "Grafana migration" in items[0].reason and "was failed" in items[0].reason
     assert verdict.decide(items) == "GO"
@@ -83,8 +125,9 @@ def test_kill_switch_item_is_never_waived_even_if_a_waiver_slips_through() -> No
 
     from ops_checks.verdict.waivers import Waiver
 
-    items = verdict.apply_waivers([item("failed", item_id="1.3.1")],
-                                  {"1.3.1": Waiver("1.3.1", "x", "y", date(2099, 1, 1))})
+    items = verdict.apply_waivers(
+        [item("failed", item_id="1.3.1")], {"1.3.1": Waiver("1.3.1", "x", "y", date(2099, 1, 1))}
+    )
     assert items[0].status == "failed" and verdict.decide(items) == "NO-GO"
 
 
@@ -93,13 +136,25 @@ def test_partial_selection_is_never_go() -> None:
     items = [verdict.outcome("1.1.1", "passed")]
     whole = {"complete": True, "left_out": []}
     part = {"complete": False, "left_out": ["1.1.2"]}
-    assert verdict.build(items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None,
-                         selection=whole)["verdict"] == "GO"
-    assert verdict.build(items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None,
-                         selection=part)["verdict"] == "PARTIAL"
+    assert (
+        verdict.build(
+            items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None, selection=whole
+        )["verdict"]
+        == "GO"
+    )
+    assert (
+        verdict.build(
+            items, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None, selection=part
+        )["verdict"]
+        == "PARTIAL"
+    )
     failing = [verdict.outcome("1.1.1", "failed", "x")]
-    assert verdict.build(failing, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None,
-                         selection=part)["verdict"] == "NO-GO"
+    assert (
+        verdict.build(
+            failing, target="sandbox", started_at=now, finished_at=now, operator=None, witness=None, selection=part
+        )["verdict"]
+        == "NO-GO"
+    )
     assert verdict.EXIT_CODES == {"GO": 0, "NO-GO": 1, "PARTIAL": 3}
 
 
@@ -118,10 +173,15 @@ def test_a_waiver_never_turns_an_unverified_item_into_a_pass() -> None:
 
 # ---------------------------------------------------------------- the terminal: causes first, each reason once
 
-READ_ONLY = Cause("read_only", "VALR", "VALR's status is read-only: it accepts no orders",
-                  "wait until https://status.valr.com shows VALR open for trading, then re-run: opscheck preflight")
-NO_DASHBOARDS = Cause("grafana_dashboards", "grafana", "Grafana holds no dashboards",
-                      "import the bot's dashboards into Grafana")
+READ_ONLY = Cause(
+    "read_only",
+    "VALR",
+    "VALR's status is read-only: it accepts no orders",
+    "wait until https://status.valr.com shows VALR open for trading, then re-run: opscheck preflight",
+)
+NO_DASHBOARDS = Cause(
+    "grafana_dashboards", "grafana", "Grafana holds no dashboards", "import the bot's dashboards into Grafana"
+)
 VALR_SAYS = "VALR status is 'read-only': orders are not accepted"
 
 
@@ -134,8 +194,10 @@ def two_causes() -> dict:
         verdict.outcome("6.4.7", "failed", VALR_SAYS, cause=READ_ONLY),
         verdict.outcome("1.4.3", "failed", "no dashboards found", cause=NO_DASHBOARDS),
         verdict.outcome("3.1.2", "failed", "§1 not met: 1.2.1 failed; 1.4.3 failed", blocked_by=("1.2.1", "1.4.3")),
-        *(verdict.outcome(f"3.3.{n}", "not_verified", "transition refused", blocked_by=("3.1.2",))
-          for n in range(1, 11)),
+        *(
+            verdict.outcome(f"3.3.{n}", "not_verified", "transition refused", blocked_by=("3.1.2",))
+            for n in range(1, 11)
+        ),
         verdict.outcome("6.4.3", "not_verified", "the resume stopped at 6.4.7", blocked_by=("6.4.7",)),
         verdict.outcome("6.4.8", "not_verified", "the resume stopped at 6.4.7", blocked_by=("6.4.7",)),
     ]
@@ -148,8 +210,7 @@ def test_terminal_shows_the_causes_first_then_items_pointing_at_them() -> None:
     assert lines[-1].startswith("VERDICT: NO-GO — 2 causes, 16 items  (1/17 passed")
     why = lines.index("WHY NO-GO: 2 causes, 16 items")
     assert lines[why + 1] == f"C1   {READ_ONLY.detail}" and lines[why + 2] == f"     remedy: {READ_ONLY.remedy}"
-    assert lines[why + 3] == ("     items:  1.2.1, 6.4.7 failed; resting on them: 3.1.2, 3.3.1–3.3.10, "
-                              "6.4.3, 6.4.8")
+    assert lines[why + 3] == ("     items:  1.2.1, 6.4.7 failed; resting on them: 3.1.2, 3.3.1–3.3.10, 6.4.3, 6.4.8")
     assert lines[why + 4] == f"C2   {NO_DASHBOARDS.detail}"
     assert lines[why + 6] == "     items:  1.4.3 failed; also holds up 3.1.2, 3.3.1–3.3.10 (under C1)"
     text = "\n".join(lines)
@@ -166,9 +227,17 @@ def test_terminal_shows_the_causes_first_then_items_pointing_at_them() -> None:
 
 def test_a_go_run_has_no_causes_and_a_plain_verdict_line() -> None:
     now = datetime.now(UTC)
-    built = verdict.build([verdict.outcome("1.1.1", "passed"),
-                           verdict.outcome("1.4.3", "waived", "waived until 2099-01-01 by X: migrating")],
-                          target="sandbox", started_at=now, finished_at=now, operator=None, witness=None)
+    built = verdict.build(
+        [
+            verdict.outcome("1.1.1", "passed"),
+            verdict.outcome("1.4.3", "waived", "waived until 2099-01-01 by X: migrating"),
+        ],
+        target="sandbox",
+        started_at=now,
+        finished_at=now,
+        operator=None,
+        witness=None,
+    )
     lines = verdict.render_table(built).splitlines()
     assert not any(line.startswith(("WHY NO-GO", "C1")) for line in lines)
     assert "WAIVED       1.4.3    [blocker] Grafana dashboards: waived until 2099-01-01 by X: migrating" in lines
@@ -177,8 +246,14 @@ def test_a_go_run_has_no_causes_and_a_plain_verdict_line() -> None:
 
 def test_warning_only_causes_do_not_read_as_why_no_go() -> None:
     now = datetime.now(UTC)
-    built = verdict.build([verdict.outcome("1.1.1", "passed"), verdict.outcome("8.7.2", "failed", "drift 600 ms")],
-                          target="sandbox", started_at=now, finished_at=now, operator=None, witness=None)
+    built = verdict.build(
+        [verdict.outcome("1.1.1", "passed"), verdict.outcome("8.7.2", "failed", "drift 600 ms")],
+        target="sandbox",
+        started_at=now,
+        finished_at=now,
+        operator=None,
+        witness=None,
+    )
     text = verdict.render_table(built)
     assert "WHY NO-GO" not in text and "(warnings only)" in text
     assert text.splitlines()[-1].startswith("VERDICT: GO  (")

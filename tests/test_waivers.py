@@ -42,8 +42,15 @@ def test_unwaivable_items_refuse_the_file(tmp_path: Path, item: str) -> None:
         waivers.load(write(tmp_path, text))
 
 
-@pytest.mark.parametrize("text", ["- item: 1.4.3\n", "{a: [", "just text", "- item: '1.4.3'\n  justification: x\n"
-                                  "  approver: y\n  expires: someday\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- item: 1.4.3\n",
+        "{a: [",
+        "just text",
+        "- item: '1.4.3'\n  justification: x\n  approver: y\n  expires: someday\n",
+    ],
+)
 def test_malformed_files_are_refused_with_one_line(tmp_path: Path, text: str) -> None:
     with pytest.raises(waivers.WaiverError) as err:
         waivers.load(write(tmp_path, text))
@@ -51,8 +58,11 @@ def test_malformed_files_are_refused_with_one_line(tmp_path: Path, text: str) ->
 
 
 def _waiver_file(tmp_path: Path, item: str, expires: str) -> Path:
-    return write(tmp_path, f'- item: "{item}"\n  justification: "dashboards being migrated"\n'
-                           f'  approver: "Head of Trading Ops"\n  expires: {expires}\n')
+    return write(
+        tmp_path,
+        f'- item: "{item}"\n  justification: "dashboards being migrated"\n'
+        f'  approver: "Head of Trading Ops"\n  expires: {expires}\n',
+    )
 
 
 @pytest.mark.slow
@@ -60,8 +70,9 @@ def test_waived_failure_is_go_and_expired_waiver_blocks_again(tmp_path: Path, sh
     from tests.preflight_runner import preflight
 
     args = ("--no-html", "--sandbox-fault", "grafana_dashboards_missing", "-m", "section_1_4")
-    run = preflight(tmp_path / "a", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2099-01-01")),
-                    env=shared_pg_env)
+    run = preflight(
+        tmp_path / "a", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2099-01-01")), env=shared_pg_env
+    )
     # scoped to one section: PARTIAL (exit 3), the best a selection can be
     assert run.exit_code == 3 and run.verdict is not None and run.verdict["verdict"] == "PARTIAL", run.output[-2000:]
     item = next(i for i in run.verdict["items"] if i["id"] == "1.4.3")
@@ -79,8 +90,9 @@ def test_waived_failure_is_go_and_expired_waiver_blocks_again(tmp_path: Path, sh
     assert '"waived"' in cucumber and "dashboards being migrated" in cucumber
     assert run.verdict["waivers"][0]["approver"]
 
-    expired = preflight(tmp_path / "b", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2020-01-01")),
-                        env=shared_pg_env)
+    expired = preflight(
+        tmp_path / "b", *args, "--waivers", str(_waiver_file(tmp_path, "1.4.3", "2020-01-01")), env=shared_pg_env
+    )
     assert expired.exit_code == 1 and expired.verdict is not None and expired.verdict["verdict"] == "NO-GO"
     assert any("expired" in w for w in expired.verdict["warnings"])
 
@@ -104,13 +116,29 @@ def test_waivers_in_the_working_directory_are_not_loaded(tmp_path: Path, shared_
 
     from tests.preflight_runner import REPO
 
-    (tmp_path / "waivers.yml").write_text(
-        '- {item: "1.4.3", justification: "x", approver: "y", expires: 2099-01-01}\n')
+    (tmp_path / "waivers.yml").write_text('- {item: "1.4.3", justification: "x", approver: "y", expires: 2099-01-01}\n')
     env = dict(shared_pg_env, PYTHONPATH=str(REPO))
     env.pop("OPSCHECK_WAIVERS", None)
-    r = subprocess.run([sys.executable, "-m", "ops_checks.cli", "preflight", "--no-html", "--sandbox-fault",
-                        "grafana_dashboards_missing", "-m", "section_1_4", "--reports", str(tmp_path / "r")],
-                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ops_checks.cli",
+            "preflight",
+            "--no-html",
+            "--sandbox-fault",
+            "grafana_dashboards_missing",
+            "-m",
+            "section_1_4",
+            "--reports",
+            str(tmp_path / "r"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "WAIVERS" not in r.stdout, r.stdout[-2000:]
     verdict = json.loads(next((tmp_path / "r").glob("*/verdict.json")).read_text())
     assert next(i for i in verdict["items"] if i["id"] == "1.4.3")["status"] == "failed"
@@ -124,8 +152,16 @@ def test_a_waiver_holds_for_the_items_resting_on_it(tmp_path: Path, shared_pg_en
     from tests.preflight_runner import preflight
 
     waiver = _waiver_file(tmp_path, "1.4.3", "2099-01-01")
-    run = preflight(tmp_path / "r", "--no-html", "--sandbox-fault", "grafana_dashboards_missing", "--waivers",
-                    str(waiver), env=shared_pg_env, timeout=900)
+    run = preflight(
+        tmp_path / "r",
+        "--no-html",
+        "--sandbox-fault",
+        "grafana_dashboards_missing",
+        "--waivers",
+        str(waiver),
+        env=shared_pg_env,
+        timeout=900,
+    )
     assert run.verdict is not None, run.output[-3000:]
     status = run.status_of()
     assert run.verdict["verdict"] == "GO" and run.exit_code == 0, run.output[-3000:]

@@ -23,8 +23,19 @@ from ops_checks.catalogue import runbook_text
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-NOT_SOURCE = shutil.ignore_patterns(".venv", ".git", ".tools", "reports", "build", "*.egg-info", "__pycache__",
-                                    "node_modules", ".ruff_cache", ".pytest_cache", "incidents")
+NOT_SOURCE = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    ".tools",
+    "reports",
+    "build",
+    "*.egg-info",
+    "__pycache__",
+    "node_modules",
+    ".ruff_cache",
+    ".pytest_cache",
+    "incidents",
+)
 
 
 def _run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -37,8 +48,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     shutil.copytree(REPO, src, ignore=NOT_SOURCE)
-    built = _run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp / "dist")],
-                 timeout=300)
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp / "dist")], timeout=300
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     wheel = next((tmp / "dist").glob("ops_checks-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
@@ -50,8 +62,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     made = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], timeout=120)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
-    done = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                 "--disable-pip-version-check", str(wheel)], timeout=300)
+    done = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     (Path(purelib) / "ops_checks_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -65,8 +90,7 @@ def test_version_from_another_directory(installed: Path, tmp_path: Path) -> None
     assert proc.returncode == 0 and proc.stdout.startswith("opscheck "), proc.stdout + proc.stderr
 
 
-def test_preflight_from_another_directory_is_go(installed: Path, tmp_path: Path,
-                                                shared_pg_env: dict[str, str]) -> None:
+def test_preflight_from_another_directory_is_go(installed: Path, tmp_path: Path, shared_pg_env: dict[str, str]) -> None:
     env = dict(shared_pg_env)
     env.pop("PYTHONPATH", None)
     runbooks = runbook_text.resolve_dir(cwd=REPO)
@@ -74,8 +98,9 @@ def test_preflight_from_another_directory_is_go(installed: Path, tmp_path: Path,
         env[runbook_text.ENV] = str(runbooks)
     else:
         env.pop(runbook_text.ENV, None)
-    proc = _run([str(installed / "opscheck"), "preflight", "--no-html", "--reports", "R"], cwd=tmp_path, env=env,
-                timeout=600)
+    proc = _run(
+        [str(installed / "opscheck"), "preflight", "--no-html", "--reports", "R"], cwd=tmp_path, env=env, timeout=600
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "VERDICT: GO" in proc.stdout, f"runbooks: {runbooks}\n{out[-3000:]}"
     assert ("note: runbook directory not found" in proc.stdout) is not runbooks.is_dir(), out[-3000:]

@@ -22,8 +22,22 @@ from ops_checks.catalogue.model import (
 )
 
 __all__ = [
-    "BLOCKER", "BY_ID", "BY_TAG", "ITEMS", "LIVE_RUNBOOK", "MONTHLY", "SOP", "WARNING", "WEEKLY", "Given", "Item",
-    "category_of", "id_for_tag", "mutating_ids", "section_of", "tag_for",
+    "BLOCKER",
+    "BY_ID",
+    "BY_TAG",
+    "ITEMS",
+    "LIVE_RUNBOOK",
+    "MONTHLY",
+    "SOP",
+    "WARNING",
+    "WEEKLY",
+    "Given",
+    "Item",
+    "category_of",
+    "id_for_tag",
+    "mutating_ids",
+    "section_of",
+    "tag_for",
 ]
 
 ITEMS: tuple[Item, ...] = all_items()

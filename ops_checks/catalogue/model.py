@@ -63,8 +63,9 @@ def takes_target(func: Callable[..., Any]) -> bool:
     return bool(params) and params[0] in TARGET_PARAMS
 
 
-def bind(ref: str, args: tuple[str, ...], needs: tuple[str, ...],
-         runtime: Mapping[str, Any]) -> Callable[[Target], Any]:
+def bind(
+    ref: str, args: tuple[str, ...], needs: tuple[str, ...], runtime: Mapping[str, Any]
+) -> Callable[[Target], Any]:
     """The function of ``ref`` as a one-argument callable of the target, its fixed and run-time arguments bound."""
     missing = [n for n in needs if n not in runtime]
     if missing:

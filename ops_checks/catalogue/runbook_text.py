@@ -32,8 +32,9 @@ def default_dir(cwd: Path | None = None) -> Path:
     return checkout_root(cwd).parent / "shared" / "runbooks"
 
 
-def resolve_dir(option: str | Path | None = None, env: Mapping[str, str] | None = None,
-                cwd: Path | None = None) -> Path:
+def resolve_dir(
+    option: str | Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Path:
     """``--runbook DIR``, else ``$OPSCHECK_RUNBOOK_DIR``, else ``default_dir``; absolute."""
     env = os.environ if env is None else env
     chosen = Path(option) if option else Path(env[ENV]) if env.get(ENV) else default_dir(cwd)
@@ -44,8 +45,10 @@ def missing_note(runbook_dir: Path) -> str | None:
     """One line when the runbook directory is missing (the report then quotes the catalogue's titles), else None."""
     if runbook_dir.is_dir():
         return None
-    return (f"note: runbook directory not found ({runbook_dir}; --runbook DIR or {ENV}): "
-            "the report quotes the catalogue's titles")
+    return (
+        f"note: runbook directory not found ({runbook_dir}; --runbook DIR or {ENV}): "
+        "the report quotes the catalogue's titles"
+    )
 
 
 @lru_cache(maxsize=4)
@@ -58,7 +61,7 @@ def _section(lines: tuple[str, ...], heading: re.Pattern[str]) -> list[str]:
         if heading.match(line):
             level = len(line) - len(line.lstrip("#"))
             body = []
-            for nxt in lines[n + 1:]:
+            for nxt in lines[n + 1 :]:
                 if nxt.startswith("#") and len(nxt) - len(nxt.lstrip("#")) <= level:
                     break
                 body.append(nxt)

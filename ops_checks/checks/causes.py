@@ -184,5 +184,3 @@ def db_failed(
             blocked_by=(preconditions.DATABASE_ITEM,),
         )
     return failed(observed, expected, problem, *evidence, cause=preconditions.table_cause(t, table, problem, privilege))
-
-

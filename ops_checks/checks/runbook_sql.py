@@ -216,8 +216,31 @@ _QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.I)
 _INSERT_COLS = re.compile(r"\bINSERT\s+INTO\s+([a-z_][a-z0-9_]*)\s*\(([^)]*)\)", re.I)
 _UPDATE_SET = re.compile(r"\bUPDATE\s+([a-z_][a-z0-9_]*)\s+SET\s+(.*?)(?:\bWHERE\b|\bRETURNING\b|$)", re.I | re.S)
 _CTE = re.compile(r"(?:\bWITH|,)\s*([a-z_][a-z0-9_]*)\s+AS\s*\(", re.I)
-_KEYWORDS = {"select", "where", "on", "set", "group", "order", "limit", "left", "right", "inner", "join", "values",
-             "as", "and", "or", "lateral", "having", "union", "returning", "stdout", "with", "using", "cross"}
+_KEYWORDS = {
+    "select",
+    "where",
+    "on",
+    "set",
+    "group",
+    "order",
+    "limit",
+    "left",
+    "right",
+    "inner",
+    "join",
+    "values",
+    "as",
+    "and",
+    "or",
+    "lateral",
+    "having",
+    "union",
+    "returning",
+    "stdout",
+    "with",
+    "using",
+    "cross",
+}
 
 
 def _strip_comments(text: str) -> str:
@@ -252,8 +275,11 @@ def table_refs(stmt: Statement) -> list[tuple[str, str]]:
     for pattern, privilege in _TABLE_REFS:
         for m in pattern.finditer(text):
             name = m.group(1).lower()
-            if name in ctes or name in _KEYWORDS or (privilege == "SELECT" and re.match(
-                    r"\s*DELETE\b", text[max(0, m.start() - 7):m.start()], re.I)):
+            if (
+                name in ctes
+                or name in _KEYWORDS
+                or (privilege == "SELECT" and re.match(r"\s*DELETE\b", text[max(0, m.start() - 7) : m.start()], re.I))
+            ):
                 continue
             found.setdefault((name, privilege), m.start())
     return sorted(found, key=found.__getitem__)
@@ -284,8 +310,9 @@ def column_refs(stmt: Statement) -> list[tuple[str, str]]:
     return [r for r in out if not (r in seen or seen.add(r))]
 
 
-def check_references(params: DbParams, redactor: Redactor, tables: list[tuple[str, str]],
-                     columns: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def check_references(
+    params: DbParams, redactor: Redactor, tables: list[tuple[str, str]], columns: list[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
     """Each (table, privilege) and (table, column) → "" when the live schema has it (and the role may), else a
     one-line problem. Read-only session; catalogue queries only."""
     problems: dict[tuple[str, str], str] = {}
@@ -296,8 +323,9 @@ def check_references(params: DbParams, redactor: Redactor, tables: list[tuple[st
                 problems[(table, privilege)] = f"table {table} does not exist"
                 continue
             may = db.one("SELECT has_table_privilege(current_user, %s, %s) AS may", (table, privilege))
-            problems[(table, privilege)] = "" if may and may["may"] else (
-                f"{params.user} has no {privilege} on {table}")
+            problems[(table, privilege)] = (
+                "" if may and may["may"] else (f"{params.user} has no {privilege} on {table}")
+            )
         for table, column in columns:
             if (table, "SELECT") in problems and problems[(table, "SELECT")].startswith("table"):
                 continue
@@ -305,8 +333,11 @@ def check_references(params: DbParams, redactor: Redactor, tables: list[tuple[st
             if not row or not row["present"]:
                 problems[(table, column)] = f"table {table} does not exist"
                 continue
-            col = db.one("SELECT 1 AS one FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
-                         "AND attnum > 0 AND NOT attisdropped", (table, column))
+            col = db.one(
+                "SELECT 1 AS one FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+                "AND attnum > 0 AND NOT attisdropped",
+                (table, column),
+            )
             problems[(table, column)] = "" if col else f"column {table}.{column} does not exist"
     return problems
 
@@ -328,11 +359,19 @@ def literal_violations(params: DbParams, redactor: Redactor, statements: list[St
             table = m.group(1).lower()
             columns = [c.strip().lower() for c in m.group(2).split(",")]
             values = [v.strip() for v in _depth0_split(m.group(3))]
-            checks = db.rows("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint "
-                             "WHERE conrelid = to_regclass(%s) AND contype = 'c'", (table,))
-            types = {r["attname"]: r["t"] for r in db.rows(
-                "SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute "
-                "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped", (table,))}
+            checks = db.rows(
+                "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint "
+                "WHERE conrelid = to_regclass(%s) AND contype = 'c'",
+                (table,),
+            )
+            types = {
+                r["attname"]: r["t"]
+                for r in db.rows(
+                    "SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute "
+                    "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+                    (table,),
+                )
+            }
             problems = []
             for column, value in zip(columns, values, strict=False):
                 if not (value.startswith("'") and value.endswith("'")):

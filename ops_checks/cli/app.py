@@ -160,8 +160,9 @@ def preflight(
     ] = None,
     runbook: Annotated[
         Path | None,
-        typer.Option(help=f"runbook directory (default ${runbook_text.ENV}, "
-                          "else ../shared/runbooks beside the checkout)"),
+        typer.Option(
+            help=f"runbook directory (default ${runbook_text.ENV}, else ../shared/runbooks beside the checkout)"
+        ),
     ] = None,
     cadence: Annotated[
         str | None, typer.Option(help="also run the SOP prevention items of this cadence: weekly, monthly")
@@ -224,8 +225,10 @@ def preflight(
     if operator and operator.strip().lower() == (witness or "").strip().lower():
         raise cli_errors.refused("--operator and --witness must be two different people (four eyes)")
     if operator and (features or select):
-        raise _fail_to_start("a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
-                             "drop --operator/--witness or run the whole preflight")
+        raise _fail_to_start(
+            "a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
+            "drop --operator/--witness or run the whole preflight"
+        )
     if features or select:  # a selection that is malformed or picks no item: one line, before anything starts
         try:
             selection.resolve(features, select, cadence)
@@ -271,8 +274,16 @@ def preflight(
     handover = evidence.SecretsPipe()  # with every secret the child knew: it hands them over when it ends
     env.update(handover.env())
     try:
-        ran = supervise.run(argv, cwd=Path.cwd(), env=env, timeout_s=deadline, on_line=console.child_line,
-                            log_path=run_dir / verdict.LOG_FILE, redact=redactor.text, pass_fds=(handover.write_fd,))
+        ran = supervise.run(
+            argv,
+            cwd=Path.cwd(),
+            env=env,
+            timeout_s=deadline,
+            on_line=console.child_line,
+            log_path=run_dir / verdict.LOG_FILE,
+            redact=redactor.text,
+            pass_fds=(handover.write_fd,),
+        )
     finally:
         if server is not None:
             server.stop()
@@ -281,8 +292,9 @@ def preflight(
     if ran.interrupted:
         with signals.deferred():  # the state line always prints: its read is bounded, further signals wait for it
             typer.echo(f"\nINTERRUPTED by {ran.signal_name()}: the run was stopped before it finished.", err=True)
-            mark_interrupted(run_dir, ran.signal_name(), target=target, started_at=started, operator=operator,
-                             witness=witness)
+            mark_interrupted(
+                run_dir, ran.signal_name(), target=target, started_at=started, operator=operator, witness=witness
+            )
             typer.echo(kill_switch_left(target, env_file), err=True)
         raise typer.Exit(128 + int(ran.signal or 0))
     verdict_path = run_dir / verdict.VERDICT_FILE
@@ -292,8 +304,10 @@ def preflight(
             raise _fail_to_start(f"the checks did not finish within {deadline:.0f} s and wrote no verdict")
         try:
             late = evidence.read_verdict(run_dir)
-            late["warnings"] = [*late.get("warnings", []), f"the run's deadline ({deadline:.0f} s) was reached: "
-                                "items not finished are not verified"]
+            late["warnings"] = [
+                *late.get("warnings", []),
+                f"the run's deadline ({deadline:.0f} s) was reached: items not finished are not verified",
+            ]
             late["verdict"] = verdict.NO_GO
             verdict.write(run_dir, late)
         except (evidence.EvidenceError, OSError) as exc:
@@ -307,8 +321,17 @@ def preflight(
     try:
         result = evidence.read_verdict(run_dir)
         unsigned = evidence.unsigned_reason(result, target=target, operator=operator, witness=witness)
-        sealed = evidence.seal(run_dir, result, target=target, html=html, log_problem=log_problem, unseen=unseen,
-                               identity=identity, quotes=evidence.runbook_quotes(result, runbooks), unsigned=unsigned)
+        sealed = evidence.seal(
+            run_dir,
+            result,
+            target=target,
+            html=html,
+            log_problem=log_problem,
+            unseen=unseen,
+            identity=identity,
+            quotes=evidence.runbook_quotes(result, runbooks),
+            unsigned=unsigned,
+        )
     except evidence.EvidenceError as exc:
         raise _evidence_incomplete(run_dir, exc) from None
     for note in sealed.notes:
@@ -316,8 +339,14 @@ def preflight(
     if operator and witness and result["verdict"] != verdict.PARTIAL:
         try:  # the row's id and head hash go into the seal before the row is committed
             signed, message = cli_signoff.record_after_run(
-                result, target_name=target, env_file=env_file, run_id=run_dir.name, operator=operator,
-                witness=witness, before_commit=evidence.signing(run_dir, result, html=html))
+                result,
+                target_name=target,
+                env_file=env_file,
+                run_id=run_dir.name,
+                operator=operator,
+                witness=witness,
+                before_commit=evidence.signing(run_dir, result, html=html),
+            )
         except evidence.EvidenceError as exc:
             raise _evidence_incomplete(run_dir, exc) from None
         if signed is not result:  # not signed, so NO-GO: sealed again, the seal saying why
@@ -332,8 +361,9 @@ def preflight(
     raise typer.Exit(verdict.EXIT_CODES.get(result["verdict"], verdict.EXIT_NO_GO))
 
 
-def mark_interrupted(run_dir: Path, signal_name: str, *, target: str, started_at: datetime, operator: str | None,
-                     witness: str | None) -> Path | None:
+def mark_interrupted(
+    run_dir: Path, signal_name: str, *, target: str, started_at: datetime, operator: str | None, witness: str | None
+) -> Path | None:
     """An interrupted run's verdict.json says so: ``"interrupted": true`` and the ``"signal"``, and its verdict is
     NO-GO (the items not finished are not verified; never GO). The child's verdict is kept and marked; when it
     wrote none, a minimal one (no items) is written. Returns the file, or None when it could not be written."""
@@ -344,10 +374,10 @@ def mark_interrupted(run_dir: Path, signal_name: str, *, target: str, started_at
     except (OSError, ValueError):
         data = None
     if not isinstance(data, dict):
-        data = verdict.build([], target=target, started_at=started_at, finished_at=datetime.now(UTC),
-                             operator=operator, witness=witness) | {"run_id": run_dir.name}
-    data.update(verdict=verdict.NO_GO, interrupted=True, signal=signal_name,
-                warnings=[*data.get("warnings", []), why])
+        data = verdict.build(
+            [], target=target, started_at=started_at, finished_at=datetime.now(UTC), operator=operator, witness=witness
+        ) | {"run_id": run_dir.name}
+    data.update(verdict=verdict.NO_GO, interrupted=True, signal=signal_name, warnings=[*data.get("warnings", []), why])
     try:
         return verdict.write(run_dir, data)
     except OSError as exc:
@@ -359,8 +389,7 @@ def _evidence_incomplete(run_dir: Path, exc: BaseException) -> typer.Exit:
     """Exit 2, one line: a run whose evidence is not whole on disk claims nothing and is never signed."""
     why = str(exc) if isinstance(exc, evidence.EvidenceError) else f"{getattr(exc, 'strerror', None) or exc}"
     aside = evidence.set_aside(run_dir)
-    return _fail_to_start(f"the run's evidence could not be written whole ({why}): not signed{aside} "
-                          f"(run {run_dir})")
+    return _fail_to_start(f"the run's evidence could not be written whole ({why}): not signed{aside} (run {run_dir})")
 
 
 def _migrations_server(directory: Path) -> postgres.Server:
@@ -390,8 +419,9 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
     try:
         t = live_target(load_env(env_file), allow_mutations=False)
     except ConfigError as exc:
-        return (f"kill switch: UNKNOWN — cannot read it back ({exc}); treat it as ACTIVE and check by hand: "
-                f"{CHECK_BY_HAND}")
+        return (
+            f"kill switch: UNKNOWN — cannot read it back ({exc}); treat it as ACTIVE and check by hand: {CHECK_BY_HAND}"
+        )
     return state_line(t)
 
 

@@ -40,9 +40,15 @@ def admin_dsn(env: Mapping[str, str]) -> str:
         params.setdefault("connect_timeout", "5")
         return make_conninfo(**params)  # type: ignore[arg-type]
     db = live_target(env, allow_mutations=True).db
-    return make_conninfo(host=db.host, port=db.port, dbname=db.name, user=env.get("POSTGRES_USER") or "postgres",
-                         password=env.get("POSTGRES_PASSWORD") or None, connect_timeout=5,
-                         application_name="opscheck init")
+    return make_conninfo(
+        host=db.host,
+        port=db.port,
+        dbname=db.name,
+        user=env.get("POSTGRES_USER") or "postgres",
+        password=env.get("POSTGRES_PASSWORD") or None,
+        connect_timeout=5,
+        application_name="opscheck init",
+    )
 
 
 def bot_role(env: Mapping[str, str], role: str | None) -> str:
@@ -71,8 +77,9 @@ def _first(exc: BaseException) -> str:
 
 def init_cmd(
     env_file: Annotated[Path | None, typer.Option("--env-file", help="dotenv file with the live settings")] = None,
-    role: Annotated[str | None, typer.Option(help="the bot's database role to grant (default BOT_DB_USER, "
-                                                  "DB_USER, app_trading)")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="the bot's database role to grant (default BOT_DB_USER, DB_USER, app_trading)")
+    ] = None,
     print_sql: Annotated[bool, typer.Option("--print-sql", help="print the SQL only; connect to nothing")] = False,
 ) -> None:
     """Create the suite's schema `opscheck` (versioned, idempotent) and grant the bot's role its records."""
@@ -86,8 +93,10 @@ def init_cmd(
         typer.echo(opscheck.SCHEMA_SQL.read_text(encoding="utf-8").rstrip())
         typer.echo(f"\n-- grants to the bot's role {grantee}\n{opscheck.grants_text(grantee)}")
         return
-    redactor = Redactor([Secret(env.get(n, "")) for n in ("POSTGRES_PASSWORD", "DB_PASSWORD")]
-                        + [Secret(str(conninfo_to_dict(dsn).get("password") or ""))])
+    redactor = Redactor(
+        [Secret(env.get(n, "")) for n in ("POSTGRES_PASSWORD", "DB_PASSWORD")]
+        + [Secret(str(conninfo_to_dict(dsn).get("password") or ""))]
+    )
     try:
         psycopg.connect(dsn, autocommit=True).close()
     except psycopg.Error as exc:
@@ -97,8 +106,11 @@ def init_cmd(
         done = opscheck.install(dsn, grant_to=grantee)
     except (psycopg.Error, opscheck.InitError) as exc:
         raise errors.failed(redactor.text(_first(exc))) from None
-    state = "already installed, verified" if before == opscheck.VERSION else (
-        f"upgraded from {before}" if before else "installed")
+    state = (
+        "already installed, verified"
+        if before == opscheck.VERSION
+        else (f"upgraded from {before}" if before else "installed")
+    )
     typer.echo(f"schema {opscheck.SCHEMA} version {opscheck.VERSION}: {state}")
     typer.echo(f"grants to {grantee} (applied):")
     for line in done[1:]:

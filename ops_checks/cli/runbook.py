@@ -132,15 +132,31 @@ def reference_rows(t: Target, statements: list[runbook_sql.Statement]) -> list[R
             continue  # a column of a table already reported missing
         subject = f"{a} ({b})" if kind == "table" else f"{a}.{b}"
         p = problems[(a, b)]
-        rows.append(Row(where, kind, subject, not p, p + _hint(a if kind == "table" else f"{a}.{b}") if p else "exists"
-                        + (f", {t.db.user} may {b}" if kind == "table" else "")))
+        rows.append(
+            Row(
+                where,
+                kind,
+                subject,
+                not p,
+                p + _hint(a if kind == "table" else f"{a}.{b}")
+                if p
+                else "exists" + (f", {t.db.user} may {b}" if kind == "table" else ""),
+            )
+        )
     return rows
 
 
 def _bot_routes(t: Target) -> dict[str, str]:
     p = t.profile
-    return {p.health_path: "GET", p.root_path: "GET", p.metrics_path: "GET", p.guardian_status_path: "GET",
-            p.guardian_unlock_path: "POST", p.guardian_reset_path: "POST", p.signal_path: "POST"}
+    return {
+        p.health_path: "GET",
+        p.root_path: "GET",
+        p.metrics_path: "GET",
+        p.guardian_status_path: "GET",
+        p.guardian_unlock_path: "POST",
+        p.guardian_reset_path: "POST",
+        p.signal_path: "POST",
+    }
 
 
 def _probe(t: Target, url: str, transport: httpx.BaseTransport | None) -> tuple[int | None, str]:
@@ -170,34 +186,70 @@ def endpoint_rows(t: Target, mentions: list[Mention]) -> list[Row]:
                 if code is None:
                     rows.append(_not_checked(m.where, "endpoint", subject, f"{t.bot_url(parsed.path)}: {said}"))
                 elif want is None:
-                    rows.append(Row(m.where, "endpoint", subject, False,
-                                    f"{method} {parsed.path} {said}; TRADE_BOT has no such route (its guardian: GET "
-                                    f"{p.guardian_status_path}, POST {p.guardian_unlock_path}, POST "
-                                    f"{p.guardian_reset_path}, {p.guardian_auth_header}: {p.guardian_auth_scheme} "
-                                    f"${p.guardian_token_var})"))
+                    rows.append(
+                        Row(
+                            m.where,
+                            "endpoint",
+                            subject,
+                            False,
+                            f"{method} {parsed.path} {said}; TRADE_BOT has no such route (its guardian: GET "
+                            f"{p.guardian_status_path}, POST {p.guardian_unlock_path}, POST "
+                            f"{p.guardian_reset_path}, {p.guardian_auth_header}: {p.guardian_auth_scheme} "
+                            f"${p.guardian_token_var})",
+                        )
+                    )
                 elif want != method:
-                    rows.append(Row(m.where, "endpoint", subject, False, f"the bot's {parsed.path} is {want}, "
-                                    f"the runbook uses {method}"))
+                    rows.append(
+                        Row(
+                            m.where,
+                            "endpoint",
+                            subject,
+                            False,
+                            f"the bot's {parsed.path} is {want}, the runbook uses {method}",
+                        )
+                    )
                 else:
                     ok = code == 200 if method == "GET" else code == 405
-                    rows.append(Row(m.where, "endpoint", subject, ok, f"{said} at {t.bot_url(parsed.path)}"
-                                    + ("" if method == "GET" else " (route exists; read-only: nothing POSTed)")))
+                    rows.append(
+                        Row(
+                            m.where,
+                            "endpoint",
+                            subject,
+                            ok,
+                            f"{said} at {t.bot_url(parsed.path)}"
+                            + ("" if method == "GET" else " (route exists; read-only: nothing POSTed)"),
+                        )
+                    )
             elif parsed.port == 9090:  # the runbook's Prometheus metrics (METRICS_URL)
                 code, said = _probe(t, t.metrics_url, None)
                 if code is None:
                     rows.append(_not_checked(m.where, "endpoint", subject, f"METRICS_URL {t.metrics_url}: {said}"))
                     continue
-                rows.append(Row(m.where, "endpoint", subject, code == 200,
-                                f"METRICS_URL {t.metrics_url} {said} (the bot serves GET {p.metrics_path} on its "
-                                "API port; :9090 is Prometheus)"))
+                rows.append(
+                    Row(
+                        m.where,
+                        "endpoint",
+                        subject,
+                        code == 200,
+                        f"METRICS_URL {t.metrics_url} {said} (the bot serves GET {p.metrics_path} on its "
+                        "API port; :9090 is Prometheus)",
+                    )
+                )
             elif parsed.host == "api.valr.com":
                 code, said = _probe(t, t.valr_base_url + parsed.path, t.valr_transport)
                 if code is None:
                     rows.append(_not_checked(m.where, "endpoint", subject, f"VALR {said}"))
                     continue
                 ok = code in (200, 401, 403)
-                rows.append(Row(m.where, "endpoint", subject, ok, f"VALR {said}" + (
-                    " (route exists; needs a signed request)" if code in (401, 403) else "")))
+                rows.append(
+                    Row(
+                        m.where,
+                        "endpoint",
+                        subject,
+                        ok,
+                        f"VALR {said}" + (" (route exists; needs a signed request)" if code in (401, 403) else ""),
+                    )
+                )
     return rows
 
 
@@ -216,27 +268,50 @@ def env_rows(t: Target, mentions: list[Mention]) -> list[Row]:
             present = bool((t.env.get(name) or "").strip())
             mode = (t.env.get("EXECUTION_MODE") or "").strip().upper()
             if name == "LIVE_TRADING_CONFIRMED" and not present and mode != "LIVE":
-                rows.append(Row(m.where, "env", name, True, f"not set (EXECUTION_MODE={mode or 'unset'}: "
-                                "required only for LIVE)"))
+                rows.append(
+                    Row(
+                        m.where,
+                        "env",
+                        name,
+                        True,
+                        f"not set (EXECUTION_MODE={mode or 'unset'}: required only for LIVE)",
+                    )
+                )
             elif name in BOT_IGNORES:
-                rows.append(Row(m.where, "env", name, False, ("set" if present else "not set") + "; "
-                                + BOT_IGNORES[name].format(signal_secret_var=p.signal_secret_var)))
+                rows.append(
+                    Row(
+                        m.where,
+                        "env",
+                        name,
+                        False,
+                        ("set" if present else "not set")
+                        + "; "
+                        + BOT_IGNORES[name].format(signal_secret_var=p.signal_secret_var),
+                    )
+                )
             else:
                 rows.append(Row(m.where, "env", name, present, "set" if present else "not set"))
     for name in (p.guardian_token_var,):
         if name not in seen:
             present = bool((t.env.get(name) or "").strip())
-            rows.append(Row("(not in the runbook)", "env", name, False, f"{'set' if present else 'not set'}; the "
-                            f"bot's guardian needs it ({p.guardian_auth_header}: {p.guardian_auth_scheme} "
-                            f"${name}) and the runbook never names it"))
+            rows.append(
+                Row(
+                    "(not in the runbook)",
+                    "env",
+                    name,
+                    False,
+                    f"{'set' if present else 'not set'}; the "
+                    f"bot's guardian needs it ({p.guardian_auth_header}: {p.guardian_auth_scheme} "
+                    f"${name}) and the runbook never names it",
+                )
+            )
     return rows
 
 
 def check(t: Target, runbook_dir: Path) -> list[Row]:
     statements = runbook_sql.extract_all(runbook_dir)
     mentions = _scan(runbook_dir / RUNBOOK)
-    return (sql_rows(t, statements) + reference_rows(t, statements) + endpoint_rows(t, mentions)
-            + env_rows(t, mentions))
+    return sql_rows(t, statements) + reference_rows(t, statements) + endpoint_rows(t, mentions) + env_rows(t, mentions)
 
 
 def render(rows: list[Row]) -> str:
@@ -269,8 +344,9 @@ def check_cmd(
     target: Annotated[str, typer.Option(help="live (default) or sandbox")] = "live",
     runbook: Annotated[
         Path | None,
-        typer.Option(help=f"runbook directory (default ${runbook_text.ENV}, "
-                          "else ../shared/runbooks beside the checkout)"),
+        typer.Option(
+            help=f"runbook directory (default ${runbook_text.ENV}, else ../shared/runbooks beside the checkout)"
+        ),
     ] = None,
 ) -> None:
     """Every runbook statement, table, column, endpoint and env var against the system (read-only)."""

@@ -182,9 +182,7 @@ def judge(seen: Observed, expected: frozenset[str], mutating: set[str]) -> dict[
             "reason": _one_line(f"run {run} is not served: {'; '.join(causes)}", 600),
         }
     not_met = {
-        i["id"]: i["status"]
-        for i in doc["items"]
-        if i["severity"] == "blocker" and i["status"] not in verdicts.MET
+        i["id"]: i["status"] for i in doc["items"] if i["severity"] == "blocker" and i["status"] not in verdicts.MET
     }
     go = doc["verdict"] in (verdicts.GO, verdicts.PARTIAL) and bool(doc["items"]) and not not_met
     if go:

@@ -46,9 +46,17 @@ def _killpg(pid: int, sig: int) -> None:
         pass
 
 
-def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: float,
-        on_line: Callable[[str], None] | None = None, log_path: Path | None = None,
-        redact: Callable[[str], str] | None = None, pass_fds: Sequence[int] = ()) -> Outcome:
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    on_line: Callable[[str], None] | None = None,
+    log_path: Path | None = None,
+    redact: Callable[[str], str] | None = None,
+    pass_fds: Sequence[int] = (),
+) -> Outcome:
     """Run ``argv``; with ``on_line``, its output (stdout and stderr) goes line by line to ``on_line`` and, whole,
     to ``log_path``, instead of to our terminal; each line passes ``redact`` first. ``pass_fds`` are handed to the
     child (and closed here once it started). A log that cannot be written (a full disk) does not stop the run:
@@ -56,17 +64,27 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: fl
     piped = on_line is not None
     try:
         proc = subprocess.Popen(  # noqa: S603
-            list(argv), cwd=cwd, env=dict(env), start_new_session=True, pass_fds=tuple(pass_fds),
-            stdout=subprocess.PIPE if piped else None, stderr=subprocess.STDOUT if piped else None,
-            text=True if piped else None, bufsize=1 if piped else -1, errors="replace" if piped else None,
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            start_new_session=True,
+            pass_fds=tuple(pass_fds),
+            stdout=subprocess.PIPE if piped else None,
+            stderr=subprocess.STDOUT if piped else None,
+            text=True if piped else None,
+            bufsize=1 if piped else -1,
+            errors="replace" if piped else None,
         )
     finally:
         for fd in pass_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
     log_error: list[str] = []
-    reader = threading.Thread(target=_pump, args=(proc, on_line, log_path, redact, log_error), daemon=True) \
-        if piped else None
+    reader = (
+        threading.Thread(target=_pump, args=(proc, on_line, log_path, redact, log_error), daemon=True)
+        if piped
+        else None
+    )
     if reader is not None:
         reader.start()
     received: list[int] = []
@@ -107,8 +125,13 @@ def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: fl
     return Outcome(proc.returncode, first, timed_out, log_error[0] if log_error else None)
 
 
-def _pump(proc: subprocess.Popen[str], on_line: Callable[[str], None] | None, log_path: Path | None,
-          redact: Callable[[str], str] | None, log_error: list[str]) -> None:
+def _pump(
+    proc: subprocess.Popen[str],
+    on_line: Callable[[str], None] | None,
+    log_path: Path | None,
+    redact: Callable[[str], str] | None,
+    log_error: list[str],
+) -> None:
     assert proc.stdout is not None
     log = None
     try:

@@ -35,20 +35,22 @@ PREFIX = "OPSCHECK_"
 
 # The suite's OPSCHECK_ variables that are not thresholds (grep OPSCHECK_ across ops_checks/, README.md, tests/,
 # scripts/). A new one must be added here, or every run that sets it stops with "unknown setting".
-NON_THRESHOLD_VARS = frozenset({
-    "OPSCHECK_ADMIN_DSN",  # opscheck init: a role that may create the schema
-    "OPSCHECK_FEATURES",  # preflight --features, passed to the pytest run
-    "OPSCHECK_KILL_SWITCH_METHOD",  # sql | api (runbook §4.2 Method 1 or 2)
-    "OPSCHECK_OPERATOR",  # who the kill-switch and audit records name
-    "OPSCHECK_REAL_BOT_WORK",  # scripts/real-bot-check.sh work directory
-    "OPSCHECK_RUNBOOK_DIR",  # the runbooks the report quotes (preflight --runbook)
-    "OPSCHECK_SCOPE",  # the operator's declared scope (target/scope.py): what is not applicable
-    "OPSCHECK_SECRETS_FD",  # the preflight child hands the secrets it knew to the CLI over this pipe
-    "OPSCHECK_SIGNOFF_ANCHOR",  # the sign-off anchor file
-    "OPSCHECK_SIGNOFF_KEY",  # the sign-off MAC key (secret: never echoed)
-    "OPSCHECK_TARGET",  # pytest --target default
-    "OPSCHECK_WAIVERS",  # approved waivers file
-})
+NON_THRESHOLD_VARS = frozenset(
+    {
+        "OPSCHECK_ADMIN_DSN",  # opscheck init: a role that may create the schema
+        "OPSCHECK_FEATURES",  # preflight --features, passed to the pytest run
+        "OPSCHECK_KILL_SWITCH_METHOD",  # sql | api (runbook §4.2 Method 1 or 2)
+        "OPSCHECK_OPERATOR",  # who the kill-switch and audit records name
+        "OPSCHECK_REAL_BOT_WORK",  # scripts/real-bot-check.sh work directory
+        "OPSCHECK_RUNBOOK_DIR",  # the runbooks the report quotes (preflight --runbook)
+        "OPSCHECK_SCOPE",  # the operator's declared scope (target/scope.py): what is not applicable
+        "OPSCHECK_SECRETS_FD",  # the preflight child hands the secrets it knew to the CLI over this pipe
+        "OPSCHECK_SIGNOFF_ANCHOR",  # the sign-off anchor file
+        "OPSCHECK_SIGNOFF_KEY",  # the sign-off MAC key (secret: never echoed)
+        "OPSCHECK_TARGET",  # pytest --target default
+        "OPSCHECK_WAIVERS",  # approved waivers file
+    }
+)
 NON_THRESHOLD_PREFIXES = ("OPSCHECK_SANDBOX_",)  # the sandbox's DSN, migrations and secret overrides
 
 _INT = re.compile(r"[0-9]{1,18}", re.ASCII)
@@ -134,9 +136,14 @@ class _MappingSource(EnvSettingsSource):
 class Settings(BaseSettings):
     """Every OPSCHECK_ tunable; defaults are the runbook's."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, case_sensitive=False, extra="forbid",
-                                      validate_default=True, frozen=True,
-                                      protected_namespaces=())  # settings_reset_max_age_h is a field, not a clash
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        case_sensitive=False,
+        extra="forbid",
+        validate_default=True,
+        frozen=True,
+        protected_namespaces=(),
+    )  # settings_reset_max_age_h is a field, not a clash
 
     # config.Thresholds: the tolerances the checks apply
     drift_max_ms: Millis = Decimal("1000")
@@ -194,8 +201,11 @@ def _reading(env: Mapping[str, str]) -> Iterator[None]:
 def unknown_names(env: Mapping[str, str]) -> list[str]:
     """OPSCHECK_ names in ``env`` that are neither a setting nor one of the suite's other variables."""
     return sorted(
-        k for k in env
-        if k.startswith(PREFIX) and k not in THRESHOLD_VARS and k not in NON_THRESHOLD_VARS
+        k
+        for k in env
+        if k.startswith(PREFIX)
+        and k not in THRESHOLD_VARS
+        and k not in NON_THRESHOLD_VARS
         and not k.startswith(NON_THRESHOLD_PREFIXES)
     )
 

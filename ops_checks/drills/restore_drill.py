@@ -55,8 +55,10 @@ class TableCopy:
 
     def line(self) -> str:
         verdict = "match" if self.matches else "MISMATCH"
-        return (f"{self.table}: {self.source_rows} rows sha256 {self.source_sha256[:16]} -> restored "
-                f"{self.restored_rows} rows sha256 {self.restored_sha256[:16]}: {verdict}")
+        return (
+            f"{self.table}: {self.source_rows} rows sha256 {self.source_sha256[:16]} -> restored "
+            f"{self.restored_rows} rows sha256 {self.restored_sha256[:16]}: {verdict}"
+        )
 
 
 def canonical_query(table: str, columns: list[str]) -> sql.Composable:
@@ -119,8 +121,12 @@ def judge(copies: list[TableCopy]) -> CheckResult:
     bad = [c.table for c in copies if not c.matches]
     rows = sum(c.source_rows for c in copies)
     if bad:
-        return failed(f"{len(bad)} table(s) differ", EXPECTED,
-                      f"restored backup differs from the source: {', '.join(bad)}", listing)
+        return failed(
+            f"{len(bad)} table(s) differ",
+            EXPECTED,
+            f"restored backup differs from the source: {', '.join(bad)}",
+            listing,
+        )
     observed = f"{len(copies)} audit tables, {rows} rows restored; counts and SHA-256 match"
     return passed(observed, EXPECTED, observed, listing)
 
@@ -133,8 +139,11 @@ def run_on_server(t: Target, server: postgres.Server, workdir: Path, by: str) ->
             result = judge(drill(t, restore, workdir))
     except (DbError, postgres.ProvisionError, OSError) as exc:
         first = str(exc).strip().splitlines()
-        result = failed("restore failed", EXPECTED,
-                        f"backup restore failed: {t.redactor.text(first[0] if first else type(exc).__name__)}")
+        result = failed(
+            "restore failed",
+            EXPECTED,
+            f"backup restore failed: {t.redactor.text(first[0] if first else type(exc).__name__)}",
+        )
     details = {"observed": str(result.observed), "reason": result.reason}
     try:
         records.record(t, ACTIVITY, "audit tables (COPY dump)", by, result.ok, details)

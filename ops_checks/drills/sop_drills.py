@@ -56,8 +56,9 @@ def _signal(sb: Sandbox, reduce_only: bool) -> str:
     t = sb.target
     assert t is not None
     sid = signal.new_signal_id()
-    body = signal.signal_body(t.profile, signal_id=sid, side="SELL" if reduce_only else "BUY",
-                              extra={"reduce_only": reduce_only})  # the SOP's exit flag (the reference bot's promise)
+    body = signal.signal_body(
+        t.profile, signal_id=sid, side="SELL" if reduce_only else "BUY", extra={"reduce_only": reduce_only}
+    )  # the SOP's exit flag (the reference bot's promise)
     reply = signal.send_signal(t, body=body, signal_id=sid, timeout=3.0)
     return str(reply.answer.get("reason_code") or reply.describe())
 
@@ -94,8 +95,12 @@ def feed_drop(sb: Sandbox, d: Drill) -> CheckResult:
     finally:
         bot.knobs.stale_kill_switch = kill
         bot.sop.reconnect()
-    return _result(problems, "blocked entries, allowed exits, resumed after the clean window", d,
-                   what="feed-drop recovery (SOP §2: pause entries, allow exits, resume after 2 clean minutes)")
+    return _result(
+        problems,
+        "blocked entries, allowed exits, resumed after the clean window",
+        d,
+        what="feed-drop recovery (SOP §2: pause entries, allow exits, resume after 2 clean minutes)",
+    )
 
 
 def stalled_feed(sb: Sandbox, d: Drill) -> CheckResult:
@@ -111,8 +116,12 @@ def stalled_feed(sb: Sandbox, d: Drill) -> CheckResult:
     d.say("stall: " + ("; ".join(problems) or "reduce-only, then kill switch active"))
     bot.sop.reconnect()
     _release(sb)
-    return _result(problems, "reduce-only past 5 s, kill switch past 30 s", d,
-                   what="staleness handler (SOP §8: reduce-only past 5 s, kill switch past 30 s)")
+    return _result(
+        problems,
+        "reduce-only past 5 s, kill switch past 30 s",
+        d,
+        what="staleness handler (SOP §8: reduce-only past 5 s, kill switch past 30 s)",
+    )
 
 
 def _set_kill_switch(sb: Sandbox, activate: bool, reason: str) -> str | None:
@@ -124,8 +133,9 @@ def _set_kill_switch(sb: Sandbox, activate: bool, reason: str) -> str | None:
         with connect(t.db, t.redactor, read_only=False) as db:
             if activate:
                 killswitch_state.activate(db, reason)
-                note = killswitch_state.record_event(db, activated=True, reason=reason, operator=OPERATOR,
-                                                     via="SOP drill")
+                note = killswitch_state.record_event(
+                    db, activated=True, reason=reason, operator=OPERATOR, via="SOP drill"
+                )
                 return note if note and note.startswith("circuit_breaker_events") else None
             killswitch_state.deactivate_recorded(db, reason=reason, operator=OPERATOR, via="SOP drill")
     except DbError as exc:
@@ -164,8 +174,14 @@ def kill_switch_cancels(sb: Sandbox, d: Drill) -> CheckResult:
     problem = _set_kill_switch(sb, True, "SOP §7 drill")
     if problem:
         detail = f"kill switch activation failed: {problem}"
-        return failed("not activated", "0 open orders", detail, cause=Cause(
-            "drill", "SOP §7 kill-switch drill", detail, "see the drill's procedure in the evidence; re-run"))
+        return failed(
+            "not activated",
+            "0 open orders",
+            detail,
+            cause=Cause(
+                "drill", "SOP §7 kill-switch drill", detail, "see the drill's procedure in the evidence; re-run"
+            ),
+        )
     left: list[int] = []
     cleared = _until(lambda: not left.append(len(open_orders(t, rec))) and left[-1] == 0, 2.0)
     d.say(f"open orders after activation: {left[-1] if left else '?'}")
@@ -173,8 +189,7 @@ def kill_switch_cancels(sb: Sandbox, d: Drill) -> CheckResult:
     ev = Evidence("HTTP (last)", rec.exchanges[-1].render() if rec.exchanges else "")
     what = "kill switch (SOP §7: cancel every open order)"
     if cleared is None:
-        return _result([f"{left[-1]} order(s) still open 2 s after the kill switch"], "0 open orders", d, ev,
-                       what=what)
+        return _result([f"{left[-1]} order(s) still open 2 s after the kill switch"], "0 open orders", d, ev, what=what)
     return _result([], f"0 open orders {cleared * 1000:.0f} ms after activation", d, ev, what=what)
 
 
@@ -196,17 +211,30 @@ def loss_breach(sb: Sandbox, d: Drill) -> CheckResult:
 
     _until(settled, 2.0)
     d.say("breach: " + ("; ".join(missing) or "circuit breaker, reduce-only, 0 open orders, alert"))
-    return _result(missing, "circuit breaker, reduce-only, 0 open orders, alert", d,
-                   what="loss-breach handler (SOP §4: halt, reduce-only, cancel orders, alert)")
+    return _result(
+        missing,
+        "circuit breaker, reduce-only, 0 open orders, alert",
+        d,
+        what="loss-breach handler (SOP §4: halt, reduce-only, cancel orders, alert)",
+    )
 
 
 def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence, what: str) -> CheckResult:
     """The drill's judgement; a failure is the bot's ``what`` not doing what the SOP says (its cause)."""
     if problems:
         detail = "; ".join(problems)
-        return failed(detail, ok_text, detail, *ev, cause=Cause(
-            "bot_defect", f"the bot's {what.split(' (')[0]}", f"drill: {detail}",
-            f"fix the bot's {what}; the drill's procedure (evidence) shows what it did"))
+        return failed(
+            detail,
+            ok_text,
+            detail,
+            *ev,
+            cause=Cause(
+                "bot_defect",
+                f"the bot's {what.split(' (')[0]}",
+                f"drill: {detail}",
+                f"fix the bot's {what}; the drill's procedure (evidence) shows what it did",
+            ),
+        )
     return passed(ok_text, ok_text, ok_text, *ev)
 
 

@@ -303,8 +303,10 @@ class _Run:
 
     def steps(self) -> list[tuple[str, Callable[[], object]]]:
         """The ten steps of §3.2 for the step engine, named by their §3.3 row."""
-        return [(item, partial(self.do, n, getattr(self, name))) for n, (item, name) in
-                enumerate(zip(ITEMS, STEP_FUNCS, strict=True), start=1)]
+        return [
+            (item, partial(self.do, n, getattr(self, name)))
+            for n, (item, name) in enumerate(zip(ITEMS, STEP_FUNCS, strict=True), start=1)
+        ]
 
     def fail(self, step: Step, detail: str) -> None:
         step.status, step.detail = FAILED, self.t.redactor.text(one_line(detail))
@@ -317,8 +319,13 @@ class _Run:
     def audit(self, db: Db, label: str, decision: str, reason: str, snapshot: dict[str, Any]) -> dict[str, Any]:
         """One row of the transition trail in ``opscheck.ops_operator_actions`` (the runbook's policy_decision_audit
         row is refused by the bot's schema); ``label`` is the runbook's text id, kept in the detail."""
-        return record_action(db, decision, {**snapshot, "reason_code": reason, "runbook_id": label},
-                             self.opts.operator, self.opts.witness)
+        return record_action(
+            db,
+            decision,
+            {**snapshot, "reason_code": reason, "runbook_id": label},
+            self.opts.operator,
+            self.opts.witness,
+        )
 
     def context(self, **extra: Any) -> dict[str, Any]:
         return {"operator": self.opts.operator, "witness": self.opts.witness, "transition_id": self.tr.id, **extra}

@@ -29,6 +29,7 @@ def drill_fixture(name: str, used_by: Callable[[str], bool]) -> Callable[[Work],
     drill's): on the sandbox, the drill's result; on live, None (the steps then run the read-only checks).
     ``used_by(item_id)``: whether that item's steps ask for it (a drill no collected item uses is not started; one
     missed here still runs, in its fixture)."""
+
     def register(work: Work) -> Any:
         DRILLS[name] = (work, used_by)
 

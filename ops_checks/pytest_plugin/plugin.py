@@ -34,8 +34,23 @@ from ops_checks.verdict import verdict, waivers
 from ops_checks.verdict.verdict import ItemOutcome
 
 # the target fixtures and the shared steps first, then one step module per runbook area (add new ones here)
-STEP_MODULES = ("common", "audit", "clock_drift", "dry_run", "emergency", "environment", "exchange", "financial",
-                "incident_sop", "infrastructure", "kill_switch", "monitoring", "post_incident", "safety", "transition")
+STEP_MODULES = (
+    "common",
+    "audit",
+    "clock_drift",
+    "dry_run",
+    "emergency",
+    "environment",
+    "exchange",
+    "financial",
+    "incident_sop",
+    "infrastructure",
+    "kill_switch",
+    "monitoring",
+    "post_incident",
+    "safety",
+    "transition",
+)
 pytest_plugins = ["ops_checks.pytest_plugin.fixtures", *(f"ops_checks.pytest_plugin.steps.{m}" for m in STEP_MODULES)]
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
@@ -124,7 +139,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         # what is alive now (modules, step definitions, items) lives until the process ends: the cyclic GC need
         # not walk it again at every collection, nor at pytest's closing gc passes (~0.2 s of CPU per run)
         gc.freeze()
-
 
 
 def runbook_dir(config: pytest.Config) -> Path:
@@ -321,9 +335,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report.write_categories(Path(alluredir))
         run_dir = config.getoption("--run-dir", default=None)
         operator = config.getoption("--operator") or "unnamed operator"
-        report.write_executor(Path(alluredir), name=f"opscheck ({operator})",
-                              build_name=Path(run_dir).name if run_dir else "pytest session",
-                              report_name=f"ops_checks preflight — {info.get('target', '')}")
+        report.write_executor(
+            Path(alluredir),
+            name=f"opscheck ({operator})",
+            build_name=Path(run_dir).name if run_dir else "pytest session",
+            report_name=f"ops_checks preflight — {info.get('target', '')}",
+        )
 
 
 @pytest.hookimpl(trylast=True)

@@ -24,9 +24,14 @@ from ops_checks.verdict import verdict as verdicts
 from ops_checks.verdict.seal import PAGE_SEAL_PREFIX
 
 COLOURS = {"GO": "#1b7f3b", "NO-GO": "#b3261e", "PARTIAL": "#9a6700"}
-STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#b3261e", "error": "#b3261e", "not_verified": "#9a6700",
-                  "not_applicable": "#555555",
-                  "waived": "#5b5fc7"}
+STATUS_COLOURS = {
+    "passed": "#1b7f3b",
+    "failed": "#b3261e",
+    "error": "#b3261e",
+    "not_verified": "#9a6700",
+    "not_applicable": "#555555",
+    "waived": "#5b5fc7",
+}
 STATUS_WORDS = {**verdicts.WORDS, "error": "error (could not check)"}
 # where a remedy's command starts: SQL, an env line, a shell command (the prose before it stays prose)
 _COMMAND = re.compile(
@@ -44,8 +49,10 @@ def _selection_text(sel: dict[str, Any] | None) -> str:
     if not sel or sel.get("complete", True):
         extra = f", cadence {', '.join(sel['cadence'])}" if sel and sel.get("cadence") else ""
         return f"the whole daily preflight{extra}"
-    parts = [f"features {sel['features']}" if sel.get("features") else "",
-             f"markers {sel['markers']}" if sel.get("markers") else ""]
+    parts = [
+        f"features {sel['features']}" if sel.get("features") else "",
+        f"markers {sel['markers']}" if sel.get("markers") else "",
+    ]
     left = sel.get("left_out") or []
     return f"{'; '.join(p for p in parts if p) or 'a selection'}: {len(left)} item(s) of the preflight left out"
 
@@ -68,18 +75,25 @@ def seal_line(verdict: dict[str, Any]) -> str:
     rows = [_seal_row("Results SHA-256", verdict.get("results_sha256") or "not computed")]
     if signoff.get("signed"):
         rows += [
-            _seal_row("Sign-off", f"ledger row {signoff.get('ledger_row')} of opscheck.ops_signoffs, signed "
-                             f"{signoff.get('signed_at')} by {verdict.get('operator')}, witnessed by "
-                             f"{verdict.get('witness')}"),
+            _seal_row(
+                "Sign-off",
+                f"ledger row {signoff.get('ledger_row')} of opscheck.ops_signoffs, signed "
+                f"{signoff.get('signed_at')} by {verdict.get('operator')}, witnessed by "
+                f"{verdict.get('witness')}",
+            ),
             _seal_row("Head hash", signoff.get("row_hash")),
             _seal_row("MAC key (OPSCHECK_SIGNOFF_KEY)", MAC_SET if signoff.get("mac_key_set") else MAC_UNSET),
         ]
     else:
         rows.append(_seal_row("Sign-off", f"not signed: {signoff.get('why') or 'no sign-off was recorded'}"))
-    rows.append(_seal_row("Check it", f"opscheck evidence verify <reports>/{run_id} [--env-file .env] (from any "
-                                 "directory; --env-file also compares the ledger row)"))
-    line = (f'{PAGE_SEAL_PREFIX}<h2>Seal and sign-off</h2><table class="head">{"".join(rows)}</table>'
-            "</section>")
+    rows.append(
+        _seal_row(
+            "Check it",
+            f"opscheck evidence verify <reports>/{run_id} [--env-file .env] (from any "
+            "directory; --env-file also compares the ledger row)",
+        )
+    )
+    line = f'{PAGE_SEAL_PREFIX}<h2>Seal and sign-off</h2><table class="head">{"".join(rows)}</table></section>'
     return line.replace("\n", " ").replace("\r", " ")
 
 
@@ -103,9 +117,14 @@ def identity_section(verdict: dict[str, Any]) -> str:
     runbooks = ident.get("runbooks") or {}
     rows += [
         _row("Suite", f"ops_checks {ident.get('suite_version')}"),
-        _row("Runbooks quoted", f"{ident.get('runbook_dir')}: " + (
-            "; ".join(f"{name} SHA-256 {digest}" for name, digest in sorted(runbooks.items()))
-            or "not found (the catalogue's titles are quoted)")),
+        _row(
+            "Runbooks quoted",
+            f"{ident.get('runbook_dir')}: "
+            + (
+                "; ".join(f"{name} SHA-256 {digest}" for name, digest in sorted(runbooks.items()))
+                or "not found (the catalogue's titles are quoted)"
+            ),
+        ),
     ]
     return f'<h2>System checked</h2><table class="head">{"".join(rows)}</table>'
 
@@ -119,8 +138,10 @@ def runbook_section(verdict: dict[str, Any], quotes: dict[str, str] | None) -> s
         for i in verdict.get("items", [])
         if quotes.get(str(i.get("id")))
     )
-    return ("<h2>What each item implements: the runbook's own words</h2>"
-            f'<table class="items"><tr><th>Item</th><th>Runbook row</th></tr>{rows}</table>')
+    return (
+        "<h2>What each item implements: the runbook's own words</h2>"
+        f'<table class="items"><tr><th>Item</th><th>Runbook row</th></tr>{rows}</table>'
+    )
 
 
 def _remedy(text: str) -> str:
@@ -190,19 +211,23 @@ def render(
     colour = COLOURS.get(word, "#b3261e")
     counts = verdict.get("counts", {})
     waivers = verdict.get("waivers") or []
-    head = "".join([
-        _row("Target", verdict.get("target")),
-        _row("Operator", verdict.get("operator")),
-        _row("Witness", verdict.get("witness")),
-        _row("Run id", verdict.get("run_id")),
-        _row("Started (UTC)", verdict.get("started_at")),
-        _row("Finished (UTC)", verdict.get("finished_at")),
-        _row("Selection", _selection_text(verdict.get("selection"))),
-        _row("Waivers in force", "; ".join(f"{w['item']} ({w['approver']}, until {w['expires']})" for w in waivers)
-             or "none"),
-        _row("Declared scope", _scope_text(verdict.get("scope"))),
-        _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
-    ])
+    head = "".join(
+        [
+            _row("Target", verdict.get("target")),
+            _row("Operator", verdict.get("operator")),
+            _row("Witness", verdict.get("witness")),
+            _row("Run id", verdict.get("run_id")),
+            _row("Started (UTC)", verdict.get("started_at")),
+            _row("Finished (UTC)", verdict.get("finished_at")),
+            _row("Selection", _selection_text(verdict.get("selection"))),
+            _row(
+                "Waivers in force",
+                "; ".join(f"{w['item']} ({w['approver']}, until {w['expires']})" for w in waivers) or "none",
+            ),
+            _row("Declared scope", _scope_text(verdict.get("scope"))),
+            _row("Counts", ", ".join(f"{STATUS_WORDS.get(k, k)} {v}" for k, v in counts.items())),
+        ]
+    )
     problems = [i for i in verdict.get("items", []) if i.get("status") != "passed"]
     by_id = {str(i.get("id")): i for i in verdict.get("items", [])}
     said = [str(c.get("summary", "")) for c in verdict.get("causes") or []]  # each distinct reason once
@@ -213,17 +238,21 @@ def render(
         rows.append(
             f"<tr><td class=id>{escape(str(item.get('id')))}</td><td>{escape(str(item.get('title', '')))}</td>"
             f"<td>{escape(str(item.get('severity', '')))}</td>"
-            f"<td style=\"color:{STATUS_COLOURS.get(status, '#333')};font-weight:600;white-space:nowrap\">"
+            f'<td style="color:{STATUS_COLOURS.get(status, "#333")};font-weight:600;white-space:nowrap">'
             f"{escape(shown)}</td>"
             f"<td>{_reason_cell(item, by_id, said)}</td></tr>"
         )
     notes = "".join(f"<li>{escape(str(w))}</li>" for w in verdict.get("warnings") or [])
-    link = (f'<p><a href="{escape(allure_href)}">Evidence: the Allure report of this run</a> '
-            "(SQL and rows, HTTP exchanges, measurements per item)</p>" if allure_href else "")
+    link = (
+        f'<p><a href="{escape(allure_href)}">Evidence: the Allure report of this run</a> '
+        "(SQL and rows, HTTP exchanges, measurements per item)</p>"
+        if allure_href
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Verdict: {escape(word)} — ops_checks preflight ({escape(str(verdict.get('target', '')))})</title>
+<title>Verdict: {escape(word)} — ops_checks preflight ({escape(str(verdict.get("target", "")))})</title>
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;color:#1f1f1f}}
 h1{{font-size:3rem;margin:0 0 1rem;color:{colour}}}
@@ -245,7 +274,7 @@ ol.causes p{{margin:.2rem 0}} p.summary{{font-weight:600}}
 {_causes(verdict, by_id)}
 <h2>Items{f" — {len(problems)} not passed, listed first" if problems else ""}</h2>
 <table class="items"><tr><th>Item</th><th>Title</th><th>Severity</th><th>Status</th><th>Reason</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table>
 {identity_section(verdict)}
 {runbook_section(verdict, quotes)}

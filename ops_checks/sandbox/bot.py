@@ -56,8 +56,15 @@ _SYMBOL = re.compile(REAL_BOT.signal_symbol_pattern)
 #: §4.1 evaluation order, as the real TradePermissionPolicy names its gates (EVALUATION_PRECEDENCE)
 GATE_RANK = {"KILL_SWITCH": 1, "BUDGET": 2, "HEALTH": 3, "RISK": 4}
 REAL_REASON_CODES = (
-    "ALLOW_ALL_GATES_PASSED", "HALT_KILL_SWITCH", "HALT_BUDGET_HARD_STOP", "HALT_BUDGET_RDS_EXCEEDED",
-    "HALT_BUDGET_STALE_DATA", "HALT_RISK_CRITICAL", "NEUTRAL_HEALTH_YELLOW", "NEUTRAL_HEALTH_RED", "HALT_LATCHED",
+    "ALLOW_ALL_GATES_PASSED",
+    "HALT_KILL_SWITCH",
+    "HALT_BUDGET_HARD_STOP",
+    "HALT_BUDGET_RDS_EXCEEDED",
+    "HALT_BUDGET_STALE_DATA",
+    "HALT_RISK_CRITICAL",
+    "NEUTRAL_HEALTH_YELLOW",
+    "NEUTRAL_HEALTH_RED",
+    "HALT_LATCHED",
     "HALT_CONTEXT_INCOMPLETE",
 )
 VALR_MARKET_ORDER_PATH = "/v1/orders/market"
@@ -222,20 +229,28 @@ class _Metrics:
         r = self.registry
         # the real bot's metrics (app/observability/metrics.py)
         self.signals_received = Counter(
-            "trade_signals_received", "Total number of trading signals received from TradingView",
-            ["symbol", "action"], registry=r,
+            "trade_signals_received",
+            "Total number of trading signals received from TradingView",
+            ["symbol", "action"],
+            registry=r,
         )
         self.signals_executed = Counter(
-            "trade_signals_executed", "Total number of trading signals successfully executed",
-            ["symbol", "action", "status"], registry=r,
+            "trade_signals_executed",
+            "Total number of trading signals successfully executed",
+            ["symbol", "action", "status"],
+            registry=r,
         )
         self.equity = Gauge("equity_zar_gauge", "Current account balance in ZAR from VALR", registry=r)
         self.slippage = Histogram(
-            "slippage_pct_histogram", "Distribution of execution slippage percentage", ["symbol", "action"],
-            buckets=[0.0001, 0.0005, 0.001, 0.0015, 0.002, 0.005, 0.01, 0.02, 0.05], registry=r,
+            "slippage_pct_histogram",
+            "Distribution of execution slippage percentage",
+            ["symbol", "action"],
+            buckets=[0.0001, 0.0005, 0.001, 0.0015, 0.002, 0.005, 0.01, 0.02, 0.05],
+            registry=r,
         )
-        self.expectancy = Gauge("expectancy_gauge", "Rolling expectancy ratio (realized_pnl / realized_risk)",
-                                registry=r)
+        self.expectancy = Gauge(
+            "expectancy_gauge", "Rolling expectancy ratio (realized_pnl / realized_risk)", registry=r
+        )
         # the sandbox's own (runbook §4/§8 promises)
         self.decisions = Counter("policy_decisions", "Policy decisions by outcome", ["decision"], registry=r)
         self.last_decision = Gauge(
@@ -599,8 +614,9 @@ class ReferenceBot:
 
         path = "/v1/account/balances"
         try:
-            resp = client.get(f"{self.valr_base_url}{path}",
-                              headers=signed_headers(self._valr_key, self._valr_secret, "GET", path))
+            resp = client.get(
+                f"{self.valr_base_url}{path}", headers=signed_headers(self._valr_key, self._valr_secret, "GET", path)
+            )
             rows = resp.json() if resp.status_code == 200 else []
             zar = next((r for r in rows if isinstance(r, dict) and r.get("currency") == "ZAR"), None)
             if zar is not None:
@@ -641,8 +657,9 @@ class ReferenceBot:
                 )
         elif was_exceeded:
             self.log.info("Exchange clock drift recovered - clearing NEUTRAL state")
-            self.log.info(f"EXCHANGE_CLOCK_DRIFT_RECOVERED: Drift {abs(drift_ms)}ms within {DRIFT_TOLERANCE_MS}ms "
-                          "threshold")
+            self.log.info(
+                f"EXCHANGE_CLOCK_DRIFT_RECOVERED: Drift {abs(drift_ms)}ms within {DRIFT_TOLERANCE_MS}ms threshold"
+            )
         (self.log.warning if exceeded else self.log.debug)(f"Exchange time sync: drift_ms={abs(drift_ms)}")
 
     # ---------------------------------------------------------------- HTTP app
@@ -754,11 +771,13 @@ class ReferenceBot:
             row = self._settings_row()
         except (psycopg.Error, _DbError) as exc:
             self.log.error(f"[GUARDIAN] database error: {self._reason(exc)}")
-            return JSONResponse({"detail": {"error_code": "GRD-005", "message": "Status retrieval failed"}},
-                                status_code=500)
+            return JSONResponse(
+                {"detail": {"error_code": "GRD-005", "message": "Status retrieval failed"}}, status_code=500
+            )
         if row is None:
-            return JSONResponse({"detail": {"error_code": "GRD-005", "message": "system_settings row missing"}},
-                                status_code=500)
+            return JSONResponse(
+                {"detail": {"error_code": "GRD-005", "message": "system_settings row missing"}}, status_code=500
+            )
         pnl = Decimal(row[3] or 0)
         limit = Decimal(row[5] or 0) * Decimal(row[4] or 0)
         return JSONResponse(
@@ -804,7 +823,7 @@ class ReferenceBot:
                 return self._grd("GRD-001", "Authorization header required. Use: Bearer <token>", 401, cid)
             if not auth.startswith(scheme):
                 return self._grd("GRD-001", "Invalid authorization format. Use: Bearer <token>", 401, cid)
-            if not hmac.compare_digest(auth[len(scheme):].encode(), self._guardian_token.reveal().encode()):
+            if not hmac.compare_digest(auth[len(scheme) :].encode(), self._guardian_token.reveal().encode()):
                 return self._grd("GRD-001", "Invalid authorization token.", 403, cid)
         if not body["reason"].strip():
             return self._grd("GRD-002", "Reason is required for unlock.", 400, cid)
@@ -816,8 +835,15 @@ class ReferenceBot:
         resp = await run_in_threadpool(self._kill_switch_set, False, body["reason"].strip())
         if resp.status_code != 200:
             return self._grd("GRD-004", "Unlock failed. Check server logs.", 500, cid)
-        return JSONResponse({"success": True, "message": "Guardian lock cleared successfully. Trading enabled.",
-                             "unlock_id": cid, "timestamp": datetime.now(UTC).isoformat(), "correlation_id": cid})
+        return JSONResponse(
+            {
+                "success": True,
+                "message": "Guardian lock cleared successfully. Trading enabled.",
+                "unlock_id": cid,
+                "timestamp": datetime.now(UTC).isoformat(),
+                "correlation_id": cid,
+            }
+        )
 
     async def _guardian_reset(self, request: Request) -> Response:
         body = await self._json_object(request) or {}
@@ -827,15 +853,29 @@ class ReferenceBot:
             return self._grd("GRD-001", "reset_code is required.", 400, cid)
         locked = await run_in_threadpool(self._locked_or_none)
         if not locked:
-            return JSONResponse({"success": True, "message": "System is not locked. No reset needed.",
-                                 "unlock_id": None, "timestamp": datetime.now(UTC).isoformat(), "correlation_id": cid})
+            return JSONResponse(
+                {
+                    "success": True,
+                    "message": "System is not locked. No reset needed.",
+                    "unlock_id": None,
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "correlation_id": cid,
+                }
+            )
         if not self._reset_code or not hmac.compare_digest(str(code).encode(), self._reset_code.reveal().encode()):
             return self._grd("GRD-001", "Invalid reset code.", 403, cid)
         resp = await run_in_threadpool(self._kill_switch_set, False, "GUARDIAN_RESET")
         if resp.status_code != 200:
             return self._grd("GRD-004", "Reset failed.", 500, cid)
-        return JSONResponse({"success": True, "message": "Guardian lock cleared successfully.", "unlock_id": cid,
-                             "timestamp": datetime.now(UTC).isoformat(), "correlation_id": cid})
+        return JSONResponse(
+            {
+                "success": True,
+                "message": "Guardian lock cleared successfully.",
+                "unlock_id": cid,
+                "timestamp": datetime.now(UTC).isoformat(),
+                "correlation_id": cid,
+            }
+        )
 
     # ---------------------------------------------------------------- runbook §4.2 Method 2
     def _guardian_authorized(self, request: Request) -> bool:
@@ -947,8 +987,14 @@ class ReferenceBot:
         missing = fields_ - set(body)
         if extra or missing:
             detail = [f"missing {m}" for m in sorted(missing)] + [f"extra field {e}" for e in sorted(extra)]
-            return None, JSONResponse({"error_code": "VAL-002", "message": "Payload validation failed",
-                                       "details": {"validation_errors": detail}}, status_code=422)
+            return None, JSONResponse(
+                {
+                    "error_code": "VAL-002",
+                    "message": "Payload validation failed",
+                    "details": {"validation_errors": detail},
+                },
+                status_code=422,
+            )
         sid, symbol, side = body["signal_id"], body["symbol"], body["side"]
         if not isinstance(sid, str) or not 1 <= len(sid) <= _SIGNAL_ID_MAX:
             return None, self._err("VAL-002", "signal_id must be 1..64 characters", 422)
@@ -970,8 +1016,13 @@ class ReferenceBot:
             if not d.is_finite() or d <= 0 or places > self.profile.signal_decimal_places:
                 return None, self._err("AUD-001", f"[AUD-001] {name} must be positive with <= 10 places", 422)
             values[name] = d
-        return {"signal_id": sid, "symbol": symbol, "side": side, **values,
-                "reduce_only": bool(body.get("reduce_only"))}, None
+        return {
+            "signal_id": sid,
+            "symbol": symbol,
+            "side": side,
+            **values,
+            "reduce_only": bool(body.get("reduce_only")),
+        }, None
 
     async def _signal(self, request: Request) -> Response:
         raw = await request.body()
@@ -984,9 +1035,16 @@ class ReferenceBot:
             return error or self._err("VAL-002", "Payload validation failed", 422)
         if self.sop.entries_blocked and not sig["reduce_only"]:  # SOP §2/§8: exits only
             self.log.warning(f"Entry blocked (reduce-only): signal_id={sig['signal_id']}")
-            return JSONResponse({"status": "rejected", "signal_id": sig["signal_id"], "decision": "BLOCKED",
-                                 "reason_code": "REDUCE_ONLY_ENTRY_BLOCKED", "order_submitted": False,
-                                 "trade_decision": {"status": "REJECTED", "action": "HALT"}})
+            return JSONResponse(
+                {
+                    "status": "rejected",
+                    "signal_id": sig["signal_id"],
+                    "decision": "BLOCKED",
+                    "reason_code": "REDUCE_ONLY_ENTRY_BLOCKED",
+                    "order_submitted": False,
+                    "trade_decision": {"status": "REJECTED", "action": "HALT"},
+                }
+            )
         client = request.client.host if request.client else "0.0.0.0"
         return await run_in_threadpool(self._handle_signal, sig, raw, client)
 
@@ -1005,12 +1063,21 @@ class ReferenceBot:
                         "INSERT INTO signals (correlation_id, signal_id, symbol, side, price, quantity, raw_payload,"
                         " source_ip, hmac_verified, row_hash) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::inet,"
                         " TRUE, 'placeholder') RETURNING id, created_at",
-                        (correlation_id, sig["signal_id"], symbol, side, price, quantity, raw.decode("utf-8"),
-                         source_ip),
+                        (
+                            correlation_id,
+                            sig["signal_id"],
+                            symbol,
+                            side,
+                            price,
+                            quantity,
+                            raw.decode("utf-8"),
+                            source_ip,
+                        ),
                     ).fetchone()
                 except psycopg.errors.UniqueViolation:
-                    return self._err("IDP-001", f"Duplicate signal_id: {sig['signal_id']}. Signal already processed.",
-                                     409)
+                    return self._err(
+                        "IDP-001", f"Duplicate signal_id: {sig['signal_id']}. Signal already processed.", 409
+                    )
                 assert row is not None
                 self.metrics.signals_received.labels(symbol=symbol, action=side).inc()
                 settings = self._read_settings(conn)
@@ -1052,12 +1119,17 @@ class ReferenceBot:
                 "timestamp": row[1].isoformat(),
                 "processing_ms": round((time.monotonic() - start) * 1000, 2),
                 "hmac_verified": True,
-                "trade_decision": {"status": "APPROVED" if approved else "REJECTED",
-                                   "action": "PROCEED" if approved else "HALT"},
+                "trade_decision": {
+                    "status": "APPROVED" if approved else "REJECTED",
+                    "action": "PROCEED" if approved else "HALT",
+                },
                 # runbook promises (§4.1: a PolicyDecision per signal; §1.6: no real order in DRY_RUN)
-                "policy_decision": {"decision": decision.decision, "reason_code": decision.reason_code,
-                                    "blocking_gate": decision.blocking_gate,
-                                    "precedence_rank": decision.precedence_rank},
+                "policy_decision": {
+                    "decision": decision.decision,
+                    "reason_code": decision.reason_code,
+                    "blocking_gate": decision.blocking_gate,
+                    "precedence_rank": decision.precedence_rank,
+                },
                 "decision": decision.decision,
                 "reason_code": decision.reason_code,
                 "order_submitted": submitted,
@@ -1083,9 +1155,20 @@ class ReferenceBot:
             " status, is_mock, is_simulated, reconciliation_status, execution_mode, valr_order_id, row_hash)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
-                order_id, correlation_id, pair, side, quantity, price, (price * quantity).quantize(Decimal("0.01")),
-                "MOCK_FILLED" if dry else "PLACED", dry, dry, "MOCK_FILLED" if dry else None, mode,
-                None if dry else order_id[:64], "0" * 64,
+                order_id,
+                correlation_id,
+                pair,
+                side,
+                quantity,
+                price,
+                (price * quantity).quantize(Decimal("0.01")),
+                "MOCK_FILLED" if dry else "PLACED",
+                dry,
+                dry,
+                "MOCK_FILLED" if dry else None,
+                mode,
+                None if dry else order_id[:64],
+                "0" * 64,
             ),
         )
 

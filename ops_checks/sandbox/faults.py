@@ -48,6 +48,7 @@ def settle(seconds: float) -> Callable[[Sandbox], None]:
 
 def logged(*needles: str, timeout_s: float = 10.0) -> Callable[[Sandbox], None]:
     """Wait until the bot's log holds every needle (a fault that stops something must find it started)."""
+
     def wait(sb: Sandbox) -> None:
         def found() -> bool:
             text = "".join(p.read_text(errors="replace") for p in (sb.workdir / "logs").glob("*.log"))

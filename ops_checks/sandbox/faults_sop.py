@@ -107,72 +107,159 @@ FAULTS: tuple[Fault, ...] = (
         _valr_fail("/v1/account/api-keys/current", 401),
     ),
     Fault(
-        "ws_disconnects_5_per_hour", "sop.2.1", "5 websocket disconnects in the last hour",
-        chain(knob("bot", feed_extra_disconnects=5), settle(0.15)), verdict="GO",
+        "ws_disconnects_5_per_hour",
+        "sop.2.1",
+        "5 websocket disconnects in the last hour",
+        chain(knob("bot", feed_extra_disconnects=5), settle(0.15)),
+        verdict="GO",
     ),
     Fault(
-        "ws_disconnects_12_per_hour", "sop.2.2", "12 websocket disconnects in the last hour",
+        "ws_disconnects_12_per_hour",
+        "sop.2.2",
+        "12 websocket disconnects in the last hour",
         chain(knob("bot", feed_extra_disconnects=12), settle(0.15)),
     ),
-    Fault("ws_down_6_min", "sop.2.3", "the market-data websocket has been down for 6 minutes",
-          chain(_drop_feed(360), settle(0.4))),
-    Fault("feed_resumes_early", "sop.2.4", "the bot resumes entries the moment the feed reconnects",
-          knob("bot", feed_resume_clean_s=0.0)),
+    Fault(
+        "ws_down_6_min",
+        "sop.2.3",
+        "the market-data websocket has been down for 6 minutes",
+        chain(_drop_feed(360), settle(0.4)),
+    ),
+    Fault(
+        "feed_resumes_early",
+        "sop.2.4",
+        "the bot resumes entries the moment the feed reconnects",
+        knob("bot", feed_resume_clean_s=0.0),
+    ),
     Fault("standby_key_missing", "sop.3.1", "no VALR standby key configured", set_env("VALR_STANDBY_API_KEY", None)),
     Fault(
         "loss_breach_unhandled",
         "sop.4.1",
         "daily P&L at -4 % (limit 3 %) and the bot's breach handler never fired",
-        chain(knob("bot", breach_handler=False),
-              run_sql("UPDATE system_settings SET daily_pnl_pct = -0.040000 WHERE id = 1"), settle(0.2)),
+        chain(
+            knob("bot", breach_handler=False),
+            run_sql("UPDATE system_settings SET daily_pnl_pct = -0.040000 WHERE id = 1"),
+            settle(0.2),
+        ),
     ),
-    Fault("breach_orders_left_open", "sop.4.2", "a loss breach halts trading but leaves the orders open",
-          knob("bot", breach_cancel_orders=False)),
-    Fault("exchange_latency_700ms", "sop.5.1", "every VALR request takes 700 ms",
-          chain(knob("valr", latency_up_ms=350, latency_down_ms=350), settle(1.6))),
-    Fault("funding_spike", "sop.6.1", "BTCUSDTPERP funding at 0.15 % per 8 h with a long position open",
-          _funding_spike, verdict="GO"),
-    Fault("kill_switch_leaves_orders", "sop.7.1", "kill-switch activation does not cancel open orders",
-          knob("bot", kill_switch_cancel_orders=False)),
-    Fault("stale_feed_6s_entries_still_open", "sop.8.1",
-          "market data 6 s old and the bot's staleness handler does not block entries",
-          chain(knob("bot", stale_block_entries=False), _stall_feed(6), settle(0.15))),
-    Fault("stale_feed_31s_kill_switch_off", "sop.8.2",
-          "market data 31 s old and the bot's staleness handler never activates the kill switch",
-          chain(knob("bot", stale_kill_switch=False), _stall_feed(31), settle(0.15))),
-    Fault("stale_entries_allowed", "sop.8.3", "the bot keeps taking entries on stale market data",
-          knob("bot", stale_block_entries=False)),
+    Fault(
+        "breach_orders_left_open",
+        "sop.4.2",
+        "a loss breach halts trading but leaves the orders open",
+        knob("bot", breach_cancel_orders=False),
+    ),
+    Fault(
+        "exchange_latency_700ms",
+        "sop.5.1",
+        "every VALR request takes 700 ms",
+        chain(knob("valr", latency_up_ms=350, latency_down_ms=350), settle(1.6)),
+    ),
+    Fault(
+        "funding_spike",
+        "sop.6.1",
+        "BTCUSDTPERP funding at 0.15 % per 8 h with a long position open",
+        _funding_spike,
+        verdict="GO",
+    ),
+    Fault(
+        "kill_switch_leaves_orders",
+        "sop.7.1",
+        "kill-switch activation does not cancel open orders",
+        knob("bot", kill_switch_cancel_orders=False),
+    ),
+    Fault(
+        "stale_feed_6s_entries_still_open",
+        "sop.8.1",
+        "market data 6 s old and the bot's staleness handler does not block entries",
+        chain(knob("bot", stale_block_entries=False), _stall_feed(6), settle(0.15)),
+    ),
+    Fault(
+        "stale_feed_31s_kill_switch_off",
+        "sop.8.2",
+        "market data 31 s old and the bot's staleness handler never activates the kill switch",
+        chain(knob("bot", stale_kill_switch=False), _stall_feed(31), settle(0.15)),
+    ),
+    Fault(
+        "stale_entries_allowed",
+        "sop.8.3",
+        "the bot keeps taking entries on stale market data",
+        knob("bot", stale_block_entries=False),
+    ),
     Fault("bot_logged_errors", "sop.daily.1", "the bot logged an ERROR", _log_error, verdict="GO"),
-    Fault("latency_metric_missing", "sop.daily.2", "the bot stopped exporting its latency metric",
-          knob("bot", omit_metrics=("exchange_request_latency",))),
-    Fault("resting_order_over_risk", "sop.daily.3", "a R10,000 order rests on VALR (MAX_RISK_ZAR R5,000)",
-          _rest_big_order),
-    Fault("kill_switch_never_tested", "sop.daily.4", "no kill-switch test recorded",
-          run_sql("ALTER TABLE circuit_breaker_events DISABLE TRIGGER USER; DELETE FROM circuit_breaker_events; "
-                  "ALTER TABLE circuit_breaker_events ENABLE TRIGGER USER")),
+    Fault(
+        "latency_metric_missing",
+        "sop.daily.2",
+        "the bot stopped exporting its latency metric",
+        knob("bot", omit_metrics=("exchange_request_latency",)),
+    ),
+    Fault(
+        "resting_order_over_risk", "sop.daily.3", "a R10,000 order rests on VALR (MAX_RISK_ZAR R5,000)", _rest_big_order
+    ),
+    Fault(
+        "kill_switch_never_tested",
+        "sop.daily.4",
+        "no kill-switch test recorded",
+        run_sql(
+            "ALTER TABLE circuit_breaker_events DISABLE TRIGGER USER; DELETE FROM circuit_breaker_events; "
+            "ALTER TABLE circuit_breaker_events ENABLE TRIGGER USER"
+        ),
+    ),
     Fault("logs_not_rotated", "sop.weekly.1", "the bot's log file starts 10 days ago", _unrotated_log, verdict="GO"),
     Fault(
         "keys_not_rotated",
         "sop.monthly.1",
         "the VALR key was last rotated 40 days ago",
-        run_sql("UPDATE opscheck.secret_rotations SET rotated_at = now() - interval '40 days' "
-                "WHERE secret_name IN ('VALR_API_KEY', 'VALR_API_SECRET')"),
+        run_sql(
+            "UPDATE opscheck.secret_rotations SET rotated_at = now() - interval '40 days' "
+            "WHERE secret_name IN ('VALR_API_KEY', 'VALR_API_SECRET')"
+        ),
         verdict="GO",
     ),
-    Fault("runbooks_not_reviewed", "sop.weekly.2", "the runbooks were last reviewed 10 days ago (and are older)",
-          run_sql("UPDATE opscheck.ops_prevention_records SET performed_at = now() - interval '10 days' "
-                  "WHERE activity = 'runbook_review'"), verdict="GO"),
-    Fault("incident_not_reviewed", "sop.weekly.3",
-          "an incident opened 3 days ago has its root cause documented but no review meeting recorded",
-          run_sql(_UNREVIEWED_INCIDENT), verdict="GO"),
-    Fault("backup_restore_schema_drift", "sop.weekly.4",
-          "ai_debates gained a column on the server that the schema backups are restored into lacks",
-          run_sql("ALTER TABLE ai_debates ADD COLUMN reviewer_note text DEFAULT 'added by hand'")),
-    Fault("bot_role_createrole", "sop.monthly.2", "the bot's database role was granted CREATEROLE", _role_createrole,
-          verdict="GO"),
-    Fault("dr_drill_overdue", "sop.monthly.3", "the last disaster recovery drill was 40 days ago",
-          run_sql("UPDATE opscheck.ops_prevention_records SET performed_at = now() - interval '40 days' "
-                  "WHERE activity = 'dr_drill'"), verdict="GO"),
-    Fault("contacts_not_reviewed", "sop.monthly.4", "the escalation contact list was last reviewed 45 days ago",
-          _stale_contacts, verdict="GO"),
+    Fault(
+        "runbooks_not_reviewed",
+        "sop.weekly.2",
+        "the runbooks were last reviewed 10 days ago (and are older)",
+        run_sql(
+            "UPDATE opscheck.ops_prevention_records SET performed_at = now() - interval '10 days' "
+            "WHERE activity = 'runbook_review'"
+        ),
+        verdict="GO",
+    ),
+    Fault(
+        "incident_not_reviewed",
+        "sop.weekly.3",
+        "an incident opened 3 days ago has its root cause documented but no review meeting recorded",
+        run_sql(_UNREVIEWED_INCIDENT),
+        verdict="GO",
+    ),
+    Fault(
+        "backup_restore_schema_drift",
+        "sop.weekly.4",
+        "ai_debates gained a column on the server that the schema backups are restored into lacks",
+        run_sql("ALTER TABLE ai_debates ADD COLUMN reviewer_note text DEFAULT 'added by hand'"),
+    ),
+    Fault(
+        "bot_role_createrole",
+        "sop.monthly.2",
+        "the bot's database role was granted CREATEROLE",
+        _role_createrole,
+        verdict="GO",
+    ),
+    Fault(
+        "dr_drill_overdue",
+        "sop.monthly.3",
+        "the last disaster recovery drill was 40 days ago",
+        run_sql(
+            "UPDATE opscheck.ops_prevention_records SET performed_at = now() - interval '40 days' "
+            "WHERE activity = 'dr_drill'"
+        ),
+        verdict="GO",
+    ),
+    Fault(
+        "contacts_not_reviewed",
+        "sop.monthly.4",
+        "the escalation contact list was last reviewed 45 days ago",
+        _stale_contacts,
+        verdict="GO",
+    ),
 )

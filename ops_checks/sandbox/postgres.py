@@ -166,8 +166,10 @@ CACHE_ENV = "OPSCHECK_SANDBOX_CACHE_DIR"  # the initialised cluster kept between
 # password_encryption=md5 (with md5 in pg_hba for TCP): SCRAM's 4,096 PBKDF2 rounds cost ~3 ms of CPU per connection
 # on the two ends together, and a preflight opens ~230 connections (a test run ~20,000). Outcomes do not depend on
 # it: a wrong or stale password is refused either way. The bot's own deployment (postgres:15) keeps SCRAM.
-CLUSTER_OPTS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-                " -c max_wal_size=96MB -c min_wal_size=32MB -c password_encryption=md5")
+CLUSTER_OPTS = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    " -c max_wal_size=96MB -c min_wal_size=32MB -c password_encryption=md5"
+)
 SCRATCH_ENV = "OPSCHECK_SANDBOX_SCRATCH"  # where throwaway clusters live; default: /dev/shm when roomy, else $TMPDIR
 _RAM_DIR, _RAM_MIN_FREE = Path("/dev/shm"), 1 << 30
 
@@ -261,8 +263,19 @@ def _initdb(cluster: _Cluster) -> None:
     _run_as(
         cluster.user,
         [
-            str(cluster.bindir / "initdb"), "-D", str(cluster.data), "-U", "postgres", "--pwfile", str(pwfile),
-            "--auth-local=trust", "--auth-host=md5", "--no-sync", "-E", "UTF8", "--locale=C",
+            str(cluster.bindir / "initdb"),
+            "-D",
+            str(cluster.data),
+            "-U",
+            "postgres",
+            "--pwfile",
+            str(pwfile),
+            "--auth-local=trust",
+            "--auth-host=md5",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
         ],
         cwd=str(cluster.root),
     )
@@ -291,8 +304,12 @@ def _save_to_cache(cluster: _Cluster, key: str) -> None:
     try:
         base.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix="staging-", dir=base))
-        shutil.copytree(cluster.data, staging / "data", symlinks=True,
-                        ignore=shutil.ignore_patterns("postmaster.pid", "postmaster.opts"))
+        shutil.copytree(
+            cluster.data,
+            staging / "data",
+            symlinks=True,
+            ignore=shutil.ignore_patterns("postmaster.pid", "postmaster.opts"),
+        )
         try:
             os.rename(staging / "data", base / key)  # atomic: a concurrent builder's copy wins or ours does
         except OSError:
@@ -432,8 +449,9 @@ def _ram_backed(path: str, mounts_text: str | None = None) -> bool:
     except OSError:
         return False
     mounts = [line.split()[1:3] for line in text.splitlines()]
-    best = max((m for m in mounts if len(m) == 2 and Path(path).is_relative_to(m[0])), key=lambda m: len(m[0]),
-               default=None)
+    best = max(
+        (m for m in mounts if len(m) == 2 and Path(path).is_relative_to(m[0])), key=lambda m: len(m[0]), default=None
+    )
     return best is not None and best[1] in ("tmpfs", "ramfs")
 
 
@@ -490,8 +508,9 @@ def _build_template(conn: psycopg.Connection, server: Server, name: str) -> None
         _ensure_bot_role(dsn)
         install_opscheck(dsn, grant_to=BOT_ROLE)
         conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name)))
-        conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(
-            sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
     except BaseException:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building)))
         raise
@@ -518,15 +537,19 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
     try:
         template = template_database(server) if migrations is None else None
         with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
-            if migrations is not None and not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'autonomous_alpha'"
-            ).fetchone():
+            if (
+                migrations is not None
+                and not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'autonomous_alpha'").fetchone()
+            ):
                 name = "autonomous_alpha"  # the bot's migrations name their database (GRANT CONNECT ON DATABASE …)
             if template is None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             else:
-                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
-                    sql.Identifier(name), sql.Identifier(template), _copy_strategy(conn, server.admin_dsn)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
+                        sql.Identifier(name), sql.Identifier(template), _copy_strategy(conn, server.admin_dsn)
+                    )
+                )
         db = Database(
             host=str(params.get("host", "127.0.0.1")),
             port=int(params.get("port", 5432)),

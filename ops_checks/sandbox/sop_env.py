@@ -52,8 +52,13 @@ def write_contacts(path: Path, reviewed_days_ago: float = 5) -> None:
         "contacts": [
             {"priority": "P1", "role": "Primary Operator", "name": "Sandbox Primary", "phone": "+27215550101"},
             {"priority": "P2", "role": "Secondary Operator", "name": "Sandbox Secondary", "phone": "+27215550102"},
-            {"priority": "P3", "role": "System Administrator", "name": "Sandbox Admin",
-             "email": "sysadmin@example.invalid", "slack": "#ops-escalation"},
+            {
+                "priority": "P3",
+                "role": "System Administrator",
+                "name": "Sandbox Admin",
+                "email": "sysadmin@example.invalid",
+                "slack": "#ops-escalation",
+            },
         ],
     }
     path.write_text(json.dumps(doc, indent=2), encoding="utf-8")

@@ -94,8 +94,12 @@ def execution_mode(t: Target) -> CheckResult | str:
             tried.append(f"GET {answer.path} (HTTP {answer.status_code}) has no {key} (it has {shown})")
             continue
         if not isinstance(value, str) or value not in EXECUTION_MODES:  # fail closed: "live", " LIVE", NaN …
-            return failed(str(value)[:40], "exactly DRY_RUN or LIVE", f"GET {answer.path} reports "
-                          f"{key}={str(value)[:40]!r}: not exactly DRY_RUN or LIVE", *evidence)
+            return failed(
+                str(value)[:40],
+                "exactly DRY_RUN or LIVE",
+                f"GET {answer.path} reports {key}={str(value)[:40]!r}: not exactly DRY_RUN or LIVE",
+                *evidence,
+            )
         return value
     return failed(
         "not reported",

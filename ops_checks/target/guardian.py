@@ -56,8 +56,6 @@ MISSING, POST_ONLY, UNREACHABLE, ACCEPTED = "missing", "post_only", "unreachable
 EXPECTED = "the guardian refuses callers without the secret"
 
 
-
-
 def authorisation(t: Target, rec: Recorder) -> CheckResult | None:
     """None when the guardian refuses callers without the secret and with a wrong one; else the structured result:
     not verified on a read-only target whose POST-only route a GET cannot prove (the read-only run is the cause),

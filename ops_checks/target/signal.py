@@ -145,8 +145,11 @@ def send_signal(
         reply.error = f"{var} is not set: cannot sign the test signal"
         return reply
     t.redactor.register(key)
-    raw = body if body is not None else signal_body(p, signal_id=sid, symbol=symbol, side=side, price=price,
-                                                    quantity=quantity)
+    raw = (
+        body
+        if body is not None
+        else signal_body(p, signal_id=sid, symbol=symbol, side=side, price=price, quantity=quantity)
+    )
     rec = recorder or Recorder(t.redactor)
     try:
         resp = request(

@@ -38,36 +38,86 @@ def _not_far_overdue(name: str) -> Given:
 
 
 ITEMS: tuple[Item, ...] = (
-    _s21("2.1.1", "VALR_API_KEY authenticates, no Withdraw permission", check="ops_checks.checks.s2_environment.secrets_check:valr_api_key",
-         preconditions=(_SIGNATURE_ACCEPTED,)),
-    _s21("2.1.1.1", "VALR_API_KEY is IP-restricted", severity=WARNING,
-         check="ops_checks.checks.s2_environment.secrets_check:valr_key_ip_restricted", preconditions=(_SIGNATURE_ACCEPTED, _KEY_RECOGNISED)),
-    _s21("2.1.2", "VALR_API_SECRET signs a read", check="ops_checks.checks.s2_environment.secrets_check:valr_api_secret",
-         preconditions=(_KEY_RECOGNISED,)),
-    _s21("2.1.3", "SOVEREIGN_SECRET signs the bot's webhook", check="ops_checks.checks.s2_environment.secrets_check:sovereign_secret",
-         mutating=True),
-    _s21("2.1.4", "WEBHOOK_SECRET signs an accepted signal", check="ops_checks.checks.s2_environment.secrets_check:webhook_secret",
-         mutating=True),
-    _s21("2.1.5", "POSTGRES_PASSWORD connects", check="ops_checks.checks.s2_environment.secrets_check:postgres_password"),
+    _s21(
+        "2.1.1",
+        "VALR_API_KEY authenticates, no Withdraw permission",
+        check="ops_checks.checks.s2_environment.secrets_check:valr_api_key",
+        preconditions=(_SIGNATURE_ACCEPTED,),
+    ),
+    _s21(
+        "2.1.1.1",
+        "VALR_API_KEY is IP-restricted",
+        severity=WARNING,
+        check="ops_checks.checks.s2_environment.secrets_check:valr_key_ip_restricted",
+        preconditions=(_SIGNATURE_ACCEPTED, _KEY_RECOGNISED),
+    ),
+    _s21(
+        "2.1.2",
+        "VALR_API_SECRET signs a read",
+        check="ops_checks.checks.s2_environment.secrets_check:valr_api_secret",
+        preconditions=(_KEY_RECOGNISED,),
+    ),
+    _s21(
+        "2.1.3",
+        "SOVEREIGN_SECRET signs the bot's webhook",
+        check="ops_checks.checks.s2_environment.secrets_check:sovereign_secret",
+        mutating=True,
+    ),
+    _s21(
+        "2.1.4",
+        "WEBHOOK_SECRET signs an accepted signal",
+        check="ops_checks.checks.s2_environment.secrets_check:webhook_secret",
+        mutating=True,
+    ),
+    _s21(
+        "2.1.5", "POSTGRES_PASSWORD connects", check="ops_checks.checks.s2_environment.secrets_check:postgres_password"
+    ),
     _s21("2.1.6", "DB_PASSWORD connects", check="ops_checks.checks.s2_environment.secrets_check:db_password"),
-    _s21("2.1.7", "GUARDIAN_RESET_CODE set", check="ops_checks.checks.s2_environment.secrets_check:guardian_reset_code"),
-    _s21("2.1.8", "DISCORD_WEBHOOK_URL accepts a message", check="ops_checks.checks.s2_environment.secrets_check:discord_webhook",
-         check_needs=("run_id",), mutating=True),
+    _s21(
+        "2.1.7", "GUARDIAN_RESET_CODE set", check="ops_checks.checks.s2_environment.secrets_check:guardian_reset_code"
+    ),
+    _s21(
+        "2.1.8",
+        "DISCORD_WEBHOOK_URL accepts a message",
+        check="ops_checks.checks.s2_environment.secrets_check:discord_webhook",
+        check_needs=("run_id",),
+        mutating=True,
+    ),
     _s21("2.1.9", "OPENROUTER_API_KEY set", check="ops_checks.checks.s2_environment.secrets_check:openrouter_api_key"),
     _s22("2.2.1", "EXECUTION_MODE gate", check="ops_checks.checks.s2_environment.gates:execution_mode"),
     _s22("2.2.2", "LIVE_TRADING_CONFIRMED gate", check="ops_checks.checks.s2_environment.gates:live_trading_confirmed"),
     _s22("2.2.3", "KILL_SWITCH_ENABLED true", check="ops_checks.checks.s2_environment.gates:kill_switch_enabled"),
-    _s22("2.2.4", "BUDGETGUARD_STRICT_MODE true", severity=WARNING, check="ops_checks.checks.s2_environment.gates:budgetguard_strict"),
-    _s23("2.3.1", "Trading limits parse and are consistent", check="ops_checks.checks.s2_environment.gates:limits_consistent",
-         preconditions=(DATABASE,)),
+    _s22(
+        "2.2.4",
+        "BUDGETGUARD_STRICT_MODE true",
+        severity=WARNING,
+        check="ops_checks.checks.s2_environment.gates:budgetguard_strict",
+    ),
+    _s23(
+        "2.3.1",
+        "Trading limits parse and are consistent",
+        check="ops_checks.checks.s2_environment.gates:limits_consistent",
+        preconditions=(DATABASE,),
+    ),
     *(
         item
         for name, (row, days) in ROTATION_ROWS.items()
         for item in (
-            _s24(row, f"{name} rotated within {days} days", severity=WARNING, check="ops_checks.checks.s2_environment.rotation:within_period",
-                 check_args=(name,), preconditions=(_ROTATIONS, _not_far_overdue(name))),
-            _s24(f"{row}.1", f"{name} not more than twice overdue ({2 * days} days)",
-                 check="ops_checks.checks.s2_environment.rotation:not_far_overdue", check_args=(name,), preconditions=(_ROTATIONS,)),
+            _s24(
+                row,
+                f"{name} rotated within {days} days",
+                severity=WARNING,
+                check="ops_checks.checks.s2_environment.rotation:within_period",
+                check_args=(name,),
+                preconditions=(_ROTATIONS, _not_far_overdue(name)),
+            ),
+            _s24(
+                f"{row}.1",
+                f"{name} not more than twice overdue ({2 * days} days)",
+                check="ops_checks.checks.s2_environment.rotation:not_far_overdue",
+                check_args=(name,),
+                preconditions=(_ROTATIONS,),
+            ),
         )
     ),
 )

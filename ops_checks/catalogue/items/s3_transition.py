@@ -14,7 +14,12 @@ S33 = "3.3 Transition Checklist"
 # (ops_checks.drills.transition_drill:run, on a disposable sandbox: its gate for 3.1.N, its transition record for
 # 3.3.N);
 # on live it calls the read-only check named here, the audit trail's record of the item.
-_item = partial(Item, category=SAFETY_GATE, preconditions=(DATABASE,), check="ops_checks.checks.s3_transition.transition_audit:check")
+_item = partial(
+    Item,
+    category=SAFETY_GATE,
+    preconditions=(DATABASE,),
+    check="ops_checks.checks.s3_transition.transition_audit:check",
+)
 
 ITEMS: tuple[Item, ...] = (
     _item("3.1.1", "24-hour DRY_RUN period completed", S31, check_args=("3.1.1",)),

@@ -20,9 +20,16 @@ _KILL_SWITCH = (DATABASE, table("circuit_breaker_events"), table("policy_decisio
 ITEMS: tuple[Item, ...] = (
     # In the sandbox the reference bot implements §4.1 exactly, so a disagreement is a defect (blocker); on live a
     # newer bot may legitimately log reason codes the runbook does not know yet, so it is reported (warning).
-    Item("4.1.1", "Recorded decisions follow the evaluation order", S41, BLOCKER, live_severity=WARNING,
-         category=SAFETY_GATE, check="ops_checks.checks.s4_kill_switch.conformance:replay_recent",
-         preconditions=(DATABASE, table("policy_decision_audit"))),
+    Item(
+        "4.1.1",
+        "Recorded decisions follow the evaluation order",
+        S41,
+        BLOCKER,
+        live_severity=WARNING,
+        category=SAFETY_GATE,
+        check="ops_checks.checks.s4_kill_switch.conformance:replay_recent",
+        preconditions=(DATABASE, table("policy_decision_audit")),
+    ),
     _step("4.4.1", "Initial state checked", S44, preconditions=_KILL_SWITCH),
     _step("4.4.2", "Kill switch activated", S44, preconditions=_KILL_SWITCH),
     _step("4.4.3", "HALT decision verified", S44, preconditions=_KILL_SWITCH),

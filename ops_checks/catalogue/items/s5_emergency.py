@@ -16,15 +16,34 @@ S57 = "5.7 Emergency Shutdown Checklist"
 # sandbox (emergency_drill.run, then emergency_checklist_drill.run for §5.7) through emergency_drill.outcome; on
 # live it calls the read-only readiness check named here (runbook_dir: the runbooks' directory, or None).
 _item = partial(Item, category=SAFETY_GATE)
-_row = partial(_item, section=S57, check="ops_checks.checks.s5_emergency.emergency_checklist:ready", check_needs=("runbook_dir",))
+_row = partial(
+    _item, section=S57, check="ops_checks.checks.s5_emergency.emergency_checklist:ready", check_needs=("runbook_dir",)
+)
 
 ITEMS: tuple[Item, ...] = (
-    _item("5.2.1", "L1 one-liner halts trading", S52, check="ops_checks.checks.s5_emergency.emergency:l1_ready",
-          check_needs=("runbook_dir",), preconditions=(DATABASE,)),
-    _item("5.3.1", "L2 bot stop leaves no exchange traffic", S53, check="ops_checks.checks.s5_emergency.emergency:l2_ready"),
+    _item(
+        "5.2.1",
+        "L1 one-liner halts trading",
+        S52,
+        check="ops_checks.checks.s5_emergency.emergency:l1_ready",
+        check_needs=("runbook_dir",),
+        preconditions=(DATABASE,),
+    ),
+    _item(
+        "5.3.1",
+        "L2 bot stop leaves no exchange traffic",
+        S53,
+        check="ops_checks.checks.s5_emergency.emergency:l2_ready",
+    ),
     _item("5.4.1", "L3 full stop", S54, check="ops_checks.checks.s5_emergency.emergency:l3_ready"),
-    _item("5.5.1", "L4 revocation checklist and audit dump", S55, check="ops_checks.checks.s5_emergency.emergency:l4_ready",
-          check_needs=("runbook_dir",), preconditions=(DATABASE,)),
+    _item(
+        "5.5.1",
+        "L4 revocation checklist and audit dump",
+        S55,
+        check="ops_checks.checks.s5_emergency.emergency:l4_ready",
+        check_needs=("runbook_dir",),
+        preconditions=(DATABASE,),
+    ),
     _row("5.7.1", "Kill switch activated", check_args=("5.7.1",), preconditions=(DATABASE,)),
     _row("5.7.2", "Trading services stopped", check_args=("5.7.2",)),
     _row("5.7.3", "Open positions reviewed", check_args=("5.7.3",)),

@@ -12,7 +12,12 @@ S64 = "6.4 Pre-Resume Verification"
 # A drill, not a plain check: on the sandbox the When step reads the item from the post-incident drill on a
 # disposable sandbox (incident_drill.run: incident, capture, report, resume); on live it calls the read-only check
 # named here, the incident record's entry for the item.
-_item = partial(Item, category=SAFETY_GATE, preconditions=(DATABASE,), check="ops_checks.checks.s6_post_incident.incident_audit:check")
+_item = partial(
+    Item,
+    category=SAFETY_GATE,
+    preconditions=(DATABASE,),
+    check="ops_checks.checks.s6_post_incident.incident_audit:check",
+)
 
 ITEMS: tuple[Item, ...] = (
     _item("6.1.1", "Kill switch confirmed active", S61, check_args=("6.1.1",)),

@@ -52,57 +52,145 @@ _monthly = partial(Item, section=MONTHLY_SECTION, runbook=SOP, category=CONFIGUR
 # reads the item from the SOP drills on a disposable sandbox (sop.drills.run, through sop.drills.outcome); on live
 # it calls the read-only check named here. m: the session's one drift measurement (drift.measure).
 ITEMS: tuple[Item, ...] = (
-    _s1("sop.1.1", "CDP key file mode 400/600, owned by the running user", check="ops_checks.checks.sop.auth:key_file_secure"),
-    _s1("sop.1.2", "CDP JWT verifies and is inside its validity window", check="ops_checks.checks.sop.auth:jwt_valid",
-        check_needs=("m",)),
-    _s1("sop.1.3", "Clock drift well under the 30 s JWT limit", check="ops_checks.checks.sop.auth:drift_well_under_jwt_limit",
-        check_needs=("m",)),
-    _s1("sop.1.4", "VALR auth: no 401/403 streak (SOP backoff, alert after 3)",
-        check="ops_checks.checks.sop.auth:valr_auth_no_streak"),
-    _s2("sop.2.1", "Disconnects not in the warning band (> 3/h)", severity=WARNING,
-        check="ops_checks.checks.sop.feed:disconnects_not_in_warning_band"),
+    _s1(
+        "sop.1.1",
+        "CDP key file mode 400/600, owned by the running user",
+        check="ops_checks.checks.sop.auth:key_file_secure",
+    ),
+    _s1(
+        "sop.1.2",
+        "CDP JWT verifies and is inside its validity window",
+        check="ops_checks.checks.sop.auth:jwt_valid",
+        check_needs=("m",),
+    ),
+    _s1(
+        "sop.1.3",
+        "Clock drift well under the 30 s JWT limit",
+        check="ops_checks.checks.sop.auth:drift_well_under_jwt_limit",
+        check_needs=("m",),
+    ),
+    _s1(
+        "sop.1.4",
+        "VALR auth: no 401/403 streak (SOP backoff, alert after 3)",
+        check="ops_checks.checks.sop.auth:valr_auth_no_streak",
+    ),
+    _s2(
+        "sop.2.1",
+        "Disconnects not in the warning band (> 3/h)",
+        severity=WARNING,
+        check="ops_checks.checks.sop.feed:disconnects_not_in_warning_band",
+    ),
     _s2("sop.2.2", "Disconnects at most 10/h", check="ops_checks.checks.sop.feed:disconnects_below_critical"),
     _s2("sop.2.3", "Websocket downtime at most 5 min", check="ops_checks.checks.sop.feed:downtime_within_limit"),
-    _s2("sop.2.4", "Feed drop: entries blocked, exits allowed, resume after 2 clean min",
-        check="ops_checks.checks.sop.feed:feed_down_blocks_entries"),  # drill
+    _s2(
+        "sop.2.4",
+        "Feed drop: entries blocked, exits allowed, resume after 2 clean min",
+        check="ops_checks.checks.sop.feed:feed_down_blocks_entries",
+    ),  # drill
     _s3("sop.3.1", "Standby key configured", check="ops_checks.checks.sop.auth:standby_keys"),
-    _s4("sop.4.1", "Loss limits hold, or the breach is fully handled", check="ops_checks.checks.sop.loss:loss_breach_handled",
-        preconditions=(DATABASE,)),
-    _s4("sop.4.2", "Loss-breach drill: circuit breaker, reduce-only, no orders, alert",
-        check="ops_checks.checks.sop.loss:breach_settings_sane", preconditions=(DATABASE,)),  # drill
+    _s4(
+        "sop.4.1",
+        "Loss limits hold, or the breach is fully handled",
+        check="ops_checks.checks.sop.loss:loss_breach_handled",
+        preconditions=(DATABASE,),
+    ),
+    _s4(
+        "sop.4.2",
+        "Loss-breach drill: circuit breaker, reduce-only, no orders, alert",
+        check="ops_checks.checks.sop.loss:breach_settings_sane",
+        preconditions=(DATABASE,),
+    ),  # drill
     _s5("sop.5.1", "Exchange latency p95 at most 500 ms", check="ops_checks.checks.sop.latency:p95_within_limit"),
-    _s6("sop.6.1", "Funding rate within 0.1 % per 8 h", severity=WARNING,
-        check="ops_checks.checks.sop.funding:funding_within_limit"),
-    _s7("sop.7.1", "Kill switch: zero open orders after cancel-all",
-        check="ops_checks.checks.sop.orders:kill_switch_leaves_no_orders", preconditions=(DATABASE,)),  # drill
+    _s6(
+        "sop.6.1",
+        "Funding rate within 0.1 % per 8 h",
+        severity=WARNING,
+        check="ops_checks.checks.sop.funding:funding_within_limit",
+    ),
+    _s7(
+        "sop.7.1",
+        "Kill switch: zero open orders after cancel-all",
+        check="ops_checks.checks.sop.orders:kill_switch_leaves_no_orders",
+        preconditions=(DATABASE,),
+    ),  # drill
     _s8("sop.8.1", "Data older than 5 s blocks entries", check="ops_checks.checks.sop.feed:stale_blocks_entries"),
-    _s8("sop.8.2", "Data older than 30 s activates the kill switch",
-        check="ops_checks.checks.sop.feed:stale_activates_kill_switch"),
+    _s8(
+        "sop.8.2",
+        "Data older than 30 s activates the kill switch",
+        check="ops_checks.checks.sop.feed:stale_activates_kill_switch",
+    ),
     _s8("sop.8.3", "Stalled-feed drill", check="ops_checks.checks.sop.feed:staleness_observable"),  # drill
-    _daily("sop.daily.1", "Error logs reviewed: no ERROR lines", severity=WARNING,
-           check="ops_checks.checks.sop.prevention:error_logs_clean"),
-    _daily("sop.daily.2", "Latency metrics available", check="ops_checks.checks.sop.prevention:latency_metric_exported"),
-    _daily("sop.daily.3", "Resting orders within MAX_RISK_ZAR",
-           check="ops_checks.checks.sop.prevention:resting_orders_within_risk"),
-    _daily("sop.daily.4", "Kill switch tested within 26 h",
-           check="ops_checks.checks.sop.prevention:kill_switch_tested_recently", preconditions=(DATABASE,)),
-    _weekly("sop.weekly.1", "Logs rotated within a week", severity=WARNING,
-            check="ops_checks.checks.sop.prevention:logs_rotated"),
+    _daily(
+        "sop.daily.1",
+        "Error logs reviewed: no ERROR lines",
+        severity=WARNING,
+        check="ops_checks.checks.sop.prevention:error_logs_clean",
+    ),
+    _daily(
+        "sop.daily.2", "Latency metrics available", check="ops_checks.checks.sop.prevention:latency_metric_exported"
+    ),
+    _daily(
+        "sop.daily.3",
+        "Resting orders within MAX_RISK_ZAR",
+        check="ops_checks.checks.sop.prevention:resting_orders_within_risk",
+    ),
+    _daily(
+        "sop.daily.4",
+        "Kill switch tested within 26 h",
+        check="ops_checks.checks.sop.prevention:kill_switch_tested_recently",
+        preconditions=(DATABASE,),
+    ),
+    _weekly(
+        "sop.weekly.1",
+        "Logs rotated within a week",
+        severity=WARNING,
+        check="ops_checks.checks.sop.prevention:logs_rotated",
+    ),
     # runbook_dir: the runbooks' directory, or None
-    _weekly("sop.weekly.2", "Runbooks updated or reviewed within a week", severity=WARNING,
-            check="ops_checks.checks.sop.reviews:runbooks_reviewed", check_needs=("runbook_dir",)),
-    _weekly("sop.weekly.3", "Incidents past 48 h have a root cause and a review", severity=WARNING,
-            check="ops_checks.checks.sop.reviews:incidents_reviewed"),
+    _weekly(
+        "sop.weekly.2",
+        "Runbooks updated or reviewed within a week",
+        severity=WARNING,
+        check="ops_checks.checks.sop.reviews:runbooks_reviewed",
+        check_needs=("runbook_dir",),
+    ),
+    _weekly(
+        "sop.weekly.3",
+        "Incidents past 48 h have a root cause and a review",
+        severity=WARNING,
+        check="ops_checks.checks.sop.reviews:incidents_reviewed",
+    ),
     # server, workdir: where a disposable database can be made (the sandbox's Postgres server), else None: the
     # recorded drill is checked instead
-    _weekly("sop.weekly.4", "Backup restore drill: row counts and checksums match",
-            check="ops_checks.drills.restore_drill:check", check_needs=("server", "workdir"), preconditions=(DATABASE,)),
-    _monthly("sop.monthly.1", "Exchange key rotated within 31 days", severity=WARNING,
-             check="ops_checks.checks.sop.prevention:keys_rotated_monthly"),
-    _monthly("sop.monthly.2", "Security audit: least privilege (DB role, audit tables, VALR key)", severity=WARNING,
-             check="ops_checks.checks.sop.security_audit:audit"),
-    _monthly("sop.monthly.3", "Disaster recovery drill passed within 31 days", severity=WARNING,
-             check="ops_checks.drills.restore_drill:dr_drill_recorded"),
-    _monthly("sop.monthly.4", "Escalation contact list well formed, reviewed within 31 days", severity=WARNING,
-             check="ops_checks.checks.sop.contacts:contacts_current"),
+    _weekly(
+        "sop.weekly.4",
+        "Backup restore drill: row counts and checksums match",
+        check="ops_checks.drills.restore_drill:check",
+        check_needs=("server", "workdir"),
+        preconditions=(DATABASE,),
+    ),
+    _monthly(
+        "sop.monthly.1",
+        "Exchange key rotated within 31 days",
+        severity=WARNING,
+        check="ops_checks.checks.sop.prevention:keys_rotated_monthly",
+    ),
+    _monthly(
+        "sop.monthly.2",
+        "Security audit: least privilege (DB role, audit tables, VALR key)",
+        severity=WARNING,
+        check="ops_checks.checks.sop.security_audit:audit",
+    ),
+    _monthly(
+        "sop.monthly.3",
+        "Disaster recovery drill passed within 31 days",
+        severity=WARNING,
+        check="ops_checks.drills.restore_drill:dr_drill_recorded",
+    ),
+    _monthly(
+        "sop.monthly.4",
+        "Escalation contact list well formed, reviewed within 31 days",
+        severity=WARNING,
+        check="ops_checks.checks.sop.contacts:contacts_current",
+    ),
 )

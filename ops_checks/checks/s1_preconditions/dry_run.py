@@ -113,7 +113,10 @@ def decisions_logged(t: Target) -> CheckResult:
         return failed("query failed", f"a decision within {fresh} s", str(exc))
     if row is None:
         return failed(
-            "no decisions", f"a decision within {fresh} s", "policy_decision_audit holds no decisions", ev,
+            "no decisions",
+            f"a decision within {fresh} s",
+            "policy_decision_audit holds no decisions",
+            ev,
             cause=causes.NO_DECISIONS,
         )
     try:
@@ -178,7 +181,10 @@ def dry_run_review(t: Target) -> CheckResult:
     assert r is not None
     if not r["decisions"]:
         return failed(
-            "no decisions", f"{hours} h of decisions", f"no policy decisions in the last {hours} h", ev,
+            "no decisions",
+            f"{hours} h of decisions",
+            f"no policy decisions in the last {hours} h",
+            ev,
             cause=causes.NO_DECISIONS,
         )
     problems = []

@@ -78,8 +78,13 @@ def key_file_secure(t: Target) -> CheckResult:
         return failed("unreadable", expected, str(exc), cause=_key_file_cause(cfg[1], str(exc)))
     ev = Evidence("key file", state.describe())
     if state.problems:
-        return failed(state.describe(), expected, f"CDP key file {'; '.join(state.problems)}", ev,
-                      cause=_key_file_cause(cfg[1], "; ".join(state.problems)))
+        return failed(
+            state.describe(),
+            expected,
+            f"CDP key file {'; '.join(state.problems)}",
+            ev,
+            cause=_key_file_cause(cfg[1], "; ".join(state.problems)),
+        )
     return passed(f"mode {state.mode:o}", expected, f"CDP key file mode {state.mode:o}, owned by the running user", ev)
 
 
@@ -137,13 +142,19 @@ def jwt_valid(t: Target, m: Measurement | None) -> CheckResult:
                 problems.append(f"CURRENT_JWT {w}")
     ev = Evidence("JWT", "\n".join(lines))
     if problems:
-        return failed("; ".join(problems), expected, "; ".join(problems), ev, cause=Cause(
-            "jwt",
-            "Coinbase CDP JWT",
+        return failed(
             "; ".join(problems),
-            "regenerate the JWT (SOP §1 step 2: python scripts/generate_jwt.py) and update CURRENT_JWT; if the "
-            "minted one fails too, check the clock (sop.1.3) and the key (sop.1.1)",
-        ))
+            expected,
+            "; ".join(problems),
+            ev,
+            cause=Cause(
+                "jwt",
+                "Coinbase CDP JWT",
+                "; ".join(problems),
+                "regenerate the JWT (SOP §1 step 2: python scripts/generate_jwt.py) and update CURRENT_JWT; if the "
+                "minted one fails too, check the clock (sop.1.3) and the key (sop.1.1)",
+            ),
+        )
     observed = f"{alg} JWT verifies, valid for {fresh.claims['exp'] - at:.0f} s more" + (
         "; CURRENT_JWT valid" if current else ""
     )
@@ -165,14 +176,19 @@ def drift_well_under_jwt_limit(t: Target, m: Measurement) -> CheckResult:
     worst = m.estimate.worst_ms
     observed = m.estimate.summary()
     if worst >= JWT_DRIFT_LIMIT_MS:
-        return failed(observed, expected, f"clock drift up to {worst / 1000:.1f} s: JWTs fail beyond 30 s",
-                      *m.evidence(), cause=Cause(
-                          "clock_drift",
-                          "exchange clock offset",
-                          f"the clock offset to the exchange ({observed}) fails JWTs (beyond 30 s)",
-                          "sync the host clock (runbook §8.4.1: sudo systemctl restart systemd-timesyncd; "
-                          "timedatectl status), then re-run",
-                      ))
+        return failed(
+            observed,
+            expected,
+            f"clock drift up to {worst / 1000:.1f} s: JWTs fail beyond 30 s",
+            *m.evidence(),
+            cause=Cause(
+                "clock_drift",
+                "exchange clock offset",
+                f"the clock offset to the exchange ({observed}) fails JWTs (beyond 30 s)",
+                "sync the host clock (runbook §8.4.1: sudo systemctl restart systemd-timesyncd; "
+                "timedatectl status), then re-run",
+            ),
+        )
     return passed(observed, expected, f"drift {m.estimate.offset_ms:+.1f} ms", *m.evidence())
 
 
@@ -188,19 +204,26 @@ def valr_auth_no_streak(t: Target) -> CheckResult:
     alerts: list[str] = []
 
     def retryable(exc: BaseException) -> bool:  # an answer that may change; no answer at all is 1.2.1's question
-        return isinstance(exc, ValrError) and exc.http_status is not None and (
-            exc.http_status in (401, 403, 429) or exc.http_status >= 500
+        return (
+            isinstance(exc, ValrError)
+            and exc.http_status is not None
+            and (exc.http_status in (401, 403, 429) or exc.http_status >= 500)
         )
 
     result = backoff.retry(
-        c.api_key_info, policy=policy, retry_on=retryable,
+        c.api_key_info,
+        policy=policy,
+        retry_on=retryable,
         alert=lambda n, exc: alerts.append(f"ALERT ops: {n} consecutive failures, last: {exc}"),
     )
     codes = [f"HTTP {e.http_status} code {e.code}" for e in result.errors if isinstance(e, ValrError)]
     ev = [
-        Evidence("backoff", f"policy: {policy.describe()} (time scale {policy.scale:g})\n"
-                 f"attempts: {result.attempts}, delays slept: {[round(d, 4) for d in result.delays]}\n"
-                 + "\n".join(codes + alerts)),
+        Evidence(
+            "backoff",
+            f"policy: {policy.describe()} (time scale {policy.scale:g})\n"
+            f"attempts: {result.attempts}, delays slept: {[round(d, 4) for d in result.delays]}\n"
+            + "\n".join(codes + alerts),
+        ),
         Evidence("HTTP", rec.render()),
     ]
     if result.ok:
@@ -211,10 +234,16 @@ def valr_auth_no_streak(t: Target) -> CheckResult:
     alerted = "; ops alerted after 3" if alerts else ""
     cause = valr_cause(t, last, "GET /v1/account/api-keys/current") if isinstance(last, ValrError) else None
     if streak:
-        return failed(f"{streak} x 401/403", expected, f"401/403 streak of {streak} signed requests{alerted}: {last}",
-                      *ev, cause=cause)
-    return failed("no answer", expected, f"signed request failed {result.attempts} times{alerted}: {last}", *ev,
-                  cause=cause)
+        return failed(
+            f"{streak} x 401/403",
+            expected,
+            f"401/403 streak of {streak} signed requests{alerted}: {last}",
+            *ev,
+            cause=cause,
+        )
+    return failed(
+        "no answer", expected, f"signed request failed {result.attempts} times{alerted}: {last}", *ev, cause=cause
+    )
 
 
 def standby_keys(t: Target) -> CheckResult:
@@ -248,16 +277,26 @@ def standby_keys(t: Target) -> CheckResult:
                 problems.append(f"CDP standby key: {exc}")
     ev = Evidence("standby keys", "\n".join(lines) or "VALR standby key checked (values never shown)")
     if problems:
-        return failed("; ".join(problems), expected, "; ".join(problems), ev, cause=Cause(
-            "setting",
-            "standby keys",
+        return failed(
             "; ".join(problems),
-            "create a standby key at the exchange now (SOP §3) and set VALR_STANDBY_API_KEY and "
-            "VALR_STANDBY_API_SECRET (with CDP: COINBASE_CDP_STANDBY_KEY and COINBASE_CDP_STANDBY_KEY_PATH) in the "
-            "env file",
-        ))
+            expected,
+            "; ".join(problems),
+            ev,
+            cause=Cause(
+                "setting",
+                "standby keys",
+                "; ".join(problems),
+                "create a standby key at the exchange now (SOP §3) and set VALR_STANDBY_API_KEY and "
+                "VALR_STANDBY_API_SECRET (with CDP: COINBASE_CDP_STANDBY_KEY and COINBASE_CDP_STANDBY_KEY_PATH) in the "
+                "env file",
+            ),
+        )
     if gated is not None and gated.status is Status.NOT_VERIFIED:  # the VALR key is ready; CDP's is undecided
-        return not_verified(f"VALR standby key configured; the CDP standby key: {gated.reason}", ev,
-                            cause=gated.cause, expected=expected)
+        return not_verified(
+            f"VALR standby key configured; the CDP standby key: {gated.reason}",
+            ev,
+            cause=gated.cause,
+            expected=expected,
+        )
     what = "VALR and CDP standby keys" if gated is None else "VALR standby key (Coinbase CDP out of scope)"
     return passed(f"{what} configured", expected, f"{what} configured", ev)

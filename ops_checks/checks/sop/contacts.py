@@ -76,8 +76,9 @@ def contact_problems(doc: Any, now: datetime) -> list[str]:
                 problems.append(f"{label}: malformed {method}")
         by_priority.setdefault(str(c.get("priority")), []).append(c)
     for prio, methods in REQUIRED.items():
-        reachable = [c for c in by_priority.get(prio, []) if any(
-            c.get(m) and FORMATS[m].match(str(c[m])) for m in methods)]
+        reachable = [
+            c for c in by_priority.get(prio, []) if any(c.get(m) and FORMATS[m].match(str(c[m])) for m in methods)
+        ]
         if not reachable:
             problems.append(f"no {prio} contact reachable by {' or '.join(methods)}")
     return problems
@@ -99,17 +100,30 @@ def contacts_current(t: Target) -> CheckResult:
     raw = t.value(ENV)
     if not raw:
         detail = f"{ENV} is not set: no escalation contact list"
-        return not_verified(detail, expected=EXPECTED, cause=Cause(
-            "setting", ENV, detail, f"{ENV}=<the JSON escalation contact list> in the env file (README: {ENV})"))
+        return not_verified(
+            detail,
+            expected=EXPECTED,
+            cause=Cause(
+                "setting", ENV, detail, f"{ENV}=<the JSON escalation contact list> in the env file (README: {ENV})"
+            ),
+        )
     path = Path(raw)
-    remedy = (f"update {path}: P1/P2 with an E.164 phone, P3 with an email or Slack handle (runbook §5.6), then set "
-              "reviewed_at (ISO time with zone) and reviewed_by")
+    remedy = (
+        f"update {path}: P1/P2 with an E.164 phone, P3 with an email or Slack handle (runbook §5.6), then set "
+        "reviewed_at (ISO time with zone) and reviewed_by"
+    )
     try:
         doc = json.loads(safe_read.read_text(path))
     except safe_read.UnsafeFile as exc:
         detail = f"contact list unreadable: {exc}"
-        return failed("unreadable", EXPECTED, detail, cause=Cause("contacts", "escalation contact list", detail,
-                                                                  f"make {path} a readable regular file; " + remedy))
+        return failed(
+            "unreadable",
+            EXPECTED,
+            detail,
+            cause=Cause(
+                "contacts", "escalation contact list", detail, f"make {path} a readable regular file; " + remedy
+            ),
+        )
     except ValueError as exc:
         detail = f"contact list {path} is not JSON: {str(exc).splitlines()[0]}"
         return failed("malformed", EXPECTED, detail, cause=Cause("contacts", "escalation contact list", detail, remedy))
@@ -117,7 +131,12 @@ def contacts_current(t: Target) -> CheckResult:
     problems = contact_problems(doc, datetime.now(UTC))
     if problems:
         detail = f"contact list: {'; '.join(problems)}"
-        return failed("; ".join(problems), EXPECTED, detail, ev, cause=Cause(
-            "contacts", "escalation contact list", detail, remedy))
+        return failed(
+            "; ".join(problems),
+            EXPECTED,
+            detail,
+            ev,
+            cause=Cause("contacts", "escalation contact list", detail, remedy),
+        )
     observed = f"{len(doc['contacts'])} contact(s), P1–P3 reachable, reviewed {doc['reviewed_at']}"
     return passed(observed, EXPECTED, observed, ev)

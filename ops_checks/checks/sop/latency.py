@@ -50,13 +50,16 @@ def p95_within_limit(t: Target) -> CheckResult:
     try:
         public, signed, http_ev = measure(t, n)
     except ValrError as exc:
-        return failed("no measurement", expected, f"latency probe failed: {exc}",
-                      cause=valr_cause(t, exc, "the latency probe"))
+        return failed(
+            "no measurement", expected, f"latency probe failed: {exc}", cause=valr_cause(t, exc, "the latency probe")
+        )
     both = public + signed
     stats = {q: percentile(both, q) for q in (50, 95, 99)}
-    lines = [f"suite, {len(both)} requests ({len(public)} public, {len(signed)} signed): "
-             + ", ".join(f"p{q} {v:.1f} ms" for q, v in stats.items()),
-             f"public p95 {percentile(public, 95):.1f} ms, signed p95 {percentile(signed, 95):.1f} ms"]
+    lines = [
+        f"suite, {len(both)} requests ({len(public)} public, {len(signed)} signed): "
+        + ", ".join(f"p{q} {v:.1f} ms" for q, v in stats.items()),
+        f"public p95 {percentile(public, 95):.1f} ms, signed p95 {percentile(signed, 95):.1f} ms",
+    ]
     problems: list[str] = []
     impossible = ""
     if stats[95] > P95_LIMIT_MS:
@@ -78,16 +81,28 @@ def p95_within_limit(t: Target) -> CheckResult:
     ev = (Evidence("latency", "\n".join(lines)), Evidence("HTTP (first two)", http_ev))
     observed = f"p50 {stats[50]:.1f} / p95 {stats[95]:.1f} / p99 {stats[99]:.1f} ms"
     if impossible:
-        return failed(observed, expected, impossible, *ev, cause=Cause(
-            "bot_defect", f"metric {name}", impossible, f"fix the bot's {name}: a latency in ms, finite and >= 0"))
+        return failed(
+            observed,
+            expected,
+            impossible,
+            *ev,
+            cause=Cause(
+                "bot_defect", f"metric {name}", impossible, f"fix the bot's {name}: a latency in ms, finite and >= 0"
+            ),
+        )
     if problems:
         detail = f"high latency: {', '.join(problems)} (> {P95_LIMIT_MS:g} ms)"
-        return failed(observed, expected, detail, *ev, cause=Cause(
-            "latency",
-            "exchange latency",
+        return failed(
+            observed,
+            expected,
             detail,
-            "SOP §5: scale down (MAX_ORDERS_PER_SECOND=5, BATCH_SIZE=10), reduce order frequency, and re-run once "
-            "p95 is back under 500 ms",
-        ))
+            *ev,
+            cause=Cause(
+                "latency",
+                "exchange latency",
+                detail,
+                "SOP §5: scale down (MAX_ORDERS_PER_SECOND=5, BATCH_SIZE=10), reduce order frequency, and re-run once "
+                "p95 is back under 500 ms",
+            ),
+        )
     return passed(observed, expected, observed, *ev)
-

@@ -45,8 +45,9 @@ def unreadable(t: Target, exc: DbError) -> CheckResult:
     """system_settings cannot be read: not verified, on the database's or the table's cause."""
     if str(exc).startswith("cannot connect"):
         return preconditions.database_blocked(t, str(exc))
-    return not_verified(f"system_settings unreadable: {exc}",
-                        cause=preconditions.table_cause(t, "system_settings", str(exc)))
+    return not_verified(
+        f"system_settings unreadable: {exc}", cause=preconditions.table_cause(t, "system_settings", str(exc))
+    )
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,10 @@ class LossState:
         return None
 
     def describe(self) -> str:
-        return (f"daily P&L {self.pnl * 100:+.2f}% vs limit -{self.limit * 100:.2f}%, "
-                f"consecutive losses {self.losses}/{self.max_losses}")
+        return (
+            f"daily P&L {self.pnl * 100:+.2f}% vs limit -{self.limit * 100:.2f}%, "
+            f"consecutive losses {self.losses}/{self.max_losses}"
+        )
 
 
 def read(t: Target) -> tuple[LossState | None, Evidence]:
@@ -159,19 +162,26 @@ def loss_breach_handled(t: Target) -> CheckResult:
     missing = breach_actions(t, state)
     if missing:
         detail = f"{state.breach} breached but {'; '.join(missing)}"
-        return failed(state.describe(), expected, detail, ev, cause=Cause(
-            "loss_breach",
-            "daily loss breach",
+        return failed(
+            state.describe(),
+            expected,
             detail,
-            "activate the kill switch now (opscheck kill-switch activate; SOP §4/§7), cancel the open orders, alert "
-            "the team; then fix the bot's breach handler",
-        ))
+            ev,
+            cause=Cause(
+                "loss_breach",
+                "daily loss breach",
+                detail,
+                "activate the kill switch now (opscheck kill-switch activate; SOP §4/§7), cancel the open orders, "
+                "alert the team; then fix the bot's breach handler",
+            ),
+        )
     if (unknown := undeclared(t, REDUCE_ONLY, ALERTS)) is not None:
         unknown.reason = f"{state.breach} breached, circuit breaker active, no open orders; {unknown.reason}"
         unknown.evidence.append(ev)
         return unknown
-    return passed(state.describe(), expected, f"{state.breach}: trading halted, reduce-only, no open orders, alerted",
-                  ev)
+    return passed(
+        state.describe(), expected, f"{state.breach}: trading halted, reduce-only, no open orders, alerted", ev
+    )
 
 
 def breach_settings_sane(t: Target) -> CheckResult:

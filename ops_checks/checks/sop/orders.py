@@ -29,7 +29,15 @@ def kill_switch_leaves_no_orders(t: Target) -> CheckResult:
     except readings.BadReading as exc:
         return failed("unknown", expected, str(exc), *ev)
     if active and orders:
-        return failed(f"active, {len(orders)} open", expected,
-                      f"kill switch active but {len(orders)} order(s) still open on VALR", *ev)
-    return passed(f"kill switch {'active' if active else 'inactive'}, {len(orders)} open order(s)", expected,
-                  f"kill switch {'active' if active else 'inactive'}, {len(orders)} open order(s)", *ev)
+        return failed(
+            f"active, {len(orders)} open",
+            expected,
+            f"kill switch active but {len(orders)} order(s) still open on VALR",
+            *ev,
+        )
+    return passed(
+        f"kill switch {'active' if active else 'inactive'}, {len(orders)} open order(s)",
+        expected,
+        f"kill switch {'active' if active else 'inactive'}, {len(orders)} open order(s)",
+        *ev,
+    )

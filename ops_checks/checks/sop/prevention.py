@@ -80,13 +80,19 @@ def error_logs_clean(t: Target) -> CheckResult:
         shown = "\n".join(f"{ln.at.isoformat()} {ln.file}: {t.redactor.text(ln.text)}" for ln in errors[-20:])
         first = t.redactor.text(errors[-1].text)[:160]
         detail = f"{len(errors)} ERROR line(s) in the {window}: {first}"
-        return failed(f"{len(errors)} ERROR lines", expected, detail, Evidence("ERROR lines", shown), cause=Cause(
-            "bot_errors",
-            "the bot's ERROR log lines",
-            f"the bot logged {len(errors)} ERROR line(s) in the {window}",
-            f"review the ERROR lines (evidence; grep -E '\\| (ERROR|CRITICAL) \\|' {t.log_dir}/*.log) and fix what "
-            "they report (SOP prevention, daily)",
-        ))
+        return failed(
+            f"{len(errors)} ERROR lines",
+            expected,
+            detail,
+            Evidence("ERROR lines", shown),
+            cause=Cause(
+                "bot_errors",
+                "the bot's ERROR log lines",
+                f"the bot logged {len(errors)} ERROR line(s) in the {window}",
+                f"review the ERROR lines (evidence; grep -E '\\| (ERROR|CRITICAL) \\|' {t.log_dir}/*.log) and fix what "
+                "they report (SOP prevention, daily)",
+            ),
+        )
     return passed("0 ERROR lines", expected, f"no ERROR lines in the {window}", Evidence("window", f"since {since}"))
 
 
@@ -104,17 +110,33 @@ def latency_metric_exported(t: Target) -> CheckResult:
     try:
         values = {q: m.number(name, "SOP daily latency metrics", quantile=q) for q in ("0.5", "0.95", "0.99")}
     except BadMetric as exc:
-        return failed("impossible value", expected, f"the bot's latency metric: {exc}", m.evidence(name),
-                      cause=Cause("bot_defect", f"metric {name}", f"the bot exports an impossible latency: {exc}",
-                                  f"fix the bot's {name}: a latency in ms, finite and >= 0"))
+        return failed(
+            "impossible value",
+            expected,
+            f"the bot's latency metric: {exc}",
+            m.evidence(name),
+            cause=Cause(
+                "bot_defect",
+                f"metric {name}",
+                f"the bot exports an impossible latency: {exc}",
+                f"fix the bot's {name}: a latency in ms, finite and >= 0",
+            ),
+        )
     except MetricsError as exc:
-        return failed("absent", expected, str(exc), m.evidence(name), cause=Cause(
-            "source_absent",
-            name,
-            f"the bot does not export {name}, declared for the exchange latency (BOT_METRIC_EXCHANGE_LATENCY): {exc}",
-            "declare the metric the bot exports for its exchange latency (BOT_METRIC_EXCHANGE_LATENCY=<metric name> "
-            f'in the env file, quantile labels "0.5", "0.95", "0.99"), or make the bot export {name}',
-        ))
+        return failed(
+            "absent",
+            expected,
+            str(exc),
+            m.evidence(name),
+            cause=Cause(
+                "source_absent",
+                name,
+                f"the bot does not export {name}, declared for the exchange latency (BOT_METRIC_EXCHANGE_LATENCY): "
+                f"{exc}",
+                "declare the metric the bot exports for its exchange latency (BOT_METRIC_EXCHANGE_LATENCY=<metric "
+                f'name> in the env file, quantile labels "0.5", "0.95", "0.99"), or make the bot export {name}',
+            ),
+        )
     observed = ", ".join(f"p{float(q) * 100:g} {v:.1f} ms" for q, v in values.items())
     return passed(observed, expected, f"bot latency {observed}", m.evidence(name))
 
@@ -124,42 +146,73 @@ def resting_orders_within_risk(t: Target) -> CheckResult:
     raw = t.value("MAX_RISK_ZAR")
     if not raw.strip():
         detail = "MAX_RISK_ZAR is not set: the position limit is unknown"
-        return not_verified(detail, cause=Cause("setting", "MAX_RISK_ZAR", detail,
-                                                "MAX_RISK_ZAR=<the bot's risk limit in ZAR> in the env file"),
-                            expected="MAX_RISK_ZAR")
+        return not_verified(
+            detail,
+            cause=Cause(
+                "setting", "MAX_RISK_ZAR", detail, "MAX_RISK_ZAR=<the bot's risk limit in ZAR> in the env file"
+            ),
+            expected="MAX_RISK_ZAR",
+        )
     try:
         limit = parse_zar(raw)
     except ValueError as exc:
         detail = f"MAX_RISK_ZAR is {exc}: the position limit is unknown"
-        return failed("malformed", "MAX_RISK_ZAR", detail, cause=Cause(
-            "setting", "MAX_RISK_ZAR", detail, "MAX_RISK_ZAR=<a number of ZAR, e.g. 5000> in the env file"))
+        return failed(
+            "malformed",
+            "MAX_RISK_ZAR",
+            detail,
+            cause=Cause("setting", "MAX_RISK_ZAR", detail, "MAX_RISK_ZAR=<a number of ZAR, e.g. 5000> in the env file"),
+        )
     expected = f"resting orders <= R{limit}"
     rec = Recorder(t.redactor)
     try:
         orders = open_orders(t, rec)
         exposure = sum(
-            (readings.amount(o.get("remainingQuantity"), "open order remainingQuantity", text=True)
-             * readings.amount(o.get("price"), "open order price", text=True)
-             for o in orders if str(o.get("currencyPair", "")).endswith("ZAR")),
+            (
+                readings.amount(o.get("remainingQuantity"), "open order remainingQuantity", text=True)
+                * readings.amount(o.get("price"), "open order price", text=True)
+                for o in orders
+                if str(o.get("currencyPair", "")).endswith("ZAR")
+            ),
             Decimal(0),
         )
     except ValrError as exc:
-        return failed("unreadable", expected, f"open orders unreadable: {exc}", Evidence("HTTP", rec.render()),
-                      cause=valr_cause(t, exc, "GET /v1/orders/open"))
+        return failed(
+            "unreadable",
+            expected,
+            f"open orders unreadable: {exc}",
+            Evidence("HTTP", rec.render()),
+            cause=valr_cause(t, exc, "GET /v1/orders/open"),
+        )
     except readings.BadReading as exc:
-        return failed("unreadable", expected, f"open orders unreadable: {exc}", Evidence("HTTP", rec.render()),
-                      cause=Cause("exchange_error", "VALR open orders", f"VALR's open orders: {exc}",
-                                  "check VALR's answer in the evidence and re-run"))
+        return failed(
+            "unreadable",
+            expected,
+            f"open orders unreadable: {exc}",
+            Evidence("HTTP", rec.render()),
+            cause=Cause(
+                "exchange_error",
+                "VALR open orders",
+                f"VALR's open orders: {exc}",
+                "check VALR's answer in the evidence and re-run",
+            ),
+        )
     observed = f"{len(orders)} resting order(s) worth R{exposure:.2f}"
     ev = Evidence("HTTP", rec.render())
     if exposure > limit:
         detail = f"{observed}: above MAX_RISK_ZAR R{limit}"
-        return failed(observed, expected, detail, ev, cause=Cause(
-            "position_limit",
-            "resting orders",
+        return failed(
+            observed,
+            expected,
             detail,
-            "cancel or reduce the resting orders until their value is within MAX_RISK_ZAR (SOP prevention, daily)",
-        ))
+            ev,
+            cause=Cause(
+                "position_limit",
+                "resting orders",
+                detail,
+                "cancel or reduce the resting orders until their value is within MAX_RISK_ZAR (SOP prevention, daily)",
+            ),
+        )
     return passed(observed, expected, observed, ev)
 
 
@@ -179,7 +232,9 @@ def kill_switch_tested_recently(t: Target) -> CheckResult:
                         raise
                     return not_verified(
                         "the suite's schema is missing (opscheck.ops_prevention_records): who ran the test is unknown",
-                        db.log.evidence(), cause=SUITE_SCHEMA, expected=expected,
+                        db.log.evidence(),
+                        cause=SUITE_SCHEMA,
+                        expected=expected,
                     )
             ev = db.log.evidence()
     except DbError as exc:
@@ -198,8 +253,9 @@ def kill_switch_tested_recently(t: Target) -> CheckResult:
         detail = f"kill switch not tested today: {observed}"
         return failed(observed, expected, detail, ev, cause=_untested(detail))
     if who is None:
-        detail = (f"{observed}, but nobody is recorded as having run it (opscheck.ops_prevention_records "
-                  "kill_switch_test)")
+        detail = (
+            f"{observed}, but nobody is recorded as having run it (opscheck.ops_prevention_records kill_switch_test)"
+        )
         return failed(observed, expected, detail, ev, cause=_untested(detail))
     observed += f" by {who['performed_by']} ({who['outcome']})"
     return passed(observed, expected, observed, ev)
@@ -242,11 +298,19 @@ def logs_rotated(t: Target) -> CheckResult:
     ev = Evidence("log files", "\n".join(lines) or "(no timestamped lines)")
     if oldest:
         detail = f"logs not rotated: {'; '.join(oldest)}"
-        return failed("; ".join(oldest), expected, detail, ev, cause=Cause(
-            "logs_not_rotated", f"the bot's logs in {t.log_dir}", detail,
-            f"rotate the bot's logs weekly (logrotate with weekly and copytruncate for {t.log_dir}/*.log; SOP "
-            "prevention, weekly)",
-        ))
+        return failed(
+            "; ".join(oldest),
+            expected,
+            detail,
+            ev,
+            cause=Cause(
+                "logs_not_rotated",
+                f"the bot's logs in {t.log_dir}",
+                detail,
+                f"rotate the bot's logs weekly (logrotate with weekly and copytruncate for {t.log_dir}/*.log; SOP "
+                "prevention, weekly)",
+            ),
+        )
     return passed(f"{len(files)} log file(s)", expected, f"{len(files)} log file(s), all rotated within a week", ev)
 
 
@@ -278,9 +342,17 @@ def keys_rotated_monthly(t: Target) -> CheckResult:
             stale.append(f"{name} rotated {days:.0f} days ago")
     if stale:
         detail = f"monthly key rotation overdue: {'; '.join(stale)}"
-        return failed("; ".join(stale), expected, detail, ev, cause=Cause(
-            "key_rotation", "VALR API key", detail,
-            "rotate the VALR API key at VALR, put the new key and secret in the env file, and record it: opscheck "
-            "secrets rotated VALR_API_KEY --by <you> (and VALR_API_SECRET)",
-        ))
+        return failed(
+            "; ".join(stale),
+            expected,
+            detail,
+            ev,
+            cause=Cause(
+                "key_rotation",
+                "VALR API key",
+                detail,
+                "rotate the VALR API key at VALR, put the new key and secret in the env file, and record it: opscheck "
+                "secrets rotated VALR_API_KEY --by <you> (and VALR_API_SECRET)",
+            ),
+        )
     return passed(", ".join(ages), expected, f"rotated: {', '.join(ages)}", ev)

@@ -62,8 +62,10 @@ def recent(t: Target, activity: str, what: str, max_days: int) -> CheckResult:
     if problem:
         return failed(problem, expected, problem, ev)
     assert row is not None
-    observed = (f"last {what} {row['performed_at']:%Y-%m-%d %H:%M} UTC by {row['performed_by']} "
-                f"({age_days(row['performed_at']):.1f} days ago)")
+    observed = (
+        f"last {what} {row['performed_at']:%Y-%m-%d %H:%M} UTC by {row['performed_by']} "
+        f"({age_days(row['performed_at']):.1f} days ago)"
+    )
     return passed(observed, expected, observed, ev, Evidence("record", t.redactor.text(str(row["details"]))))
 
 

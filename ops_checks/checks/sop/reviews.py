@@ -84,8 +84,9 @@ def runbook_problem(rb: RunbookFile, reviewed_at: datetime | None, now: datetime
 
 def _runbook_line(rb: RunbookFile, reviewed_at: datetime | None) -> str:
     review = f"reviewed {reviewed_at:%Y-%m-%d %H:%M} UTC" if reviewed_at else "never reviewed"
-    return (f"{rb.name}: revision {rb.revision or '?'}, Last Updated {rb.last_updated or '?'}, "
-            f"sha256 {rb.sha256}, {review}")
+    return (
+        f"{rb.name}: revision {rb.revision or '?'}, Last Updated {rb.last_updated or '?'}, sha256 {rb.sha256}, {review}"
+    )
 
 
 def _incident_line(r: dict[str, Any]) -> str:
@@ -95,8 +96,10 @@ def _incident_line(r: dict[str, Any]) -> str:
 
 
 def _record_sql(activity: str, subject: str) -> str:
-    return ("INSERT INTO opscheck.ops_prevention_records (activity, subject, performed_by, outcome, details) VALUES "
-            f"('{activity}', '{subject}', '<you>', 'passed', '{{}}');")
+    return (
+        "INSERT INTO opscheck.ops_prevention_records (activity, subject, performed_by, outcome, details) VALUES "
+        f"('{activity}', '{subject}', '<you>', 'passed', '{{}}');"
+    )
 
 
 def runbooks_reviewed(t: Target, runbook_dir: Path | None) -> CheckResult:
@@ -104,17 +107,31 @@ def runbooks_reviewed(t: Target, runbook_dir: Path | None) -> CheckResult:
     expected = f"each runbook updated or reviewed within {REVIEW_DAYS} days"
     if runbook_dir is None or not runbook_dir.is_dir():
         detail = "the runbook directory is not found: the runbooks' revisions cannot be read"
-        return not_verified(detail, expected=expected, cause=Cause(
-            "setting", "runbook directory", detail,
-            f"opscheck preflight --runbook DIR, or {RUNBOOK_ENV}=<the directory holding the runbooks> in the "
-            "environment"))
+        return not_verified(
+            detail,
+            expected=expected,
+            cause=Cause(
+                "setting",
+                "runbook directory",
+                detail,
+                f"opscheck preflight --runbook DIR, or {RUNBOOK_ENV}=<the directory holding the runbooks> in the "
+                "environment",
+            ),
+        )
     try:
         files = [read_runbook(runbook_dir / name) for name in sorted(FILES.values())]
     except OSError as exc:
         detail = f"runbook unreadable: {exc.strerror or type(exc).__name__}"
-        return not_verified(detail, expected=expected, cause=Cause(
-            "setting", "runbook directory", detail,
-            f"make the runbooks ({', '.join(sorted(FILES.values()))}) readable in {runbook_dir}"))
+        return not_verified(
+            detail,
+            expected=expected,
+            cause=Cause(
+                "setting",
+                "runbook directory",
+                detail,
+                f"make the runbooks ({', '.join(sorted(FILES.values()))}) readable in {runbook_dir}",
+            ),
+        )
     try:
         with connect(t.db, t.redactor) as db:
             reviews = {r["subject"]: r["reviewed_at"] for r in db.rows(_REVIEWS)}
@@ -127,10 +144,20 @@ def runbooks_reviewed(t: Target, runbook_dir: Path | None) -> CheckResult:
     problems = [p for rb in files if (p := runbook_problem(rb, reviews.get(rb.name), now))]
     if problems:
         detail = f"runbooks not reviewed this week: {'; '.join(problems)}"
-        return failed("; ".join(problems), expected, detail, ev, evidence, cause=Cause(
-            "review_overdue", "runbook review", detail,
-            "review the runbooks (SOP prevention, weekly) and record each review: "
-            + _record_sql("runbook_review", "<runbook file name>")))
+        return failed(
+            "; ".join(problems),
+            expected,
+            detail,
+            ev,
+            evidence,
+            cause=Cause(
+                "review_overdue",
+                "runbook review",
+                detail,
+                "review the runbooks (SOP prevention, weekly) and record each review: "
+                + _record_sql("runbook_review", "<runbook file name>"),
+            ),
+        )
     observed = f"{len(files)} runbook(s) updated or reviewed within {REVIEW_DAYS} days"
     return passed(observed, expected, observed, ev, evidence)
 
@@ -169,10 +196,20 @@ def incidents_reviewed(t: Target) -> CheckResult:
     evidence = Evidence("incidents past their review meeting", t.redactor.text(listing or "none"))
     if problems:
         detail = f"incidents not reviewed: {'; '.join(problems)}"
-        return failed("; ".join(problems), expected, detail, ev, evidence, cause=Cause(
-            "review_overdue", "incident review", detail,
-            "hold the review meeting, document the root cause (opscheck incident document) and record the review: "
-            + _record_sql("incident_review", "<incident id>")))
+        return failed(
+            "; ".join(problems),
+            expected,
+            detail,
+            ev,
+            evidence,
+            cause=Cause(
+                "review_overdue",
+                "incident review",
+                detail,
+                "hold the review meeting, document the root cause (opscheck incident document) and record the review: "
+                + _record_sql("incident_review", "<incident id>"),
+            ),
+        )
     observed = f"{len(rows)} incident(s) older than {REVIEW_MEETING_H} h, all reviewed"
     if notes:
         observed += f" ({'; '.join(notes)})"

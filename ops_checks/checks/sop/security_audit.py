@@ -51,10 +51,20 @@ def role_attributes(t: Target) -> CheckResult:
     problems = role_problems(row, role)
     if problems:
         name = row["rolname"] if row else (role or "the bot's role")
-        return failed("; ".join(problems), expected, "; ".join(problems), ev, cause=Cause(
-            "privilege", f"role {name}", "; ".join(problems),
-            f'ALTER ROLE "{name}" NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS;'
-            if row else f"set BOT_DB_USER to the bot's database role (now {role or 'unset'})"))
+        return failed(
+            "; ".join(problems),
+            expected,
+            "; ".join(problems),
+            ev,
+            cause=Cause(
+                "privilege",
+                f"role {name}",
+                "; ".join(problems),
+                f'ALTER ROLE "{name}" NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS;'
+                if row
+                else f"set BOT_DB_USER to the bot's database role (now {role or 'unset'})",
+            ),
+        )
     return passed(f"role {row['rolname']}: no elevated attributes", expected, "", ev)  # type: ignore[index]
 
 
@@ -74,10 +84,22 @@ def audit(t: Target) -> CheckResult:
     blocked_by = [item for _, _, owner in open_parts for item in owner]
     cause = next((r.cause for _, r, _ in open_parts if r.cause is not None), None)
     if any(r.status in (Status.NOT_VERIFIED, Status.ERROR) for _, r, _ in open_parts):
-        return not_verified(f"security audit incomplete: {'; '.join(findings)}", *evidence, cause=cause,
-                            blocked_by=blocked_by, expected=EXPECTED)
+        return not_verified(
+            f"security audit incomplete: {'; '.join(findings)}",
+            *evidence,
+            cause=cause,
+            blocked_by=blocked_by,
+            expected=EXPECTED,
+        )
     if findings:
-        return failed(f"{len(findings)} finding(s)", EXPECTED, f"security audit: {'; '.join(findings)}", *evidence,
-                      cause=cause, blocked_by=blocked_by)
-    return passed("no findings", EXPECTED, "security audit: role, audit-table privileges and VALR key least-privilege",
-                  *evidence)
+        return failed(
+            f"{len(findings)} finding(s)",
+            EXPECTED,
+            f"security audit: {'; '.join(findings)}",
+            *evidence,
+            cause=cause,
+            blocked_by=blocked_by,
+        )
+    return passed(
+        "no findings", EXPECTED, "security audit: role, audit-table privileges and VALR key least-privilege", *evidence
+    )

@@ -178,8 +178,9 @@ def backup_restore(target: Target, sandbox: Sandbox | None) -> CheckResult:
     return restore_drill.check(target, sandbox.server, sandbox.workdir / "restore_drill")
 
 
-@when("the bot's database role, audit-table privileges and exchange key permissions are audited",
-      target_fixture="result")
+@when(
+    "the bot's database role, audit-table privileges and exchange key permissions are audited", target_fixture="result"
+)
 def security(target: Target) -> CheckResult:
     return security_audit.audit(target)
 
