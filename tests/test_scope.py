@@ -191,3 +191,21 @@ def test_declared_scope_end_to_end(tmp_path: Path, shared_pg_env: dict[str, str]
     }, json.dumps(run.verdict["items"], indent=1)
     assert run.verdict["scope"]["declared"]["exchanges"] == ["valr"] and run.verdict["causes"] == []
     assert run.verdict["verdict"] == "PARTIAL"  # a selection: never GO, but nothing open
+
+
+def test_websocket_declared_out_of_scope_while_its_metrics_are_declared_is_not_verified() -> None:
+    """websocket_feed=none contradicted by declared BOT_METRIC_WEBSOCKET_* lines: not verified, never N/A."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from ops_checks.checks.sop import feed
+    from ops_checks.target.profile import REAL_BOT
+
+    profile = dataclasses.replace(REAL_BOT, sop_metric_ws_disconnects="websocket_disconnects_last_hour")
+    t = SimpleNamespace(profile=profile, env={"OPSCHECK_SCOPE": "websocket_feed=none"})
+    r = feed.websocket_out_of_scope(t)  # type: ignore[arg-type]
+    assert r is not None and r.status.value == "not_verified" and r.cause is not None
+    assert r.cause.kind == "scope_conflict"
+    bare = SimpleNamespace(profile=REAL_BOT, env={"OPSCHECK_SCOPE": "websocket_feed=none"})
+    na = feed.websocket_out_of_scope(bare)  # type: ignore[arg-type]
+    assert na is not None and na.status.value == "not_applicable"

@@ -423,3 +423,14 @@ def test_bad_listen_values_exit_2(listen: str) -> None:
     )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("interval", ["inf", "nan", "1e300", "0.5"])
+def test_an_interval_that_is_not_a_sane_number_of_seconds_cannot_run(interval: str) -> None:
+    """``--interval inf`` once killed the monitor after its first run while /healthz kept answering 200 GO."""
+    from typer.testing import CliRunner
+
+    from ops_checks.cli.app import app
+
+    r = CliRunner().invoke(app, ["serve", "--interval", interval])
+    assert r.exit_code == 2 and "--interval must be a number of seconds from 1 to 86400" in r.output, r.output

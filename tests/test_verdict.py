@@ -267,3 +267,10 @@ def test_compact_ids_and_points_at() -> None:
     assert verdict.points_at(items["3.3.1"], items) == ["C1", "C2"]
     assert verdict.points_at(items["1.4.3"], items) == ["C2"] and verdict.points_at(items["1.1.1"], items) == []
     assert verdict.open_blockers(items["3.1.2"], items) == ["1.2.1", "1.4.3"]
+
+
+def test_a_result_without_a_reason_reads_without_python_reprs() -> None:
+    from ops_checks.core.result import CheckResult
+
+    r = CheckResult(False, {"status": "healthy", "database": "connected"}, ["View access", "Trade"])
+    assert r.summary() == "observed status=healthy, database=connected, expected View access, Trade"

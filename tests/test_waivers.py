@@ -49,6 +49,12 @@ def test_unwaivable_items_refuse_the_file(tmp_path: Path, item: str) -> None:
         "{a: [",
         "just text",
         "- item: '1.4.3'\n  justification: x\n  approver: y\n  expires: someday\n",
+        # an item id that names nothing (a typo, or an unquoted 1.4 read as a number) is no waiver in force
+        "- item: '9.9.9'\n  justification: x\n  approver: y\n  expires: 2099-01-01\n",
+        "- item: 1.4\n  justification: x\n  approver: y\n  expires: 2099-01-01\n",
+        # one waiver per item
+        "- item: '1.4.3'\n  justification: x\n  approver: y\n  expires: 2099-01-01\n"
+        "- item: '1.4.3'\n  justification: z\n  approver: w\n  expires: 2099-02-01\n",
     ],
 )
 def test_malformed_files_are_refused_with_one_line(tmp_path: Path, text: str) -> None:

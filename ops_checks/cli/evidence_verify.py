@@ -99,9 +99,10 @@ def verify_files(run_dir: Path) -> Verification:
         _refuse_unsealed(run_dir, claim_path)
         files = seal.run_files(run_dir)
         data = manifest_path.read_bytes() if manifest_path.is_file() else None
-        if data is None:
-            v.problems.append(f"{MANIFEST} is missing")
-            listed: dict[str, str] = {}
+        if data is None:  # one line, not one per file it would have listed
+            v.problems.append(f"{MANIFEST} is missing: none of the run's {len(files)} files can be checked")
+            v.files = len(files)
+            return v
         else:
             v.digest = hashlib.sha256(data).hexdigest()
             listed = _manifest(run_dir, data, v)

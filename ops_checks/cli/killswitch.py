@@ -159,10 +159,17 @@ def activate(
     ] = 60.0,
 ) -> None:
     """Activate the kill switch. Always allowed: it is the safe direction."""
+    if not 1 <= deadline <= 3600:  # nan and inf included
+        raise errors.cannot_run(f"--deadline must be a number of seconds from 1 to 3600, not {deadline}")
     t = _target(env_file, allow_mutations=True)
     if via == "sql":  # Method 1 is the database: one it cannot reach is one line, exit 2, nothing changed
-        errors.require_db(t.db, t.redactor)
-        code = _activate_sql(t, reason=reason, operator=_operator(operator), deadline_s=max(deadline, 1.0))
+        errors.require_db(
+            t.db,
+            t.redactor,
+            consequence="the kill switch was NOT activated: stop the bot by hand (runbook §5.3: docker stop "
+            "autonomous_alpha_bot), or try the guardian API: opscheck kill-switch activate --via api",
+        )
+        code = _activate_sql(t, reason=reason, operator=_operator(operator), deadline_s=deadline)
     else:
         code = _change(t, activate=True, reason=reason, operator=_operator(operator), via=via)
     raise typer.Exit(code)

@@ -43,8 +43,8 @@ def serve_cmd(
     host = host.strip("[]")
     if not serve.loopback(host) or not port.isdigit() or not 0 < int(port) < 65536:
         raise errors.cannot_run(f"--listen must be a loopback address:port, not {listen!r}")
-    if interval < 1:
-        raise errors.cannot_run("--interval must be at least 1 s")
+    if not 1 <= interval <= 86_400:  # also refuses nan and inf: a monitor that never runs again must not serve GO
+        raise errors.cannot_run(f"--interval must be a number of seconds from 1 to 86400, not {interval}")
     try:  # the settings every run will read: a bad one stops serve now, not each run
         if target == "live":
             live_target(load_env(env_file), allow_mutations=False)

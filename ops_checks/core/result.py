@@ -137,11 +137,21 @@ class CheckResult:
     def summary(self) -> str:
         if self.reason:
             return self.reason
-        return f"observed {self.observed!r}, expected {self.expected!r}"
+        return f"observed {plain(self.observed)}, expected {plain(self.expected)}"
 
     def add(self, name: str, content: str, mime: str = "text/plain") -> CheckResult:
         self.evidence.append(Evidence(name, content, mime))
         return self
+
+
+def plain(value: Any) -> str:
+    """A value as an operator reads it: no Python reprs (``status=healthy, database=connected``, ``View access,
+    Trade``)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={plain(v)}" for k, v in value.items()) or "nothing"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(plain(v) for v in value) or "none"
+    return str(value)
 
 
 def passed(observed: Any, expected: Any, reason: str = "", *evidence: Evidence) -> CheckResult:

@@ -87,7 +87,12 @@ def install(workdir: Path) -> dict[str, str]:
         "VALR_STANDBY_API_KEY": secrets.token_hex(32),
         "VALR_STANDBY_API_SECRET": secrets.token_hex(32),
         "ESCALATION_CONTACTS_FILE": str(contacts),
-        **declared_sources(),
+        **{
+            name: metric
+            for name, metric in declared_sources().items()
+            # a websocket feed declared out of scope: its metrics are not declared either (they would contradict it)
+            if not (name.startswith("BOT_METRIC_WEBSOCKET") and declared.in_scope(scope.WEBSOCKET) is False)
+        },
     }
     if declared.in_scope(scope.COINBASE) is not False:
         env |= {

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from ops_checks.catalogue import BY_ID
 from ops_checks.core import safe_read
 
 # Never waivable: every item that proves the kill switch works or is armed (§4, 1.3.1, 2.2.3, 3.1.4, 5.2.1, 5.7.1,
@@ -70,6 +71,10 @@ def load(path: Path) -> list[Waiver]:
         if missing:
             raise WaiverError(f"{path}: waiver {n} lacks {', '.join(missing)}")
         item = str(entry["item"])
+        if item not in BY_ID:  # a typo would look like a waiver in force while the item it meant still blocks
+            raise WaiverError(f'{path}: waiver {n} names no runbook item: {item!r} (quote ids in YAML: "1.4.3")')
+        if any(w.item == item for w in waivers):
+            raise WaiverError(f"{path}: waiver {n} waives {item} again: one waiver per item")
         if never_waivable(item):
             raise WaiverError(
                 f"{path}: waiver {n} for item {item} refused: kill-switch and audit-integrity items can never be waived"
@@ -103,6 +108,10 @@ def banner(path: Path, loaded: list[Waiver], today: date | None = None) -> str:
     today = today or date.today()
     lines = [f"WAIVERS from {path}: {sum(w.active(today) for w in loaded)} in force"]
     for w in loaded:
-        state = "in force" if w.active(today) else "EXPIRED, ignored"
-        lines.append(f"  {w.item}: {state} until {w.expires.isoformat()}, approved by {w.approver}: {w.justification}")
+        state = (
+            f"in force until {w.expires.isoformat()}"
+            if w.active(today)
+            else f"EXPIRED on {w.expires.isoformat()}, ignored"
+        )
+        lines.append(f"  {w.item}: {state}, approved by {w.approver}: {w.justification}")
     return "\n".join(lines)

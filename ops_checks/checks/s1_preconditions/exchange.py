@@ -8,7 +8,7 @@ from typing import Any
 from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed, plain
 from ops_checks.target import prometheus
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -93,7 +93,9 @@ def api_key_valid(t: Target) -> CheckResult:
             f"API key authenticates but lacks permission: {', '.join(missing)}",
             ev,
         )
-    return passed(info.permissions, list(REQUIRED_PERMISSIONS), f"authenticated, permissions {info.permissions}", ev)
+    return passed(
+        info.permissions, list(REQUIRED_PERMISSIONS), f"authenticated, permissions {plain(info.permissions)}", ev
+    )
 
 
 def pct_diff(a: Decimal, b: Decimal) -> Decimal:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions import monitoring
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
+from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed, plain
 from ops_checks.core.secret import Secret
 from ops_checks.target.config import Target
 from ops_checks.target.db import DbError, connect
@@ -140,7 +140,9 @@ def valr_api_key(t: Target) -> CheckResult:
             "and set VALR_API_KEY and VALR_API_SECRET to it)",
         )
         return failed(info.permissions, expected, cause.detail, ev, cause=cause)
-    return passed(info.permissions, expected, f"key authenticated ({info.label!r}), permissions {info.permissions}", ev)
+    return passed(
+        info.permissions, expected, f"key authenticated ({info.label}), permissions {plain(info.permissions)}", ev
+    )
 
 
 def valr_key_ip_restricted(t: Target) -> CheckResult:

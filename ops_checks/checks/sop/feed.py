@@ -38,7 +38,8 @@ NO_WEBSOCKET = f"or, if the bot has no market-data websocket, declare it: {scope
 
 def websocket_out_of_scope(t: Target) -> CheckResult | None:
     """The §2 items: not applicable when the operator declared no websocket feed; else None (they run)."""
-    return scope.gate(t.env, scope.WEBSOCKET, None, "BOT_METRIC_WEBSOCKET_*")
+    declared_feed = any(getattr(t.profile, f) is not None for f in WEBSOCKET_FIELDS) or None
+    return scope.gate(t.env, scope.WEBSOCKET, declared_feed, "BOT_METRIC_WEBSOCKET_*")
 
 
 def source_absent(t: Target, field: str, problem: str) -> Cause:
