@@ -15,6 +15,7 @@ from ops_checks.checks.s1_preconditions.infra import settings_row_problems
 from ops_checks.core import http
 from ops_checks.core.redaction import Redactor
 from ops_checks.target.config import ConfigError, live_target, load_env
+from ops_checks.target.db import QueryLog
 
 
 @pytest.mark.parametrize(("raw", "value"), [("5000", "5000"), ("R5,000", "5000"), ("5 000.50", "5000.50")])
@@ -110,3 +111,12 @@ def test_malformed_json_is_an_http_error() -> None:
     )
     with pytest.raises(http.HttpError, match="malformed JSON"):
         http.json_body(resp)
+
+
+def test_query_log_shows_named_params_with_their_values_and_redacts_them() -> None:
+    log = QueryLog(Redactor(["tok-secret-1234"]), [])
+    log.add("SELECT %(id)s, %(why)s", {"id": 7, "why": "drill tok-secret-1234"}, [])
+    log.add("SELECT %s", (42,), None, "boom")
+    named, positional = log.entries
+    assert "-- params: {'id': 7, 'why': 'drill " in named and "tok-secret-1234" not in named
+    assert "-- params: [42]" in positional and "-- ERROR: boom" in positional
