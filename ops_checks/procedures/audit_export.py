@@ -215,10 +215,10 @@ def _read_blocks(cur: psycopg.Cursor, copy: psycopg.Copy, pipe: BlockPipe) -> in
             break
         if nbytes < -1:
             raise psycopg.OperationalError(pgconn.error_message.decode("utf-8", "replace").strip())
-        data = copy.read()  # nothing buffered: psycopg waits on the socket
-        if not data:
+        waited = copy.read()  # nothing buffered: psycopg waits on the socket
+        if not waited:
             break
-        block += data
+        block += waited
     if block:
         pipe.put(bytes(block))
     return cur.rowcount if rows is None else rows

@@ -347,7 +347,7 @@ class ReferenceBot:
         """Set when the bot stops; its background threads wait on it."""
         return self._stop
 
-    def open_db(self, connect_timeout: float = 3) -> psycopg.Connection[Any]:
+    def open_db(self, connect_timeout: int = 3) -> psycopg.Connection[Any]:
         """A new autocommit connection to the bot's database, as the bot's role."""
         return psycopg.connect(self._dsn.reveal(), autocommit=True, connect_timeout=connect_timeout)
 

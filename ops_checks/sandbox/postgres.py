@@ -76,7 +76,7 @@ class Database:
     def admin_db_dsn(self) -> str:
         params = conninfo_to_dict(self.admin_dsn)
         params["dbname"] = self.name
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
 
 def free_port() -> int:
@@ -502,7 +502,7 @@ def _build_template(conn: psycopg.Connection, server: Server, name: str) -> None
     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
     params = conninfo_to_dict(server.admin_dsn)
     params["dbname"] = building
-    dsn = make_conninfo(**params)
+    dsn = make_conninfo("", **params)
     try:
         apply_sql_files(dsn, sorted(SCHEMA_DIR.glob("*.sql")))
         _ensure_bot_role(dsn)
@@ -552,7 +552,7 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
                 )
         db = Database(
             host=str(params.get("host", "127.0.0.1")),
-            port=int(params.get("port", 5432)),
+            port=int(params.get("port") or 5432),
             name=name,
             user=role,
             password=password,
