@@ -248,7 +248,9 @@ def _strip_comments(text: str) -> str:
 
 
 def _depth0_split(text: str) -> list[str]:
-    parts, depth, buf, quote = [], 0, [], ""
+    parts: list[str] = []
+    buf: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
@@ -306,8 +308,7 @@ def column_refs(stmt: Statement) -> list[tuple[str, str]]:
         qualifier, column = m.group(1).lower(), m.group(2).lower()
         if qualifier in aliases and qualifier not in ("public", "opscheck"):
             out.append((aliases[qualifier], column))
-    seen: set[tuple[str, str]] = set()
-    return [r for r in out if not (r in seen or seen.add(r))]
+    return list(dict.fromkeys(out))  # first occurrence of each, in order
 
 
 def check_references(

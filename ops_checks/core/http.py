@@ -139,7 +139,8 @@ def request(
     per check.
     """
     deadline_s = _seconds(timeout) + _connect_seconds(timeout) + DEADLINE_MARGIN_S
-    tls: dict[str, Any] = {"verify": _ssl_context()} if transport is None else {}  # an injected transport brings its own
+    # an injected transport brings its own TLS settings
+    tls: dict[str, Any] = {"verify": _ssl_context()} if transport is None else {}
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, **tls) as client:
         req = client.build_request(method, url, **kwargs)
         req.headers["Accept-Encoding"] = ACCEPT_ENCODING  # not br/zstd, which httpx would offer once installed
