@@ -200,7 +200,5 @@ def profile_from_env(env: Mapping[str, str], base: BotProfile = REAL_BOT) -> Bot
     names = {**ENV_OVERRIDES, **{d.env: f for f, d in DECLARED_SOURCES.items()}}
     changes: dict[str, Any] = {f: env[name].strip() for name, f in names.items() if (env.get(name) or "").strip()}
     if "BOT_EXPECTED_METRICS" in env and env["BOT_EXPECTED_METRICS"].strip():
-        changes["metric_names"] = tuple(
-            n.strip() for n in env["BOT_EXPECTED_METRICS"].split(",") if n.strip()
-        )
+        changes["metric_names"] = tuple(n.strip() for n in env["BOT_EXPECTED_METRICS"].split(",") if n.strip())
     return dataclasses.replace(base, **changes) if changes else base
