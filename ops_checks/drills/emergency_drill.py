@@ -53,7 +53,7 @@ class Drill(drill_base.Drill):
         return f"{item} ({emergency.LEVELS[item]})"
 
 
-def _as_admin(sb: Sandbox, statement: sql.Composable) -> None:
+def _as_admin(sb: Sandbox, statement: sql.SQL | sql.Composed) -> None:
     assert sb.db is not None
     with psycopg.connect(sb.db.admin_db_dsn, autocommit=True) as conn:
         conn.execute(statement)

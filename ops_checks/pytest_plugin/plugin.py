@@ -173,7 +173,8 @@ def _deselect_cadences(config: pytest.Config, items: list[pytest.Item]) -> None:
         chosen = cadence.parse(config.getoption("--cadence", default=None))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         tagged = {c for c in cadence.OPTIONAL if item.get_closest_marker(f"cadence_{c}")}
         (drop if tagged and not tagged & chosen else keep).append(item)
@@ -280,7 +281,8 @@ def selection(config: pytest.Config) -> dict[str, Any]:
     except ValueError:
         chosen = set()
     expected = {i.id for i in catalogue.ITEMS if cadence.of_item(i.id) is None or cadence.of_item(i.id) in chosen}
-    left_out = sorted(expected - set(config.stash[OUTCOMES]), key=verdict.sort_key)
+    outcomes = config.stash[OUTCOMES]
+    left_out = sorted(expected - set(outcomes), key=verdict.sort_key)
     return {
         "features": os.environ.get("OPSCHECK_FEATURES") or None,
         "markers": getattr(config.option, "markexpr", "") or None,
@@ -323,7 +325,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     alluredir = getattr(config.option, "allure_report_dir", None)
     if alluredir and Path(alluredir).is_dir():
-        info = dict(config.stash[TARGET_INFO])
+        target_info = config.stash[TARGET_INFO]
+        info = dict(target_info)
         info.update(
             {
                 "operator": config.getoption("--operator") or "",
