@@ -159,13 +159,13 @@ def _run(conn: psycopg.Connection[Any], stmt: Statement, explain_only: bool) -> 
     copy = _COPY_OUT.match(stmt.sql)
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         if explain_only:
-            cur.execute("EXPLAIN " + (copy.group(1) if copy else stmt.sql))  # type: ignore[arg-type]
+            cur.execute("EXPLAIN " + (copy.group(1) if copy else stmt.sql))
             return "explained"
         if copy:
-            with cur.copy(stmt.sql) as out:  # type: ignore[arg-type]
+            with cur.copy(stmt.sql) as out:
                 size = sum(len(bytes(chunk)) for chunk in out)
             return f"COPY streamed {size} bytes"
-        cur.execute(stmt.sql)  # type: ignore[arg-type]
+        cur.execute(stmt.sql)
         return f"{cur.rowcount} row(s), rolled back"
 
 

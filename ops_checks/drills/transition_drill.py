@@ -192,7 +192,7 @@ class Drill(drill_base.Drill):
         )
         return not_verified(f"the transition was refused before step 1{named}", cause=cause, blocked_by=rests_on)
 
-    def not_reached(self, item: str) -> CheckResult | None:  # type: ignore[override]
+    def not_reached(self, item: str) -> CheckResult | None:
         """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None: not verified,
         resting on the row of the step that failed."""
         tr = self.to_live

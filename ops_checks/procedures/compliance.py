@@ -200,14 +200,14 @@ def render_html(r: ComplianceReport, meta: dict[str, str], svg: str) -> str:
 def _query(db: Db, month: date) -> ComplianceReport:
     start, end = month_bounds(month)
     p = {"start": start, "end": end}
-    executive = db.one(EXECUTIVE, p) or {}  # type: ignore[arg-type]
+    executive = db.one(EXECUTIVE, p) or {}
     report = ComplianceReport(
         Path(),
         month,
         executive,
-        db.rows(KILL_SWITCH, p),  # type: ignore[arg-type]
-        db.rows(OVERRIDES, p),  # type: ignore[arg-type]
-        db.rows(DAILY_PNL, p),  # type: ignore[arg-type]
+        db.rows(KILL_SWITCH, p),
+        db.rows(OVERRIDES, p),
+        db.rows(DAILY_PNL, p),
     )
     missing = sum(int(r["trades_without_pnl"]) for r in report.daily_pnl)
     if missing:

@@ -108,7 +108,7 @@ def find_bindir() -> Path | None:
 def docker_answers(timeout_s: float = 2.0) -> bool:
     """A Docker engine ping bounded to ``timeout_s`` (testcontainers alone can hang ~60 s without one)."""
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
     except ImportError:
         return False
     try:
@@ -119,7 +119,7 @@ def docker_answers(timeout_s: float = 2.0) -> bool:
 
 
 def _start_testcontainer() -> Server:
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+    from testcontainers.postgres import PostgresContainer
 
     container = PostgresContainer("postgres:15-alpine", driver=None)
     container.start()
@@ -400,7 +400,7 @@ def apply_sql_files(dsn: str, files: list[Path]) -> None:
         for path in files:
             try:
                 with conn.transaction():
-                    conn.execute(path.read_text())  # type: ignore[arg-type]
+                    conn.execute(path.read_text())
             except psycopg.Error as exc:
                 raise MigrationError(f"migration {path.name} failed: {str(exc).splitlines()[0]}") from exc
 

@@ -66,7 +66,7 @@ class Db:
     def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
         try:
             with self.conn.cursor() as cur:
-                cur.execute(sql, params)  # type: ignore[arg-type]
+                cur.execute(sql, params)
                 rows = cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
             self.log.add(sql, params, None, one_line(exc))

@@ -272,7 +272,7 @@ def bot_cannot_delete(t: Target) -> CheckResult:
         with connect(t.db, t.redactor) as db:
             role = t.value("BOT_DB_USER") or db.one("SELECT current_user AS u")["u"]  # type: ignore[index]
             declared = {tb.name: tb for tb in audit_tables.discover(db)}
-            rows = db.rows(IMMUTABILITY, {"r": role, "tables": list(declared)}) if declared else []  # type: ignore[arg-type]
+            rows = db.rows(IMMUTABILITY, {"r": role, "tables": list(declared)}) if declared else []
             found = db.one("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (role,))
             superuser = bool(found and found["rolsuper"])
             ev = [db.log.evidence(), csv_evidence("immutability of the audit tables (CSV)", rows, t.redactor)]
