@@ -94,7 +94,7 @@ def l1(sb: Sandbox, stmt_sql: str, drill: Drill) -> CheckResult:
     assert t is not None
     limit = t.thresholds.kill_switch_max_ms
     with connect(t.db, t.redactor, read_only=False) as db:
-        since = db.one("SELECT clock_timestamp() AS at")["at"]  # type: ignore[index]
+        since = db.first("SELECT clock_timestamp() AS at")["at"]
         db.rows(stmt_sql)
         drill.marks["L1"] = since
         drill.say("L1: one-liner run as the application role")

@@ -231,7 +231,7 @@ def generate(
         with connect(db_params, redactor, read_only=True) as conn:
             return generate(db_params, redactor, month, out_dir, operator, db=conn)
     report = _query(db, month)
-    version = db.one(SCHEMA_VERSION) if db.one("SELECT to_regclass('ops_schema_version') AS t")["t"] else None  # type: ignore[index]
+    version = db.one(SCHEMA_VERSION) if db.first("SELECT to_regclass('ops_schema_version') AS t")["t"] else None
     meta = {
         "Generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Period": f"{month_bounds(month)[0]:%Y-%m-%d} to {month_bounds(month)[1]:%Y-%m-%d} (half-open, UTC)",

@@ -681,7 +681,7 @@ def run(t: Target, opts: Options) -> Transition:
             if absent:
                 tr.refused = absent
                 return _finish(tr, opts)
-            if not lock_db.one("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))["ok"]:  # type: ignore[index]
+            if not lock_db.first("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))["ok"]:
                 tr.refused = "another transition holds the advisory lock"
                 return _finish(tr, opts)
             r = _Run(t, opts, tr)

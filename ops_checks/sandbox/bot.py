@@ -308,7 +308,8 @@ class ReferenceBot:
             [self._sovereign, self._webhook, self._valr_key, self._valr_secret, self._guardian_token, self._reset_code]
         )
         with contextlib.suppress(psycopg.Error):
-            self.redactor.register(psycopg.conninfo.conninfo_to_dict(dsn).get("password"))  # type: ignore[arg-type]
+            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+            self.redactor.register(None if password is None else str(password))
         self._log: _BotLog | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

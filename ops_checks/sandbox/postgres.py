@@ -134,13 +134,13 @@ def _start_testcontainer() -> Server:
     return Server(dsn, "testcontainers", container.stop)
 
 
-def _run_as(user: str | None, argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    extra: dict[str, object] = {}
+def _run_as(user: str | None, argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    extra: dict[str, Any] = {}
     if user is not None:
         pw = pwd.getpwnam(user)
         extra = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
     try:
-        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60, **extra, **kw)  # type: ignore[call-overload]
+        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60, **extra, **kw)
     except subprocess.CalledProcessError as exc:
         last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or ["no output"]
         raise ProvisionError(f"{Path(argv[0]).name} failed: {last[0]}") from exc

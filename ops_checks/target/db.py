@@ -80,6 +80,14 @@ class Db:
         rows = self.rows(sql, params)
         return rows[0] if rows else None
 
+    def first(self, sql: str, params: Params | None = None) -> dict[str, Any]:
+        """The row of a query that always returns one (``SELECT to_regclass(…)``, ``SELECT clock_timestamp()``);
+        DbError when it returned none."""
+        row = self.one(sql, params)
+        if row is None:
+            raise DbError("the query returned no row")
+        return row
+
 
 _TIMED_OUT: dict[str, str] = {}  # servers whose connect timed out in this process: later attempts fail at once
 
