@@ -15,8 +15,11 @@ preflight: install tools bytecode
 test: install tools bytecode
 	$(PY) -m pytest -n 4 --dist worksteal -q $(PYTEST_ARGS)
 
+# ruff (lint and format) and mypy (its settings: pyproject.toml [tool.mypy]); CI runs it before the tests
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 install: $(STAMP)
 

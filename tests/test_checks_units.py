@@ -15,6 +15,7 @@ from ops_checks.checks.s1_preconditions.infra import settings_row_problems
 from ops_checks.core import http
 from ops_checks.core.redaction import Redactor
 from ops_checks.target.config import ConfigError, live_target, load_env
+from ops_checks.target.db import Db, DbError, QueryLog
 
 
 @pytest.mark.parametrize(("raw", "value"), [("5000", "5000"), ("R5,000", "5000"), ("5 000.50", "5000.50")])
@@ -110,3 +111,37 @@ def test_malformed_json_is_an_http_error() -> None:
     )
     with pytest.raises(http.HttpError, match="malformed JSON"):
         http.json_body(resp)
+
+
+def test_query_log_shows_named_params_with_their_values_and_redacts_them() -> None:
+    log = QueryLog(Redactor(["tok-secret-1234"]), [])
+    log.add("SELECT %(id)s, %(why)s", {"id": 7, "why": "drill tok-secret-1234"}, [])
+    log.add("SELECT %s", (42,), None, "boom")
+    named, positional = log.entries
+    assert "-- params: {'id': 7, 'why': 'drill " in named and "tok-secret-1234" not in named
+    assert "-- params: [42]" in positional and "-- ERROR: boom" in positional
+
+
+class _NoRows:
+    """A cursor (and its connection) whose every query returns no row."""
+
+    description = None
+
+    def cursor(self) -> _NoRows:
+        return self
+
+    def __enter__(self) -> _NoRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, sql: str, params: object = None) -> None:
+        return None
+
+
+def test_db_first_is_a_one_line_db_error_when_the_query_returns_no_row() -> None:
+    db = Db(_NoRows(), QueryLog(Redactor(), []))  # a stand-in for a psycopg connection
+    assert db.one("SELECT 1") is None
+    with pytest.raises(DbError, match="^the query returned no row$"):
+        db.first("SELECT clock_timestamp() AS at")

@@ -55,7 +55,7 @@ def resolve(ref: str) -> Callable[..., Any]:
     func = getattr(importlib.import_module(module), name)
     if not callable(func):
         raise TypeError(f"{ref} is not callable")
-    return func  # type: ignore[no-any-return]
+    return func
 
 
 def takes_target(func: Callable[..., Any]) -> bool:

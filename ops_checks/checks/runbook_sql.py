@@ -159,13 +159,13 @@ def _run(conn: psycopg.Connection[Any], stmt: Statement, explain_only: bool) -> 
     copy = _COPY_OUT.match(stmt.sql)
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         if explain_only:
-            cur.execute("EXPLAIN " + (copy.group(1) if copy else stmt.sql))  # type: ignore[arg-type]
+            cur.execute("EXPLAIN " + (copy.group(1) if copy else stmt.sql))
             return "explained"
         if copy:
-            with cur.copy(stmt.sql) as out:  # type: ignore[arg-type]
+            with cur.copy(stmt.sql) as out:
                 size = sum(len(bytes(chunk)) for chunk in out)
             return f"COPY streamed {size} bytes"
-        cur.execute(stmt.sql)  # type: ignore[arg-type]
+        cur.execute(stmt.sql)
         return f"{cur.rowcount} row(s), rolled back"
 
 
@@ -248,7 +248,9 @@ def _strip_comments(text: str) -> str:
 
 
 def _depth0_split(text: str) -> list[str]:
-    parts, depth, buf, quote = [], 0, [], ""
+    parts: list[str] = []
+    buf: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
@@ -306,8 +308,7 @@ def column_refs(stmt: Statement) -> list[tuple[str, str]]:
         qualifier, column = m.group(1).lower(), m.group(2).lower()
         if qualifier in aliases and qualifier not in ("public", "opscheck"):
             out.append((aliases[qualifier], column))
-    seen: set[tuple[str, str]] = set()
-    return [r for r in out if not (r in seen or seen.add(r))]
+    return list(dict.fromkeys(out))  # first occurrence of each, in order
 
 
 def check_references(

@@ -261,9 +261,9 @@ def preflight(
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if features:
         env["OPSCHECK_FEATURES"] = features
-    if server is not None:
+    if server is not None and migrations is not None:  # a server of its own only for the operator's migrations
         env[postgres.DSN_ENV] = server.admin_dsn
-        env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())  # type: ignore[union-attr]
+        env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())
     console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
     console.say(declared.describe())
     note = runbook_text.missing_note(runbooks)

@@ -46,6 +46,7 @@ _FIRST_LINE_MAX = 200
 
 def _current_context() -> Any:
     """The running command's context: Typer ≥ 0.2x carries its own copy of click, older ones use click's."""
+    get_current_context: Callable[..., Any]
     try:
         from typer._click.globals import get_current_context
     except ImportError:  # pragma: no cover - a Typer that still runs on click

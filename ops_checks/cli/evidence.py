@@ -187,9 +187,10 @@ def seal(
     sealed = Sealed(quotes=dict(quotes or {}))
     step = "the result files"
     try:
-        for path in run_dir.iterdir() if unseen is not None else ():
-            if path.name != verdict.LOG_FILE:  # masked with every secret already
-                scrub_tree(path, unseen)
+        if unseen is not None:
+            for path in run_dir.iterdir():
+                if path.name != verdict.LOG_FILE:  # masked with every secret already
+                    scrub_tree(path, unseen)
         check_results(run_dir)
         if html:
             step = "html/allure.html"

@@ -218,7 +218,8 @@ def verify_ledger(v: Verification, env_file: Path | None) -> None:
         rows = signoff.rows_of_run(target.db, target.redactor, v.run_dir.name)
     except (ConfigError, signoff.SignoffError) as exc:
         raise CannotVerify(str(exc)) from None
-    sign = v.claim.get("signoff") if isinstance(v.claim.get("signoff"), dict) else {}
+    claimed = v.claim.get("signoff")
+    sign: dict[str, Any] = claimed if isinstance(claimed, dict) else {}
     run = v.run_dir.name
     if not sign.get("signed"):
         if rows:

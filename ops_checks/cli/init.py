@@ -38,7 +38,7 @@ def admin_dsn(env: Mapping[str, str]) -> str:
         except psycopg.Error as exc:
             raise ConfigError(f"{ADMIN_DSN_ENV} is not a valid libpq DSN or URL") from exc
         params.setdefault("connect_timeout", "5")
-        return make_conninfo(**params)  # type: ignore[arg-type]
+        return make_conninfo("", **params)
     db = live_target(env, allow_mutations=True).db
     return make_conninfo(
         host=db.host,

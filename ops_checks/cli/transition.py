@@ -23,6 +23,7 @@ import typer
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.cli import errors
 from ops_checks.core.http import HttpError, Recorder, request
+from ops_checks.core.redaction import Redactor
 from ops_checks.drills import transition_drill
 from ops_checks.procedures import transition
 from ops_checks.target.config import ConfigError, live_target, load_env
@@ -35,14 +36,14 @@ class LiveServices:
 
     manual = True
 
-    def __init__(self, bot_url: str, health_path: str, redactor: object, timeout_s: float) -> None:
+    def __init__(self, bot_url: str, health_path: str, redactor: Redactor, timeout_s: float) -> None:
         self.url = bot_url + health_path
         self.redactor = redactor
         self.timeout_s = timeout_s
 
     def _answers(self) -> bool:
         try:
-            resp = request("GET", self.url, recorder=Recorder(self.redactor), timeout=3)  # type: ignore[arg-type]
+            resp = request("GET", self.url, recorder=Recorder(self.redactor), timeout=3)
         except HttpError:
             return False
         return resp.status_code == 200

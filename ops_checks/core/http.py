@@ -105,10 +105,12 @@ def origin(url: httpx.URL | str) -> str:
     """``scheme://host:port`` with the default port filled in: the key a timed-out host is remembered by."""
     if isinstance(url, str):
         try:
-            url = httpx.URL(url)
+            parsed = httpx.URL(url)
         except httpx.InvalidURL:
             return url  # its request fails with a one-line reason of its own
-    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    else:
+        parsed = url
+    return f"{parsed.scheme}://{parsed.host}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
 
 
 class _Bounded(Exception):
@@ -137,7 +139,8 @@ def request(
     per check.
     """
     deadline_s = _seconds(timeout) + _connect_seconds(timeout) + DEADLINE_MARGIN_S
-    tls = {"verify": _ssl_context()} if transport is None else {}  # an injected transport brings its own
+    # an injected transport brings its own TLS settings
+    tls: dict[str, Any] = {"verify": _ssl_context()} if transport is None else {}
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, **tls) as client:
         req = client.build_request(method, url, **kwargs)
         req.headers["Accept-Encoding"] = ACCEPT_ENCODING  # not br/zstd, which httpx would offer once installed

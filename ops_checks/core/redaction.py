@@ -129,7 +129,8 @@ def _mask_assignments(text: str) -> str:
     for word in _SENSITIVE_WORD.finditer(text):
         if word.start() < max(last, scanned):
             continue
-        scanned = _NAME_TAIL.match(text, word.end()).end()  # type: ignore[union-attr]
+        tail = _NAME_TAIL.match(text, word.end())  # matches always (possibly empty)
+        scanned = tail.end() if tail else word.end()
         m = _SEP_VALUE.match(text, scanned)
         if m is None:
             continue

@@ -52,7 +52,7 @@ def read_text(path: Path, *, limit: int = MAX_BYTES) -> str:
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses anchors and aliases (no billion-laughs expansion)."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.YAMLError(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")

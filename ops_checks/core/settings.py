@@ -101,7 +101,8 @@ def _number(unit: str, *, maximum: Decimal, allow_zero: bool = False) -> Callabl
         if value < 0 or (value == 0 and not allow_zero) or value > maximum:
             low = "at least 0" if allow_zero else "greater than 0"
             raise _reject(f"must be {low} and at most {maximum} ({unit})")
-        if value != 0 and value.normalize().as_tuple().exponent < -PLACES:  # type: ignore[operator]
+        exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
+        if value != 0 and isinstance(exponent, int) and exponent < -PLACES:
             raise _reject(f"more than {PLACES} decimal places ({unit})")
         return value
 

@@ -85,7 +85,7 @@ def run(sb: Sandbox, drill: emergency_drill.Drill, out_root: Path) -> None:
     _guarded(results, "5.7.5", lambda: ec.notified_row(iid, list(hooks.messages), actions.get("6.1.5")))
     _guarded(results, "5.7.6", lambda: ec.root_cause_row(t, iid))
     if cap is None:  # rows 3-6 all rest on the incident the capture failed to open: one cause, not four
-        cause = Cause(
+        no_incident = Cause(
             "incident_capture",
             "opscheck incident capture",
             f"the emergency's incident could not be opened: {event}",
@@ -93,7 +93,7 @@ def run(sb: Sandbox, drill: emergency_drill.Drill, out_root: Path) -> None:
         )
         for item in ("5.7.3", "5.7.4", "5.7.5", "5.7.6"):
             if not results[item].ok and results[item].cause is None:
-                results[item].cause = cause
+                results[item].cause = no_incident
     filled = Evidence("§5.7 emergency shutdown checklist", ec.table(results), "text/markdown")
     for item, result in results.items():
         drill.record(item, result)

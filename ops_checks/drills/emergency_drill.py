@@ -53,7 +53,7 @@ class Drill(drill_base.Drill):
         return f"{item} ({emergency.LEVELS[item]})"
 
 
-def _as_admin(sb: Sandbox, statement: sql.Composable) -> None:
+def _as_admin(sb: Sandbox, statement: sql.SQL | sql.Composed) -> None:
     assert sb.db is not None
     with psycopg.connect(sb.db.admin_db_dsn, autocommit=True) as conn:
         conn.execute(statement)
@@ -94,7 +94,7 @@ def l1(sb: Sandbox, stmt_sql: str, drill: Drill) -> CheckResult:
     assert t is not None
     limit = t.thresholds.kill_switch_max_ms
     with connect(t.db, t.redactor, read_only=False) as db:
-        since = db.one("SELECT clock_timestamp() AS at")["at"]  # type: ignore[index]
+        since = db.first("SELECT clock_timestamp() AS at")["at"]
         db.rows(stmt_sql)
         drill.marks["L1"] = since
         drill.say("L1: one-liner run as the application role")

@@ -146,8 +146,9 @@ def _set_kill_switch(sb: Sandbox, activate: bool, reason: str) -> str | None:
 def _release(sb: Sandbox) -> None:
     assert sb.target is not None
     _set_kill_switch(sb, False, "SOP drill done")
-    assert sb.bot is not None
-    _until(lambda: not sb.bot.sop.entries_blocked and not _kill_switch_on(sb), 3.0)
+    bot = sb.bot
+    assert bot is not None
+    _until(lambda: not bot.sop.entries_blocked and not _kill_switch_on(sb), 3.0)
 
 
 def _kill_switch_on(sb: Sandbox) -> bool:
@@ -183,7 +184,12 @@ def kill_switch_cancels(sb: Sandbox, d: Drill) -> CheckResult:
             ),
         )
     left: list[int] = []
-    cleared = _until(lambda: not left.append(len(open_orders(t, rec))) and left[-1] == 0, 2.0)
+
+    def drained() -> bool:
+        left.append(len(open_orders(t, rec)))
+        return left[-1] == 0
+
+    cleared = _until(drained, 2.0)
     d.say(f"open orders after activation: {left[-1] if left else '?'}")
     _release(sb)
     ev = Evidence("HTTP (last)", rec.exchanges[-1].render() if rec.exchanges else "")

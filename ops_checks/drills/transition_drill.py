@@ -56,7 +56,8 @@ def preconditions_of(item: str, **runtime: Any) -> tuple[Precondition, ...]:
 def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:
     """The run-time values the registry's checks and preconditions of these items ask for (Item.check_needs); the
     drift measurement ``m`` joins them when §8.6 is judged."""
-    orders = (lambda: len(sb.valr.orders)) if sb.valr is not None else None
+    valr = sb.valr
+    orders = (lambda: len(valr.orders)) if valr is not None else None
     return {"run_id": run_id, "exchange_orders": orders}
 
 
@@ -191,7 +192,7 @@ class Drill(drill_base.Drill):
         )
         return not_verified(f"the transition was refused before step 1{named}", cause=cause, blocked_by=rests_on)
 
-    def not_reached(self, item: str) -> CheckResult | None:  # type: ignore[override]
+    def not_reached(self, item: str) -> CheckResult | None:
         """Why row ``item`` was never reached (an earlier step failed and the rollback ran), or None: not verified,
         resting on the row of the step that failed."""
         tr = self.to_live

@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from ops_checks.core.redaction import Redactor
 from ops_checks.target import audit_tables
@@ -36,7 +37,7 @@ FLUSH_BYTES = 1 << 20  # rows are gathered into 1 MiB blocks before hashing and 
 QUEUE_BLOCKS = 32  # blocks in flight between the reader and the writer thread (absorbs the periodic syncs)
 SYNC_BYTES = 64 << 20  # written data is synced to disk every 64 MiB
 EXPORT_STATEMENT_TIMEOUT_MS = 6 * 3600 * 1000  # one COPY of years of data may legitimately take long
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+KEEPALIVES: dict[str, int] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 class ExportError(Exception):
@@ -174,7 +175,8 @@ def export_connection(params: DbParams, statement_timeout_ms: int = EXPORT_STATE
         f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC -c DateStyle=ISO,YMD"
         " -c search_path=public,opscheck"
     )
-    conn = psycopg.connect(params.dsn(), options=options, client_encoding="UTF8", **KEEPALIVES)  # type: ignore[arg-type]
+    dsn = make_conninfo(params.dsn(), **KEEPALIVES)  # libpq parameters: what connect(**KEEPALIVES) would add
+    conn = psycopg.connect(dsn, options=options, client_encoding="UTF8")
     conn.read_only = True
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     return conn
@@ -215,10 +217,10 @@ def _read_blocks(cur: psycopg.Cursor, copy: psycopg.Copy, pipe: BlockPipe) -> in
             break
         if nbytes < -1:
             raise psycopg.OperationalError(pgconn.error_message.decode("utf-8", "replace").strip())
-        data = copy.read()  # nothing buffered: psycopg waits on the socket
-        if not data:
+        waited = copy.read()  # nothing buffered: psycopg waits on the socket
+        if not waited:
             break
-        block += data
+        block += waited
     if block:
         pipe.put(bytes(block))
     return cur.rowcount if rows is None else rows

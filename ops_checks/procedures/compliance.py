@@ -200,14 +200,14 @@ def render_html(r: ComplianceReport, meta: dict[str, str], svg: str) -> str:
 def _query(db: Db, month: date) -> ComplianceReport:
     start, end = month_bounds(month)
     p = {"start": start, "end": end}
-    executive = db.one(EXECUTIVE, p) or {}  # type: ignore[arg-type]
+    executive = db.one(EXECUTIVE, p) or {}
     report = ComplianceReport(
         Path(),
         month,
         executive,
-        db.rows(KILL_SWITCH, p),  # type: ignore[arg-type]
-        db.rows(OVERRIDES, p),  # type: ignore[arg-type]
-        db.rows(DAILY_PNL, p),  # type: ignore[arg-type]
+        db.rows(KILL_SWITCH, p),
+        db.rows(OVERRIDES, p),
+        db.rows(DAILY_PNL, p),
     )
     missing = sum(int(r["trades_without_pnl"]) for r in report.daily_pnl)
     if missing:
@@ -231,7 +231,7 @@ def generate(
         with connect(db_params, redactor, read_only=True) as conn:
             return generate(db_params, redactor, month, out_dir, operator, db=conn)
     report = _query(db, month)
-    version = db.one(SCHEMA_VERSION) if db.one("SELECT to_regclass('ops_schema_version') AS t")["t"] else None  # type: ignore[index]
+    version = db.one(SCHEMA_VERSION) if db.first("SELECT to_regclass('ops_schema_version') AS t")["t"] else None
     meta = {
         "Generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Period": f"{month_bounds(month)[0]:%Y-%m-%d} to {month_bounds(month)[1]:%Y-%m-%d} (half-open, UTC)",

@@ -44,8 +44,8 @@ def build(t: Target, incident_id: str) -> str:
     window = {"start": opened - incident.WINDOW, "end": end}
     try:
         with connect(t.db, t.redactor) as db:
-            events = db.rows(_TIMELINE, window)  # type: ignore[arg-type]
-            impact = db.one(_IMPACT, window)  # type: ignore[arg-type]
+            events = db.rows(_TIMELINE, window)
+            impact = db.one(_IMPACT, window)
     except DbError as exc:
         raise incident.IncidentError(f"cannot read the audit rows: {exc}") from None
     pnl = Decimal(impact["pnl"]) if impact else Decimal(0)

@@ -411,14 +411,14 @@ def _check_anchors(
     missing = [a for a in mine if a.row_id not in by_id]
     if missing:
         last = max(by_id) if by_id else None
-        newest = (
+        gone = (
             "the newest rows were removed"
             if last is None or max(a.row_id for a in missing) > last
             else "signed rows were removed"
         )
         ends = f"the ledger ends at row id {last}" if last is not None else "the ledger is empty"
         return (
-            f"{newest}: anchored in {path} but not in the ledger: row id {_listing(missing)}; {ends}",
+            f"{gone}: anchored in {path} but not in the ledger: row id {_listing(missing)}; {ends}",
             len(mine),
             notes,
         )
@@ -486,7 +486,8 @@ def verify(
     except DbError as exc:
         raise SignoffError(f"cannot read the sign-off ledger: {exc}") from exc
     head = rows[-1]["row_hash"] if rows else GENESIS
-    checked, notes = 0, ()
+    checked = 0
+    notes: tuple[str, ...] = ()
     if anchor_file is not None:
         problem, checked, found = _check_anchors(anchors, rows, ledger, anchor_file, legacy_key(params), expect_head)
         notes = tuple(found)

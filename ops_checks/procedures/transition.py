@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from psycopg.types.json import Jsonb
 
@@ -308,7 +308,7 @@ class _Run:
             for n, (item, name) in enumerate(zip(ITEMS, STEP_FUNCS, strict=True), start=1)
         ]
 
-    def fail(self, step: Step, detail: str) -> None:
+    def fail(self, step: Step, detail: str) -> NoReturn:
         step.status, step.detail = FAILED, self.t.redactor.text(one_line(detail))
         raise StepFailed(detail)
 
@@ -482,7 +482,8 @@ class _Run:
                 if "execution_mode" in ln.text.lower() or "TradePermissionPolicy" in ln.text
             ]
         except logs.LogError as exc:
-            lines, _ = [], problems.append(f"bot log unreadable: {exc}")
+            lines = []
+            problems.append(f"bot log unreadable: {exc}")
         step.evidence.append(Evidence("bot log since start", "\n".join(f"{x.at.isoformat()} {x.text}" for x in lines)))
         if not any(f"EXECUTION_MODE={self.opts.to}" in x.text for x in lines):
             problems.append(
@@ -506,9 +507,9 @@ class _Run:
         step.evidence.extend(reply.evidence)
         if reply.error:
             self.fail(step, f"test signal not sent: {reply.error}")
-        if not reply.accepted or not reply.correlation_id:
-            self.fail(step, f"the bot answered {reply.describe()} to the signed test signal")
         cid = reply.correlation_id
+        if not reply.accepted or not cid:
+            self.fail(step, f"the bot answered {reply.describe()} to the signed test signal")
         if reply.trade_decision not in (None, "APPROVED"):
             self.fail(step, f"the bot's trade_decision is {reply.trade_decision}, not APPROVED")
         with connect(self.t.db, self.t.redactor) as db:
@@ -680,7 +681,7 @@ def run(t: Target, opts: Options) -> Transition:
             if absent:
                 tr.refused = absent
                 return _finish(tr, opts)
-            if not lock_db.one("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))["ok"]:  # type: ignore[index]
+            if not lock_db.first("SELECT pg_try_advisory_lock(%s) AS ok", (LOCK_KEY,))["ok"]:
                 tr.refused = "another transition holds the advisory lock"
                 return _finish(tr, opts)
             r = _Run(t, opts, tr)

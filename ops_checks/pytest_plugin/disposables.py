@@ -34,7 +34,7 @@ def drill_fixture(name: str, used_by: Callable[[str], bool]) -> Callable[[Work],
         DRILLS[name] = (work, used_by)
 
         def fixture(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Any:
-            return None if sandbox is None else request.config.stash[DISPOSABLES].result(request.fixturename)
+            return None if sandbox is None else request.config.stash[DISPOSABLES].result(name)  # = request.fixturename
 
         fixture.__doc__ = work.__doc__
         return pytest.fixture(scope="session", name=name)(fixture)

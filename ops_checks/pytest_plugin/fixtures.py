@@ -38,7 +38,10 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
         sb.server = postgres.start_server()  # still the sandbox's own: stopped by sb.stop()
         # the drills start alongside, each on a disposable sandbox of its own on this server; not with the
         # operator's migrations, whose first database takes the fixed name autonomous_alpha (they run in turn)
-        names = [] if postgres.migrations_from_env() else needed(request.config.stash[SELECTED])
+        names: list[str] = []
+        if not postgres.migrations_from_env():
+            selected = request.config.stash[SELECTED]
+            names = needed(selected)
         disposables = request.config.stash[DISPOSABLES] = Disposables(request.config, sb, names)
         sb.start()
         apply_faults(sb, list(request.config.getoption("--sandbox-fault")))

@@ -13,11 +13,13 @@ import gc
 import os
 import signal
 import threading
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pluggy import Result
 
 from ops_checks import __version__, catalogue
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
@@ -173,7 +175,8 @@ def _deselect_cadences(config: pytest.Config, items: list[pytest.Item]) -> None:
         chosen = cadence.parse(config.getoption("--cadence", default=None))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         tagged = {c for c in cadence.OPTIONAL if item.get_closest_marker(f"cadence_{c}")}
         (drop if tagged and not tagged & chosen else keep).append(item)
@@ -249,7 +252,7 @@ def _errored(item: pytest.Item, rb: str, rep: pytest.TestReport) -> ItemOutcome:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, None]:
     token = CURRENT.set(item)
     try:
         yield
@@ -258,7 +261,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
     rep: pytest.TestReport = outcome.get_result()
     rb = runbook_item(item)
@@ -280,7 +285,8 @@ def selection(config: pytest.Config) -> dict[str, Any]:
     except ValueError:
         chosen = set()
     expected = {i.id for i in catalogue.ITEMS if cadence.of_item(i.id) is None or cadence.of_item(i.id) in chosen}
-    left_out = sorted(expected - set(config.stash[OUTCOMES]), key=verdict.sort_key)
+    outcomes = config.stash[OUTCOMES]
+    left_out = sorted(expected - set(outcomes), key=verdict.sort_key)
     return {
         "features": os.environ.get("OPSCHECK_FEATURES") or None,
         "markers": getattr(config.option, "markexpr", "") or None,
@@ -323,7 +329,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     alluredir = getattr(config.option, "allure_report_dir", None)
     if alluredir and Path(alluredir).is_dir():
-        info = dict(config.stash[TARGET_INFO])
+        target_info = config.stash[TARGET_INFO]
+        info = dict(target_info)
         info.update(
             {
                 "operator": config.getoption("--operator") or "",

@@ -320,19 +320,19 @@ def _scan(raw: bytes, where: str, found: list[str], depth: int = 0) -> None:
     for mark in _DATA_MARK.finditer(low):
         if mark.start() < resume or mark.start() == 0:
             continue
-        m = _DATA_URI.match(low, mark.start() - 1)
-        if m is None:
+        uri = _DATA_URI.match(low, mark.start() - 1)
+        if uri is None:
             continue
-        resume = m.end()
-        if not _TEXTUAL.search(m["mime"]):
+        resume = uri.end()
+        if not _TEXTUAL.search(uri["mime"]):
             continue
-        payload = raw[m.start("payload") : m.end("payload")]
-        if b";base64" in m["params"].replace(b" ", b""):
+        payload = raw[uri.start("payload") : uri.end("payload")]
+        if b";base64" in uri["params"].replace(b" ", b""):
             decoded = _b64_bytes(payload)
         else:
             decoded = unquote(_text(payload)).encode("utf-8", "surrogateescape")
         if decoded:
-            _scan(decoded, f"data:{_text(m['mime'])}", found, depth + 1)
+            _scan(decoded, f"data:{_text(uri['mime'])}", found, depth + 1)
     if depth == 0:
         for m in _ALLURE_HEAD.finditer(raw):
             if not _word_start(raw, m.start()) or not _RENDERED_EXT.search(_text(m["name"])):

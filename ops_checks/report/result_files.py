@@ -104,9 +104,10 @@ def full_message(item: Mapping[str, Any], index: Index) -> str:
 
 def _set_property(case: ET.Element, name: str, value: str | None) -> None:
     props = case.find("properties")
-    for old in list(props) if props is not None else []:
-        if old.get("name") == name:
-            props.remove(old)  # type: ignore[union-attr]
+    if props is not None:
+        for old in list(props):
+            if old.get("name") == name:
+                props.remove(old)
     if value is None:
         return
     if props is None:

@@ -70,7 +70,8 @@ MAC_UNSET = "not set: the row carries no MAC (a ledger rewritten by whoever can 
 def seal_line(verdict: dict[str, Any]) -> str:
     """The page's seal: the run's hash and the sign-off (or "not signed" and why), on one line. Rendered from
     verdict.json's ``results_sha256``, ``signoff`` and ``run_id`` alone, so a verifier renders it again."""
-    signoff = verdict.get("signoff") if isinstance(verdict.get("signoff"), dict) else {}
+    claimed = verdict.get("signoff")
+    signoff: dict[str, Any] = claimed if isinstance(claimed, dict) else {}
     run_id = str(verdict.get("run_id") or "RUN-ID")
     rows = [_seal_row("Results SHA-256", verdict.get("results_sha256") or "not computed")]
     if signoff.get("signed"):

@@ -308,7 +308,8 @@ class ReferenceBot:
             [self._sovereign, self._webhook, self._valr_key, self._valr_secret, self._guardian_token, self._reset_code]
         )
         with contextlib.suppress(psycopg.Error):
-            self.redactor.register(psycopg.conninfo.conninfo_to_dict(dsn).get("password"))  # type: ignore[arg-type]
+            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+            self.redactor.register(None if password is None else str(password))
         self._log: _BotLog | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -347,7 +348,7 @@ class ReferenceBot:
         """Set when the bot stops; its background threads wait on it."""
         return self._stop
 
-    def open_db(self, connect_timeout: float = 3) -> psycopg.Connection[Any]:
+    def open_db(self, connect_timeout: int = 3) -> psycopg.Connection[Any]:
         """A new autocommit connection to the bot's database, as the bot's role."""
         return psycopg.connect(self._dsn.reveal(), autocommit=True, connect_timeout=connect_timeout)
 

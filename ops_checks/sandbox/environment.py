@@ -229,7 +229,7 @@ class Sandbox:
         """Run SQL as the database owner (faults use this to break the environment)."""
         assert self.db is not None
         with psycopg.connect(self.db.admin_db_dsn, autocommit=True) as conn:
-            conn.execute(sql, params)  # type: ignore[arg-type]
+            conn.execute(sql, params)
 
     def stop(self) -> None:
         """Stop the bot, drop the database, stop an own server, remove an own workdir: all of it, even when a signal

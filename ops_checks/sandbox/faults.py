@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from ops_checks.core import poll
+from ops_checks.sandbox.bot import ReferenceBot
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
+from ops_checks.sandbox.hooks import HookServices
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,14 @@ class Fault:
     verdict: str = "NO-GO"  # a fault on a warning-severity item leaves the verdict GO (the warning is visible)
 
 
-def bot(sb: Sandbox):  # type: ignore[no-untyped-def]
+def bot(sb: Sandbox) -> ReferenceBot:
     assert sb.bot is not None
     return sb.bot
+
+
+def hooks(sb: Sandbox) -> HookServices:
+    assert sb.hooks is not None
+    return sb.hooks
 
 
 def revoke_connect(sb: Sandbox) -> None:
@@ -79,7 +86,7 @@ def set_env(name: str, value: str | None) -> Callable[[Sandbox], None]:
 
 def knob(component: str, **values: object) -> Callable[[Sandbox], None]:
     def run(sb: Sandbox) -> None:
-        obj = {"bot": lambda: bot(sb).knobs, "valr": lambda: sb.valr, "hooks": lambda: sb.hooks.knobs}[component]()
+        obj = {"bot": lambda: bot(sb).knobs, "valr": lambda: sb.valr, "hooks": lambda: hooks(sb).knobs}[component]()
         for k, v in values.items():
             if not hasattr(obj, k):
                 raise AttributeError(f"{component} has no knob {k}")

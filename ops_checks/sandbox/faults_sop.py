@@ -5,6 +5,7 @@ steps apply them to the drill's disposable sandbox too."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +33,7 @@ def _expired_current_jwt(sb: Sandbox) -> None:
     )
 
 
-def _valr_fail(path: str, status: int):  # type: ignore[no-untyped-def]
+def _valr_fail(path: str, status: int) -> Callable[[Sandbox], None]:
     def run(sb: Sandbox) -> None:
         assert sb.valr is not None
         sb.valr.fail[path] = status
@@ -40,11 +41,11 @@ def _valr_fail(path: str, status: int):  # type: ignore[no-untyped-def]
     return run
 
 
-def _drop_feed(ago_s: float):  # type: ignore[no-untyped-def]
+def _drop_feed(ago_s: float) -> Callable[[Sandbox], None]:
     return lambda sb: bot(sb).sop.drop_feed(ago_s)
 
 
-def _stall_feed(age_s: float):  # type: ignore[no-untyped-def]
+def _stall_feed(age_s: float) -> Callable[[Sandbox], None]:
     return lambda sb: bot(sb).sop.stall_feed(age_s)
 
 

@@ -76,7 +76,7 @@ class Database:
     def admin_db_dsn(self) -> str:
         params = conninfo_to_dict(self.admin_dsn)
         params["dbname"] = self.name
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
 
 def free_port() -> int:
@@ -108,7 +108,7 @@ def find_bindir() -> Path | None:
 def docker_answers(timeout_s: float = 2.0) -> bool:
     """A Docker engine ping bounded to ``timeout_s`` (testcontainers alone can hang ~60 s without one)."""
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
     except ImportError:
         return False
     try:
@@ -119,7 +119,7 @@ def docker_answers(timeout_s: float = 2.0) -> bool:
 
 
 def _start_testcontainer() -> Server:
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+    from testcontainers.postgres import PostgresContainer
 
     container = PostgresContainer("postgres:15-alpine", driver=None)
     container.start()
@@ -134,13 +134,13 @@ def _start_testcontainer() -> Server:
     return Server(dsn, "testcontainers", container.stop)
 
 
-def _run_as(user: str | None, argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    extra: dict[str, object] = {}
+def _run_as(user: str | None, argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    extra: dict[str, Any] = {}
     if user is not None:
         pw = pwd.getpwnam(user)
         extra = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
     try:
-        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60, **extra, **kw)  # type: ignore[call-overload]
+        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60, **extra, **kw)
     except subprocess.CalledProcessError as exc:
         last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or ["no output"]
         raise ProvisionError(f"{Path(argv[0]).name} failed: {last[0]}") from exc
@@ -400,7 +400,7 @@ def apply_sql_files(dsn: str, files: list[Path]) -> None:
         for path in files:
             try:
                 with conn.transaction():
-                    conn.execute(path.read_text())  # type: ignore[arg-type]
+                    conn.execute(path.read_text())
             except psycopg.Error as exc:
                 raise MigrationError(f"migration {path.name} failed: {str(exc).splitlines()[0]}") from exc
 
@@ -502,7 +502,7 @@ def _build_template(conn: psycopg.Connection, server: Server, name: str) -> None
     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
     params = conninfo_to_dict(server.admin_dsn)
     params["dbname"] = building
-    dsn = make_conninfo(**params)
+    dsn = make_conninfo("", **params)
     try:
         apply_sql_files(dsn, sorted(SCHEMA_DIR.glob("*.sql")))
         _ensure_bot_role(dsn)
@@ -552,7 +552,7 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
                 )
         db = Database(
             host=str(params.get("host", "127.0.0.1")),
-            port=int(params.get("port", 5432)),
+            port=int(params.get("port") or 5432),
             name=name,
             user=role,
             password=password,

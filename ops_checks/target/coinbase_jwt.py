@@ -157,7 +157,7 @@ def decode_verified(token: str, public_key: PublicKey) -> Decoded:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(
             token,
-            public_key,  # type: ignore[arg-type]
+            public_key,
             algorithms=[algorithm(public_key)],
             options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
         )

@@ -3,7 +3,7 @@ and every query kept as evidence (the SQL and the rows it returned)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,9 @@ from ops_checks.core.result import Evidence
 from ops_checks.target.config import DbParams
 
 STATEMENT_TIMEOUT_MS = 5000
+
+# a query's parameters: positional (``%s``) or named (``%(name)s``)
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 class DbError(Exception):
@@ -34,10 +37,11 @@ class QueryLog:
     redactor: Redactor
     entries: list[str]
 
-    def add(self, sql: str, params: Sequence[Any] | None, rows: list[dict[str, Any]] | None, error: str = "") -> None:
+    def add(self, sql: str, params: Params | None, rows: list[dict[str, Any]] | None, error: str = "") -> None:
         lines = [sql.strip()]
         if params:
-            lines.append(f"-- params: {self.redactor.text(repr(list(params)))}")
+            shown = dict(params) if isinstance(params, Mapping) else list(params)  # named: names and values
+            lines.append(f"-- params: {self.redactor.text(repr(shown))}")
         if error:
             lines.append(f"-- ERROR: {error}")
         elif rows is not None:
@@ -59,10 +63,10 @@ class Db:
         self.conn = conn
         self.log = log
 
-    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
         try:
             with self.conn.cursor() as cur:
-                cur.execute(sql, params)  # type: ignore[arg-type]
+                cur.execute(sql, params)
                 rows = cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
             self.log.add(sql, params, None, one_line(exc))
@@ -72,9 +76,17 @@ class Db:
         self.log.add(sql, params, rows)
         return rows
 
-    def one(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, Any] | None:
+    def one(self, sql: str, params: Params | None = None) -> dict[str, Any] | None:
         rows = self.rows(sql, params)
         return rows[0] if rows else None
+
+    def first(self, sql: str, params: Params | None = None) -> dict[str, Any]:
+        """The row of a query that always returns one (``SELECT to_regclass(…)``, ``SELECT clock_timestamp()``);
+        DbError when it returned none."""
+        row = self.one(sql, params)
+        if row is None:
+            raise DbError("the query returned no row")
+        return row
 
 
 _TIMED_OUT: dict[str, str] = {}  # servers whose connect timed out in this process: later attempts fail at once

@@ -127,7 +127,7 @@ def read_state(db: Db) -> KillSwitchState:
     if row is None:
         raise NoSettingsRow("system_settings id=1 is missing")
     data: dict[str, Any] = row["row"]
-    others = {
+    others: dict[str, Any] = {
         k: data[k]
         for k in ("system_active", "global_kill_switch", "is_trading_enabled", "kill_switch_reason")
         if k in data

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # env var -> profile field (string fields only; read once by config.py)
 ENV_OVERRIDES: dict[str, str] = {
@@ -197,9 +198,7 @@ def profile_from_env(env: Mapping[str, str], base: BotProfile = REAL_BOT) -> Bot
     """``base`` with the ``BOT_*`` overrides and source declarations (``BOT_METRIC_*``) of ``env`` applied (empty
     values are ignored)."""
     names = {**ENV_OVERRIDES, **{d.env: f for f, d in DECLARED_SOURCES.items()}}
-    changes = {f: env[name].strip() for name, f in names.items() if (env.get(name) or "").strip()}
+    changes: dict[str, Any] = {f: env[name].strip() for name, f in names.items() if (env.get(name) or "").strip()}
     if "BOT_EXPECTED_METRICS" in env and env["BOT_EXPECTED_METRICS"].strip():
-        changes["metric_names"] = tuple(  # type: ignore[assignment]
-            n.strip() for n in env["BOT_EXPECTED_METRICS"].split(",") if n.strip()
-        )
+        changes["metric_names"] = tuple(n.strip() for n in env["BOT_EXPECTED_METRICS"].split(",") if n.strip())
     return dataclasses.replace(base, **changes) if changes else base

@@ -83,7 +83,7 @@ class Metrics:
 
     def require(self, name: str, need: str = "", **labels: str) -> float:
         """A finite value of either sign (``number(..., signed=True)``)."""
-        return self.number(name, need, signed=True, **labels)
+        return self.number(name, need, signed=True, whole=False, maximum=readings.CEILING, **labels)
 
     def evidence(self, *names: str) -> Evidence:
         lines = [

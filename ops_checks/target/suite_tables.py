@@ -42,9 +42,7 @@ def missing(db: Db, *tables: str) -> str | None:
     """``None`` when every named suite table exists in schema ``opscheck``; else the not-installed reason."""
     names = tables or TABLES
     absent = [
-        name
-        for name in names
-        if db.one("SELECT to_regclass(%s) IS NULL AS absent", (f"{SCHEMA}.{name}",))["absent"]  # type: ignore[index]
+        name for name in names if db.first("SELECT to_regclass(%s) IS NULL AS absent", (f"{SCHEMA}.{name}",))["absent"]
     ]
     return reason(absent) if absent else None
 

@@ -69,7 +69,7 @@ def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> 
         return failed(cid, "a uuid correlation_id", f"bot answered a correlation_id that is not a uuid: {cid!r}", *ev)
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.one(_TEST_SIGNAL_ROWS, {"cid": cid})  # type: ignore[arg-type]
+            rows = db.one(_TEST_SIGNAL_ROWS, {"cid": cid})
             logged = db.rows(
                 "SELECT policy_decision, reason_code, timestamp_utc FROM policy_decision_audit "
                 "WHERE correlation_id = %s",
@@ -174,7 +174,7 @@ def dry_run_review(t: Target) -> CheckResult:
     hours, max_gap = t.thresholds.dry_run_period_h, t.thresholds.dry_run_max_gap_s
     try:
         with connect(t.db, t.redactor) as db:
-            r = db.one(_REVIEW, {"hours": hours})  # type: ignore[arg-type]
+            r = db.one(_REVIEW, {"hours": hours})
             ev = db.log.evidence()
     except DbError as exc:
         return failed("query failed", "no anomalies", str(exc))

@@ -121,7 +121,7 @@ def grafana_dashboards(t: Target) -> CheckResult:
         )
         return failed(f"HTTP {health.status_code} database={db_state}", "database=ok", cause.detail, ev, cause=cause)
     if not isinstance(dashboards, list):
-        cause = (
+        refused: Cause | None = (
             Cause(
                 causes.SETTING,
                 "GRAFANA_TOKEN",
@@ -134,9 +134,9 @@ def grafana_dashboards(t: Target) -> CheckResult:
         return failed(
             f"HTTP {search.status_code}",
             "dashboard list",
-            cause.detail if cause else f"dashboard search failed: HTTP {search.status_code}",
+            refused.detail if refused else f"dashboard search failed: HTTP {search.status_code}",
             ev,
-            cause=cause,
+            cause=refused,
         )
     names = {str(d.get(k)) for d in dashboards if isinstance(d, dict) for k in ("title", "uid")}
     missing = [w for w in wanted if w not in names]

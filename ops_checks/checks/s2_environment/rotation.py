@@ -149,4 +149,4 @@ def record_rotation(db: DbParams, redactor: Redactor, name: str, by: str, at: da
     except DbError as exc:
         raise RotationError(f"could not record the rotation: {exc}") from exc
     assert row is not None
-    return row["rotated_at"]  # type: ignore[no-any-return]
+    return row["rotated_at"]

@@ -165,9 +165,9 @@ def root_cause_row(t: Target, incident_id: str | None) -> CheckResult:
         row = db.one("SELECT root_cause, documented_at FROM ops_incidents WHERE incident_id = %s", (incident_id,))
         ev = db.log.evidence("root cause")
     cause = " ".join(((row or {}).get("root_cause") or "").split())
-    if not cause:
+    if row is None or not cause:
         return _row("5.7.6", False, "blank", None, f"{incident_id} carries no root cause", ev)
-    return _row("5.7.6", True, t.redactor.text(cause), row["documented_at"], f"{incident_id}: {cause}", ev)  # type: ignore[index]
+    return _row("5.7.6", True, t.redactor.text(cause), row["documented_at"], f"{incident_id}: {cause}", ev)
 
 
 # -- live: readiness of each row (read-only) ----------------------------------------------------------------------

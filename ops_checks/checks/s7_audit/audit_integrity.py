@@ -64,7 +64,7 @@ def missing_days(t: Target) -> CheckResult:
     expected = f"decisions on every day of the last {s.window_days} while the bot was running"
     try:
         with connect(t.db, t.redactor) as db:
-            days = db.rows(DAILY, {"days": s.window_days})  # type: ignore[arg-type]
+            days = db.rows(DAILY, {"days": s.window_days})
             ev = [db.log.evidence(), csv_evidence("decisions per day (CSV)", days, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
@@ -93,7 +93,7 @@ def decision_gaps(t: Target) -> CheckResult:
     expected = f"no gap over {s.max_gap_s} s in the last {s.window_days} days"
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(GAPS, {"days": s.window_days, "max_gap": s.max_gap_s})  # type: ignore[arg-type]
+            rows = db.rows(GAPS, {"days": s.window_days, "max_gap": s.max_gap_s})
             ev = [db.log.evidence(), csv_evidence("gaps over the threshold (CSV)", rows, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
@@ -116,7 +116,7 @@ def orphan_trades(t: Target) -> CheckResult:
     expected = "every trade has a policy decision"
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(ORPHANS, {"days": s.window_days, "limit": s.max_report_rows})  # type: ignore[arg-type]
+            rows = db.rows(ORPHANS, {"days": s.window_days, "limit": s.max_report_rows})
             total = int(rows[0]["orphans"]) if rows else 0
             ev = [
                 db.log.evidence(),

@@ -110,7 +110,7 @@ def decision_summary(t: Target) -> CheckResult:
     expected = "decisions in the window, each ALLOW/NEUTRAL/HALT"
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(SUMMARY, p)  # type: ignore[arg-type]
+            rows = db.rows(SUMMARY, p)
             ev = [db.log.evidence(), csv_evidence("7.3.1 policy decision summary (CSV)", rows, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
@@ -133,7 +133,7 @@ def kill_switch_activations(t: Target) -> CheckResult:
     expected = "every activation records its trigger reason"
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(ACTIVATIONS, p)  # type: ignore[arg-type]
+            rows = db.rows(ACTIVATIONS, p)
             total = int(rows[0]["activations"]) if rows else 0
             missing = int(rows[0]["without_reason"]) if rows else 0
             cols = [c for c in (rows[0].keys() if rows else []) if c not in ("activations", "without_reason")]
@@ -161,8 +161,8 @@ def trade_execution_audit(t: Target) -> CheckResult:
     expected = "every correlated trade was ALLOWed"
     try:
         with connect(t.db, t.redactor) as db:
-            trades = db.rows(TRADES, p)  # type: ignore[arg-type]
-            bad = db.rows(UNAUTHORISED, p)  # type: ignore[arg-type]
+            trades = db.rows(TRADES, p)
+            bad = db.rows(UNAUTHORISED, p)
             ev = [
                 db.log.evidence(),
                 csv_evidence("7.3.3 trade execution audit (CSV)", trades, t.redactor),
@@ -188,8 +188,8 @@ def confidence_vs_decision(t: Target) -> CheckResult:
     expected = "no LOW_CONFIDENCE_ALLOW"
     try:
         with connect(t.db, t.redactor) as db:
-            flags = {r["audit_flag"]: int(r["count"]) for r in db.rows(CONFIDENCE_FLAGS, p)}  # type: ignore[arg-type]
-            rows = db.rows(CONFIDENCE_ROWS, p)  # type: ignore[arg-type]
+            flags = {r["audit_flag"]: int(r["count"]) for r in db.rows(CONFIDENCE_FLAGS, p)}
+            rows = db.rows(CONFIDENCE_ROWS, p)
             ev = [db.log.evidence(), csv_evidence("7.3.4 flagged decisions (CSV)", rows, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))

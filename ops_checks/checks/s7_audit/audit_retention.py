@@ -105,7 +105,7 @@ def archival_problems(rows: list[dict[str, Any]], now: datetime, years: int) -> 
 
 def walk_chain(t: Target, db: Db, table: str) -> Chain:
     """One table's row-hash chain through the bot's own ``verify_chain_integrity``."""
-    if db.one("SELECT to_regclass(%s) IS NULL AS absent", (table,))["absent"]:  # type: ignore[index]
+    if db.first("SELECT to_regclass(%s) IS NULL AS absent", (table,))["absent"]:
         return Chain(table, UNCOVERED, "no such table")
     try:
         row = db.one(f"SELECT public.{VERIFY}(%s) AS intact", (table,))
@@ -270,9 +270,9 @@ def bot_cannot_delete(t: Target) -> CheckResult:
     expected = "prevent_update/prevent_delete enabled; no UPDATE, DELETE or TRUNCATE for the bot's role"
     try:
         with connect(t.db, t.redactor) as db:
-            role = t.value("BOT_DB_USER") or db.one("SELECT current_user AS u")["u"]  # type: ignore[index]
+            role = t.value("BOT_DB_USER") or db.first("SELECT current_user AS u")["u"]
             declared = {tb.name: tb for tb in audit_tables.discover(db)}
-            rows = db.rows(IMMUTABILITY, {"r": role, "tables": list(declared)}) if declared else []  # type: ignore[arg-type]
+            rows = db.rows(IMMUTABILITY, {"r": role, "tables": list(declared)}) if declared else []
             found = db.one("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (role,))
             superuser = bool(found and found["rolsuper"])
             ev = [db.log.evidence(), csv_evidence("immutability of the audit tables (CSV)", rows, t.redactor)]

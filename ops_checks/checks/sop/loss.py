@@ -103,11 +103,10 @@ def breach_actions(t: Target, state: LossState) -> list[str]:
     if not state.active:
         missing.append("circuit breaker not active")
     try:
-        if undeclared(t, REDUCE_ONLY, ALERTS) is not None:
+        ro, alerts = t.profile.sop_metric_reduce_only, t.profile.sop_metric_alerts_sent  # REDUCE_ONLY, ALERTS
+        if ro is None or alerts is None:  # not declared: what ``undeclared`` reports
             raise _Undeclared
         m = scrape(t)
-        p = t.profile
-        ro, alerts = p.sop_metric_reduce_only, p.sop_metric_alerts_sent
         breach = state.breach or ""
         if ro not in m.samples:
             missing.append(m.absent(ro, "SOP §4 reduce-only state"))

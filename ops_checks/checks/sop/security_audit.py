@@ -49,7 +49,7 @@ def role_attributes(t: Target) -> CheckResult:
     except DbError as exc:
         return db_unreadable(t, exc, "pg_roles", expected)
     problems = role_problems(row, role)
-    if problems:
+    if problems or row is None:  # role_problems names a missing role
         name = row["rolname"] if row else (role or "the bot's role")
         return failed(
             "; ".join(problems),
@@ -65,7 +65,7 @@ def role_attributes(t: Target) -> CheckResult:
                 else f"set BOT_DB_USER to the bot's database role (now {role or 'unset'})",
             ),
         )
-    return passed(f"role {row['rolname']}: no elevated attributes", expected, "", ev)  # type: ignore[index]
+    return passed(f"role {row['rolname']}: no elevated attributes", expected, "", ev)
 
 
 def audit(t: Target) -> CheckResult:

@@ -17,7 +17,8 @@ def mode(target: Target) -> CheckResult:
 
 @when("a signed test signal is sent to the bot's webhook", target_fixture="result")
 def test_signal(target: Target, sandbox: Sandbox | None) -> CheckResult:
-    orders = (lambda: len(sandbox.valr.orders)) if sandbox is not None and sandbox.valr is not None else None
+    valr = sandbox.valr if sandbox is not None else None
+    orders = (lambda: len(valr.orders)) if valr is not None else None
     return dry_run.test_signal(target, orders)
 
 

@@ -21,7 +21,8 @@ def kill_switch_flow(
     target: Target, sandbox: Sandbox | None, request: pytest.FixtureRequest
 ) -> killswitch.KillSwitchFlow:
     """Runs the whole mutating procedure the first time a §4.3/§4.5 item asks for it."""
-    orders = (lambda: len(sandbox.valr.orders)) if sandbox is not None and sandbox.valr is not None else None
+    valr = sandbox.valr if sandbox is not None else None
+    orders = (lambda: len(valr.orders)) if valr is not None else None
     opts = killswitch.FlowOptions.for_target(target, exchange_orders=orders)
     flow = request.config.stash[FLOW] = killswitch.KillSwitchFlow(opts.method)  # kept even if interrupted
     return killswitch.run_flow(target, opts, flow)

@@ -47,7 +47,7 @@ def install(dsn: str, *, grant_to: str | None) -> list[str]:
     done: list[str] = []
     try:
         with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn, conn.transaction():
-            conn.execute(SCHEMA_SQL.read_text())  # type: ignore[arg-type]
+            conn.execute(SCHEMA_SQL.read_text())
             done.append(f"applied {SCHEMA_SQL.name} (schema {SCHEMA}, version {VERSION})")
             if grant_to:
                 for stmt in grant_statements(grant_to):
