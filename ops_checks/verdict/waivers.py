@@ -63,7 +63,7 @@ def load(path: Path) -> list[Waiver]:
         return []
     if not isinstance(data, list):
         raise WaiverError(f"{path}: expected a list of waivers")
-    waivers = []
+    waivers: list[Waiver] = []
     for n, entry in enumerate(data, 1):
         if not isinstance(entry, dict):
             raise WaiverError(f"{path}: waiver {n} is not a mapping")
