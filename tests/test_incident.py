@@ -95,8 +95,7 @@ def test_kill_switch_released_before_resume_is_refused(sb: Sandbox, tmp_path: Pa
     assert not cap.actions["6.1.1"].ok and active(sb)  # it was not active: activated now, and the row says so
     incident.document(t, cap.incident_id, root_cause="x", fix="y", operator="ann")
     with connect(t.db, t.redactor, read_only=False) as db:
-        killswitch_state.deactivate(db)
-        killswitch_state.record_event(db, activated=False, reason="too early", operator="bob", via="test")
+        killswitch_state.deactivate_recorded(db, reason="too early", operator="bob", via="test")
         killswitch_state.activate(db, "again")
     res = incident_resume.resume(t, cap.incident_id, operator="ann")
     assert (

@@ -86,6 +86,16 @@ def declared(t: Target, field: str) -> str:
     return str(name)
 
 
+def impossible_metric(name: str, problem: str, shape: str) -> Cause:
+    """A metric the bot exports with a value it cannot have (``shape``: what the value must be)."""
+    return Cause(
+        "bot_defect",
+        f"metric {name}",
+        f"the bot exports an impossible value: {problem}",
+        f"fix the bot's {name}: {shape}",
+    )
+
+
 def metrics_cause(t: Target, problem: str) -> Cause:
     return Cause(
         "unreachable",

@@ -159,18 +159,6 @@ def activate(db: Db, reason: str) -> datetime:
     )
 
 
-def deactivate(db: Db) -> datetime:
-    """§4.3 Step 5 (and §6.5 Step 3: the unlock time is cleared too). No audit row: see ``deactivate_recorded``."""
-    return _changed(
-        db.one(
-            "UPDATE system_settings SET circuit_breaker_active = FALSE, circuit_breaker_reason = NULL, "
-            "circuit_breaker_triggered_at = NULL, circuit_breaker_unlock_at = NULL "
-            "WHERE id = %s RETURNING clock_timestamp() AS at",
-            (1,),
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Hold:
     """What a procedure of the suite wrote when it activated the switch: the only state it may release."""
@@ -323,44 +311,45 @@ def activate_operator(
     A row lock held elsewhere is retried (``on_wait(attempt, why)``) until ``deadline_s``; then ActivationTimeout."""
     end = time.monotonic() + deadline_s
     attempt = 0
-    while True:
-        attempt += 1
-        try:
-            db.rows(f"SET lock_timeout = {ROW_LOCK_WAIT_MS}")
-            row = db.one(
-                "WITH old AS (SELECT circuit_breaker_active IS TRUE AS was_active, "
-                "circuit_breaker_reason AS old_reason, "
-                "(circuit_breaker_active AND COALESCE(circuit_breaker_reason, '') NOT LIKE %(suite)s) AS keep "
-                "FROM system_settings WHERE id = %(id)s FOR UPDATE), "
-                "s AS (UPDATE system_settings SET circuit_breaker_active = TRUE, "
-                "circuit_breaker_reason = CASE WHEN old.keep THEN system_settings.circuit_breaker_reason "
-                "ELSE %(reason)s END, "
-                "circuit_breaker_triggered_at = CASE WHEN old.keep THEN system_settings.circuit_breaker_triggered_at "
-                "ELSE NOW() END "
-                "FROM old WHERE id = %(id)s RETURNING old.was_active, old.old_reason) "
-                "SELECT was_active, old_reason FROM s",
-                {"id": 1, "reason": reason[:REASON_MAX], "suite": SUITE_HOLD_PREFIX + "%"},
-            )
-        except DbError as exc:
-            if "lock timeout" not in str(exc) or time.monotonic() >= end:
-                if "lock timeout" in str(exc):
+    db.rows(f"SET lock_timeout = {ROW_LOCK_WAIT_MS}")  # one attempt's wait; the session's own, reset below
+    try:
+        while True:
+            attempt += 1
+            try:
+                row = db.one(
+                    "WITH old AS (SELECT circuit_breaker_active IS TRUE AS was_active, "
+                    "circuit_breaker_reason AS old_reason, "
+                    "(circuit_breaker_active AND COALESCE(circuit_breaker_reason, '') NOT LIKE %(suite)s) AS keep "
+                    "FROM system_settings WHERE id = %(id)s FOR UPDATE), "
+                    "s AS (UPDATE system_settings SET circuit_breaker_active = TRUE, "
+                    "circuit_breaker_reason = CASE WHEN old.keep THEN system_settings.circuit_breaker_reason "
+                    "ELSE %(reason)s END, "
+                    "circuit_breaker_triggered_at = CASE WHEN old.keep "
+                    "THEN system_settings.circuit_breaker_triggered_at ELSE NOW() END "
+                    "FROM old WHERE id = %(id)s RETURNING old.was_active, old.old_reason) "
+                    "SELECT was_active, old_reason FROM s",
+                    {"id": 1, "reason": reason[:REASON_MAX], "suite": SUITE_HOLD_PREFIX + "%"},
+                )
+                break
+            except DbError as exc:
+                if "lock timeout" not in str(exc):
+                    raise
+                if time.monotonic() >= end:
                     raise ActivationTimeout(
                         f"system_settings id=1 stayed locked by another session for {deadline_s:.0f} s "
                         f"({attempt} attempts): NOT activated"
                     ) from exc
-                raise
-            if on_wait is not None:
-                on_wait(attempt, f"system_settings id=1 is locked by another session ({exc})")
-            continue
-        finally:
-            with contextlib.suppress(DbError):
-                db.rows("SET lock_timeout = 0")
-        if row is None:
-            raise NoSettingsRow("system_settings id=1 is missing: nothing updated")
-        was_active = row["was_active"] is True
-        old_reason = row["old_reason"]
-        took_over = old_reason if was_active and is_suite_hold(old_reason) else None
-        return Activation(read_state(db), was_active and took_over is None, took_over, attempt)
+                if on_wait is not None:
+                    on_wait(attempt, f"system_settings id=1 is locked by another session ({exc})")
+    finally:
+        with contextlib.suppress(DbError):
+            db.rows("SET lock_timeout = 0")
+    if row is None:
+        raise NoSettingsRow("system_settings id=1 is missing: nothing updated")
+    was_active = row["was_active"] is True
+    old_reason = row["old_reason"]
+    took_over = old_reason if was_active and is_suite_hold(old_reason) else None
+    return Activation(read_state(db), was_active and took_over is None, took_over, attempt)
 
 
 def _trigger_reason(reason: str, via: str) -> str:

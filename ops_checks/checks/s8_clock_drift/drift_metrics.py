@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ops_checks.checks.bot_sources import metrics_unreadable
+from ops_checks.checks.bot_sources import impossible_metric, metrics_unreadable
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
@@ -61,12 +61,7 @@ def metrics_missing(t: Target, name: str, problem: str) -> Cause:
 
 
 def _impossible(name: str, problem: str) -> Cause:
-    return Cause(
-        "bot_defect",
-        f"metric {name}",
-        f"the bot exports an impossible value: {problem}",
-        f"fix the bot's {name} (a drift in ms; a counter is a finite count >= 0)",
-    )
+    return impossible_metric(name, problem, "a drift in ms; a counter is a finite count >= 0")
 
 
 def window_s(t: Target) -> int:

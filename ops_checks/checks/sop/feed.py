@@ -13,7 +13,7 @@ The sandbox declares its reference bot's metrics (``sandbox/sop_env.py``).
 from __future__ import annotations
 
 from ops_checks.checks import preconditions
-from ops_checks.checks.bot_sources import declared, metrics_unreadable, undeclared
+from ops_checks.checks.bot_sources import declared, impossible_metric, metrics_unreadable, undeclared
 from ops_checks.checks.sop import loss
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
@@ -55,12 +55,7 @@ def source_absent(t: Target, field: str, problem: str) -> Cause:
 
 
 def impossible(name: str, problem: str) -> Cause:
-    return Cause(
-        "bot_defect",
-        f"metric {name}",
-        f"the bot exports an impossible value: {problem}",
-        f"fix the bot's {name}: a count or age is finite and >= 0, a flag 0 or 1",
-    )
+    return impossible_metric(name, problem, "a count or age is finite and >= 0, a flag 0 or 1")
 
 
 def read(t: Target, expected: str, *fields: str) -> tuple[Metrics, dict[str, float]] | CheckResult:
