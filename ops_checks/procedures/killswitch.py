@@ -39,7 +39,7 @@ from psycopg.types.json import Jsonb
 from ops_checks.checks import preconditions
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
-from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
+from ops_checks.core.result import READ_ONLY, Cause, CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures.steps_engine import StepFailed, StepRun
 from ops_checks.target import guardian, killswitch_state
 from ops_checks.target import signal as test_signal
@@ -110,9 +110,6 @@ def _event_cause(t: Target, note: str) -> Cause:
         "from its CASE): fix it in a new TRADE_BOT migration; then deactivate the kill switch the test left ACTIVE: "
         "opscheck kill-switch deactivate --allow-mutations",
     )
-
-
-READ_ONLY = guardian.READ_ONLY  # one cause for every item a read-only run leaves out (the guardian's GET proof too)
 
 
 class Interrupted(KeyboardInterrupt):

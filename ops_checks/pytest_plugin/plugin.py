@@ -24,8 +24,7 @@ from pluggy import Result
 from ops_checks import __version__, catalogue
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
 from ops_checks.core import redaction
-from ops_checks.core.result import Cause, CheckResult, Status, not_verified
-from ops_checks.procedures import killswitch as killswitch_procedure
+from ops_checks.core.result import READ_ONLY, CheckResult, Status, not_verified
 from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
 from ops_checks.report import html as report
@@ -206,9 +205,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             why = "needs --allow-mutations (read-only live run)"
             item.stash[RESULT_KEY] = not_verified(why, cause=READ_ONLY)
             item.add_marker(pytest.mark.skip(reason=why))
-
-
-READ_ONLY: Cause = killswitch_procedure.READ_ONLY
 
 
 def _first_line(text: str) -> str:
