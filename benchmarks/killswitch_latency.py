@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ops_checks.procedures import killswitch  # noqa: E402
+from ops_checks.procedures import kill_switch  # noqa: E402
 from ops_checks.sandbox.environment import Sandbox  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def percentile(values: list[Decimal], p: float) -> Decimal:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--method", choices=killswitch.METHODS, default="sql")
+    parser.add_argument("--method", choices=kill_switch.METHODS, default="sql")
     args = parser.parse_args()
     latencies: list[Decimal] = []
     with Sandbox() as sb:
@@ -39,8 +39,8 @@ def main() -> int:
         time.sleep(0.3)
         started = time.monotonic()
         for i in range(args.runs):
-            flow = killswitch.run_flow(
-                sb.target, killswitch.FlowOptions(method=args.method, exchange_orders=lambda: len(valr.orders))
+            flow = kill_switch.run_flow(
+                sb.target, kill_switch.FlowOptions(method=args.method, exchange_orders=lambda: len(valr.orders))
             )
             if not flow.ok or flow.latency_ms is None:
                 bad = {k: v.summary() for k, v in flow.results.items() if not v.ok}

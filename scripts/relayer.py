@@ -48,6 +48,12 @@ PYTHON_M = re.compile(r"-m[\"']?\s*,?\s*[\"']?$")
 PATHLIKE = re.compile(r"(?<![\w/.])ops_checks((?:/[A-Za-z_]\w*)+)(\.py\b|\.[A-Za-z]+\b|/)?")
 
 
+def use_map(path: Path) -> None:
+    global MAP_FILE, SELF
+    MAP_FILE = path.resolve()
+    SELF = {Path(__file__).resolve(), MAP_FILE}
+
+
 def load_map() -> dict:
     return tomllib.loads(MAP_FILE.read_text(encoding="utf-8"))
 
@@ -336,7 +342,9 @@ def ruff() -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only list modules the mapping does not know")
+    parser.add_argument("--map", type=Path, default=MAP_FILE, help="the mapping (default: scripts/relayer_map.toml)")
     args = parser.parse_args()
+    use_map(args.map)
     cfg = load_map()
     missing = unmapped(cfg)
     if missing:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ops_checks.access.config import DbParams
 from ops_checks.catalogue import runbook_text
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import DbParams
 from tests.fork_runner import ForkRunner
 from tests.preflight_runner import Run, latest_run, preflight
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ops_checks.access.config import ConfigError, DbParams
 from ops_checks.checks.s7_audit.audit_retention import archival_problems
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.redaction import Redactor
 from ops_checks.procedures import compliance
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import ConfigError, DbParams
 
 
 def this_month() -> date:

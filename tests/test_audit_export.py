@@ -11,14 +11,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ops_checks.access import audit_tables
+from ops_checks.access.config import DbParams
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.procedures import audit_export, audit_verify
 from ops_checks.procedures.audit_export import CHECKSUMS, MANIFEST, ExportError
 from ops_checks.procedures.audit_verify import RecordCounter
 from ops_checks.sandbox import postgres
-from ops_checks.target import audit_tables
-from ops_checks.target.config import DbParams
 
 REPO = Path(__file__).resolve().parents[1]
 DECISIONS = "policy_decisions.csv"

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from ops_checks.access import audit_tables
+from ops_checks.access.config import Target
+from ops_checks.access.db import connect
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.checks.s7_audit import audit_retention
 from ops_checks.core.redaction import Redactor
@@ -25,9 +28,6 @@ from ops_checks.core.result import Status
 from ops_checks.procedures import audit_export, audit_verify
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target import audit_tables
-from ops_checks.target.config import Target
-from ops_checks.target.db import connect
 
 # The shape of migration 027's tables: hash-chained, DELETE blocked, no prevent_update (its grants forbid UPDATE).
 LATER_TABLE = """

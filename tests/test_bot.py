@@ -408,15 +408,15 @@ def test_live_mode_places_signed_order(
 
 def _stub_signing(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
-        import ops_checks.target.valr.signing  # noqa: F401
+        import ops_checks.access.valr.signing  # noqa: F401
     except ImportError:
-        mod = types.ModuleType("ops_checks.target.valr.signing")
+        mod = types.ModuleType("ops_checks.access.valr.signing")
         mod.signed_headers = lambda key, secret, verb, path, body="", timestamp_ms=None, subaccount_id="": {  # type: ignore[attr-defined]
             "X-VALR-API-KEY": key.reveal(),
             "X-VALR-SIGNATURE": "00",
             "X-VALR-TIMESTAMP": "0",
         }
-        monkeypatch.setitem(sys.modules, "ops_checks.target.valr.signing", mod)
+        monkeypatch.setitem(sys.modules, "ops_checks.access.valr.signing", mod)
 
 
 def test_metrics(bot: ReferenceBot) -> None:

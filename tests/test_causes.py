@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ops_checks.access.config import Target, live_target
 from ops_checks.catalogue import BY_ID
 from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions import exchange, infra, limits
@@ -26,7 +27,6 @@ from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.core import netfail
 from ops_checks.core.result import Status
 from ops_checks.sandbox.postgres import free_port
-from ops_checks.target.config import Target, live_target
 from ops_checks.verdict import verdict
 from ops_checks.verdict.waivers import Waiver
 
@@ -249,8 +249,8 @@ def test_two_faults_are_two_causes_and_every_other_item_points_at_one(
 
 
 def test_a_transition_step_refused_by_the_database_names_the_grant_or_the_constraint() -> None:
+    from ops_checks.access.db import DbError
     from ops_checks.procedures import transition
-    from ops_checks.target.db import DbError
 
     t = target(DB_USER="app_trading")
     pnl = transition.step_cause(t, 6, DbError("permission denied for table system_settings"))

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ops_checks.access.config import ConfigError, live_target, load_env
+from ops_checks.access.db import Db, DbError, QueryLog
 from ops_checks.catalogue import ITEMS, id_for_tag, tag_for
 from ops_checks.checks.s1_preconditions import limits, logs
 from ops_checks.checks.s1_preconditions.infra import settings_row_problems
 from ops_checks.core import http
 from ops_checks.core.redaction import Redactor
-from ops_checks.target.config import ConfigError, live_target, load_env
-from ops_checks.target.db import Db, DbError, QueryLog
 
 
 @pytest.mark.parametrize(("raw", "value"), [("5000", "5000"), ("R5,000", "5000"), ("5 000.50", "5000.50")])

@@ -18,13 +18,13 @@ import typer
 from typer.testing import CliRunner
 
 from ops_checks import __version__, catalogue
+from ops_checks.access.config import live_target, load_env
 from ops_checks.cli import errors as cli_errors
 from ops_checks.cli import evidence
 from ops_checks.cli import output as cli_output
 from ops_checks.cli import runbook as cli_runbook
 from ops_checks.cli.app import app, mark_interrupted
 from ops_checks.pytest_plugin import selection
-from ops_checks.target.config import live_target, load_env
 from ops_checks.verdict import verdict
 from tests.preflight_runner import REPO
 

@@ -13,8 +13,8 @@ import pytest
 import respx
 import time_machine
 
-from ops_checks.target.clock import CRITICAL, HEALTHY, NEUTRAL, WARNING, Sample, band, best, estimate_offset
-from ops_checks.target.valr.client import ValrClient, ValrError
+from ops_checks.access.clock import CRITICAL, HEALTHY, NEUTRAL, WARNING, Sample, band, best, estimate_offset
+from ops_checks.access.valr.client import ValrClient, ValrError
 
 BASE = "https://api.valr.com"
 MS = 1_000_000
@@ -180,7 +180,7 @@ def test_no_samples_is_an_error() -> None:
 def test_the_bands_follow_the_drift_thresholds() -> None:
     """Issue 21 §9: OPSCHECK_DRIFT_WARN_MS and OPSCHECK_DRIFT_MAX_MS are the §8.7 edges, not a validated number
     nobody reads; the edges never decrease, so a lowered maximum empties the bands above it."""
-    from ops_checks.target.clock import BANDS, bands
+    from ops_checks.access.clock import BANDS, bands
 
     assert bands() == BANDS and band(Decimal(600)) == WARNING and band(Decimal(1001)) == NEUTRAL
     assert band(Decimal(450), bands(Decimal(400))) == WARNING and band(Decimal(450)) == HEALTHY

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from ops_checks.target import coinbase_jwt as cj
+from ops_checks.access import coinbase_jwt as cj
 
 NAME = "organizations/org-1/apiKeys/key-1"
 

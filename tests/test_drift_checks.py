@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from ops_checks.access.clock import CRITICAL, WARNING
+from ops_checks.access.config import DbParams, Target, Thresholds
 from ops_checks.checks.s8_clock_drift import drift, drift_logs, drift_metrics, ntp, signed_request
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import ntp_host
 from ops_checks.sandbox.valr_sim import ValrSimulator
-from ops_checks.target.clock import CRITICAL, WARNING
-from ops_checks.target.config import DbParams, Target, Thresholds
 
 KEY, SECRET = "k" * 64, "s" * 64
 

@@ -69,8 +69,8 @@ def test_the_tolerance_is_the_drift_threshold() -> None:
 
 
 def test_the_report_names_the_tolerance_it_judged_by() -> None:
+    from ops_checks.access.clock import OffsetEstimate
     from ops_checks.cli import drift as drift_cli
-    from ops_checks.target.clock import OffsetEstimate
 
     est = OffsetEstimate(Decimal(2), Decimal("0.5"), Decimal(1), ())  # |offset| up to 2.5 ms
     assert "NOT within the 1 ms tolerance" in drift_cli.report(est, Decimal(1))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from ops_checks.access.db import DbError
 from ops_checks.core.result import CheckResult, Status, failed, passed
 from ops_checks.drills import base as drill_base
-from ops_checks.procedures.steps_engine import StepFailed, StepRun, first_line, one_line
-from ops_checks.target.db import DbError
+from ops_checks.procedures.sequence import StepFailed, StepRun, first_line, one_line
 
 
 def test_the_engine_stops_at_the_first_failed_step() -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.drills import base as drill_base
 from ops_checks.drills import emergency_drill
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from ops_checks.target.config import Target
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
 

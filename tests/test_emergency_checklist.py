@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
+from ops_checks.access import suite_tables
+from ops_checks.access.config import Target
 from ops_checks.checks.s5_emergency import emergency_checklist as ec
 from ops_checks.core.result import Status, failed, passed
 from ops_checks.drills import base as drill_base
@@ -20,8 +22,6 @@ from ops_checks.procedures.incident import Action
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from ops_checks.target import suite_tables
-from ops_checks.target.config import Target
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "shared" / "runbooks"
 AT = "2025-01-02T03:04:05+00:00"
@@ -163,9 +163,9 @@ def test_live_readiness_fails_per_row(live_like: tuple[Sandbox, Target]) -> None
 def test_without_the_suite_schema_dependent_items_are_not_verified(live_like: tuple[Sandbox, Target]) -> None:
     """`opscheck init` never ran: every item resting on the suite's tables says so (never an SQL error, never an
     empty pass); 7.6.1 owns the failure in §7, 7.2.2 is skipped through its precondition."""
+    from ops_checks.access.install.opscheck import NOT_INSTALLED
     from ops_checks.checks.s6_post_incident import incident_audit
     from ops_checks.checks.s7_audit import audit_retention
-    from ops_checks.target.install.opscheck import NOT_INSTALLED
 
     sb, t = live_like
     sb.admin("DROP SCHEMA opscheck CASCADE")

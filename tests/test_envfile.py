@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ops_checks.access.config import live_target, load_env
 from ops_checks.core.envfile import ConfigError, read_env_file
-from ops_checks.target.config import live_target, load_env
 
 REPO = Path(__file__).resolve().parents[1]
 SECRETISH = "Zq7-leaky-value-Zq7"

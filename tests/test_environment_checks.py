@@ -11,11 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ops_checks.access.config import Target, live_target
 from ops_checks.checks.s2_environment import gates, rotation, secrets_check
 from ops_checks.core.result import not_verified
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import Target, live_target
 
 REPO = Path(__file__).resolve().parents[1]
 CANARY = {

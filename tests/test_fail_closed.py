@@ -31,6 +31,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ops_checks.access import botapi
+from ops_checks.access.config import Target, live_target
 from ops_checks.checks.s1_preconditions import exchange, infra, monitoring
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.checks.s8_clock_drift import drift
@@ -38,8 +40,6 @@ from ops_checks.core import readings
 from ops_checks.core.result import Evidence
 from ops_checks.sandbox.postgres import free_port
 from ops_checks.sandbox.sop_env import declared_sources
-from ops_checks.target import botapi
-from ops_checks.target.config import Target, live_target
 
 STATE: dict[str, Any] = {"body": b"{}", "type": "application/json"}
 
@@ -582,13 +582,13 @@ BAD_DB_FLAG = st.sampled_from([None, 0, 1, "true", "f", Decimal(1), NAN, [True]]
 
 def _db_fields() -> list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any], Callable[[Target], Any]]]:
     """(module with ``connect``, the healthy row, the field, its bad values, the check)."""
-    from ops_checks.checks import preconditions
+    from ops_checks.checks import givens
     from ops_checks.checks.s1_preconditions import dry_run
     from ops_checks.checks.s2_environment import gates
     from ops_checks.checks.sop import loss, orders
 
     def precondition(t: Target) -> Any:
-        problem = preconditions.bot_not_deciding(t)
+        problem = givens.bot_not_deciding(t)
         return SimpleNamespace(ok=problem is None, reason=problem.reason if problem else "")
 
     signed = st.one_of(BAD_DB_NUMBER.filter(lambda v: v is not None))
@@ -610,7 +610,7 @@ def _db_fields() -> list[tuple[str, dict[str, Any], str, st.SearchStrategy[Any],
         ),
         (gates.__name__, SETTINGS_ROW, "daily_starting_equity_zar", BAD_DB_AMOUNT, gates.limits_consistent),
         (dry_run.__name__, DECISION_ROW, "age_s", BAD_DB_AGE, dry_run.decisions_logged),
-        (preconditions.__name__, DECISION_ROW, "age", BAD_DB_AGE.filter(lambda v: v is not None), precondition),
+        (givens.__name__, DECISION_ROW, "age", BAD_DB_AGE.filter(lambda v: v is not None), precondition),
         (infra.__name__, {"one": 1}, "one", BAD_DB_NUMBER, infra.database_connectivity),
         (infra.__name__, SETTINGS_ROW, "daily_loss_limit_pct", BAD_DB_AMOUNT, infra.settings_row_valid),
         (infra.__name__, SETTINGS_ROW, "max_consecutive_losses", BAD_DB_COUNT, infra.settings_row_valid),
@@ -676,10 +676,10 @@ def test_readings_refuse_what_is_no_reading(value: Any) -> None:
 @pytest.mark.parametrize("value", [NAN, INF, -INF, -1.0, 0.5, 2.0, 1e13])
 def test_a_breach_is_never_handled_on_an_impossible_metric(monkeypatch: pytest.MonkeyPatch, value: float) -> None:
     """sop.4.1's reduce-only flag and alert count: ``+Inf > 0`` must not count as "an alert was sent"."""
+    from ops_checks.access.profile import profile_from_env
+    from ops_checks.access.prometheus import Metrics
     from ops_checks.checks.sop import loss
     from ops_checks.core.redaction import Redactor
-    from ops_checks.target.profile import profile_from_env
-    from ops_checks.target.prometheus import Metrics
 
     def metrics(reduce_only: float, alerts: float) -> Metrics:
         return Metrics(

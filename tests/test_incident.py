@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ops_checks.access import kill_switch_state
+from ops_checks.access.db import connect
 from ops_checks.checks.s6_post_incident import incident_audit
 from ops_checks.cli.app import app
 from ops_checks.drills import base as drill_base
@@ -18,8 +20,6 @@ from ops_checks.drills import incident_drill
 from ops_checks.procedures import incident, incident_report, incident_resume
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target import killswitch_state
-from ops_checks.target.db import connect
 
 CAPTURE_HANG_S = 120.0  # only catches a hang (timing belongs in benchmarks/); 50k rows take ~1 s
 
@@ -33,7 +33,7 @@ def sb(server: postgres.Server) -> Iterator[Sandbox]:
 def active(sb: Sandbox) -> bool:
     assert sb.target is not None
     with connect(sb.target.db, sb.target.redactor) as db:
-        return killswitch_state.read_state(db).active
+        return kill_switch_state.read_state(db).active
 
 
 def test_capture_report_resume(sb: Sandbox, tmp_path: Path) -> None:
@@ -95,8 +95,8 @@ def test_kill_switch_released_before_resume_is_refused(sb: Sandbox, tmp_path: Pa
     assert not cap.actions["6.1.1"].ok and active(sb)  # it was not active: activated now, and the row says so
     incident.document(t, cap.incident_id, root_cause="x", fix="y", operator="ann")
     with connect(t.db, t.redactor, read_only=False) as db:
-        killswitch_state.deactivate_recorded(db, reason="too early", operator="bob", via="test")
-        killswitch_state.activate(db, "again")
+        kill_switch_state.deactivate_recorded(db, reason="too early", operator="bob", via="test")
+        kill_switch_state.activate(db, "again")
     res = incident_resume.resume(t, cap.incident_id, operator="ann")
     assert (
         not res.resumed and not res.results["6.4.3"].ok and "released before the resume" in res.results["6.4.3"].reason
@@ -156,7 +156,7 @@ def test_resume_never_releases_a_hold_somebody_put_in_place_after_the_capture(sb
     failing = next(r for r in res.results.values() if not r.ok)
     assert "not deactivated" in failing.reason and "EMERGENCY_L1" in failing.reason, failing.reason
     with connect(t.db, t.redactor) as db:
-        after = killswitch_state.read_state(db)
+        after = kill_switch_state.read_state(db)
     assert after.active and after.reason == "EMERGENCY_L1"
 
 

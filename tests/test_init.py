@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from ops_checks.access.install import opscheck
 from ops_checks.sandbox import postgres
-from ops_checks.target.install import opscheck
 from tests.preflight_runner import REPO
 
 

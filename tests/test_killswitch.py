@@ -10,16 +10,17 @@ from datetime import datetime
 import psycopg
 import pytest
 
+from ops_checks.access import kill_switch_state
+from ops_checks.access.config import Target
+from ops_checks.access.db import connect
 from ops_checks.core.result import Status
-from ops_checks.procedures import killswitch
-from ops_checks.sandbox import faults_s4, postgres
+from ops_checks.procedures import kill_switch
+from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target import killswitch_state
-from ops_checks.target.config import Target
-from ops_checks.target.db import connect
+from ops_checks.sandbox.faults import s4_kill_switch
 
 # the fault's function with its refusal switched off: the sandbox's own compute_row_hash again
-RESTORE_ROW_HASH = faults_s4.ROW_HASH_REJECTS_EVENTS.replace(
+RESTORE_ROW_HASH = s4_kill_switch.ROW_HASH_REJECTS_EVENTS.replace(
     "IF TG_TABLE_NAME NOT IN", "IF FALSE AND TG_TABLE_NAME NOT IN"
 )
 
@@ -48,9 +49,9 @@ def t(sb: Sandbox) -> Iterator[Target]:
     yield sb.target
 
 
-def state(t: Target) -> killswitch_state.KillSwitchState:
+def state(t: Target) -> kill_switch_state.KillSwitchState:
     with connect(t.db, t.redactor) as db:
-        return killswitch_state.read_state(db)
+        return kill_switch_state.read_state(db)
 
 
 def orders(sb: Sandbox) -> int:
@@ -59,9 +60,9 @@ def orders(sb: Sandbox) -> int:
 
 
 def test_healthy_flow_passes_every_step_and_times_the_halt(sb: Sandbox, t: Target) -> None:
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     assert flow.ok, {k: v.summary() for k, v in flow.results.items()}
-    assert list(flow.results) == list(killswitch.FLOW_ORDER)
+    assert list(flow.results) == list(kill_switch.FLOW_ORDER)
     assert flow.latency_ms is not None and 0 < flow.latency_ms < 1000
     assert not state(t).active and not flow.left_active
     figure = flow.results["4.5.1"].evidence[0]
@@ -86,7 +87,7 @@ def test_healthy_flow_passes_every_step_and_times_the_halt(sb: Sandbox, t: Targe
 def test_a_bot_that_decides_per_signal_is_made_to_decide_by_a_signed_test_signal(sb: Sandbox, t: Target) -> None:
     assert sb.bot is not None
     sb.bot.knobs.loop_paused = True  # no loop: decisions only when a signal arrives
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     assert flow.ok, {k: v.summary() for k, v in flow.results.items()}
     assert flow.per_signal and "for the test signal" in flow.results["4.4.3"].reason
     assert not state(t).active
@@ -102,7 +103,7 @@ def test_a_per_signal_bot_outside_dry_run_leaves_step_6_not_verified_and_the_swi
     assert sb.bot is not None
     sb.bot.knobs.loop_paused = True
     live_mode = dataclasses.replace(t, env={**t.env, "EXECUTION_MODE": "LIVE"})
-    flow = killswitch.run_flow(live_mode, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(live_mode, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     step6 = flow.results["4.4.6"]
     assert step6.status.value == "not_verified" and step6.cause is not None, step6
     assert (step6.cause.kind, step6.cause.subject) == ("setting", "EXECUTION_MODE")
@@ -111,8 +112,8 @@ def test_a_per_signal_bot_outside_dry_run_leaves_step_6_not_verified_and_the_swi
 
 
 def test_events_refused_by_the_row_hash_trigger_fail_the_activation_and_leave_it_active(sb: Sandbox, t: Target) -> None:
-    sb.admin(faults_s4.ROW_HASH_REJECTS_EVENTS)
-    flow = killswitch.run_flow(t)
+    sb.admin(s4_kill_switch.ROW_HASH_REJECTS_EVENTS)
+    flow = kill_switch.run_flow(t)
     failed = [k for k, v in flow.results.items() if not v.ok]
     assert failed == ["4.4.2"]
     reason = flow.results["4.4.2"].reason
@@ -121,8 +122,8 @@ def test_events_refused_by_the_row_hash_trigger_fail_the_activation_and_leave_it
 
 
 def test_a_bot_that_records_no_decisions_fails_the_halt_step(sb: Sandbox, t: Target) -> None:
-    sb.admin(faults_s4.NO_DECISIONS)
-    flow = killswitch.run_flow(t)
+    sb.admin(s4_kill_switch.NO_DECISIONS)
+    flow = kill_switch.run_flow(t)
     failed = [k for k, v in flow.results.items() if not v.ok]
     assert failed == ["4.4.3"], {k: v.summary() for k, v in flow.results.items()}
     assert flow.per_signal and "test signal" in flow.results["4.4.3"].reason
@@ -133,7 +134,7 @@ def test_method_2_on_a_bot_without_the_endpoint_names_both_sides(t: Target) -> N
     import dataclasses
 
     real = dataclasses.replace(t, profile=dataclasses.replace(t.profile, runbook_kill_switch_path="/api/nothing"))
-    flow = killswitch.run_flow(real, killswitch.FlowOptions(method="api"))
+    flow = kill_switch.run_flow(real, kill_switch.FlowOptions(method="api"))
     reason = flow.results["4.4.2"].reason
     assert not flow.results["4.4.2"].ok
     assert reason.startswith(
@@ -143,7 +144,7 @@ def test_method_2_on_a_bot_without_the_endpoint_names_both_sides(t: Target) -> N
 
 
 def test_guardian_api_method_passes(sb: Sandbox, t: Target) -> None:
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(method="api", exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(method="api", exchange_orders=lambda: orders(sb)))
     assert flow.ok, {k: v.summary() for k, v in flow.results.items()}
     assert "via api" in flow.results["4.4.2"].reason
 
@@ -163,10 +164,10 @@ def test_each_broken_bot_fails_its_step_and_stops_there(
 ) -> None:
     assert sb.bot is not None
     setattr(sb.bot.knobs, knob, value)
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     failed = [k for k, v in flow.results.items() if not v.ok]
     assert failed == [failing], {k: v.summary() for k, v in flow.results.items()}
-    later = killswitch.FLOW_ORDER[killswitch.FLOW_ORDER.index(failing) + 1 :]
+    later = kill_switch.FLOW_ORDER[kill_switch.FLOW_ORDER.index(failing) + 1 :]
     assert all(flow.outcome(i) is None for i in later)
     assert all(flow.not_reached(i).status is Status.NOT_VERIFIED for i in later)
     assert all(flow.not_reached(i).blocked_by == (failing,) for i in later)  # they rest on the step that stopped it
@@ -180,7 +181,7 @@ def test_switch_already_active_is_left_untouched(t: Target, sb: Sandbox) -> None
     sb.admin(
         "UPDATE system_settings SET circuit_breaker_active = TRUE, circuit_breaker_reason = 'OPERATOR' WHERE id = 1"
     )
-    flow = killswitch.run_flow(t)
+    flow = kill_switch.run_flow(t)
     assert not flow.results["4.4.1"].ok and "left untouched" in flow.results["4.4.1"].reason
     after = state(t)
     assert after.active and after.reason == "OPERATOR"
@@ -188,51 +189,51 @@ def test_switch_already_active_is_left_untouched(t: Target, sb: Sandbox) -> None
 
 def test_a_second_mutating_run_is_refused_while_the_lock_is_held(t: Target) -> None:
     with psycopg.connect(t.db.dsn(), autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (killswitch_state.LOCK_KEY,))
-        flow = killswitch.run_flow(t)
+        holder.execute("SELECT pg_advisory_lock(%s)", (kill_switch_state.LOCK_KEY,))
+        flow = kill_switch.run_flow(t)
     assert list(flow.results) == ["4.4.1"]
     assert not flow.results["4.4.1"].ok and "advisory lock" in flow.results["4.4.1"].reason
     assert not state(t).active  # the refused run never touched the switch
-    assert killswitch.run_flow(t).ok  # once released, a run proceeds
+    assert kill_switch.run_flow(t).ok  # once released, a run proceeds
 
 
 def test_interruption_during_the_halt_wait_leaves_the_switch_active(t: Target, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = killswitch._Runner.poll
+    original = kill_switch._Runner.poll
 
-    def poll(self: killswitch._Runner, query: str, since: datetime, timeout_s: float):  # type: ignore[no-untyped-def]
-        if query is killswitch._FIRST_HALT:
+    def poll(self: kill_switch._Runner, query: str, since: datetime, timeout_s: float):  # type: ignore[no-untyped-def]
+        if query is kill_switch._FIRST_HALT:
             raise KeyboardInterrupt
         return original(self, query, since, timeout_s)
 
-    monkeypatch.setattr(killswitch._Runner, "poll", poll)
-    with pytest.raises(killswitch.Interrupted, match="LEFT ACTIVE"):
-        killswitch.run_flow(t)
+    monkeypatch.setattr(kill_switch._Runner, "poll", poll)
+    with pytest.raises(kill_switch.Interrupted, match="LEFT ACTIVE"):
+        kill_switch.run_flow(t)
     after = state(t)
-    assert after.active and killswitch_state.is_suite_hold(after.reason)
+    assert after.active and kill_switch_state.is_suite_hold(after.reason)
     with psycopg.connect(t.db.dsn(), autocommit=True) as other:  # the interrupted run released its lock
-        got = other.execute("SELECT pg_try_advisory_lock(%s)", (killswitch_state.LOCK_KEY,)).fetchone()
+        got = other.execute("SELECT pg_try_advisory_lock(%s)", (kill_switch_state.LOCK_KEY,)).fetchone()
         assert got is not None and got[0] is True
 
 
 def test_read_only_target_does_not_run(t: Target) -> None:
     import dataclasses
 
-    flow = killswitch.run_flow(dataclasses.replace(t, allow_mutations=False))
+    flow = kill_switch.run_flow(dataclasses.replace(t, allow_mutations=False))
     missed = flow.not_reached("4.4.1")
-    assert flow.results == {} and "allow-mutations" in missed.reason and missed.cause == killswitch.READ_ONLY
+    assert flow.results == {} and "allow-mutations" in missed.reason and missed.cause == kill_switch.READ_ONLY
 
 
 def test_unknown_method_fails_first_step(t: Target) -> None:
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(method="python"))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(method="python"))
     assert not flow.results["4.4.1"].ok and not state(t).active
 
 
 def test_item_1_3_1_still_collapses_the_flow(sb: Sandbox, t: Target) -> None:
     assert sb.bot is not None
-    ok = killswitch.verify_kill_switch(t)
+    ok = kill_switch.verify_kill_switch(t)
     assert ok.ok and "HALT in" in ok.reason and any(e.name == "kill-switch latency" for e in ok.evidence)
     sb.bot.knobs.ignore_kill_switch = True
-    bad = killswitch.verify_kill_switch(t)
+    bad = kill_switch.verify_kill_switch(t)
     assert not bad.ok and "LEFT ACTIVE" in bad.reason and "\n" not in bad.reason
 
 
@@ -240,7 +241,7 @@ def test_unreachable_database_is_a_one_line_failure(t: Target) -> None:
     import dataclasses
 
     dead = dataclasses.replace(t, db=dataclasses.replace(t.db, port=postgres.free_port()))
-    flow = killswitch.run_flow(dead)
+    flow = kill_switch.run_flow(dead)
     assert not flow.results["4.4.1"].ok and "\n" not in flow.results["4.4.1"].reason
 
 
@@ -250,7 +251,7 @@ def test_a_row_lock_held_elsewhere_is_not_reported_as_left_active(sb: Sandbox, t
     assert sb.db is not None
     with psycopg.connect(sb.db.admin_db_dsn) as blocker:
         blocker.execute("SELECT * FROM system_settings WHERE id = 1 FOR UPDATE")
-        flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+        flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
         blocker.rollback()
     assert not flow.ok
     failing = next(r for r in flow.results.values() if not r.ok)
@@ -270,7 +271,7 @@ def _when_held(t: Target, act: Callable[[], None], timeout_s: float = 20.0) -> t
         end = time.monotonic() + timeout_s
         with connect(t.db, t.redactor) as db:
             while time.monotonic() < end:
-                if killswitch_state.is_suite_hold(killswitch_state.read_state(db).reason):
+                if kill_switch_state.is_suite_hold(kill_switch_state.read_state(db).reason):
                     act()
                     return
                 time.sleep(0.003)
@@ -280,7 +281,7 @@ def _when_held(t: Target, act: Callable[[], None], timeout_s: float = 20.0) -> t
     return thread
 
 
-def _failed(flow: killswitch.KillSwitchFlow) -> tuple[str, str]:
+def _failed(flow: kill_switch.KillSwitchFlow) -> tuple[str, str]:
     item, result = next((i, r) for i, r in flow.results.items() if not r.ok)
     return item, result.reason
 
@@ -290,14 +291,14 @@ def test_an_operator_cli_activation_during_the_verification_is_never_undone(
 ) -> None:
     """Operator B runs `opscheck kill-switch activate` while the verification holds the switch: B is told ACTIVE,
     the verification does not deactivate, fails its step and names B; the switch ends ACTIVE with B's reason."""
-    from ops_checks.cli import killswitch as cli
+    from ops_checks.cli import kill_switch as cli
 
     codes: list[int] = []
     thread = _when_held(
         t,
         lambda: codes.append(cli._activate_sql(t, reason="EMERGENCY_OPERATOR_B", operator="operator-b", deadline_s=10)),
     )
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     thread.join(20)
     assert codes == [0]
     out = capsys.readouterr().out
@@ -328,7 +329,7 @@ def test_the_runbooks_own_sql_activation_during_the_verification_is_never_undone
     sb: Sandbox, t: Target, sql: str, reason: str | None
 ) -> None:
     thread = _when_held(t, lambda: sb.admin(sql))
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     thread.join(20)
     item, why = _failed(flow)
     assert item == "4.4.5", (item, why)
@@ -337,7 +338,7 @@ def test_the_runbooks_own_sql_activation_during_the_verification_is_never_undone
         assert reason in why
     after = state(t)
     assert after.active
-    assert after.reason == reason if reason else killswitch_state.is_suite_hold(after.reason)
+    assert after.reason == reason if reason else kill_switch_state.is_suite_hold(after.reason)
 
 
 def _blocked_on_release(sb: Sandbox, timeout_s: float = 20.0) -> None:
@@ -372,7 +373,7 @@ def test_a_reactivation_that_commits_while_the_release_waits_is_never_undone(sb:
             conn.commit()
 
     thread = _when_held(t, operator)
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     thread.join(20)
     item, why = _failed(flow)
     assert item == "4.4.5" and "EMERGENCY_B" in why and "LEFT ACTIVE" in why, (item, why)
@@ -385,7 +386,7 @@ def test_an_operator_activation_queued_behind_the_release_wins(sb: Sandbox, t: T
     the release commits first, then the operator's activation. The switch ends ACTIVE with the operator's reason,
     and the verification fails and names the operator instead of reporting a clean deactivation."""
     assert sb.db is not None
-    done: list[killswitch_state.Activation] = []
+    done: list[kill_switch_state.Activation] = []
 
     def operator() -> None:
         with psycopg.connect(sb.db.admin_db_dsn) as conn:  # type: ignore[union-attr]
@@ -394,7 +395,7 @@ def test_an_operator_activation_queued_behind_the_release_wins(sb: Sandbox, t: T
 
             def activate() -> None:
                 with connect(t.db, t.redactor, read_only=False) as db:
-                    done.append(killswitch_state.activate_operator(db, "EMERGENCY_OPERATOR_C", deadline_s=15))
+                    done.append(kill_switch_state.activate_operator(db, "EMERGENCY_OPERATOR_C", deadline_s=15))
 
             queued = threading.Thread(target=activate, daemon=True)
             queued.start()
@@ -403,7 +404,7 @@ def test_an_operator_activation_queued_behind_the_release_wins(sb: Sandbox, t: T
             queued.join(20)
 
     thread = _when_held(t, operator)
-    flow = killswitch.run_flow(t, killswitch.FlowOptions(exchange_orders=lambda: orders(sb)))
+    flow = kill_switch.run_flow(t, kill_switch.FlowOptions(exchange_orders=lambda: orders(sb)))
     thread.join(30)
     assert done and not done[0].already_active
     item, why = _failed(flow)
@@ -419,7 +420,7 @@ def test_activate_on_an_active_switch_keeps_the_first_reason_and_time(sb: Sandbo
     )
     before = state(t)
     with connect(t.db, t.redactor, read_only=False) as db:
-        done = killswitch_state.activate_operator(db, "EMERGENCY_B")
+        done = kill_switch_state.activate_operator(db, "EMERGENCY_B")
     assert done.already_active and done.took_over is None
     assert (
         (done.state.reason, done.state.triggered_at)
@@ -438,7 +439,7 @@ def test_activate_waits_out_a_row_lock_and_says_so(sb: Sandbox, t: Target) -> No
         blocker.execute("LOCK TABLE system_settings IN ACCESS EXCLUSIVE MODE")
         threading.Timer(2.5, blocker.rollback).start()
         with connect(t.db, t.redactor, read_only=False) as db:
-            done = killswitch_state.activate_operator(
+            done = kill_switch_state.activate_operator(
                 db, "EMERGENCY_LOCKED", deadline_s=20, on_wait=lambda n, why: waits.append(why)
             )
     assert done.attempts >= 2 and waits and "locked by another session" in waits[0]
@@ -451,9 +452,9 @@ def test_activate_gives_up_only_at_its_deadline_and_says_it_did_not_activate(sb:
         blocker.execute("SELECT 1 FROM system_settings WHERE id = 1 FOR UPDATE")
         with (
             connect(t.db, t.redactor, read_only=False) as db,
-            pytest.raises(killswitch_state.ActivationTimeout, match="NOT activated"),
+            pytest.raises(kill_switch_state.ActivationTimeout, match="NOT activated"),
         ):
-            killswitch_state.activate_operator(db, "EMERGENCY_LOCKED", deadline_s=2.5)
+            kill_switch_state.activate_operator(db, "EMERGENCY_LOCKED", deadline_s=2.5)
         blocker.rollback()
     assert not state(t).active
 
@@ -462,7 +463,7 @@ def test_the_state_line_under_a_table_lock_is_unknown_with_the_reason_and_the_sq
     assert sb.db is not None
     with psycopg.connect(sb.db.admin_db_dsn) as blocker:
         blocker.execute("LOCK TABLE system_settings IN ACCESS EXCLUSIVE MODE")
-        line = killswitch.state_line(t)
+        line = kill_switch.state_line(t)
         blocker.rollback()
     assert line.startswith("kill switch: UNKNOWN") and "lock" in line, line
-    assert killswitch_state.CHECK_BY_HAND in line
+    assert kill_switch_state.CHECK_BY_HAND in line

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import connect
 from ops_checks.cli.app import app
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target.config import Target
-from ops_checks.target.db import connect
 
 runner = CliRunner()
 
@@ -192,7 +192,7 @@ def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation
     import os
     import threading
 
-    from ops_checks.target import killswitch_state
+    from ops_checks.access import kill_switch_state
     from tests.preflight_runner import preflight
 
     assert sb.target is not None
@@ -205,7 +205,7 @@ def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation
         end = time.monotonic() + 120
         with connect(t.db, t.redactor) as db:
             while time.monotonic() < end:
-                if killswitch_state.is_suite_hold(killswitch_state.read_state(db).reason):
+                if kill_switch_state.is_suite_hold(kill_switch_state.read_state(db).reason):
                     args = ["activate", "--reason", "EMERGENCY_OPERATOR_B", "--operator", "operator-b"]
                     answers.append(run(args, env))
                     return
@@ -235,7 +235,7 @@ def test_the_preflights_section_4_flow_leaves_an_operators_concurrent_activation
     assert "operator-b" in by_id["4.4.5"]["reason"] and "EMERGENCY_OPERATOR_B" in by_id["4.4.5"]["reason"]
     assert done.exit_code != 0
     with connect(t.db, t.redactor) as db:
-        after = killswitch_state.read_state(db)
+        after = kill_switch_state.read_state(db)
     assert after.active and after.reason == "EMERGENCY_OPERATOR_B"
 
 
@@ -256,7 +256,7 @@ def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_lin
 
     import psycopg
 
-    from ops_checks.target import killswitch_state
+    from ops_checks.access import kill_switch_state
     from tests.preflight_runner import REPO
 
     assert sb.target is not None and sb.db is not None
@@ -284,7 +284,7 @@ def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_lin
             held = False
             with connect(t.db, t.redactor) as db:
                 while time.monotonic() < end and proc.poll() is None and not held:
-                    held = killswitch_state.is_suite_hold(killswitch_state.read_state(db).reason)
+                    held = kill_switch_state.is_suite_hold(kill_switch_state.read_state(db).reason)
                     time.sleep(0.003)
             assert held, "the verification never activated the switch"
             locker.execute("LOCK TABLE system_settings IN ACCESS EXCLUSIVE MODE")
@@ -301,11 +301,11 @@ def test_two_ctrl_c_while_the_database_holds_a_lock_still_end_with_the_state_lin
     last = [line for line in out.splitlines() if line.strip()][-1]
     assert last.startswith("kill switch: "), out
     if "UNKNOWN" in last:
-        assert "lock" in last and killswitch_state.CHECK_BY_HAND in last, last
+        assert "lock" in last and kill_switch_state.CHECK_BY_HAND in last, last
     else:
         assert last.startswith("kill switch: ACTIVE"), last
     with connect(t.db, t.redactor) as db:
-        assert killswitch_state.read_state(db).active
+        assert kill_switch_state.read_state(db).active
 
 
 def test_a_live_run_whose_verification_leaves_the_switch_active_names_one_cause(

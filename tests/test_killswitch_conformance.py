@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from ops_checks.access import policy
 from ops_checks.catalogue import BY_ID
 from ops_checks.checks.s4_kill_switch import conformance
-from ops_checks.target import policy
 from ops_checks.verdict.verdict import outcome
 
 GREEN = {"kill_switch_active": False, "budget_signal": "ALLOW", "health_status": "GREEN", "risk_assessment": "HEALTHY"}

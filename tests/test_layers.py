@@ -22,7 +22,7 @@ TEST_FRAMEWORKS = ("pytest", "pytest_bdd", "allure", "allure_commons", "_pytest"
 # lowest → highest
 LAYERS = (
     "core",  # results, secrets, redaction, HTTP with evidence, env files, settings: no knowledge of the bot
-    "target",  # Target (config), the bot profile, and the channels to it: db, bot API, VALR, Prometheus, guardian
+    "access",  # Target (config), the bot profile, and the channels to it: db, bot API, VALR, Prometheus, guardian
     "catalogue",  # the Item model and the items of both runbooks, cadences, the runbooks' own words
     "verdict",  # the verdict over item outcomes, waivers
     "checks",  # read-only checks by runbook section: Target -> CheckResult

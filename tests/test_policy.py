@@ -8,8 +8,8 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from ops_checks.target import policy
-from ops_checks.target.policy import Decision, PolicyInputs, evaluate
+from ops_checks.access import policy
+from ops_checks.access.policy import Decision, PolicyInputs, evaluate
 
 GREEN = PolicyInputs(kill_switch_active=False, budget_signal="ALLOW", health_status="GREEN", risk_assessment="HEALTHY")
 

@@ -11,11 +11,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from ops_checks.access import botapi
+from ops_checks.access.config import live_target
+from ops_checks.access.profile import REAL_BOT, BotProfile, profile_from_env
+from ops_checks.access.webhook_signal import TEST_SIGNAL_PREFIX, send_signal, sign, signal_body
 from ops_checks.core.result import CheckResult
-from ops_checks.target import botapi
-from ops_checks.target.config import live_target
-from ops_checks.target.profile import REAL_BOT, BotProfile, profile_from_env
-from ops_checks.target.signal import TEST_SIGNAL_PREFIX, send_signal, sign, signal_body
 
 SOVEREIGN = "sovereign-profile-test-0123456789abcdef"
 

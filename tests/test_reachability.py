@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from ops_checks.access import db
+from ops_checks.access.config import live_target, load_env
 from ops_checks.checks import reachability
 from ops_checks.core import http
 from ops_checks.core.http import HttpError, Recorder
-from ops_checks.target import db
-from ops_checks.target.config import live_target, load_env
 from tests.test_live_target import env_file, hung_port  # noqa: F401 - hung_port is a fixture
 
 

@@ -42,9 +42,9 @@ OLD_CATEGORY_BY_SECTION = (
 )
 
 # transition_drill's hand-kept tables before the registry: item → (check, its fixed arguments), and preconditions
-_DB = ("ops_checks.checks.preconditions:database_unreachable",)
-_DECISIONS = (*_DB, "ops_checks.checks.preconditions:table_unreadable(policy_decision_audit)")
-_KILL_SWITCH = (*_DB, "ops_checks.checks.preconditions:table_unreadable(circuit_breaker_events)")
+_DB = ("ops_checks.checks.givens:database_unreachable",)
+_DECISIONS = (*_DB, "ops_checks.checks.givens:table_unreadable(policy_decision_audit)")
+_KILL_SWITCH = (*_DB, "ops_checks.checks.givens:table_unreadable(circuit_breaker_events)")
 OLD_PRECHECKS = {
     "1.1.1": "infra:database_connectivity",
     "1.1.2": "infra:settings_row_valid",
@@ -56,7 +56,7 @@ OLD_PRECHECKS = {
     "1.2.2": "exchange:api_key_valid",
     "1.2.3": "exchange:balance_readable",
     "1.2.4": "drift:drift_within_tolerance",
-    "1.3.1": "killswitch:verify_kill_switch",
+    "1.3.1": "kill_switch:verify_kill_switch",
     "1.3.2": "safety:circuit_breaker_configured",
     "1.3.3": "logs:budget_loaded",
     "1.3.4": "logs:health_green",
@@ -98,11 +98,11 @@ OLD_PRECONDITIONS = {
     "1.1.2": _DB,
     "1.1.3": _DB,
     "1.1.4": _DB,  # 1.1.6 (HTTP) no longer waits on the database (issue 22)
-    "1.2.3": ("ops_checks.checks.preconditions:metrics_unreadable",),
-    "1.3.1": (*_KILL_SWITCH, "ops_checks.checks.preconditions:bot_not_deciding"),
+    "1.2.3": ("ops_checks.checks.givens:metrics_unreadable",),
+    "1.3.1": (*_KILL_SWITCH, "ops_checks.checks.givens:bot_not_deciding"),
     "1.3.2": _DB,
     "1.5.1": _DB,
-    "1.6.1": ("ops_checks.checks.preconditions:bot_unhealthy",),
+    "1.6.1": ("ops_checks.checks.givens:bot_unhealthy",),
     "1.6.2": _DECISIONS,
     "1.6.3": _DECISIONS,
     "1.6.4": _DECISIONS,

@@ -16,11 +16,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ops_checks.access.config import DbParams
 from ops_checks.checks import runbook_sql
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import DbParams
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2025, 3, 7, 9, 5, 3, 123456, tzinfo=UTC)

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from ops_checks.access import scope
+from ops_checks.access.coinbase_jwt import generate_ec_pem
+from ops_checks.access.profile import REAL_BOT
 from ops_checks.checks.sop import auth, feed, funding, prevention
 from ops_checks.core.envfile import ConfigError
 from ops_checks.report import signoff_page
-from ops_checks.target import scope
-from ops_checks.target.coinbase_jwt import generate_ec_pem
-from ops_checks.target.profile import REAL_BOT
 from ops_checks.verdict import verdict
 from tests.preflight_runner import preflight
 
@@ -198,8 +198,8 @@ def test_websocket_declared_out_of_scope_while_its_metrics_are_declared_is_not_v
     import dataclasses
     from types import SimpleNamespace
 
+    from ops_checks.access.profile import REAL_BOT
     from ops_checks.checks.sop import feed
-    from ops_checks.target.profile import REAL_BOT
 
     profile = dataclasses.replace(REAL_BOT, sop_metric_ws_disconnects="websocket_disconnects_last_hour")
     t = SimpleNamespace(profile=profile, env={"OPSCHECK_SCOPE": "websocket_feed=none"})

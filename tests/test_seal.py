@@ -28,6 +28,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from ops_checks.access.config import DbParams
 from ops_checks.catalogue import BY_ID, runbook_text
 from ops_checks.cli import evidence
 from ops_checks.cli.app import app, mark_interrupted
@@ -36,7 +37,6 @@ from ops_checks.core.secret import Secret
 from ops_checks.procedures import signoff
 from ops_checks.report import signoff_page
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import DbParams
 from ops_checks.verdict import seal, verdict
 from tests.preflight_runner import REPO, Run, preflight
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ops_checks.cli import server as serve
+from ops_checks.cli import monitor as serve
 from ops_checks.cli.serve import mutating_ids, read_only_ids
 from ops_checks.sandbox.postgres import free_port
 from ops_checks.verdict.verdict import EXIT_CODES

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
+from ops_checks.access.config import ConfigError, Thresholds, live_target
 from ops_checks.cli import errors as cli_errors
 from ops_checks.core import settings
 from ops_checks.sandbox.environment import SANDBOX_THRESHOLDS, sandbox_thresholds
-from ops_checks.target.config import ConfigError, Thresholds, live_target
 from tests.preflight_runner import preflight
 
 REPO = Path(__file__).resolve().parents[1]

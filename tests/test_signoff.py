@@ -12,13 +12,13 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from ops_checks.access.config import DbParams
 from ops_checks.cli import signoff as cli_signoff
 from ops_checks.cli.app import app
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.procedures import signoff
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import DbParams
 from tests.preflight_runner import REPO, preflight
 
 

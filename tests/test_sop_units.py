@@ -61,8 +61,8 @@ def test_sop_figure_without_a_declared_source_is_not_verified(monkeypatch: pytes
     not verified, its cause naming the env line to declare; it never fails for a name the suite chose."""
     from types import SimpleNamespace
 
+    from ops_checks.access.profile import REAL_BOT
     from ops_checks.checks.sop import feed
-    from ops_checks.target.profile import REAL_BOT
 
     monkeypatch.setattr(feed, "scrape", lambda t: pytest.fail("no source declared: nothing to scrape"))
     t = SimpleNamespace(profile=REAL_BOT, redactor=None, env={})
@@ -79,9 +79,9 @@ def test_declared_sop_metric_the_bot_lacks_names_both_sides(monkeypatch: pytest.
     """A declared metric the bot does not export fails naming the metric, its declaration and what the bot has."""
     from types import SimpleNamespace
 
+    from ops_checks.access.profile import REAL_BOT, profile_from_env
+    from ops_checks.access.prometheus import Metrics
     from ops_checks.checks.sop import feed, loss
-    from ops_checks.target.profile import REAL_BOT, profile_from_env
-    from ops_checks.target.prometheus import Metrics
 
     real = Metrics({"trade_signals_received_total": [({}, 3.0)]}, "", REAL_BOT.metric_names)
     monkeypatch.setattr(feed, "scrape", lambda t: real)

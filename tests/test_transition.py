@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ops_checks.access.db import connect
 from ops_checks.checks.s3_transition import transition_audit, transition_gate
 from ops_checks.cli.app import app
 from ops_checks.core.envfile import read_env_file
@@ -20,7 +21,6 @@ from ops_checks.procedures import backup, env_edit, transition
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.compose import SandboxServices
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target.db import connect
 from ops_checks.verdict import verdict
 
 TRICKY = (

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from ops_checks.access.valr.client import ValrClient, ValrError, parse_iso_ns
 from ops_checks.core.http import Recorder
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import valr_sim
 from ops_checks.sandbox.valr_sim import ValrSimulator
-from ops_checks.target.valr.client import ValrClient, ValrError, parse_iso_ns
 
 KEY = "KEYVALUE-7d1c0ffee5e1f0b2a3"
 SECRET = "TOPSECRET-9f8e7d6c5b4a39281706"
@@ -248,7 +248,7 @@ def test_secret_never_leaks(sim: ValrSimulator, recorder: Recorder) -> None:
 def test_an_implausible_server_time_is_refused() -> None:
     """Found by tests/test_fail_closed.py: ``{"epochTime": 0}`` read as 1970 passed 8.6.1; a clock that far off is
     broken, not a time to judge drift by."""
-    from ops_checks.target.valr.client import _server_time
+    from ops_checks.access.valr.client import _server_time
 
     for body in ({"epochTime": 0}, {"time": "1970-01-01T00:00:01.000000000Z"}, {"epochTime": 4_200_000_000}):
         with pytest.raises(ValueError, match="implausible server time"):

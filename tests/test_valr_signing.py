@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ops_checks.access.valr.signing import sign_request, signed_headers
 from ops_checks.core.secret import Secret
-from ops_checks.target.valr.signing import sign_request, signed_headers
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "shared" / "vectors" / "valr-signing.json").read_text()

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from ops_checks.access.valr.signing import signed_headers
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import valr_sim
 from ops_checks.sandbox.valr_sim import ValrSimulator, expected_signature
-from ops_checks.target.valr.signing import signed_headers
 
 KEY, SECRET = "sim-key-0123", "sim-secret-abcdef"
 BASE = "https://api.valr.com"

@@ -23,7 +23,7 @@ from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ops_checks.target.config import Target
+    from ops_checks.access.config import Target
 
 LIVE_RUNBOOK = "Live Trading Runbook"
 SOP = "Incident Response SOP"
@@ -94,17 +94,17 @@ class Given:
         return bind(self.func, self.args, self.needs, runtime)
 
 
-DATABASE = Given("ops_checks.checks.preconditions:database_unreachable")
-BOT_HEALTHY = Given("ops_checks.checks.preconditions:bot_unhealthy")
-METRICS_READABLE = Given("ops_checks.checks.preconditions:metrics_unreadable")
-BOT_DECIDING = Given("ops_checks.checks.preconditions:bot_not_deciding")
-SUITE_SCHEMA = Given("ops_checks.target.suite_tables:problem", ("ops_schema_version",))
+DATABASE = Given("ops_checks.checks.givens:database_unreachable")
+BOT_HEALTHY = Given("ops_checks.checks.givens:bot_unhealthy")
+METRICS_READABLE = Given("ops_checks.checks.givens:metrics_unreadable")
+BOT_DECIDING = Given("ops_checks.checks.givens:bot_not_deciding")
+SUITE_SCHEMA = Given("ops_checks.access.suite_tables:problem", ("ops_schema_version",))
 CLOCK_READABLE = Given("ops_checks.checks.s8_clock_drift.drift:time_unavailable", needs=("m",))
 CLOCK_WITHIN_TOLERANCE = Given("ops_checks.checks.s8_clock_drift.drift:beyond_tolerance", needs=("m",))
 
 
 def table(name: str) -> Given:
-    return Given("ops_checks.checks.preconditions:table_unreadable", (name,))
+    return Given("ops_checks.checks.givens:table_unreadable", (name,))
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 
-from ops_checks.checks import preconditions
+from ops_checks.access import scope
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError
+from ops_checks.access.profile import DECLARED_SOURCES
+from ops_checks.access.valr.client import ValrError
+from ops_checks.checks import givens
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.core.result import Cause, CheckResult, not_verified
-from ops_checks.target import scope
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError
-from ops_checks.target.profile import DECLARED_SOURCES
-from ops_checks.target.valr.client import ValrError
 
 METRICS_ITEM = "1.4.2"  # the bot's metrics are readable
 LOGS_ITEM = logs.LOGS_ITEM  # the bot's logs are being written
@@ -158,11 +158,9 @@ def db_unreadable(t: Target, exc: DbError, table: str, expected: str = "a verifi
     cause (one of its tables missing), or the table's own (a grant, a missing bot table)."""
     text = str(exc)
     if text.startswith("cannot connect"):
-        result = preconditions.database_blocked(t, text)
+        result = givens.database_blocked(t, text)
         result.expected = expected
         return result
     if "does not exist" in text and table.startswith("opscheck."):
         return not_verified(f"the suite's schema is missing ({table}): {text}", cause=SUITE_SCHEMA, expected=expected)
-    return not_verified(
-        f"{table} unreadable: {text}", cause=preconditions.table_cause(t, table, text), expected=expected
-    )
+    return not_verified(f"{table} unreadable: {text}", cause=givens.table_cause(t, table, text), expected=expected)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import httpx
 
-from ops_checks.checks import preconditions
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError
+from ops_checks.access.valr.client import ValrError
+from ops_checks.checks import givens
 from ops_checks.core import netfail
 from ops_checks.core.result import READ_ONLY as READ_ONLY  # re-exported: a proof that needs a write
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError
-from ops_checks.target.valr.client import ValrError
 
 CODE_UNAUTHORIZED = -93  # VALR: key unknown, revoked or missing
 CODE_INVALID_SIGNATURE = -11252  # VALR: the signature does not match the key's secret
@@ -163,16 +163,14 @@ def database_connect(t: Target, problem: str) -> Cause:
             "set DB_PASSWORD=<the role's password> in the env file (or, as the database owner, "
             f"ALTER ROLE \"{role}\" PASSWORD '<new password>'; and set the same in the env file)",
         )
-    return preconditions.database_blocked(t, problem).cause or Cause(
-        "unreachable", f"database {t.db.describe()}", problem
-    )
+    return givens.database_blocked(t, problem).cause or Cause("unreachable", f"database {t.db.describe()}", problem)
 
 
 def db_failed(
     t: Target, observed: str, expected: str, exc: DbError, table: str, *evidence: Evidence, privilege: str = "SELECT"
 ) -> CheckResult:
     """A query of ``table`` that failed, as the item's result: a lost connection rests on 1.1.1; a missing grant or
-    table is the cause every item reading that table shares (``preconditions.table_cause``)."""
+    table is the cause every item reading that table shares (``givens.table_cause``)."""
     problem = str(exc)
     if problem.startswith("cannot connect"):
         return failed(
@@ -181,6 +179,6 @@ def db_failed(
             f"the database cannot be reached: {problem}",
             *evidence,
             cause=database_connect(t, problem),
-            blocked_by=(preconditions.DATABASE_ITEM,),
+            blocked_by=(givens.DATABASE_ITEM,),
         )
-    return failed(observed, expected, problem, *evidence, cause=preconditions.table_cause(t, table, problem, privilege))
+    return failed(observed, expected, problem, *evidence, cause=givens.table_cause(t, table, problem, privilege))

@@ -13,9 +13,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ops_checks.checks import preconditions
+from ops_checks.access.config import Target
+from ops_checks.checks import givens
 from ops_checks.core.http import HttpError, Recorder, origin, request
-from ops_checks.target.config import Target
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,6 @@ def probe(t: Target) -> list[Probe]:
     """Probe the database and each distinct HTTP host of a live target in parallel; returns what each found."""
     http_urls = _http_urls(t)
     with ThreadPoolExecutor(max_workers=1 + len(http_urls), thread_name_prefix="opscheck-probe") as pool:
-        db = pool.submit(preconditions.database_error, t)
+        db = pool.submit(givens.database_error, t)
         https = [pool.submit(_http, t, name, url) for name, url in http_urls.items()]
         return [Probe("database", db.result()), *(f.result() for f in https)]

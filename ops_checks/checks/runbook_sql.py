@@ -20,10 +20,10 @@ from typing import Any
 
 import psycopg
 
+from ops_checks.access.config import DbParams, Target
+from ops_checks.access.db import DbError, connect, one_line
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
-from ops_checks.target.config import DbParams, Target
-from ops_checks.target.db import DbError, connect, one_line
 
 RUNBOOKS = ("live-trading-runbook.md", "incident-response-sop.md")
 SQL_START = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(SELECT|UPDATE|INSERT|DELETE|WITH|COPY)\b", re.I)

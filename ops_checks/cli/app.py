@@ -18,6 +18,8 @@ from typing import Annotated
 import typer
 
 from ops_checks import __version__
+from ops_checks.access import scope as scopes
+from ops_checks.access.config import ConfigError, live_target, load_env
 from ops_checks.catalogue import cadence as cadences
 from ops_checks.catalogue import runbook_text
 from ops_checks.cli import audit as cli_audit
@@ -28,7 +30,7 @@ from ops_checks.cli import evidence, supervise
 from ops_checks.cli import evidence_verify as cli_evidence_verify
 from ops_checks.cli import incident as cli_incident
 from ops_checks.cli import init as cli_init
-from ops_checks.cli import killswitch as cli_killswitch
+from ops_checks.cli import kill_switch as cli_killswitch
 from ops_checks.cli import output as cli_output
 from ops_checks.cli import runbook as cli_runbook
 from ops_checks.cli import serve as cli_serve
@@ -37,8 +39,6 @@ from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings, signals
 from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
 from ops_checks.sandbox import postgres
-from ops_checks.target import scope as scopes
-from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict, waivers
 
 RUN_TIMEOUT_S = 900
@@ -413,8 +413,8 @@ def kill_switch_left(target: str, env_file: Path | None) -> str:
     further signal waits until the line is printed), or UNKNOWN with the reason and the SQL to check by hand."""
     if target != "live":
         return "kill switch: the sandbox's throwaway database went with the run (nothing live was touched)"
-    from ops_checks.procedures.killswitch import state_line
-    from ops_checks.target.killswitch_state import CHECK_BY_HAND
+    from ops_checks.access.kill_switch_state import CHECK_BY_HAND
+    from ops_checks.procedures.kill_switch import state_line
 
     try:
         t = live_target(load_env(env_file), allow_mutations=False)

@@ -15,10 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
+from ops_checks.access.config import ConfigError, Target, live_target, load_env
+from ops_checks.access.db import DbError
 from ops_checks.cli import errors
 from ops_checks.procedures import audit_export, audit_verify, compliance
-from ops_checks.target.config import ConfigError, Target, live_target, load_env
-from ops_checks.target.db import DbError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Runbook §7: audit export, verify, compliance.")
 

@@ -17,14 +17,14 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.access.clock import OffsetEstimate, bands, estimate_offset
+from ops_checks.access.config import ConfigError, Thresholds, load_env
+from ops_checks.access.valr.client import DEFAULT_BASE_URL, ValrClient, ValrError
 from ops_checks.cli import errors
 from ops_checks.core import settings
 from ops_checks.core.http import Recorder
 from ops_checks.core.redaction import Redactor
 from ops_checks.sandbox.valr_sim import ValrSimulator
-from ops_checks.target.clock import OffsetEstimate, bands, estimate_offset
-from ops_checks.target.config import ConfigError, Thresholds, load_env
-from ops_checks.target.valr.client import DEFAULT_BASE_URL, ValrClient, ValrError
 
 TOLERANCE_MS = Thresholds().drift_max_ms  # the runbook's 1000 ms, unless OPSCHECK_DRIFT_MAX_MS says otherwise
 EXIT_OK, EXIT_BEYOND, EXIT_CANNOT = 0, 1, 2

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from ops_checks.access.config import SECRET_VARS, ConfigError, Target, live_target, load_env
 from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
 from ops_checks.checks.s2_environment import gates
 from ops_checks.checks.s2_environment.rotation import RotationError, record_rotation
@@ -28,7 +29,6 @@ from ops_checks.checks.s2_environment.secrets_check import SOVEREIGN_MIN_LENGTH,
 from ops_checks.cli import errors
 from ops_checks.core import settings
 from ops_checks.core.result import CheckResult
-from ops_checks.target.config import SECRET_VARS, ConfigError, Target, live_target, load_env
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
 

@@ -31,11 +31,11 @@ from typing import Any
 
 import typer
 
+from ops_checks.access.config import SECRET_VARS, DbParams
+from ops_checks.access.db import DbError, connect
 from ops_checks.core.envfile import ConfigError
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.settings import NON_THRESHOLD_VARS
-from ops_checks.target.config import SECRET_VARS, DbParams
-from ops_checks.target.db import DbError, connect
 
 EXIT_OK, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
 EXIT_REFUSED = EXIT_FAILED

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ops_checks import __version__
+from ops_checks.access.config import SECRET_VARS, live_target, load_env
 from ops_checks.catalogue import BY_ID, runbook_text
 from ops_checks.core.redaction import SECRETS_FD_ENV, Redactor, scrub_tree
 from ops_checks.core.settings import NON_THRESHOLD_VARS
@@ -45,7 +46,6 @@ from ops_checks.procedures.signoff import KEY_ENV, Signed
 from ops_checks.report import html as report
 from ops_checks.report import signoff_page
 from ops_checks.sandbox import postgres
-from ops_checks.target.config import SECRET_VARS, live_target, load_env
 from ops_checks.verdict import seal as seal_format
 from ops_checks.verdict import verdict
 

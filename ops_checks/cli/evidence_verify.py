@@ -32,10 +32,10 @@ from typing import Annotated, Any
 
 import typer
 
+from ops_checks.access.config import ConfigError, live_target, load_env
 from ops_checks.cli import errors
 from ops_checks.procedures import signoff
 from ops_checks.report import signoff_page
-from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import seal
 from ops_checks.verdict.seal import MANIFEST, PAGE, VERDICT_FILE
 

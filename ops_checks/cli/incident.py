@@ -17,9 +17,9 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.access.config import ConfigError, Target, live_target, load_env
 from ops_checks.cli import errors
 from ops_checks.procedures import incident, incident_report, incident_resume
-from ops_checks.target.config import ConfigError, Target, live_target, load_env
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Post-incident checklist (runbook §6).")
 

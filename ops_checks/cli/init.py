@@ -21,11 +21,11 @@ import psycopg
 import typer
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ops_checks.access.config import ConfigError, live_target, load_env
+from ops_checks.access.install import opscheck
 from ops_checks.cli import errors
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
-from ops_checks.target.config import ConfigError, live_target, load_env
-from ops_checks.target.install import opscheck
 
 ADMIN_DSN_ENV = "OPSCHECK_ADMIN_DSN"
 

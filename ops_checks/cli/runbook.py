@@ -3,7 +3,7 @@
 For every SQL statement the runbooks print (shell values filled in): EXPLAIN in a read-only session, which parses
 it, resolves every table and column and checks the connecting role's privileges without running anything. For every
 table it names (with the privilege the statement needs) and every column it names explicitly: the live catalogue.
-For every endpoint it curls: the bot profile's routes (``ops_checks/target/profile.py``: the real bot's values) and one
+For every endpoint it curls: the bot profile's routes (``ops_checks/access/profile.py``: the real bot's values) and one
 GET (a POST-only route answers 405 when it exists, 404 when it does not; nothing is ever POSTed). For every env
 var of §2.1–§2.3: set or not (never the value), and whether the bot reads it at all.
 
@@ -24,12 +24,12 @@ from typing import Annotated
 import httpx
 import typer
 
+from ops_checks.access.config import ConfigError, Target, live_target, load_env
+from ops_checks.access.db import DbError
 from ops_checks.catalogue import runbook_text
 from ops_checks.checks import runbook_sql
 from ops_checks.cli import errors
 from ops_checks.core.http import HttpError, Recorder, request
-from ops_checks.target.config import ConfigError, Target, live_target, load_env
-from ops_checks.target.db import DbError
 
 RUNBOOK = "live-trading-runbook.md"
 

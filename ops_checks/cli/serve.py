@@ -1,4 +1,4 @@
-"""``opscheck serve``: read-only monitoring between sessions (see ops_checks/cli/server.py)."""
+"""``opscheck serve``: read-only monitoring between sessions (see ops_checks/cli/monitor.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import typer
 import uvicorn
 
 from ops_checks import catalogue
+from ops_checks.access.config import ConfigError, live_target, load_env
 from ops_checks.catalogue import ITEMS, cadence
 from ops_checks.cli import errors
-from ops_checks.cli import server as serve
+from ops_checks.cli import monitor as serve
 from ops_checks.core import settings
-from ops_checks.target.config import ConfigError, live_target, load_env
 
 
 def mutating_ids() -> set[str]:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ops_checks.access.config import ConfigError, live_target, load_env
 from ops_checks.cli import errors
 from ops_checks.procedures import signoff
-from ops_checks.target.config import ConfigError, live_target, load_env
 from ops_checks.verdict import verdict
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tamper-evident sign-off ledger.")

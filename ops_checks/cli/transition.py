@@ -20,13 +20,13 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.access.config import ConfigError, live_target, load_env
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.cli import errors
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.redaction import Redactor
 from ops_checks.drills import transition_drill
 from ops_checks.procedures import transition
-from ops_checks.target.config import ConfigError, live_target, load_env
 
 app = typer.Typer(add_completion=False, help="DRY_RUN to LIVE transition (runbook §3).")
 

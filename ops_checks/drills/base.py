@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from ops_checks.access.db import DbError
 from ops_checks.core.http import HttpError
 from ops_checks.core.result import CheckResult, Status, failed, not_verified
-from ops_checks.procedures.steps_engine import first_line
+from ops_checks.procedures.sequence import first_line
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target.db import DbError
 
 #: what a drill step may raise and still be recorded as its item's failure (anything else propagates)
 DRILL_ERRORS: tuple[type[Exception], ...] = (DbError, psycopg.Error, HttpError, OSError)

@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access import kill_switch_state
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks.s5_emergency import emergency_checklist as ec
 from ops_checks.core.result import Cause, CheckResult, Evidence
 from ops_checks.drills import base as drill_base
 from ops_checks.drills import emergency_drill
 from ops_checks.procedures import incident
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target import killswitch_state
-from ops_checks.target.db import DbError, connect
 
 OPERATOR = "sandbox-operator"
 DEFAULT_CAUSE = "emergency shutdown drill: L1–L4 rehearsed on a disposable sandbox (no real anomaly)"
@@ -38,14 +38,14 @@ def _log_event(sb: Sandbox, incident_id: str) -> dict[str, Any] | str:
     reason = f"EMERGENCY_L1 {incident_id}"
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            problem = killswitch_state.record_event(
+            problem = kill_switch_state.record_event(
                 db, activated=True, reason=reason, operator=OPERATOR, via="runbook §5.2 one-liner"
             )
     except DbError as exc:
         return f"not written: {exc}"
     if problem:
         return f"not written: {problem}"
-    return {"event_type": killswitch_state.ACTIVATED_EVENT, "trigger_reason": reason, "at": datetime.now(UTC)}
+    return {"event_type": kill_switch_state.ACTIVATED_EVENT, "trigger_reason": reason, "at": datetime.now(UTC)}
 
 
 def _guarded(results: dict[str, CheckResult], item: str, step: Callable[[], CheckResult]) -> None:

@@ -21,14 +21,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ops_checks.access import kill_switch_state
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.sandbox.environment import BOT_SERVICE, DB_START_ENV, Sandbox
-from ops_checks.target import killswitch_state
-from ops_checks.target.db import DbError, connect
 
 POLL_S = 0.01
 ORPHAN_GRACE_S = 1.0  # a closed session's backend exits within this (polled every 20 ms)
@@ -206,7 +206,7 @@ def l4(sb: Sandbox, stmt_sql: str, dump_dir: Path, drill: Drill) -> CheckResult:
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
             db.rows(stmt_sql)
-            state = killswitch_state.read_state(db)
+            state = kill_switch_state.read_state(db)
             done, problem = emergency.audit_dump(db, dump_dir)
             ev_sql = db.log.evidence()
     finally:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops_checks.access import kill_switch_state
+from ops_checks.access.db import connect
 from ops_checks.core import poll
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures import incident, incident_report, incident_resume
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target import killswitch_state
-from ops_checks.target.db import connect
 
 OPERATOR = "sandbox-operator"
 TRIP_WAIT_S = 2.0
@@ -116,7 +116,7 @@ def trigger_incident(sb: Sandbox) -> bool:
 
     def tripped() -> bool:
         with connect(t.db, t.redactor) as db:
-            return killswitch_state.read_state(db).active
+            return kill_switch_state.read_state(db).active
 
     return poll.until(tripped, TRIP_WAIT_S, 0.05) is not None
 

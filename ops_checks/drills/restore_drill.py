@@ -1,7 +1,7 @@
 """sop.weekly.4 "Test backup systems": a backup is only a backup once it has been restored.
 
 The drill (sandbox, or wherever a disposable database on the same server can be made): every audit table of the bot
-(its hash-chained tables, as the database declares them: ``ops_checks.target.audit_tables``) is dumped with
+(its hash-chained tables, as the database declares them: ``ops_checks.access.audit_tables``) is dumped with
 ``COPY … TO STDOUT`` (CSV, rows in a canonical order, SHA-256 per file; DESIGN.md §8.5), loaded into a disposable
 database built from the reference schema with ``COPY … FROM STDIN`` (the columns named by the dump's header), dumped
 again from there the same way, and compared table by table: row counts and SHA-256. The drill is recorded in
@@ -21,13 +21,13 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from ops_checks.access import audit_tables
+from ops_checks.access.config import DbParams, Target
+from ops_checks.access.db import Db, DbError, QueryLog, connect, one_line
 from ops_checks.checks.sop import records
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.procedures.backup import stream_copy
 from ops_checks.sandbox import postgres
-from ops_checks.target import audit_tables
-from ops_checks.target.config import DbParams, Target
-from ops_checks.target.db import Db, DbError, QueryLog, connect, one_line
 
 DRILL_DAYS = 7
 ACTIVITY = "restore_drill"

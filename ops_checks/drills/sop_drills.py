@@ -17,6 +17,10 @@ from decimal import Decimal
 
 import httpx
 
+from ops_checks.access import kill_switch_state
+from ops_checks.access import webhook_signal as signal
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.checks.sop import loss
 from ops_checks.core import poll
@@ -24,9 +28,6 @@ from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target import killswitch_state, signal
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.valr.client import ValrError
 
 SCALE = 0.0025
 CLEAN_S = 120.0  # SOP §2: resume trading after 2 clean minutes
@@ -132,12 +133,12 @@ def _set_kill_switch(sb: Sandbox, activate: bool, reason: str) -> str | None:
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
             if activate:
-                killswitch_state.activate(db, reason)
-                note = killswitch_state.record_event(
+                kill_switch_state.activate(db, reason)
+                note = kill_switch_state.record_event(
                     db, activated=True, reason=reason, operator=OPERATOR, via="SOP drill"
                 )
                 return note if note and note.startswith("circuit_breaker_events") else None
-            killswitch_state.deactivate_recorded(db, reason=reason, operator=OPERATOR, via="SOP drill")
+            kill_switch_state.deactivate_recorded(db, reason=reason, operator=OPERATOR, via="SOP drill")
     except DbError as exc:
         return str(exc)
     return None

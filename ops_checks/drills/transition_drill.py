@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access.config import Target
 from ops_checks.catalogue import BLOCKER, BY_ID, ITEMS
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified
 from ops_checks.drills import base as drill_base
-from ops_checks.procedures import killswitch, transition
+from ops_checks.procedures import kill_switch, transition
 from ops_checks.sandbox.compose import SandboxServices
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target.config import Target
 from ops_checks.verdict import verdict
 from ops_checks.verdict.waivers import Waiver
 
@@ -37,13 +37,13 @@ Precondition = Callable[[Target], CheckResult | str | None]
 
 #: the items the pre-transition preflight checks one by one, in the order ``opscheck preflight`` runs them: every
 #: §1 and §2.1–2.3 blocker (1.3.1 is its own kill-switch drill there, run before §4's, and so it is here); then
-#: §4.3's flow (``killswitch.STEPS``) and §8.6 (``transition_gate.DRIFT_ITEMS``, judged on one measurement)
+#: §4.3's flow (``kill_switch.STEPS``) and §8.6 (``transition_gate.DRIFT_ITEMS``, judged on one measurement)
 PRECHECK_SECTIONS = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3")
 PRECHECK_ITEMS: tuple[str, ...] = tuple(
     i.id for i in ITEMS if i.severity == BLOCKER and i.section.split(" ")[0] in PRECHECK_SECTIONS
 )
 #: the items whose check and preconditions the preflight takes from the registry (Item.check, Item.preconditions)
-REGISTRY_ITEMS: tuple[str, ...] = (*PRECHECK_ITEMS, *killswitch.STEPS, *transition_gate.DRIFT_ITEMS)
+REGISTRY_ITEMS: tuple[str, ...] = (*PRECHECK_ITEMS, *kill_switch.STEPS, *transition_gate.DRIFT_ITEMS)
 
 
 def preconditions_of(item: str, **runtime: Any) -> tuple[Precondition, ...]:
@@ -107,10 +107,10 @@ def preflight(
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     runtime = _runtime(sb, run_id)
     outcomes = [_outcome(t, item, runtime) for item in PRECHECK_ITEMS]
-    blocked = _not_verified(t, preconditions_of(killswitch.STEPS[0], **runtime))
+    blocked = _not_verified(t, preconditions_of(kill_switch.STEPS[0], **runtime))
     orders = runtime["exchange_orders"]
-    flow = None if blocked else killswitch.run_flow(t, killswitch.FlowOptions.for_target(t, exchange_orders=orders))
-    for item in killswitch.STEPS:
+    flow = None if blocked else kill_switch.run_flow(t, kill_switch.FlowOptions.for_target(t, exchange_orders=orders))
+    for item in kill_switch.STEPS:
         if flow is None:
             outcomes.append(_judged(t, item, blocked or not_verified("the kill-switch flow did not run")))
         else:

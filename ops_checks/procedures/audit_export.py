@@ -1,5 +1,5 @@
 """Runbook §7.2 Full Audit Export, done safely: each of the bot's audit tables (its hash-chained tables, read from
-the database: ``ops_checks.target.audit_tables``) streamed with ``COPY … TO STDOUT WITH CSV HEADER``
+the database: ``ops_checks.access.audit_tables``) streamed with ``COPY … TO STDOUT WITH CSV HEADER``
 through psycopg (no ``docker exec -it``, so LF line ends: DESIGN.md §8.5), in constant memory, hashed while written.
 
 The export is one REPEATABLE READ read-only transaction (every file from the same snapshot), over a half-open UTC
@@ -25,11 +25,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from ops_checks.access import audit_tables
+from ops_checks.access.audit_tables import BY_TABLE, AuditTable
+from ops_checks.access.config import DbParams
+from ops_checks.access.db import one_line
 from ops_checks.core.redaction import Redactor
-from ops_checks.target import audit_tables
-from ops_checks.target.audit_tables import BY_TABLE, AuditTable
-from ops_checks.target.config import DbParams
-from ops_checks.target.db import one_line
 
 MANIFEST = "MANIFEST.txt"
 CHECKSUMS = "CHECKSUMS.sha256"

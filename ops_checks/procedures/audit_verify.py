@@ -11,11 +11,11 @@ from pathlib import Path
 
 import psycopg
 
+from ops_checks.access import audit_tables
+from ops_checks.access.config import DbParams
+from ops_checks.access.db import one_line
 from ops_checks.core.redaction import Redactor
 from ops_checks.procedures.audit_export import CHECKSUMS, MANIFEST, count_statement, export_connection
-from ops_checks.target import audit_tables
-from ops_checks.target.config import DbParams
-from ops_checks.target.db import one_line
 
 READ_BYTES = 1 << 20
 CHECKSUM_LINE = re.compile(r"^(?P<digest>[0-9a-f]{64}) [ *](?P<name>[^/\\]+)$")

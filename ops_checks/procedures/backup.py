@@ -20,8 +20,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect, one_line
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect, one_line
 
 PG_DUMP_TIMEOUT_S = 300
 ENV_COPY = ".env.backup"

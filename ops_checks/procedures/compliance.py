@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access.config import DbParams
+from ops_checks.access.db import Db, connect
 from ops_checks.checks.s7_audit.audit_rows import rows_csv
 from ops_checks.core.redaction import Redactor
-from ops_checks.target.config import DbParams
-from ops_checks.target.db import Db, connect
 
 EXECUTIVE = """
 SELECT COUNT(*) FILTER (WHERE policy_decision = 'ALLOW') AS trades_allowed,

@@ -27,14 +27,14 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from ops_checks.access import kill_switch_state, suite_tables
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.access.valr.client import ValrClient, ValrError
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
 from ops_checks.procedures import backup
-from ops_checks.target import killswitch_state, suite_tables
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect
-from ops_checks.target.valr.client import ValrClient, ValrError
 
 ID = re.compile(r"^INC-\d{8}-\d{3}$")
 WINDOW = timedelta(hours=1)
@@ -148,7 +148,7 @@ def capture(
     opened = datetime.now(UTC)
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            state = killswitch_state.read_state(db)
+            state = kill_switch_state.read_state(db)
             cause = (trigger or "").strip() or _trigger(db)
             incident_id = _next_id(db, opened)
             db.rows(
@@ -205,7 +205,7 @@ def capture(
     return cap
 
 
-def _kill_switch(t: Target, cap: Capture, state: killswitch_state.KillSwitchState, operator: str, record: Any) -> None:
+def _kill_switch(t: Target, cap: Capture, state: kill_switch_state.KillSwitchState, operator: str, record: Any) -> None:
     """§6.1 Step 1. The hold's reason is kept with the record: the resume releases only that hold (compare-and-set),
     never one somebody put in place after the capture."""
     if state.active:
@@ -214,12 +214,12 @@ def _kill_switch(t: Target, cap: Capture, state: killswitch_state.KillSwitchStat
         return
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            if killswitch_state.activate_if_inactive(db, f"INCIDENT {cap.incident_id}") is None:
+            if kill_switch_state.activate_if_inactive(db, f"INCIDENT {cap.incident_id}") is None:
                 # somebody activated it since it was read: theirs, kept as it is
-                record("6.1.1", True, f"kill switch {killswitch_state.holder(db)}")
-                cap.actions["6.1.1"].facts["kill_switch_reason"] = killswitch_state.read_state(db).reason
+                record("6.1.1", True, f"kill switch {kill_switch_state.holder(db)}")
+                cap.actions["6.1.1"].facts["kill_switch_reason"] = kill_switch_state.read_state(db).reason
                 return
-            killswitch_state.record_event(
+            kill_switch_state.record_event(
                 db,
                 activated=True,
                 reason=f"INCIDENT {cap.incident_id}",
@@ -274,7 +274,7 @@ def _logs(t: Target, cap: Capture, since: datetime, record: Any) -> None:
     )
 
 
-def _notify(t: Target, cap: Capture, cause: str, state: killswitch_state.KillSwitchState, record: Any) -> None:
+def _notify(t: Target, cap: Capture, cause: str, state: kill_switch_state.KillSwitchState, record: Any) -> None:
     url = t.secret("DISCORD_WEBHOOK_URL")
     if not url:
         record("6.1.5", False, "DISCORD_WEBHOOK_URL is not set: stakeholders not notified")

@@ -14,9 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.procedures import incident
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 _TIMELINE = """
 SELECT created_at AS at, 'circuit breaker: ' || event_type || coalesce(' (' || trigger_reason || ')', '') AS event

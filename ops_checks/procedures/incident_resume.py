@@ -20,14 +20,14 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ops_checks.checks import preconditions
+from ops_checks.access import kill_switch_state
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.checks import givens
 from ops_checks.checks.s1_preconditions import exchange, logs
 from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures import incident
-from ops_checks.target import killswitch_state
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 CHECKS = {
     "6.4.1": "Root cause identified",
@@ -120,7 +120,7 @@ def _pnl(t: Target, reset_daily: bool) -> CheckResult:
                     "Reset",
                     f"§6.5 Step 2 cannot reset the daily P&L: {exc}",
                     db.log.evidence("§6.5 Step 2"),
-                    cause=preconditions.table_cause(t, "system_settings", str(exc), f"UPDATE ({PNL_COLUMNS})"),
+                    cause=givens.table_cause(t, "system_settings", str(exc), f"UPDATE ({PNL_COLUMNS})"),
                 )
             row = db.one(
                 "SELECT daily_pnl_pct, daily_loss_limit_pct, consecutive_losses, max_consecutive_losses,"
@@ -149,14 +149,14 @@ def _pnl(t: Target, reset_daily: bool) -> CheckResult:
 
 def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult:
     with connect(t.db, t.redactor, read_only=False) as db:
-        if not killswitch_state.try_lock(db):
+        if not kill_switch_state.try_lock(db):
             return failed("lock busy", "FALSE", "a kill-switch verification holds the lock: not deactivated")
         try:
-            state = killswitch_state.read_state(db)
+            state = kill_switch_state.read_state(db)
             released = db.one(
                 "SELECT created_at FROM circuit_breaker_events WHERE event_type = %s AND created_at > %s"
                 " ORDER BY created_at LIMIT 1",
-                (killswitch_state.RELEASED_EVENT, record["opened_at"]),
+                (kill_switch_state.RELEASED_EVENT, record["opened_at"]),
             )
             if not state.active or released:
                 when = released["created_at"] if released else "unknown time"
@@ -175,18 +175,18 @@ def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult
                     state.describe(),
                     f"the hold of the capture (reason {captured['kill_switch_reason']})",
                     f"not deactivated: the kill switch is now held for another reason than at the incident's "
-                    f"capture ({killswitch_state.holder(db)}); deactivate it with "
+                    f"capture ({kill_switch_state.holder(db)}); deactivate it with "
                     "`opscheck kill-switch deactivate --allow-mutations` once that hold is resolved too",
                     db.log.evidence(),
                 )
-            hold = killswitch_state.current_hold(db, state.reason)
+            hold = kill_switch_state.current_hold(db, state.reason)
             at = None
             if hold is not None:
-                at, _ = killswitch_state.release_hold(
+                at, _ = kill_switch_state.release_hold(
                     db, hold, operator=operator, via="opscheck incident resume", why=f"RESUME {record['incident_id']}"
                 )
             if at is None:
-                who = killswitch_state.holder(db)
+                who = kill_switch_state.holder(db)
                 return failed(
                     who,
                     "deactivated only at resume",
@@ -207,10 +207,10 @@ def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult
                 if first is not None and first["policy_decision"] == "ALLOW":
                     break
                 time.sleep(0.02)
-            after = killswitch_state.read_state(db)
+            after = kill_switch_state.read_state(db)
             ev = db.log.evidence("§6.5 Step 3")
         finally:
-            killswitch_state.unlock(db)
+            kill_switch_state.unlock(db)
     if after.active:
         return failed(after.describe(), "FALSE", "the kill switch is still active after deactivation", ev)
     if first is None or first["policy_decision"] != "ALLOW":
@@ -228,9 +228,9 @@ def _deactivate(t: Target, record: dict[str, Any], operator: str) -> CheckResult
 def _reactivate(t: Target, record: dict[str, Any], operator: str) -> None:
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            if killswitch_state.activate_if_inactive(db, f"INCIDENT {record['incident_id']}") is None:
+            if kill_switch_state.activate_if_inactive(db, f"INCIDENT {record['incident_id']}") is None:
                 return  # somebody activated it again already: theirs, kept as it is
-            killswitch_state.record_event(
+            kill_switch_state.record_event(
                 db, activated=True, reason="resume failed", operator=operator, via="opscheck incident resume"
             )
     except DbError:
@@ -274,7 +274,7 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
             if not res.stopped:
                 # §6.5 Step 4 writes a 'RESUME' row with a text id into policy_decision_audit; the bot's CHECKs
                 # (ALLOW/NEUTRAL/HALT, uuid ids) reject it, so the resume is recorded as an operator action.
-                problem = killswitch_state.record_operator(
+                problem = kill_switch_state.record_operator(
                     db,
                     RESUME_ACTION,
                     operator,

@@ -41,9 +41,9 @@ from urllib.parse import quote, unquote
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ops_checks.access.config import DbParams
+from ops_checks.access.db import Db, DbError, connect, one_line
 from ops_checks.core.redaction import Redactor
-from ops_checks.target.config import DbParams
-from ops_checks.target.db import Db, DbError, connect, one_line
 
 GENESIS = "0" * 64
 LOCK_KEY = 0x516E0FF  # serialises writers so two sign-offs never share a predecessor

@@ -20,7 +20,7 @@ Where the runbook and the real bot (TRADE_BOT v1.9.0) disagree, the procedure fo
 - Step 6: ``valr_balances`` does not exist; the ZAR balance is read from the exchange (VALR ``/v1/account/balances``).
 - Step 8: the bot reports no mode over HTTP; the mode is the env file's, cross-checked with any mode the bot
   reports (``transition_gate.execution_mode``), plus the runbook's log lines.
-- Step 9: the bot's TradingView webhook (``ops_checks.target.signal``).
+- Step 9: the bot's TradingView webhook (``ops_checks.access.webhook_signal``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,12 @@ from typing import Any, NoReturn, Protocol
 
 from psycopg.types.json import Jsonb
 
-from ops_checks.checks import preconditions
+from ops_checks.access import kill_switch_state, suite_tables
+from ops_checks.access import webhook_signal as signal_mod
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.access.valr.client import ValrClient, ValrError
+from ops_checks.checks import givens
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.core.envfile import ConfigError, read_env_file
@@ -46,12 +51,7 @@ from ops_checks.core.http import HttpError, Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
 from ops_checks.procedures import backup as backup_mod
 from ops_checks.procedures import env_edit
-from ops_checks.procedures.steps_engine import StepFailed, StepRun, one_line
-from ops_checks.target import killswitch_state, suite_tables
-from ops_checks.target import signal as signal_mod
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect
-from ops_checks.target.valr.client import ValrClient, ValrError
+from ops_checks.procedures.sequence import StepFailed, StepRun, one_line
 
 LOCK_KEY = 0x0B5C3302  # no two transitions at once
 MODES = ("LIVE", "DRY_RUN")
@@ -226,7 +226,7 @@ def step_cause(t: Target, number: int, exc: Exception) -> Cause | None:
     text = str(exc)
     denied = _DENIED.search(text)
     if denied:
-        return preconditions.table_cause(t, denied.group(1), text, STEP_PRIVILEGE.get(number, "SELECT"))
+        return givens.table_cause(t, denied.group(1), text, STEP_PRIVILEGE.get(number, "SELECT"))
     if isinstance(exc, DbError) and "violates check constraint" in text and TRAIL_TABLE in text:
         return Cause(
             "database_error",
@@ -631,8 +631,8 @@ class _Run:
         try:
             with connect(self.t.db, self.t.redactor, read_only=False) as db:
                 # an operator's hold already in place keeps its reason and time (never overwritten)
-                killswitch_state.activate_operator(db, "TRANSITION_FAILED", deadline_s=10.0)
-                killswitch_state.record_event(
+                kill_switch_state.activate_operator(db, "TRANSITION_FAILED", deadline_s=10.0)
+                kill_switch_state.record_event(
                     db,
                     activated=True,
                     reason=one_line(reason)[:200],

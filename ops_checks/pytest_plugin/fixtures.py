@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ops_checks.access.config import Target, live_target, load_env
 from ops_checks.checks import reachability
 from ops_checks.core import signals
 from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
@@ -15,7 +16,6 @@ from ops_checks.pytest_plugin.plugin import PROBED, SELECTED, TARGET_INFO, annou
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from ops_checks.target.config import Target, live_target, load_env
 
 
 @pytest.hookimpl(trylast=True)

@@ -22,6 +22,8 @@ import pytest
 from pluggy import Result
 
 from ops_checks import __version__, catalogue
+from ops_checks.access import scope as scopes
+from ops_checks.access.config import ConfigError, load_env
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
 from ops_checks.core import redaction
 from ops_checks.core.result import READ_ONLY, CheckResult, Status, not_verified
@@ -29,8 +31,6 @@ from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
 from ops_checks.report import html as report
 from ops_checks.report import result_files
-from ops_checks.target import scope as scopes
-from ops_checks.target.config import ConfigError, load_env
 from ops_checks.verdict import verdict, waivers
 from ops_checks.verdict.verdict import ItemOutcome
 

@@ -1,6 +1,6 @@
 """Reference trading bot for the sandbox: the real bot's API (TRADE_BOT v1.9.0) plus the runbook's promises.
 
-Speaks what ``ops_checks.target.profile.REAL_BOT`` describes: ``GET /`` (``components``), ``GET /health``
+Speaks what ``ops_checks.access.profile.REAL_BOT`` describes: ``GET /`` (``components``), ``GET /health``
 (``{"status": "healthy", "database": "connected"}``, 503 when not), ``GET /metrics`` (the real metric names),
 ``GET /guardian/status``, ``POST /guardian/unlock`` (``Authorization: Bearer $GUARDIAN_ADMIN_TOKEN``),
 ``POST /guardian/reset`` (``reset_code``), ``POST /webhook/tradingview`` (``X-TradingView-Signature`` = hex
@@ -39,11 +39,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ops_checks.access import policy
+from ops_checks.access.profile import REAL_BOT, BotProfile
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox.bot_sop import SopState
-from ops_checks.target import policy
-from ops_checks.target.profile import REAL_BOT, BotProfile
 
 VERSION = "1.5.0-sandbox"
 EXECUTION_MODES = ("DRY_RUN", "LIVE")
@@ -358,7 +358,7 @@ class ReferenceBot:
 
     def valr_request(self, method: str, path: str, *, timeout: float = 3.0) -> httpx.Response:
         """One signed request to VALR with the bot's API key, over the bot's VALR transport."""
-        from ops_checks.target.valr.signing import signed_headers  # lazy: written by another module owner
+        from ops_checks.access.valr.signing import signed_headers  # lazy: written by another module owner
 
         headers = signed_headers(self._valr_key, self._valr_secret, method, path)
         with httpx.Client(transport=self._valr_transport, timeout=timeout) as client:
@@ -611,7 +611,7 @@ class ReferenceBot:
             return
         if not self._valr_key or not self._valr_secret:
             return
-        from ops_checks.target.valr.signing import signed_headers  # lazy: written by another module owner
+        from ops_checks.access.valr.signing import signed_headers  # lazy: written by another module owner
 
         path = "/v1/account/balances"
         try:
@@ -1175,7 +1175,7 @@ class ReferenceBot:
 
     def _place_valr_order(self, correlation_id: str, symbol: str, side: str, quantity: Decimal) -> str | None:
         """Market order on VALR (signed); returns VALR's order id, or None when it was not accepted."""
-        from ops_checks.target.valr.signing import signed_headers  # lazy: written by another module owner
+        from ops_checks.access.valr.signing import signed_headers  # lazy: written by another module owner
 
         customer_id = correlation_id if _CUSTOMER_ORDER_ID.match(correlation_id) else uuid.uuid4().hex
         body = json.dumps(

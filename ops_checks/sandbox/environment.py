@@ -19,15 +19,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ops_checks.access.config import SECRET_VARS, DbParams, Service, Target, Thresholds
+from ops_checks.access.profile import profile_from_env
 from ops_checks.core import settings, signals
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.sandbox import ntp_host, postgres, sop_env
 from ops_checks.sandbox.bot import ReferenceBot
-from ops_checks.sandbox.hooks import HookServices
+from ops_checks.sandbox.third_party import HookServices
 from ops_checks.sandbox.valr_sim import ValrSimulator
-from ops_checks.target.config import SECRET_VARS, DbParams, Service, Target, Thresholds
-from ops_checks.target.profile import profile_from_env
 
 VALR_URL = "https://api.valr.com"
 BOT_SERVICE, DB_SERVICE = "autonomous_alpha_bot", "postgres"

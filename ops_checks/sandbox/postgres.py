@@ -28,7 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ops_checks.target.install.opscheck import SCHEMA_SQL as OPSCHECK_SCHEMA  # the suite's own tables
+from ops_checks.access.install.opscheck import SCHEMA_SQL as OPSCHECK_SCHEMA  # the suite's own tables
 
 SCHEMA_DIR = Path(__file__).with_name("schema")  # the reference model of TRADE_BOT's migrations 001-026
 SEED = Path(__file__).with_name("seed.sql")
@@ -592,7 +592,7 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
 
 def install_opscheck(admin_dsn: str, *, grant_to: str) -> None:
     """Create the suite's own schema (idempotent) and grant the bot's role what the suite's records need."""
-    from ops_checks.target.install.opscheck import install
+    from ops_checks.access.install.opscheck import install
 
     install(admin_dsn, grant_to=grant_to)
 

@@ -14,10 +14,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ops_checks.access import scope
+from ops_checks.access.coinbase_jwt import generate_ec_pem
 from ops_checks.core.envfile import ConfigError
 from ops_checks.sandbox.bot_sop import SopMetrics
-from ops_checks.target import scope
-from ops_checks.target.coinbase_jwt import generate_ec_pem
 
 PERPETUAL_PAIR = "BTCUSDTPERP"
 

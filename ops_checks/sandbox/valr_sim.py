@@ -75,7 +75,7 @@ class SimRequest:
 
 
 def expected_signature(secret: str, timestamp: str, verb: str, path: str, body: str, subaccount_id: str) -> str:
-    """VALR's signature, computed independently of ops_checks.target.valr.signing so the simulator really checks it."""
+    """VALR's signature, computed independently of ops_checks.access.valr.signing so the simulator really checks it."""
     message = (timestamp + verb.upper() + path + body + subaccount_id).encode("utf-8")
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha512).hexdigest()
 

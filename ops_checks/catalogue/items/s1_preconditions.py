@@ -69,7 +69,7 @@ ITEMS: tuple[Item, ...] = (
     _s13(
         "1.3.1",
         "Kill switch functional",
-        check="ops_checks.procedures.killswitch:verify_kill_switch",
+        check="ops_checks.procedures.kill_switch:verify_kill_switch",
         mutating=True,
         preconditions=(DATABASE, table("circuit_breaker_events"), BOT_DECIDING),
     ),

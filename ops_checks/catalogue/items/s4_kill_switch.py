@@ -12,7 +12,7 @@ S45 = "4.5 Kill Switch Response Time"
 
 # A procedure step, not a Target -> CheckResult function: §4.3's flow (killswitch.run_flow, returning a
 # KillSwitchFlow) runs once per session, and each item's When step reads its step with KillSwitchFlow.outcome(item).
-_step = partial(Item, category=SAFETY_GATE, check="ops_checks.procedures.killswitch:run_flow", mutating=True)
+_step = partial(Item, category=SAFETY_GATE, check="ops_checks.procedures.kill_switch:run_flow", mutating=True)
 # the flow writes circuit_breaker_events and reads the bot's decisions (policy_decision_audit) at every step: a role
 # that cannot read them leaves every step not verified, under that grant's one cause (never a "database error" each)
 _KILL_SWITCH = (DATABASE, table("circuit_breaker_events"), table("policy_decision_audit"))

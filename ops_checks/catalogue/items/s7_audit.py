@@ -31,7 +31,7 @@ ITEMS: tuple[Item, ...] = (
     _s72(
         "7.2.1",
         "Audit tables exported",
-        check="ops_checks.procedures.audit_checks:export_tables",
+        check="ops_checks.procedures.audit_files:export_tables",
         check_needs=("workdir",),
         mutating=True,
         preconditions=(DATABASE,),
@@ -41,7 +41,7 @@ ITEMS: tuple[Item, ...] = (
     _s72(
         "7.2.2",
         "Export verified against checksums and database",
-        check="ops_checks.procedures.audit_checks:verify_export",
+        check="ops_checks.procedures.audit_files:verify_export",
         check_needs=("directory",),
         mutating=True,
         preconditions=(DATABASE, SUITE_SCHEMA),
@@ -77,7 +77,7 @@ ITEMS: tuple[Item, ...] = (
         "7.4.1",
         "Monthly compliance report",
         severity=WARNING,
-        check="ops_checks.procedures.audit_checks:compliance_report",
+        check="ops_checks.procedures.audit_files:compliance_report",
         check_needs=("workdir",),
         mutating=True,
         preconditions=(DATABASE,),

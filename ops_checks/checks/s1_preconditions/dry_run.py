@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from ops_checks.access import botapi
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.webhook_signal import TEST_SIGNAL_PREFIX, send_signal, sign
 from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, failed, passed
-from ops_checks.target import botapi
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.signal import TEST_SIGNAL_PREFIX, send_signal, sign
 
 SNAPSHOT_KEYS = ("kill_switch_active", "budget_signal", "health_status", "risk_assessment")
 
@@ -39,7 +39,7 @@ def execution_mode(t: Target) -> CheckResult:
     return passed(f"env {actual}, bot {reported}", expected, "")
 
 
-def sign_signal(secret: str, body: bytes) -> str:  # kept for older callers: ops_checks.target.signal.sign
+def sign_signal(secret: str, body: bytes) -> str:  # kept for older callers: ops_checks.access.webhook_signal.sign
     return sign(secret, body)
 
 

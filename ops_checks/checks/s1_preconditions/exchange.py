@@ -5,14 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.access import prometheus
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.valr.client import ValrClient, ValrError
 from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed, plain
-from ops_checks.target import prometheus
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.valr.client import ValrClient, ValrError
 
 REQUIRED_PERMISSIONS = ("View access", "Trade")
 

@@ -10,12 +10,12 @@ from decimal import Decimal
 
 from psycopg import sql
 
-from ops_checks.checks import causes, preconditions
+from ops_checks.access.config import Service, Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.checks import causes, givens
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Service, Target
-from ops_checks.target.db import DbError, connect
 
 
 def database_connectivity(t: Target) -> CheckResult:
@@ -225,14 +225,14 @@ def api_health(t: Target) -> CheckResult:
         if database is not None and database != p.health_db_ok:
             # the bot says why: its database. Only now is the database asked (once): when it is down for us too,
             # the bot's health rests on item 1.1.1, which names the cause
-            problem = preconditions.database_error(t)
+            problem = givens.database_error(t)
             if problem:
                 return not_verified(
                     f"{p.health_path} answered HTTP {resp.status_code}: the bot reports {p.health_db_key}="
                     f"{database!r}, and its database cannot be reached from here either",
                     ev,
                     cause=causes.database_connect(t, problem),
-                    blocked_by=(preconditions.DATABASE_ITEM,),
+                    blocked_by=(givens.DATABASE_ITEM,),
                 )
         return failed(
             f"HTTP {resp.status_code} status={status!r}{db_part}",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ops_checks.access.config import Target
 from ops_checks.checks import causes
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, failed, passed
-from ops_checks.target.config import Target
 
 
 def parse_zar(raw: str) -> Decimal:

@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops_checks.access.config import Target
 from ops_checks.checks import causes
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
-from ops_checks.target.config import Target
 
 
 def discord_test_message(t: Target, run_id: str) -> CheckResult:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.core.result import CheckResult, failed, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 
 def circuit_breaker_configured(t: Target) -> CheckResult:

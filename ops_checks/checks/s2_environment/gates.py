@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions.limits import limit_problem
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, failed, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 MODES = ("DRY_RUN", "LIVE")
 LIMITS = ("MAX_ORDER_ZAR", "MAX_RISK_ZAR", "ZAR_FLOOR")

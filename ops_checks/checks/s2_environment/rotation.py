@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ops_checks.access.config import DbParams, Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.catalogue.rotation_periods import ROTATION_ROWS
 from ops_checks.core import readings
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import DbParams, Target
-from ops_checks.target.db import DbError, connect
 
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _LAST = (

@@ -12,15 +12,15 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.valr.client import ApiKeyInfo, ValrClient, ValrError
+from ops_checks.access.webhook_signal import send_signal
 from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions import monitoring
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed, plain
 from ops_checks.core.secret import Secret
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.signal import send_signal
-from ops_checks.target.valr.client import ApiKeyInfo, ValrClient, ValrError
 
 SOVEREIGN_MIN_LENGTH = 32  # app/auth/security.py (the profile's signal_secret_min_length)
 CODE_UNAUTHORIZED = causes.CODE_UNAUTHORIZED  # VALR: key unknown, revoked or missing

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops_checks.access import suite_tables
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.checks.s3_transition.transition_gate import execution_mode, same_person
 from ops_checks.core.result import CheckResult, failed, passed
-from ops_checks.target import suite_tables
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 TABLE = "ops_operator_actions"
 _TRAIL = """

@@ -32,10 +32,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access.config import Target
 from ops_checks.catalogue import BLOCKER, ITEMS
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import MET, Cause, CheckResult, Evidence, failed, passed
-from ops_checks.target.config import Target
 
 DEFAULT_MAX_AGE_MIN = 30
 KILL_SWITCH_ITEMS = ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")

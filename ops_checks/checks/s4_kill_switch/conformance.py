@@ -1,6 +1,6 @@
 """Runbook §4.1: the bot's recorded decisions agree with the TradePermissionPolicy evaluation order.
 
-Every recent policy_decision_audit row is replayed through the oracle (``ops_checks.target.policy``) using the row's own
+Every recent policy_decision_audit row is replayed through the oracle (``ops_checks.access.policy``) using the row's own
 context_snapshot; any row whose decision or reason code differs is a disagreement. Rows that are not policy
 decisions (the runbook's TRANSITION / RESUME records) are counted and left out; a policy decision logged without
 the inputs it was taken on cannot be audited and counts as a disagreement.
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ops_checks.access import policy
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
-from ops_checks.target import policy
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 WINDOW_HOURS = 1
 MAX_ROWS = 5000

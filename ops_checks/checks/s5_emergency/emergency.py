@@ -24,19 +24,19 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ops_checks.checks import preconditions, runbook_sql
+from ops_checks.access import audit_tables, guardian
+from ops_checks.access.config import Service, Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.checks import givens, runbook_sql
 from ops_checks.checks.s1_preconditions import infra
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
-from ops_checks.target import audit_tables, guardian
-from ops_checks.target.config import Service, Target
-from ops_checks.target.db import Db, DbError, connect
 
 LEVELS = {"5.2.1": "L1", "5.3.1": "L2", "5.4.1": "L3", "5.5.1": "L4"}
 BOT_CONTAINER = "autonomous_alpha_bot"  # the name §5.3 stops
 # §5.5 step 5's dump (the runbook pg_dumps the whole database as postgres; the suite streams the audit tables as the
 # application role): the settings row and every audit table of the bot, as its schema declares them
-# (ops_checks.target.audit_tables: its hash-chained tables).
+# (ops_checks.access.audit_tables: its hash-chained tables).
 SETTINGS_TABLE = "system_settings"
 L4_ROTATE = ("SOVEREIGN_SECRET", "WEBHOOK_SECRET", "GUARDIAN_RESET_CODE")
 ALSO_ROTATE = ("DB_PASSWORD", "POSTGRES_PASSWORD", "DISCORD_WEBHOOK_URL", "OPENROUTER_API_KEY", "GRAFANA_TOKEN")
@@ -151,7 +151,7 @@ def audit_dump(db: Db, out_dir: Path | None) -> tuple[dict[str, tuple[int, str]]
 
 def dump_cause(t: Target, problem: DumpProblem) -> Cause:
     """Why the role cannot stream a table out: its grant (or the table is missing), with the remedy."""
-    return preconditions.table_cause(t, problem.table, problem.error)
+    return givens.table_cause(t, problem.table, problem.error)
 
 
 def service_list_cause(error: str) -> Cause:
@@ -240,7 +240,7 @@ def l4_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
             tables = dump_tables(db)
             _, dumped = audit_dump(db, None)
     except DbError as exc:
-        found.append(preconditions.database_blocked(t, str(exc)))
+        found.append(givens.database_blocked(t, str(exc)))
     else:
         if dumped is not None:
             found.append(problem(f"audit tables cannot be streamed out: {dumped}", dump_cause(t, dumped)))

@@ -20,14 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ops_checks.checks import preconditions, runbook_sql
+from ops_checks.access import kill_switch_state, suite_tables
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.valr.client import ValrClient, ValrError
+from ops_checks.checks import givens, runbook_sql
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
-from ops_checks.target import killswitch_state, suite_tables
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.valr.client import ValrClient, ValrError
 
 ROWS = {
     "5.7.1": "Kill switch activated",
@@ -71,7 +71,7 @@ def kill_switch_row(t: Target, activated_at: datetime | None) -> CheckResult:
     if activated_at is None:
         return _row("5.7.1", False, "no activation", None, "the L1 kill switch was never activated")
     with connect(t.db, t.redactor) as db:
-        state = killswitch_state.read_state(db)
+        state = kill_switch_state.read_state(db)
         halt = db.one(_FIRST_HALT, (activated_at,))
         ev = db.log.evidence("kill switch and first HALT")
     if not state.active:
@@ -223,7 +223,7 @@ def privileges(t: Target) -> tuple[dict[str, Any] | None, CheckResult | None, Ev
             row = db.one(_PRIVILEGES)
             return row, None, db.log.evidence("privileges (no write)")
     except DbError as exc:
-        return None, preconditions.database_blocked(t, str(exc)), None
+        return None, givens.database_blocked(t, str(exc)), None
 
 
 def _grant(t: Target, table: str, privilege: str) -> CheckResult:

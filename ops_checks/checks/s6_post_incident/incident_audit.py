@@ -14,17 +14,17 @@ What passes:
 
 from __future__ import annotations
 
+from ops_checks.access import kill_switch_state, suite_tables
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.core.result import Cause, CheckResult, failed, passed
-from ops_checks.target import killswitch_state, suite_tables
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 ACTIVE_WITHOUT_INCIDENT = "the kill switch is ACTIVE but no incident is on record"
 
 
-def active_without_incident(state: killswitch_state.KillSwitchState) -> Cause:
+def active_without_incident(state: kill_switch_state.KillSwitchState) -> Cause:
     """The one cause of every §6 item when the kill switch is ACTIVE and no incident documents why."""
-    return killswitch_state.active_cause(f"{ACTIVE_WITHOUT_INCIDENT}: {state.describe()}")
+    return kill_switch_state.active_cause(f"{ACTIVE_WITHOUT_INCIDENT}: {state.describe()}")
 
 
 def check(t: Target, item: str, left_active_by: tuple[str, ...] = ()) -> CheckResult:
@@ -40,7 +40,7 @@ def check(t: Target, item: str, left_active_by: tuple[str, ...] = ()) -> CheckRe
                 "SELECT incident_id, opened_at, actions, root_cause, fix, resume_checks, resumed_at"
                 " FROM opscheck.ops_incidents ORDER BY opened_at DESC LIMIT 1"
             )
-            state = killswitch_state.read_state(db)
+            state = kill_switch_state.read_state(db)
             ev = db.log.evidence("latest incident record")
     except DbError as exc:
         return failed("unreadable", "incident record", f"cannot read the incident record: {exc}")

@@ -8,12 +8,12 @@ reported by exactly one item.
 
 from __future__ import annotations
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, failed, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 DAILY = """
 WITH bounds AS (

@@ -6,7 +6,7 @@ to cold storage; no archival record may cover rows younger than the retention pe
 The inception comes from ``ops_audit_inception`` (or ``AUDIT_INCEPTION_DATE`` in the environment); archivals from
 ``ops_audit_retention``.
 7.6.2: the bot's database role cannot DELETE or TRUNCATE any audit table (grants, ownership or superuser).
-The audit tables are the bot's hash-chained tables as the database declares them (``ops_checks.target.audit_tables``).
+The audit tables are the bot's hash-chained tables as the database declares them (``ops_checks.access.audit_tables``).
 
 The row-hash chains are walked with the bot's own ``verify_chain_integrity(text)``, over the tables whose rows the
 schema declares append-only (a table whose rows the bot may update cannot keep a chain). Only a verified mismatch is
@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ops_checks.checks import preconditions
+from ops_checks.access import audit_tables
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.access.suite_tables import missing, not_installed
+from ops_checks.checks import givens
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import Cause, CheckResult, Status, failed, passed
-from ops_checks.target import audit_tables
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect
-from ops_checks.target.suite_tables import missing, not_installed
 
 RETAINED_TABLES = ("policy_decision_audit", "trading_orders", "circuit_breaker_events", "ai_debates")
 VERIFY = "verify_chain_integrity"
@@ -151,7 +151,7 @@ def _verify_error(t: Target, table: str, exc: DbError) -> Chain:
                 f'GRANT EXECUTE ON FUNCTION {VERIFY}(text) TO "{role}";',
             )
         else:
-            cause = preconditions.table_cause(t, table, text)
+            cause = givens.table_cause(t, table, text)
         return Chain(table, CANNOT_CHECK, text, cause)
     if state == _CANCELED:
         return Chain(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ops_checks.target.config import Target, Thresholds
+from ops_checks.access.config import Target, Thresholds
 
 
 @dataclass(frozen=True)

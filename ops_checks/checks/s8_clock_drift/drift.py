@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ops_checks.access.clock import CRITICAL, WARNING, Bands, OffsetEstimate, bands, estimate_offset
+from ops_checks.access.config import Target
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.clock import CRITICAL, WARNING, Bands, OffsetEstimate, bands, estimate_offset
-from ops_checks.target.config import Target
-from ops_checks.target.valr.client import ValrError
 
 BAND_ACTION = {WARNING: "monitor closely", CRITICAL: "prepare to sync the clock"}
 BAND_REMEDY = {

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from ops_checks.access.config import Target
 from ops_checks.checks.bot_sources import level, logs_unreadable, untimestamped
 from ops_checks.checks.s1_preconditions.logs import LogError, LogLine, recent_lines
 from ops_checks.checks.s8_clock_drift.drift import Measurement, agreement_allowance_ms, time_unavailable
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
 
 NEUTRAL_FOLLOWS_S = 5  # how long after a reading beyond the tolerance its NEUTRAL line may be stamped
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.access import prometheus
+from ops_checks.access.config import Target
+from ops_checks.access.prometheus import MetricsError
 from ops_checks.checks.bot_sources import impossible_metric, metrics_unreadable
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target import prometheus
-from ops_checks.target.config import Target
-from ops_checks.target.prometheus import MetricsError
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Scrape:
 
 
 def scrape(t: Target) -> Scrape:
-    """One scrape (ops_checks.target.prometheus), label sets folded: §8.5 reads each series by name only."""
+    """One scrape (ops_checks.access.prometheus), label sets folded: §8.5 reads each series by name only."""
     labelled = prometheus.scrape(t)
     return Scrape({n: [v for _, v in vals] for n, vals in labelled.samples.items()}, labelled.http, labelled)
 

@@ -16,8 +16,8 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ops_checks.access.config import Target
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
 
 TIMEOUT_S = 3.0
 EXPECTED = "System clock synchronized: yes"

@@ -7,12 +7,12 @@ refusal — with VALR's own code and message.
 
 from __future__ import annotations
 
+from ops_checks.access.config import Target
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
-from ops_checks.target.valr.client import ValrError
 
 PATH = "/v1/account/balances"
 CODE_INVALID_SIGNATURE = -11252

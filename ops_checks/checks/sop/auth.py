@@ -14,6 +14,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from ops_checks.access import coinbase_jwt as cj
+from ops_checks.access import scope
+from ops_checks.access.config import Target
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.checks.s8_clock_drift.drift import Measurement, time_unavailable
@@ -21,10 +25,6 @@ from ops_checks.checks.s8_clock_drift.signed_request import keys_unset
 from ops_checks.core import backoff
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
-from ops_checks.target import coinbase_jwt as cj
-from ops_checks.target import scope
-from ops_checks.target.config import Target
-from ops_checks.target.valr.client import ValrError
 
 CDP_SETTINGS = "COINBASE_CDP_API_KEY and COINBASE_CDP_PRIVATE_KEY_PATH"
 HALF_CONFIGURED = Cause(

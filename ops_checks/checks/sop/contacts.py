@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access.config import Target
 from ops_checks.core import safe_read
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
 
 ENV = "ESCALATION_CONTACTS_FILE"
 REVIEW_DAYS = 31

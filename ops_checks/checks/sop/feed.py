@@ -12,16 +12,16 @@ The sandbox declares its reference bot's metrics (``sandbox/sop_env.py``).
 
 from __future__ import annotations
 
-from ops_checks.checks import preconditions
+from ops_checks.access import scope
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError
+from ops_checks.access.profile import DECLARED_SOURCES
+from ops_checks.access.prometheus import BadMetric, Metrics, MetricsError, scrape
+from ops_checks.checks import givens
 from ops_checks.checks.bot_sources import declared, impossible_metric, metrics_unreadable, undeclared
 from ops_checks.checks.sop import loss
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target import scope
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError
-from ops_checks.target.profile import DECLARED_SOURCES
-from ops_checks.target.prometheus import BadMetric, Metrics, MetricsError, scrape
 
 WARN_PER_HOUR = 3
 CRITICAL_PER_HOUR = 10
@@ -207,9 +207,9 @@ def _kill_switch(t: Target) -> tuple[bool, Evidence] | CheckResult:
         state, ev = loss.read(t)
     except DbError as exc:
         if str(exc).startswith("cannot connect"):
-            return preconditions.database_blocked(t, str(exc))
+            return givens.database_blocked(t, str(exc))
         return not_verified(
-            f"system_settings unreadable: {exc}", cause=preconditions.table_cause(t, "system_settings", str(exc))
+            f"system_settings unreadable: {exc}", cause=givens.table_cause(t, "system_settings", str(exc))
         )
     except readings.BadReading as exc:
         return failed("unknown", "a kill-switch state", str(exc), cause=loss.settings_cause(str(exc)))

@@ -10,14 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.access import scope
+from ops_checks.access.config import Target
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
-from ops_checks.target import scope
-from ops_checks.target.config import Target
-from ops_checks.target.valr.client import ValrError
 
 LIMIT_8H = Decimal("0.001")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 
+from ops_checks.access.config import Target
+from ops_checks.access.prometheus import BadMetric, MetricsError, scrape
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.checks.s8_clock_drift.signed_request import keys_unset
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
-from ops_checks.target.config import Target
-from ops_checks.target.prometheus import BadMetric, MetricsError, scrape
-from ops_checks.target.valr.client import ValrError
 
 P95_LIMIT_MS = 500.0
 

@@ -11,16 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ops_checks.checks import preconditions
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.prometheus import BadMetric, MetricsError, scrape
+from ops_checks.access.valr.client import ValrError
+from ops_checks.checks import givens
 from ops_checks.checks.bot_sources import undeclared
 from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.prometheus import BadMetric, MetricsError, scrape
-from ops_checks.target.valr.client import ValrError
 
 SETTINGS = (
     "SELECT circuit_breaker_active, circuit_breaker_reason, daily_pnl_pct, daily_loss_limit_pct, consecutive_losses,"
@@ -44,10 +44,8 @@ def settings_cause(problem: str) -> Cause:
 def unreadable(t: Target, exc: DbError) -> CheckResult:
     """system_settings cannot be read: not verified, on the database's or the table's cause."""
     if str(exc).startswith("cannot connect"):
-        return preconditions.database_blocked(t, str(exc))
-    return not_verified(
-        f"system_settings unreadable: {exc}", cause=preconditions.table_cause(t, "system_settings", str(exc))
-    )
+        return givens.database_blocked(t, str(exc))
+    return not_verified(f"system_settings unreadable: {exc}", cause=givens.table_cause(t, "system_settings", str(exc)))
 
 
 @dataclass(frozen=True)

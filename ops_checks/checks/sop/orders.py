@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.valr.client import ValrError
 
 
 def kill_switch_leaves_no_orders(t: Target) -> CheckResult:

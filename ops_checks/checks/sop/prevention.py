@@ -16,6 +16,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.prometheus import BadMetric, MetricsError, scrape
+from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.bot_sources import (
     SUITE_SCHEMA,
     db_unreadable,
@@ -32,10 +36,6 @@ from ops_checks.checks.s1_preconditions.limits import parse_zar
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.prometheus import BadMetric, MetricsError, scrape
-from ops_checks.target.valr.client import ValrError
 
 KILL_SWITCH_TEST_MAX_AGE_H = 26
 KILL_SWITCH_TEST = ("4.4.2", "4.4.5")  # this run's own kill-switch test: its activation and its release

@@ -8,11 +8,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.access.suite_tables import not_installed, not_installed_reason
 from ops_checks.core import readings
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect
-from ops_checks.target.suite_tables import not_installed, not_installed_reason
 
 TABLE = "ops_prevention_records"
 

@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.catalogue.runbook_text import ENV as RUNBOOK_ENV
 from ops_checks.catalogue.runbook_text import FILES
 from ops_checks.checks.bot_sources import db_unreadable
 from ops_checks.checks.sop.records import age_days
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 REVIEW_DAYS = 7
 REVIEW_MEETING_H = 48

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
 from ops_checks.checks.bot_sources import db_unreadable
 from ops_checks.checks.s2_environment import secrets_check
 from ops_checks.checks.s7_audit import audit_retention
 from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
 
 EXPECTED = "least privilege: no role attributes, no audit DELETE, no Withdraw"
 ATTRIBUTES = {

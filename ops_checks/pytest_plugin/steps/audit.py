@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, when
 
+from ops_checks.access import suite_tables
+from ops_checks.access.config import Target
 from ops_checks.checks.s7_audit import audit_integrity, audit_queries, audit_retention
 from ops_checks.core.result import CheckResult
-from ops_checks.procedures import audit_checks
+from ops_checks.procedures import audit_files
 from ops_checks.pytest_plugin.steps.common import require
-from ops_checks.target import suite_tables
-from ops_checks.target.config import Target
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def audit_workdir() -> Iterator[Path]:
 
 @when("the audit tables of the last day are exported into a temporary directory", target_fixture="result")
 def export_tables(target: Target, audit_workdir: Path) -> CheckResult:
-    return audit_checks.export_tables(target, audit_workdir)
+    return audit_files.export_tables(target, audit_workdir)
 
 
 @given("the suite's schema is installed")
@@ -38,7 +38,7 @@ def suite_schema_installed(target: Target) -> None:
 
 @given("an audit export of the last day in a temporary directory", target_fixture="audit_export_dir")
 def audit_export_dir(target: Target, audit_workdir: Path) -> Path:
-    directory, problem = audit_checks.prepare_export(target, audit_workdir)
+    directory, problem = audit_files.prepare_export(target, audit_workdir)
     require(target, problem)
     assert directory is not None
     return directory
@@ -46,7 +46,7 @@ def audit_export_dir(target: Target, audit_workdir: Path) -> Path:
 
 @when("the export is verified against its checksums, its manifest and the database", target_fixture="result")
 def verify_export(target: Target, audit_export_dir: Path) -> CheckResult:
-    return audit_checks.verify_export(target, audit_export_dir)
+    return audit_files.verify_export(target, audit_export_dir)
 
 
 @when("the policy decision summary is queried", target_fixture="result")
@@ -71,7 +71,7 @@ def confidence_vs_decision(target: Target) -> CheckResult:
 
 @when("the compliance report for the current month is generated into a temporary directory", target_fixture="result")
 def compliance_report(target: Target, audit_workdir: Path) -> CheckResult:
-    return audit_checks.compliance_report(target, audit_workdir)
+    return audit_files.compliance_report(target, audit_workdir)
 
 
 @when("the policy decisions of the last 30 days are counted per day", target_fixture="result")

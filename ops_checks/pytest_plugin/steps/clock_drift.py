@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, when
 
+from ops_checks.access.clock import CRITICAL, WARNING
+from ops_checks.access.config import Target
 from ops_checks.checks.s8_clock_drift import drift, drift_logs, drift_metrics, ntp, signed_request
 from ops_checks.checks.s8_clock_drift.drift import Measurement
 from ops_checks.core.result import CheckResult
 from ops_checks.pytest_plugin.steps.common import require
-from ops_checks.target.clock import CRITICAL, WARNING
-from ops_checks.target.config import Target
 
 
 @pytest.fixture(scope="session")

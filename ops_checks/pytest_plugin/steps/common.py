@@ -9,11 +9,11 @@ import allure
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from ops_checks.checks import preconditions
+from ops_checks.access.config import Target
+from ops_checks.checks import givens
 from ops_checks.core.result import CheckResult, Status, not_verified
 from ops_checks.drills import base as drill_base
 from ops_checks.pytest_plugin.plugin import CURRENT, PROBED, RESULT_KEY, runbook_item
-from ops_checks.target.config import Target
 
 MIME = {
     "text/plain": allure.attachment_type.TEXT,
@@ -85,8 +85,8 @@ def database_problem(target: Target, request: pytest.FixtureRequest) -> CheckRes
     probed = request.config.stash.get(PROBED, {})
     if "database" in probed:
         found = probed["database"]
-        return preconditions.database_blocked(target, found) if found else None
-    return preconditions.database_unreachable(target)
+        return givens.database_blocked(target, found) if found else None
+    return givens.database_unreachable(target)
 
 
 @given("the database is reachable")
@@ -96,22 +96,22 @@ def database_reachable(target: Target, database_problem: CheckResult | None) -> 
 
 @given(parsers.parse('the table "{table}" is readable'))
 def table_readable(target: Target, table: str) -> None:
-    require(target, preconditions.table_unreadable(target, table))
+    require(target, givens.table_unreadable(target, table))
 
 
 @given("the bot's API is healthy")
 def bot_healthy(target: Target) -> None:
-    require(target, preconditions.bot_unhealthy(target))
+    require(target, givens.bot_unhealthy(target))
 
 
 @given("the bot's metrics are readable")
 def bot_metrics_readable(target: Target) -> None:
-    require(target, preconditions.metrics_unreadable(target))
+    require(target, givens.metrics_unreadable(target))
 
 
 @given("the bot is recording policy decisions")
 def bot_deciding(target: Target) -> None:
-    require(target, preconditions.bot_not_deciding(target))
+    require(target, givens.bot_not_deciding(target))
 
 
 @then(parsers.parse('the runbook expects "{expected}"'))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s1_preconditions import dry_run
 from ops_checks.core.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
-from ops_checks.target.config import Target
 
 
 @when("EXECUTION_MODE is read from the environment and from the bot", target_fixture="result")

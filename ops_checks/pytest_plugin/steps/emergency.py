@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers, when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s5_emergency import emergency, emergency_checklist
 from ops_checks.core.result import CheckResult
 from ops_checks.drills import base as drill_base
@@ -16,7 +17,6 @@ from ops_checks.pytest_plugin.disposables import drill_fixture
 from ops_checks.pytest_plugin.steps.common import require
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from ops_checks.target.config import Target
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s2_environment import gates, rotation, secrets_check
 from ops_checks.core.result import CheckResult
 from ops_checks.pytest_plugin.steps.common import require
-from ops_checks.target.config import Target
 
 
 # ---------------------------------------------------------------- preconditions

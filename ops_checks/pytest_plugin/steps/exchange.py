@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s1_preconditions import exchange
 from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core.result import CheckResult
-from ops_checks.target.config import Target
 
 
 @when("VALR's public time and status are requested", target_fixture="result")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.checks.sop import (
     auth,
@@ -29,7 +30,6 @@ from ops_checks.pytest_plugin.plugin import SELECTED
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 from ops_checks.sandbox.faults import registry
-from ops_checks.target.config import Target
 
 
 @pytest.fixture(scope="session")

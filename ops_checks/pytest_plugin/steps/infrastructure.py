@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s1_preconditions import infra
 from ops_checks.core.result import CheckResult
-from ops_checks.target.config import Target
 
 
 @when('the application role runs "SELECT 1" against the bot\'s database', target_fixture="result")

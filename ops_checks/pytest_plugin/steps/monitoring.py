@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s1_preconditions import logs, monitoring
 from ops_checks.core.result import CheckResult
-from ops_checks.target.config import Target
 
 
 @when("a test message is posted to the Discord webhook", target_fixture="result")

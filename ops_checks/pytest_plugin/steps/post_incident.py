@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s6_post_incident import incident_audit
 from ops_checks.core.result import CheckResult
 from ops_checks.drills import incident_drill
@@ -13,7 +14,6 @@ from ops_checks.pytest_plugin.steps.common import drill_record_steps
 from ops_checks.pytest_plugin.steps.kill_switch import left_active_by
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-from ops_checks.target.config import Target
 
 
 @drill_fixture("incident_drills", lambda item: item.startswith("6."))

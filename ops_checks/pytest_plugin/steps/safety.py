@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pytest_bdd import when
 
+from ops_checks.access.config import Target
 from ops_checks.checks.s1_preconditions import logs, safety
 from ops_checks.core.result import CheckResult
-from ops_checks.procedures import killswitch
-from ops_checks.target.config import Target
+from ops_checks.procedures import kill_switch
 
 
 @when("the kill switch is activated, HALT is awaited, and the kill switch is deactivated", target_fixture="result")
-def kill_switch(target: Target) -> CheckResult:
-    return killswitch.verify_kill_switch(target)
+def kill_switch_verified(target: Target) -> CheckResult:
+    return kill_switch.verify_kill_switch(target)
 
 
 @when("the circuit breaker limits are read from system_settings", target_fixture="result")

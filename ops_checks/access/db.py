@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from ops_checks.access.config import DbParams
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.result import Evidence
-from ops_checks.target.config import DbParams
 
 STATEMENT_TIMEOUT_MS = 5000
 

@@ -46,8 +46,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ops_checks.access.db import Db, DbError
 from ops_checks.core.result import Cause
-from ops_checks.target.db import Db, DbError
 
 LOCK_KEY = 0x0B5C4EC4  # Postgres advisory lock id: no two mutating kill-switch runs at once (DESIGN.md §7)
 ACTIVATED_EVENT = "MANUAL_LOCK"  # circuit_breaker_events.event_type (migration 011's CHECK)

@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ops_checks.access.profile import REAL_BOT, BotProfile, profile_from_env
 from ops_checks.core import settings
 from ops_checks.core.envfile import ConfigError, read_env_file
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
-from ops_checks.target.profile import REAL_BOT, BotProfile, profile_from_env
 
 SECRET_VARS = (
     "VALR_API_KEY",
@@ -186,7 +186,7 @@ class Target:
     redactor: Redactor
     thresholds: Thresholds
     allow_mutations: bool = False
-    profile: BotProfile = REAL_BOT  # how this deployment of the bot speaks (ops_checks/target/profile.py)
+    profile: BotProfile = REAL_BOT  # how this deployment of the bot speaks (ops_checks/access/profile.py)
     valr_transport: httpx.BaseTransport | None = None
     hooks_transport: httpx.BaseTransport | None = None  # Discord and Grafana
     list_services: Callable[[], list[Service]] | None = None

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops_checks.access.config import Target
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import Evidence
-from ops_checks.target.config import Target
 
 
 class MetricsError(Exception):

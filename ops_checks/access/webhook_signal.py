@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ops_checks.access.config import Target
+from ops_checks.access.profile import BotProfile
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import Evidence
 from ops_checks.core.secret import Secret
-from ops_checks.target.config import Target
-from ops_checks.target.profile import BotProfile
 
 TEST_SIGNAL_PREFIX = "OPSCHECK-"
 DEFAULT_SYMBOL = "BTCZAR"

@@ -13,7 +13,7 @@ from ops_checks.sandbox.faults import (
     settle,
     unhealthy_container,
 )
-from ops_checks.sandbox.faults_s8 import bot_synced
+from ops_checks.sandbox.faults.s8_clock_drift import bot_synced
 
 FAULTS: tuple[Fault, ...] = (
     Fault("db_connect_revoked", "1.1.1", "the application role may no longer connect to the database", revoke_connect),

@@ -18,7 +18,8 @@ Latency is measured from the committed UPDATE to the first HALT_KILL_SWITCH deci
 
 Two kinds of bot: one that evaluates its policy in a loop (decisions keep arriving, so step 1 sees one within 2 s and
 the HALT is awaited without sending anything) and one that evaluates per signal (step 1 sees none: right after the
-activation a signed test signal in the bot's own format (``ops_checks.target.signal``) forces the decision). Signals the
+activation a signed test signal in the bot's own format (``ops_checks.access.webhook_signal``) forces the decision).
+Signals the
 suite sends carry ``signal_id`` ``OPSCHECK-…``; every id the procedure writes is a uuid, like the bot's.
 """
 
@@ -36,17 +37,17 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ops_checks.checks import preconditions
+from ops_checks.access import guardian, kill_switch_state
+from ops_checks.access import webhook_signal as test_signal
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.access.policy import ALLOW, HALT, HALT_KILL_SWITCH
+from ops_checks.access.valr.client import ValrClient, ValrError
+from ops_checks.checks import givens
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import READ_ONLY, Cause, CheckResult, Evidence, failed, not_verified, passed
-from ops_checks.procedures.steps_engine import StepFailed, StepRun
-from ops_checks.target import guardian, killswitch_state
-from ops_checks.target import signal as test_signal
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect
-from ops_checks.target.policy import ALLOW, HALT, HALT_KILL_SWITCH
-from ops_checks.target.valr.client import ValrClient, ValrError
+from ops_checks.procedures.sequence import StepFailed, StepRun
 
 VERIFICATION_REASON = "VERIFICATION_TEST"
 POLL_S = 0.01
@@ -101,7 +102,7 @@ def _event_cause(t: Target, note: str) -> Cause:
     """Why the kill switch's audit event (circuit_breaker_events) could not be written: a grant, or the bot's
     compute_row_hash() refusing the table (TRADE_BOT migration 026 dropped it from its CASE)."""
     if "permission denied" in note:
-        return preconditions.table_cause(t, "circuit_breaker_events", note, "INSERT")
+        return givens.table_cause(t, "circuit_breaker_events", note, "INSERT")
     return Cause(
         "bot_defect",
         "circuit_breaker_events INSERT",
@@ -127,7 +128,7 @@ class FlowOptions:
 
     @property
     def hold_reason(self) -> str:
-        return killswitch_state.suite_hold_reason(self.token)
+        return kill_switch_state.suite_hold_reason(self.token)
 
     @classmethod
     def for_target(cls, t: Target, exchange_orders: Callable[[], int] | None = None) -> FlowOptions:
@@ -153,7 +154,7 @@ class KillSwitchFlow:
     procedure: list[str] = field(default_factory=list)
     touched: bool = False  # the flow tried to activate the kill switch (from then on it may hold it)
     stopped_at: str | None = None  # the item whose failure stopped the flow
-    hold: killswitch_state.Hold | None = None  # what its activation wrote: the only state it may release
+    hold: kill_switch_state.Hold | None = None  # what its activation wrote: the only state it may release
 
     def say(self, text: str) -> None:
         self.procedure.append(f"{datetime.now().astimezone().isoformat(timespec='milliseconds')} {text}")
@@ -181,14 +182,14 @@ class KillSwitchFlow:
 REREAD_OPTIONS = "-c lock_timeout=1500 -c statement_timeout=3000"  # a locked row or table: UNKNOWN in seconds
 
 
-def reread_state(t: Target) -> killswitch_state.KillSwitchState | str:
+def reread_state(t: Target) -> kill_switch_state.KillSwitchState | str:
     """The committed kill-switch state, on a fresh read-only connection (the flow's own may be mid-cancel), or a
     one-line reason why it cannot be read. Bounded (3 s to connect, 1.5 s for a lock, 3 s for the query) and not cut
     short by a further Ctrl-C or SIGTERM: those take effect once it returns."""
     with signals.deferred():
         try:
             with connect(t.db, t.redactor, read_only=True, extra_options=REREAD_OPTIONS) as db:
-                return killswitch_state.read_state(db)
+                return kill_switch_state.read_state(db)
         except Exception as exc:  # noqa: BLE001 - any failure means "cannot tell", which the caller reports
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if "lock timeout" in text:
@@ -203,7 +204,7 @@ def state_line(t: Target) -> str:
     if isinstance(state, str):
         return (
             f"kill switch: UNKNOWN — cannot read it back ({state}); treat it as ACTIVE and check by hand: "
-            f"{killswitch_state.CHECK_BY_HAND}"
+            f"{kill_switch_state.CHECK_BY_HAND}"
         )
     return f"kill switch: {state.full()} — read back from the database at {state.db_now.isoformat()}"
 
@@ -283,7 +284,7 @@ class _Runner:
         return str(self.fail(item, "database error", "completed", f"database error: {exc}"))
 
     def initial_state(self) -> None:
-        state = killswitch_state.read_state(self.db)
+        state = kill_switch_state.read_state(self.db)
         self.flow.say(f"step 1: kill switch (system_settings.circuit_breaker_active) {state.full()}")
         if state.active:
             raise self.fail(
@@ -291,7 +292,7 @@ class _Runner:
                 state.full(),
                 "INACTIVE before the test",
                 f"kill switch already {state.describe()}: left untouched, not tested",
-                cause=killswitch_state.active_cause(
+                cause=kill_switch_state.active_cause(
                     f"the kill switch is already {state.describe()}: the §4.3 test cannot start"
                 ),
             )
@@ -324,7 +325,7 @@ class _Runner:
         self.active = self.flow.touched = True
         note = None
         if self.opts.method == "sql":
-            hold = killswitch_state.activate_if_inactive(self.db, reason)
+            hold = kill_switch_state.activate_if_inactive(self.db, reason)
             if hold is None:  # somebody activated it after step 1: theirs, left alone
                 self.active = False
                 raise self.fail(
@@ -332,20 +333,20 @@ class _Runner:
                     "ACTIVE, not the verification's",
                     "INACTIVE until the verification activates it",
                     "somebody else activated the kill switch before the verification could: "
-                    f"{killswitch_state.holder(self.db)}; left untouched, not tested",
+                    f"{kill_switch_state.holder(self.db)}; left untouched, not tested",
                 )
-            event_id, note = killswitch_state.write_event(
+            event_id, note = kill_switch_state.write_event(
                 self.db, activated=True, reason=reason, operator=self.opts.operator, via="opscheck sql"
             )
         else:
             problem = guardian.set_kill_switch(self.t, self.rec, activate=True, reason=reason)
             if problem:
-                state = killswitch_state.read_state(self.db)
+                state = kill_switch_state.read_state(self.db)
                 self.active = state.active and state.reason == reason
                 raise self.fail("4.4.2", state.describe(), "ACTIVE", f"activation failed: {problem}")
-            hold = killswitch_state.current_hold(self.db, reason)
+            hold = kill_switch_state.current_hold(self.db, reason)
             if hold is None:
-                state = killswitch_state.read_state(self.db)
+                state = kill_switch_state.read_state(self.db)
                 self.active = False
                 if state.active:
                     raise self.fail(
@@ -353,7 +354,7 @@ class _Runner:
                         state.describe(),
                         f"ACTIVE with reason {reason}",
                         f"after the API activation the kill switch is not the verification's own hold: "
-                        f"{killswitch_state.holder(self.db)}; left untouched",
+                        f"{kill_switch_state.holder(self.db)}; left untouched",
                     )
                 raise self.fail(
                     "4.4.2", state.describe(), "ACTIVE", "kill switch still INACTIVE after the api activation"
@@ -361,7 +362,7 @@ class _Runner:
             event = self.db.one(_OWN_LOCK_EVENT, (reason + "%",))
             event_id = int(event["id"]) if event else None
         self.flow.hold = hold
-        state = killswitch_state.read_state(self.db)
+        state = kill_switch_state.read_state(self.db)
         self.flow.say(f"step 2: kill switch activated via {self.opts.method}; database says {state.describe()}")
         if note and note.startswith("circuit_breaker_events"):
             raise self.fail(
@@ -378,7 +379,7 @@ class _Runner:
                 "4.4.2",
                 f"{state.describe()}, no audit event",
                 "ACTIVE, MANUAL_LOCK recorded",
-                f"kill switch ACTIVE but no {killswitch_state.ACTIVATED_EVENT} row in circuit_breaker_events",
+                f"kill switch ACTIVE but no {kill_switch_state.ACTIVATED_EVENT} row in circuit_breaker_events",
             )
         self.flow.hold = hold = dataclasses.replace(hold, event_id=event_id)
         self.ok(
@@ -525,11 +526,11 @@ class _Runner:
         hold, so a switch somebody else activated, re-activated or changed meanwhile is never released."""
         hold = self.flow.hold
         assert hold is not None
-        at, note = killswitch_state.release_hold(self.db, hold, operator=self.opts.operator, via="opscheck sql")
+        at, note = kill_switch_state.release_hold(self.db, hold, operator=self.opts.operator, via="opscheck sql")
         if note:
             self.flow.say(note)
         if at is None:
-            who = killswitch_state.holder(self.db, hold.event_id)
+            who = kill_switch_state.holder(self.db, hold.event_id)
             self.flow.say(f"step 5: NOT deactivated: the kill switch is no longer the verification's own: {who}")
             raise self.fail(
                 "4.4.5",
@@ -537,14 +538,14 @@ class _Runner:
                 f"still the verification's own hold ({hold.reason})",
                 f"not deactivated: somebody else activated or changed the kill switch during the verification: {who}",
             )
-        state = killswitch_state.read_state(self.db)
+        state = kill_switch_state.read_state(self.db)
         self.active = False
         if state.active:  # activated again by somebody else right after the release: theirs now
             raise self.fail(
                 "4.4.5",
                 state.describe(),
                 "INACTIVE",
-                f"kill switch ACTIVE again right after the release: {killswitch_state.holder(self.db, hold.event_id)}",
+                f"kill switch ACTIVE again right after the release: {kill_switch_state.holder(self.db, hold.event_id)}",
             )
         self.ok(
             "4.4.5",
@@ -558,18 +559,18 @@ class _Runner:
     def _reactivate(self, why: str) -> None:
         """Fail-safe: activate again, only if nobody else already has (their reason and time stay)."""
         reason = f"{self.opts.hold_reason} fail-safe"
-        hold = killswitch_state.activate_if_inactive(self.db, reason)
+        hold = kill_switch_state.activate_if_inactive(self.db, reason)
         self.active = True
         if hold is None:
             self.flow.say(f"{why}: kill switch already ACTIVE again, not by the verification: {self._holder()}")
             return
-        note = killswitch_state.record_event(
+        note = kill_switch_state.record_event(
             self.db, activated=True, reason=reason, operator=self.opts.operator, via="opscheck sql"
         )
         self.flow.say(f"{why}: kill switch ACTIVATED again (fail-safe)" + (f"; {note}" if note else ""))
 
     def _holder(self) -> str:
-        return killswitch_state.holder(self.db, self.flow.hold.event_id if self.flow.hold else None)
+        return kill_switch_state.holder(self.db, self.flow.hold.event_id if self.flow.hold else None)
 
     def await_allow(self) -> None:
         released_at, baseline = self.released_at, self.baseline
@@ -602,7 +603,7 @@ class _Runner:
             want = (baseline["policy_decision"], baseline["reason_code"])
         seen = f"{after['policy_decision']}/{after['reason_code']}" if after else "still HALT_KILL_SWITCH"
         good = after is not None and after["policy_decision"] == want[0] and want[1] in (None, after["reason_code"])
-        state = killswitch_state.read_state(self.db)
+        state = kill_switch_state.read_state(self.db)
         if state.active:  # somebody activated it again after the verification released it: theirs, left alone
             self.active = True
             raise self.fail(
@@ -656,7 +657,7 @@ def run_flow(t: Target, opts: FlowOptions | None = None, flow: KillSwitchFlow | 
         return flow
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            if not killswitch_state.try_lock(db):
+            if not kill_switch_state.try_lock(db):
                 flow.results["4.4.1"] = failed(
                     "lock busy",
                     "exclusive run",
@@ -685,7 +686,7 @@ def run_flow(t: Target, opts: FlowOptions | None = None, flow: KillSwitchFlow | 
                     with contextlib.suppress(Exception):
                         _record_test(db, flow, opts.operator)
                     with contextlib.suppress(Exception):
-                        killswitch_state.unlock(db)
+                        kill_switch_state.unlock(db)
             for result in flow.results.values():
                 result.evidence.extend(runner.evidence())
     except DbError as exc:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from psycopg import sql
 
+from ops_checks.access import coinbase_jwt
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core.http import Recorder
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, bot, chain, knob, run_sql, set_env, settle
 from ops_checks.sandbox.sop_env import write_contacts
-from ops_checks.target import coinbase_jwt
 
 
 def _chmod_key(sb: Sandbox) -> None:

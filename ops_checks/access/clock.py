@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ops_checks.target.valr.client import ServerTime, ValrClient
+from ops_checks.access.valr.client import ServerTime, ValrClient
 
 HEALTHY, WARNING, CRITICAL, NEUTRAL = "HEALTHY", "WARNING", "CRITICAL", "NEUTRAL"
 Bands = tuple[tuple[str, Decimal, Decimal | None], ...]  # name, lower edge (exclusive), upper edge (inclusive)

@@ -25,13 +25,13 @@ from typing import Annotated
 
 import typer
 
+from ops_checks.access import guardian, kill_switch_state
+from ops_checks.access.config import ConfigError, Target, live_target, load_env
+from ops_checks.access.db import DbError, connect
 from ops_checks.cli import errors
 from ops_checks.core import signals
 from ops_checks.core.http import Recorder
-from ops_checks.procedures import killswitch
-from ops_checks.target import guardian, killswitch_state
-from ops_checks.target.config import ConfigError, Target, live_target, load_env
-from ops_checks.target.db import DbError, connect
+from ops_checks.procedures import kill_switch
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Read, activate, deactivate, verify the kill switch."
@@ -60,7 +60,7 @@ def _operator(name: str | None) -> str:
 
 def _print_state(t: Target) -> int:
     """The state line that ends every command: read back (bounded), or UNKNOWN with the reason and the SQL."""
-    line = killswitch.state_line(t)
+    line = kill_switch.state_line(t)
     typer.echo(line)
     return 1 if line.startswith("kill switch: UNKNOWN") else 0
 
@@ -74,13 +74,13 @@ def _activate_sql(t: Target, *, reason: str, operator: str, deadline_s: float) -
 
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            done = killswitch_state.activate_operator(db, reason, deadline_s=deadline_s, on_wait=waiting)
-            note = killswitch_state.record_event(
+            done = kill_switch_state.activate_operator(db, reason, deadline_s=deadline_s, on_wait=waiting)
+            note = kill_switch_state.record_event(
                 db, activated=True, reason=reason, operator=operator, via="opscheck cli"
             )
             if note:
                 problems.append(note)
-    except killswitch_state.ActivationTimeout as exc:
+    except kill_switch_state.ActivationTimeout as exc:
         errors.say(
             errors.FAILED,
             f"{t.redactor.text(str(exc))}; activate it by hand: "
@@ -108,23 +108,25 @@ def _activate_sql(t: Target, *, reason: str, operator: str, deadline_s: float) -
 
 def _change(t: Target, *, activate: bool, reason: str, operator: str, via: str) -> int:
     verb = "activate" if activate else "deactivate"
-    if via not in killswitch.METHODS:
-        errors.say(errors.CANNOT_RUN, f"--via must be one of {', '.join(killswitch.METHODS)}")
+    if via not in kill_switch.METHODS:
+        errors.say(errors.CANNOT_RUN, f"--via must be one of {', '.join(kill_switch.METHODS)}")
         return errors.EXIT_CANNOT_RUN
     problems: list[str] = []
     try:
         with connect(t.db, t.redactor, read_only=False) as db:
-            if not activate and not killswitch_state.try_lock(db):
+            if not activate and not kill_switch_state.try_lock(db):
                 errors.say(errors.REFUSED, "a kill-switch verification is running (advisory lock held); try again")
                 _print_state(t)
                 return errors.EXIT_REFUSED
             if via == "sql":
-                _, note = killswitch_state.deactivate_recorded(db, reason=reason, operator=operator, via="opscheck cli")
+                _, note = kill_switch_state.deactivate_recorded(
+                    db, reason=reason, operator=operator, via="opscheck cli"
+                )
                 if note:
                     problems.append(note)
             else:
                 rec = Recorder(t.redactor)
-                problem = killswitch.method2_problem(t, rec) or guardian.set_kill_switch(
+                problem = kill_switch.method2_problem(t, rec) or guardian.set_kill_switch(
                     t, rec, activate=activate, reason=reason
                 )
                 if problem:
@@ -210,15 +212,15 @@ def verify(
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    flow = killswitch.KillSwitchFlow(via)
+    flow = kill_switch.KillSwitchFlow(via)
     try:
-        killswitch.run_flow(t, killswitch.FlowOptions(method=via, operator=_operator(operator)), flow)
-    except (killswitch.Interrupted, KeyboardInterrupt) as exc:
+        kill_switch.run_flow(t, kill_switch.FlowOptions(method=via, operator=_operator(operator)), flow)
+    except (kill_switch.Interrupted, KeyboardInterrupt) as exc:
         # From here on further signals wait: the state line must print (the re-read is bounded). Whether the switch
         # was touched comes from the flow itself, never from which exception happened to arrive.
         with signals.deferred():
             name = signal.Signals(received[0]).name if received else "SIGINT"
-            if isinstance(exc, killswitch.Interrupted):
+            if isinstance(exc, kill_switch.Interrupted):
                 detail = str(exc)
             elif flow.touched:
                 detail = "the verification had activated the kill switch; its state, read back now, follows"
@@ -230,7 +232,7 @@ def verify(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    for item in killswitch.FLOW_ORDER:
+    for item in kill_switch.FLOW_ORDER:
         result = flow.outcome(item)
         if result is None:
             typer.echo(f"NOT VERIFIED {item}: {flow.not_reached(item).reason}")
@@ -239,4 +241,4 @@ def verify(
     if flow.latency_ms is not None:
         typer.echo(f"response time: {flow.latency_ms} ms (limit {t.thresholds.kill_switch_max_ms} ms)")
     code = _print_state(t)
-    raise typer.Exit(0 if flow.ok and len(flow.results) == len(killswitch.FLOW_ORDER) and not code else 1)
+    raise typer.Exit(0 if flow.ok and len(flow.results) == len(kill_switch.FLOW_ORDER) and not code else 1)

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ops_checks.access.profile import REAL_BOT
 from ops_checks.sandbox import ntp_host
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, bot, chain, knob, set_env
-from ops_checks.target.profile import REAL_BOT
 
 SYNC_WAIT_S = 5.0
 # the lines the reference bot writes as the real bot's ExchangeTimeSynchronizer does (see drift_logs.py)

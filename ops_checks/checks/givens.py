@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError, connect
+from ops_checks.access.webhook_signal import TEST_SIGNAL_PREFIX
 from ops_checks.core import readings
 from ops_checks.core.result import Cause, CheckResult, not_verified
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError, connect
-from ops_checks.target.signal import TEST_SIGNAL_PREFIX
 
 DATABASE_ITEM = "1.1.1"
 
@@ -108,7 +108,7 @@ def bot_not_deciding(t: Target) -> CheckResult | None:
 
 def bot_unhealthy(t: Target) -> CheckResult | None:
     """None when ``GET /health`` answers 200 with the profile's healthy status (item 1.1.6 owns the failure)."""
-    from ops_checks.target import botapi  # lazy: botapi imports http, kept out of the precondition import path
+    from ops_checks.access import botapi  # lazy: botapi imports http, kept out of the precondition import path
 
     answer = botapi.health(t)
     if answer.error is not None:
@@ -123,7 +123,7 @@ def bot_unhealthy(t: Target) -> CheckResult | None:
 
 def metrics_unreadable(t: Target) -> CheckResult | None:
     """None when the bot's metrics scrape and parse (item 1.4.2 owns the failure)."""
-    from ops_checks.target import prometheus
+    from ops_checks.access import prometheus
 
     try:
         prometheus.scrape(t)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ops_checks.access.config import Target
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed
-from ops_checks.target.config import Target
 
 EXECUTION_MODES = ("DRY_RUN", "LIVE")
 

@@ -15,7 +15,7 @@ from psycopg import sql
 from ops_checks.core import poll
 from ops_checks.sandbox.bot import ReferenceBot
 from ops_checks.sandbox.environment import BOT_SERVICE, Sandbox
-from ops_checks.sandbox.hooks import HookServices
+from ops_checks.sandbox.third_party import HookServices
 
 
 @dataclass(frozen=True)
@@ -104,19 +104,17 @@ def unhealthy_container(sb: Sandbox) -> None:
 
 
 def _discover() -> dict[str, Fault]:
-    """Fault sets live in ``ops_checks/sandbox/faults_*.py``, each defining ``FAULTS: tuple[Fault, ...]``."""
+    """Fault sets live in this package's modules (one per runbook section), each defining
+    ``FAULTS: tuple[Fault, ...]``."""
     import importlib
     import pkgutil
 
-    import ops_checks.sandbox as pkg
-
     found: dict[str, Fault] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("faults_"):
-            for fault in importlib.import_module(f"{pkg.__name__}.{info.name}").FAULTS:
-                if fault.name in found:
-                    raise ValueError(f"duplicate fault name {fault.name}")
-                found[fault.name] = fault
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        for fault in importlib.import_module(f"{__name__}.{info.name}").FAULTS:
+            if fault.name in found:
+                raise ValueError(f"duplicate fault name {fault.name}")
+            found[fault.name] = fault
     return found
 
 

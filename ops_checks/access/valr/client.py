@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ops_checks.access.valr.signing import now_ms as wall_clock_ms
+from ops_checks.access.valr.signing import signed_headers
 from ops_checks.core import http, readings
 from ops_checks.core.http import HttpError, Recorder
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
-from ops_checks.target.valr.signing import now_ms as wall_clock_ms
-from ops_checks.target.valr.signing import signed_headers
 
 DEFAULT_BASE_URL = "https://api.valr.com"
 FUNDING_HISTORY_PATH = "/v1/public/futures/funding/history"

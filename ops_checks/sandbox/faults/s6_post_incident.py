@@ -9,7 +9,7 @@ from psycopg import sql
 
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import Fault, chain, knob, set_env, settle
-from ops_checks.sandbox.faults_s3 import pnl_columns_locked
+from ops_checks.sandbox.faults.s3_transition import pnl_columns_locked
 from ops_checks.sandbox.postgres import BOT_ROLE
 
 

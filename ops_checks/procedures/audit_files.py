@@ -9,13 +9,13 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ops_checks.checks import preconditions
+from ops_checks.access.config import Target
+from ops_checks.access.db import DbError
+from ops_checks.checks import givens
 from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures import audit_export, audit_verify, compliance
 from ops_checks.procedures.audit_export import CHECKSUMS, MANIFEST, ExportError, iso
-from ops_checks.target.config import Target
-from ops_checks.target.db import DbError
 
 SHA256SUM_TIMEOUT_S = 60
 
@@ -46,7 +46,7 @@ def export_tables(t: Target, workdir: Path) -> CheckResult:
     try:
         r = _export(t, workdir)
     except ExportError as exc:
-        cause = preconditions.table_cause(t, exc.table, exc.error) if exc.table else None
+        cause = givens.table_cause(t, exc.table, exc.error) if exc.table else None
         return failed("export failed", expected, str(exc), cause=cause)
     produced = sorted(p.name for p in r.directory.iterdir())
     wanted = sorted([*(f.name for f in r.files), MANIFEST, CHECKSUMS])

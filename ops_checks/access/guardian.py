@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import secrets
 
+from ops_checks.access.config import Target
 from ops_checks.core import readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import READ_ONLY, Cause, CheckResult, failed, not_verified
-from ops_checks.target.config import Target
 
 PROBE_ACTION = "opscheck-authorisation-probe"  # deliberately not activate/deactivate: the probe cannot mutate
 REFUSED = (401, 403)

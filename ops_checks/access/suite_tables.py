@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ops_checks.access.config import Target
+from ops_checks.access.db import Db, DbError, connect
+from ops_checks.access.install.opscheck import NOT_INSTALLED, SCHEMA, TABLES
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified
-from ops_checks.target.config import Target
-from ops_checks.target.db import Db, DbError, connect
-from ops_checks.target.install.opscheck import NOT_INSTALLED, SCHEMA, TABLES
 
 #: every item that rests on the suite's tables shares this one cause when they are missing
 CAUSE = Cause(
