@@ -13,7 +13,7 @@ preflight: install tools bytecode
 	$(VENV)/bin/opscheck preflight
 
 test: install tools bytecode
-	$(PY) -m pytest -n 4 --dist worksteal -q $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n 4 --dist worksteal -q $(PYTEST_ARGS)
 
 # ruff (lint and format) and mypy (its settings: pyproject.toml [tool.mypy]); CI runs it before the tests
 lint: install

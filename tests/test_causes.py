@@ -166,7 +166,7 @@ def test_docker_ps_failing_reads_as_a_sentence_with_a_remedy(monkeypatch: pytest
 
 def test_the_bot_api_item_neither_waits_on_nor_names_the_database() -> None:
     assert BY_ID["1.1.6"].preconditions == ()
-    feature = Path(__file__).resolve().parents[1] / "ops_checks/pytest_plugin/features/1_1_infrastructure.feature"
+    feature = Path(__file__).resolve().parents[1] / "features/1_1_infrastructure.feature"
     scenario = feature.read_text().split("Scenario: 1.1.6")[1]
     assert "database" not in scenario
     t = dataclasses.replace(target(DB_HOST="203.0.113.1"), bot_api_url=f"http://127.0.0.1:{free_port()}")

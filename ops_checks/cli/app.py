@@ -37,7 +37,7 @@ from ops_checks.cli import serve as cli_serve
 from ops_checks.cli import signoff as cli_signoff
 from ops_checks.cli import transition as cli_transition
 from ops_checks.core import settings, signals
-from ops_checks.pytest_plugin import PLUGIN, features_dir, package_dir, selection, steps_dir
+from ops_checks.pytest_plugin import PLUGIN, features_dir, selection, steps_dir
 from ops_checks.sandbox import postgres
 from ops_checks.verdict import verdict, waivers
 
@@ -89,10 +89,10 @@ def pytest_argv(
         str(steps_dir()),
         "-c",
         os.devnull,
-        "--rootdir",
-        str(package_dir()),
+        "--rootdir",  # holds both: the repository (a checkout) or the plugin package (the wheel)
+        str(features_dir().parent),
         "--confcutdir",
-        str(package_dir()),
+        str(steps_dir()),
         # only the plugins a preflight uses (no other installed plugin is loaded), and no assertion rewriting:
         # checks return results and the Then step raises its own failure, so rewriting every module of the
         # package on import (pytest does that for a plugin's whole distribution) would only cost time
