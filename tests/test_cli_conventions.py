@@ -362,8 +362,10 @@ def test_a_preflight_signed_by_one_person_is_refused(tmp_path: Path) -> None:
             "selects no runbook item (it picks only weekly prevention items: add --cadence weekly)",
         ),
         (("--features", "1_1*.feature", "-m", "section_2_1"), "--features '1_1*.feature' and -m 'section_2_1' selects"),
+        (("--features", ""), "--features names nothing"),
+        (("-m", " "), "-m names nothing"),
     ],
-    ids=["glob", "unknown-marker", "no-item", "syntax", "cadence", "both"],
+    ids=["glob", "unknown-marker", "no-item", "syntax", "cadence", "both", "empty-features", "empty-marker"],
 )
 def test_a_selection_that_picks_nothing_is_one_line_before_anything_starts(
     args: tuple[str, ...], says: str, tmp_path: Path

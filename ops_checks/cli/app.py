@@ -229,6 +229,9 @@ def preflight(
             "a selection (--features/-m) gives a PARTIAL verdict, which is never signed: "
             "drop --operator/--witness or run the whole preflight"
         )
+    for flag, given in (("--features", features), ("-m", select)):
+        if given is not None and not given.strip(" ,"):  # `--features ''` is a mistake, not "everything"
+            raise _fail_to_start(f"{flag} names nothing: give a selection or leave the option out")
     if features or select:  # a selection that is malformed or picks no item: one line, before anything starts
         try:
             selection.resolve(features, select, cadence)
