@@ -19,7 +19,7 @@ from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
 from ops_checks.access.profile import DECLARED_SOURCES
 from ops_checks.access.valr.client import ValrError
-from ops_checks.checks import givens
+from ops_checks.checks import causes, givens
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.core.result import Cause, CheckResult, not_verified
 
@@ -129,22 +129,8 @@ def logs_unreadable(t: Target, problem: str) -> CheckResult:
 def valr_cause(t: Target, exc: ValrError, request: str) -> Cause:
     """Why VALR gave no usable answer to ``request`` (e.g. ``GET /v1/public/time``): unreachable, the key refused,
     or VALR failing that request; each with what to do."""
-    base = t.valr_base_url
-    if exc.http_status is None:
-        return Cause(
-            "unreachable",
-            f"VALR {base}",
-            f"VALR at {base} cannot be reached: {exc}",
-            f"check this host's network, DNS and proxy for {base} (VALR_BASE_URL in the env file), then re-run",
-        )
-    if exc.http_status in (401, 403):
-        return Cause(
-            "credentials",
-            "VALR API key",
-            f"VALR refuses the API key: {exc}",
-            "put the key's current secret in VALR_API_SECRET and the key in VALR_API_KEY (a rotated key has a new "
-            "secret; the key needs View permission), then re-run",
-        )
+    if exc.http_status is None or exc.http_status in (401, 403, 429) or exc.http_status >= 500:
+        return causes.valr(t, exc)  # unreachable, the key or its secret refused, rate limited, VALR down: shared
     return Cause(
         "exchange_error",
         f"VALR {request}",

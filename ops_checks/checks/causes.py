@@ -43,6 +43,12 @@ def unset(name: str, example: str) -> Cause:
     return Cause(SETTING, name, f"{name} is not set in the env file", f"add {name}={example} to the env file")
 
 
+def valr_credential_unset(name: str) -> Cause:
+    """VALR_API_KEY or VALR_API_SECRET missing: one cause for every item that needs it (1.2.2, §2.1, the signed
+    requests of §8 and the SOP)."""
+    return unset(name, f"<your VALR {'API key' if name.endswith('KEY') else 'API secret'}>")
+
+
 def malformed(name: str, problem: str, example: str) -> Cause:
     """``name`` is set, but to something that is not what it must be (``problem``: one plain sentence)."""
     return Cause(SETTING, name, problem, f"set {name}={example} in the env file")

@@ -84,15 +84,11 @@ def _key_unknown(exc: ValrError) -> bool:
     return exc.code == CODE_UNAUTHORIZED and exc.http_status in (401, 403)
 
 
-def _unset(name: str) -> Cause:
-    return causes.unset(name, f"<your VALR {'API key' if name.endswith('KEY') else 'API secret'}>")
-
-
 def valr_key_not_recognised(t: Target) -> CheckResult | None:
     """Precondition of 2.1.2 and 2.1.1.1: VALR recognises the key (otherwise neither the secret nor the key's
     restrictions can be judged); item 2.1.1 owns the problem."""
     if not t.secret("VALR_API_KEY"):
-        cause = _unset("VALR_API_KEY")
+        cause = causes.valr_credential_unset("VALR_API_KEY")
         return not_verified(cause.detail, cause=cause, blocked_by=("2.1.1",))
     if not t.secret("VALR_API_SECRET"):
         return None  # 2.1.2 fails on its own
@@ -107,7 +103,7 @@ def valr_signature_not_accepted(t: Target) -> CheckResult | None:
     """Precondition of 2.1.1 and 2.1.1.1: requests signed with VALR_API_SECRET are accepted (item 2.1.2 owns the
     problem)."""
     if not t.secret("VALR_API_SECRET"):
-        cause = _unset("VALR_API_SECRET")
+        cause = causes.valr_credential_unset("VALR_API_SECRET")
         return not_verified(cause.detail, cause=cause, blocked_by=("2.1.2",))
     if not t.secret("VALR_API_KEY"):
         return None  # 2.1.1 fails on its own
@@ -123,7 +119,7 @@ def valr_api_key(t: Target) -> CheckResult:
     """2.1.1: VALR authenticates the key and its permissions exclude Withdraw (a trading key must not withdraw)."""
     expected = "authenticated, no Withdraw permission"
     if not t.secret("VALR_API_KEY"):
-        cause = _unset("VALR_API_KEY")
+        cause = causes.valr_credential_unset("VALR_API_KEY")
         return failed("not set", expected, cause.detail, cause=cause)
     info, exc, ev = _valr(t)
     if exc is not None:
@@ -168,7 +164,7 @@ def valr_api_secret(t: Target) -> CheckResult:
     """2.1.2: a read signed with VALR_API_SECRET (HMAC-SHA512) is accepted by VALR."""
     expected = "signed read accepted"
     if not t.secret("VALR_API_SECRET"):
-        cause = _unset("VALR_API_SECRET")
+        cause = causes.valr_credential_unset("VALR_API_SECRET")
         return failed("not set", expected, cause.detail, cause=cause)
     info, exc, ev = _valr(t)
     if exc is not None:

@@ -24,7 +24,7 @@ from ops_checks.access import kill_switch_state, suite_tables
 from ops_checks.access.config import Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.access.valr.client import ValrClient, ValrError
-from ops_checks.checks import givens, runbook_sql
+from ops_checks.checks import causes, givens, runbook_sql
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
@@ -199,7 +199,10 @@ def _positions_ready(t: Target, _: Path | None) -> CheckResult:
     try:
         balances, orders = client.balances(), client.open_orders()
     except ValrError as exc:
-        return _ready("5.7.3", emergency.problem(f"VALR cannot be read: {exc}"), "", Evidence("HTTP", rec.render()))
+        missing = next((n for n in ("VALR_API_KEY", "VALR_API_SECRET") if not t.secret(n)), None)
+        cause = causes.valr_credential_unset(missing) if missing else causes.valr(t, exc)
+        found = emergency.problem(f"VALR cannot be read: {cause.detail}", cause)
+        return _ready("5.7.3", found, "", Evidence("HTTP", rec.render()))
     detail = f"{len(balances)} balance(s), {len(orders)} open order(s) readable with the key"
     return _ready("5.7.3", None, detail, Evidence("HTTP", rec.render()))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ops_checks.access.config import Target
 from ops_checks.access.valr.client import ValrError
+from ops_checks.checks import causes
 from ops_checks.checks.bot_sources import valr_cause
 from ops_checks.checks.s1_preconditions.exchange import client
 from ops_checks.core.http import Recorder
@@ -18,20 +19,14 @@ PATH = "/v1/account/balances"
 CODE_INVALID_SIGNATURE = -11252
 
 
-#: VALR's API key and secret unset: shared by every item that signs a request (8.6.5, sop.1.4)
-KEYS_UNSET = Cause(
-    "setting",
-    "VALR_API_KEY, VALR_API_SECRET",
-    "VALR_API_KEY or VALR_API_SECRET is not set: no signed request can be sent",
-    "VALR_API_KEY=<key> and VALR_API_SECRET=<its secret> in the env file (a View-only key will do)",
-)
-
-
 def keys_unset(t: Target, expected: str) -> CheckResult | None:
-    """Not verified (``KEYS_UNSET``) when the VALR key or secret is not set, else None."""
-    if t.secret("VALR_API_KEY") and t.secret("VALR_API_SECRET"):
+    """Not verified when the VALR key or secret is not set (the same cause as §1.2's and §2.1's for that setting),
+    else None."""
+    missing = next((n for n in ("VALR_API_KEY", "VALR_API_SECRET") if not t.secret(n)), None)
+    if missing is None:
         return None
-    return not_verified(KEYS_UNSET.detail, cause=KEYS_UNSET, expected=expected)
+    cause = causes.valr_credential_unset(missing)
+    return not_verified(f"{cause.detail}: no signed request can be sent", cause=cause, expected=expected)
 
 
 def signed_cause(t: Target, exc: ValrError) -> Cause:
