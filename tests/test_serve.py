@@ -56,7 +56,7 @@ def fake_preflight(
 ) -> list[str]:
     """A stand-in for the read-only preflight: writes ``<--reports>/run-1/verdict.json`` (as the real one does:
     PARTIAL, a selection, when every blocker passed), runs ``then``, exits with the verdict's exit code."""
-    doc = {"verdict": label, "items": items, "counts": {}, "run_id": run_id}
+    doc = {"verdict": label, "items": items, "counts": {}, "run_id": run_id, "scope": {"exchanges": ["valr"]}}
     script = tmp_path / "fake.py"
     script.write_text(
         "import json, os, pathlib, signal, sys\n"
@@ -90,7 +90,8 @@ def test_a_complete_read_only_run_with_every_blocker_passed_is_go_200(tmp_path: 
     status, body = healthz(monitor)
     assert status == 200, body
     assert body["verdict"] == "GO" and body["preflight_verdict"] == "PARTIAL" and body["completed"] is True
-    assert body["scope"] == "read-only items" and body["reason"] is None and len(body["items"]) == 3
+    assert body["covers"] == "read-only items" and body["reason"] is None and len(body["items"]) == 3
+    assert body["scope"] == {"exchanges": ["valr"]}  # the operator's declared scope, as the run recorded it
     from starlette.testclient import TestClient
 
     with TestClient(serve.app(monitor.cache)) as tc:
@@ -245,7 +246,7 @@ def test_serve_under_load(tmp_path: Path, shared_pg_env: dict[str, str]) -> None
         # serve leaves the mutating items out by design: the preflight calls the run PARTIAL; serve's verdict for
         # its scope (the read-only items) is GO
         assert first["verdict"] == "GO" and first["preflight_verdict"] == "PARTIAL", first
-        assert first["scope"] == "read-only items" and len(first["items"]) == len(read_only_ids()), first
+        assert first["covers"] == "read-only items" and len(first["items"]) == len(read_only_ids()), first
         assert httpx.get(f"{url}/healthz", timeout=2).status_code == 200
         worst: list[float] = []
         errors: list[str] = []

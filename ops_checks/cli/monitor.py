@@ -153,7 +153,7 @@ def judge(seen: Observed, expected: frozenset[str], mutating: set[str]) -> dict[
         if ran_mutating:
             return {
                 "verdict": verdicts.NO_GO,
-                "scope": SCOPE,
+                "covers": SCOPE,
                 "run": run,
                 "completed": False,
                 "reason": f"run {run} is refused: a mutating item ran ({_ids(ran_mutating, 20)})",
@@ -176,7 +176,7 @@ def judge(seen: Observed, expected: frozenset[str], mutating: set[str]) -> dict[
     if causes or doc is None:
         return {
             "verdict": verdicts.PARTIAL if doc is not None else UNKNOWN,
-            "scope": SCOPE,
+            "covers": SCOPE,
             "run": run,
             "completed": False,
             "reason": _one_line(f"run {run} is not served: {'; '.join(causes)}", 600),
@@ -195,7 +195,7 @@ def judge(seen: Observed, expected: frozenset[str], mutating: set[str]) -> dict[
         doc,
         verdict=verdicts.GO if go else verdicts.NO_GO,
         preflight_verdict=doc["verdict"],
-        scope=SCOPE,
+        covers=SCOPE,
         run=f"{run}/{doc['run_id']}",
         completed=True,
         reason=reason,
@@ -228,7 +228,7 @@ def health(cache: Cache, is_stale: bool) -> tuple[int, dict[str, Any]]:
     if last is None:
         return 503, {
             "verdict": UNKNOWN,
-            "scope": SCOPE,
+            "covers": SCOPE,
             "completed": False,
             "stale": is_stale,
             "reason": "no completed read-only run yet: the first run has not finished",
@@ -305,7 +305,7 @@ class Monitor:
             except Exception as exc:  # noqa: BLE001 - one failed run must not end monitoring
                 reason = _one_line(f"monitor run failed: {type(exc).__name__}: {exc}")
                 self._record(
-                    {"verdict": UNKNOWN, "scope": SCOPE, "run": None, "completed": False, "reason": reason}, 0.0
+                    {"verdict": UNKNOWN, "covers": SCOPE, "run": None, "completed": False, "reason": reason}, 0.0
                 )
             self._stop.wait(self.interval_s)
 
