@@ -274,3 +274,22 @@ def test_a_result_without_a_reason_reads_without_python_reprs() -> None:
 
     r = CheckResult(False, {"status": "healthy", "database": "connected"}, ["View access", "Trade"])
     assert r.summary() == "observed status=healthy, database=connected, expected View access, Trade"
+
+
+def test_the_why_line_counts_the_causes_it_lists_warning_only_ones_apart() -> None:
+    """The header counts what blocks GO, and says how many more of the listed causes only warn."""
+    now = datetime.now(UTC)
+    built = verdict.build(
+        [
+            verdict.outcome("1.4.3", "failed", "no dashboards found", cause=NO_DASHBOARDS),
+            verdict.outcome("2.2.4", "failed", "BUDGETGUARD_STRICT_MODE is not set", cause=READ_ONLY),
+        ],
+        target="sandbox",
+        started_at=now,
+        finished_at=now,
+        operator=None,
+        witness=None,
+    )
+    lines = verdict.render_table(built).splitlines()
+    assert "WHY NO-GO: 1 cause, 1 item; and 1 with warnings only" in lines
+    assert sum(1 for line in lines if line[:1] == "C" and line[1:2].isdigit()) == 2

@@ -349,7 +349,11 @@ def render_table(verdict: dict[str, Any]) -> str:
     if found:
         blocking = [c for c in found if c.get("blocking", True)]
         title = "WHY NO-GO" if verdict["verdict"] == NO_GO and blocking else "CAUSES"
-        out += ["", f"{title}: {headline(verdict).partition(' — ')[2] or f'{len(found)} (warnings only)'}"]
+        counted = headline(verdict).partition(" — ")[2]
+        warnings_only = len(found) - len(blocking)
+        if counted and warnings_only:
+            counted += f"; and {warnings_only} with warnings only"
+        out += ["", f"{title}: {counted or f'{len(found)} (warnings only)'}"]
         for c in found:
             kind = "" if c.get("blocking", True) else " (warnings only)"
             out.append(f"{c['id']:<4} {c['summary']}{kind}")
