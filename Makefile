@@ -15,10 +15,14 @@ preflight: install tools bytecode
 test: install tools bytecode
 	$(PY) -m pytest tests -n 4 --dist worksteal -q $(PYTEST_ARGS)
 
-# ruff (lint and format) and mypy (its settings: pyproject.toml [tool.mypy]); CI runs it before the tests
+# The guard rails, cheapest first; CI (.ci/run) runs them before the tests, pre-commit runs the same
+# (.pre-commit-config.yaml): ruff (lint and format), the layer rule (imports and the registry's module:function
+# strings point down: tests/test_layers.py, a few seconds), mypy (pyproject.toml [tool.mypy]: strict for core,
+# access, catalogue, verdict)
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -p no:xdist -p no:randomly tests/test_layers.py
 	$(VENV)/bin/mypy
 
 install: $(STAMP)

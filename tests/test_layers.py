@@ -5,14 +5,21 @@ the layers below it, never one above: every import counts, at module level, insi
 ``if TYPE_CHECKING:`` alike (no exemption: a type-only import is a dependency all the same). Within a package, the
 modules and subpackages that sit side by side import each other without a cycle. The library stays plain: only
 ``pytest_plugin`` imports pytest, pytest-bdd or allure, and only the CLI (above it) imports the plugin.
+
+The registry names functions lazily, as ``"ops_checks.module:function"`` strings (``Item.check``, each ``Given``'s
+function, any other such field): an import all the same, made at run time. Every string of that shape (or a bare
+``"ops_checks.module"``) in ``catalogue/`` must resolve and name a layer no higher than ``REGISTRY_CEILING``.
 See docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ops_checks"
@@ -35,6 +42,12 @@ LAYERS = (
 )
 
 
+# the highest layer the registry's strings may name: the items run checks, procedures and drills, never the report,
+# the plugin or the CLI that run the items
+REGISTRY_CEILING = "drills"
+REFERENCE = re.compile(r"ops_checks(?:\.\w+)+(?::\w+(?:\.\w+)*)?")  # "ops_checks.a.b:fn", "ops_checks.a.b"
+
+
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -44,9 +57,19 @@ def _all_modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _imported(path: Path) -> Iterator[tuple[int, str, str]]:
+@cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@cache
+def _imported(path: Path) -> tuple[tuple[int, str, str], ...]:
     """(line, the statement as written, each absolute module or name it imports) over every import in a file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return tuple(_walk_imports(path))
+
+
+def _walk_imports(path: Path) -> Iterator[tuple[int, str, str]]:
+    tree = _tree(path)
     package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -181,6 +204,44 @@ def _a_cycle(graph: dict[str, set[str]], component: set[str]) -> list[str]:
         seen.add(step)
 
 
+def registry_references() -> Iterator[tuple[str, str]]:
+    """(``file:line``, the string) for every string constant in ``catalogue/`` shaped like a module reference."""
+    for path in sorted((PACKAGE / "catalogue").rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and REFERENCE.fullmatch(node.value):
+                yield f"{path.relative_to(PACKAGE.parent)}:{node.lineno}", node.value
+
+
+def _unresolved(ref: str) -> str | None:
+    """Why ``"module:attr.path"`` (or a bare module) does not resolve, or None."""
+    module, _, attrs = ref.partition(":")
+    try:
+        obj: object = importlib.import_module(module)
+    except ImportError as exc:
+        return f"module {module} does not import ({exc})"
+    for name in attrs.split(".") if attrs else ():
+        if not hasattr(obj, name):
+            return f"{module} has no {attrs}"
+        obj = getattr(obj, name)
+    if attrs and not callable(obj):
+        return f"{ref} is not callable"
+    return None
+
+
+def registry_reference_problems() -> list[str]:
+    ceiling = LAYERS.index(REGISTRY_CEILING)
+    found = []
+    for where, ref in registry_references():
+        layer = _layer(ref.partition(":")[0])
+        if layer in LAYERS and LAYERS.index(layer) > ceiling:
+            found.append(f"{where}: {ref!r} names {layer}, a layer above {REGISTRY_CEILING}")
+        elif (why := _unresolved(ref)) is not None:
+            found.append(f"{where}: {ref!r} does not resolve: {why}")
+    return found
+
+
 def test_every_top_level_entry_is_a_declared_layer() -> None:
     entries = {
         p.stem if p.suffix == ".py" else p.name
@@ -194,6 +255,12 @@ def test_every_top_level_entry_is_a_declared_layer() -> None:
 def test_imports_only_point_down() -> None:
     found = upward_imports()
     assert not found, "imports that point up (LAYERS, lowest first: " + ", ".join(LAYERS) + "):\n" + "\n".join(found)
+
+
+def test_the_registry_strings_resolve_and_point_no_higher_than_drills() -> None:
+    assert len(list(registry_references())) > 100, "the scan no longer sees the registry's Item.check strings"
+    found = registry_reference_problems()
+    assert not found, "the registry's module:function strings (at most " + REGISTRY_CEILING + "):\n" + "\n".join(found)
 
 
 def test_no_import_cycle_between_siblings() -> None:

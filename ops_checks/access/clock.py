@@ -63,7 +63,7 @@ def resolution_ns(server: ServerTime) -> int:
         return 1_000_000
     m = _FRACTION.search(server.time_iso or "")
     digits = len(m.group(1)) if m else 0
-    return 10 ** (9 - min(9, digits))
+    return int(10 ** (9 - min(9, digits)))  # int ** int is typed Any (a negative power is a float)
 
 
 @dataclass(frozen=True)

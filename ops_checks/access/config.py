@@ -18,7 +18,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ops_checks.access.profile import REAL_BOT, BotProfile, profile_from_env
 from ops_checks.core import settings
-from ops_checks.core.envfile import ConfigError, read_env_file
+from ops_checks.core.envfile import ConfigError as ConfigError  # what from_env raises: callers catch it from here
+from ops_checks.core.envfile import read_env_file
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 

@@ -52,7 +52,7 @@ def resolve(ref: str) -> Callable[..., Any]:
     module, _, name = ref.partition(":")
     if not module or not name:
         raise ValueError(f"not a 'module:function' reference: {ref!r}")
-    func = getattr(importlib.import_module(module), name)
+    func: object = getattr(importlib.import_module(module), name)
     if not callable(func):
         raise TypeError(f"{ref} is not callable")
     return func

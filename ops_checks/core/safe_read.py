@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,20 @@ def read_text(path: Path, *, limit: int = MAX_BYTES) -> str:
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe YAML loader that refuses anchors and aliases (no billion-laughs expansion)."""
 
+    peek_event: Callable[[], yaml.Event]  # the parser's method, which types-PyYAML leaves untyped
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.YAMLError(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
+            raise yaml.YAMLError(f"{_where(self.peek_event())}YAML aliases are not allowed")
         event = self.peek_event()
         if getattr(event, "anchor", None):
-            raise yaml.YAMLError(f"line {event.start_mark.line + 1}: YAML anchors are not allowed")
+            raise yaml.YAMLError(f"{_where(event)}YAML anchors are not allowed")
         return super().compose_node(parent, index)
+
+
+def _where(event: yaml.Event) -> str:
+    """``line N: `` where the parser marked the event (it always does; the type allows no mark)."""
+    return f"line {event.start_mark.line + 1}: " if event.start_mark is not None else ""
 
 
 def load_yaml(text: str) -> Any:

@@ -15,7 +15,10 @@ from typing import Any
 from ops_checks.catalogue import BLOCKER, BY_ID, section_of
 from ops_checks.core.result import Cause, Status
 from ops_checks.verdict import seal
-from ops_checks.verdict.seal import LOG_FILE, MANIFEST, PAGE, VERDICT_FILE
+from ops_checks.verdict.seal import LOG_FILE as LOG_FILE  # the run folder's file names: the CLI reads them here
+from ops_checks.verdict.seal import MANIFEST as MANIFEST
+from ops_checks.verdict.seal import PAGE as PAGE
+from ops_checks.verdict.seal import VERDICT_FILE as VERDICT_FILE
 from ops_checks.verdict.waivers import Waiver, never_waivable
 
 PASSED, FAILED, ERROR, NOT_VERIFIED, NOT_APPLICABLE, WAIVED = (
