@@ -12,9 +12,10 @@ import pytest
 
 from ops_checks.access.config import ConfigError, DbParams
 from ops_checks.checks.s7_audit.audit_retention import archival_problems
-from ops_checks.checks.s7_audit.audit_settings import AuditSettings
+from ops_checks.core import settings
 from ops_checks.core.redaction import Redactor
 from ops_checks.procedures import compliance
+from ops_checks.procedures.audit_files import export_range
 from ops_checks.sandbox import postgres
 
 
@@ -93,11 +94,11 @@ def test_archival_needs_two_distinct_approvers_and_the_full_retention() -> None:
     assert "inside the 7-year" in archival_problems([{**ok, "archived_before": now - timedelta(days=365)}], now, 7)[0]
 
 
-def test_settings_from_env_refuse_garbage() -> None:
-    """A malformed override is a configuration error (exit 2), never the runbook's default in silence."""
+def test_the_export_window_reads_the_validated_setting() -> None:
+    """The audit settings are the settings model's (a malformed one is exit 2: tests/test_settings.py)."""
     with pytest.raises(ConfigError, match="^OPSCHECK_AUDIT_WINDOW_DAYS='soon': not a whole number of days$"):
-        AuditSettings.from_env({"OPSCHECK_AUDIT_MAX_GAP_S": "60", "OPSCHECK_AUDIT_WINDOW_DAYS": "soon"})
-    s = AuditSettings.from_env({"OPSCHECK_AUDIT_MAX_GAP_S": "60"})
-    assert s.max_gap_s == 60 and s.window_days == 30
-    start, end = s.export_range(datetime(2024, 5, 1, 12, 30, 45, tzinfo=UTC))
+        settings.load({"OPSCHECK_AUDIT_MAX_GAP_S": "60", "OPSCHECK_AUDIT_WINDOW_DAYS": "soon"})
+    s = settings.load({"OPSCHECK_AUDIT_MAX_GAP_S": "60"})
+    assert s.audit_max_gap_s == 60 and s.audit_window_days == 30 and s.audit_export_hours == 24
+    start, end = export_range(s.audit_export_hours, datetime(2024, 5, 1, 12, 30, 45, tzinfo=UTC))
     assert end == datetime(2024, 5, 1, 12, 30, tzinfo=UTC) and end - start == timedelta(hours=24)

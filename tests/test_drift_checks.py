@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 
 from ops_checks.access.clock import CRITICAL, WARNING
-from ops_checks.access.config import DbParams, Target, Thresholds
+from ops_checks.access.config import DbParams, Target
 from ops_checks.checks.s8_clock_drift import drift, drift_logs, drift_metrics, ntp, signed_request
+from ops_checks.core import settings
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
+from ops_checks.core.settings import Thresholds
 from ops_checks.sandbox import ntp_host
 from ops_checks.sandbox.valr_sim import ValrSimulator
 
@@ -484,7 +486,5 @@ def test_old_counter_asks_prometheus(
 def test_agreement_allowance_is_the_validated_setting(tmp_path: Path) -> None:
     """Read from the thresholds (validated once, exit 2 when malformed), never re-parsed from the target's env."""
     assert drift.agreement_allowance_ms(make_target(tmp_path, OPSCHECK_DRIFT_AGREEMENT_MS="x")) == Decimal(250)
-    t = dataclasses.replace(
-        make_target(tmp_path), thresholds=Thresholds.from_env({"OPSCHECK_DRIFT_AGREEMENT_MS": "40"})
-    )
+    t = dataclasses.replace(make_target(tmp_path), thresholds=settings.load({"OPSCHECK_DRIFT_AGREEMENT_MS": "40"}))
     assert drift.agreement_allowance_ms(t) == Decimal(40)

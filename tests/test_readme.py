@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ops_checks.access.config import ENV_VARS
+from ops_checks.core import settings
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -26,3 +27,8 @@ def test_two_commands_and_exit_codes() -> None:
     assert "make preflight" in README and "make test" in README
     for code in ("| 0 |", "| 1 |", "| 2 |"):
         assert code in README
+
+
+def test_the_thresholds_table_is_the_settings_model() -> None:
+    """One table, the model's names, defaults, bounds and meanings (``python -m ops_checks.core.settings``)."""
+    assert settings.readme_table() in README

@@ -8,6 +8,7 @@ target, never another exception.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import stat
@@ -21,9 +22,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from ops_checks.access.config import ConfigError, Thresholds, live_target
+from ops_checks.access.config import ConfigError, live_target
 from ops_checks.cli import errors as cli_errors
 from ops_checks.core import settings
+from ops_checks.core.settings import Thresholds
 from ops_checks.sandbox.environment import SANDBOX_THRESHOLDS, sandbox_thresholds
 from tests.preflight_runner import preflight
 
@@ -150,27 +152,29 @@ def test_good_values_load_with_their_types() -> None:
 
 
 def test_thresholds_keep_their_names_and_types() -> None:
-    t = Thresholds.from_env({"OPSCHECK_DRIFT_MAX_MS": "2000", "OPSCHECK_LOG_WINDOW_S": "60"})
+    t = settings.load({"OPSCHECK_DRIFT_MAX_MS": "2000", "OPSCHECK_LOG_WINDOW_S": "60"})
     assert t.drift_max_ms == Decimal(2000) and isinstance(t.drift_max_ms, Decimal)
     assert t.log_window_s == 60 and type(t.log_window_s) is int
     assert t == Thresholds(drift_max_ms=Decimal(2000), log_window_s=60)
-    assert Thresholds.from_env({}) == Thresholds()
-    for name, default in Thresholds().__dict__.items():  # every field is a setting with the same default
-        assert getattr(settings.Settings(), name) == default and type(getattr(settings.Settings(), name)) is type(
-            default
+    assert settings.load({}) == Thresholds() == settings.DEFAULTS
+    for name, info in Thresholds.model_fields.items():  # the default is the declared one, of the declared type
+        assert getattr(settings.DEFAULTS, name) == info.default and type(getattr(settings.DEFAULTS, name)) is type(
+            info.default
         )
 
 
 def test_sandbox_overrides_apply_and_the_env_still_wins() -> None:
-    assert Thresholds.from_env({}, **SANDBOX_THRESHOLDS).log_window_s == 300
-    assert Thresholds.from_env({"OPSCHECK_LOG_WINDOW_S": "42"}, **SANDBOX_THRESHOLDS).log_window_s == 42
+    assert settings.load({}, **SANDBOX_THRESHOLDS).log_window_s == 300
+    assert settings.load({"OPSCHECK_LOG_WINDOW_S": "42"}, **SANDBOX_THRESHOLDS).log_window_s == 42
     with pytest.raises(ConfigError, match="OPSCHECK_LOG_WINDOW_S='x'"):
-        Thresholds.from_env({"OPSCHECK_LOG_WINDOW_S": "x"}, **SANDBOX_THRESHOLDS)
+        settings.load({"OPSCHECK_LOG_WINDOW_S": "x"}, **SANDBOX_THRESHOLDS)
 
 
 def test_every_setting_reaches_the_thresholds_the_checks_read() -> None:
     """Issue 21 §9: one validated value per setting, on ``t.thresholds`` (the checks never re-read ``t.env``)."""
-    assert {f.upper() for f in Thresholds().__dict__} == {n.removeprefix("OPSCHECK_") for n in settings.THRESHOLD_VARS}
+    assert {f.upper() for f in Thresholds.model_fields} == {
+        n.removeprefix("OPSCHECK_") for n in settings.THRESHOLD_VARS
+    }
     env = {
         "OPSCHECK_DRIFT_AGREEMENT_MS": "40",
         "OPSCHECK_LATENCY_SAMPLES": "3",
@@ -179,7 +183,7 @@ def test_every_setting_reaches_the_thresholds_the_checks_read() -> None:
         "OPSCHECK_TIME_SYNC_FRESH_S": "15",
         "OPSCHECK_METRICS_WINDOW_S": "60",
     }
-    t = Thresholds.from_env(env)
+    t = settings.load(env)
     assert (t.drift_agreement_ms, t.latency_samples, t.backoff_scale) == (Decimal(40), 3, Decimal("0.5"))
     assert (t.audit_window_days, t.time_sync_fresh_s, t.metrics_window_s) == (9, 15, 60)
 
@@ -196,7 +200,7 @@ def test_the_sandbox_target_applies_the_environments_thresholds() -> None:
     )
     assert th.kill_switch_max_ms == 1 and th.drift_max_ms == Decimal("0.001") and th.log_window_s == 42
     assert th.log_fresh_s == 2 and th.backoff_scale == Decimal("0.001")  # the sandbox's own, not overridden
-    assert sandbox_thresholds({}) == Thresholds.from_env({}, **SANDBOX_THRESHOLDS)
+    assert sandbox_thresholds({}) == settings.load({}, **SANDBOX_THRESHOLDS)
     with pytest.raises(ConfigError, match="^OPSCHECK_DRIFT_MAX_MS="):
         sandbox_thresholds({"OPSCHECK_DRIFT_MAX_MS": "1e-999999"})
 
@@ -212,6 +216,87 @@ def test_lowered_thresholds_fail_their_items_on_the_sandbox(shared_pg_env: dict[
     assert status["8.6.4"] != "passed" and run.exit_code == 1, run.output[-3000:]
     reasons = {i["id"]: i["reason"] for i in run.verdict["items"]}  # type: ignore[index]
     assert "(limit 1 ms)" in reasons["4.5.1"] and "0.001 ms tolerance" in reasons["8.6.2"], reasons
+
+
+# ---------------------------------------------------------------- one definition
+def _literal(node: ast.expr | None) -> object:
+    """The value of a number literal, ``None`` or ``Decimal(<literal>)``; ``_NOT`` for anything else."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        return Decimal(str(node.value))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Decimal":
+        if len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            return Decimal(str(node.args[0].value))
+    return _NOT
+
+
+_NOT = object()
+
+
+def threshold_copies(root: Path) -> list[str]:
+    """Places under ``root``'s ``ops_checks/`` and ``steps/`` (but ``core/settings.py``) that define a threshold a
+    second time: an ``"OPSCHECK_<THRESHOLD>"`` literal (a reader of its own), or a field, constant or keyword default
+    named like a threshold (``audit_window_days``, or without its first word: ``window_days``, ``samples``) whose
+    literal value is that threshold's default (a copy of it)."""
+    defaults: dict[str, set[object]] = {}
+    for name, info in Thresholds.model_fields.items():
+        for alias in (name, name.split("_", 1)[1]):
+            defaults.setdefault(alias, set()).add(None if info.default is None else Decimal(str(info.default)))
+    found: list[str] = []
+
+    def copy(name: str, value: ast.expr | None, where: str) -> None:
+        if _literal(value) in defaults.get(name.lower(), set()):
+            found.append(f"{where}: {name} = {ast.unparse(value) if value else ''}")
+
+    files = [*(root / "ops_checks").rglob("*.py"), *(root / "steps").rglob("*.py")]
+    for path in sorted(f for f in files if f != root / "ops_checks" / "core" / "settings.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(root)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Constant) and node.value in settings.THRESHOLD_VARS:
+                found.append(f"{where}: {node.value!r}")
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                copy(node.target.id, node.value, where)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        copy(target.id, node.value, where)
+            elif isinstance(node, ast.arguments):
+                positional = [*node.posonlyargs, *node.args]
+                with_defaults = zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True)
+                for arg, default in [*with_defaults, *zip(node.kwonlyargs, node.kw_defaults, strict=True)]:
+                    copy(arg.arg, default, f"{path.relative_to(root)}:{arg.lineno}")
+    return found
+
+
+def test_no_threshold_is_defined_twice() -> None:
+    """Issue 23 §4: a threshold's name, default, type and bounds live in ``core/settings.py`` alone; the rest of the
+    suite reads ``t.thresholds`` (or ``settings.DEFAULTS``), and README has one row per threshold."""
+    assert threshold_copies(REPO) == []
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = {name: readme.count(f"\n| `{name}` |") for name in settings.THRESHOLD_VARS}
+    assert {name: n for name, n in rows.items() if n != 1} == {}
+
+
+def test_the_scan_finds_a_copy(tmp_path: Path) -> None:
+    """The scan above is not vacuous: a planted dataclass copy, an env read and a keyword default are found."""
+    planted = tmp_path / "ops_checks" / "checks" / "planted.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text(
+        "import os\nfrom dataclasses import dataclass\nfrom decimal import Decimal\n\n\n"
+        "@dataclass\nclass Audit:\n    window_days: int = 30\n    drift_max_ms: Decimal = Decimal('1000')\n\n\n"
+        "def gap() -> str:\n    return os.environ.get('OPSCHECK_AUDIT_MAX_GAP_S', '300')\n\n\n"
+        "def measure(samples: int = 7, *, scale: float = 1.0) -> None:\n    pass\n",
+        encoding="utf-8",
+    )
+    assert sorted(
+        (line.split(":", 1)[1] for line in threshold_copies(tmp_path)), key=lambda x: int(x.split(":")[0])
+    ) == [
+        "8: window_days = 30",
+        "9: drift_max_ms = Decimal('1000')",
+        "13: 'OPSCHECK_AUDIT_MAX_GAP_S'",
+        "16: samples = 7",
+    ]
 
 
 # ---------------------------------------------------------------- names
@@ -363,6 +448,63 @@ def test_subcommands_with_a_bad_threshold_exit_2_with_one_line(
     proc = _cli(*command.split(), *args, OPSCHECK_LOG_WINDOW_S="0x10")
     # `opscheck <command>: cannot run:` (README "Exit codes and messages"), every command alike
     _one_line(proc, f"opscheck {command}: cannot run: OPSCHECK_LOG_WINDOW_S='0x10': not a whole number of seconds")
+
+
+# The five settings the old AuditSettings copy read (issue 23 §4): a malformed one stops the command, never a default.
+AUDIT_BAD = [
+    ("OPSCHECK_AUDIT_WINDOW_DAYS", "soon", "not a whole number of days"),
+    ("OPSCHECK_AUDIT_MAX_GAP_S", "5m", "not a whole number of seconds"),
+    ("OPSCHECK_AUDIT_EXPORT_HOURS", "24.5", "not a whole number of hours"),
+    ("OPSCHECK_AUDIT_RETENTION_YEARS", "0", "must be from 1 to 100 years"),
+    ("OPSCHECK_AUDIT_MAX_REPORT_ROWS", "-1", "not a whole number of items"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "why"), AUDIT_BAD)
+def test_a_malformed_audit_threshold_in_an_env_file_is_exit_2_with_one_line(
+    name: str, value: str, why: str, tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DB_HOST=localhost\n{name}={value}\n")
+    out = tmp_path / "export"
+    window = ("--from", "2026-01-01", "--to", "2026-01-02")
+    proc = _cli("audit", "export", *window, "--out", str(out), "--env-file", str(env_file))
+    _one_line(proc, f"opscheck audit export: cannot run: {name}={value!r}: {why}")
+    assert proc.stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("preflight", "--target", "sandbox", "--reports", "{tmp}"),
+        ("preflight", "--target", "live", "--reports", "{tmp}"),
+        ("audit", "compliance", "--month", "2026-01", "--out", "{tmp}/report"),
+        ("drift", "--target", "sandbox"),
+        (
+            "transition",
+            "--target",
+            "sandbox",
+            "--to",
+            "LIVE",
+            "--operator",
+            "A",
+            "--witness",
+            "B",
+            "--reports",
+            "{tmp}",
+        ),
+    ],
+    ids=lambda args: " ".join(a for a in args if not a.startswith("{")),
+)
+def test_a_malformed_audit_threshold_in_the_environment_is_exit_2_with_one_line(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    """On either target, before anything starts (no sandbox, no run directory, no report)."""
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    command = " ".join(argv[: 2 if argv[0] in ("audit",) else 1])
+    proc = _cli(*argv, OPSCHECK_AUDIT_MAX_GAP_S="5m")
+    _one_line(proc, f"opscheck {command}: cannot run: OPSCHECK_AUDIT_MAX_GAP_S='5m': not a whole number of seconds")
+    assert not any(tmp_path.iterdir())
 
 
 def test_a_usage_error_is_still_typers() -> None:

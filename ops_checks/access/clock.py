@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ops_checks.access.valr.client import ServerTime, ValrClient
+from ops_checks.core.settings import DEFAULTS
 
 HEALTHY, WARNING, CRITICAL, NEUTRAL = "HEALTHY", "WARNING", "CRITICAL", "NEUTRAL"
 Bands = tuple[tuple[str, Decimal, Decimal | None], ...]  # name, lower edge (exclusive), upper edge (inclusive)
 CRITICAL_FROM_MS = Decimal(800)  # runbook §8.7: the critical band's lower edge (no setting of its own)
 
 
-def bands(warn_ms: Decimal = Decimal(500), max_ms: Decimal = Decimal(1000)) -> Bands:
+def bands(warn_ms: Decimal = DEFAULTS.drift_warn_ms, max_ms: Decimal = DEFAULTS.drift_max_ms) -> Bands:
     """Runbook §8.7's bands at the operator's thresholds: healthy up to ``warn_ms`` (``OPSCHECK_DRIFT_WARN_MS``),
     warning up to 800 ms, critical up to ``max_ms`` (``OPSCHECK_DRIFT_MAX_MS``), NEUTRAL above. The edges never
     decrease: a maximum below 800 (or below the warning edge) pulls them down to it, leaving those bands empty; a
@@ -155,7 +156,7 @@ def best(samples: list[Sample], table: Bands = BANDS) -> OffsetEstimate:
 
 def estimate_offset(
     client: ValrClient,
-    samples: int = 7,
+    samples: int = DEFAULTS.drift_samples,
     *,
     wall_ns: Callable[[], int] = time.time_ns,
     mono_ns: Callable[[], int] = time.monotonic_ns,

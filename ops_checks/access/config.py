@@ -1,4 +1,5 @@
-"""Target configuration: where every endpoint points, which secrets to use, and the thresholds.
+"""Target configuration: where every endpoint points, which secrets to use, and the thresholds (their one
+definition is ``ops_checks/core/settings.py``; a target carries the validated ``Thresholds``).
 
 Live: everything from env vars, optionally loaded from ``--env-file`` (env vars override the file).
 Sandbox: the sandbox builds the same ``Target`` with its own endpoints and transports.
@@ -9,8 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from decimal import Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -22,6 +22,7 @@ from ops_checks.core.envfile import ConfigError as ConfigError  # what from_env 
 from ops_checks.core.envfile import read_env_file
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
+from ops_checks.core.settings import Thresholds
 
 SECRET_VARS = (
     "VALR_API_KEY",
@@ -90,50 +91,7 @@ ENV_VARS: dict[str, str] = {
     "CURRENT_JWT": "incident SOP §1: the bot's current CDP JWT, checked when set (secret)",
     "PERPETUAL_PAIRS": "incident SOP §6: comma-separated perpetual pairs for the funding check",
     "ESCALATION_CONTACTS_FILE": "incident SOP monthly checklist: the escalation contact list (JSON)",
-    "OPSCHECK_BACKOFF_SCALE": "multiplies the SOP §1 backoff delays of the suite's retries (default 0.1)",
 }
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Every tolerance and tunable the checks apply; defaults are the runbook's, overridable by ``OPSCHECK_<NAME>``
-    env vars, each validated by the typed model in ``ops_checks/core/settings.py`` (a bad value is a ConfigError:
-    exit 2). Checks read them here, never from ``Target.env``: one validated value per setting, on both targets
-    (the sandbox builds its thresholds from the operator's environment too)."""
-
-    drift_max_ms: Decimal = Decimal("1000")
-    drift_warn_ms: Decimal = Decimal("500")
-    drift_samples: int = 7
-    kill_switch_max_ms: Decimal = Decimal("1000")
-    equity_tolerance_pct: Decimal = Decimal("1.0")
-    balance_cache_tolerance_pct: Decimal = Decimal("0.5")
-    log_window_s: int = 900
-    log_fresh_s: int = 120
-    decisions_fresh_s: int = 60
-    dry_run_period_h: int = 24
-    dry_run_max_gap_s: int = 300
-    settings_reset_max_age_h: int = 26
-    max_order_ceiling_zar: Decimal = Decimal("5000")
-    max_risk_ceiling_zar: Decimal = Decimal("5000")
-    expected_daily_loss_limit_pct: Decimal = Decimal("0.03")
-    expected_max_consecutive_losses: int = 3
-    drift_agreement_ms: Decimal = Decimal("250")  # 8.7.4: the bot's drift reading vs ours, beyond our bound
-    metrics_window_s: int = 3600  # §8.5.2/8.5.3: the counters' increase() window
-    time_sync_fresh_s: int | None = None  # 8.6.4: the latest time sync's age (None: max(log_fresh_s, 10))
-    latency_samples: int = 12  # sop.5.1: VALR requests the suite times
-    backoff_scale: Decimal = Decimal("0.1")  # sop.1.4: the SOP's backoff schedule, time-scaled
-    audit_window_days: int = 30  # §7.5
-    audit_max_gap_s: int = 300  # §7: longest silence in the decision log
-    audit_export_hours: int = 24  # the preflight's audit export
-    audit_retention_years: int = 7  # §7.1 / §7.6
-    audit_max_report_rows: int = 500  # rows attached to a report section
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], **overrides: object) -> Thresholds:
-        """``overrides`` (e.g. the sandbox's short windows) with ``env``'s ``OPSCHECK_*`` values over them.
-        Raises ConfigError (one line naming the variable) for a bad value or an unknown ``OPSCHECK_`` name."""
-        loaded = settings.load(env, **overrides)
-        return cls(**{f.name: getattr(loaded, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -271,7 +229,7 @@ def parse_port(raw: object, source: str, *, show: bool) -> int:
 def live_target(env: Mapping[str, str], *, allow_mutations: bool) -> Target:
     """A live target from env vars; never fails on missing values (the checks report them). A malformed value
     (DATABASE_URL, DB_PORT, an OPSCHECK_ threshold) is a ConfigError: one line, never a secret."""
-    thresholds = Thresholds.from_env(env)
+    thresholds = settings.load(env)
     if env.get("DATABASE_URL"):
         try:
             p = conninfo_to_dict(env["DATABASE_URL"])

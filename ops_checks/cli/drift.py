@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from ops_checks.access.clock import OffsetEstimate, bands, estimate_offset
-from ops_checks.access.config import ConfigError, Thresholds, load_env
+from ops_checks.access.config import ConfigError, load_env
 from ops_checks.access.valr.client import DEFAULT_BASE_URL, ValrClient, ValrError
 from ops_checks.cli import errors
 from ops_checks.core import settings
@@ -26,7 +26,7 @@ from ops_checks.core.http import Recorder
 from ops_checks.core.redaction import Redactor
 from ops_checks.sandbox.valr_sim import ValrSimulator
 
-TOLERANCE_MS = Thresholds().drift_max_ms  # the runbook's 1000 ms, unless OPSCHECK_DRIFT_MAX_MS says otherwise
+TOLERANCE_MS = settings.DEFAULTS.drift_max_ms  # the runbook's 1000 ms, unless OPSCHECK_DRIFT_MAX_MS says otherwise
 EXIT_OK, EXIT_BEYOND, EXIT_CANNOT = 0, 1, 2
 
 app = typer.Typer(add_completion=False, help="Measure the exchange clock offset once and print it.")
@@ -50,7 +50,12 @@ def drift(
     target: Annotated[str, typer.Option(help="sandbox (default) or live")] = "sandbox",
     env_file: Annotated[Path | None, typer.Option("--env-file", help="live: dotenv file (VALR_BASE_URL)")] = None,
     samples: Annotated[
-        int | None, typer.Option(min=1, max=100, help="requests to sample (default OPSCHECK_DRIFT_SAMPLES, 7)")
+        int | None,
+        typer.Option(
+            min=1,
+            max=100,
+            help=f"requests to sample (default OPSCHECK_DRIFT_SAMPLES, {settings.DEFAULTS.drift_samples})",
+        ),
     ] = None,
     sandbox_offset_ms: Annotated[float, typer.Option(help="sandbox: VALR clock minus ours, ms")] = 0.0,
     sandbox_latency_ms: Annotated[float, typer.Option(min=0, help="sandbox: simulated round trip, ms")] = 0.0,
@@ -61,7 +66,7 @@ def drift(
         if env_file is not None:
             raise _cannot("--env-file applies to --target live only")
         try:
-            thresholds = Thresholds.from_env(settings.operator_env(os.environ))  # as the sandbox target does
+            thresholds = settings.load(settings.operator_env(os.environ))  # as the sandbox target does
         except ConfigError as exc:
             raise _cannot(str(exc)) from None
         sim = ValrSimulator(secrets.token_hex(16), secrets.token_hex(32))
@@ -73,7 +78,7 @@ def drift(
     elif target == "live":
         try:
             env = load_env(env_file)
-            thresholds = Thresholds.from_env(env)  # a bad OPSCHECK_ setting is exit 2 here as everywhere
+            thresholds = settings.load(env)  # a bad OPSCHECK_ setting is exit 2 here as everywhere
         except ConfigError as exc:
             raise _cannot(str(exc)) from None
         base = (env.get("VALR_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")

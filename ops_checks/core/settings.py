@@ -1,26 +1,30 @@
-"""One typed settings model for every ``OPSCHECK_<THRESHOLD>`` env var (pydantic-settings).
+"""The one definition of every ``OPSCHECK_<THRESHOLD>``: the typed model ``Thresholds`` (pydantic-settings).
 
-Each tolerance the checks apply is one field: its env var is ``OPSCHECK_`` + the field name in capitals, its type
-is ``int`` (ASCII digits only: ``5000.5``, ``1e3``, ``0x10``, ``٣``, ``1_000`` are refused) or ``Decimal`` (money and
-tolerances stay exact; only an ASCII decimal number, ``readings.decimal_text``: ``NaN``, ``Infinity``, ``٣``,
-``0x10``, ``1_000``, ``1 000`` are refused, and at most 6 decimal places, so ``1e-999999`` is too), and its bounds
-are positive and finite (with a sane ceiling per unit). Spaces around a value are ignored; an empty value means
-"not set". A bad value, or an ``OPSCHECK_*`` name that is neither a field
-nor one of the suite's other ``OPSCHECK_`` variables (a misspelt threshold would otherwise be ignored), raises
-``ConfigError`` with one line naming the variable: the run cannot start (exit 2).
+Each tolerance the checks apply is one field, and nowhere else: its env var is ``OPSCHECK_`` + the field name in
+capitals, its default is the runbook's, its meaning the docstring under it (README's thresholds table is
+``readme_table()``, checked by tests/test_readme.py), its type is ``int`` (ASCII digits only: ``5000.5``, ``1e3``,
+``0x10``, ``٣``, ``1_000`` are refused) or ``Decimal`` (money and tolerances stay exact; only an ASCII decimal
+number, ``readings.decimal_text``: ``NaN``, ``Infinity``, ``٣``, ``0x10``, ``1_000``, ``1 000`` are refused, and at
+most 6 decimal places, so ``1e-999999`` is too), and its bounds (``Whole``, ``Number``) are positive and finite
+(with a sane ceiling per unit). Spaces around a value are ignored; an empty value means "not set". A bad value, or
+an ``OPSCHECK_*`` name that is neither a field nor one of the suite's other ``OPSCHECK_`` variables (a misspelt
+threshold would otherwise be ignored), raises ``ConfigError`` with one line naming the variable: the command cannot
+start (exit 2).
 
 ``load(env)`` validates a mapping (an env file merged under the environment), never ``os.environ`` behind the
-caller's back. ``config.Thresholds.from_env`` reads every field from here, and the checks read ``t.thresholds``:
-on live from the env file and the environment, on the sandbox from the environment (``operator_env``).
+caller's back: on live from the env file and the environment (``access.config.live_target``), on the sandbox from
+the environment (``operator_env``) over the sandbox's short windows. The checks read ``t.thresholds``; a default
+elsewhere reads ``DEFAULTS``.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -65,8 +69,15 @@ def _reject(message: str) -> PydanticCustomError:
     return PydanticCustomError("opscheck_setting", message)
 
 
-def _whole(unit: str, *, minimum: int = 1, maximum: int) -> Callable[[object], int | None]:
-    def parse(raw: object) -> int | None:
+@dataclass(frozen=True)
+class Whole:
+    """A whole number of ``unit`` from ``minimum`` to ``maximum``: a field's validator and its README bounds."""
+
+    unit: str
+    maximum: int
+    minimum: int = 1
+
+    def __call__(self, raw: object) -> int | None:
         if raw is None:
             return None  # an optional setting left unset (a required one then fails as not an integer)
         if isinstance(raw, int) and not isinstance(raw, bool):
@@ -74,17 +85,26 @@ def _whole(unit: str, *, minimum: int = 1, maximum: int) -> Callable[[object], i
         else:
             text = str(raw).strip(_SPACE)
             if not _INT.fullmatch(text):
-                raise _reject(f"not a whole number of {unit}")
+                raise _reject(f"not a whole number of {self.unit}")
             value = int(text)
-        if not minimum <= value <= maximum:
-            raise _reject(f"must be from {minimum} to {maximum} {unit}")
+        if not self.minimum <= value <= self.maximum:
+            raise _reject(f"must be from {self.minimum} to {self.maximum} {self.unit}")
         return value
 
-    return parse
+    def bounds(self) -> str:
+        return f"whole {self.unit}, {self.minimum} to {self.maximum:,}"
 
 
-def _number(unit: str, *, maximum: Decimal, allow_zero: bool = False) -> Callable[[object], Decimal]:
-    def parse(raw: object) -> Decimal:
+@dataclass(frozen=True)
+class Number:
+    """A Decimal of ``unit``, greater than 0 (or at least 0) and at most ``maximum``, with at most ``PLACES``
+    decimal places: a field's validator and its README bounds."""
+
+    unit: str
+    maximum: Decimal
+    allow_zero: bool = False
+
+    def __call__(self, raw: object) -> Decimal:
         if isinstance(raw, Decimal):
             value = raw
         elif isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -94,35 +114,37 @@ def _number(unit: str, *, maximum: Decimal, allow_zero: bool = False) -> Callabl
             parsed = readings.decimal_text(text)
             if parsed is None:
                 finite = text.lower().lstrip("+-") in ("nan", "snan", "inf", "infinity")
-                raise _reject(f"not a finite number of {unit}" if finite else f"not a number of {unit}")
+                raise _reject(f"not a finite number of {self.unit}" if finite else f"not a number of {self.unit}")
             value = parsed
         if not value.is_finite():
-            raise _reject(f"not a finite number of {unit}")
-        if value < 0 or (value == 0 and not allow_zero) or value > maximum:
-            low = "at least 0" if allow_zero else "greater than 0"
-            raise _reject(f"must be {low} and at most {maximum} ({unit})")
+            raise _reject(f"not a finite number of {self.unit}")
+        if value < 0 or (value == 0 and not self.allow_zero) or value > self.maximum:
+            low = "at least 0" if self.allow_zero else "greater than 0"
+            raise _reject(f"must be {low} and at most {self.maximum} ({self.unit})")
         exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
         if value != 0 and isinstance(exponent, int) and exponent < -PLACES:
-            raise _reject(f"more than {PLACES} decimal places ({unit})")
+            raise _reject(f"more than {PLACES} decimal places ({self.unit})")
         return value
 
-    return parse
+    def bounds(self) -> str:
+        low = "0" if self.allow_zero else "> 0"
+        return f"{self.unit}, {low} to {self.maximum:,}, at most {PLACES} decimal places"
 
 
 _BIG = Decimal(10) ** 9
-Millis = Annotated[Decimal, BeforeValidator(_number("milliseconds", maximum=_BIG))]
-MillisOrZero = Annotated[Decimal, BeforeValidator(_number("milliseconds", maximum=_BIG, allow_zero=True))]
-Percent = Annotated[Decimal, BeforeValidator(_number("percent", maximum=Decimal(100)))]
-Fraction = Annotated[Decimal, BeforeValidator(_number("a fraction (0.03 = 3 %)", maximum=Decimal(1)))]
-Scale = Annotated[Decimal, BeforeValidator(_number("a scale factor", maximum=Decimal(1)))]
-Zar = Annotated[Decimal, BeforeValidator(_number("ZAR", maximum=Decimal(10) ** 12))]
-Seconds = Annotated[int, BeforeValidator(_whole("seconds", maximum=10**9))]
-OptionalSeconds = Annotated[int | None, BeforeValidator(_whole("seconds", maximum=10**9))]
-Hours = Annotated[int, BeforeValidator(_whole("hours", maximum=24 * 366 * 100))]
-Days = Annotated[int, BeforeValidator(_whole("days", maximum=366 * 100))]
-Years = Annotated[int, BeforeValidator(_whole("years", maximum=100))]
-Count = Annotated[int, BeforeValidator(_whole("items", maximum=10**6))]
-Samples = Annotated[int, BeforeValidator(_whole("samples", minimum=2, maximum=10**4))]
+Millis = Annotated[Decimal, BeforeValidator(Number("milliseconds", maximum=_BIG))]
+MillisOrZero = Annotated[Decimal, BeforeValidator(Number("milliseconds", maximum=_BIG, allow_zero=True))]
+Percent = Annotated[Decimal, BeforeValidator(Number("percent", maximum=Decimal(100)))]
+Fraction = Annotated[Decimal, BeforeValidator(Number("a fraction (0.03 = 3 %)", maximum=Decimal(1)))]
+Scale = Annotated[Decimal, BeforeValidator(Number("a scale factor", maximum=Decimal(1)))]
+Zar = Annotated[Decimal, BeforeValidator(Number("ZAR", maximum=Decimal(10) ** 12))]
+Seconds = Annotated[int, BeforeValidator(Whole("seconds", maximum=10**9))]
+OptionalSeconds = Annotated[int | None, BeforeValidator(Whole("seconds", maximum=10**9))]
+Hours = Annotated[int, BeforeValidator(Whole("hours", maximum=24 * 366 * 100))]
+Days = Annotated[int, BeforeValidator(Whole("days", maximum=366 * 100))]
+Years = Annotated[int, BeforeValidator(Whole("years", maximum=100))]
+Count = Annotated[int, BeforeValidator(Whole("items", maximum=10**6))]
+Samples = Annotated[int, BeforeValidator(Whole("samples", minimum=2, maximum=10**4))]
 
 _ENV: ContextVar[Mapping[str, str]] = ContextVar("opscheck_settings_env")
 
@@ -134,8 +156,10 @@ class _MappingSource(EnvSettingsSource):
         return {k.lower(): v for k, v in _ENV.get({}).items() if k.startswith(PREFIX) and v != ""}
 
 
-class Settings(BaseSettings):
-    """Every OPSCHECK_ tunable; defaults are the runbook's."""
+class Thresholds(BaseSettings):
+    """Every ``OPSCHECK_<THRESHOLD>``: the one definition of its name, default (the runbook's), type, bounds and
+    meaning (the docstring under each field, which README's thresholds table shows). The checks read them from
+    ``Target.thresholds``; build them with ``load(env)``."""
 
     model_config = SettingsConfigDict(
         env_prefix=PREFIX,
@@ -143,37 +167,62 @@ class Settings(BaseSettings):
         extra="forbid",
         validate_default=True,
         frozen=True,
-        protected_namespaces=(),
-    )  # settings_reset_max_age_h is a field, not a clash
+        protected_namespaces=(),  # settings_reset_max_age_h is a field, not a clash
+        use_attribute_docstrings=True,
+    )
 
-    # config.Thresholds: the tolerances the checks apply
     drift_max_ms: Millis = Decimal("1000")
+    """§8.6.2: the clock offset tolerance (|offset| + bound); §8.7 NEUTRAL above it; `opscheck drift` exits 1 at it"""
     drift_warn_ms: Millis = Decimal("500")
+    """§8.7: the warning band's lower edge (healthy up to it)"""
     drift_samples: Count = 7
+    """§8: requests sampled per clock offset measurement (`opscheck drift --samples`)"""
     kill_switch_max_ms: Millis = Decimal("1000")
+    """§4.5.1: the kill switch's response time limit"""
     equity_tolerance_pct: Percent = Decimal("1.0")
+    """1.5.1: recorded starting equity vs the ZAR balance on VALR"""
     balance_cache_tolerance_pct: Percent = Decimal("0.5")
+    """1.2.3: the bot's cached balance vs VALR's"""
     log_window_s: Seconds = 900
+    """§1.3, sop.daily.1, §8.6.4: how far back the bot's log lines are read"""
     log_fresh_s: Seconds = 120
+    """1.4.4: the newest log line's age"""
     decisions_fresh_s: Seconds = 60
+    """1.6.3 (and the Givens that need a running bot): the latest PolicyDecision's age"""
     dry_run_period_h: Hours = 24
+    """1.6.4: the DRY_RUN period reviewed"""
     dry_run_max_gap_s: Seconds = 300
+    """1.6.4: the longest gap between decisions in that period"""
     settings_reset_max_age_h: Hours = 26
+    """1.1.2: the daily P&L reset's age in `system_settings`"""
     max_order_ceiling_zar: Zar = Decimal("5000")
+    """1.5.3: the ceiling `MAX_ORDER_ZAR` must stay within"""
     max_risk_ceiling_zar: Zar = Decimal("5000")
+    """1.5.4: the ceiling `MAX_RISK_ZAR` must stay within"""
     expected_daily_loss_limit_pct: Fraction = Decimal("0.03")
+    """1.3.2: the circuit breaker's expected `daily_loss_limit_pct`"""
     expected_max_consecutive_losses: Count = 3
-    # read through config.Thresholds by drift.py, drift_metrics.py, drift_logs.py, sop/, audit_settings.py
+    """1.3.2: the circuit breaker's expected `max_consecutive_losses`"""
     drift_agreement_ms: MillisOrZero = Decimal("250")
+    """8.7.4: how closely the bot's drift reading must agree with ours, beyond our bound"""
     metrics_window_s: Seconds = 3600
-    time_sync_fresh_s: OptionalSeconds = None  # default: max(log_fresh_s, 10)
+    """§8.5.2/8.5.3: the counters' increase() window"""
+    time_sync_fresh_s: OptionalSeconds = None
+    """8.6.4: the bot's latest `Exchange time sync` line's age (unset: the larger of `OPSCHECK_LOG_FRESH_S` and 10)"""
     latency_samples: Samples = 12
+    """sop.5.1: VALR requests timed for p50/p95/p99"""
     backoff_scale: Scale = Decimal("0.1")
+    """sop.1.4: multiplies the SOP §1 backoff delays (1 s, 2 s, … 16 s) of the auth probe (1: the SOP's full 31 s)"""
     audit_window_days: Days = 30
+    """7.3.x, 7.5.x: the days the audit checks read"""
     audit_max_gap_s: Seconds = 300
+    """7.5.2, 7.6.1: the longest silence in the decision log while the bot runs"""
     audit_export_hours: Hours = 24
+    """7.2.1: the preflight's audit export (the last hours, up to the last whole minute)"""
     audit_retention_years: Years = 7
+    """7.6.1: how long audit rows are kept (runbook §7.1)"""
     audit_max_report_rows: Count = 500
+    """7.3.x, 7.5.3: rows attached to a report section (counts always cover every row)"""
 
     @classmethod
     def settings_customise_sources(
@@ -187,7 +236,8 @@ class Settings(BaseSettings):
         return (_MappingSource(settings_cls), init_settings)  # the env wins over overrides
 
 
-THRESHOLD_VARS = frozenset(PREFIX + name.upper() for name in Settings.model_fields)
+THRESHOLD_VARS = frozenset(PREFIX + name.upper() for name in Thresholds.model_fields)
+DEFAULTS = Thresholds()  # the runbook's values, for a default that must not be a copy (``DEFAULTS.drift_max_ms``)
 
 
 @contextmanager
@@ -234,7 +284,7 @@ def _one_line(exc: ValidationError, env: Mapping[str, str]) -> str:
     return f"{name}{shown}: {first['msg']}{more}"
 
 
-def load(env: Mapping[str, str], **overrides: Any) -> Settings:
+def load(env: Mapping[str, str], **overrides: Any) -> Thresholds:
     """The validated settings of ``env`` (``overrides``: in-process values the env may still override).
     Raises ConfigError with one line naming the first bad or unknown variable."""
     unknown = unknown_names(env)
@@ -243,7 +293,7 @@ def load(env: Mapping[str, str], **overrides: Any) -> Settings:
         raise ConfigError(_unknown_message(unknown[0]) + more)
     try:
         with _reading(env):
-            return Settings(**overrides)
+            return Thresholds(**overrides)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, env)) from None
 
@@ -256,3 +306,19 @@ def operator_env(environ: Mapping[str, str]) -> dict[str, str]:
 def check(env: Mapping[str, str]) -> None:
     """Validate ``env``'s OPSCHECK_ settings (ConfigError on the first problem); what a CLI calls up front."""
     load(env)
+
+
+def readme_table() -> str:
+    """README's thresholds table: one row per field, from the model (tests/test_readme.py checks they agree)."""
+    rows = ["| variable | default | type and bounds | meaning |", "|---|---|---|---|"]
+    for name, info in Thresholds.model_fields.items():
+        check = next(m.func for m in info.metadata if isinstance(m, BeforeValidator))
+        bounds = check.bounds() if isinstance(check, Whole | Number) else "?"
+        default = "unset" if info.default is None else str(info.default)
+        meaning = (info.description or "").replace("|", "\\|")
+        rows.append(f"| `{PREFIX}{name.upper()}` | {default} | {bounds} | {meaning} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m ops_checks.core.settings: the table to paste into README.md
+    print(readme_table())

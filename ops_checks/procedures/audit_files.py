@@ -6,13 +6,12 @@ from __future__ import annotations
 import getpass
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
 from ops_checks.checks import givens
-from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, Evidence, failed, not_verified, passed
 from ops_checks.procedures import audit_export, audit_verify, compliance
 from ops_checks.procedures.audit_export import CHECKSUMS, MANIFEST, ExportError, iso
@@ -27,8 +26,15 @@ def operator_name(t: Target) -> str:
         return "unknown"
 
 
+def export_range(hours: int, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The preflight's export window: the last ``hours`` (``OPSCHECK_AUDIT_EXPORT_HOURS``) up to the last whole
+    minute, UTC."""
+    end = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
+    return end - timedelta(hours=hours), end
+
+
 def _export(t: Target, workdir: Path) -> audit_export.ExportResult:
-    start, end = AuditSettings.of_target(t).export_range()
+    start, end = export_range(t.thresholds.audit_export_hours)
     return audit_export.export(t.db, t.redactor, start, end, workdir / "audit_export", operator_name(t))
 
 

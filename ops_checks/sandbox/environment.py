@@ -19,11 +19,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_checks.access.config import SECRET_VARS, DbParams, Service, Target, Thresholds
+from ops_checks.access.config import SECRET_VARS, DbParams, Service, Target
 from ops_checks.access.profile import profile_from_env
 from ops_checks.core import settings, signals
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
+from ops_checks.core.settings import Thresholds
 from ops_checks.sandbox import ntp_host, postgres, sop_env
 from ops_checks.sandbox.bot import ReferenceBot
 from ops_checks.sandbox.third_party import HookServices
@@ -66,7 +67,7 @@ def sandbox_thresholds(environ: Mapping[str, str] | None = None) -> Thresholds:
     """The sandbox's thresholds: its short windows, under the environment's ``OPSCHECK_`` settings (the operator's
     values apply on the sandbox as on live; the sandbox's own env holds none of them). ConfigError when malformed."""
     env = settings.operator_env(os.environ if environ is None else environ)
-    return Thresholds.from_env(env, **SANDBOX_THRESHOLDS)
+    return settings.load(env, **SANDBOX_THRESHOLDS)
 
 
 def sandbox_secret(name: str, make: str) -> str:
@@ -100,6 +101,7 @@ class Sandbox:
         self.stop()
 
     def start(self) -> Target:
+        thresholds = sandbox_thresholds()  # a malformed OPSCHECK_ value: ConfigError before anything starts
         if self.server is None:
             self.server = postgres.start_server()
         self.db = postgres.create_database(self.server, migrations=postgres.migrations_from_env())
@@ -134,7 +136,7 @@ class Sandbox:
         self.env["BOT_API_URL"] = self.bot.url
         self.env["METRICS_URL"] = f"{self.bot.url}/metrics"
         self.env["LOG_DIR"] = str(log_dir)
-        self.target = self._target(log_dir)
+        self.target = self._target(log_dir, thresholds)
         return self.target
 
     def _override_db_password(self) -> None:
@@ -182,7 +184,7 @@ class Sandbox:
             "EXPECTED_EXECUTION_MODE": "DRY_RUN",
         }
 
-    def _target(self, log_dir: Path) -> Target:
+    def _target(self, log_dir: Path, thresholds: Thresholds) -> Target:
         assert self.db is not None and self.valr is not None and self.hooks is not None and self.bot is not None
         redactor = Redactor(Secret(self.env[n]) for n in SECRET_VARS if self.env.get(n))
         return Target(
@@ -202,7 +204,7 @@ class Sandbox:
             valr_base_url=VALR_URL,
             env=self.env,
             redactor=redactor,
-            thresholds=sandbox_thresholds(),
+            thresholds=thresholds,
             allow_mutations=True,
             valr_transport=self.valr.transport(),
             hooks_transport=self.hooks.transport(),

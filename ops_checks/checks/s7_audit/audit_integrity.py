@@ -12,7 +12,6 @@ from ops_checks.access.config import Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
-from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, failed, passed
 
 DAILY = """
@@ -60,11 +59,11 @@ LIMIT %(limit)s
 
 def missing_days(t: Target) -> CheckResult:
     """7.5.1: every UTC day of the last 30 (since the first decision ever) has policy decisions."""
-    s = AuditSettings.of_target(t)
-    expected = f"decisions on every day of the last {s.window_days} while the bot was running"
+    s = t.thresholds
+    expected = f"decisions on every day of the last {s.audit_window_days} while the bot was running"
     try:
         with connect(t.db, t.redactor) as db:
-            days = db.rows(DAILY, {"days": s.window_days})
+            days = db.rows(DAILY, {"days": s.audit_window_days})
             ev = [db.log.evidence(), csv_evidence("decisions per day (CSV)", days, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
@@ -89,16 +88,16 @@ def missing_days(t: Target) -> CheckResult:
 
 def decision_gaps(t: Target) -> CheckResult:
     """7.5.2: no silence in the decision log longer than the threshold (whole missing days are 7.5.1's)."""
-    s = AuditSettings.of_target(t)
-    expected = f"no gap over {s.max_gap_s} s in the last {s.window_days} days"
+    s = t.thresholds
+    expected = f"no gap over {s.audit_max_gap_s} s in the last {s.audit_window_days} days"
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(GAPS, {"days": s.window_days, "max_gap": s.max_gap_s})
+            rows = db.rows(GAPS, {"days": s.audit_window_days, "max_gap": s.audit_max_gap_s})
             ev = [db.log.evidence(), csv_evidence("gaps over the threshold (CSV)", rows, t.redactor)]
     except DbError as exc:
         return failed("query failed", expected, str(exc))
     gaps = [r for r in rows if not r["spans_missing_day"]]
-    observed = f"{len(gaps)} gap(s) over {s.max_gap_s} s ({len(rows) - len(gaps)} spanning a missing day)"
+    observed = f"{len(gaps)} gap(s) over {s.audit_max_gap_s} s ({len(rows) - len(gaps)} spanning a missing day)"
     if gaps:
         g = gaps[0]
         return failed(
@@ -112,11 +111,11 @@ def decision_gaps(t: Target) -> CheckResult:
 
 def orphan_trades(t: Target) -> CheckResult:
     """7.5.3: every trade of the last 30 days has a policy decision under its correlation id (orphans listed)."""
-    s = AuditSettings.of_target(t)
+    s = t.thresholds
     expected = "every trade has a policy decision"
     try:
         with connect(t.db, t.redactor) as db:
-            rows = db.rows(ORPHANS, {"days": s.window_days, "limit": s.max_report_rows})
+            rows = db.rows(ORPHANS, {"days": s.audit_window_days, "limit": s.audit_max_report_rows})
             total = int(rows[0]["orphans"]) if rows else 0
             ev = [
                 db.log.evidence(),
@@ -139,4 +138,4 @@ def orphan_trades(t: Target) -> CheckResult:
             f"(correlation_id {first['correlation_id'] or 'NULL'})",
             *ev,
         )
-    return passed("0 orphan trades", expected, f"no orphan trades in the last {s.window_days} days", *ev)
+    return passed("0 orphan trades", expected, f"no orphan trades in the last {s.audit_window_days} days", *ev)

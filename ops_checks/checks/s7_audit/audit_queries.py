@@ -22,7 +22,6 @@ from ops_checks.access.config import Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
-from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import CheckResult, failed, passed
 
 DECISIONS = ("ALLOW", "NEUTRAL", "HALT")
@@ -100,8 +99,13 @@ LOW_CONFIDENCE = Decimal("0.50")
 
 
 def _params(t: Target) -> dict[str, Any]:
-    s = AuditSettings.of_target(t)
-    return {"days": s.window_days, "limit": s.max_report_rows, "high": HIGH_CONFIDENCE, "low": LOW_CONFIDENCE}
+    s = t.thresholds
+    return {
+        "days": s.audit_window_days,
+        "limit": s.audit_max_report_rows,
+        "high": HIGH_CONFIDENCE,
+        "low": LOW_CONFIDENCE,
+    }
 
 
 def decision_summary(t: Target) -> CheckResult:

@@ -28,7 +28,6 @@ from ops_checks.access.db import Db, DbError, connect
 from ops_checks.access.suite_tables import missing, not_installed
 from ops_checks.checks import givens
 from ops_checks.checks.s7_audit.audit_rows import csv_evidence
-from ops_checks.checks.s7_audit.audit_settings import AuditSettings
 from ops_checks.core.result import Cause, CheckResult, Status, failed, passed
 
 RETAINED_TABLES = ("policy_decision_audit", "trading_orders", "circuit_breaker_events", "ai_debates")
@@ -190,7 +189,7 @@ def chain_breaks(t: Target, db: Db, tables: tuple[audit_tables.AuditTable, ...])
 
 def rows_retained(t: Target) -> CheckResult:
     """7.6.1: no audit row younger than the retention period is gone; every hash chain the bot can verify holds."""
-    s = AuditSettings.of_target(t)
+    s = t.thresholds
     expected = "oldest decision = recorded inception, or an approved archival record; row-hash chains intact"
     try:
         with connect(t.db, t.redactor) as db:
@@ -208,14 +207,16 @@ def rows_retained(t: Target) -> CheckResult:
         return failed("no inception", expected, f"cannot prove retention: {source}", *ev, cause=INCEPTION_UNKNOWN)
     assert oldest is not None
     now, first = oldest["now"], oldest["oldest"]
-    problems = archival_problems([a for a in archivals if a["table_name"] in RETAINED_TABLES], now, s.retention_years)
+    problems = archival_problems(
+        [a for a in archivals if a["table_name"] in RETAINED_TABLES], now, s.audit_retention_years
+    )
     approved = [
         a["archived_before"]
         for a in archivals
-        if a["table_name"] == "policy_decision_audit" and not archival_problems([a], now, s.retention_years)
+        if a["table_name"] == "policy_decision_audit" and not archival_problems([a], now, s.audit_retention_years)
     ]
     allowed_start = max([inception, *approved])
-    slack = timedelta(seconds=s.max_gap_s)
+    slack = timedelta(seconds=s.audit_max_gap_s)
     by = {o: [c for c in chains if c.outcome == o] for o in (INTACT, BROKEN, UNCOVERED, CANNOT_CHECK)}
     observed = (
         f"oldest decision {first}, inception {inception} ({source}); "
