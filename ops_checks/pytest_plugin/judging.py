@@ -6,6 +6,7 @@ status in pytest's outcome (``runbook_expects``), and the steps that read a dril
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 
 import allure
@@ -75,6 +76,7 @@ def drill_record_steps(
     def read_step(target: Target, request: pytest.FixtureRequest, item: str) -> CheckResult:
         return drill_base.outcome(item, request.getfixturevalue(fixture), lambda: live(target, item))
 
+    reached_step.__module__ = read_step.__module__ = sys._getframe(1).f_globals["__name__"]  # the steps' module
     given(reached, stacklevel=2)(reached_step)
     for text in reads:
         when(parsers.parse(text), target_fixture="result", stacklevel=2)(read_step)
