@@ -155,3 +155,14 @@ def test_the_registry_imports_no_check_module() -> None:
 
 def _item_modules() -> list[str]:
     return [m.name for m in pkgutil.iter_modules(importlib.import_module("ops_checks.catalogue.items").__path__)]
+
+
+def test_a_remedy_reruns_the_item_by_its_own_marker() -> None:
+    """The re-run command a remedy prints selects the item: ``-m sop_daily_1`` for an SOP item (never rb_sop_…)."""
+    from ops_checks.verdict import verdict
+
+    for item_id in ("1.4.3", "sop.daily.1"):
+        text = verdict._default_remedy(verdict.outcome(item_id, "failed", "x", "sandbox"))
+        assert (
+            text.endswith(f"opscheck preflight -m {BY_ID[item_id].tag}") and BY_ID[item_id].tag in selection.markers()
+        )
