@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,11 @@ def test_the_new_item_fails_under_its_fault_and_the_verdict_is_no_go(copy: Path,
 
 
 def test_contributing_shows_these_snippets() -> None:
+    """Each snippet, as it sits in its numbered step (indented by three spaces), and the file it goes into."""
     text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
     for name, (_, snippet) in CHANGES.items():
-        assert name in text
-        assert snippet.strip("\n") in text, f"CONTRIBUTING.md no longer shows the {name} snippet"
+        assert f"`{name}`" in text
+        assert textwrap.indent(snippet.strip("\n"), "   ") in text, (
+            f"CONTRIBUTING.md no longer shows the {name} snippet"
+        )
+    assert "pytest -m sop_daily_5 --sandbox-fault bot_up_missing" in text
