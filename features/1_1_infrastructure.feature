@@ -27,7 +27,7 @@ Feature: 1.1 Infrastructure Verification
     Then the runbook expects "Query succeeds"
 
   @rb_1_1_5 @blocker
-  Scenario: 1.1.5 Containers running
+  Scenario: 1.1.5 Containers running and healthy
     When the running services are listed
     Then the runbook expects "All containers healthy"
 

@@ -1,4 +1,4 @@
-"""Steps for runbook §1.6 (DRY_RUN validation)."""
+"""Steps for runbook §1.6 (DRY_RUN validation): the test signal, whose orders the sandbox's exchange counts."""
 
 from __future__ import annotations
 
@@ -10,23 +10,8 @@ from ops_checks.core.result import CheckResult
 from ops_checks.sandbox.environment import Sandbox
 
 
-@when("EXECUTION_MODE is read from the environment and from the bot", target_fixture="result")
-def mode(target: Target) -> CheckResult:
-    return dry_run.execution_mode(target)
-
-
 @when("a signed test signal is sent to the bot's webhook", target_fixture="result")
 def test_signal(target: Target, sandbox: Sandbox | None) -> CheckResult:
     valr = sandbox.valr if sandbox is not None else None
     orders = (lambda: len(valr.orders)) if valr is not None else None
     return dry_run.test_signal(target, orders)
-
-
-@when("the latest policy decision is read from the audit log", target_fixture="result")
-def decisions(target: Target) -> CheckResult:
-    return dry_run.decisions_logged(target)
-
-
-@when("the last 24 hours of decisions and orders are reviewed", target_fixture="result")
-def review(target: Target) -> CheckResult:
-    return dry_run.dry_run_review(target)

@@ -14,15 +14,9 @@ from ops_checks.drills import base as drill_base
 from ops_checks.drills import emergency_checklist_drill, emergency_drill
 from ops_checks.pytest_plugin import plugin
 from ops_checks.pytest_plugin.disposables import drill_fixture
-from ops_checks.pytest_plugin.steps.common import require
+from ops_checks.pytest_plugin.judging import require
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
-
-
-@pytest.fixture(scope="session")
-def runbook_dir(request: pytest.FixtureRequest) -> Path | None:
-    path = plugin.runbook_dir(request.config)
-    return path if path.is_dir() else None
 
 
 @drill_fixture("emergency_drills", lambda item: item.startswith("5."))

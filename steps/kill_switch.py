@@ -6,14 +6,11 @@ import pytest
 from pytest_bdd import when
 
 from ops_checks.access.config import Target
-from ops_checks.checks.s4_kill_switch import conformance
 from ops_checks.core.result import CheckResult
 from ops_checks.procedures import kill_switch
-from ops_checks.pytest_plugin.steps.common import require
+from ops_checks.pytest_plugin.judging import require
+from ops_checks.pytest_plugin.plugin import KILL_SWITCH_FLOW
 from ops_checks.sandbox.environment import Sandbox
-
-#: the session's §4.3 flow once it ran: later items (§6 on live) ask whether it left the kill switch ACTIVE
-FLOW = pytest.StashKey[kill_switch.KillSwitchFlow]()
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +21,8 @@ def kill_switch_flow(
     valr = sandbox.valr if sandbox is not None else None
     orders = (lambda: len(valr.orders)) if valr is not None else None
     opts = kill_switch.FlowOptions.for_target(target, exchange_orders=orders)
-    flow = request.config.stash[FLOW] = kill_switch.KillSwitchFlow(opts.method)  # kept even if interrupted
+    flow = request.config.stash[KILL_SWITCH_FLOW] = kill_switch.KillSwitchFlow(opts.method)  # kept if interrupted
     return kill_switch.run_flow(target, opts, flow)
-
-
-def left_active_by(config: pytest.Config) -> tuple[str, ...]:
-    """The item of this run whose failure left the kill switch ACTIVE (the §4.3 flow's stopping step), if any."""
-    flow = config.stash.get(FLOW, None)
-    if flow is None or not flow.left_active or not flow.stopped_at:
-        return ()
-    return (flow.stopped_at,)
 
 
 def _step(target: Target, flow: kill_switch.KillSwitchFlow, item: str) -> CheckResult:
@@ -42,11 +31,6 @@ def _step(target: Target, flow: kill_switch.KillSwitchFlow, item: str) -> CheckR
         require(target, flow.not_reached(item))
     assert result is not None
     return result
-
-
-@when("the recent policy decisions are replayed through the evaluation order", target_fixture="result")
-def policy_order(target: Target) -> CheckResult:
-    return conformance.replay_recent(target)
 
 
 @when("the kill switch's current state is checked", target_fixture="result")

@@ -9,9 +9,8 @@ from ops_checks.checks.s6_post_incident import incident_audit
 from ops_checks.core.result import CheckResult
 from ops_checks.drills import incident_drill
 from ops_checks.pytest_plugin.disposables import drill_fixture
-from ops_checks.pytest_plugin.plugin import CURRENT
-from ops_checks.pytest_plugin.steps.common import drill_record_steps
-from ops_checks.pytest_plugin.steps.kill_switch import left_active_by
+from ops_checks.pytest_plugin.judging import drill_record_steps
+from ops_checks.pytest_plugin.plugin import CURRENT, left_active_by
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 

@@ -9,8 +9,8 @@ from ops_checks.access.config import Target
 from ops_checks.checks.s3_transition import transition_audit
 from ops_checks.drills import transition_drill
 from ops_checks.pytest_plugin.disposables import drill_fixture
+from ops_checks.pytest_plugin.judging import drill_record_steps, require
 from ops_checks.pytest_plugin.plugin import WAIVERS
-from ops_checks.pytest_plugin.steps.common import drill_record_steps, require
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
 

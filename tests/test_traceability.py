@@ -1,26 +1,32 @@
-"""Traceability: every checklist id of the runbook sections we cover is on exactly one scenario, and back; and the
-item registry (ops_checks/catalogue/items) agrees with the features: tags, preconditions, and the check the When step
-calls."""
+"""Traceability: what can still drift once the registry runs the items.
+
+- the runbook's checklist ids of the sections we cover ↔ the scenarios: each on exactly one;
+- each scenario ↔ its registry item (ops_checks/catalogue/items): its tag, title, severity, @mutating and cadence
+  tags, its When text and its Given texts, in order;
+- the registry's string references (checks, preconditions) resolve and bind;
+- every step of every scenario has exactly one definition: the registry's, or the step module its item names.
+"""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import inspect
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import parse
 import pytest
+from pytest_bdd.parsers import StepParser
+from pytest_bdd.steps import step_function_context_registry
 
 from ops_checks.catalogue import BY_ID, ITEMS, WARNING, id_for_tag, model
 from ops_checks.pytest_plugin import features_dir
 
 NUMBERED_ROW = re.compile(r"^\|\s*(\d+\.\d+\.\d+)\s*\|(?!\s*\d{4}-\d{2}-\d{2})", re.M)  # not the version table
-TAG = re.compile(r"@(rb_[\d_]+|sop_[a-z0-9_]+)\b")
 
 
 @pytest.fixture(scope="module")
@@ -28,61 +34,15 @@ def runbook_text(runbooks_dir: Path) -> str:
     return (runbooks_dir / "live-trading-runbook.md").read_text(encoding="utf-8")
 
 
-def scenario_ids() -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for feature in features_dir().glob("*.feature"):
-        for tag in TAG.findall(feature.read_text(encoding="utf-8")):
-            item = id_for_tag(tag)
-            if item:
-                counts[item] += 1
-    return counts
-
-
-def covered_sections() -> set[str]:
-    return {i.id.split(".")[0] for i in ITEMS}
-
-
-def test_every_runbook_id_of_covered_sections_is_on_exactly_one_scenario(runbook_text: str) -> None:
-    ids = [i for i in NUMBERED_ROW.findall(runbook_text) if i.split(".")[0] in covered_sections()]
-    assert ids, "no numbered checklist rows found"
-    counts = scenario_ids()
-    assert {i: counts[i] for i in ids if counts[i] != 1} == {}
-
-
-def test_section_one_has_all_27_items(runbook_text: str) -> None:
-    ids = [i for i in NUMBERED_ROW.findall(runbook_text) if i.startswith("1.")]
-    assert len(ids) == 27 and set(ids) <= set(BY_ID)
-
-
-def test_every_scenario_tag_is_a_catalogue_item_with_its_severity() -> None:
-    for feature in features_dir().glob("*.feature"):
-        text = feature.read_text(encoding="utf-8")
-        for block in text.split("\n\n"):
-            tags = TAG.findall(block)
-            if not tags:
-                continue
-            item = BY_ID.get(id_for_tag(tags[0]) or "")
-            assert item is not None, f"{feature.name}: unknown item tag {tags[0]}"
-            assert f"@{item.severity}" in block, f"{feature.name}: {item.id} must be tagged @{item.severity}"
-            assert f"Scenario: {item.id} " in block, f"{feature.name}: scenario title must start with {item.id}"
-
-
-def test_every_step_module_is_loaded_by_the_plugin() -> None:
-    from ops_checks.pytest_plugin import plugin, steps_dir
-
-    modules = {p.stem for p in steps_dir().glob("*.py") if not p.stem.startswith(("_", "test_"))}
-    assert modules == set(plugin.STEP_MODULES), "add new step modules to STEP_MODULES in pytest_plugin/plugin.py"
-
-
-# ---------------------------------------------------------------- the registry against the features and the steps
+# ---------------------------------------------------------------- the feature files, as this suite writes them
 
 STEP_KEYWORDS = ("Given", "When", "Then", "And", "But")
-OPTIONAL_CADENCES = ("weekly", "monthly")
 
 
 @dataclass
 class Scenario:
     feature: str
+    title: str
     tags: set[str]  # the feature's tags and the scenario's own
     givens: list[str] = field(default_factory=list)  # the Background's, then the scenario's
     whens: list[str] = field(default_factory=list)
@@ -93,7 +53,7 @@ class Scenario:
 
 
 def parse_feature(name: str, text: str) -> list[Scenario]:
-    """The scenarios of one feature file: tags (inherited from the feature), Given and When steps (Background
+    """The scenarios of one feature file: title, tags (inherited from the feature), Given and When steps (Background
     first). Only the Gherkin this suite writes: tags on their own lines, And/But continue the previous keyword."""
     feature_tags: set[str] = set()
     pending: set[str] = set()
@@ -110,8 +70,8 @@ def parse_feature(name: str, text: str) -> list[Scenario]:
             feature_tags, pending = pending, set()
         elif line.startswith("Background:"):
             section = "background"
-        elif line.startswith(("Scenario:", "Scenario Outline:")):
-            current = Scenario(name, feature_tags | pending, list(background))
+        elif line.startswith("Scenario:"):
+            current = Scenario(name, line.removeprefix("Scenario:").strip(), feature_tags | pending, list(background))
             scenarios.append(current)
             pending, section = set(), "scenario"
         elif line.split(" ", 1)[0] in STEP_KEYWORDS:
@@ -132,74 +92,25 @@ def all_scenarios() -> list[Scenario]:
     ]
 
 
-#: the library Given steps: the step text (parse pattern) → the registry's precondition for it
-GIVEN_STEPS: dict[str, Callable[..., model.Given]] = {
-    "the database is reachable": lambda: model.DATABASE,
-    'the table "{name}" is readable': model.table,
-    "the bot's API is healthy": lambda: model.BOT_HEALTHY,
-    "the bot's metrics are readable": lambda: model.METRICS_READABLE,
-    "the bot is recording policy decisions": lambda: model.BOT_DECIDING,
-    "VALR accepts requests signed with VALR_API_SECRET": lambda: model.Given(
-        "ops_checks.checks.s2_environment.secrets_check:valr_signature_not_accepted"
-    ),
-    "VALR recognises VALR_API_KEY": lambda: model.Given(
-        "ops_checks.checks.s2_environment.secrets_check:valr_key_not_recognised"
-    ),
-    'the rotation of "{name}" is not more than twice overdue': lambda name: model.Given(
-        "ops_checks.checks.s2_environment.rotation:far_overdue", (name,)
-    ),
-    "VALR's clock can be read": lambda: model.CLOCK_READABLE,
-    "the exchange clock is within tolerance": lambda: model.CLOCK_WITHIN_TOLERANCE,
-    "an NTP status tool answers on this host": lambda: model.Given("ops_checks.checks.s8_clock_drift.ntp:tool_missing"),
-    "the suite's schema is installed": lambda: model.SUITE_SCHEMA,
-}
-#: Given steps that are not library preconditions: a drill's own state, or a fixture the When step reads
-DRILL_GIVENS = (
-    "the pre-transition requirements are met",
-    "the transition reached this row",
-    "the resume reached this check",
-    "emergency level {item} was carried out",
-    "an audit export of the last day in a temporary directory",
-)
+# ---------------------------------------------------------------- the runbook ↔ the scenarios
 
 
-def preconditions_of(givens: list[str]) -> tuple[tuple[model.Given, ...], list[str]]:
-    """The registry preconditions a scenario's Given steps stand for, and the steps that match nothing known."""
-    found: list[model.Given] = []
-    unknown: list[str] = []
-    for step in givens:
-        for pattern, make in GIVEN_STEPS.items():
-            if (m := parse.parse(pattern, step)) is not None:
-                found.append(make(*m.fixed, **m.named))
-                break
-        else:
-            if not any(parse.parse(p, step) is not None for p in DRILL_GIVENS):
-                unknown.append(step)
-    return tuple(found), unknown
+def test_every_runbook_id_of_covered_sections_is_on_exactly_one_scenario(runbook_text: str) -> None:
+    covered = {i.id.split(".")[0] for i in ITEMS}
+    ids = [i for i in NUMBERED_ROW.findall(runbook_text) if i.split(".")[0] in covered]
+    assert ids, "no numbered checklist rows found"
+    counts = Counter(i for sc in all_scenarios() for i in sc.items)
+    assert {i: counts[i] for i in ids if counts[i] != 1} == {}
 
 
-def check_binds(item: model.Item) -> str | None:
-    """Why ``item.check`` cannot be called as the registry says (target, *check_args, **check_needs), or None."""
-    try:
-        func = item.resolve_check()
-    except (ImportError, AttributeError, ValueError, TypeError) as exc:
-        return f"{item.id}: check {item.check} does not resolve ({exc})"
-    params = list(inspect.signature(func).parameters)[model.takes_target(func) :]
-    fixed = [p for p in params if p not in item.check_needs][: len(item.check_args)]
-    try:
-        inspect.signature(func).bind(
-            *(("target",) if model.takes_target(func) else ()),
-            **dict(zip(fixed, item.check_args, strict=True)),
-            **{n: None for n in item.check_needs},
-        )
-    except (TypeError, ValueError) as exc:
-        return f"{item.id}: check {item.check} cannot be called with its arguments ({exc})"
-    for given in item.preconditions:
-        try:
-            given.bind(**{n: None for n in given.needs})
-        except (ImportError, AttributeError, ValueError, TypeError) as exc:
-            return f"{item.id}: precondition {given.func} does not resolve ({exc})"
-    return None
+def test_section_one_has_all_27_items(runbook_text: str) -> None:
+    ids = [i for i in NUMBERED_ROW.findall(runbook_text) if i.startswith("1.")]
+    assert len(ids) == 27 and set(ids) <= set(BY_ID)
+
+
+# ---------------------------------------------------------------- the scenarios ↔ the registry
+
+OPTIONAL_CADENCES = ("weekly", "monthly")
 
 
 def registry_problems(items: Sequence[model.Item], scenarios: Sequence[Scenario]) -> list[str]:
@@ -219,6 +130,8 @@ def registry_problems(items: Sequence[model.Item], scenarios: Sequence[Scenario]
             continue
         sc = found[0]
         where = f"{sc.feature} {item.id}"
+        if sc.title != f"{item.id} {item.title}":
+            problems.append(f"{where}: scenario title {sc.title!r}, the registry says {item.id} {item.title!r}")
         if ("mutating" in sc.tags) != item.mutating:
             problems.append(f"{where}: @mutating is {'mutating' in sc.tags}, the registry says {item.mutating}")
         if {"blocker", "warning"} & sc.tags != {item.severity}:
@@ -228,15 +141,10 @@ def registry_problems(items: Sequence[model.Item], scenarios: Sequence[Scenario]
         tagged = {c for c in OPTIONAL_CADENCES if f"cadence_{c}" in sc.tags}
         if tagged != ({item.cadence} if item.cadence else set()):
             problems.append(f"{where}: cadence tags {sorted(tagged)}, the registry says {item.cadence}")
-        givens, unknown = preconditions_of(sc.givens)
-        problems += [f"{where}: Given step {step!r} is no known precondition" for step in unknown]
-        if givens != item.preconditions:
-            problems.append(
-                f"{where}: the Given steps stand for {[g.func for g in givens]} {givens}, "
-                f"the registry says {item.preconditions}"
-            )
-        if len(sc.whens) != 1:
-            problems.append(f"{where}: {len(sc.whens)} When steps")
+        if sc.whens != [item.when]:
+            problems.append(f"{where}: When {sc.whens}, the registry says {item.when!r}")
+        if sc.givens != [g.text for g in item.preconditions]:
+            problems.append(f"{where}: Given {sc.givens}, the registry says {[g.text for g in item.preconditions]}")
     problems += [f"{i}: tagged on a scenario but not in the registry" for i in owners if i not in by_id]
     return problems
 
@@ -245,17 +153,15 @@ def test_the_registry_agrees_with_the_features() -> None:
     assert registry_problems(ITEMS, all_scenarios()) == []
 
 
-def test_every_check_and_precondition_resolves_and_binds() -> None:
-    assert [p for p in (check_binds(i) for i in ITEMS) if p] == []
-
-
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
+        ({"title": "Settings exist"}, "scenario title '1.1.2 System settings exist', the registry says"),
         ({"mutating": True}, "@mutating is False, the registry says True"),
         ({"severity": WARNING}, "the registry says warning"),
         ({"cadence": model.WEEKLY}, "cadence tags [], the registry says weekly"),
-        ({"preconditions": ()}, "the Given steps stand for"),
+        ({"when": "the settings are read"}, "the registry says 'the settings are read'"),
+        ({"preconditions": ()}, "Given ['the database is reachable'], the registry says []"),
     ],
 )
 def test_a_registry_entry_that_disagrees_with_its_feature_is_caught(change: dict[str, object], complaint: str) -> None:
@@ -267,130 +173,119 @@ def test_a_registry_entry_that_disagrees_with_its_feature_is_caught(change: dict
     assert complaint in problems[0]
 
 
-def test_a_missing_or_unresolvable_entry_is_caught() -> None:
+def test_a_missing_entry_is_caught() -> None:
     items = [i for i in ITEMS if i.id != "4.4.3"]
     assert registry_problems(items, all_scenarios()) == ["4.4.3: tagged on a scenario but not in the registry"]
+
+
+# ---------------------------------------------------------------- the registry's references resolve and bind
+
+
+def check_binds(item: model.Item) -> str | None:
+    """Why ``item.check`` or a precondition cannot be called as the registry says, or None."""
+    try:
+        func = item.resolve_check()
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
+        return f"{item.id}: check {item.check} does not resolve ({exc})"
+    needs = [model.need_param(n) for n in item.check_needs]
+    params = [p for p in list(inspect.signature(func).parameters)[model.takes_target(func) :] if p not in needs]
+    try:
+        inspect.signature(func).bind(
+            *(("target",) if model.takes_target(func) else ()),
+            **dict(zip(params, item.check_args, strict=False)),
+            **dict.fromkeys(needs),
+        )
+        if len(item.check_args) > len(params):
+            raise TypeError(f"{len(item.check_args)} fixed arguments for {params}")
+    except (TypeError, ValueError) as exc:
+        return f"{item.id}: check {item.check} cannot be called with its arguments ({exc})"
+    for given in item.preconditions:
+        if not given.func:
+            continue
+        try:
+            given.bind(**dict.fromkeys(given.needs_fixtures()))
+        except (ImportError, AttributeError, ValueError, TypeError) as exc:
+            return f"{item.id}: precondition {given.func} does not resolve ({exc})"
+    return None
+
+
+def test_every_check_and_precondition_resolves_and_binds() -> None:
+    assert [p for p in (check_binds(i) for i in ITEMS) if p] == []
+
+
+def test_an_unresolvable_entry_is_caught() -> None:
     broken = dataclasses.replace(BY_ID["1.1.1"], check="ops_checks.checks.s1_preconditions.infra:no_such_check")
     assert "does not resolve" in (check_binds(broken) or "")
     wrong_args = dataclasses.replace(BY_ID["1.1.3"], check_args=("a", "b"))
     assert "cannot be called" in (check_binds(wrong_args) or "")
 
 
-# ---------------------------------------------------------------- the When step calls the registry's check
+# ---------------------------------------------------------------- each step has exactly one definition
 
 
-def _step_index() -> dict[str, tuple[str, set[str]]]:
-    """Every Given/When step pattern of the step modules → (kind, the library functions its body reaches).
+def step_definitions() -> list[tuple[str, str, StepParser]]:
+    """(kind, defining module, parser) of every step the plugin loads: the judging steps, the registry's, and the
+    step modules' (pytest-bdd keeps each step's context in ``step_function_context_registry``)."""
+    from ops_checks.pytest_plugin import plugin
 
-    A step reaches what its body calls ("module:function", through the step module's ``from ops_checks... import``
-    names), and what the same module's (or common.py's) functions and fixtures it calls or takes as arguments call."""
-    from ops_checks.pytest_plugin import steps_dir
-
-    modules = {p: ast.parse(p.read_text(encoding="utf-8")) for p in sorted(steps_dir().glob("*.py"))}
-    common = next(t for p, t in modules.items() if p.stem == "common")
-
-    def local_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-        return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-
-    def imported(tree: ast.Module) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ops_checks"):
-                for alias in node.names:
-                    names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-        return names
-
-    def calls(func: ast.FunctionDef, names: dict[str, str]) -> set[str]:
-        out: set[str] = set()
-        for node in ast.walk(func):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                base = node.func.value
-                if isinstance(base, ast.Name) and base.id in names:
-                    out.add(f"{names[base.id]}:{node.func.attr}")
-        return out
-
-    index: dict[str, tuple[str, set[str]]] = {}
-    shared = local_functions(common)
-    for tree in modules.values():
-        names = imported(tree) | imported(common)
-        funcs = shared | local_functions(tree)
-        for func in local_functions(tree).values():
-            for deco in func.decorator_list:
-                if not (
-                    isinstance(deco, ast.Call)
-                    and isinstance(deco.func, ast.Name)
-                    and deco.func.id in ("given", "when")
-                    and deco.args
-                ):
-                    continue
-                arg = deco.args[0]
-                if isinstance(arg, ast.Call):  # parsers.parse("...")
-                    arg = arg.args[0]
-                assert isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                used = {a.arg for a in func.args.args} | {
-                    n.func.id for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                }
-                reached = calls(func, names)
-                for helper in used & set(funcs) - {func.name}:
-                    reached |= calls(funcs[helper], names)
-                index[arg.value] = (deco.func.id, reached)
-        for node in tree.body:  # steps made by common.drill_record_steps(fixture, reached, reads, live_check)
-            call = node.value if isinstance(node, ast.Expr) else None
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "drill_record_steps":
-                _, given_text, reads, live = call.args
-                assert isinstance(given_text, ast.Constant) and isinstance(reads, ast.Tuple)
-                if isinstance(live, ast.Name):  # a function of the step module that calls the live check
-                    live_reaches = calls(funcs[live.id], names)
-                else:
-                    assert isinstance(live, ast.Attribute) and isinstance(live.value, ast.Name)
-                    live_reaches = {f"{names[live.value.id]}:{live.attr}"}
-                index[given_text.value] = ("given", set())
-                for text in reads.elts:
-                    assert isinstance(text, ast.Constant)
-                    index[text.value] = ("when", live_reaches)
-    return index
+    for module in plugin.pytest_plugins:
+        importlib.import_module(module)
+    return [
+        (c.type, c.step_func.__module__.rsplit(".", 1)[-1], c.parser)
+        for c in list(step_function_context_registry.values())
+        if c.step_func.__module__.startswith("ops_checks.pytest_plugin.") and c.type is not None
+    ]
 
 
-def _step_for(index: dict[str, tuple[str, set[str]]], kind: str, text: str) -> set[str] | None:
-    return _step_match(index, kind, text)[0]
+def step_problems(items: Sequence[model.Item], definitions: list[tuple[str, str, StepParser]]) -> dict[str, object]:
+    """Each scenario step without exactly one definition where the registry says it is: a When step is the
+    registry's (``registry_steps``) unless the item names its step module (``step_code``: the drill readers); a Given
+    with a ``func`` is the registry's. Two definitions for one text would be ambiguous; none, a scenario that cannot
+    run."""
+    wrong: dict[str, object] = {}
+    for item in items:
+        steps: list[tuple[str, str, str | None]] = [("when", item.when, item.step_code or "registry_steps")]
+        steps += [("given", g.text, "registry_steps" if g.func else None) for g in item.preconditions]
+        for kind, text, owner in steps:
+            found = sorted(m for k, m, parser in definitions if k == kind and parser.is_matching(text))
+            if len(found) != 1 or (owner is not None and found[0] != owner):
+                wrong[f"{item.id} {kind} {text!r}"] = (owner, found)
+    return wrong
 
 
-def _step_match(
-    index: dict[str, tuple[str, set[str]]], kind: str, text: str
-) -> tuple[set[str] | None, tuple[str, ...] | None]:
-    """(what the step reaches, the values its pattern parses out of ``text``, None for a literal step)."""
-    for pattern, (k, reached) in index.items():
-        if k != kind:
-            continue
-        if pattern == text:
-            return reached, None
-        if (m := parse.parse(pattern, text)) is not None:
-            return reached, (*m.fixed, *m.named.values())
-    return None, None
+def test_every_step_module_is_loaded_by_the_plugin() -> None:
+    from ops_checks.pytest_plugin import plugin, steps_dir
+
+    modules = {p.stem for p in steps_dir().glob("*.py") if not p.stem.startswith(("_", "test_"))}
+    assert modules == set(plugin.STEP_MODULES), "add new step modules to STEP_MODULES in pytest_plugin/plugin.py"
 
 
-def test_each_scenarios_when_step_calls_the_registrys_check() -> None:
-    """The When step reaches Item.check, and the values a parameterised step reads from the scenario (a table, a
-    secret's name, the item's own row) are the registry's check_args."""
-    index = _step_index()
-    wrong = {}
-    for sc in all_scenarios():
-        item = BY_ID[sc.items[0]]
-        reached, values = _step_match(index, "when", sc.whens[0])
-        if reached is None or item.check not in reached:
-            wrong[item.id] = (item.check, sorted(reached or ()))
-        elif values is not None and values != item.check_args:
-            wrong[item.id] = (item.check_args, values)
-    assert wrong == {}
+def test_step_modules_import_the_library_and_the_plugin_never_each_other() -> None:
+    """A step module stands alone: what steps share lives in the plugin (``judging``, ``plugin``) or the library."""
+    from ops_checks.pytest_plugin import STEPS_PACKAGE, steps_dir
+
+    wrong = []
+    for path in sorted(steps_dir().glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = ["." * node.level + (node.module or "")]
+            wrong += [f"{path.name}: {n}" for n in names if n.startswith((".", STEPS_PACKAGE, "steps"))]
+    assert wrong == []
 
 
-def test_each_given_step_calls_the_registrys_precondition() -> None:
-    index = _step_index()
-    wrong = {}
-    for pattern, make in GIVEN_STEPS.items():
-        reached = _step_for(index, "given", pattern.replace("{name}", "x"))
-        params = [p for p in inspect.signature(make).parameters]
-        func = make(*["x"] * len(params)).func
-        if reached is None or func not in reached:
-            wrong[pattern] = (func, sorted(reached or ()))
-    assert wrong == {}
+def test_every_scenario_step_has_exactly_one_definition_where_the_registry_says() -> None:
+    assert step_problems(ITEMS, step_definitions()) == {}
+
+
+def test_a_step_in_the_wrong_place_is_caught() -> None:
+    """4.4.1 without its step module: the registry would define its When too (ambiguous); 1.1.2 naming a step
+    module that has no such step: its scenario could not run as declared."""
+    items = [
+        dataclasses.replace(BY_ID["4.4.1"], step_code=None),
+        dataclasses.replace(BY_ID["1.1.2"], step_code="audit"),
+    ]
+    assert step_problems(items, step_definitions()) == {
+        '4.4.1 when "the kill switch\'s current state is checked"': ("registry_steps", ["kill_switch"]),
+        "1.1.2 when 'the system_settings row id 1 is read'": ("audit", ["registry_steps"]),
+    }

@@ -10,9 +10,11 @@ from ops_checks.catalogue.items import all_items
 from ops_checks.catalogue.model import (
     BLOCKER,
     CONFIGURATION,
+    KILL_SWITCH,
     LIVE_RUNBOOK,
     MONTHLY,
     SOP,
+    TOPICS,
     WARNING,
     WEEKLY,
     Given,
@@ -26,15 +28,19 @@ __all__ = [
     "BY_ID",
     "BY_TAG",
     "ITEMS",
+    "KILL_SWITCH",
     "LIVE_RUNBOOK",
     "MONTHLY",
     "SOP",
+    "TOPICS",
     "WARNING",
     "WEEKLY",
     "Given",
     "Item",
     "category_of",
     "id_for_tag",
+    "items_about",
+    "items_in",
     "mutating_ids",
     "section_of",
     "tag_for",
@@ -59,3 +65,14 @@ def category_of(item_id: str) -> str:
 def mutating_ids() -> set[str]:
     """The items whose check writes to the target."""
     return {i.id for i in ITEMS if i.mutating}
+
+
+def items_in(section: str) -> tuple[Item, ...]:
+    """The items of a runbook section or its subsections, in registry order: ``items_in("4.4")`` → 4.4.1–4.4.6,
+    ``items_in("4")`` → every §4 item."""
+    return tuple(i for i in ITEMS if f"{i.section.split(' ')[0]}.".startswith(f"{section}."))
+
+
+def items_about(topic: str) -> tuple[Item, ...]:
+    """The items the registry files under ``topic`` (one of TOPICS: ``kill_switch``), in registry order."""
+    return tuple(i for i in ITEMS if topic in i.topics)

@@ -8,9 +8,15 @@ it.
 
 A check is called ``function(target, *check_args, **runtime)``: ``check_args`` are fixed (a table name, a secret
 name, the item's own id) and fill the parameters after the target in order; ``check_needs`` names the run-time
-values (parameters) a caller supplies (``run_id``, the session's drift measurement ``m``, a working directory ...).
-A function whose first parameter is not the target (``t``) is called without it (the §8.7 band judgements read
-only the measurement).
+values (parameters) a caller supplies (``run_id``, the session's drift measurement ``m``, a working directory ...),
+each as ``"parameter"`` or ``"parameter=fixture"``: the pytest fixture that supplies it in a preflight, when its
+name differs from the parameter's. A function whose first parameter is not the target (``t``) is called without it
+(the §8.7 band judgements read only the measurement).
+
+The registry drives the preflight: for every item the plugin registers its scenario's When step (``Item.when``, the
+exact text) calling the bound check, and a Given step for every precondition with a ``func`` (``Given.text``). Only
+an item whose When step reads a drill's record names the step module that holds it (``Item.step_code``), and only a
+Given without ``func`` is step code.
 """
 
 from __future__ import annotations
@@ -63,48 +69,101 @@ def takes_target(func: Callable[..., Any]) -> bool:
     return bool(params) and params[0] in TARGET_PARAMS
 
 
+def need_param(need: str) -> str:
+    """``"m=drift_measurement"`` → ``m`` (the check's parameter)."""
+    return need.partition("=")[0]
+
+
+def need_fixture(need: str) -> str:
+    """``"m=drift_measurement"`` → ``drift_measurement`` (the fixture that supplies it); ``"run_id"`` → ``run_id``."""
+    param, _, fixture = need.partition("=")
+    return fixture or param
+
+
+def fixtures_of(needs: tuple[str, ...]) -> dict[str, str]:
+    return {need_param(n): need_fixture(n) for n in needs}
+
+
 def bind(
     ref: str, args: tuple[str, ...], needs: tuple[str, ...], runtime: Mapping[str, Any]
 ) -> Callable[[Target], Any]:
-    """The function of ``ref`` as a one-argument callable of the target, its fixed and run-time arguments bound."""
+    """The function of ``ref`` as a one-argument callable of the target, its fixed and run-time arguments bound
+    (``runtime`` keyed by parameter name)."""
+    needs = tuple(need_param(n) for n in needs)
     missing = [n for n in needs if n not in runtime]
     if missing:
         raise TypeError(f"{ref} needs {', '.join(missing)}")
     func = resolve(ref)
     with_target = takes_target(func)
-    params = [p for p in list(inspect.signature(func).parameters)[with_target:] if p not in needs]
-    if len(args) > len(params):
+    params = [p for p in list(inspect.signature(func).parameters.values())[with_target:] if p.name not in needs]
+    kwargs = {n: runtime[n] for n in needs}
+    positional: tuple[str, ...] = ()
+    if any(p.kind is p.VAR_POSITIONAL for p in params):  # f(t, *tables): the fixed arguments go in by position
+        positional = args
+    elif len(args) > len(params):
         raise TypeError(f"{ref} takes {len(params)} fixed arguments, not {len(args)}")
-    kwargs = dict(zip(params, args, strict=False)) | {n: runtime[n] for n in needs}
+    else:
+        kwargs |= {p.name: a for p, a in zip(params, args, strict=False)}
     if with_target:
-        return lambda t: func(t, **kwargs)
-    return lambda _t: func(**kwargs)
+        return lambda t: func(t, *positional, **kwargs)
+    return lambda _t: func(*positional, **kwargs)
 
 
 @dataclass(frozen=True)
 class Given:
-    """One ``Given`` precondition of the item's scenario: ``func`` returns why the item cannot be verified (the
-    item is then *not verified*, skipped), or None."""
+    """One ``Given`` step of the item's scenario, ``text`` as the feature says it. ``func`` returns why the item
+    cannot be verified (the item is then *not verified*, skipped), or None; the plugin registers the step. A Given
+    without ``func`` is step code (a drill's state, or a fixture the When step reads: see ``coded``). ``fixture``:
+    a session fixture that answers the precondition once per run instead (its value: the problem, or None)."""
 
     func: str
     args: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
+    _: KW_ONLY
+    text: str
+    fixture: str | None = None
 
     def bind(self, **runtime: Any) -> Callable[[Target], str | None]:
         return bind(self.func, self.args, self.needs, runtime)
 
+    def needs_fixtures(self) -> dict[str, str]:
+        """Each run-time parameter of ``func`` → the pytest fixture that supplies it."""
+        return fixtures_of(self.needs)
 
-DATABASE = Given("ops_checks.checks.givens:database_unreachable")
-BOT_HEALTHY = Given("ops_checks.checks.givens:bot_unhealthy")
-METRICS_READABLE = Given("ops_checks.checks.givens:metrics_unreadable")
-BOT_DECIDING = Given("ops_checks.checks.givens:bot_not_deciding")
-SUITE_SCHEMA = Given("ops_checks.access.suite_tables:problem", ("ops_schema_version",))
-CLOCK_READABLE = Given("ops_checks.checks.s8_clock_drift.drift:time_unavailable", needs=("m",))
-CLOCK_WITHIN_TOLERANCE = Given("ops_checks.checks.s8_clock_drift.drift:beyond_tolerance", needs=("m",))
+
+def coded(text: str) -> Given:
+    """A Given whose code is a step module's (``steps/``): the registry only knows its text."""
+    return Given("", text=text)
+
+
+DATABASE = Given(
+    "ops_checks.checks.givens:database_unreachable", text="the database is reachable", fixture="database_problem"
+)
+BOT_HEALTHY = Given("ops_checks.checks.givens:bot_unhealthy", text="the bot's API is healthy")
+METRICS_READABLE = Given("ops_checks.checks.givens:metrics_unreadable", text="the bot's metrics are readable")
+BOT_DECIDING = Given("ops_checks.checks.givens:bot_not_deciding", text="the bot is recording policy decisions")
+SUITE_SCHEMA = Given(
+    "ops_checks.access.suite_tables:problem", ("ops_schema_version",), text="the suite's schema is installed"
+)
+CLOCK_READABLE = Given(
+    "ops_checks.checks.s8_clock_drift.drift:time_unavailable",
+    needs=("m=drift_measurement",),
+    text="VALR's clock can be read",
+)
+CLOCK_WITHIN_TOLERANCE = Given(
+    "ops_checks.checks.s8_clock_drift.drift:beyond_tolerance",
+    needs=("m=drift_measurement",),
+    text="the exchange clock is within tolerance",
+)
 
 
 def table(name: str) -> Given:
-    return Given("ops_checks.checks.givens:table_unreadable", (name,))
+    return Given("ops_checks.checks.givens:table_unreadable", (name,), text=f'the table "{name}" is readable')
+
+
+# topics: what an item is about, across sections; each is a pytest marker (`pytest -m kill_switch`)
+KILL_SWITCH = "kill_switch"
+TOPICS = {KILL_SWITCH: "exercises the kill switch (runbook 1.3.1, 4.4, 4.5, 5.2; SOP 7)"}
 
 
 @dataclass(frozen=True)
@@ -118,9 +177,12 @@ class Item:
     _: KW_ONLY
     category: str  # one of CATEGORIES
     check: str  # "ops_checks.module:function", the function the item's When step calls
+    when: str  # the scenario's When step, exactly as the feature says it
     check_args: tuple[str, ...] = ()
-    check_needs: tuple[str, ...] = ()
-    preconditions: tuple[Given, ...] = ()  # the scenario's library Given steps, in order
+    check_needs: tuple[str, ...] = ()  # "parameter" or "parameter=fixture" (see the module's docstring)
+    preconditions: tuple[Given, ...] = ()  # the scenario's Given steps, in order (the Background's first)
+    step_code: str | None = None  # steps/<module>.py holds the When step (it reads a drill); None: the registry's
+    topics: tuple[str, ...] = ()  # of TOPICS: markers across sections
     mutating: bool = False  # writes to the target: live needs --allow-mutations, `opscheck serve` never runs it
     cadence: str | None = None  # None: every preflight; WEEKLY/MONTHLY: only with --cadence
 
@@ -131,6 +193,10 @@ class Item:
             raise ValueError(f"{self.id}: unknown category {self.category!r}")
         if self.cadence is not None and self.cadence not in CADENCES:
             raise ValueError(f"{self.id}: unknown cadence {self.cadence!r}")
+        if not self.when.strip():
+            raise ValueError(f"{self.id}: no When text")
+        if unknown := set(self.topics) - set(TOPICS):
+            raise ValueError(f"{self.id}: unknown topic {sorted(unknown)}")
 
     @property
     def tag(self) -> str:
@@ -146,6 +212,10 @@ class Item:
     def bind_check(self, **runtime: Any) -> Callable[[Target], Any]:
         """The item's check as ``check(target)``, ``check_args`` and the ``check_needs`` taken from ``runtime``."""
         return bind(self.check, self.check_args, self.check_needs, runtime)
+
+    def needs_fixtures(self) -> dict[str, str]:
+        """Each run-time parameter of the check → the pytest fixture that supplies it."""
+        return fixtures_of(self.check_needs)
 
 
 def tag_for(item_id: str) -> str:

@@ -10,9 +10,10 @@ import pytest
 
 from ops_checks.access.config import Target, live_target, load_env
 from ops_checks.checks import reachability
+from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core import signals
 from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
-from ops_checks.pytest_plugin.plugin import PROBED, SELECTED, TARGET_INFO, announce, target_name
+from ops_checks.pytest_plugin.plugin import PROBED, SELECTED, TARGET_INFO, announce, runbook_dir, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 from ops_checks.sandbox.faults import apply as apply_faults
@@ -75,3 +76,17 @@ def target(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Target:
 @pytest.fixture(scope="session")
 def run_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def drift_measurement(target: Target) -> drift.Measurement:
+    """The exchange clock offset, measured once per session, so every item that judges it (§8, SOP 1) reports the
+    same samples."""
+    return drift.measure(target)
+
+
+@pytest.fixture(scope="session", name="runbook_dir")
+def runbook_dir_fixture(request: pytest.FixtureRequest) -> Path | None:
+    """The runbooks' directory (``--runbook``, ``$OPSCHECK_RUNBOOK_DIR``), or None when there is none."""
+    path = runbook_dir(request.config)
+    return path if path.is_dir() else None

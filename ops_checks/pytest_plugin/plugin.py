@@ -2,7 +2,8 @@
 
 Registered through the ``pytest11`` entry point named ``ops_checks.pytest_plugin.plugin`` (the module's own name,
 so ``-p ops_checks.pytest_plugin.plugin`` or a conftest's ``pytest_plugins`` naming it loads it only once). It
-brings the options, the target fixtures and every step module listed below.
+brings the options, the target fixtures, the judging steps, the steps the registry declares (``registry_steps``)
+and the step modules listed below (the steps that need code: they read a drill's record).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pluggy import Result
@@ -34,25 +35,18 @@ from ops_checks.report import result_files
 from ops_checks.verdict import verdict, waivers
 from ops_checks.verdict.verdict import ItemOutcome
 
-# the target fixtures and the shared steps first, then one step module per runbook area (add new ones here)
-STEP_MODULES = (
-    "common",
-    "audit",
-    "clock_drift",
-    "dry_run",
-    "emergency",
-    "environment",
-    "exchange",
-    "financial",
-    "incident_sop",
-    "infrastructure",
-    "kill_switch",
-    "monitoring",
-    "post_incident",
-    "safety",
-    "transition",
-)
-pytest_plugins = ["ops_checks.pytest_plugin.fixtures", *(f"ops_checks.pytest_plugin.steps.{m}" for m in STEP_MODULES)]
+if TYPE_CHECKING:
+    from ops_checks.procedures.kill_switch import KillSwitchFlow
+
+# the fixtures, the judging steps and the registry's steps first, then the step modules in steps/ (the steps that
+# need code: an item names its module in Item.step_code); every module of steps/ is listed here
+STEP_MODULES = ("audit", "dry_run", "emergency", "incident_sop", "kill_switch", "post_incident", "transition")
+pytest_plugins = [
+    "ops_checks.pytest_plugin.fixtures",
+    "ops_checks.pytest_plugin.judging",
+    "ops_checks.pytest_plugin.registry_steps",
+    *(f"ops_checks.pytest_plugin.steps.{m}" for m in STEP_MODULES),
+]
 
 SEVERITY_LABEL = {catalogue.BLOCKER: "blocker", catalogue.WARNING: "minor"}
 OUTCOMES = pytest.StashKey[dict[str, verdict.ItemOutcome]]()
@@ -69,6 +63,17 @@ CURRENT: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("op
 SECRETS_FD = pytest.StashKey[int | None]()
 #: the operator's declared scope (OPSCHECK_SCOPE): what is not applicable, printed in the header and recorded
 SCOPE = pytest.StashKey[scopes.Scope]()
+#: the session's §4.3 kill-switch flow once it ran (steps/kill_switch.py puts it here, even when interrupted)
+KILL_SWITCH_FLOW: pytest.StashKey[KillSwitchFlow] = pytest.StashKey()
+
+
+def left_active_by(config: pytest.Config) -> tuple[str, ...]:
+    """The item of this run whose failure left the kill switch ACTIVE (the §4.3 flow's stopping step), if any: later
+    items (§6 on live) rest on it."""
+    flow = config.stash.get(KILL_SWITCH_FLOW, None)
+    if flow is None or not flow.left_active or not flow.stopped_at:
+        return ()
+    return (flow.stopped_at,)
 
 
 def target_name(config: pytest.Config) -> str:

@@ -47,11 +47,12 @@ def section_marker(section: str) -> str:
 
 
 def markers() -> dict[str, str]:
-    """Every marker name a run registers (name → help text): each item's tag, each section, the fixed ones."""
+    """Every marker name a run registers (name → help text): each item's tag, each section, the registry's topics
+    (``kill_switch``: the plugin puts them on the scenarios), the fixed ones."""
     out = {i.tag: f"{i.runbook} {i.id} {i.title}" for i in catalogue.ITEMS}
     for section in sorted({i.section.split(" ")[0] for i in catalogue.ITEMS}):
         out[section_marker(section)] = f"runbook section {section}"
-    return out | FIXED_MARKERS
+    return out | dict(catalogue.TOPICS) | FIXED_MARKERS
 
 
 def patterns(features: str | None) -> list[str]:
@@ -84,7 +85,7 @@ _TAGS = re.compile(r"@(\S+)")
 
 def scenarios(files: Iterable[Path]) -> list[Scenario]:
     """Each scenario's item and markers, read as pytest-bdd binds them: the Gherkin this suite writes (tags on
-    their own lines before ``Feature:`` or ``Scenario:``)."""
+    their own lines before ``Feature:`` or ``Scenario:``), and the item's topics the plugin adds."""
     out: list[Scenario] = []
     for path in files:
         feature: set[str] = set()
@@ -99,7 +100,8 @@ def scenarios(files: Iterable[Path]) -> list[Scenario]:
                 tags = feature | pending
                 item = next((i for i in (id_for_tag(t) for t in sorted(tags)) if i), None)
                 if item is not None:
-                    out.append(Scenario(item, frozenset(tags)))
+                    topics = catalogue.BY_ID[item].topics if item in catalogue.BY_ID else ()
+                    out.append(Scenario(item, frozenset(tags | set(topics))))
                 pending = set()
     return out
 
@@ -125,7 +127,7 @@ def resolve(features: str | None, markexpr: str | None, cadence_text: str | None
         if unknown:
             raise SelectionError(
                 f"-m {markexpr!r}: unknown marker(s) {', '.join(unknown)} (markers: rb_<item>, "
-                "section_<n>, blocker, warning, mutating, cadence_weekly, cadence_monthly)"
+                "section_<n>, kill_switch, blocker, warning, mutating, cadence_weekly, cadence_monthly)"
             )
 
         def matches(tags: frozenset[str]) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ops_checks.catalogue import BLOCKER, BY_ID, section_of
+from ops_checks.catalogue import BLOCKER, BY_ID, section_of, tag_for
 from ops_checks.core.result import Cause, Status
 from ops_checks.verdict import seal
 from ops_checks.verdict.seal import LOG_FILE as LOG_FILE  # the run folder's file names: the CLI reads them here
@@ -139,7 +139,7 @@ def _root(item: ItemOutcome, by_id: dict[str, ItemOutcome]) -> ItemOutcome:
 
 
 def _default_remedy(root: ItemOutcome) -> str:
-    return f"make item {root.id} ({root.title}) hold, then re-run: opscheck preflight -m rb_{root.id.replace('.', '_')}"
+    return f"make item {root.id} ({root.title}) hold, then re-run: opscheck preflight -m {tag_for(root.id)}"
 
 
 def causes(items: list[ItemOutcome]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import BLOCKER, DATABASE, SAFETY_GATE, WARNING, Item, table
+from ops_checks.catalogue.model import BLOCKER, DATABASE, KILL_SWITCH, SAFETY_GATE, WARNING, Item, table
 
 S41 = "4.1 Kill Switch Overview"
 S44 = "4.4 Kill Switch Verification Checklist"
@@ -12,7 +12,14 @@ S45 = "4.5 Kill Switch Response Time"
 
 # A procedure step, not a Target -> CheckResult function: §4.3's flow (killswitch.run_flow, returning a
 # KillSwitchFlow) runs once per session, and each item's When step reads its step with KillSwitchFlow.outcome(item).
-_step = partial(Item, category=SAFETY_GATE, check="ops_checks.procedures.kill_switch:run_flow", mutating=True)
+_step = partial(
+    Item,
+    category=SAFETY_GATE,
+    check="ops_checks.procedures.kill_switch:run_flow",
+    mutating=True,
+    step_code="kill_switch",
+    topics=(KILL_SWITCH,),
+)
 # the flow writes circuit_breaker_events and reads the bot's decisions (policy_decision_audit) at every step: a role
 # that cannot read them leaves every step not verified, under that grant's one cause (never a "database error" each)
 _KILL_SWITCH = (DATABASE, table("circuit_breaker_events"), table("policy_decision_audit"))
@@ -29,12 +36,43 @@ ITEMS: tuple[Item, ...] = (
         category=SAFETY_GATE,
         check="ops_checks.checks.s4_kill_switch.conformance:replay_recent",
         preconditions=(DATABASE, table("policy_decision_audit")),
+        when="the recent policy decisions are replayed through the evaluation order",
     ),
-    _step("4.4.1", "Initial state checked", S44, preconditions=_KILL_SWITCH),
-    _step("4.4.2", "Kill switch activated", S44, preconditions=_KILL_SWITCH),
-    _step("4.4.3", "HALT decision verified", S44, preconditions=_KILL_SWITCH),
-    _step("4.4.4", "Test trade rejected", S44, preconditions=_KILL_SWITCH),
-    _step("4.4.5", "Kill switch deactivated", S44, preconditions=_KILL_SWITCH),
-    _step("4.4.6", "ALLOW decision verified", S44, preconditions=_KILL_SWITCH),
-    _step("4.5.1", "Kill switch response time", S45, preconditions=(DATABASE, table("policy_decision_audit"))),
+    _step(
+        "4.4.1",
+        "Initial state checked",
+        S44,
+        preconditions=_KILL_SWITCH,
+        when="the kill switch's current state is checked",
+    ),
+    _step("4.4.2", "Kill switch activated", S44, preconditions=_KILL_SWITCH, when="the kill switch is activated"),
+    _step(
+        "4.4.3",
+        "HALT decision verified",
+        S44,
+        preconditions=_KILL_SWITCH,
+        when="the bot's policy decisions are watched for HALT",
+    ),
+    _step(
+        "4.4.4",
+        "Test trade rejected",
+        S44,
+        preconditions=_KILL_SWITCH,
+        when="a signed test trade is sent while the kill switch is active",
+    ),
+    _step("4.4.5", "Kill switch deactivated", S44, preconditions=_KILL_SWITCH, when="the kill switch is deactivated"),
+    _step(
+        "4.4.6",
+        "ALLOW decision verified",
+        S44,
+        preconditions=_KILL_SWITCH,
+        when="the bot's policy decisions are watched for ALLOW",
+    ),
+    _step(
+        "4.5.1",
+        "Kill switch response time",
+        S45,
+        preconditions=(DATABASE, table("policy_decision_audit")),
+        when="the time from the committed UPDATE to the first HALT decision is measured",
+    ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import DATA_INTEGRITY, DATABASE, SUITE_SCHEMA, WARNING, Item, table
+from ops_checks.catalogue.model import DATA_INTEGRITY, DATABASE, SUITE_SCHEMA, WARNING, Item, coded, table
 
 S72 = "7.2 Full Audit Export"
 S73 = "7.3 Specific Audit Queries"
@@ -32,9 +32,10 @@ ITEMS: tuple[Item, ...] = (
         "7.2.1",
         "Audit tables exported",
         check="ops_checks.procedures.audit_files:export_tables",
-        check_needs=("workdir",),
+        check_needs=("workdir=audit_workdir",),
         mutating=True,
         preconditions=(DATABASE,),
+        when="the audit tables of the last day are exported into a temporary directory",
     ),
     # directory: the export made by the scenario's Given (audit_checks.prepare_export, which also skips the item
     # when the export cannot be made)
@@ -42,9 +43,10 @@ ITEMS: tuple[Item, ...] = (
         "7.2.2",
         "Export verified against checksums and database",
         check="ops_checks.procedures.audit_files:verify_export",
-        check_needs=("directory",),
+        check_needs=("directory=audit_export_dir",),
         mutating=True,
-        preconditions=(DATABASE, SUITE_SCHEMA),
+        preconditions=(DATABASE, SUITE_SCHEMA, coded("an audit export of the last day in a temporary directory")),
+        when="the export is verified against its checksums, its manifest and the database",
     ),
     _s73(
         "7.3.1",
@@ -52,6 +54,7 @@ ITEMS: tuple[Item, ...] = (
         severity=WARNING,
         check="ops_checks.checks.s7_audit.audit_queries:decision_summary",
         preconditions=_DECISIONS,
+        when="the policy decision summary is queried",
     ),
     _s73(
         "7.3.2",
@@ -59,12 +62,14 @@ ITEMS: tuple[Item, ...] = (
         severity=WARNING,
         check="ops_checks.checks.s7_audit.audit_queries:kill_switch_activations",
         preconditions=(DATABASE, table("circuit_breaker_events")),
+        when="the kill switch activations are queried",
     ),
     _s73(
         "7.3.3",
         "Trade execution audit",
         check="ops_checks.checks.s7_audit.audit_queries:trade_execution_audit",
         preconditions=_TRADES,
+        when="the executed trades are queried with their policy correlation",
     ),
     _s73(
         "7.3.4",
@@ -72,39 +77,45 @@ ITEMS: tuple[Item, ...] = (
         severity=WARNING,
         check="ops_checks.checks.s7_audit.audit_queries:confidence_vs_decision",
         preconditions=_DECISIONS,
+        when="AI confidence is compared with the policy decisions",
     ),
     _s74(
         "7.4.1",
         "Monthly compliance report",
         severity=WARNING,
         check="ops_checks.procedures.audit_files:compliance_report",
-        check_needs=("workdir",),
+        check_needs=("workdir=audit_workdir",),
         mutating=True,
         preconditions=(DATABASE,),
+        when="the compliance report for the current month is generated into a temporary directory",
     ),
     _s75(
         "7.5.1",
         "No day without decisions",
         check="ops_checks.checks.s7_audit.audit_integrity:missing_days",
         preconditions=_DECISIONS,
+        when="the policy decisions of the last 30 days are counted per day",
     ),
     _s75(
         "7.5.2",
         "No gap in decisions",
         check="ops_checks.checks.s7_audit.audit_integrity:decision_gaps",
         preconditions=_DECISIONS,
+        when="the policy decisions of the last 30 days are scanned for gaps",
     ),
     _s75(
         "7.5.3",
         "Every trade has a policy decision",
         check="ops_checks.checks.s7_audit.audit_integrity:orphan_trades",
         preconditions=_TRADES,
+        when="the trades of the last 30 days are matched to their policy decisions",
     ),
     _s76(
         "7.6.1",
         "Audit rows retained",
         check="ops_checks.checks.s7_audit.audit_retention:rows_retained",
         preconditions=_DECISIONS,
+        when="the oldest audit rows are compared with the recorded inception and archival records",
     ),
     _s76(
         "7.6.2",
@@ -112,5 +123,6 @@ ITEMS: tuple[Item, ...] = (
         severity=WARNING,
         check="ops_checks.checks.s7_audit.audit_retention:bot_cannot_delete",
         preconditions=(DATABASE,),
+        when="the bot's privileges on the audit tables are read",
     ),
 )

@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from ops_checks.access.config import Target
-from ops_checks.catalogue import BLOCKER, ITEMS
+from ops_checks.catalogue import BLOCKER, ITEMS, items_in
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import MET, Cause, CheckResult, Evidence, failed, passed
 
 DEFAULT_MAX_AGE_MIN = 30
-KILL_SWITCH_ITEMS = ("4.4.1", "4.4.2", "4.4.3", "4.4.4", "4.4.5", "4.4.6")
-DRIFT_ITEMS = ("8.6.1", "8.6.2", "8.6.3", "8.6.4", "8.6.5")
+KILL_SWITCH_ITEMS = tuple(i.id for i in items_in("4.4"))  # §4.4 Kill Switch Verification Checklist
+DRIFT_ITEMS = tuple(i.id for i in items_in("8.6"))  # §8.6 Verification Procedures
 REQUIREMENTS = ("3.1.1", "3.1.2", "3.1.3", "3.1.4", "3.1.5", "3.1.6")
 
 

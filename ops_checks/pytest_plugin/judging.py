@@ -1,8 +1,12 @@
-"""Steps shared by every feature: preconditions (a failed one makes the item "not verified") and the verdict step."""
+"""How a scenario's steps judge its item, shared by the registry's steps and the step modules: a Given that does not
+hold makes the item *not verified* (``require``), the Then step puts the item's result on the test and mirrors its
+status in pytest's outcome (``runbook_expects``), and the steps that read a drill's record (``drill_record_steps``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 
 import allure
@@ -20,6 +24,10 @@ MIME = {
     "application/json": allure.attachment_type.JSON,
     "text/csv": allure.attachment_type.CSV,
 }
+
+
+class CheckError(Exception):
+    """The check could not run to its end (Allure: broken; the verdict: error)."""
 
 
 def attach(target: Target, result: CheckResult) -> None:
@@ -46,15 +54,10 @@ def require(target: Target, problem: CheckResult | str | None, request: pytest.F
     if result.ok:
         return
     shown = dataclasses.replace(result, reason=target.redactor.text(result.summary()))
-    node = request.node if request is not None else _current_node()
+    node = request.node if request is not None else CURRENT.get()  # steps without a request: the plugin's record
     if node is not None:
         node.stash[RESULT_KEY] = shown
     pytest.skip(shown.reason)
-
-
-def _current_node() -> pytest.Item | None:
-    """The item running now (steps that have no ``request``): read from the plugin's own record."""
-    return CURRENT.get()
 
 
 def drill_record_steps(
@@ -62,8 +65,8 @@ def drill_record_steps(
 ) -> None:
     """The steps that read a drill's record, defined in the calling step module: Given ``reached`` (the item is not
     verified, resting on the step that stopped it, when the sandbox's drill stopped before it: ``Drill.not_reached``),
-    When each of ``reads`` (``{item}`` in the text: the
-    drill's outcome in the sandbox, ``live(target, item)`` on live). ``fixture``: the drill's fixture."""
+    When each of ``reads`` (``{item}`` in the text: the drill's outcome in the sandbox, ``live(target, item)`` on
+    live). ``fixture``: the drill's fixture."""
 
     def reached_step(target: Target, request: pytest.FixtureRequest) -> None:
         drill: drill_base.Drill | None = request.getfixturevalue(fixture)
@@ -73,6 +76,7 @@ def drill_record_steps(
     def read_step(target: Target, request: pytest.FixtureRequest, item: str) -> CheckResult:
         return drill_base.outcome(item, request.getfixturevalue(fixture), lambda: live(target, item))
 
+    reached_step.__module__ = read_step.__module__ = sys._getframe(1).f_globals["__name__"]  # the steps' module
     given(reached, stacklevel=2)(reached_step)
     for text in reads:
         when(parsers.parse(text), target_fixture="result", stacklevel=2)(read_step)
@@ -80,38 +84,14 @@ def drill_record_steps(
 
 @pytest.fixture(scope="session")
 def database_problem(target: Target, request: pytest.FixtureRequest) -> CheckResult | None:
-    """Probed once per session: an unreachable host costs one connect timeout, not one per item. On live the
-    up-front reachability probe has already asked (``PROBED``), so its answer is used, not asked again."""
+    """The registry's "the database is reachable" (``catalogue.model.DATABASE``), probed once per session: an
+    unreachable host costs one connect timeout, not one per item. On live the up-front reachability probe has
+    already asked (``PROBED``), so its answer is used, not asked again."""
     probed = request.config.stash.get(PROBED, {})
     if "database" in probed:
         found = probed["database"]
         return givens.database_blocked(target, found) if found else None
     return givens.database_unreachable(target)
-
-
-@given("the database is reachable")
-def database_reachable(target: Target, database_problem: CheckResult | None) -> None:
-    require(target, database_problem)
-
-
-@given(parsers.parse('the table "{table}" is readable'))
-def table_readable(target: Target, table: str) -> None:
-    require(target, givens.table_unreadable(target, table))
-
-
-@given("the bot's API is healthy")
-def bot_healthy(target: Target) -> None:
-    require(target, givens.bot_unhealthy(target))
-
-
-@given("the bot's metrics are readable")
-def bot_metrics_readable(target: Target) -> None:
-    require(target, givens.metrics_unreadable(target))
-
-
-@given("the bot is recording policy decisions")
-def bot_deciding(target: Target) -> None:
-    require(target, givens.bot_not_deciding(target))
 
 
 @then(parsers.parse('the runbook expects "{expected}"'))
@@ -128,7 +108,3 @@ def runbook_expects(target: Target, result: CheckResult, expected: str, request:
         raise CheckError(shown.reason)
     if not shown.ok:  # an explicit raise: no assertion introspection dumping the result object into reports
         raise AssertionError(shown.reason)
-
-
-class CheckError(Exception):
-    """The check could not run to its end (Allure: broken; the verdict: error)."""
