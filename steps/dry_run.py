@@ -7,7 +7,6 @@ from pytest_bdd import when
 from ops_checks.access.config import Target
 from ops_checks.checks.s1_preconditions import dry_run
 from ops_checks.core.result import CheckResult
-from ops_checks.sandbox.environment import Sandbox
 
 
 @when("EXECUTION_MODE is read from the environment and from the bot", target_fixture="result")
@@ -16,10 +15,8 @@ def mode(target: Target) -> CheckResult:
 
 
 @when("a signed test signal is sent to the bot's webhook", target_fixture="result")
-def test_signal(target: Target, sandbox: Sandbox | None) -> CheckResult:
-    valr = sandbox.valr if sandbox is not None else None
-    orders = (lambda: len(valr.orders)) if valr is not None else None
-    return dry_run.test_signal(target, orders)
+def test_signal(target: Target) -> CheckResult:
+    return dry_run.test_signal(target)
 
 
 @when("the latest policy decision is read from the audit log", target_fixture="result")

@@ -193,6 +193,22 @@ def check(
     return run_on_server(t, server, workdir, by)
 
 
+@dataclass(frozen=True)
+class Site:
+    """Where the drill can make its disposable database: a Postgres server and a working directory for the dumps
+    (the sandbox's). Live has none: the recorded drill is checked instead."""
+
+    server: postgres.Server
+    workdir: Path
+
+
+def at(t: Target, site: Site | None, by: str = "opscheck preflight") -> CheckResult:
+    """sop.weekly.4 where it runs: the drill at ``site`` (the sandbox), else the recorded drill (live)."""
+    if site is None:
+        return recorded(t)
+    return run_on_server(t, site.server, site.workdir, by)
+
+
 def dr_drill_recorded(t: Target) -> CheckResult:
     """sop.monthly.3 (both targets, read-only): the latest recorded disaster-recovery drill passed within 31 days.
     A DR drill rebuilds the system from backups end to end; it is an operator's exercise, recorded as ``dr_drill``."""

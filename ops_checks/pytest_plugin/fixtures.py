@@ -11,7 +11,18 @@ import pytest
 from ops_checks.access.config import Target, live_target, load_env
 from ops_checks.checks import reachability
 from ops_checks.core import signals
-from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
+from ops_checks.pytest_plugin import plugin
+from ops_checks.pytest_plugin.disposables import (  # noqa: F401 - the drills' fixtures, registered with these
+    DISPOSABLES,
+    Disposables,
+    emergency_drills,
+    incident_drills,
+    needed,
+    restore_site,
+    sop_drills,
+    transition_drills,
+    waits_for_a_drill,
+)
 from ops_checks.pytest_plugin.plugin import PROBED, SELECTED, TARGET_INFO, announce, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
@@ -75,3 +86,10 @@ def target(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Target:
 @pytest.fixture(scope="session")
 def run_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session", name="runbook_dir")
+def runbook_dir_fixture(request: pytest.FixtureRequest) -> Path | None:
+    """The runbooks' directory (``--runbook``, ``$OPSCHECK_RUNBOOK_DIR``, or beside the checkout), None when absent."""
+    path = plugin.runbook_dir(request.config)
+    return path if path.is_dir() else None
