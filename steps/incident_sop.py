@@ -156,8 +156,8 @@ def incident_reviews(target: Target) -> CheckResult:
 
 
 @when("the audit tables are backed up and restored into a disposable database", target_fixture="result")
-def backup_restore(target: Target, restore_site: restore_drill.Site | None) -> CheckResult:
-    return restore_drill.at(target, restore_site)
+def backup_restore(target: Target, restore_site: restore_drill.Site) -> CheckResult:
+    return restore_drill.check(target, restore_site.server, restore_site.workdir)
 
 
 @when(

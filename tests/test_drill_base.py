@@ -154,7 +154,7 @@ def test_the_restore_drill_runs_where_a_site_is_given_else_the_record_is_read(mo
 
     recorded = passed("recorded", "recorded", "the last restore drill passed")
     monkeypatch.setattr(restore_drill, "recorded", lambda _t: recorded)
-    assert restore_drill.at(cast(Target, object()), None) is recorded
+    assert restore_drill.check(cast(Target, object()), *restore_drill.NOWHERE) is recorded
 
 
 def test_the_session_drills_each_item_reads(monkeypatch: pytest.MonkeyPatch) -> None:

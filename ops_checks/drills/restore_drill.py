@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -193,20 +194,16 @@ def check(
     return run_on_server(t, server, workdir, by)
 
 
-@dataclass(frozen=True)
-class Site:
-    """Where the drill can make its disposable database: a Postgres server and a working directory for the dumps
-    (the sandbox's). Live has none: the recorded drill is checked instead."""
+class Site(NamedTuple):
+    """Where the drill can make its disposable database (``check``'s ``server`` and ``workdir``): the sandbox's
+    Postgres server and a working directory for the dumps. Live has neither (``NOWHERE``): the recorded drill is
+    checked instead."""
 
-    server: postgres.Server
-    workdir: Path
+    server: postgres.Server | None
+    workdir: Path | None
 
 
-def at(t: Target, site: Site | None, by: str = "opscheck preflight") -> CheckResult:
-    """sop.weekly.4 where it runs: the drill at ``site`` (the sandbox), else the recorded drill (live)."""
-    if site is None:
-        return recorded(t)
-    return run_on_server(t, site.server, site.workdir, by)
+NOWHERE = Site(None, None)
 
 
 def dr_drill_recorded(t: Target) -> CheckResult:

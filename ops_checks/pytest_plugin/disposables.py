@@ -7,8 +7,8 @@ Each drill is started, broken by its faults, drilled, its knobs reset and stoppe
 that order; only the waiting overlaps. An exception of a drill is raised where its fixture asks for the result.
 
 The fixtures the steps ask for: one per drill (``<name>_drills``: the drill's result on the sandbox, None on live)
-and ``restore_site`` (where the backup-restore drill makes its disposable database; None on live). Which of the two
-runs is the library's choice (``drill_base.item_result``, ``restore_drill.at``), never a step's."""
+and ``restore_site`` (where the backup-restore drill makes its disposable database; nowhere on live). Which of the two
+runs is the library's choice (``drill_base.item_result``, ``restore_drill.check``), never a step's."""
 
 from __future__ import annotations
 
@@ -42,11 +42,11 @@ sop_drills = drill_fixture("sop")
 
 
 @pytest.fixture(scope="session")
-def restore_site(sandbox: Sandbox | None) -> restore_drill.Site | None:
+def restore_site(sandbox: Sandbox | None) -> restore_drill.Site:
     """Where sop.weekly.4's restore drill makes its disposable database (the session sandbox's Postgres server);
-    None on live (the recorded drill is checked instead)."""
+    nowhere on live (``restore_drill.check`` then reads the recorded drill)."""
     if sandbox is None or sandbox.server is None:
-        return None
+        return restore_drill.NOWHERE
     return restore_drill.Site(sandbox.server, sandbox.workdir / "restore_drill")
 
 
