@@ -8,61 +8,47 @@ from pytest_bdd import when
 from ops_checks.access.config import Target
 from ops_checks.core.result import CheckResult
 from ops_checks.procedures import kill_switch
-from ops_checks.pytest_plugin.judging import require
 from ops_checks.pytest_plugin.plugin import KILL_SWITCH_FLOW
-from ops_checks.sandbox.environment import Sandbox
 
 
 @pytest.fixture(scope="session")
-def kill_switch_flow(
-    target: Target, sandbox: Sandbox | None, request: pytest.FixtureRequest
-) -> kill_switch.KillSwitchFlow:
+def kill_switch_flow(target: Target, request: pytest.FixtureRequest) -> kill_switch.KillSwitchFlow:
     """Runs the whole mutating procedure the first time a §4.3/§4.5 item asks for it."""
-    valr = sandbox.valr if sandbox is not None else None
-    orders = (lambda: len(valr.orders)) if valr is not None else None
-    opts = kill_switch.FlowOptions.for_target(target, exchange_orders=orders)
-    flow = request.config.stash[KILL_SWITCH_FLOW] = kill_switch.KillSwitchFlow(opts.method)  # kept if interrupted
+    opts = kill_switch.FlowOptions.for_target(target)
+    flow = request.config.stash[KILL_SWITCH_FLOW] = kill_switch.KillSwitchFlow(opts.method)  # kept even if interrupted
     return kill_switch.run_flow(target, opts, flow)
 
 
-def _step(target: Target, flow: kill_switch.KillSwitchFlow, item: str) -> CheckResult:
-    result = flow.outcome(item)
-    if result is None:
-        require(target, flow.not_reached(item))
-    assert result is not None
-    return result
-
-
 @when("the kill switch's current state is checked", target_fixture="result")
-def initial_state(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.4.1")
+def initial_state(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.4.1")
 
 
 @when("the kill switch is activated", target_fixture="result")
-def activated(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.4.2")
+def activated(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.4.2")
 
 
 @when("the bot's policy decisions are watched for HALT", target_fixture="result")
-def halt(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.4.3")
+def halt(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.4.3")
 
 
 @when("a signed test trade is sent while the kill switch is active", target_fixture="result")
-def test_trade(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.4.4")
+def test_trade(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.4.4")
 
 
 @when("the kill switch is deactivated", target_fixture="result")
-def deactivated(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.4.5")
+def deactivated(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.4.5")
 
 
 @when("the bot's policy decisions are watched for ALLOW", target_fixture="result")
-def allow(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.4.6")
+def allow(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.4.6")
 
 
 @when("the time from the committed UPDATE to the first HALT decision is measured", target_fixture="result")
-def response_time(target: Target, kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
-    return _step(target, kill_switch_flow, "4.5.1")
+def response_time(kill_switch_flow: kill_switch.KillSwitchFlow) -> CheckResult:
+    return kill_switch_flow.result("4.5.1")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import cast
+
 import pytest
 
+from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
-from ops_checks.core.result import CheckResult, Status, failed, passed
+from ops_checks.core.result import CheckResult, Status, failed, not_applicable, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures.sequence import StepFailed, StepRun, first_line, one_line
+from ops_checks.sandbox.environment import Sandbox
 
 
 def test_the_engine_stops_at_the_first_failed_step() -> None:
@@ -103,3 +108,64 @@ def test_every_drill_is_a_drill_base_and_keeps_its_short_repr() -> None:
         drill = module.Drill()
         assert isinstance(drill, drill_base.Drill)
         assert repr(drill) == f"<{module.__name__.rsplit('.', 1)[-1]} drill>"
+
+
+def test_the_library_gives_the_drill_result_in_the_sandbox_and_the_registry_check_on_live(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A drill item's step hands over the session's drill (None on live): the library decides which runs."""
+    from ops_checks.checks.s5_emergency import emergency_checklist
+
+    live = passed("live", "live", "read-only readiness")
+    calls: list[tuple[object, str, Path | None]] = []
+
+    def ready(t: Target, item: str, runbook_dir: Path | None) -> CheckResult:
+        calls.append((t, item, runbook_dir))
+        return live
+
+    monkeypatch.setattr(emergency_checklist, "ready", ready)  # the registry names it: 5.7.x's Item.check
+    target = cast(Target, object())
+    assert drill_base.item_result(target, None, "5.7.3", runbook_dir=tmp_path) is live
+    assert calls == [(target, "5.7.3", tmp_path)]  # the item's own check_args and check_needs
+    drill = drill_base.Drill()
+    drill.results["5.7.3"] = failed("no", "yes", "row 3 broke")
+    assert drill_base.item_result(target, drill, "5.7.3", runbook_dir=tmp_path) is drill.results["5.7.3"]
+    assert len(calls) == 1  # in the sandbox the live check does not run
+    assert drill_base.requirement("5.7.3", None) is None and drill_base.not_reached("5.7.3", None) is None
+    rests = drill_base.requirement("5.7.3", drill)
+    assert rests is not None and rests.blocked_by == ("5.7.3",)
+
+
+def test_an_item_out_of_scope_stays_out_of_scope_whatever_its_drill_proved(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops_checks.drills import sop_drills
+
+    out = not_applicable("no websocket declared")
+    monkeypatch.setitem(sop_drills.OUT_OF_SCOPE, "sop.2.4", lambda _t: out)
+    drill = sop_drills.Drill()
+    drill.results["sop.2.4"] = passed("ok", "ok", "feed drill passed")
+    target = cast(Target, object())
+    assert sop_drills.outcome(target, drill, "sop.2.4") is out
+    monkeypatch.setitem(sop_drills.OUT_OF_SCOPE, "sop.2.4", lambda _t: None)
+    assert sop_drills.outcome(target, drill, "sop.2.4") is drill.results["sop.2.4"]
+
+
+def test_the_restore_drill_runs_where_a_site_is_given_else_the_record_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops_checks.drills import restore_drill
+
+    recorded = passed("recorded", "recorded", "the last restore drill passed")
+    monkeypatch.setattr(restore_drill, "recorded", lambda _t: recorded)
+    assert restore_drill.check(cast(Target, object()), *restore_drill.NOWHERE) is recorded
+
+
+def test_the_session_drills_each_item_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops_checks.drills import session, sop_drills
+
+    assert session.needed(["1.1.1", "3.3.1", "sop.2.4", "sop.2.1"]) == ["transition", "sop"]
+    assert session.needed(["1.6.2", "4.4.1"]) == []
+    assert session.reads_a_drill("5.7.1") and session.reads_a_drill("6.4.8") and not session.reads_a_drill("sop.2.1")
+    applied: list[list[str]] = []
+    monkeypatch.setattr(drill_base.sandbox_faults, "apply", lambda _sb, names: applied.append(list(names)))
+    box = cast(Sandbox, object())
+    drill_base.break_like_session(box, ["feed_resumes_early", "db_connect_revoked"], items=sop_drills.DRILL_ITEMS)
+    drill_base.break_like_session(box, ["feed_resumes_early", "db_connect_revoked"])
+    assert applied == [["feed_resumes_early"], ["feed_resumes_early", "db_connect_revoked"]]

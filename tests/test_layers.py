@@ -285,3 +285,66 @@ def test_the_library_never_imports_the_plugin() -> None:
     # the CLI is the top layer, above the plugin: it asks the plugin package where its steps and features are
     allowed = {"cli/app.py", "cli/serve.py"}
     assert sorted(set(offenders) - allowed) == []
+
+
+# The steps (top-level ``steps/``, above the plugin) never decide what runs where: a step hands the session's drill
+# (None on live) to the library and returns what it gets (``drills.base.item_result``).
+STEPS = PACKAGE.parent / "steps"
+TARGET_NAMES = ("sandbox", "live")
+
+
+def where_it_runs_decided(path: Path, shown: str) -> list[str]:
+    """The places in a step module that decide sandbox or live: an import of ``ops_checks.sandbox``, the ``sandbox``
+    fixture (a parameter, a name, ``getfixturevalue("sandbox")``), a comparison with a target's name, or a call of
+    the plugin's ``target_name``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        line = f"{shown}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and node.module == "ops_checks":
+                names = [f"ops_checks.{a.name}" for a in node.names]
+            found += [
+                f"{line}: imports {n}"
+                for n in names
+                if n == "ops_checks.sandbox" or n.startswith("ops_checks.sandbox.")
+            ]
+        elif isinstance(node, ast.arg) and node.arg == "sandbox" or isinstance(node, ast.Name) and node.id == "sandbox":
+            found.append(f"{line}: uses the sandbox fixture")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called == "target_name" or any(isinstance(a, ast.Constant) and a.value == "sandbox" for a in node.args):
+                found.append(f"{line}: asks which target runs")
+        elif isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Constant) and o.value in TARGET_NAMES for o in operands):
+                found.append(f"{line}: compares with a target's name")
+    return found
+
+
+def test_no_step_decides_where_it_runs() -> None:
+    found = [f for p in sorted(STEPS.glob("*.py")) for f in where_it_runs_decided(p, f"steps/{p.name}")]
+    assert found == [], "steps that choose sandbox or live (the library decides):\n" + "\n".join(found)
+
+
+def test_the_step_guard_finds_each_way_of_deciding(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "from ops_checks.sandbox.environment import Sandbox\n"
+        "from ops_checks import sandbox as sb\n"
+        "def step(target, sandbox):\n"
+        "    if target.name == 'live':\n"
+        "        return request.getfixturevalue('sandbox')\n"
+        "    return target_name(config)\n",
+        encoding="utf-8",
+    )
+    found = where_it_runs_decided(planted, "planted.py")
+    assert sorted(f.split(": ", 1)[1] for f in found) == [
+        "asks which target runs",  # getfixturevalue('sandbox')
+        "asks which target runs",  # target_name(config)
+        "compares with a target's name",
+        "imports ops_checks.sandbox",
+        "imports ops_checks.sandbox.environment",
+        "uses the sandbox fixture",
+    ]

@@ -149,6 +149,7 @@ class Target:
     valr_transport: httpx.BaseTransport | None = None
     hooks_transport: httpx.BaseTransport | None = None  # Discord and Grafana
     list_services: Callable[[], list[Service]] | None = None
+    exchange_orders: Callable[[], int] | None = None  # the orders the exchange received so far, where it can tell
     description: str = ""
 
     def __repr__(self) -> str:

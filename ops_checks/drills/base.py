@@ -2,23 +2,29 @@
 the SOP drills): the per-item outcomes, the guarded runner that turns a drill's error into a failed item with a
 one-line reason, and what the steps ask of a drill (``outcome``, ``requirement``, ``not_reached``).
 
-A drill runs on a sandbox of its own (``disposable``), never the session's shared one; on live the steps run the
-read-only check instead (``outcome(item, None, live)``).
+A drill runs on a sandbox of its own (``disposable``), broken as the session's is (``break_like_session``), never
+the session's shared one. The library decides what runs where: a step hands over the session's drill (None on live)
+and gets the item's result (``item_result``: the drill's in the sandbox, the item's registry check on live), or the
+Given it rests on (``requirement``, ``not_reached``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 
+from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
+from ops_checks.catalogue import BY_ID
 from ops_checks.core.http import HttpError
 from ops_checks.core.result import CheckResult, Status, failed, not_verified
 from ops_checks.procedures.sequence import first_line
+from ops_checks.sandbox import faults as sandbox_faults
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 
@@ -113,6 +119,30 @@ class Drill:
 def outcome(item: str, drill: Drill | None, live: Callable[[], CheckResult]) -> CheckResult:
     """The drill's result for an item in the sandbox; the read-only check ``live`` on live."""
     return live() if drill is None else drill.outcome(item)
+
+
+def item_result(t: Target, drill: Drill | None, item: str, **runtime: Any) -> CheckResult:
+    """What a drill item's When step returns: the drill's result in the sandbox; on live (no drill) the item's
+    read-only check as the registry names it (``Item.check``, its ``check_needs`` taken from ``runtime``)."""
+    return outcome(item, drill, lambda: BY_ID[item].bind_check(**runtime)(t))
+
+
+def requirement(item: str, drill: Drill | None) -> CheckResult | None:
+    """A Given resting on the drill's ``item`` (``Drill.requirement``); on live (no drill) nothing to rest on."""
+    return None if drill is None else drill.requirement(item)
+
+
+def not_reached(item: str, drill: Drill | None) -> CheckResult | None:
+    """Why the drill never reached ``item`` (``Drill.not_reached``), or None; on live (no drill) None."""
+    return None if drill is None else drill.not_reached(item)
+
+
+def break_like_session(sb: Sandbox, faults: Iterable[str], items: Collection[str] | None = None) -> None:
+    """Apply the session's faults (``--sandbox-fault`` names) to a drill's own sandbox ``sb``, so the drill meets
+    what the session's sandbox meets; with ``items``, only the faults aimed at those items."""
+    known = sandbox_faults.registry()
+    names = [n for n in faults if items is None or (n in known and known[n].item in items)]
+    sandbox_faults.apply(sb, names)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -191,6 +192,18 @@ def check(
     if server is None or workdir is None:
         return recorded(t)
     return run_on_server(t, server, workdir, by)
+
+
+class Site(NamedTuple):
+    """Where the drill can make its disposable database (``check``'s ``server`` and ``workdir``): the sandbox's
+    Postgres server and a working directory for the dumps. Live has neither (``NOWHERE``): the recorded drill is
+    checked instead."""
+
+    server: postgres.Server | None
+    workdir: Path | None
+
+
+NOWHERE = Site(None, None)
 
 
 def dr_drill_recorded(t: Target) -> CheckResult:

@@ -19,10 +19,11 @@ import httpx
 
 from ops_checks.access import kill_switch_state
 from ops_checks.access import webhook_signal as signal
+from ops_checks.access.config import Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.access.valr.client import ValrError
 from ops_checks.checks.s1_preconditions.exchange import open_orders
-from ops_checks.checks.sop import loss
+from ops_checks.checks.sop import feed, loss
 from ops_checks.core import poll
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, passed
@@ -243,6 +244,17 @@ def _result(problems: list[str], ok_text: str, d: Drill, *ev: Evidence, what: st
             ),
         )
     return passed(ok_text, ok_text, ok_text, *ev)
+
+
+#: a drill item out of scope on a target whatever a drill proved: no websocket declared, no feed to drop
+OUT_OF_SCOPE: dict[str, Callable[[Target], CheckResult | None]] = {"sop.2.4": feed.websocket_out_of_scope}
+
+
+def outcome(t: Target, drill: Drill | None, item: str) -> CheckResult:
+    """A drill item's result: out of scope where the target declares no such source (``OUT_OF_SCOPE``), else the
+    drill's result in the sandbox, the item's registry check on live (``base.item_result``)."""
+    scope = OUT_OF_SCOPE.get(item)
+    return (scope(t) if scope is not None else None) or drill_base.item_result(t, drill, item)
 
 
 def run(sb: Sandbox, only: Collection[str] | None = None) -> Drill:

@@ -56,9 +56,7 @@ def preconditions_of(item: str, **runtime: Any) -> tuple[Precondition, ...]:
 def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:
     """The run-time values the registry's checks and preconditions of these items ask for (Item.check_needs); the
     drift measurement ``m`` joins them when §8.6 is judged."""
-    valr = sb.valr
-    orders = (lambda: len(valr.orders)) if valr is not None else None
-    return {"run_id": run_id, "exchange_orders": orders}
+    return {"run_id": run_id, "exchange_orders": sb.exchange_orders}
 
 
 def _not_verified(t: Target, preconditions: tuple[Precondition, ...]) -> CheckResult | None:
@@ -114,7 +112,7 @@ def preflight(
         if flow is None:
             outcomes.append(_judged(t, item, blocked or not_verified("the kill-switch flow did not run")))
         else:
-            outcomes.append(_judged(t, item, flow.outcome(item) or flow.not_reached(item)))
+            outcomes.append(_judged(t, item, flow.result(item)))
     runtime["m"] = drift.measure(t)  # §8.6 on one measurement, as ``opscheck preflight`` judges it
     outcomes += [_outcome(t, item, runtime) for item in transition_gate.DRIFT_ITEMS]
     active = dict(waivers or {})
@@ -218,6 +216,12 @@ class Drill(drill_base.Drill):
                 result.ok = False
                 result.reason = f"LIVE reached, but the return to DRY_RUN failed: {self.back.refused or 'see record'}"
         return result
+
+
+def refusal(drill: Drill | None) -> CheckResult | None:
+    """The Given of the §3.3 rows: why the drill's transition to LIVE never started (``Drill.refusal``), or None;
+    on live (no drill) the rows are read from the transition record and rest on nothing here."""
+    return None if drill is None else drill.refusal()
 
 
 def run(

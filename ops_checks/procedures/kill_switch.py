@@ -133,11 +133,12 @@ class FlowOptions:
     @classmethod
     def for_target(cls, t: Target, exchange_orders: Callable[[], int] | None = None) -> FlowOptions:
         """The preflight's §4.3 run: Method 1 (direct SQL, as §4.3 Step 2 prints it) unless
-        ``OPSCHECK_KILL_SWITCH_METHOD=api`` asks for the guardian API (Method 2)."""
+        ``OPSCHECK_KILL_SWITCH_METHOD=api`` asks for the guardian API (Method 2). ``exchange_orders``: by default
+        the target's own count where it can tell (the sandbox's simulator)."""
         return cls(
             method=t.value("OPSCHECK_KILL_SWITCH_METHOD", "sql").lower(),
             operator=t.value("OPSCHECK_OPERATOR", "opscheck") or "opscheck",
-            exchange_orders=exchange_orders,
+            exchange_orders=exchange_orders or t.exchange_orders,
         )
 
 
@@ -161,6 +162,10 @@ class KillSwitchFlow:
 
     def outcome(self, item_id: str) -> CheckResult | None:
         return self.results.get(item_id)
+
+    def result(self, item_id: str) -> CheckResult:
+        """The item's result: what the flow proved for it, else not verified (``not_reached``)."""
+        return self.results.get(item_id) or self.not_reached(item_id)
 
     def not_reached(self, item_id: str) -> CheckResult:
         """The one way to say an item of the flow was not reached: not verified, resting on the step that stopped

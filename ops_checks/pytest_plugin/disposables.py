@@ -1,45 +1,67 @@
-"""The drills on disposable sandboxes (§3 transition, §5 emergency, §6 incident, the SOP drills), run alongside
-the session: each on a sandbox of its own on the session's Postgres server, started when the session's sandbox
-starts (only the drills the collected items use), in a thread of its own; the drill's fixture waits for its result.
+"""The drills on disposable sandboxes (``ops_checks.drills.session``: §3 transition, §5 emergency, §6 incident, the
+SOP drills), run alongside the session: each on a sandbox of its own on the session's Postgres server, started when
+the session's sandbox starts (only the drills the collected items use), in a thread of its own; the drill's fixture
+waits for its result.
 
-Each drill is the same code as when it ran inside its fixture (``@drill_fixture`` registers it and makes its
-fixture): started, broken by its faults, drilled, its knobs reset and stopped (``drill_base.disposable``), in that
-order; only the waiting overlaps. An exception of a drill is raised where its fixture asks for the result, as it
-was."""
+Each drill is started, broken by its faults, drilled, its knobs reset and stopped (``drill_base.disposable``), in
+that order; only the waiting overlaps. An exception of a drill is raised where its fixture asks for the result.
+
+The fixtures the steps ask for: one per drill (``<name>_drills``: the drill's result on the sandbox, None on live)
+and ``restore_site`` (where the backup-restore drill makes its disposable database; nowhere on live). Which of the two
+runs is the library's choice (``drill_base.item_result``, ``restore_drill.check``), never a step's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import pytest
 
 from ops_checks.drills import base as drill_base
-from ops_checks.pytest_plugin.plugin import runbook_item
+from ops_checks.drills import restore_drill, session
+from ops_checks.pytest_plugin.plugin import SELECTED, WAIVERS, runbook_dir, runbook_item
 from ops_checks.sandbox.environment import Sandbox
 
-Work = Callable[[pytest.Config, Sandbox, Sandbox], Any]  # (config, the session's sandbox, the drill's sandbox)
-#: fixture name -> (the drill it runs, the runbook items whose steps ask for it)
-DRILLS: dict[str, tuple[Work, Callable[[str], bool]]] = {}
+
+def drill_fixture(name: str) -> Any:
+    """The session fixture ``<name>_drills``: on the sandbox, the result of the drill ``name``
+    (``session.DRILLS``); on live, None (the library then runs the read-only checks)."""
+
+    def fixture(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Any:
+        return None if sandbox is None else request.config.stash[DISPOSABLES].result(name)
+
+    fixture.__doc__ = session.DRILLS[name][0].__doc__
+    return pytest.fixture(scope="session", name=f"{name}_drills")(fixture)
 
 
-def drill_fixture(name: str, used_by: Callable[[str], bool]) -> Callable[[Work], Any]:
-    """Register ``work`` as the drill of the session fixture ``name`` and return that fixture (its docstring is the
-    drill's): on the sandbox, the drill's result; on live, None (the steps then run the read-only checks).
-    ``used_by(item_id)``: whether that item's steps ask for it (a drill no collected item uses is not started; one
-    missed here still runs, in its fixture)."""
+transition_drills = drill_fixture("transition")
+emergency_drills = drill_fixture("emergency")
+incident_drills = drill_fixture("incident")
+sop_drills = drill_fixture("sop")
 
-    def register(work: Work) -> Any:
-        DRILLS[name] = (work, used_by)
 
-        def fixture(request: pytest.FixtureRequest, sandbox: Sandbox | None) -> Any:
-            return None if sandbox is None else request.config.stash[DISPOSABLES].result(name)  # = request.fixturename
+@pytest.fixture(scope="session")
+def restore_site(sandbox: Sandbox | None) -> restore_drill.Site:
+    """Where sop.weekly.4's restore drill makes its disposable database (the session sandbox's Postgres server);
+    nowhere on live (``restore_drill.check`` then reads the recorded drill)."""
+    if sandbox is None or sandbox.server is None:
+        return restore_drill.NOWHERE
+    return restore_drill.Site(sandbox.server, sandbox.workdir / "restore_drill")
 
-        fixture.__doc__ = work.__doc__
-        return pytest.fixture(scope="session", name=name)(fixture)
 
-    return register
+def session_of(config: pytest.Config, sandbox: Sandbox) -> session.Session:
+    """What the drills take from this run: its faults, the session sandbox's workdir, the runbooks, the active
+    waivers and the selected items."""
+    path = runbook_dir(config)
+    active, _ = config.stash[WAIVERS]
+    return session.Session(
+        faults=tuple(config.getoption("--sandbox-fault")),
+        workdir=sandbox.workdir,
+        runbook_dir=path if path.is_dir() else None,
+        waivers=active,
+        selected=config.stash.get(SELECTED, None),
+    )
 
 
 class Disposables:
@@ -51,7 +73,7 @@ class Disposables:
     def _run(self, name: str) -> Any:
         assert self.sandbox.server is not None
         with drill_base.disposable(self.sandbox.server) as drill_sb:
-            return DRILLS[name][0](self.config, self.sandbox, drill_sb)
+            return session.DRILLS[name][0](drill_sb, session_of(self.config, self.sandbox))
 
     def result(self, name: str) -> Any:
         """The drill's result (run now if it was not started with the session)."""
@@ -69,10 +91,9 @@ DISPOSABLES = pytest.StashKey[Disposables]()
 
 def waits_for_a_drill(item: pytest.Item) -> bool:
     """Whether the item's steps ask for a drill's result (the drills run in threads from the session's start)."""
-    rb = runbook_item(item) or ""
-    return any(used_by(rb) for _work, used_by in DRILLS.values())
+    return session.reads_a_drill(runbook_item(item) or "")
 
 
 def needed(ids: Collection[str]) -> list[str]:
     """The drills the selected runbook items (``plugin.SELECTED``) use."""
-    return [name for name, (_work, used_by) in DRILLS.items() if any(used_by(i) for i in ids)]
+    return session.needed(ids)

@@ -12,7 +12,17 @@ from ops_checks.access.config import Target, live_target, load_env
 from ops_checks.checks import reachability
 from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core import signals
-from ops_checks.pytest_plugin.disposables import DISPOSABLES, Disposables, needed, waits_for_a_drill
+from ops_checks.pytest_plugin.disposables import (  # noqa: F401 - the drills' fixtures, registered with these
+    DISPOSABLES,
+    Disposables,
+    emergency_drills,
+    incident_drills,
+    needed,
+    restore_site,
+    sop_drills,
+    transition_drills,
+    waits_for_a_drill,
+)
 from ops_checks.pytest_plugin.plugin import PROBED, SELECTED, TARGET_INFO, announce, runbook_dir, target_name
 from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox

@@ -209,10 +209,15 @@ class Sandbox:
             valr_transport=self.valr.transport(),
             hooks_transport=self.hooks.transport(),
             list_services=self.services,
+            exchange_orders=self.exchange_orders,
             profile=profile_from_env(self.env),  # the SOP sources it declares (sop_env.declared_sources)
             description=f"sandbox (Postgres: {self.server.kind if self.server else '?'}, VALR simulator, "
             f"reference bot at {self.bot.url})",
         )
+
+    def exchange_orders(self) -> int:
+        """How many orders the VALR simulator received (a test signal in DRY_RUN must add none)."""
+        return len(self.valr.orders) if self.valr is not None else 0
 
     def services(self) -> list[Service]:
         """The sandbox's ``docker ps``: each component's run state and its runtime health check."""

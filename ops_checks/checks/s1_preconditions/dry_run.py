@@ -53,7 +53,9 @@ SELECT
 def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> CheckResult:
     """1.6.2 (mutating): a signed test signal (the real body, signed as the bot verifies it) is accepted, stored in
     ``signals`` under the correlation id the bot answers with, decided in ``policy_decision_audit`` (the runbook's
-    §4.1 promise), and reaches the exchange as no real order."""
+    §4.1 promise), and reaches the exchange as no real order. ``exchange_orders``: the exchange's order count, by
+    default the target's own where it can tell (the sandbox's simulator; live cannot)."""
+    exchange_orders = exchange_orders or t.exchange_orders
     before = exchange_orders() if exchange_orders else None
     reply = send_signal(t)
     ev = list(reply.evidence)
