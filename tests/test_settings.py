@@ -609,3 +609,25 @@ def test_any_environment_loads_or_is_a_config_error(env: dict[str, str]) -> None
                     "DATABASE_URL is not a valid libpq URL",
                     "DATABASE_URL: the port is not a port number from 1 to 65535",
                 )
+
+
+def test_plain_pytest_with_a_malformed_threshold_stops_in_one_line_before_any_item() -> None:
+    """`pytest` at the repository root (the plugin's own configure step): a usage error naming the setting, no item
+    run, no traceback."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSCHECK_")} | {"OPSCHECK_DRIFT_MAX_MS": "abc"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "section_1_1", "-q", "-p", "no:xdist", "-p", "no:randomly"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 4, out  # pytest's usage error
+    assert "OPSCHECK_DRIFT_MAX_MS" in out and "Traceback" not in out and "passed" not in out

@@ -14,7 +14,7 @@ import gc
 import os
 import signal
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from ops_checks import __version__, catalogue
 from ops_checks.access import scope as scopes
 from ops_checks.access.config import ConfigError, load_env
 from ops_checks.catalogue import BY_ID, cadence, id_for_tag, runbook_text
-from ops_checks.core import redaction
+from ops_checks.core import redaction, settings
 from ops_checks.core.result import READ_ONLY, CheckResult, Status, not_verified
 from ops_checks.pytest_plugin import selection as selection_of
 from ops_checks.pytest_plugin.options import pytest_addoption  # noqa: F401 - the plugin's options hook
@@ -94,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
     try:
         config.stash[SCOPE] = declared_scope(config)
+        settings.check(_settings_env(config))  # a malformed threshold stops the run in one line, before any item
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[TARGET_INFO] = {"target": target_name(config)}
@@ -102,13 +103,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SECRETS_FD] = int(fd) if fd.isdigit() else None
 
 
+def _settings_env(config: pytest.Config) -> Mapping[str, str]:
+    """Where the run's settings come from: the env file and the environment on live, the environment on the sandbox."""
+    if target_name(config) == "live":
+        env_file = config.getoption("--env-file", default=None)
+        return load_env(Path(env_file) if env_file else None)
+    return os.environ
+
+
 def declared_scope(config: pytest.Config) -> scopes.Scope:
     """``OPSCHECK_SCOPE`` as the checks read it: from the env file and the environment on live, from the environment
     on the sandbox (which passes it through: ``sandbox/sop_env.py``). ConfigError when malformed."""
-    if target_name(config) == "live":
-        env_file = config.getoption("--env-file", default=None)
-        return scopes.from_env(load_env(Path(env_file) if env_file else None))
-    return scopes.from_env(os.environ)
+    return scopes.from_env(_settings_env(config))
 
 
 def _interrupt_on_termination() -> None:
