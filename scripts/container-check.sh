@@ -3,16 +3,16 @@
 # migrations and the sandbox's testcontainers path over podman's Docker API. Not part of `make test` (minutes).
 # Installs what it needs itself (as root: podman, runc, debootstrap, podman-compose; ../shared/CONTAINERS.md).
 # One line per step: "ok: …", "skipped: … (why)" or "FAILED: …"; exit 1 when a step failed.
-# Settings: OPSCHECK_BASE (the image's BASE; default a local Debian bookworm minbase image built here, as no
-# registry answers on these machines), OPSCHECK_PG_IMAGE (default a local Postgres 15 stand-in built here),
+# Settings: OPS_CHECKS_BASE (the image's BASE; default a local Debian bookworm minbase image built here, as no
+# registry answers on these machines), OPS_CHECKS_PG_IMAGE (default a local Postgres 15 stand-in built here),
 # TRADE_BOT_DIR (a checkout holding database/migrations; else the local mirror or GitHub, cloned to a temp dir),
-# OPSCHECK_PYTHON (the Python that runs the suite outside containers; default .venv/bin/python, made by make install).
+# OPS_CHECKS_PYTHON (the Python that runs the suite outside containers; default .venv/bin/python, made by make install).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BASE_IMAGE=localhost/bookworm:base
-BASE=${OPSCHECK_BASE:-$BASE_IMAGE}
-PG_IMAGE=${OPSCHECK_PG_IMAGE:-localhost/postgres:15-standin}
+BASE=${OPS_CHECKS_BASE:-$BASE_IMAGE}
+PG_IMAGE=${OPS_CHECKS_PG_IMAGE:-localhost/postgres:15-standin}
 MIRROR=/work/.mirror/Herman940306+TRADE_BOT/repo
 WORK=$(mktemp -d /tmp/opscheck-container-check.XXXXXX)
 CA=/etc/ssl/certs/ca-certificates.crt
@@ -77,7 +77,7 @@ fi
 
 # 3. the base image, from Debian's packages (no registry needed)
 if [[ $BASE != "$BASE_IMAGE" ]]; then
-  ok "base image $BASE (OPSCHECK_BASE)"
+  ok "base image $BASE (OPS_CHECKS_BASE)"
 elif podman image exists "$BASE_IMAGE"; then
   ok "base image $BASE_IMAGE present"
 elif debootstrap --variant=minbase bookworm "$WORK/rootfs" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1 \
@@ -128,11 +128,11 @@ if [[ $PG_IMAGE == localhost/postgres:15-standin ]]; then
     fail "podman build deploy/postgres-standin: $(last_line "$WORK/build-pg.log")"
   fi
 else
-  ok "Postgres image $PG_IMAGE (OPSCHECK_PG_IMAGE)"
+  ok "Postgres image $PG_IMAGE (OPS_CHECKS_PG_IMAGE)"
 fi
 
 # 7. the suite outside containers, for the comparisons
-PY=${OPSCHECK_PYTHON:-$ROOT/.venv/bin/python}
+PY=${OPS_CHECKS_PYTHON:-$ROOT/.venv/bin/python}
 if [[ ! -x $PY ]]; then
   if make install >"$WORK/make-install.log" 2>&1; then ok "make install (.venv)"; else fail "make install: $(last_line "$WORK/make-install.log")"; fi
 fi
@@ -142,15 +142,16 @@ opscheck() { PYTHONPATH=$ROOT "$PY" -m ops_checks.cli "$@"; }
 MIGRATIONS=""
 if [[ -n ${TRADE_BOT_DIR:-} && -d ${TRADE_BOT_DIR}/database/migrations ]]; then
   MIGRATIONS=$TRADE_BOT_DIR/database/migrations
-elif [[ -d $MIRROR ]] && git clone -q "$MIRROR" "$WORK/TRADE_BOT" 2>/dev/null; then
-  MIGRATIONS=$WORK/TRADE_BOT/database/migrations
+elif [[ -d $MIRROR ]] && mkdir -p "$WORK/TRADE_BOT/database/migrations" \
+  && git --git-dir "$MIRROR" archive --format=tar HEAD:database/migrations | tar -x -C "$WORK/TRADE_BOT/database/migrations"; then
+  MIGRATIONS=$WORK/TRADE_BOT/database/migrations   # the local mirror (bare; only this folder is read)
 elif timeout 120 git clone -q --depth 1 https://github.com/Herman940306/TRADE_BOT "$WORK/TRADE_BOT" 2>/dev/null; then
   MIGRATIONS=$WORK/TRADE_BOT/database/migrations
 fi
 if [[ -n $MIGRATIONS ]]; then
   ok "TRADE_BOT migrations: $(ls "$MIGRATIONS" | grep -c '\.sql$') files ($(ls "$MIGRATIONS" | head -n 1) … $(ls "$MIGRATIONS" | tail -n 1))"
 else
-  skipped "TRADE_BOT migrations (no TRADE_BOT_DIR, no mirror at $MIRROR, GitHub not reachable)"
+  skipped "the CI compose stack against TRADE_BOT's migrations (no TRADE_BOT_DIR, no mirror at $MIRROR, GitHub not reachable)"
 fi
 
 # one run's result as one line: its exit code, verdict and causes, or the one line it printed (paths as DIR)
@@ -168,7 +169,7 @@ ci_stack() {  # ci_stack NAME MIGRATIONS_DIR: the compose CI stack, then the sam
   local name=$1 dir=$2 inside outside code
   compose_project=opscheck-ci-$name
   install -d -o 10001 -g 10001 "$WORK/ci-$name"
-  MIGRATIONS=$dir OPSCHECK_REPORTS=$WORK/ci-$name OPSCHECK_IMAGE=$IMAGE OPSCHECK_PG_IMAGE=$PG_IMAGE \
+  MIGRATIONS=$dir OPS_CHECKS_REPORTS=$WORK/ci-$name OPS_CHECKS_IMAGE=$IMAGE OPS_CHECKS_PG_IMAGE=$PG_IMAGE \
     timeout 900 podman-compose -p "$compose_project" -f deploy/ci/compose.ci.yml up --abort-on-container-exit \
     --exit-code-from opscheck >"$WORK/ci-$name.log" 2>&1
   code=$?
