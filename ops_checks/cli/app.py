@@ -237,7 +237,7 @@ def preflight(
             selection.resolve(features, select, cadence)
         except selection.SelectionError as exc:
             raise _fail_to_start(str(exc)) from None
-    server = _migrations_server(migrations) if migrations is not None else None
+    server = _migrations_server(migrations) if migrations is not None else _container_server(target)
     evidence.private_umask()  # the run's folders and files (its child's and Allure's too): 0750/0640 at most
     run_dir = (reports / new_run_id()).resolve()
     run_dir.mkdir(parents=True)
@@ -259,14 +259,19 @@ def preflight(
     try:  # the system checked, as the claim records it (the env file as it was when the run started)
         identity = evidence.target_identity(target, env_file, runbooks)
     except (ConfigError, OSError) as exc:
+        if server is not None:
+            server.stop()
         why = getattr(exc, "strerror", None) or exc
         raise _fail_to_start(f"the system checked cannot be recorded: {why}") from None
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     if features:
         env["OPSCHECK_FEATURES"] = features
-    if server is not None and migrations is not None:  # a server of its own only for the operator's migrations
+    if server is not None:  # a server of its own for the operator's migrations, or in a container
         env[postgres.DSN_ENV] = server.admin_dsn
+    if migrations is not None:
         env[postgres.MIGRATIONS_ENV] = str(migrations.resolve())
+    if target == "sandbox":  # which Postgres the sandbox used, as the claim records it
+        identity["sandbox_postgres"] = server.describe() if server is not None else _sandbox_postgres_kind()
     console.say(f"opscheck {__version__}: preflight against the {target}; run {run_dir.name}")
     console.say(declared.describe())
     note = runbook_text.missing_note(runbooks)
@@ -409,6 +414,22 @@ def _migrations_server(directory: Path) -> postgres.Server:
         raise _fail_to_start(f"--migrations {directory}: {exc}") from None
     postgres.drop_database(db)
     return server
+
+
+def _container_server(target: str) -> postgres.Server | None:
+    """The sandbox's Postgres in a container when a Docker engine answers (testcontainers), started here so that a
+    failure to pull or start it is one line and exit 2 (not every item in error); the checks get it by DSN."""
+    if target != "sandbox" or os.environ.get(postgres.DSN_ENV) or not postgres.docker_answers():
+        return None
+    try:
+        return postgres.start_testcontainer()
+    except postgres.ProvisionError as exc:
+        raise _fail_to_start(f"the sandbox's Postgres: {exc}") from None
+
+
+def _sandbox_postgres_kind() -> dict[str, str]:
+    """The sandbox's Postgres when this process did not start one: the operator's DSN, else local server binaries."""
+    return {"kind": "dsn"} if os.environ.get(postgres.DSN_ENV) else {"kind": "local-cluster"}
 
 
 def kill_switch_left(target: str, env_file: Path | None) -> str:

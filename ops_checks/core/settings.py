@@ -43,6 +43,7 @@ NON_THRESHOLD_VARS = frozenset(
     {
         "OPSCHECK_ADMIN_DSN",  # opscheck init: a role that may create the schema
         "OPSCHECK_FEATURES",  # preflight --features, passed to the pytest run
+        "OPSCHECK_IN_CONTAINER",  # set by the container image: host-only items say what to mount
         "OPSCHECK_KILL_SWITCH_METHOD",  # sql | api (runbook §4.2 Method 1 or 2)
         "OPSCHECK_OPERATOR",  # who the kill-switch and audit records name
         "OPSCHECK_REAL_BOT_WORK",  # scripts/real-bot-check.sh work directory

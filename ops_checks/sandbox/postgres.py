@@ -1,8 +1,9 @@
 """Throwaway Postgres for the sandbox target.
 
 Provisioning order (DESIGN.md §3): a server DSN from ``OPSCHECK_SANDBOX_DSN``; testcontainers when a Docker
-engine answers a ping within 2 s; else a throwaway cluster from local server binaries, run as an unprivileged
-user when we are root (initdb and pg_ctl refuse to run as root).
+engine answers a ping within 2 s (image ``OPSCHECK_SANDBOX_PG_IMAGE``, default ``postgres:15-alpine``: a failure
+to pull or start it is a ProvisionError, never a quiet fall-back); else a throwaway cluster from local server
+binaries, run as an unprivileged user when we are root (initdb and pg_ctl refuse to run as root).
 
 Whatever the server, each sandbox session gets its own database and its own application role, so sessions
 sharing one server (the suite's fault matrix does) never see each other's faults.
@@ -35,6 +36,8 @@ SEED = Path(__file__).with_name("seed.sql")
 BOT_ROLE = "app_trading"
 DSN_ENV = "OPSCHECK_SANDBOX_DSN"
 MIGRATIONS_ENV = "OPSCHECK_SANDBOX_MIGRATIONS"  # set by `opscheck preflight --migrations DIR` for its pytest run
+IMAGE_ENV = "OPSCHECK_SANDBOX_PG_IMAGE"  # the testcontainers path's image (any with the official image's env)
+DEFAULT_IMAGE = "postgres:15-alpine"  # what TRADE_BOT's compose files run
 UNPRIVILEGED_USERS = ("postgres", "nobody")
 
 
@@ -49,10 +52,15 @@ class Server:
     admin_dsn: str
     kind: str  # "dsn" | "testcontainers" | "local-cluster"
     _stop: object = None
+    image: str = ""  # testcontainers: the image the server runs from
 
     def stop(self) -> None:
         if callable(self._stop):
             self._stop()
+
+    def describe(self) -> dict[str, str]:
+        """Which Postgres this is, for the run's record (never the DSN: it holds the password)."""
+        return {"kind": self.kind} | ({"image": self.image} if self.image else {})
 
 
 @dataclass(frozen=True)
@@ -118,20 +126,46 @@ def docker_answers(timeout_s: float = 2.0) -> bool:
         return False
 
 
-def _start_testcontainer() -> Server:
-    from testcontainers.postgres import PostgresContainer
+def image() -> str:
+    """The testcontainers path's Postgres image: ``$OPSCHECK_SANDBOX_PG_IMAGE``, else ``postgres:15-alpine``."""
+    return os.environ.get(IMAGE_ENV, "").strip() or DEFAULT_IMAGE
 
-    container = PostgresContainer("postgres:15-alpine", driver=None)
-    container.start()
-    dsn = make_conninfo(
-        host=container.get_container_host_ip(),
-        port=int(container.get_exposed_port(5432)),
-        user=container.username,
-        password=container.password,
-        dbname=container.dbname,
-        connect_timeout=3,
+
+def start_testcontainer() -> Server:
+    """Postgres in a container on the Docker engine that answered. ProvisionError (one line naming the image) when it
+    cannot be pulled or started, or never answers; a container that started is removed again."""
+    name = image()
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:
+        try:
+            from testcontainers.postgres import PostgresContainer  # older testcontainers
+        except ImportError:
+            raise ProvisionError(
+                "a Docker engine answered but testcontainers is not installed: ops-checks[sandbox]"
+            ) from None
+    # a random admin password: it becomes a secret the run masks everywhere (testcontainers' default is "test")
+    container = PostgresContainer(
+        name, username="postgres", password=secrets.token_hex(16), dbname="postgres", driver=None
     )
-    return Server(dsn, "testcontainers", container.stop)
+    try:
+        container.start()
+        dsn = make_conninfo(
+            host=container.get_container_host_ip(),
+            port=int(container.get_exposed_port(5432)),
+            user=container.username,
+            password=container.password,
+            dbname=container.dbname,
+            connect_timeout=3,
+        )
+    except Exception as exc:  # noqa: BLE001 - docker/testcontainers raise many kinds; each is one line here
+        with suppress(Exception):
+            container.stop()
+        said = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ProvisionError(
+            f"container {name} did not start (a Docker engine answered; {IMAGE_ENV} names the image): {said}"
+        ) from None
+    return Server(dsn, "testcontainers", container.stop, image=name)
 
 
 def _run_as(user: str | None, argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
@@ -370,7 +404,7 @@ def start_server() -> Server:
     if dsn:
         return Server(dsn, "dsn")
     if docker_answers():
-        return _start_testcontainer()
+        return start_testcontainer()
     return _start_local_cluster()
 
 

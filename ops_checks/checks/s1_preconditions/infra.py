@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from psycopg import sql
 
@@ -128,12 +130,48 @@ def _docker_cause(detail: str, remedy: str) -> Cause:
     return Cause("service_list", "docker ps", detail, remedy)
 
 
+#: where the Docker API is reached without the docker CLI (opscheck in a container: the host's socket mounted there)
+DOCKER_SOCKET = Path("/var/run/docker.sock")
+
+
+def _docker_api_services(timeout_s: float) -> list[Service]:
+    """``docker ps --all`` through the Docker API (``DOCKER_HOST``, else the socket at ``DOCKER_SOCKET``)."""
+    try:
+        import docker  # the docker SDK: ops-checks[sandbox], and in the container image
+    except ImportError:
+        reason = "the docker CLI is not installed here and neither is the docker Python SDK"
+        raise ServicesError(reason, _docker_cause(reason, "install the docker CLI or ops-checks[sandbox]")) from None
+    try:
+        client = docker.from_env(timeout=max(1, int(timeout_s)))
+        try:
+            listed = client.containers.list(all=True)
+        finally:
+            client.close()
+    except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds (DockerException, requests' errors)
+        said = " ".join(str(exc).split())[:160] or type(exc).__name__
+        reason = f"the Docker API did not list the containers: {said}"
+        raise ServicesError(reason, _docker_cause(reason, "check the Docker daemon: systemctl status docker")) from None
+    services = []
+    for c in listed:
+        state = c.attrs.get("State") if isinstance(c.attrs, dict) else None
+        health = (state.get("Health") or {}).get("Status") if isinstance(state, dict) else None
+        services.append(Service(str(c.name), str(c.status), str(health or "none")))
+    return services
+
+
 def docker_services(timeout_s: float = 5.0) -> list[Service]:
-    """The live stand-in: ``docker ps --filter name=autonomous`` as JSON lines."""
+    """The live stand-in: ``docker ps --filter name=autonomous`` as JSON lines; without the docker CLI (opscheck in a
+    container), the same list through the Docker API when ``DOCKER_HOST`` is set or the host's socket is mounted."""
     docker = shutil.which("docker")
+    if docker is None and (os.environ.get("DOCKER_HOST") or DOCKER_SOCKET.exists()):
+        return _docker_api_services(timeout_s)
     if docker is None:
-        reason = "the docker CLI is not installed on this host"
-        raise ServicesError(reason, _docker_cause(reason, "run opscheck on the host that runs the bot's containers"))
+        reason = "the docker CLI is not installed on this host and no Docker socket is mounted"
+        remedy = (
+            "run opscheck on the host that runs the bot's containers, or (opscheck in a container) mount the host's "
+            f"Docker socket at {DOCKER_SOCKET} (deploy/compose.opscheck.yml does)"
+        )
+        raise ServicesError(reason, _docker_cause(reason, remedy))
     try:
         out = subprocess.run(
             [docker, "ps", "--all", "--format", "{{json .}}"],

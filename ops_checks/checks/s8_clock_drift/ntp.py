@@ -101,17 +101,24 @@ def probe(t: Target) -> tuple[NtpAnswer | None, list[str]]:
     return None, tried
 
 
+IN_CONTAINER_ENV = "OPSCHECK_IN_CONTAINER"  # set by the suite's container image (Containerfile)
+
+
 def _no_tool(tried: list[str]) -> CheckResult:
     detail = f"no NTP status tool on this host answers ({'; '.join(tried)})"
+    remedy = (
+        "install timedatectl (systemd), chronyc (chrony) or ntpq (ntp) on the bot host, or set NTP_TOOLS_PATH "
+        "in the env file to the directory holding one"
+    )
+    if os.environ.get(IN_CONTAINER_ENV):
+        detail = f"opscheck runs in a container, which sees no NTP status tool of the host ({'; '.join(tried)})"
+        remedy = (
+            "mount a directory holding a tool that reaches the host's NTP daemon (chronyc or ntpq, with the opscheck "
+            "service in network_mode: host) and set NTP_TOOLS_PATH to it; or run opscheck on the bot host itself"
+        )
     return not_verified(
         detail,
-        cause=Cause(
-            "tool_missing",
-            "NTP status tool",
-            detail,
-            "install timedatectl (systemd), chronyc (chrony) or ntpq (ntp) on the bot host, or set NTP_TOOLS_PATH "
-            "in the env file to the directory holding one",
-        ),
+        cause=Cause("tool_missing", "NTP status tool", detail, remedy),
         expected=EXPECTED,
     )
 
