@@ -158,6 +158,7 @@ def test_docker_ps_failing_reads_as_a_sentence_with_a_remedy(monkeypatch: pytest
     monkeypatch.setattr(infra.subprocess, "run", run)
     result = infra.services_healthy(target())
     assert result.reason == f"docker ps failed: {said}"
+    assert result.status is Status.NOT_VERIFIED  # the list cannot be read here: not verified, never passed
     assert result.cause is not None and "systemctl start docker" in result.cause.remedy
     monkeypatch.setattr(infra.shutil, "which", lambda name: None)
     missing = infra.services_healthy(target())

@@ -150,7 +150,14 @@ def _docker_api_services(timeout_s: float) -> list[Service]:
     except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds (DockerException, requests' errors)
         said = " ".join(str(exc).split())[:160] or type(exc).__name__
         reason = f"the Docker API did not list the containers: {said}"
-        raise ServicesError(reason, _docker_cause(reason, "check the Docker daemon: systemctl status docker")) from None
+        remedy = "check the Docker daemon: systemctl status docker"
+        if "permission denied" in said.lower():
+            remedy = (
+                f"let this user read {DOCKER_SOCKET}: on the host, the docker group (sudo usermod -aG docker $USER); "
+                "in a container, the socket's group (DOCKER_GID=$(stat -c %g /var/run/docker.sock) with "
+                "deploy/compose.opscheck.yml's group_add)"
+            )
+        raise ServicesError(reason, _docker_cause(reason, remedy)) from None
     services = []
     for c in listed:
         state = c.attrs.get("State") if isinstance(c.attrs, dict) else None
@@ -215,6 +222,12 @@ def docker_services(timeout_s: float = 5.0) -> list[Service]:
     return services
 
 
+def services_unreadable(exc: ServicesError, expected: object = "the service list") -> CheckResult:
+    """The service list cannot be read here (no docker CLI or SDK, no daemon, no access to its socket): the items
+    reading it are *not verified*, under one cause naming what to install, start or mount."""
+    return not_verified(str(exc), cause=exc.cause, expected=expected)
+
+
 def services_healthy(t: Target) -> CheckResult:
     """1.1.5: every expected container runs and none reports unhealthy."""
     expected = [
@@ -224,7 +237,7 @@ def services_healthy(t: Target) -> CheckResult:
     try:
         services = lister()
     except ServicesError as exc:
-        return failed("no service list", expected, str(exc), cause=exc.cause)
+        return services_unreadable(exc, expected)
     except (RuntimeError, ValueError, OSError) as exc:
         return failed("no service list", expected, f"the services cannot be listed: {exc}")
     table = "\n".join(f"{s.name:32} {s.state:10} {s.health}" for s in services)

@@ -211,6 +211,8 @@ def l1_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
 def _service_problems(t: Target, wanted: list[str]) -> tuple[list[CheckResult], str]:
     try:
         listed = services(t)
+    except infra.ServicesError as exc:
+        return [infra.services_unreadable(exc)], ""
     except RuntimeError as exc:
         return [problem(f"service list unavailable: {exc}", service_list_cause(str(exc)))], ""
     names = {s.name: s.state for s in listed}

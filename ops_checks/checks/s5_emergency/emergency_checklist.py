@@ -25,6 +25,7 @@ from ops_checks.access.config import Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.access.valr.client import ValrClient, ValrError
 from ops_checks.checks import causes, givens, runbook_sql
+from ops_checks.checks.s1_preconditions import infra
 from ops_checks.checks.s5_emergency import emergency
 from ops_checks.core.http import Recorder
 from ops_checks.core.result import Cause, CheckResult, Evidence, Status, failed, not_verified, passed
@@ -179,6 +180,8 @@ def _kill_switch_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
 def _services_ready(t: Target, _: Path | None) -> CheckResult:
     try:
         listed = emergency.services(t)
+    except infra.ServicesError as exc:
+        return _ready("5.7.2", infra.services_unreadable(exc), "")
     except RuntimeError as exc:
         why = emergency.problem(f"service list unavailable: {exc}", emergency.service_list_cause(str(exc)))
         return _ready("5.7.2", why, "")
