@@ -221,7 +221,9 @@ def test_an_unresolvable_entry_is_caught() -> None:
     assert "does not resolve" in (check_binds(broken) or "")
     wrong_args = dataclasses.replace(BY_ID["1.1.3"], check_args=("a", "b"))
     assert "cannot be called" in (check_binds(wrong_args) or "")
-    no_reader = dataclasses.replace(BY_ID["5.3.1"], drill=model.Drill("emergency_drills", read="ops_checks.drills.base:nope"))
+    no_reader = dataclasses.replace(
+        BY_ID["5.3.1"], drill=model.Drill("emergency_drills", read="ops_checks.drills.base:nope")
+    )
     assert "drill reader ops_checks.drills.base:nope cannot read" in (check_binds(no_reader) or "")
 
 

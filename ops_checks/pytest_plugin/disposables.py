@@ -35,7 +35,7 @@ def drill_fixture(name: str) -> Any:
         return None if sandbox is None else request.config.stash[DISPOSABLES].result(name)
 
     fixture.__doc__ = session.DRILLS[name][0].__doc__
-    return pytest.fixture(scope="session", name=f"{name}_drills")(fixture)
+    return pytest.fixture(scope="session", name=session.fixture_of(name))(fixture)
 
 
 transition_drills = drill_fixture("transition")

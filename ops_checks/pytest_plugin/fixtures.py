@@ -1,7 +1,7 @@
 """The fixtures the registry's steps ask for: the target (resolved once per session) and, on the sandbox, its
 components; the run-time values the registry's ``check_needs`` and ``Given.needs`` name (the run id, the drift
 measurement, the runbooks, the §4.3 kill-switch flow, the audit export, the scenario's item ...); the drills'
-fixtures are ``disposables``'."""
+fixtures are in ``disposables``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ops_checks.checks import reachability
 from ops_checks.checks.s8_clock_drift import drift
 from ops_checks.core import signals
 from ops_checks.core.result import CheckResult
+from ops_checks.procedures import audit_files, kill_switch
 from ops_checks.pytest_plugin.disposables import (  # noqa: F401 - the drills' fixtures, registered with these
     DISPOSABLES,
     Disposables,
@@ -30,7 +31,6 @@ from ops_checks.pytest_plugin.disposables import (  # noqa: F401 - the drills' f
     transition_drills,
     waits_for_a_drill,
 )
-from ops_checks.procedures import audit_files, kill_switch
 from ops_checks.pytest_plugin.plugin import (
     KILL_SWITCH_FLOW,
     PROBED,
