@@ -9,6 +9,7 @@ import pytest
 
 from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
+from ops_checks.catalogue import ITEMS
 from ops_checks.core.result import CheckResult, Status, failed, not_applicable, passed
 from ops_checks.drills import base as drill_base
 from ops_checks.procedures.sequence import StepFailed, StepRun, first_line, one_line
@@ -163,6 +164,15 @@ def test_the_session_drills_each_item_reads(monkeypatch: pytest.MonkeyPatch) -> 
     assert session.needed(["1.1.1", "3.3.1", "sop.2.4", "sop.2.1"]) == ["transition", "sop"]
     assert session.needed(["1.6.2", "4.4.1"]) == []
     assert session.reads_a_drill("5.7.1") and session.reads_a_drill("6.4.8") and not session.reads_a_drill("sop.2.1")
+    # the items each drill is started for are the ones the registry says read it (Item.drill): §3, §5, §6 whole,
+    # and exactly the items the SOP drill answers for
+    read = {name: {i.id for i in ITEMS if reads(i.id)} for name, (_run, reads) in session.DRILLS.items()}
+    assert read == {
+        "transition": {i.id for i in ITEMS if i.id.startswith("3.")},
+        "emergency": {i.id for i in ITEMS if i.id.startswith("5.")},
+        "incident": {i.id for i in ITEMS if i.id.startswith("6.")},
+        "sop": set(sop_drills.DRILL_ITEMS),
+    }
     applied: list[list[str]] = []
     monkeypatch.setattr(drill_base.sandbox_faults, "apply", lambda _sb, names: applied.append(list(names)))
     box = cast(Sandbox, object())

@@ -3,8 +3,8 @@
 - the runbook's checklist ids of the sections we cover ↔ the scenarios: each on exactly one;
 - each scenario ↔ its registry item (ops_checks/catalogue/items): its tag, title, severity, @mutating and cadence
   tags, its When text and its Given texts, in order;
-- the registry's string references (checks, preconditions) resolve and bind;
-- every step of every scenario has exactly one definition: the registry's, or the step module its item names.
+- the registry's string references (checks, preconditions, drill readers) resolve and bind;
+- every step of every scenario has exactly one definition: the registry's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pytest_bdd.parsers import StepParser
+from pytest_bdd.parsers import StepParser, string
 from pytest_bdd.steps import step_function_context_registry
 
 from ops_checks.catalogue import BY_ID, ITEMS, WARNING, id_for_tag, model
@@ -200,12 +200,15 @@ def check_binds(item: model.Item) -> str | None:
     except (TypeError, ValueError) as exc:
         return f"{item.id}: check {item.check} cannot be called with its arguments ({exc})"
     for given in item.preconditions:
-        if not given.func:
-            continue
         try:
             given.bind(**dict.fromkeys(given.needs_fixtures()))
         except (ImportError, AttributeError, ValueError, TypeError) as exc:
             return f"{item.id}: precondition {given.func} does not resolve ({exc})"
+    if item.drill is not None:
+        try:
+            inspect.signature(model.resolve(item.drill.read)).bind("target", None, item.id, **dict.fromkeys(needs))
+        except (ImportError, AttributeError, ValueError, TypeError) as exc:
+            return f"{item.id}: drill reader {item.drill.read} cannot read the item ({exc})"
     return None
 
 
@@ -218,14 +221,18 @@ def test_an_unresolvable_entry_is_caught() -> None:
     assert "does not resolve" in (check_binds(broken) or "")
     wrong_args = dataclasses.replace(BY_ID["1.1.3"], check_args=("a", "b"))
     assert "cannot be called" in (check_binds(wrong_args) or "")
+    no_reader = dataclasses.replace(
+        BY_ID["5.3.1"], drill=model.Drill("emergency_drills", read="ops_checks.drills.base:nope")
+    )
+    assert "drill reader ops_checks.drills.base:nope cannot read" in (check_binds(no_reader) or "")
 
 
 # ---------------------------------------------------------------- each step has exactly one definition
 
 
 def step_definitions() -> list[tuple[str, str, StepParser]]:
-    """(kind, defining module, parser) of every step the plugin loads: the judging steps, the registry's, and the
-    step modules' (pytest-bdd keeps each step's context in ``step_function_context_registry``)."""
+    """(kind, defining module, parser) of every step the plugin loads: the judging steps, the registry's, and any
+    step module's (pytest-bdd keeps each step's context in ``step_function_context_registry``)."""
     from ops_checks.pytest_plugin import plugin
 
     for module in plugin.pytest_plugins:
@@ -238,18 +245,15 @@ def step_definitions() -> list[tuple[str, str, StepParser]]:
 
 
 def step_problems(items: Sequence[model.Item], definitions: list[tuple[str, str, StepParser]]) -> dict[str, object]:
-    """Each scenario step without exactly one definition where the registry says it is: a When step is the
-    registry's (``registry_steps``) unless the item names its step module (``step_code``: the drill readers); a Given
-    with a ``func`` is the registry's. Two definitions for one text would be ambiguous; none, a scenario that cannot
-    run."""
+    """Each scenario step without exactly one definition, the registry's (``registry_steps``): every When step and
+    every Given. Two definitions for one text would be ambiguous; none, a scenario that cannot run."""
     wrong: dict[str, object] = {}
     for item in items:
-        steps: list[tuple[str, str, str | None]] = [("when", item.when, item.step_code or "registry_steps")]
-        steps += [("given", g.text, "registry_steps" if g.func else None) for g in item.preconditions]
-        for kind, text, owner in steps:
+        steps = [("when", item.when), *(("given", g.text) for g in item.preconditions)]
+        for kind, text in steps:
             found = sorted(m for k, m, parser in definitions if k == kind and parser.is_matching(text))
-            if len(found) != 1 or (owner is not None and found[0] != owner):
-                wrong[f"{item.id} {kind} {text!r}"] = (owner, found)
+            if found != ["registry_steps"]:
+                wrong[f"{item.id} {kind} {text!r}"] = found
     return wrong
 
 
@@ -278,14 +282,12 @@ def test_every_scenario_step_has_exactly_one_definition_where_the_registry_says(
     assert step_problems(ITEMS, step_definitions()) == {}
 
 
-def test_a_step_in_the_wrong_place_is_caught() -> None:
-    """4.4.1 without its step module: the registry would define its When too (ambiguous); 1.1.2 naming a step
-    module that has no such step: its scenario could not run as declared."""
-    items = [
-        dataclasses.replace(BY_ID["4.4.1"], step_code=None),
-        dataclasses.replace(BY_ID["1.1.2"], step_code="audit"),
-    ]
-    assert step_problems(items, step_definitions()) == {
-        '4.4.1 when "the kill switch\'s current state is checked"': ("registry_steps", ["kill_switch"]),
-        "1.1.2 when 'the system_settings row id 1 is read'": ("audit", ["registry_steps"]),
+def test_a_step_defined_twice_or_nowhere_is_caught() -> None:
+    """A step module that defines 4.4.1's When again (ambiguous), and a scenario step nobody defines (it could not
+    run)."""
+    extra = ("when", "kill_switch", string("the kill switch's current state is checked"))
+    items = [BY_ID["4.4.1"], dataclasses.replace(BY_ID["1.1.2"], when="the settings are guessed")]
+    assert step_problems(items, [*step_definitions(), extra]) == {
+        '4.4.1 when "the kill switch\'s current state is checked"': ["kill_switch", "registry_steps"],
+        "1.1.2 when 'the settings are guessed'": [],
     }

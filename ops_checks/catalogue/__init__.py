@@ -1,5 +1,6 @@
 """The item registry: every runbook item, declared once in ``ops_checks/catalogue/items/`` with all of its metadata (id,
-title, section, severity, failure category, mutating, cadence, check, preconditions: see ``catalogue/model.py``).
+title, section, severity, failure category, mutating, cadence, check, preconditions, drill: see
+``catalogue/model.py``).
 
 Ids follow DESIGN.md §4. Severity ``blocker`` fails the verdict; ``warning`` is reported and does not block.
 """
@@ -17,6 +18,7 @@ from ops_checks.catalogue.model import (
     TOPICS,
     WARNING,
     WEEKLY,
+    Drill,
     Given,
     Item,
     id_for_tag,
@@ -35,6 +37,7 @@ __all__ = [
     "TOPICS",
     "WARNING",
     "WEEKLY",
+    "Drill",
     "Given",
     "Item",
     "category_of",

@@ -14,9 +14,11 @@ name differs from the parameter's. A function whose first parameter is not the t
 (the §8.7 band judgements read only the measurement).
 
 The registry drives the preflight: for every item the plugin registers its scenario's When step (``Item.when``, the
-exact text) calling the bound check, and a Given step for every precondition with a ``func`` (``Given.text``). Only
-an item whose When step reads a drill's record names the step module that holds it (``Item.step_code``), and only a
-Given without ``func`` is step code.
+exact text) and a Given step for every precondition (``Given.text``). The When step calls the bound check, or, for an
+item that has a drill (``Item.drill``), reads the item's result from the drill the drill's fixture ran (``Drill``:
+the drill's result in the sandbox; on live the fixture gives None and the reader runs the item's check). A Given
+resting on a drill takes the drill from its fixture like any run-time value (``needs=("drill=emergency_drills",)``).
+No item needs step code.
 """
 
 from __future__ import annotations
@@ -112,9 +114,10 @@ def bind(
 @dataclass(frozen=True)
 class Given:
     """One ``Given`` step of the item's scenario, ``text`` as the feature says it. ``func`` returns why the item
-    cannot be verified (the item is then *not verified*, skipped), or None; the plugin registers the step. A Given
-    without ``func`` is step code (a drill's state, or a fixture the When step reads: see ``coded``). ``fixture``:
-    a session fixture that answers the precondition once per run instead (its value: the problem, or None)."""
+    cannot be verified (the item is then *not verified*, skipped), or None; the plugin registers the step. Its
+    run-time values (``needs``) come from fixtures: a drill's (``"drill=transition_drills"``), the scenario's item
+    (``"item=runbook_item_id"``). ``fixture``: a session fixture that answers the precondition once per run instead
+    (its value: the problem, or None)."""
 
     func: str
     args: tuple[str, ...] = ()
@@ -129,11 +132,6 @@ class Given:
     def needs_fixtures(self) -> dict[str, str]:
         """Each run-time parameter of ``func`` → the pytest fixture that supplies it."""
         return fixtures_of(self.needs)
-
-
-def coded(text: str) -> Given:
-    """A Given whose code is a step module's (``steps/``): the registry only knows its text."""
-    return Given("", text=text)
 
 
 DATABASE = Given(
@@ -155,6 +153,24 @@ CLOCK_WITHIN_TOLERANCE = Given(
     needs=("m=drift_measurement",),
     text="the exchange clock is within tolerance",
 )
+
+
+def drill_reached(fixture: str, text: str) -> Given:
+    """The Given of an item the drill of ``fixture`` reaches only if its earlier steps held: not verified, resting
+    on the step that stopped the drill (``drills.base.not_reached``), when the drill stopped before the item."""
+    return Given("ops_checks.drills.base:not_reached", needs=("item=runbook_item_id", f"drill={fixture}"), text=text)
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The drill an item's When step reads its result from. ``fixture``: the pytest session fixture that runs the
+    drill (the drill's record in the sandbox; None on live); ``read``: ``"module:function"``, called
+    ``read(target, drill, item_id, **runtime) -> CheckResult`` with the fixture's value and the item's run-time
+    values (``Item.check_needs``). The default reader gives the drill's result in the sandbox and the item's
+    registry check on live (``drills.base.item_result``)."""
+
+    fixture: str
+    read: str = "ops_checks.drills.base:item_result"
 
 
 def table(name: str) -> Given:
@@ -181,7 +197,7 @@ class Item:
     check_args: tuple[str, ...] = ()
     check_needs: tuple[str, ...] = ()  # "parameter" or "parameter=fixture" (see the module's docstring)
     preconditions: tuple[Given, ...] = ()  # the scenario's Given steps, in order (the Background's first)
-    step_code: str | None = None  # steps/<module>.py holds the When step (it reads a drill); None: the registry's
+    drill: Drill | None = None  # the When step reads the item's result from this drill; None: it calls the check
     topics: tuple[str, ...] = ()  # of TOPICS: markers across sections
     mutating: bool = False  # writes to the target: live needs --allow-mutations, `opscheck serve` never runs it
     cadence: str | None = None  # None: every preflight; WEEKLY/MONTHLY: only with --cadence
@@ -216,6 +232,13 @@ class Item:
     def needs_fixtures(self) -> dict[str, str]:
         """Each run-time parameter of the check → the pytest fixture that supplies it."""
         return fixtures_of(self.check_needs)
+
+    def read_drill(self, t: Target, drill: Any, **runtime: Any) -> Any:
+        """The item's result from its drill (``Drill.read``): ``drill`` is the value of the drill's fixture (None
+        on live), ``runtime`` the check's run-time values (keyed by parameter name)."""
+        if self.drill is None:
+            raise TypeError(f"{self.id} has no drill")
+        return resolve(self.drill.read)(t, drill, self.id, **runtime)
 
 
 def tag_for(item_id: str) -> str:

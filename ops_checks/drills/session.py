@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops_checks.catalogue import ITEMS
 from ops_checks.drills import base as drill_base
 from ops_checks.drills import emergency_checklist_drill, emergency_drill, incident_drill, sop_drills, transition_drill
 from ops_checks.sandbox.environment import Sandbox
@@ -63,12 +64,21 @@ def sop(sb: Sandbox, s: Session) -> sop_drills.Drill:
     return sop_drills.run(sb, only=s.selected)
 
 
+def fixture_of(name: str) -> str:
+    """The session fixture that hands drill ``name``'s result to the steps (``Drill.fixture`` in the registry)."""
+    return f"{name}_drills"
+
+
+def _read_by_items_of(name: str) -> Callable[[str], bool]:
+    """Whether a runbook item reads drill ``name``: the registry says so (``Item.drill``)."""
+    readers = frozenset(i.id for i in ITEMS if i.drill is not None and i.drill.fixture == fixture_of(name))
+    return readers.__contains__
+
+
 #: drill name -> (the drill, whether a runbook item's steps read it)
 DRILLS: dict[str, tuple[Callable[[Sandbox, Session], drill_base.Drill], Callable[[str], bool]]] = {
-    "transition": (transition, lambda item: item.startswith("3.")),
-    "emergency": (emergency, lambda item: item.startswith("5.")),
-    "incident": (incident, lambda item: item.startswith("6.")),
-    "sop": (sop, lambda item: item in sop_drills.DRILL_ITEMS),
+    name: (run, _read_by_items_of(name))
+    for name, run in (("transition", transition), ("emergency", emergency), ("incident", incident), ("sop", sop))
 }
 
 

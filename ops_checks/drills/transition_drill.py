@@ -50,7 +50,7 @@ def preconditions_of(item: str, **runtime: Any) -> tuple[Precondition, ...]:
     """The ``Given`` preconditions of the item's scenario (the registry's Item.preconditions), bound: an item whose
     precondition fails is *not verified* (skipped) here exactly as in ``opscheck preflight``, so the gate names each
     item by the status it would have there."""
-    return tuple(given.bind(**runtime) for given in BY_ID[item].preconditions if given.func)  # not a drill's own
+    return tuple(given.bind(**runtime) for given in BY_ID[item].preconditions)
 
 
 def _runtime(sb: Sandbox, run_id: str) -> dict[str, Any]:

@@ -86,6 +86,11 @@ def prepare_export(t: Target, workdir: Path) -> tuple[Path | None, CheckResult |
         )
 
 
+def export_problem(export: tuple[Path | None, CheckResult | None]) -> CheckResult | None:
+    """The Given of 7.2.2: why ``prepare_export`` made no export (the item then rests on 7.2.1), or None."""
+    return export[1]
+
+
 def sha256sum_check(directory: Path) -> tuple[bool | None, str]:
     """Run the real ``sha256sum -c --strict`` in the directory; (None, why) when the tool is not installed."""
     tool = shutil.which("sha256sum")

@@ -648,6 +648,12 @@ def _record_test(db: Db, flow: KillSwitchFlow, operator: str) -> None:
         flow.say(f"kill-switch test not recorded in opscheck.ops_prevention_records ({exc}): run `opscheck init`")
 
 
+def flow_result(t: Target, flow: KillSwitchFlow, item_id: str) -> CheckResult:
+    """What a §4.4/§4.5 item's When step returns (the registry's reader of the kill-switch flow, ``Item.drill``):
+    the session's flow's result for the item, on either target (``KillSwitchFlow.result``)."""
+    return flow.result(item_id)
+
+
 def run_flow(t: Target, opts: FlowOptions | None = None, flow: KillSwitchFlow | None = None) -> KillSwitchFlow:
     """The whole §4.3 procedure, once. Never raises except to pass on an interruption (after saying so). A caller
     that passes ``flow`` still knows, after an interruption, whether the switch was touched (``flow.touched``)."""

@@ -6,14 +6,16 @@ waits for its result.
 Each drill is started, broken by its faults, drilled, its knobs reset and stopped (``drill_base.disposable``), in
 that order; only the waiting overlaps. An exception of a drill is raised where its fixture asks for the result.
 
-The fixtures the steps ask for: one per drill (``<name>_drills``: the drill's result on the sandbox, None on live)
-and ``restore_site`` (where the backup-restore drill makes its disposable database; nowhere on live). Which of the two
-runs is the library's choice (``drill_base.item_result``, ``restore_drill.check``), never a step's."""
+The fixtures the registry's steps ask for: one per drill (``<name>_drills``, named by ``Item.drill`` and the drill
+Givens' ``needs``: the drill's result on the sandbox, None on live) and ``restore_server``/``restore_workdir``
+(sop.weekly.4's ``check_needs``: where the backup-restore drill makes its disposable database; nowhere on live).
+Which of the two runs is the library's choice (the drill's reader, ``restore_drill.check``), never a step's."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ import pytest
 from ops_checks.drills import base as drill_base
 from ops_checks.drills import restore_drill, session
 from ops_checks.pytest_plugin.plugin import SELECTED, WAIVERS, runbook_dir, runbook_item
+from ops_checks.sandbox import postgres
 from ops_checks.sandbox.environment import Sandbox
 
 
@@ -32,7 +35,7 @@ def drill_fixture(name: str) -> Any:
         return None if sandbox is None else request.config.stash[DISPOSABLES].result(name)
 
     fixture.__doc__ = session.DRILLS[name][0].__doc__
-    return pytest.fixture(scope="session", name=f"{name}_drills")(fixture)
+    return pytest.fixture(scope="session", name=session.fixture_of(name))(fixture)
 
 
 transition_drills = drill_fixture("transition")
@@ -48,6 +51,18 @@ def restore_site(sandbox: Sandbox | None) -> restore_drill.Site:
     if sandbox is None or sandbox.server is None:
         return restore_drill.NOWHERE
     return restore_drill.Site(sandbox.server, sandbox.workdir / "restore_drill")
+
+
+@pytest.fixture(scope="session")
+def restore_server(restore_site: restore_drill.Site) -> postgres.Server | None:
+    """``restore_drill.check``'s ``server`` (``restore_site``)."""
+    return restore_site.server
+
+
+@pytest.fixture(scope="session")
+def restore_workdir(restore_site: restore_drill.Site) -> Path | None:
+    """``restore_drill.check``'s ``workdir`` (``restore_site``)."""
+    return restore_site.workdir
 
 
 def session_of(config: pytest.Config, sandbox: Sandbox) -> session.Session:

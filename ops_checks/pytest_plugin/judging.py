@@ -1,23 +1,19 @@
-"""How a scenario's steps judge its item, shared by the registry's steps and the step modules: a Given that does not
-hold makes the item *not verified* (``require``), the Then step puts the item's result on the test and mirrors its
-status in pytest's outcome (``runbook_expects``), and the steps that read a drill's record (``drill_record_steps``).
+"""How a scenario's steps judge its item: a Given that does not hold makes the item *not verified* (``require``), and
+the Then step puts the item's result on the test and mirrors its status in pytest's outcome (``runbook_expects``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
-from collections.abc import Callable
 
 import allure
 import pytest
-from pytest_bdd import given, parsers, then, when
+from pytest_bdd import parsers, then
 
 from ops_checks.access.config import Target
 from ops_checks.checks import givens
 from ops_checks.core.result import CheckResult, Status, not_verified
-from ops_checks.drills import base as drill_base
-from ops_checks.pytest_plugin.plugin import CURRENT, PROBED, RESULT_KEY, runbook_item
+from ops_checks.pytest_plugin.plugin import CURRENT, PROBED, RESULT_KEY
 
 MIME = {
     "text/plain": allure.attachment_type.TEXT,
@@ -58,28 +54,6 @@ def require(target: Target, problem: CheckResult | str | None, request: pytest.F
     if node is not None:
         node.stash[RESULT_KEY] = shown
     pytest.skip(shown.reason)
-
-
-def drill_record_steps(
-    fixture: str, reached: str, reads: tuple[str, ...], live: Callable[[Target, str], CheckResult]
-) -> None:
-    """The steps that read a drill's record, defined in the calling step module: Given ``reached`` (the item is not
-    verified, resting on the step that stopped it, when the sandbox's drill stopped before it: ``Drill.not_reached``),
-    When each of ``reads`` (``{item}`` in the text: the drill's outcome in the sandbox, ``live(target, item)`` on
-    live). ``fixture``: the drill's fixture."""
-
-    def reached_step(target: Target, request: pytest.FixtureRequest) -> None:
-        drill: drill_base.Drill | None = request.getfixturevalue(fixture)
-        if drill is not None:
-            require(target, drill.not_reached(runbook_item(request.node) or ""))
-
-    def read_step(target: Target, request: pytest.FixtureRequest, item: str) -> CheckResult:
-        return drill_base.outcome(item, request.getfixturevalue(fixture), lambda: live(target, item))
-
-    reached_step.__module__ = read_step.__module__ = sys._getframe(1).f_globals["__name__"]  # the steps' module
-    given(reached, stacklevel=2)(reached_step)
-    for text in reads:
-        when(parsers.parse(text), target_fixture="result", stacklevel=2)(read_step)
 
 
 @pytest.fixture(scope="session")

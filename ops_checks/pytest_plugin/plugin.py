@@ -38,9 +38,9 @@ from ops_checks.verdict.verdict import ItemOutcome
 if TYPE_CHECKING:
     from ops_checks.procedures.kill_switch import KillSwitchFlow
 
-# the fixtures, the judging steps and the registry's steps first, then the step modules in steps/ (the steps that
-# need code: an item names its module in Item.step_code); every module of steps/ is listed here
-STEP_MODULES = ("audit", "dry_run", "emergency", "incident_sop", "kill_switch", "post_incident", "transition")
+# the fixtures, the judging steps and the registry's steps (every item's When and Given steps), then the step
+# modules of steps/, if any (a step the registry cannot declare); every module of steps/ is listed here
+STEP_MODULES: tuple[str, ...] = ()
 pytest_plugins = [
     "ops_checks.pytest_plugin.fixtures",
     "ops_checks.pytest_plugin.judging",
@@ -63,7 +63,7 @@ CURRENT: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("op
 SECRETS_FD = pytest.StashKey[int | None]()
 #: the operator's declared scope (OPSCHECK_SCOPE): what is not applicable, printed in the header and recorded
 SCOPE = pytest.StashKey[scopes.Scope]()
-#: the session's §4.3 kill-switch flow once it ran (steps/kill_switch.py puts it here, even when interrupted)
+#: the session's §4.3 kill-switch flow once it ran (the kill_switch_flow fixture puts it here, even when interrupted)
 KILL_SWITCH_FLOW: pytest.StashKey[KillSwitchFlow] = pytest.StashKey()
 
 

@@ -1,11 +1,12 @@
 """The registry drives the scenarios: the steps and markers every item declares (``ops_checks/catalogue/items``).
 
-- For every item whose When step is not step code (``Item.step_code`` None), a When step with the item's exact text
-  (``Item.when``) that calls its check, bound with its fixed arguments and the run-time values its fixtures supply
-  (``Item.check_needs``: ``"parameter=fixture"``); the result becomes the ``result`` fixture the Then step judges.
-- For every precondition with a ``func`` (``Item.preconditions``), a Given step with its text (``Given.text``):
-  a problem makes the item *not verified* (``judging.require``). A Given answered per session names its fixture
-  (``Given.fixture``: the database's ``database_problem``).
+- For every item a When step with its exact text (``Item.when``) that calls its check, bound with its fixed
+  arguments and the run-time values its fixtures supply (``Item.check_needs``: ``"parameter=fixture"``); for an item
+  with a drill (``Item.drill``), one that reads the item's result from the drill its fixture ran (None on live: the
+  reader then runs the item's check). The result becomes the ``result`` fixture the Then step judges.
+- For every precondition (``Item.preconditions``), a Given step with its text (``Given.text``): a problem makes the
+  item *not verified* (``judging.require``). A Given answered per session names its fixture (``Given.fixture``: the
+  database's ``database_problem``); one resting on a drill takes the drill from its fixture (``needs``).
 - Each scenario carries its item's topics as markers (``pytest -m kill_switch``), added before ``-m`` selects.
 
 So a new item needs no step code: its registry entry, its scenario, its check (and a fault to prove it fails).
@@ -30,15 +31,21 @@ def _runtime(fixtures: dict[str, str], request: pytest.FixtureRequest) -> dict[s
 
 
 def when_step(item: Item) -> Callable[[Target, pytest.FixtureRequest], CheckResult]:
-    """The item's When step: its check, called on the target with the values its fixtures supply."""
+    """The item's When step: its check, called on the target with the values its fixtures supply; or, when the item
+    has a drill, the drill's reader, handed the value of the drill's fixture."""
     fixtures = item.needs_fixtures()
+    drill = item.drill
 
     def step(target: Target, request: pytest.FixtureRequest) -> CheckResult:
-        result: CheckResult = item.bind_check(**_runtime(fixtures, request))(target)
+        runtime = _runtime(fixtures, request)
+        if drill is not None:
+            read: CheckResult = item.read_drill(target, request.getfixturevalue(drill.fixture), **runtime)
+            return read
+        result: CheckResult = item.bind_check(**runtime)(target)
         return result
 
     step.__name__ = step.__qualname__ = f"when_{item.tag}"
-    step.__doc__ = f"{item.id} {item.title}: {item.check}"
+    step.__doc__ = f"{item.id} {item.title}: {drill.read + ' of ' + drill.fixture if drill else item.check}"
     return step
 
 
@@ -65,9 +72,9 @@ def steps_of(items: Iterable[Item]) -> tuple[dict[str, Given], dict[str, Item]]:
     whens: dict[str, Item] = {}
     for item in items:
         for pre in item.preconditions:
-            if pre.func and givens.setdefault(pre.text, pre) != pre:
+            if givens.setdefault(pre.text, pre) != pre:
                 raise ValueError(f"two Given preconditions say {pre.text!r}: {givens[pre.text]} and {pre}")
-        if item.step_code is None and whens.setdefault(item.when, item) is not item:
+        if whens.setdefault(item.when, item) is not item:
             raise ValueError(f"{whens[item.when].id} and {item.id} have the same When text {item.when!r}")
     return givens, whens
 

@@ -200,7 +200,6 @@ ITEMS: tuple[Item, ...] = (
         mutating=True,
         preconditions=_DECISIONS,
         when="a signed test signal is sent to the bot's webhook",
-        step_code="dry_run",  # counts the orders on the sandbox's exchange simulator
     ),
     _s16(
         "1.6.3",

@@ -5,24 +5,32 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import DATABASE, SAFETY_GATE, Item, coded
+from ops_checks.catalogue.model import DATABASE, SAFETY_GATE, Drill, Given, Item, drill_reached
 
 S31 = "3.1 Pre-Transition Requirements"
 S33 = "3.3 Transition Checklist"
 
-# A drill, not a Target -> CheckResult function: on the sandbox the When step reads the item from the §3 drill
-# (ops_checks.drills.transition_drill:run, on a disposable sandbox: its gate for 3.1.N, its transition record for
-# 3.3.N);
-# on live it calls the read-only check named here, the audit trail's record of the item.
+# A drill: on the sandbox the When step reads the item from the §3 drill (ops_checks.drills.transition_drill:run,
+# on a disposable sandbox: its gate for 3.1.N, its transition record for 3.3.N); on live it calls the read-only check
+# named here, the audit trail's record of the item.
+TRANSITION = Drill("transition_drills")
 _item = partial(
     Item,
     category=SAFETY_GATE,
     preconditions=(DATABASE,),
     check="ops_checks.checks.s3_transition.transition_audit:check",
-    step_code="transition",
+    drill=TRANSITION,
 )
 #: §3.3's Background: the rows rest on the drill's gate and on how far its transition got
-_ROW_GIVENS = (coded("the pre-transition requirements are met"), coded("the transition reached this row"), DATABASE)
+_ROW_GIVENS = (
+    Given(
+        "ops_checks.drills.transition_drill:refusal",
+        needs=(f"drill={TRANSITION.fixture}",),
+        text="the pre-transition requirements are met",
+    ),
+    drill_reached(TRANSITION.fixture, "the transition reached this row"),
+    DATABASE,
+)
 
 ITEMS: tuple[Item, ...] = (
     _item(

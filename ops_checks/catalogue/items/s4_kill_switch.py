@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import BLOCKER, DATABASE, KILL_SWITCH, SAFETY_GATE, WARNING, Item, table
+from ops_checks.catalogue.model import BLOCKER, DATABASE, KILL_SWITCH, SAFETY_GATE, WARNING, Drill, Item, table
 
 S41 = "4.1 Kill Switch Overview"
 S44 = "4.4 Kill Switch Verification Checklist"
 S45 = "4.5 Kill Switch Response Time"
 
-# A procedure step, not a Target -> CheckResult function: §4.3's flow (killswitch.run_flow, returning a
-# KillSwitchFlow) runs once per session, and each item's When step reads its step with KillSwitchFlow.outcome(item).
+# A procedure step, not a Target -> CheckResult function: §4.3's flow (kill_switch.run_flow, returning a
+# KillSwitchFlow) runs once per session (the plugin's kill_switch_flow fixture, on both targets), and each item's
+# When step reads its step from it (kill_switch.flow_result).
+FLOW = Drill("kill_switch_flow", read="ops_checks.procedures.kill_switch:flow_result")
 _step = partial(
     Item,
     category=SAFETY_GATE,
     check="ops_checks.procedures.kill_switch:run_flow",
+    drill=FLOW,
     mutating=True,
-    step_code="kill_switch",
     topics=(KILL_SWITCH,),
 )
 # the flow writes circuit_breaker_events and reads the bot's decisions (policy_decision_audit) at every step: a role

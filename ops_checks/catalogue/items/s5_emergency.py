@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import DATABASE, KILL_SWITCH, SAFETY_GATE, Item, coded
+from ops_checks.catalogue.model import DATABASE, KILL_SWITCH, SAFETY_GATE, Drill, Given, Item
 
 S52 = "5.2 L1: Kill Switch Activation"
 S53 = "5.3 L2: Stop Trading Services"
@@ -12,10 +12,24 @@ S54 = "5.4 L3: Full Service Shutdown"
 S55 = "5.5 L4: Full Shutdown with API Revocation"
 S57 = "5.7 Emergency Shutdown Checklist"
 
-# Drills, not plain checks: on the sandbox the When step reads the item from the emergency drill on a disposable
-# sandbox (emergency_drill.run, then emergency_checklist_drill.run for §5.7) through emergency_drill.outcome; on
-# live it calls the read-only readiness check named here (runbook_dir: the runbooks' directory, or None).
-_item = partial(Item, category=SAFETY_GATE, step_code="emergency")
+# Drills: on the sandbox the When step reads the item from the emergency drill on a disposable sandbox
+# (emergency_drill.run, then emergency_checklist_drill.run for §5.7); on live it calls the read-only readiness check
+# named here (runbook_dir: the runbooks' directory, or None).
+EMERGENCY = Drill("emergency_drills")
+_item = partial(Item, category=SAFETY_GATE, drill=EMERGENCY)
+
+
+def _level_carried_out(level: str) -> Given:
+    """A checklist row resting on a level's drill: when the level did not pass, the row is not verified and rests
+    on the level's item (``blocked_by``), which owns the failure (sandbox)."""
+    return Given(
+        "ops_checks.drills.base:requirement",
+        (level,),
+        (f"drill={EMERGENCY.fixture}",),
+        text=f"emergency level {level} was carried out",
+    )
+
+
 _row = partial(
     _item, section=S57, check="ops_checks.checks.s5_emergency.emergency_checklist:ready", check_needs=("runbook_dir",)
 )
@@ -58,14 +72,14 @@ ITEMS: tuple[Item, ...] = (
         "5.7.1",
         "Kill switch activated",
         check_args=("5.7.1",),
-        preconditions=(DATABASE, coded("emergency level 5.2.1 was carried out")),
+        preconditions=(DATABASE, _level_carried_out("5.2.1")),
         when="emergency checklist row 5.7.1 is verified",
     ),
     _row(
         "5.7.2",
         "Trading services stopped",
         check_args=("5.7.2",),
-        preconditions=(coded("emergency level 5.3.1 was carried out"),),
+        preconditions=(_level_carried_out("5.3.1"),),
         when="emergency checklist row 5.7.2 is verified",
     ),
     _row("5.7.3", "Open positions reviewed", check_args=("5.7.3",), when="emergency checklist row 5.7.3 is verified"),

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from functools import partial
 
-from ops_checks.catalogue.model import DATABASE, SAFETY_GATE, Item, coded
+from ops_checks.catalogue.model import DATABASE, SAFETY_GATE, Drill, Item, drill_reached
 
 S61 = "6.1 Immediate Post-Incident Actions"
 S64 = "6.4 Pre-Resume Verification"
 
-# A drill, not a plain check: on the sandbox the When step reads the item from the post-incident drill on a
-# disposable sandbox (incident_drill.run: incident, capture, report, resume); on live it calls the read-only check
-# named here, the incident record's entry for the item.
+# A drill: on the sandbox the When step reads the item from the post-incident drill on a disposable sandbox
+# (incident_drill.run: incident, capture, report, resume); on live it calls the read-only check named here, the
+# incident record's entry for the item (left_active_by: the item of this run whose failure left the kill switch
+# ACTIVE, which an ACTIVE switch without an incident then rests on).
+INCIDENT = Drill("incident_drills")
 _item = partial(
     Item,
     category=SAFETY_GATE,
     preconditions=(DATABASE,),
     check="ops_checks.checks.s6_post_incident.incident_audit:check",
-    step_code="post_incident",
+    check_needs=("left_active_by=kill_switch_left_active_by",),
+    drill=INCIDENT,
 )
 #: §6.4's Background: each check rests on how far the drill's resume got
-_RESUME_GIVENS = (coded("the resume reached this check"), DATABASE)
+_RESUME_GIVENS = (drill_reached(INCIDENT.fixture, "the resume reached this check"), DATABASE)
 
 ITEMS: tuple[Item, ...] = (
     _item(

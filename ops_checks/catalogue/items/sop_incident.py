@@ -22,8 +22,13 @@ from ops_checks.catalogue.model import (
     SOP,
     WARNING,
     WEEKLY,
+    Drill,
     Item,
 )
+
+#: the drill items' drill: the SOP drills on a disposable sandbox, read with the item's scope first (a target that
+#: declares no such source: not applicable), then the drill's result, or the item's check on live
+SOP_DRILLS = Drill("sop_drills", read="ops_checks.drills.sop_drills:outcome")
 
 S1 = "sop.1 Authentication/Authorization Failures"
 S2 = "sop.2 WebSocket Disconnections"
@@ -103,7 +108,7 @@ ITEMS: tuple[Item, ...] = (
         "Feed drop: entries blocked, exits allowed, resume after 2 clean min",
         check="ops_checks.checks.sop.feed:feed_down_blocks_entries",
         when="the market-data feed drops and comes back",
-        step_code="incident_sop",  # a drill
+        drill=SOP_DRILLS,
     ),
     _s3(
         "sop.3.1",
@@ -124,7 +129,7 @@ ITEMS: tuple[Item, ...] = (
         check="ops_checks.checks.sop.loss:breach_settings_sane",
         preconditions=(DATABASE,),
         when="the daily P&L is driven past the loss limit",
-        step_code="incident_sop",  # a drill
+        drill=SOP_DRILLS,
     ),
     _s5(
         "sop.5.1",
@@ -145,7 +150,7 @@ ITEMS: tuple[Item, ...] = (
         check="ops_checks.checks.sop.orders:kill_switch_leaves_no_orders",
         preconditions=(DATABASE,),
         when="the kill switch is activated with orders resting on the exchange",
-        step_code="incident_sop",  # a drill
+        drill=SOP_DRILLS,
         topics=(KILL_SWITCH,),
     ),
     _s8(
@@ -165,7 +170,7 @@ ITEMS: tuple[Item, ...] = (
         "Stalled-feed drill",
         check="ops_checks.checks.sop.feed:staleness_observable",
         when="the market-data feed stalls",
-        step_code="incident_sop",  # a drill
+        drill=SOP_DRILLS,
     ),
     _daily(
         "sop.daily.1",
@@ -216,16 +221,15 @@ ITEMS: tuple[Item, ...] = (
         check="ops_checks.checks.sop.reviews:incidents_reviewed",
         when="every incident past its 48-hour review meeting is looked up",
     ),
-    # server, workdir: where a disposable database can be made (the sandbox's Postgres server), else None: the
+    # server, workdir: where a disposable database can be made (the sandbox's Postgres server), else None (live): the
     # recorded drill is checked instead
     _weekly(
         "sop.weekly.4",
         "Backup restore drill: row counts and checksums match",
         check="ops_checks.drills.restore_drill:check",
-        check_needs=("server", "workdir"),
+        check_needs=("server=restore_server", "workdir=restore_workdir"),
         preconditions=(DATABASE,),
         when="the audit tables are backed up and restored into a disposable database",
-        step_code="incident_sop",  # a drill
     ),
     _monthly(
         "sop.monthly.1",
