@@ -88,11 +88,15 @@ class Redactor:
         for value in whole:
             if value in text:
                 text = text.replace(value, MASK)
+        if not echoes:
+            return text
+        # an echo starts with its seed: a text without it has nothing to mask (the pattern, a few ms to compile and
+        # a pass over the text, is only needed where the seed occurs); the seeds present are found in one pass
+        present = _seeds_in(text)
         for seed, pattern in echoes:
-            # an echo starts with its seed: a text without it has nothing to mask (the pattern, a few ms to
-            # compile and a pass over the text, is only needed where the seed occurs)
-            if seed in text:
+            if seed in present:
                 text = _echo_regex(pattern).sub(MASK, text)
+                present = _seeds_in(text)  # the text changed: seeds are looked for in what it is now
         return text
 
     def text(self, text: str) -> str:
@@ -194,6 +198,18 @@ def _echo_source(secret: str) -> str:
     for ch in reversed(secret[MIN_ECHO:]):
         tail = f"(?:{re.escape(ch)}{tail})?"
     return re.escape(secret[:MIN_ECHO]) + tail
+
+
+_SEED_RUN = re.compile(rf"\S{{{MIN_ECHO},}}")  # a seed holds no whitespace (``_token_like``): it lies in such a run
+_SEEDS_UP_TO = 1 << 16  # a longer text is searched seed by seed (a set of its substrings would grow with it)
+
+
+def _seeds_in(text: str) -> set[str] | str:
+    """What ``seed in`` is asked of: every ``MIN_ECHO``-character substring of ``text`` that could be a seed (none
+    holds whitespace), found in one pass; a long text itself."""
+    if len(text) > _SEEDS_UP_TO:
+        return text
+    return {run[i : i + MIN_ECHO] for run in _SEED_RUN.findall(text) for i in range(len(run) - MIN_ECHO + 1)}
 
 
 @functools.lru_cache(maxsize=4096)
