@@ -1,9 +1,10 @@
 """Wall time of what CI runs (``.ci/run``): ``make lint`` then ``make test``, the whole suite, nothing skipped.
 
-    .venv/bin/python benchmarks/make_test.py [--repo DIR] [--no-install] [--enforce]
+    .venv/bin/python benchmarks/make_test.py [--repo DIR] [--no-install] [--log FILE] [--enforce]
 
 ``make install tools`` runs first, untimed (the virtualenv, Allure, Postgres binaries, Chromium); ``--no-install``
-skips it (a checkout whose ``.venv`` and ``.tools`` are already in place; extra ``make`` flags go in ``MAKEFLAGS``).
+skips it (a checkout whose ``.venv`` and ``.tools`` are already in place; extra ``make`` flags go in ``MAKEFLAGS``,
+pytest's in ``PYTEST_ARGS``, e.g. ``--durations=40``, and ``--log`` keeps what they printed).
 Then ``make lint`` and ``make test`` are timed, one after the other. The last line is the figure against the
 target (issue 23: ≤ 3 min on 2 cores, lint included), e.g. ``make lint + make test: 2:51.3 (171.3 s; target ≤ 3
 min)``; before it, each part, the pytest summary, the cores, the load average at the start and how busy the CPUs
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout to test (default: this one)")
     parser.add_argument("--no-install", action="store_true", help="skip the untimed `make install tools`")
     parser.add_argument("--enforce", action="store_true", help=f"exit 1 when over the target ({TARGET_S:.0f} s)")
+    parser.add_argument("--log", type=Path, help="write the output of make lint and make test to this file")
     args = parser.parse_args()
     if not args.no_install:
         prep = subprocess.run(["make", "install", "tools"], cwd=args.repo, capture_output=True, text=True)
@@ -61,6 +63,8 @@ def main() -> None:
         sys.exit(2)
     test_s, test = _make(args.repo, "test")
     busy1, total1 = _cpu()
+    if args.log is not None:
+        args.log.write_text(lint.stdout + lint.stderr + test.stdout + test.stderr, encoding="utf-8")
     lines = [ln for ln in test.stdout.splitlines() if " passed" in ln or " failed" in ln]
     summary = lines[-1].strip("= ") if lines else f"exit {test.returncode}"
     share = 100 * (busy1 - busy0) / max(total1 - total0, 1)
