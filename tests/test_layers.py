@@ -11,6 +11,7 @@ See docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,8 +45,13 @@ def _all_modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _imported(path: Path) -> Iterator[tuple[int, str, str]]:
-    """(line, the statement as written, each absolute module or name it imports) over every import in a file."""
+@functools.cache  # every test walks the whole package: each file is parsed once per session
+def _imported(path: Path) -> tuple[tuple[int, str, str], ...]:
+    """(line, the statement as written, each absolute module or name it imports) for every import in a file."""
+    return tuple(_scan(path))
+
+
+def _scan(path: Path) -> Iterator[tuple[int, str, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
     for node in ast.walk(tree):
