@@ -27,10 +27,11 @@ lint: install
 
 install: $(STAMP)
 
-# Byte-compile the package and tests (changed files only): every preflight starts Python processes, and with
-# PYTHONDONTWRITEBYTECODE set (as on some CI images) each would otherwise compile every module from source.
+# Byte-compile the package, the step modules and tests (changed files only): every preflight starts Python
+# processes, and with PYTHONDONTWRITEBYTECODE set (as on some CI images, and for the preflight's own child) each would
+# otherwise compile every module from source.
 bytecode: install
-	@$(PY) -m compileall -q -j 0 ops_checks tests >/dev/null
+	@$(PY) -m compileall -q -j 0 ops_checks steps tests conftest.py >/dev/null
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

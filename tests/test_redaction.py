@@ -93,3 +93,13 @@ def test_everything_known_and_known_carry_the_values() -> None:
     r = Redactor([KEY])
     assert KEY in r.known()
     assert Redactor.everything_known().text(KEY[::-1]) == MASK
+
+
+def test_echoes_are_masked_in_short_and_long_texts_alike() -> None:
+    """Short texts look up the seeds present in one set of their substrings, texts over 64 KiB seed by seed: the
+    same echoes are masked either way, next to whitespace, punctuation and each other."""
+    r = Redactor([KEY])
+    piece = f"a {KEY[:9]}\tb{KEY[::-1][:10]}\n{KEY[:8]}{KEY[:8]} {KEY[1:9]}. "
+    masked = f"a {MASK}\tb{MASK}\n{MASK}{MASK} {KEY[1:9]}. "
+    assert r.values(piece) == masked
+    assert r.values(piece * 5000) == masked * 5000

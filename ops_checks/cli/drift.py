@@ -24,7 +24,6 @@ from ops_checks.cli import errors
 from ops_checks.core import settings
 from ops_checks.core.http import Recorder
 from ops_checks.core.redaction import Redactor
-from ops_checks.sandbox.valr_sim import ValrSimulator
 
 TOLERANCE_MS = settings.DEFAULTS.drift_max_ms  # the runbook's 1000 ms, unless OPSCHECK_DRIFT_MAX_MS says otherwise
 EXIT_OK, EXIT_BEYOND, EXIT_CANNOT = 0, 1, 2
@@ -69,6 +68,8 @@ def drift(
             thresholds = settings.load(settings.operator_env(os.environ))  # as the sandbox target does
         except ConfigError as exc:
             raise _cannot(str(exc)) from None
+        from ops_checks.sandbox.valr_sim import ValrSimulator  # not with the module: every command imports it
+
         sim = ValrSimulator(secrets.token_hex(16), secrets.token_hex(32))
         sim.clock_offset_ms = sandbox_offset_ms
         sim.latency_up_ms = sim.latency_down_ms = sandbox_latency_ms / 2

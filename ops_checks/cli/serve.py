@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from ops_checks import catalogue
 from ops_checks.access.config import ConfigError, live_target, load_env
@@ -61,6 +60,8 @@ def serve_cmd(
         f"{len(monitor.expected_ids)} read-only items per run, {len(monitor.mutating_ids)} mutating items "
         "never run"
     )
+    import uvicorn  # here, not with the module: every opscheck command (a preflight too) imports this one
+
     try:
         uvicorn.run(
             serve.app(monitor.cache, monitor.stale), host=host, port=int(port), log_level="warning", access_log=False

@@ -25,7 +25,6 @@ from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.cli import errors
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.redaction import Redactor
-from ops_checks.drills import transition_drill
 from ops_checks.procedures import transition
 
 app = typer.Typer(add_completion=False, help="DRY_RUN to LIVE transition (runbook §3).")
@@ -130,6 +129,8 @@ def transition_cmd(
 
 
 def _sandbox(reports: Path, operator: str, witness: str) -> int:
+    # imported here, not with the module: every opscheck command (a preflight too) imports this one to register it
+    from ops_checks.drills import transition_drill
     from ops_checks.sandbox.environment import Sandbox
 
     with Sandbox() as sb:

@@ -44,7 +44,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
         self._values: set[str] = set()
-        self._plan: tuple[tuple[str, ...], tuple[re.Pattern[str], ...]] | None = None
+        self._plan: tuple[tuple[str, ...], tuple[tuple[str, str], ...]] | None = None
         for s in secrets:
             self.register(s)
 
@@ -66,18 +66,19 @@ class Redactor:
         """The secret values this redactor masks (to hand them to another redactor; never to print)."""
         return sorted(self._values)
 
-    def _masks(self) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
-        """The whole values to replace (longest first), and the patterns of the secrets' echoes."""
+    def _masks(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """The whole values to replace (longest first), and the secrets' echoes: (seed, pattern) pairs, in the
+        patterns' order (longest first)."""
         if self._plan is None:
             whole: set[str] = set()
-            echoes: set[re.Pattern[str]] = set()
+            echoes: set[str] = set()
             for value in self._values:
                 derived = _derived(value)
                 whole |= derived[0]
                 echoes |= derived[1]
             self._plan = (
                 tuple(sorted(whole, key=len, reverse=True)),
-                tuple(sorted(echoes, key=lambda p: (-len(p.pattern), p.pattern))),
+                tuple(sorted(((b[:MIN_ECHO], _echo_source(b)) for b in echoes), key=lambda e: (-len(e[1]), e[1]))),
             )
         return self._plan
 
@@ -87,8 +88,15 @@ class Redactor:
         for value in whole:
             if value in text:
                 text = text.replace(value, MASK)
-        for echo in echoes:
-            text = echo.sub(MASK, text)
+        if not echoes:
+            return text
+        # an echo starts with its seed: a text without it has nothing to mask (the pattern, a few ms to compile and
+        # a pass over the text, is only needed where the seed occurs); the seeds present are found in one pass
+        present = _seeds_in(text)
+        for seed, pattern in echoes:
+            if seed in present:
+                text = _echo_regex(pattern).sub(MASK, text)
+                present = _seeds_in(text)  # the text changed: seeds are looked for in what it is now
         return text
 
     def text(self, text: str) -> str:
@@ -163,8 +171,8 @@ _ECHO_BLOCK = 256  # a longer secret is matched in blocks (a pattern nests one g
 
 
 @functools.lru_cache(maxsize=4096)
-def _derived(value: str) -> tuple[frozenset[str], frozenset[re.Pattern[str]]]:
-    """What masks ``value``: the whole values to replace, and the patterns of its echoes."""
+def _derived(value: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What masks ``value``: the whole values to replace, and the blocks whose echoes are masked (``_echo_source``)."""
     whole = {value}
     atoms = _url_parts(value) if "://" in value else {value}
     whole |= atoms
@@ -177,18 +185,36 @@ def _derived(value: str) -> tuple[frozenset[str], frozenset[re.Pattern[str]]]:
                 block = text[at : at + _ECHO_BLOCK + MIN_ECHO]
                 seed = block[:MIN_ECHO]
                 if len(seed) == MIN_ECHO and not _WORDLIKE.fullmatch(seed) and len(set(seed)) > 2:
-                    echoes.add(_echo_pattern(block))
+                    echoes.add(block)
     return frozenset(whole), frozenset(echoes)
 
 
-def _echo_pattern(secret: str) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=4096)
+def _echo_source(secret: str) -> str:
     """A run of at least the first ``MIN_ECHO`` characters of ``secret``, as long as it goes on matching:
     ``seed(?:c(?:c(?:c)?)?)?``; the regex engine searches for the literal seed and extends the match itself, so a
-    body full of echoes costs one pass in C, not a Python step per echo."""
+    body full of echoes costs one pass in C, not a Python step per echo. Its source starts with the seed, escaped."""
     tail = ""
     for ch in reversed(secret[MIN_ECHO:]):
         tail = f"(?:{re.escape(ch)}{tail})?"
-    return re.compile(re.escape(secret[:MIN_ECHO]) + tail)
+    return re.escape(secret[:MIN_ECHO]) + tail
+
+
+_SEED_RUN = re.compile(rf"\S{{{MIN_ECHO},}}")  # a seed holds no whitespace (``_token_like``): it lies in such a run
+_SEEDS_UP_TO = 1 << 16  # a longer text is searched seed by seed (a set of its substrings would grow with it)
+
+
+def _seeds_in(text: str) -> set[str] | str:
+    """What ``seed in`` is asked of: every ``MIN_ECHO``-character substring of ``text`` that could be a seed (none
+    holds whitespace), found in one pass; a long text itself."""
+    if len(text) > _SEEDS_UP_TO:
+        return text
+    return {run[i : i + MIN_ECHO] for run in _SEED_RUN.findall(text) for i in range(len(run) - MIN_ECHO + 1)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _echo_regex(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def scrub_values(text: str, redactor: Redactor) -> str:

@@ -385,14 +385,16 @@ def _write_results(config: pytest.Config) -> None:
             cucumber=Path(paths["cucumber_json_path"]) if paths["cucumber_json_path"] else None,
             verdict=result,
         )
+    scrubbed: set[Path] = set()
     for option in ("allure_report_dir", "xmlpath", "cucumber_json_path"):
         path = getattr(config.option, option, None)
         if path and Path(path).exists():
             redaction.scrub_tree(Path(path), scrubber)
+            scrubbed.add(Path(path).resolve())
     if not run_dir or result is None:
         return
     for path in Path(run_dir).iterdir():  # pytest.log is the CLI's: it is still writing it, and masks it itself
-        if path.name != verdict.LOG_FILE:
+        if path.name != verdict.LOG_FILE and path.resolve() not in scrubbed:  # each file once (~600 of them)
             redaction.scrub_tree(path, scrubber)
     result["results_sha256"] = verdict.results_digest(Path(run_dir))
     redaction.scrub_tree(verdict.write(Path(run_dir), result), scrubber)

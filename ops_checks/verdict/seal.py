@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +98,19 @@ def file_digest(run_dir: Path, rel: str, *, sync: bool = False) -> str:
     return hashlib.sha256(canonical(rel, data)).hexdigest()
 
 
+SYNC_THREADS = 16  # fsyncs in flight at once: the filesystem commits them together (~1/8 of the time one by one)
+
+
 def manifest_text(run_dir: Path, files: list[str], *, sync: bool = False) -> str:
-    """``sha256sum`` lines for ``files`` (relative to the run), each path prefixed with the run's folder name."""
-    return "".join(f"{file_digest(run_dir, rel, sync=sync)}  {run_dir.name}/{rel}\n" for rel in files)
+    """``sha256sum`` lines for ``files`` (relative to the run), each path prefixed with the run's folder name.
+    ``sync``: every file is fsync'd before it is hashed, several at a time (each still its own fsync; a run has
+    ~600 files, and one by one they cost ~4 ms each on a VM's disk)."""
+    if sync and len(files) > 1:
+        with ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="fsync") as pool:
+            digests = list(pool.map(lambda rel: file_digest(run_dir, rel, sync=True), files))
+    else:
+        digests = [file_digest(run_dir, rel, sync=sync) for rel in files]
+    return "".join(f"{digest}  {run_dir.name}/{rel}\n" for digest, rel in zip(digests, files, strict=True))
 
 
 def digest_of(manifest: str) -> str:
