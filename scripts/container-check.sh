@@ -339,17 +339,22 @@ if [[ -n $prod_ready ]]; then
   prod_up=1
   (cd "$BOT_DIR" && timeout 600 "${PROD[@]}" up -d db bot) >"$WORK/prod-up.log" 2>&1
   code=$?
-  for _ in $(seq 90); do podman logs autonomous_alpha_bot 2>&1 | grep -q 'Entering main loop' && break; sleep 1; done
+  in_loop() { podman logs autonomous_alpha_bot >"$WORK/bot.log" 2>&1; grep -q 'Entering main loop' "$WORK/bot.log"; }   # no pipe: pipefail
+  for _ in $(seq 90); do in_loop && break; sleep 1; done
+  # the bot's healthcheck has a 60 s start period: the operator runs against a settled stack
+  for _ in $(seq 90); do
+    [[ $(podman inspect --format '{{.State.Health.Status}}' autonomous_alpha_bot 2>/dev/null) == healthy ]] && break; sleep 1
+  done
+  health=$(podman inspect --format '{{.State.Health.Status}}' autonomous_alpha_db autonomous_alpha_bot 2>/dev/null | tr '\n' ' ')
   running=$(podman ps --format '{{.Names}}' | grep -E '^autonomous_alpha_(db|bot)$' | sort | tr '\n' ' ')
-  if [[ $code -eq 0 && $running == "autonomous_alpha_bot autonomous_alpha_db " ]] \
-    && podman logs autonomous_alpha_bot 2>&1 | grep -q 'Entering main loop'; then
+  if [[ $code -eq 0 && $running == "autonomous_alpha_bot autonomous_alpha_db " ]] && in_loop; then
     tables=$(podman exec autonomous_alpha_db psql -U sovereign -d autonomous_alpha -Atc \
       "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'" 2>&1)
     listening=$(podman exec autonomous_alpha_bot python -c "import socket; socket.create_connection(('127.0.0.1', 8080), 2)" \
       >/dev/null 2>&1 && echo "answers" || echo "is not listening (its CMD python main.py starts no API)")
-    ok "TRADE_BOT's prod stack up: db (migrations 001-026 at init: $tables tables), bot (python main.py in its main loop; network internal; bot:8080 $listening)"
+    ok "TRADE_BOT's prod stack up: db (migrations 001-026 at init: $tables tables), bot (python main.py in its main loop; network internal; bot:8080 $listening); health (db bot): $health"
   else
-    fail "docker-compose up -d db bot (exit $code, running: ${running:-none}): $(last_line "$WORK/prod-up.log") / bot: $(podman logs autonomous_alpha_bot 2>&1 | grep -v '^\s*$' | tail -n 1 | cut -c1-200)"
+    fail "docker-compose up -d db bot (exit $code, running: ${running:-none}): $(last_line "$WORK/prod-up.log") / bot: $(last_line "$WORK/bot.log")"
     prod_ready=""
   fi
 fi
