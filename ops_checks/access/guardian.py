@@ -17,7 +17,7 @@ import json
 import secrets
 
 from ops_checks.access.config import Target
-from ops_checks.core import readings
+from ops_checks.core import netfail, readings
 from ops_checks.core.http import HttpError, Recorder, json_body, request
 from ops_checks.core.result import READ_ONLY, Cause, CheckResult, failed, not_verified
 
@@ -76,6 +76,15 @@ def authorisation(t: Target, rec: Recorder) -> CheckResult | None:
             "drop §4.2 Method 2 and keep Method 1 (the SQL one-liner)",
         )
         return failed("no such route", EXPECTED, problem, cause=cause)
+    if kind == UNREACHABLE and not (rec.exchanges and rec.exchanges[-1].status is not None):
+        host = netfail.host_of(_url(t))
+        cause = Cause(
+            "unreachable",
+            f"the bot's API {host}",
+            f"the bot's API ({host}) cannot be reached",
+            f"check the URL in BOT_API_URL and that the service listens there: curl -sS {_url(t)}",
+        )
+        return failed(kind, EXPECTED, problem, cause=cause)
     return failed(kind, EXPECTED, problem)
 
 
@@ -87,6 +96,13 @@ def authorisation_problem(t: Target, rec: Recorder) -> str | None:
     return None if found is None else found[1]
 
 
+def _unreachable(t: Target, rec: Recorder, exc: HttpError) -> tuple[str, str]:
+    if rec.exchanges and rec.exchanges[-1].status is not None:
+        return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {exc}"
+    said = netfail.unreachable("the bot's API", _url(t), "BOT_API_URL", exc).detail
+    return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {said}"
+
+
 def _probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
     """None when the guardian refused every probe; else what it found (``MISSING`` …) and a one-line reason."""
     if not t.allow_mutations:
@@ -96,7 +112,7 @@ def _probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
         try:
             resp = request("POST", _url(t), recorder=rec, content=body, headers=headers)
         except HttpError as exc:
-            return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {exc}"
+            return _unreachable(t, rec, exc)
         if resp.status_code in (404, 405):
             return MISSING, missing_endpoint(t, resp.status_code)
         if resp.status_code not in REFUSED:
@@ -112,7 +128,7 @@ def _read_only_probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
         try:
             resp = request("GET", _url(t), recorder=rec, headers=headers)
         except HttpError as exc:
-            return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {exc}"
+            return _unreachable(t, rec, exc)
         if resp.status_code == 404:
             return MISSING, missing_endpoint(t, 404, "GET")
         if resp.status_code == 405:

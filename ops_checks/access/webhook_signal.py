@@ -25,8 +25,9 @@ from typing import Any
 
 from ops_checks.access.config import Target
 from ops_checks.access.profile import BotProfile
+from ops_checks.core import netfail
 from ops_checks.core.http import HttpError, Recorder, request
-from ops_checks.core.result import Evidence
+from ops_checks.core.result import Cause, Evidence
 from ops_checks.core.secret import Secret
 
 TEST_SIGNAL_PREFIX = "OPSCHECK-"
@@ -70,6 +71,7 @@ class SignalReply:
     status_code: int | None = None
     body: Any = None
     error: str | None = None
+    cause: Cause | None = None  # no HTTP answer at all: the bot's API unreachable (the cause 1.1.6 names too)
     evidence: list[Evidence] = field(default_factory=list)
 
     def __repr__(self) -> str:
@@ -162,6 +164,9 @@ def send_signal(
         )
     except HttpError as exc:
         reply.error = str(exc)
+        if not rec.exchanges or rec.exchanges[-1].status is None:
+            reply.cause = netfail.unreachable("the bot's API", t.bot_url(p.health_path), "BOT_API_URL", exc)
+            reply.error = reply.cause.detail
         reply.evidence.append(Evidence("HTTP", rec.render()))
         return reply
     reply.status_code = resp.status_code

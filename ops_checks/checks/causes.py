@@ -4,8 +4,6 @@ whichever items meet it, each with its remedy. Two items with the same (kind, su
 
 from __future__ import annotations
 
-import httpx
-
 from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
 from ops_checks.access.valr.client import ValrError
@@ -62,35 +60,8 @@ def flag(name: str, actual: str, why: str, want: str) -> Cause:
     return malformed(name, f"{name} is {actual!r}: {why}", want)
 
 
-def host_of(url: str) -> str:
-    try:
-        u = httpx.URL(url)
-    except httpx.InvalidURL:
-        return url
-    default = {"https": 443, "http": 80}.get(u.scheme)
-    return u.host + (f":{u.port}" if u.port and u.port != default else "")
-
-
-_NET_REMEDY = {
-    netfail.DNS: "check this host's DNS resolver (getent hosts {host}) and the URL in {var}",
-    netfail.REFUSED: "check the URL in {var} (host and port) and that the service listens there: curl -sS {url}",
-    netfail.TIMEOUT: "check the route and any firewall or proxy between this host and {host}: curl -sS -m 5 {url}",
-    netfail.TLS: "check the URL's scheme in {var} and this host's CA certificates (SSL_CERT_FILE)",
-    netfail.RESET: "check any proxy or firewall between this host and {host}, then re-run",
-    netfail.OTHER: "check that {host} answers: curl -sS -m 5 {url}",
-}
-
-
-def unreachable(what: str, url: str, var: str, exc: BaseException) -> Cause:
-    """``what`` (e.g. "VALR") at ``url`` gave no HTTP answer: DNS, refused, timeout, TLS or a broken connection,
-    named from the exception. ``var`` is the setting holding the URL."""
-    failure = netfail.classify(exc)
-    host = failure.host or host_of(url)
-    said = netfail.NetFailure(failure.kind, host).said(what)
-    if failure.kind == netfail.OTHER:  # nothing more exact to name: what the client said
-        said = f"{said}: {exc}"
-    remedy = _NET_REMEDY[failure.kind].format(host=host, url=url, var=var)
-    return Cause("unreachable", f"{what} {host}", said, remedy)
+host_of = netfail.host_of
+unreachable = netfail.unreachable  # one cause for a host that gave no HTTP answer (core: the access layer uses it)
 
 
 def valr(t: Target, exc: ValrError) -> Cause:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from ops_checks.core.result import Cause
+
 DNS, REFUSED, TIMEOUT, TLS, RESET, OTHER = "dns", "refused", "timeout", "tls", "reset", "other"
 
 #: the words a reason uses for each kind (after the host)
@@ -80,3 +82,34 @@ def classify(exc: BaseException) -> NetFailure:
             continue
         break
     return NetFailure(kind, _host(exc))
+
+
+def host_of(url: str) -> str:
+    try:
+        u = httpx.URL(url)
+    except httpx.InvalidURL:
+        return url
+    default = {"https": 443, "http": 80}.get(u.scheme)
+    return u.host + (f":{u.port}" if u.port and u.port != default else "")
+
+
+_NET_REMEDY = {
+    DNS: "check this host's DNS resolver (getent hosts {host}) and the URL in {var}",
+    REFUSED: "check the URL in {var} (host and port) and that the service listens there: curl -sS {url}",
+    TIMEOUT: "check the route and any firewall or proxy between this host and {host}: curl -sS -m 5 {url}",
+    TLS: "check the URL's scheme in {var} and this host's CA certificates (SSL_CERT_FILE)",
+    RESET: "check any proxy or firewall between this host and {host}, then re-run",
+    OTHER: "check that {host} answers: curl -sS -m 5 {url}",
+}
+
+
+def unreachable(what: str, url: str, var: str, exc: BaseException) -> Cause:
+    """``what`` (e.g. "VALR") at ``url`` gave no HTTP answer: DNS, refused, timeout, TLS or a broken connection,
+    named from the exception. ``var`` is the setting holding the URL."""
+    failure = classify(exc)
+    host = failure.host or host_of(url)
+    said = NetFailure(failure.kind, host).said(what)
+    if failure.kind == OTHER:  # nothing more exact to name: what the client said
+        said = f"{said}: {exc}"
+    remedy = _NET_REMEDY[failure.kind].format(host=host, url=url, var=var)
+    return Cause("unreachable", f"{what} {host}", said, remedy)

@@ -61,7 +61,7 @@ def test_signal(t: Target, exchange_orders: Callable[[], int] | None = None) -> 
     ev = list(reply.evidence)
     expected = "accepted, decided and logged, no real order"
     if reply.error is not None:
-        return failed("no answer", expected, reply.error, *ev)
+        return failed("no answer", expected, reply.error, *ev, cause=reply.cause)
     if not reply.accepted or not reply.correlation_id:
         return failed(reply.describe(), expected, f"bot refused the signed test signal: {reply.describe()}", *ev)
     cid = reply.correlation_id

@@ -197,7 +197,7 @@ def sovereign_secret(t: Target) -> CheckResult:
     reply = send_signal(t, secret=value, body=probe)
     ev = reply.evidence
     if reply.error is not None:
-        return failed("no answer", expected, f"{p.signal_path}: {reply.error}", *ev)
+        return failed("no answer", expected, f"{p.signal_path}: {reply.error}", *ev, cause=reply.cause)
     if reply.status_code == 401:
         return failed(
             reply.describe(),
@@ -239,7 +239,7 @@ def webhook_secret(t: Target) -> CheckResult:
     reply = send_signal(t, secret=value)
     ev = [*forged.evidence, *reply.evidence]
     if reply.error is not None:
-        return failed("no answer", expected, f"signal webhook: {reply.error}", *ev)
+        return failed("no answer", expected, f"signal webhook: {reply.error}", *ev, cause=reply.cause)
     if not reply.accepted:
         if reply.status_code == 401:
             return failed(

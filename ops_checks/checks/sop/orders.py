@@ -5,6 +5,7 @@ from __future__ import annotations
 from ops_checks.access.config import Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.access.valr.client import ValrError
+from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions.exchange import open_orders
 from ops_checks.core import readings
 from ops_checks.core.http import Recorder
@@ -19,7 +20,10 @@ def kill_switch_leaves_no_orders(t: Target) -> CheckResult:
             row = db.one("SELECT circuit_breaker_active FROM system_settings WHERE id = %s", (1,))
             sql_ev = db.log.evidence()
         orders = open_orders(t, rec)
-    except (DbError, ValrError) as exc:
+    except ValrError as exc:
+        cause = causes.valr(t, exc)
+        return failed("unreadable", expected, cause.detail, Evidence("HTTP", rec.render()), cause=cause)
+    except DbError as exc:
         return failed("unreadable", expected, str(exc), Evidence("HTTP", rec.render()))
     ev = (sql_ev, Evidence("HTTP", rec.render()))
     if row is None:
