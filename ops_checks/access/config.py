@@ -44,6 +44,10 @@ SECRET_VARS = (
     "CURRENT_JWT",
 )
 
+#: the containers of TRADE_BOT's docker-compose.prod.yml that must run (its container_name values; the runbook's
+#: `docker exec postgres` names a container the prod stack calls autonomous_alpha_db)
+DEFAULT_SERVICES = "autonomous_alpha_bot,autonomous_alpha_db"
+
 ENV_VARS: dict[str, str] = {
     "DB_HOST": "database host (or DATABASE_URL)",
     "DB_PORT": "database port (default 5432)",
@@ -78,7 +82,7 @@ ENV_VARS: dict[str, str] = {
     "MAX_ORDER_ZAR": "per-order limit in ZAR",
     "MAX_RISK_ZAR": "risk limit in ZAR",
     "ZAR_FLOOR": "minimum ZAR balance",
-    "EXPECTED_SERVICES": "containers that must run (default autonomous_alpha_bot,postgres)",
+    "EXPECTED_SERVICES": f"containers that must run (default {DEFAULT_SERVICES})",
     "EXPECTED_EXECUTION_MODE": "mode this preflight is for (default DRY_RUN)",
     "AUDIT_INCEPTION_DATE": "§7.6: when the audit trail began (else table ops_audit_inception)",
     "BOT_DB_USER": "§7.6: the bot's database role, if not DB_USER",

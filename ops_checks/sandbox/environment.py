@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_checks.access.config import SECRET_VARS, DbParams, Service, Target
+from ops_checks.access.config import DEFAULT_SERVICES, SECRET_VARS, DbParams, Service, Target
 from ops_checks.access.profile import profile_from_env
 from ops_checks.core import settings, signals
 from ops_checks.core.redaction import Redactor
@@ -31,7 +31,7 @@ from ops_checks.sandbox.third_party import HookServices
 from ops_checks.sandbox.valr_sim import ValrSimulator
 
 VALR_URL = "https://api.valr.com"
-BOT_SERVICE, DB_SERVICE = "autonomous_alpha_bot", "postgres"
+BOT_SERVICE, DB_SERVICE = DEFAULT_SERVICES.split(",")
 # The sandbox's compose stand-in: what comes up with the database on "docker start postgres" (comma-separated):
 # "reseed_settings" (an entrypoint re-seeds system_settings, clearing the kill switch), "restart_bot" (a restart
 # policy brings the bot back with its database). Empty on a healthy sandbox; faults set it.

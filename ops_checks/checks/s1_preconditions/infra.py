@@ -12,7 +12,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from ops_checks.access.config import Service, Target
+from ops_checks.access.config import DEFAULT_SERVICES, Service, Target
 from ops_checks.access.db import DbError, connect
 from ops_checks.checks import causes, givens
 from ops_checks.core import readings
@@ -230,9 +230,7 @@ def services_unreadable(exc: ServicesError, expected: object = "the service list
 
 def services_healthy(t: Target) -> CheckResult:
     """1.1.5: every expected container runs and none reports unhealthy."""
-    expected = [
-        s.strip() for s in t.value("EXPECTED_SERVICES", "autonomous_alpha_bot,postgres").split(",") if s.strip()
-    ]
+    expected = [s.strip() for s in t.value("EXPECTED_SERVICES", DEFAULT_SERVICES).split(",") if s.strip()]
     lister = t.list_services or docker_services
     try:
         services = lister()

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from ops_checks.access import audit_tables, guardian
-from ops_checks.access.config import Service, Target
+from ops_checks.access.config import DEFAULT_SERVICES, Service, Target
 from ops_checks.access.db import Db, DbError, connect
 from ops_checks.checks import givens, runbook_sql
 from ops_checks.checks.s1_preconditions import infra
@@ -227,7 +227,7 @@ def l2_ready(t: Target) -> CheckResult:
 
 
 def l3_ready(t: Target) -> CheckResult:
-    wanted = [s.strip() for s in t.value("EXPECTED_SERVICES", f"{BOT_CONTAINER},postgres").split(",") if s.strip()]
+    wanted = [s.strip() for s in t.value("EXPECTED_SERVICES", DEFAULT_SERVICES).split(",") if s.strip()]
     found, table = _service_problems(t, wanted)
     return _ready("L3", found, f"{', '.join(wanted)} listed", Evidence("services", table))
 
