@@ -558,8 +558,9 @@ def _build_template(conn: psycopg.Connection, server: Server, name: str) -> None
 # so a copy is as old as its template: one is used only while younger than SEEDED_MAX_AGE_S, and the checks cannot
 # tell. Every window a check, fault or drill applies to the seed's rows has a margin of minutes or more over the seed's
 # own offsets, except the MISSING_DAY fault's older history (it ends 24 h 6 min before its now(), the seed begins
-# 24 h 5 min before the seed's now(): the minute between is the margin for the template's age plus the time until
-# the fault is applied). 30 s keeps half of that minute; see benchmarks/README.md (issue 23 §6) for the list.
+# 24 h 5 min before the seed's now(): the minute between takes the template's age plus the time until the fault is
+# applied; were they to overlap by seconds, no day, gap or inception would change). 30 s keeps half of that minute;
+# benchmarks/README.md (issue 23 §6, second round) lists the windows.
 SEEDED_PREFIX = "opscheck_seeded_"  # + schema-and-seed fingerprint + "_" + the server's epoch (ms) before seeding
 SEEDED_MAX_AGE_S = 30.0
 SEEDED_DROP_AFTER_S = 600.0  # stale seeded templates are dropped once this old (no clone can still be starting)
