@@ -515,9 +515,9 @@ def _schema_fingerprint() -> str:
 
 def template_database(server: Server) -> str:
     """The server's template database holding the reference schema and the ``opscheck`` schema (no seed: the
-    seed's times are relative to now(), so each database gets it fresh). Built once per server and schema
-    revision, under an advisory lock (sessions on one server may race), under a build name renamed into place
-    only when complete; then marked a template that accepts no connections (a connection would block cloning)."""
+    seed's times are relative to now(); ``seeded_template`` keeps a short-lived seeded copy). Built once per server
+    and schema revision, under an advisory lock (sessions on one server may race), under a build name renamed into
+    place only when complete; then marked a template that accepts no connections (a connection would block cloning)."""
     name = TEMPLATE_PREFIX + _schema_fingerprint()
     if (server.admin_dsn, name) in _TEMPLATES:
         return name
@@ -552,6 +552,90 @@ def _build_template(conn: psycopg.Connection, server: Server, name: str) -> None
         raise
 
 
+# The seeded template (one per server, re-made when stale): the seed applied once to a copy of the schema template,
+# then each seeded database a copy of that instead of ~1,445 hash-chained inserts (~225 ms of the server's CPU each;
+# a preflight makes five seeded databases: its own and one per drill). The seed's times are relative to its now(),
+# so a copy is as old as its template: one is used only while younger than SEEDED_MAX_AGE_S, and the checks cannot
+# tell. Every window a check, fault or drill applies to the seed's rows has a margin of minutes or more over the seed's
+# own offsets, except the MISSING_DAY fault's older history (it ends 24 h 6 min before its now(), the seed begins
+# 24 h 5 min before the seed's now(): the minute between takes the template's age plus the time until the fault is
+# applied; were they to overlap by seconds, no day, gap or inception would change). 30 s keeps half of that minute;
+# benchmarks/README.md (issue 23 §6, second round) lists the windows.
+SEEDED_PREFIX = "opscheck_seeded_"  # + schema-and-seed fingerprint + "_" + the server's epoch (ms) before seeding
+SEEDED_MAX_AGE_S = 30.0
+SEEDED_DROP_AFTER_S = 600.0  # stale seeded templates are dropped once this old (no clone can still be starting)
+_SEEDED_LOCK = _TEMPLATE_LOCK + 1  # pg_advisory_lock key: one builder of a seeded template per server at a time
+
+
+def _seeded_fingerprint() -> str:
+    return hashlib.sha256((_schema_fingerprint() + "\0").encode() + SEED.read_bytes()).hexdigest()[:16]
+
+
+# seeded templates with their age in seconds by the server's clock (the name's epoch; NULL for a foreign name)
+_SEEDED = """
+SELECT datname, datistemplate AND NOT datallowconn AS complete,
+       extract(epoch FROM clock_timestamp()) - ms / 1000.0 AS age_s
+FROM (SELECT datname, datistemplate, datallowconn,
+             CASE WHEN right(datname, 13) ~ '^[0-9]{13}$' THEN right(datname, 13)::bigint END AS ms
+      FROM pg_database WHERE starts_with(datname, %s)) AS d
+WHERE ms IS NOT NULL
+ORDER BY ms DESC"""
+
+
+def _fresh_seeded(conn: psycopg.Connection[Any], prefix: str) -> str | None:
+    """The newest complete seeded template (marked a template, closed to connections) younger than the bound."""
+    for name, complete, age_s in conn.execute(_SEEDED, (prefix,)).fetchall():
+        if complete and 0 <= float(age_s) < SEEDED_MAX_AGE_S:
+            return str(name)
+    return None
+
+
+def _drop_stale_seeded(conn: psycopg.Connection[Any]) -> None:
+    """Best effort: seeded templates (any fingerprint) older than SEEDED_DROP_AFTER_S; a template being cloned or
+    dropped by another session is left for a later call."""
+    rows = [r[0] for r in conn.execute(_SEEDED, (SEEDED_PREFIX,)).fetchall() if float(r[2]) > SEEDED_DROP_AFTER_S]
+    for name in rows:
+        with suppress(psycopg.Error):
+            conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE false").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def seeded_template(conn: psycopg.Connection[Any], server: Server, base: str) -> str:
+    """A seeded template younger than SEEDED_MAX_AGE_S on this server (``conn``: its admin connection), made from
+    the schema template ``base`` when there is none: under an advisory lock (sessions on one server may race),
+    marked a template closed to connections only when complete (until then no session picks it). Nobody can connect
+    to it, so no session's fault ever reaches it; a session's database is a copy, broken (or not) after copying."""
+    prefix = SEEDED_PREFIX + _seeded_fingerprint() + "_"
+    if found := _fresh_seeded(conn, prefix):
+        return found
+    conn.execute("SELECT pg_advisory_lock(%s)", (_SEEDED_LOCK,))
+    try:
+        if found := _fresh_seeded(conn, prefix):
+            return found
+        _drop_stale_seeded(conn)
+        row = conn.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").fetchone()
+        name = f"{prefix}{int(row[0]) if row else 0:013d}"  # before the seed's now(): its age is never understated
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
+                sql.Identifier(name), sql.Identifier(base), _copy_strategy(conn, server.admin_dsn)
+            )
+        )
+        try:
+            params = conninfo_to_dict(server.admin_dsn)
+            params["dbname"] = name
+            apply_sql_files(make_conninfo("", **params), [SEED])
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+            )
+        except BaseException:
+            with suppress(psycopg.Error):
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            raise
+        return name
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_SEEDED_LOCK,))
+
+
 def _ensure_bot_role(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (BOT_ROLE,)).fetchone():
@@ -563,7 +647,8 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
     operator's own migration files), the suite's ``opscheck`` schema and the seed data.
 
     The reference model comes from the server's template database (``template_database``: built once, then each
-    database is a copy, ~10x faster than applying the schema); the operator's migrations are applied file by file.
+    database is a copy, ~10x faster than applying the schema), a seeded one from the server's seeded template
+    while it is fresh (``seeded_template``); the operator's migrations are applied file by file, then the seed.
     The session's role is a member of ``app_trading``: it has exactly the privileges the schema grants the
     bot's role in this database, nothing more.
     """
@@ -572,12 +657,16 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
     params = conninfo_to_dict(server.admin_dsn)
     try:
         template = template_database(server) if migrations is None else None
+        seeded = False  # whether the copy holds the seed already (the seeded template's)
         with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
             if (
                 migrations is not None
                 and not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'autonomous_alpha'").fetchone()
             ):
                 name = "autonomous_alpha"  # the bot's migrations name their database (GRANT CONNECT ON DATABASE …)
+            if template is not None and seed:
+                template = seeded_template(conn, server, template)
+                seeded = True
             if template is None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             else:
@@ -607,7 +696,7 @@ def create_database(server: Server, *, seed: bool = True, migrations: Path | Non
             install_opscheck(db.admin_db_dsn, grant_to=BOT_ROLE)
         gaps = privilege_gaps(db.admin_db_dsn) if migrations is not None else []
         also = f"; also {'; '.join(gaps)}" if gaps else ""
-        if seed:
+        if seed and not seeded:
             try:
                 apply_sql_files(db.admin_db_dsn, [SEED])
             except MigrationError as exc:
