@@ -16,24 +16,10 @@ from pathlib import Path
 import pytest
 
 from ops_checks.catalogue import runbook_text
+from tests.repo_copy import NOT_SOURCE, REPO
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-NOT_SOURCE = shutil.ignore_patterns(
-    ".venv",
-    ".git",
-    ".tools",
-    "reports",
-    "build",
-    "*.egg-info",
-    "__pycache__",
-    "node_modules",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".mypy_cache",
-    "incidents",
-)
 
 # ---------------------------------------------------------------- the four changes (as in CONTRIBUTING.md)
 

@@ -19,23 +19,9 @@ from pathlib import Path
 import pytest
 
 from ops_checks.catalogue import runbook_text
+from tests.repo_copy import NOT_SOURCE, REPO
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[1]
-NOT_SOURCE = shutil.ignore_patterns(
-    ".venv",
-    ".git",
-    ".tools",
-    "reports",
-    "build",
-    "*.egg-info",
-    "__pycache__",
-    "node_modules",
-    ".ruff_cache",
-    ".pytest_cache",
-    "incidents",
-)
 
 
 def _run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
