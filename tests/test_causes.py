@@ -19,13 +19,14 @@ import httpx
 import pytest
 
 from ops_checks.access.config import Target, live_target
+from ops_checks.access.db import DbError
 from ops_checks.catalogue import BY_ID
 from ops_checks.checks import causes
 from ops_checks.checks.s1_preconditions import exchange, infra, limits
 from ops_checks.checks.s2_environment import gates, secrets_check
 from ops_checks.checks.s3_transition import transition_gate
 from ops_checks.core import netfail
-from ops_checks.core.result import Status
+from ops_checks.core.result import CheckResult, Status
 from ops_checks.sandbox.postgres import free_port
 from ops_checks.verdict import verdict
 from ops_checks.verdict.waivers import Waiver
@@ -265,3 +266,22 @@ def test_a_transition_step_refused_by_the_database_names_the_grant_or_the_constr
     )
     assert trail is not None and trail.subject == "opscheck.ops_operator_actions"
     assert transition.step_cause(t, 5, DbError("KILL_SWITCH_ENABLED is not true")) is None
+
+
+def test_a_missing_grant_met_mid_drill_is_the_read_only_items_cause() -> None:
+    """A drill (or the incident capture, or the resume) that meets "permission denied for table x" on its own
+    disposable sandbox's login role files its item under the same cause as 1.1.4's read of x: one cause per grant."""
+    from ops_checks.checks import givens
+    from ops_checks.drills.base import guard
+
+    denied = "permission denied for table policy_decision_audit"
+
+    def step() -> CheckResult:
+        raise DbError(denied)
+
+    read_only = givens.table_cause(target(DB_USER="app_trading_1234"), "policy_decision_audit", denied)
+    in_drill = guard(step).cause
+    assert in_drill is not None and in_drill.key == read_only.key == ("grant", "SELECT on policy_decision_audit")
+    missing = givens.cause_in('relation "trading_orders" does not exist')
+    assert missing is not None and missing.key == ("missing_table", "trading_orders")
+    assert givens.cause_in("connection reset by peer") is None

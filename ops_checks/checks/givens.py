@@ -7,6 +7,8 @@ problem (``blocked_by``: the verdict files this item under that item's cause) an
 
 from __future__ import annotations
 
+import re
+
 from psycopg import sql
 
 from ops_checks.access.config import Target
@@ -50,7 +52,12 @@ def database_unreachable(t: Target) -> CheckResult | None:
 
 def table_cause(t: Target, table: str, error: str, privilege: str = "SELECT") -> Cause:
     """What keeps the bot's role from a table, as a cause with its remedy: a missing grant or a missing table."""
-    role = t.db.user or "the bot's role"
+    return _table_cause(t.db.user or "the bot's role", table, error, privilege)
+
+
+def _table_cause(role: str, table: str, error: str, privilege: str) -> Cause:
+    # the key names the privilege and the table, not the login role: every session (and every drill's disposable
+    # sandbox) that meets the same missing grant shares one cause
     if "does not exist" in error:
         return Cause(
             "missing_table",
@@ -61,11 +68,23 @@ def table_cause(t: Target, table: str, error: str, privilege: str = "SELECT") ->
     if "permission denied" in error:
         return Cause(
             "grant",
-            f"{table} for {role}",
+            f"{privilege} on {table}",
             f"the bot's role {role} may not {privilege} {table}",
             f'GRANT {privilege} ON {table} TO "{role}";',
         )
     return Cause("database_error", table, f"table {table} cannot be read: {error}", "see the database's log")
+
+
+_TABLE_PROBLEM = re.compile(r'permission denied for (?:table|relation) "?(\w+)"?|relation "(\w+)" does not exist')
+
+
+def cause_in(error: str, role: str = "the bot's role") -> Cause | None:
+    """The table cause a database error names ("permission denied for table x", 'relation "x" does not exist'), for
+    code that meets it mid-procedure (a drill, a report) and has only the error's text; None when it names none."""
+    found = _TABLE_PROBLEM.search(error)
+    if found is None:
+        return None
+    return _table_cause(role, found.group(1) or found.group(2), error, "SELECT")
 
 
 def table_unreadable(t: Target, table: str) -> CheckResult | None:

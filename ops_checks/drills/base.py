@@ -21,6 +21,7 @@ import psycopg
 from ops_checks.access.config import Target
 from ops_checks.access.db import DbError
 from ops_checks.catalogue import BY_ID
+from ops_checks.checks import givens
 from ops_checks.core.http import HttpError
 from ops_checks.core.result import CheckResult, Status, failed, not_verified
 from ops_checks.procedures.sequence import first_line
@@ -53,7 +54,8 @@ def guard(
     try:
         return step()
     except errors as exc:
-        return failed("error", expected, f"{prefix}{first_line(exc)}")
+        # a grant or a table the bot's database lacks: the same cause as the read-only items that meet it
+        return failed("error", expected, f"{prefix}{first_line(exc)}", cause=givens.cause_in(str(exc)))
 
 
 @dataclass

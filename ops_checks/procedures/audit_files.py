@@ -133,7 +133,8 @@ def compliance_report(t: Target, workdir: Path) -> CheckResult:
     try:
         r = compliance.generate(t.db, t.redactor, month, workdir / f"compliance_{month:%Y-%m}", operator_name(t))
     except (compliance.ComplianceError, DbError) as exc:
-        return failed("not generated", expected, str(exc))
+        cause = givens.cause_in(str(exc), t.db.user or "the bot's role")  # a grant or table missing: §7.3's cause
+        return failed("not generated", expected, str(exc), cause=cause)
     wanted = {"report.md", "report.html", "daily_pnl.svg", "executive_summary.csv", "kill_switch_events.csv"}
     wanted |= {"policy_overrides.csv", "daily_pnl.csv"}
     ev = [

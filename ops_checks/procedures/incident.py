@@ -31,6 +31,7 @@ from ops_checks.access import kill_switch_state, suite_tables
 from ops_checks.access.config import Target
 from ops_checks.access.db import Db, DbError, connect
 from ops_checks.access.valr.client import ValrClient, ValrError
+from ops_checks.checks import givens
 from ops_checks.checks.s1_preconditions import logs
 from ops_checks.core.http import HttpError, Recorder, request
 from ops_checks.core.result import CheckResult, Evidence, failed, passed
@@ -91,7 +92,7 @@ class Capture:
         ev = [*a.evidence, Evidence("§6.1 actions", self.table(), "text/markdown")]
         if a.ok:
             return passed("done", ACTIONS[item], f"{a.detail} ({a.by}, {a.at})", *ev)
-        return failed("failed", ACTIONS[item], a.detail, *ev)
+        return failed("failed", ACTIONS[item], a.detail, *ev, cause=givens.cause_in(a.detail))
 
     def table(self) -> str:
         lines = [

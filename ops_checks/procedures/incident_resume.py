@@ -258,7 +258,12 @@ def resume(t: Target, incident_id: str, *, operator: str, reset_daily: bool = Fa
         try:
             result = checks[item]()
         except DbError as exc:
-            result = failed("error", CHECKS[item], f"database error: {exc}")
+            result = failed(
+                "error",
+                CHECKS[item],
+                f"database error: {exc}",
+                cause=givens.cause_in(str(exc), t.db.user or "the bot's role"),
+            )
         res.results[item] = result
         res.at[item] = datetime.now(UTC).isoformat(timespec="seconds")
         if not result.ok:
