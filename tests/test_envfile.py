@@ -249,3 +249,28 @@ def test_multi_line_values_keep_their_semantics(tmp_path: Path) -> None:
     closes_later = r":1: A: unexpected text after the closing quote \(the value opened here closes on line 2\)"
     with pytest.raises(ConfigError, match=closes_later):
         read_env_file(write(tmp_path, 'A="one\ntwo" three\n', "after.env"))
+
+
+def test_the_environment_copies_safely_while_another_thread_changes_it() -> None:
+    """pytest sets and removes PYTEST_CURRENT_TEST around every test while a drill's sandbox starts in a background
+    thread: a plain dict(os.environ) there can raise KeyError for a key removed mid-copy (it failed sop.2.4 once)."""
+    import os
+    import threading
+
+    from ops_checks.core import envfile
+
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            os.environ["ENVFILE_TEST_CHURN"] = "1"
+            os.environ.pop("ENVFILE_TEST_CHURN", None)
+
+    worker = threading.Thread(target=churn, daemon=True)
+    worker.start()
+    try:
+        copies = [envfile.environ() for _ in range(3000)]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+    assert all("PATH" in c for c in copies)

@@ -7,7 +7,6 @@ Sandbox: the sandbox builds the same ``Target`` with its own endpoints and trans
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import httpx
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ops_checks.access.profile import REAL_BOT, BotProfile, profile_from_env
-from ops_checks.core import settings
+from ops_checks.core import envfile, settings
 from ops_checks.core.envfile import ConfigError as ConfigError  # what from_env raises: callers catch it from here
 from ops_checks.core.envfile import read_env_file
 from ops_checks.core.redaction import Redactor
@@ -206,7 +205,7 @@ def load_env(env_file: Path | None, environ: Mapping[str, str] | None = None) ->
     merged: dict[str, str] = {}
     if env_file is not None:
         merged.update(read_env_file(env_file))  # strict: ConfigError "<file>:<line>: <problem>"
-    merged.update(dict(os.environ if environ is None else environ))
+    merged.update(envfile.environ() if environ is None else dict(environ))
     return merged
 
 

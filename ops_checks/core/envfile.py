@@ -10,6 +10,7 @@ literal ``$``), a name defined twice, NUL bytes, a file that is not UTF-8.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -19,6 +20,17 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXPORT = re.compile(r"export\s+")
 _DOUBLE_STOP = re.compile(r'["\\]')  # what can end or escape within a double-quoted value
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
+
+
+def environ() -> dict[str, str]:
+    """A copy of the process environment that is safe while other threads change it. Copying ``os.environ`` lists
+    its keys, then reads each: a key another thread removes in between (pytest's ``PYTEST_CURRENT_TEST``, set and
+    removed around every test while a drill's sandbox starts in a background thread) raises KeyError. Retried."""
+    while True:
+        try:
+            return dict(os.environ)
+        except (KeyError, RuntimeError):  # changed mid-copy: copy again
+            continue
 
 
 class ConfigError(Exception):

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from ops_checks.access.config import Target
 from ops_checks.access.db import Db, DbError, connect, one_line
+from ops_checks.core import envfile
 
 PG_DUMP_TIMEOUT_S = 300
 ENV_COPY = ".env.backup"
@@ -94,7 +95,7 @@ def _pg_dump(t: Target, out: Path) -> str | None:
     exe = shutil.which("pg_dump")
     if exe is None:
         return "pg_dump not on PATH"
-    env = dict(os.environ, PGPASSWORD=t.db.password.reveal(), PGCONNECT_TIMEOUT="5")
+    env = envfile.environ() | {"PGPASSWORD": t.db.password.reveal(), "PGCONNECT_TIMEOUT": "5"}
     argv = [
         exe,
         "-h",

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ops_checks.core import envfile
 from ops_checks.verdict import verdict as verdicts
 
 __all__ = [
@@ -149,7 +150,7 @@ def render_single_file(
     if out_dir == results_dir or results_dir.is_relative_to(out_dir):
         raise ReportError(f"refusing to generate into {out_dir}: --clean would delete the results in {results_dir}")
 
-    env = dict(os.environ)
+    env = envfile.environ()
     env["ALLURE_NO_ANALYTICS"] = "true"
     # one short-lived JVM per report: the client compiler only and the serial collector cut its CPU by a third and
     # its time by ~0.5 s (benchmarks/report_render.py); an operator's own JAVA_OPTS are left as they are

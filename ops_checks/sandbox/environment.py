@@ -21,7 +21,7 @@ from psycopg import sql
 
 from ops_checks.access.config import DEFAULT_SERVICES, SECRET_VARS, DbParams, Service, Target
 from ops_checks.access.profile import profile_from_env
-from ops_checks.core import settings, signals
+from ops_checks.core import envfile, settings, signals
 from ops_checks.core.redaction import Redactor
 from ops_checks.core.secret import Secret
 from ops_checks.core.settings import Thresholds
@@ -66,7 +66,7 @@ OVERRIDABLE = (
 def sandbox_thresholds(environ: Mapping[str, str] | None = None) -> Thresholds:
     """The sandbox's thresholds: its short windows, under the environment's ``OPSCHECK_`` settings (the operator's
     values apply on the sandbox as on live; the sandbox's own env holds none of them). ConfigError when malformed."""
-    env = settings.operator_env(os.environ if environ is None else environ)
+    env = settings.operator_env(envfile.environ() if environ is None else environ)
     return settings.load(env, **SANDBOX_THRESHOLDS)
 
 

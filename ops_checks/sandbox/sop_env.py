@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ops_checks.access import scope
 from ops_checks.access.coinbase_jwt import generate_ec_pem
+from ops_checks.core import envfile
 from ops_checks.core.envfile import ConfigError
 from ops_checks.sandbox.bot_sop import SopMetrics
 
@@ -68,7 +69,7 @@ def _declared() -> scope.Scope:
     """The operator's OPSCHECK_SCOPE (the CLI refuses a malformed one before the sandbox starts; here it counts as
     nothing declared, and the checks name the problem)."""
     try:
-        return scope.from_env(os.environ)
+        return scope.from_env(envfile.environ())
     except ConfigError:
         return scope.Scope()
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ops_checks.access.config import Target
+from ops_checks.core import envfile
 from ops_checks.core.result import Cause, CheckResult, Evidence, failed, not_verified, passed
 
 TIMEOUT_S = 3.0
@@ -74,7 +75,7 @@ def probe(t: Target) -> tuple[NtpAnswer | None, list[str]]:
     """The first usable tool's answer, and what was tried (one line per tool)."""
     tried: list[str] = []
     path = _search_path(t)
-    env = dict(os.environ, LC_ALL="C", LANG="C")
+    env = envfile.environ() | {"LC_ALL": "C", "LANG": "C"}
     for name, args, parse in TOOLS:
         exe = shutil.which(name, path=path)
         if exe is None:
