@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import NamedTuple
 
 from ops_checks.access.config import Target
 from ops_checks.core import netfail, readings
@@ -53,6 +54,16 @@ def _probes(t: Target) -> list[tuple[str, dict[str, str]]]:
 
 #: what an authorisation probe found (besides "refused", which is the pass)
 MISSING, POST_ONLY, UNREACHABLE, ACCEPTED = "missing", "post_only", "unreachable", "accepted"
+
+
+class Found(NamedTuple):
+    """What a probe found: its kind, a one-line reason, and (no HTTP answer at all) the bot API's cause."""
+
+    kind: str
+    reason: str
+    cause: Cause | None = None
+
+
 EXPECTED = "the guardian refuses callers without the secret"
 
 
@@ -63,7 +74,7 @@ def authorisation(t: Target, rec: Recorder) -> CheckResult | None:
     found = _probe(t, rec)
     if found is None:
         return None
-    kind, problem = found
+    kind, problem, unreachable = found
     if kind == POST_ONLY:
         return not_verified(problem, cause=READ_ONLY, expected=EXPECTED)
     if kind == MISSING:
@@ -76,16 +87,7 @@ def authorisation(t: Target, rec: Recorder) -> CheckResult | None:
             "drop §4.2 Method 2 and keep Method 1 (the SQL one-liner)",
         )
         return failed("no such route", EXPECTED, problem, cause=cause)
-    if kind == UNREACHABLE and not (rec.exchanges and rec.exchanges[-1].status is not None):
-        host = netfail.host_of(_url(t))
-        cause = Cause(
-            "unreachable",
-            f"the bot's API {host}",
-            f"the bot's API ({host}) cannot be reached",
-            f"check the URL in BOT_API_URL and that the service listens there: curl -sS {_url(t)}",
-        )
-        return failed(kind, EXPECTED, problem, cause=cause)
-    return failed(kind, EXPECTED, problem)
+    return failed(kind, EXPECTED, problem, cause=unreachable)  # no answer: 1.1.6's cause, the bot's API unreachable
 
 
 def authorisation_problem(t: Target, rec: Recorder) -> str | None:
@@ -93,17 +95,18 @@ def authorisation_problem(t: Target, rec: Recorder) -> str | None:
 
     Sends GET only when the target is read-only (``t.allow_mutations`` False)."""
     found = _probe(t, rec)
-    return None if found is None else found[1]
+    return None if found is None else found.reason
 
 
-def _unreachable(t: Target, rec: Recorder, exc: HttpError) -> tuple[str, str]:
-    if rec.exchanges and rec.exchanges[-1].status is not None:
-        return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {exc}"
-    said = netfail.unreachable("the bot's API", _url(t), "BOT_API_URL", exc).detail
-    return UNREACHABLE, f"guardian API unreachable, cannot prove it demands the secret: {said}"
+def _unreachable(t: Target, rec: Recorder, exc: HttpError) -> Found:
+    said = "guardian API unreachable, cannot prove it demands the secret"
+    if rec.last_status is not None:
+        return Found(UNREACHABLE, f"{said}: {exc}")
+    cause = netfail.unreachable("the bot's API", _url(t), "BOT_API_URL", exc)
+    return Found(UNREACHABLE, f"{said}: {cause.detail}", cause)
 
 
-def _probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
+def _probe(t: Target, rec: Recorder) -> Found | None:
     """None when the guardian refused every probe; else what it found (``MISSING`` …) and a one-line reason."""
     if not t.allow_mutations:
         return _read_only_probe(t, rec)
@@ -114,13 +117,15 @@ def _probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
         except HttpError as exc:
             return _unreachable(t, rec, exc)
         if resp.status_code in (404, 405):
-            return MISSING, missing_endpoint(t, resp.status_code)
+            return Found(MISSING, missing_endpoint(t, resp.status_code))
         if resp.status_code not in REFUSED:
-            return ACCEPTED, f"guardian API answered HTTP {resp.status_code} to a request {label} (expected 401/403)"
+            return Found(
+                ACCEPTED, f"guardian API answered HTTP {resp.status_code} to a request {label} (expected 401/403)"
+            )
     return None
 
 
-def _read_only_probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
+def _read_only_probe(t: Target, rec: Recorder) -> Found | None:
     """The GET-only proof (a read-only live run sends nothing else)."""
     path = t.profile.runbook_kill_switch_path
     for label, headers in _probes(t):
@@ -130,16 +135,18 @@ def _read_only_probe(t: Target, rec: Recorder) -> tuple[str, str] | None:
         except HttpError as exc:
             return _unreachable(t, rec, exc)
         if resp.status_code == 404:
-            return MISSING, missing_endpoint(t, 404, "GET")
+            return Found(MISSING, missing_endpoint(t, 404, "GET"))
         if resp.status_code == 405:
-            return POST_ONLY, (
+            return Found(
+                POST_ONLY,
                 f"POST {path} exists (GET → 405) but only a POST can prove it refuses callers "
-                f"without {t.profile.runbook_kill_switch_header} (read-only run: {NEEDS_MUTATIONS})"
+                f"without {t.profile.runbook_kill_switch_header} (read-only run: {NEEDS_MUTATIONS})",
             )
         if resp.status_code not in REFUSED:
-            return ACCEPTED, (
+            return Found(
+                ACCEPTED,
                 f"guardian API answered HTTP {resp.status_code} to a GET {label} (expected 401/403, or 405 for a "
-                "POST-only route)"
+                "POST-only route)",
             )
     return None
 

@@ -164,7 +164,7 @@ def send_signal(
         )
     except HttpError as exc:
         reply.error = str(exc)
-        if not rec.exchanges or rec.exchanges[-1].status is None:
+        if rec.last_status is None:
             reply.cause = netfail.unreachable("the bot's API", t.bot_url(p.health_path), "BOT_API_URL", exc)
             reply.error = reply.cause.detail
         reply.evidence.append(Evidence("HTTP", rec.render()))

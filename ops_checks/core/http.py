@@ -62,6 +62,11 @@ class Recorder:
         self.redactor = redactor
         self.exchanges: list[HttpExchange] = []
 
+    @property
+    def last_status(self) -> int | None:
+        """The HTTP status of the last exchange recorded; None when it got no HTTP answer (DNS, refused, timeout)."""
+        return self.exchanges[-1].status if self.exchanges else None
+
     def _body(self, raw: bytes) -> str:
         text = raw.decode("utf-8", "replace")
         try:

@@ -262,7 +262,7 @@ def api_health(t: Target) -> CheckResult:
         resp = request("GET", t.bot_url(p.health_path), recorder=rec)
         body = json_body(resp)
     except HttpError as exc:
-        if resp_status(rec) is None:  # no HTTP answer at all: DNS, refused, timeout
+        if rec.last_status is None:  # no HTTP answer at all: DNS, refused, timeout
             cause = causes.unreachable("the bot's API", t.bot_url(p.health_path), "BOT_API_URL", exc)
             return failed("no answer", want, cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("no answer", want, str(exc), Evidence("HTTP", rec.render()))
@@ -301,11 +301,6 @@ def api_health(t: Target) -> CheckResult:
         )
     shown = {"status": status, **({p.health_db_key: database} if p.health_db_key else {})}
     return passed(shown, want, "", ev)
-
-
-def resp_status(rec: Recorder) -> int | None:
-    """The HTTP status of the last exchange recorded, None when it got no answer."""
-    return rec.exchanges[-1].status if rec.exchanges else None
 
 
 def utcnow() -> datetime:

@@ -27,7 +27,7 @@ def discord_test_message(t: Target, run_id: str) -> CheckResult:
     try:
         resp = request("POST", url.reveal(), recorder=rec, transport=t.hooks_transport, json={"content": content})
     except HttpError as exc:
-        if not rec.exchanges or rec.exchanges[-1].status is None:
+        if rec.last_status is None:
             cause = causes.unreachable("Discord", origin, "DISCORD_WEBHOOK_URL", exc)
             return failed("not delivered", "2xx", cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("not delivered", "2xx", str(exc), Evidence("HTTP", rec.render()))
@@ -57,7 +57,7 @@ def metrics_respond(t: Target) -> CheckResult:
     try:
         resp = request("GET", t.metrics_url, recorder=rec)
     except HttpError as exc:
-        if not rec.exchanges or rec.exchanges[-1].status is None:
+        if rec.last_status is None:
             cause = causes.unreachable("the bot's metrics", t.metrics_url, "METRICS_URL", exc)
             return failed("no answer", "Prometheus text", cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("no answer", "Prometheus text", str(exc), Evidence("HTTP", rec.render()))
@@ -106,7 +106,7 @@ def grafana_dashboards(t: Target) -> CheckResult:
         )
         dashboards = json_body(search) if search.status_code == 200 else None
     except HttpError as exc:
-        if not rec.exchanges or rec.exchanges[-1].status is None:
+        if rec.last_status is None:
             cause = causes.unreachable("Grafana", t.grafana_url, "GRAFANA_URL", exc)
             return failed("unreachable", "Grafana healthy", cause.detail, Evidence("HTTP", rec.render()), cause=cause)
         return failed("unreachable", "Grafana healthy", str(exc), Evidence("HTTP", rec.render()))
