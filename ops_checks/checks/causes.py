@@ -47,6 +47,12 @@ def valr_credential_unset(name: str) -> Cause:
     return unset(name, f"<your VALR {'API key' if name.endswith('KEY') else 'API secret'}>")
 
 
+def valr_credentials_unset(t: Target) -> Cause | None:
+    """The cause for the first of VALR_API_KEY and VALR_API_SECRET that is not set, or None when both are."""
+    missing = next((n for n in ("VALR_API_KEY", "VALR_API_SECRET") if not t.secret(n)), None)
+    return valr_credential_unset(missing) if missing else None
+
+
 def malformed(name: str, problem: str, example: str) -> Cause:
     """``name`` is set, but to something that is not what it must be (``problem``: one plain sentence)."""
     return Cause(SETTING, name, problem, f"set {name}={example} in the env file")

@@ -202,8 +202,7 @@ def _positions_ready(t: Target, _: Path | None) -> CheckResult:
     try:
         balances, orders = client.balances(), client.open_orders()
     except ValrError as exc:
-        missing = next((n for n in ("VALR_API_KEY", "VALR_API_SECRET") if not t.secret(n)), None)
-        cause = causes.valr_credential_unset(missing) if missing else causes.valr(t, exc)
+        cause = causes.valr_credentials_unset(t) or causes.valr(t, exc)
         found = emergency.problem(f"VALR cannot be read: {cause.detail}", cause)
         return _ready("5.7.3", found, "", Evidence("HTTP", rec.render()))
     detail = f"{len(balances)} balance(s), {len(orders)} open order(s) readable with the key"

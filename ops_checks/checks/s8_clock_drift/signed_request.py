@@ -22,10 +22,9 @@ CODE_INVALID_SIGNATURE = -11252
 def keys_unset(t: Target, expected: str) -> CheckResult | None:
     """Not verified when the VALR key or secret is not set (the same cause as §1.2's and §2.1's for that setting),
     else None."""
-    missing = next((n for n in ("VALR_API_KEY", "VALR_API_SECRET") if not t.secret(n)), None)
-    if missing is None:
+    cause = causes.valr_credentials_unset(t)
+    if cause is None:
         return None
-    cause = causes.valr_credential_unset(missing)
     return not_verified(f"{cause.detail}: no signed request can be sent", cause=cause, expected=expected)
 
 
