@@ -93,8 +93,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[WAIVERS] = waivers.active_for(loaded, datetime.now(UTC).date())
     try:
-        config.stash[SCOPE] = declared_scope(config)
-        settings.check(_settings_env(config))  # a malformed threshold stops the run in one line, before any item
+        env = _settings_env(config)  # the env file read once, for the scope and the thresholds
+        config.stash[SCOPE] = scopes.from_env(env)  # the operator's declared scope, as the checks read it
+        settings.check(env)  # a malformed threshold stops the run in one line, before any item
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[TARGET_INFO] = {"target": target_name(config)}
@@ -104,17 +105,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _settings_env(config: pytest.Config) -> Mapping[str, str]:
-    """Where the run's settings come from: the env file and the environment on live, the environment on the sandbox."""
+    """Where the run's settings come from: the env file and the environment on live, the environment on the sandbox
+    (which passes ``OPSCHECK_SCOPE`` through: ``sandbox/sop_env.py``). ConfigError when the env file is unreadable."""
     if target_name(config) == "live":
         env_file = config.getoption("--env-file", default=None)
         return load_env(Path(env_file) if env_file else None)
     return os.environ
-
-
-def declared_scope(config: pytest.Config) -> scopes.Scope:
-    """``OPSCHECK_SCOPE`` as the checks read it: from the env file and the environment on live, from the environment
-    on the sandbox (which passes it through: ``sandbox/sop_env.py``). ConfigError when malformed."""
-    return scopes.from_env(_settings_env(config))
 
 
 def _interrupt_on_termination() -> None:
