@@ -222,6 +222,20 @@ def docker_services(timeout_s: float = 5.0) -> list[Service]:
     return services
 
 
+def list_services(t: Target) -> list[Service]:
+    """The target's service list (``docker ps``, or the sandbox's own). Whatever keeps it from being read is a
+    ServicesError carrying the ``docker ps`` cause, so every item reading it meets the same cause."""
+    try:
+        return (t.list_services or docker_services)()
+    except ServicesError:
+        raise
+    except (RuntimeError, ValueError, OSError) as exc:
+        reason = f"service list unavailable: {exc}"
+        raise ServicesError(
+            reason, _docker_cause(reason, "make `docker ps` work for the user running opscheck")
+        ) from exc
+
+
 def services_unreadable(exc: ServicesError, expected: object = "the service list") -> CheckResult:
     """The service list cannot be read here (no docker CLI or SDK, no daemon, no access to its socket): the items
     reading it are *not verified*, under one cause naming what to install, start or mount."""
@@ -231,13 +245,10 @@ def services_unreadable(exc: ServicesError, expected: object = "the service list
 def services_healthy(t: Target) -> CheckResult:
     """1.1.5: every expected container runs and none reports unhealthy."""
     expected = [s.strip() for s in t.value("EXPECTED_SERVICES", DEFAULT_SERVICES).split(",") if s.strip()]
-    lister = t.list_services or docker_services
     try:
-        services = lister()
+        services = list_services(t)
     except ServicesError as exc:
         return services_unreadable(exc, expected)
-    except (RuntimeError, ValueError, OSError) as exc:
-        return failed("no service list", expected, f"the services cannot be listed: {exc}")
     table = "\n".join(f"{s.name:32} {s.state:10} {s.health}" for s in services)
     ev = Evidence("service list", f"{'NAME':32} {'STATE':10} HEALTH\n{table}")
     by_name = {s.name: s for s in services}

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from ops_checks.access import audit_tables, guardian
-from ops_checks.access.config import DEFAULT_SERVICES, Service, Target
+from ops_checks.access.config import DEFAULT_SERVICES, Target
 from ops_checks.access.db import Db, DbError, connect
 from ops_checks.checks import givens, runbook_sql
 from ops_checks.checks.s1_preconditions import infra
@@ -62,10 +62,6 @@ def one_liners(runbook_dir: Path | None) -> dict[str, runbook_sql.Statement]:
     for level, text in FALLBACK.items():
         found.setdefault(level, runbook_sql.Statement("built-in copy (runbook not readable)", 0, level, text))
     return found
-
-
-def services(t: Target) -> list[Service]:
-    return (t.list_services or infra.docker_services)()
 
 
 def api_answers(t: Target, bot_url: str, rec: Recorder) -> bool:
@@ -154,16 +150,6 @@ def dump_cause(t: Target, problem: DumpProblem) -> Cause:
     return givens.table_cause(t, problem.table, problem.error)
 
 
-def service_list_cause(error: str) -> Cause:
-    """The service list (``docker ps``) cannot be read: one cause for every item that reads it."""
-    return Cause(
-        "service_list",
-        "docker ps",
-        f"the service list cannot be read: {error}",
-        "make `docker ps` work for the user running opscheck (the docker group, or DOCKER_HOST), then re-run",
-    )
-
-
 def _ready(label: str, found: list[CheckResult], observed: str, *evidence: Evidence) -> CheckResult:
     """The readiness of one level from the parts that did not hold (``found``): failed when one failed (its cause
     first), not verified when every one of them only could not be verified, passed when there are none."""
@@ -210,11 +196,9 @@ def l1_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
 
 def _service_problems(t: Target, wanted: list[str]) -> tuple[list[CheckResult], str]:
     try:
-        listed = services(t)
+        listed = infra.list_services(t)
     except infra.ServicesError as exc:
         return [infra.services_unreadable(exc)], ""
-    except RuntimeError as exc:
-        return [problem(f"service list unavailable: {exc}", service_list_cause(str(exc)))], ""
     names = {s.name: s.state for s in listed}
     missing = [n for n in wanted if n not in names]
     table = "\n".join(f"{s.name}\t{s.state}\t{s.health}" for s in listed)

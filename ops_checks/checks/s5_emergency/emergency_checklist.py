@@ -88,8 +88,8 @@ def services_row(t: Target, stopped_at: datetime | None, bot_url: str, exchange_
         return _row("5.7.2", False, "not stopped", None, "the trading services were never stopped")
     problems: list[str] = []
     try:
-        listed = emergency.services(t)
-    except RuntimeError as exc:
+        listed = infra.list_services(t)
+    except infra.ServicesError as exc:
         listed, problems = [], [f"service list unavailable: {exc}"]
     running = [s.name for s in listed if s.name == emergency.BOT_CONTAINER and s.state != "exited"]
     if running:
@@ -179,12 +179,9 @@ def _kill_switch_ready(t: Target, runbook_dir: Path | None) -> CheckResult:
 
 def _services_ready(t: Target, _: Path | None) -> CheckResult:
     try:
-        listed = emergency.services(t)
+        listed = infra.list_services(t)
     except infra.ServicesError as exc:
         return _ready("5.7.2", infra.services_unreadable(exc), "")
-    except RuntimeError as exc:
-        why = emergency.problem(f"service list unavailable: {exc}", emergency.service_list_cause(str(exc)))
-        return _ready("5.7.2", why, "")
     names = [s.name for s in listed]
     found = None
     if emergency.BOT_CONTAINER not in names:
