@@ -269,6 +269,10 @@ class _DbError(Exception):
     """A database failure with a one-line, secret-free reason."""
 
 
+#: how long a start waits for the bot's first status round (its VALR calls time out after 2 s each)
+FIRST_STATUS_S = 6.0
+
+
 class ReferenceBot:
     """The sandbox's trading bot. ``start()`` / ``stop()``; ``url``; ``knobs`` for faults."""
 
@@ -312,6 +316,7 @@ class ReferenceBot:
             self.redactor.register(None if password is None else str(password))
         self._log: _BotLog | None = None
         self._stop = threading.Event()
+        self._first_status = threading.Event()  # the status loop's first round is done (its sync, its log lines)
         self._threads: list[threading.Thread] = []
         self._server: uvicorn.Server | None = None
         self._port: int | None = None
@@ -419,6 +424,12 @@ class ReferenceBot:
                 self.stop()
                 raise RuntimeError("reference bot did not start accepting connections within 10 s")
             time.sleep(0.01)
+        # A deployed bot has been running long before a preflight reads it: the sandbox is up once the bot has made
+        # its first status round (time sync, budget/health/risk lines) and published its metrics, so a selection
+        # that reads them first (a fault case of one section) never races the bot's start. Bounded: a fault that
+        # hangs VALR delays the round, never the start beyond this.
+        if self._first_status.wait(timeout=FIRST_STATUS_S):
+            self.sop.publish()
         self.log.info(f"Bot API listening on {self.url}")
         return self
 
@@ -601,6 +612,7 @@ class ReferenceBot:
                     self.log.info(f"[BUDGET_LOADED] entries={entries} source={BUDGET_SOURCE}")
                 self.log.info(f"[HEALTH] health_status={self.knobs.health_status}")
                 self.log.info(f"[RISK] risk_assessment={self.knobs.risk_assessment}")
+                self._first_status.set()
                 self._stop.wait(max(0.01, float(self.knobs.status_interval_s)))
 
     def _refresh_equity(self, client: httpx.Client) -> None:

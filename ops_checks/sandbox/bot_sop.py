@@ -118,6 +118,11 @@ class SopState:
             self.bot.knobs.feed_stalled = True
             self._last_data = time.monotonic() - age_s
 
+    def publish(self) -> None:
+        """One tick of the feed state and its metrics, now (the loop does it every ``TICK_S``)."""
+        with self._feed_lock:
+            self._feed_tick()
+
     def observe_latency_ms(self, ms: float) -> None:
         self._latencies.append(ms)
 
@@ -129,8 +134,7 @@ class SopState:
         conn: psycopg.Connection[Any] | None = None
         try:
             while not self.bot.stop_event.is_set():
-                with self._feed_lock:
-                    self._feed_tick()
+                self.publish()
                 try:
                     if conn is None or conn.closed or conn.broken:
                         conn = self.bot.open_db(connect_timeout=3)
